@@ -1,0 +1,338 @@
+/**
+ * The search loop. One loop serves breadth-first and depth-first order; only the frontier differs
+ * (BFS walks the state store in discovery order, DFS pops a stack). For each successor, in TLC's
+ * order: fingerprint -> seen? skip : store with parent -> check properties -> enqueue.
+ * Bounds are one test each in the loop.
+ *
+ * Hot-path rules: no allocation per successor, states packed in typed arrays, 64-bit fingerprints
+ * in a typed-array table, parents as indices.
+ */
+import { fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
+import { ModelError } from './layout.js'
+import { Cursor, type Action, type Invariant, type Model, type Reader, type Sometimes, type StepProperty, Values } from './model.js'
+import { NO_PARENT, StateStore } from './stateStore.js'
+import type { Bounds, CutBy, PropertyRef, SearchOrder, Stats, Verdict } from './verdict.js'
+import { VisitedSet } from './visitedSet.js'
+
+export interface ExploreOptions {
+  readonly order?: SearchOrder
+  readonly bounds?: Bounds
+  /** called about every `progressIntervalMs` with a snapshot of the statistics */
+  readonly onProgress?: (p: Progress) => void
+  readonly progressIntervalMs?: number
+  /** polled between expansions; returning true stops the run as inconclusive ('interrupted') */
+  readonly shouldStop?: () => boolean
+}
+
+export interface Progress {
+  readonly depth: number
+  readonly distinctStates: number
+  readonly transitions: number
+  readonly queued: number
+  readonly elapsedMs: number
+  readonly statesPerSec: number
+  readonly rssBytes: number
+}
+
+/** Where a violation is, in terms of stored states: the path to `stateIndex`, then maybe one more step. */
+export interface ViolationSite {
+  readonly property: PropertyRef
+  readonly stateIndex: number
+  /** for step properties: the violating transition out of `stateIndex` */
+  readonly finalRule?: number
+}
+
+export interface Exploration<A extends Action = Action> {
+  readonly model: Model<A>
+  readonly verdict: Verdict
+  readonly violation?: ViolationSite
+  /** the stored states, for trace reconstruction */
+  readonly store: StateStore
+  /** first state reaching each `sometimes` property (index into store), or -1 */
+  readonly witnesses: readonly number[]
+}
+
+const DEFAULT_PROGRESS_MS = 5000
+
+export function explore<A extends Action>(model: Model<A>, options: ExploreOptions = {}): Exploration<A> {
+  const order = options.order ?? 'bfs'
+  const bounds = options.bounds ?? {}
+  const maxDepth = bounds.maxDepth ?? Infinity
+  const maxStates = bounds.maxStates ?? Infinity
+  const maxTimeMs = bounds.maxTimeMs ?? Infinity
+  const maxMemory = bounds.maxMemoryBytes ?? Infinity
+  const progressMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_MS
+
+  const layout = model.layout
+  const W = layout.words
+  const rules = model.rules
+  const nRules = rules.length
+  const invariants = model.properties.filter((p): p is Invariant => p.kind === 'invariant')
+  const steps = model.properties.filter((p): p is StepProperty<A> => p.kind === 'step')
+  const sometimes = model.properties.filter((p): p is Sometimes => p.kind === 'sometimes')
+  const deadlock = model.deadlock
+  const needPost = invariants.length > 0 || sometimes.length > 0 || steps.length > 0
+
+  const visited = new VisitedSet()
+  const store = new StateStore(W)
+  const cursor = new Cursor(layout)
+  const cur = new Uint32Array(W)
+  const out = new Uint32Array(W)
+  cursor.out = out
+  const postValues = new Int32Array(layout.slots)
+  const derive = model.derive ? model.derive.bind(model) : undefined
+  const post: Reader = new Values(postValues)
+  const witnesses = sometimes.map(() => -1)
+  const witnessDepth = sometimes.map(() => -1)
+  let unreachedSometimes = sometimes.length
+
+  // DFS frontier: a stack of (index, depth) pairs in a growable typed array.
+  let stack = new Uint32Array(order === 'dfs' ? 1 << 12 : 0)
+  let sp = 0
+
+  const start = Date.now()
+  let transitions = 0
+  let deepest = 0
+  let peakRss = process.memoryUsage.rss()
+  let violation: ViolationSite | undefined
+  let cut: { by: CutBy; detail: string } | undefined
+  let truncatedByDepth = false
+  let completeDepth = -1
+
+  /** Check invariants and `sometimes` on the state decoded in postValues, stored at `index`. */
+  const checkNew = (index: number, depth: number): boolean => {
+    for (let p = 0; p < invariants.length; p++) {
+      const inv = invariants[p]!
+      if (!inv.holds(post)) {
+        violation = { property: ref(inv, 'invariant'), stateIndex: index }
+        return false
+      }
+    }
+    if (unreachedSometimes > 0) {
+      for (let p = 0; p < sometimes.length; p++) {
+        if (witnesses[p] === -1 && sometimes[p]!.holds(post)) {
+          witnesses[p] = index
+          witnessDepth[p] = depth
+          unreachedSometimes--
+        }
+      }
+    }
+    return true
+  }
+
+  const pushDfs = (index: number, depth: number): void => {
+    if (sp + 2 > stack.length) {
+      const bigger = new Uint32Array(stack.length * 2)
+      bigger.set(stack)
+      stack = bigger
+    }
+    stack[sp++] = index
+    stack[sp++] = depth
+  }
+
+  // Initial states.
+  try {
+    for (const init of model.init()) {
+      const words = layout.encode(init)
+      fingerprint(words, 0, W)
+      if (!visited.add(fp.hi, fp.lo)) continue
+      const index = store.append(words, 0, NO_PARENT)
+      layout.decodeInto(words, 0, postValues)
+      derive?.(postValues)
+      if (!checkNew(index, 0)) break
+      if (order === 'dfs') pushDfs(index, 0)
+    }
+  } catch (e) {
+    if (e instanceof RangeError) throw new ModelError(`initial state: ${e.message}`)
+    throw e
+  }
+
+  // BFS bookkeeping: states [head, levelEnd) are at `depth`.
+  let head = 0
+  let depth = 0
+  let levelEnd = store.size
+  let expansions = 0
+  let nextPoll = 1024
+  let lastProgress = start
+  let memCheckAt = 0
+
+  const memoryNow = (): number => visited.bytes + store.bytes + stack.byteLength
+
+  search: while (violation === undefined) {
+    // Pick the next state to expand.
+    let index: number
+    if (order === 'bfs') {
+      if (head === store.size) break
+      if (head === levelEnd) {
+        completeDepth = depth
+        depth++
+        levelEnd = store.size
+      }
+      index = head++
+    } else {
+      if (sp === 0) break
+      depth = stack[--sp]!
+      index = stack[--sp]!
+    }
+    if (depth > deepest) deepest = depth
+
+    // Bounds that are cheap to test every time; the clock and memory are polled.
+    if (store.size >= maxStates) {
+      cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
+      break
+    }
+    if (++expansions >= nextPoll) {
+      nextPoll = expansions + 1024
+      const now = Date.now()
+      if (now - start > maxTimeMs) {
+        cut = { by: 'time', detail: `the time bound (${maxTimeMs / 1000}s) was reached` }
+        break
+      }
+      if (options.shouldStop?.()) {
+        cut = { by: 'interrupted', detail: 'the run was interrupted' }
+        break
+      }
+      if (now - lastProgress >= progressMs) {
+        lastProgress = now
+        const rss = process.memoryUsage.rss()
+        if (rss > peakRss) peakRss = rss
+        options.onProgress?.({
+          depth,
+          distinctStates: store.size,
+          transitions,
+          queued: order === 'bfs' ? store.size - head : sp / 2,
+          elapsedMs: now - start,
+          statesPerSec: store.size / ((now - start) / 1000),
+          rssBytes: rss,
+        })
+      }
+    }
+    // Before any structure grows, make sure the growth fits in the memory bound.
+    if (store.size >= memCheckAt) {
+      const rss = process.memoryUsage.rss()
+      if (rss > peakRss) peakRss = rss
+      const growsSet = visited.size + nRules >= visited.growAt
+      const growsStore = store.size + nRules >= store.capacity
+      const projected = Math.max(rss, memoryNow()) + (growsSet ? visited.growthBytes : 0) + (growsStore ? store.growthBytes : 0)
+      if (projected > maxMemory) {
+        cut = {
+          by: 'memory',
+          detail: `growing the visited set or state store would exceed the memory bound (${fmtBytes(maxMemory)})`,
+        }
+        break
+      }
+      memCheckAt = Math.min(
+        store.size + 4096,
+        growsSet ? Infinity : visited.growAt - nRules,
+        growsStore ? Infinity : store.capacity - nRules,
+      )
+    }
+
+    store.read(index, cur)
+    layout.decodeInto(cur, 0, cursor.pre)
+    if (derive) derive(cursor.pre)
+    let enabled = 0
+    try {
+      for (let r = 0; r < nRules; r++) {
+        const rule = rules[r]!
+        if (!rule.guard(cursor)) continue
+        enabled++
+        if (depth >= maxDepth) {
+          truncatedByDepth = true
+          break
+        }
+        for (let w = 0; w < W; w++) out[w] = cur[w]!
+        rule.apply(cursor)
+        transitions++
+        if (steps.length > 0) {
+          layout.decodeInto(out, 0, postValues)
+          if (derive) derive(postValues)
+          for (let p = 0; p < steps.length; p++) {
+            const sp0 = steps[p]!
+            if (!sp0.holds(cursor, rule.action, post)) {
+              violation = { property: ref(sp0, 'step'), stateIndex: index, finalRule: r }
+              break search
+            }
+          }
+        }
+        fingerprint(out, 0, W)
+        if (!visited.add(fp.hi, fp.lo)) continue
+        const next = store.append(out, 0, index)
+        if (depth + 1 > deepest) deepest = depth + 1
+        if (needPost) {
+          if (steps.length === 0) {
+            layout.decodeInto(out, 0, postValues)
+            if (derive) derive(postValues)
+          }
+          if (!checkNew(next, depth + 1)) break search
+        }
+        if (order === 'dfs') pushDfs(next, depth + 1)
+      }
+    } catch (e) {
+      if (e instanceof RangeError) {
+        cut = { by: 'memory', detail: `allocation failed: ${e.message}` }
+        break
+      }
+      throw e
+    }
+    if (enabled === 0 && deadlock !== undefined && !deadlock.terminal(cursor)) {
+      violation = { property: { name: deadlock.name, kind: 'deadlock', ...(deadlock.cite ? { cite: deadlock.cite } : {}) }, stateIndex: index }
+      break
+    }
+  }
+  if (order === 'bfs' && violation === undefined && cut === undefined && head === store.size) completeDepth = depth
+  if (cut === undefined && violation === undefined && truncatedByDepth) {
+    cut = { by: 'depth', detail: `states at depth ${maxDepth} had enabled actions that were not explored` }
+  }
+
+  const timeMs = Date.now() - start
+  const rssEnd = process.memoryUsage.rss()
+  if (rssEnd > peakRss) peakRss = rssEnd
+  const n = store.size
+  const stats: Stats = {
+    distinctStates: n,
+    transitions,
+    maxDepth: deepest,
+    timeMs,
+    statesPerSec: timeMs > 0 ? Math.round(n / (timeMs / 1000)) : n * 1000,
+    peakMemoryBytes: peakRss,
+    storageBytes: memoryNow(),
+    stateBytes: W * 4,
+    collisionProbability: collisionProbability(n),
+    collisionProbabilityOptimistic: collisionProbabilityOptimistic(n, transitions),
+  }
+  const scope = {
+    order,
+    bounds,
+    storage: `packed ${W * 4}-byte states, 64-bit fingerprints`,
+    completeDepth: order === 'bfs' ? completeDepth : -1,
+  }
+  const sometimesReport = sometimes.map((p, i) => ({
+    name: p.name,
+    ...(p.cite ? { cite: p.cite } : {}),
+    reached: witnesses[i] !== -1,
+    ...(witnesses[i] !== -1 ? { depth: witnessDepth[i]! } : {}),
+  }))
+
+  let verdict: Verdict
+  if (violation) {
+    const traceLength = store.path(violation.stateIndex).length - 1 + (violation.finalRule !== undefined ? 1 : 0)
+    verdict = { status: 'violated', property: violation.property, traceLength, scope, stats, sometimes: sometimesReport }
+  } else if (cut) {
+    verdict = { status: 'inconclusive', cutBy: cut.by, detail: cut.detail, scope, stats, sometimes: sometimesReport }
+  } else {
+    verdict = { status: 'proved', scope, stats, sometimes: sometimesReport }
+  }
+  return { model, verdict, ...(violation ? { violation } : {}), store, witnesses }
+}
+
+function ref(p: { name: string; cite?: string }, kind: PropertyRef['kind']): PropertyRef {
+  return { name: p.name, kind, ...(p.cite ? { cite: p.cite } : {}) }
+}
+
+export function fmtBytes(b: number): string {
+  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(2)} GiB`
+  if (b >= 2 ** 20) return `${(b / 2 ** 20).toFixed(1)} MiB`
+  if (b >= 2 ** 10) return `${(b / 2 ** 10).toFixed(1)} KiB`
+  return `${b} B`
+}

@@ -1,0 +1,195 @@
+/**
+ * The Model contract every system checked by fencecheck implements. `checker/` knows nothing of
+ * GPUs: a two-process mutex and the Die Hard jugs run on exactly this interface.
+ *
+ * A model is a declared state layout, its initial states, and a finite set of rules. Each rule is
+ * one action instance as plain data (`{ name: 'fault_wait', k: 0, g: 1 }`) with a guard and an
+ * effect, as in Murphi's rulesets or TLA+'s disjuncts of Next. Guards and effects read the
+ * pre-state; effects write the post-state (primed variables). The explorer iterates rules in
+ * order, so exploration is deterministic.
+ */
+import { type Field, ModelError, type StateLayout } from './layout.js'
+
+/** An action as plain data: printable, comparable, replayable. */
+export interface Action {
+  readonly name: string
+  readonly [param: string]: string | number | boolean
+}
+
+/** Read access to a decoded state. */
+export interface Reader {
+  get(f: Field): number
+}
+
+/**
+ * The one object guards and effects see. `get` reads the pre-state; `set` writes the post-state;
+ * `post` reads what has been written so far (for effects that build on their own writes).
+ * One Cursor is reused for every transition, so a rule must not keep a reference to it.
+ */
+export class Cursor implements Reader {
+  /** decoded pre-state, one value per field */
+  readonly pre: Int32Array
+  /** packed post-state, starts as a copy of the pre-state's words */
+  out: Uint32Array
+  private readonly wordOf: Int32Array
+  private readonly shiftOf: Int32Array
+  private readonly maskOf: Int32Array
+  private readonly minOf: Int32Array
+  private readonly maxOf: Int32Array
+  private readonly layout: StateLayout
+
+  constructor(layout: StateLayout) {
+    this.layout = layout
+    this.pre = new Int32Array(layout.slots)
+    this.out = new Uint32Array(layout.words)
+    this.wordOf = layout.wordOf
+    this.shiftOf = layout.shiftOf
+    this.maskOf = layout.maskOf
+    this.minOf = layout.minOf
+    this.maxOf = layout.maxOf
+  }
+
+  get(f: Field): number {
+    return this.pre[f]!
+  }
+
+  set(f: Field, value: number): void {
+    if (!(value >= this.minOf[f]! && value <= this.maxOf[f]!)) {
+      throw new ModelError(`value ${value} is outside the declared range of state field '${this.layout.name(f)}'`)
+    }
+    const sh = this.shiftOf[f]!
+    const m = this.maskOf[f]! << sh
+    const w = this.wordOf[f]!
+    this.out[w] = (this.out[w]! & ~m) | (((value - this.minOf[f]!) << sh) & m)
+  }
+
+  post(f: Field): number {
+    return ((this.out[this.wordOf[f]!]! >>> this.shiftOf[f]!) & this.maskOf[f]!) + this.minOf[f]!
+  }
+}
+
+export interface Rule<A extends Action = Action> {
+  readonly action: A
+  /** Enabledness, decided here alone. Pure. */
+  guard(s: Reader): boolean
+  /** The effect: write the post-state through `s.set`. Pure apart from the cursor. */
+  apply(s: Cursor): void
+}
+
+export interface Citation {
+  /** where the rule comes from, e.g. "seed 000, rule 5" or "dma-fence.c, DOC: fence cross-driver contract" */
+  readonly cite?: string
+}
+
+export interface Invariant extends Citation {
+  readonly kind: 'invariant'
+  readonly name: string
+  holds(s: Reader): boolean
+}
+
+export interface StepProperty<A extends Action = Action> extends Citation {
+  readonly kind: 'step'
+  readonly name: string
+  holds(pre: Reader, action: A, post: Reader): boolean
+}
+
+export interface Sometimes extends Citation {
+  readonly kind: 'sometimes'
+  readonly name: string
+  holds(s: Reader): boolean
+}
+
+export type Property<A extends Action = Action> = Invariant | StepProperty<A> | Sometimes
+
+export const always = (name: string, holds: (s: Reader) => boolean, opts: Citation = {}): Invariant => ({
+  kind: 'invariant',
+  name,
+  holds,
+  ...opts,
+})
+export const step = <A extends Action>(
+  name: string,
+  holds: (pre: Reader, action: A, post: Reader) => boolean,
+  opts: Citation = {},
+): StepProperty<A> => ({ kind: 'step', name, holds, ...opts })
+export const sometimes = (name: string, holds: (s: Reader) => boolean, opts: Citation = {}): Sometimes => ({
+  kind: 'sometimes',
+  name,
+  holds,
+  ...opts,
+})
+
+/** Deadlock: a state with no enabled rule that the model does not call terminal. */
+export interface DeadlockCheck extends Citation {
+  readonly name: string
+  terminal(s: Reader): boolean
+}
+
+export interface Model<A extends Action = Action> {
+  readonly name: string
+  /** the parameters this instance was built with, echoed in reports and traces */
+  readonly params: Readonly<Record<string, string | number>>
+  readonly layout: StateLayout
+  /** initial states as one value per field (see StateLayout.encode) */
+  init(): readonly ArrayLike<number>[]
+  readonly rules: readonly Rule<A>[]
+  readonly properties: readonly Property<A>[]
+  /** absent: deadlocks are not checked */
+  readonly deadlock?: DeadlockCheck
+  /** one-line description for listings */
+  readonly about?: string
+  /** fill the layout's derived slots of a decoded state from its stored fields */
+  derive?(values: Int32Array): void
+}
+
+/** Decode a packed state into a fresh value array, derived values included. */
+export function decode(model: Model<any>, words: Uint32Array, offset = 0): Int32Array {
+  const v = new Int32Array(model.layout.slots)
+  model.layout.decodeInto(words, offset, v)
+  model.derive?.(v)
+  return v
+}
+
+/** A decoded state with derived values filled in, from one value per stored field. */
+export function fromValues(model: Model<any>, values: ArrayLike<number>): Int32Array {
+  const v = new Int32Array(model.layout.slots)
+  for (let f = 0; f < model.layout.fieldCount; f++) v[f] = values[f]!
+  model.derive?.(v)
+  return v
+}
+
+/** A decoded state for code outside the search loop (traces, tests, replay). */
+export class Values implements Reader {
+  constructor(readonly values: Int32Array) {}
+  get(f: Field): number {
+    return this.values[f]!
+  }
+}
+
+/** Enabled actions in a decoded state, as plain data (the STYLE §2 view of a model). */
+export function enabledActions<A extends Action>(model: Model<A>, values: Int32Array): A[] {
+  const r = new Values(fromValues(model, values))
+  return model.rules.filter((rule) => rule.guard(r)).map((rule) => rule.action)
+}
+
+/** The pure `next`: apply an enabled rule to a decoded state, returning the decoded successor. */
+export function nextState<A extends Action>(model: Model<A>, values: Int32Array, rule: Rule<A>): Int32Array {
+  const c = new Cursor(model.layout)
+  c.pre.set(fromValues(model, values))
+  c.out = model.layout.encode(values)
+  rule.apply(c)
+  return decode(model, c.out)
+}
+
+export function sameAction(a: Action, b: Action): boolean {
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  return ka.every((k) => a[k] === b[k])
+}
+
+export function formatAction(a: Action): string {
+  const args = Object.keys(a)
+    .filter((k) => k !== 'name')
+    .map((k) => `${k}=${a[k]}`)
+  return args.length ? `${a.name}(${args.join(', ')})` : a.name
+}

@@ -1,0 +1,176 @@
+/**
+ * Counterexample traces: rebuilt from parent links by re-executing the model (TLC's approach), so
+ * no action is stored per state. Each step names its action and what changed; the whole trace can
+ * be checked again, step by step, by `replay`.
+ */
+import { fromJS, is } from 'immutable'
+import { Cursor, type Action, type Model, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
+import type { Exploration } from './explore.js'
+import { ModelError } from './layout.js'
+
+export interface TraceStep {
+  readonly action: Action
+  /** the state after the action */
+  readonly state: Record<string, unknown>
+  /** fields whose value differs from the previous state: name -> [before, after] */
+  readonly changes: Record<string, [unknown, unknown]>
+}
+
+export interface Trace {
+  readonly initialState: Record<string, unknown>
+  readonly steps: readonly TraceStep[]
+}
+
+/** Decoded values of every state on a path of stored indices, plus the rules between them. */
+function reconstruct<A extends Action>(x: Exploration<A>, indices: number[]): { values: Int32Array[]; rules: number[] } {
+  const { model, store } = x
+  const layout = model.layout
+  const words = indices.map((i) => {
+    const w = new Uint32Array(layout.words)
+    store.read(i, w)
+    return w
+  })
+  const values = words.map((w) => decode(model, w))
+  const rules: number[] = []
+  for (let k = 1; k < words.length; k++) {
+    const r = findRule(model, values[k - 1]!, words[k - 1]!, words[k]!)
+    if (r < 0) throw new ModelError(`trace reconstruction failed at step ${k}: no rule leads from the stored parent to the stored state`)
+    rules.push(r)
+  }
+  return { values, rules }
+}
+
+/** The first enabled rule (in rule order) that takes `from` to exactly `to`, or -1. */
+function findRule<A extends Action>(model: Model<A>, fromValues: Int32Array, fromWords: Uint32Array, to: Uint32Array): number {
+  const c = new Cursor(model.layout)
+  c.pre.set(fromValues)
+  for (let r = 0; r < model.rules.length; r++) {
+    const rule = model.rules[r]!
+    if (!rule.guard(c)) continue
+    c.out = Uint32Array.from(fromWords)
+    rule.apply(c)
+    if (c.out.every((w, i) => w === to[i])) return r
+  }
+  return -1
+}
+
+function successor<A extends Action>(model: Model<A>, values: Int32Array, rule: number): Int32Array {
+  return nextState(model, values, model.rules[rule]!)
+}
+
+function toTrace<A extends Action>(model: Model<A>, values: Int32Array[], rules: number[]): Trace {
+  const layout = model.layout
+  const objects = values.map((v) => layout.toObject(v))
+  const steps: TraceStep[] = rules.map((r, k) => ({
+    action: model.rules[r]!.action,
+    state: objects[k + 1]!,
+    changes: diff(objects[k]!, objects[k + 1]!),
+  }))
+  return { initialState: objects[0]!, steps }
+}
+
+/** The trace to the violation of an exploration, or undefined if there was none. */
+export function violationTrace<A extends Action>(x: Exploration<A>): Trace | undefined {
+  if (!x.violation) return undefined
+  const { values, rules } = reconstruct(x, x.store.path(x.violation.stateIndex))
+  if (x.violation.finalRule !== undefined) {
+    values.push(successor(x.model, values[values.length - 1]!, x.violation.finalRule))
+    rules.push(x.violation.finalRule)
+  }
+  return toTrace(x.model, values, rules)
+}
+
+/** A shortest (under BFS) trace to the state stored at `index`, e.g. a `sometimes` witness. */
+export function traceTo<A extends Action>(x: Exploration<A>, index: number): Trace {
+  const { values, rules } = reconstruct(x, x.store.path(index))
+  return toTrace(x.model, values, rules)
+}
+
+/**
+ * Field-level differences, compared with Immutable's value equality. Arrays are compared element
+ * by element so `kst[1]` is reported rather than the whole `kst` list.
+ */
+export function diff(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, [unknown, unknown]> {
+  const out: Record<string, [unknown, unknown]> = {}
+  for (const key of Object.keys(after)) {
+    const a = before[key]
+    const b = after[key]
+    if (Array.isArray(a) && Array.isArray(b)) {
+      b.forEach((bv, i) => {
+        if (!is(fromJS(a[i]), fromJS(bv))) out[`${key}[${i}]`] = [a[i], bv]
+      })
+    } else if (!is(fromJS(a), fromJS(b))) {
+      out[key] = [a, b]
+    }
+  }
+  return out
+}
+
+export interface ReplayResult {
+  readonly ok: boolean
+  /** what the replay established, one line per step, then the final check */
+  readonly log: string[]
+  /** set when the trace does not replay: the step (1-based, 0 for the initial state) and why */
+  readonly failure?: { step: number; reason: string }
+  /** set when the trace replays: the property the final state (or step) violates, if any */
+  readonly violates?: string
+}
+
+/**
+ * Re-run a trace against a model: the initial state must be an initial state of the model, every
+ * action must be enabled where it is taken and lead to the recorded state, and the end must
+ * violate `property` (or, when `property` is omitted, any property of the model).
+ */
+export function replay<A extends Action>(model: Model<A>, trace: Trace, property?: string): ReplayResult {
+  const layout = model.layout
+  const log: string[] = []
+  const fail = (step: number, reason: string): ReplayResult => ({ ok: false, log, failure: { step, reason } })
+
+  const parsed = layout.fromObject(trace.initialState)
+  if (typeof parsed === 'string') return fail(0, `initial state: ${parsed}`)
+  const init = fromValues(model, parsed)
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => {
+    for (let f = 0; f < layout.fieldCount; f++) if (a[f] !== b[f]) return false
+    return true
+  }
+  if (!model.init().some((v) => same(v, init))) return fail(0, 'the initial state is not an initial state of this model')
+  log.push('step 0: initial state matches')
+
+  let values = init
+  let lastRule = -1
+  let lastPre: Int32Array | undefined
+  for (let k = 0; k < trace.steps.length; k++) {
+    const st = trace.steps[k]!
+    const reader = new Values(values)
+    const r = model.rules.findIndex((rule) => sameAction(rule.action, st.action))
+    if (r < 0) return fail(k + 1, `the model has no action ${formatAction(st.action)}`)
+    if (!model.rules[r]!.guard(reader)) return fail(k + 1, `${formatAction(st.action)} is not enabled here`)
+    const next = successor(model, values, r)
+    const recorded = layout.fromObject(st.state)
+    if (typeof recorded === 'string') return fail(k + 1, `recorded state: ${recorded}`)
+    if (!same(next, recorded)) {
+      const d = diff(layout.toObject(recorded), layout.toObject(next))
+      const fields = Object.keys(d).map((f) => `${f}: recorded ${JSON.stringify(d[f]![0])}, model gives ${JSON.stringify(d[f]![1])}`)
+      return fail(k + 1, `${formatAction(st.action)} does not lead to the recorded state (${fields.join('; ')})`)
+    }
+    log.push(`step ${k + 1}: ${formatAction(st.action)} enabled, state matches`)
+    lastPre = values
+    lastRule = r
+    values = next
+  }
+
+  const end = new Values(values)
+  const broken: string[] = []
+  for (const p of model.properties) {
+    if (p.kind === 'invariant' && !p.holds(end)) broken.push(p.name)
+    if (p.kind === 'step' && lastPre && !p.holds(new Values(lastPre), model.rules[lastRule]!.action, end)) broken.push(p.name)
+  }
+  if (model.deadlock && !model.rules.some((r) => r.guard(end)) && !model.deadlock.terminal(end)) broken.push(model.deadlock.name)
+  const hit = property === undefined ? broken[0] : broken.find((b) => b === property)
+  if (hit === undefined) {
+    const want = property ?? 'a property'
+    return fail(trace.steps.length, `the trace replays, but its end does not violate ${want}${broken.length ? ` (it violates: ${broken.join(', ')})` : ''}`)
+  }
+  log.push(`end: violates '${hit}'`)
+  return { ok: true, log, violates: hit }
+}

@@ -1,0 +1,102 @@
+/**
+ * Results are values. A verdict always carries its scope: what was explored, under which bounds,
+ * with which storage, so "proved" never means more than "proved within these bounds".
+ */
+
+export type SearchOrder = 'bfs' | 'dfs'
+
+export interface Bounds {
+  /** states at this depth are not expanded */
+  readonly maxDepth?: number
+  /** stop once this many distinct states are stored */
+  readonly maxStates?: number
+  /** wall-clock limit in milliseconds */
+  readonly maxTimeMs?: number
+  /** limit on the checker's own storage plus the process's resident memory, in bytes */
+  readonly maxMemoryBytes?: number
+}
+
+export type CutBy = 'depth' | 'states' | 'time' | 'memory' | 'interrupted'
+
+export interface Stats {
+  distinctStates: number
+  /** transitions fired, counting those that led to already-seen states */
+  transitions: number
+  /** deepest level reached (initial states are depth 0) */
+  maxDepth: number
+  timeMs: number
+  statesPerSec: number
+  /** peak resident set size sampled during the run, in bytes */
+  peakMemoryBytes: number
+  /** bytes held by the visited set and the state store at the end */
+  storageBytes: number
+  /** packed state size in bytes */
+  stateBytes: number
+  /** probability that two distinct states shared a 64-bit fingerprint: 1 - exp(-n(n-1)/2^65) */
+  collisionProbability: number
+  /** TLC's optimistic estimate n(t-n)/2^64 from the transitions that hit a stored fingerprint */
+  collisionProbabilityOptimistic: number
+}
+
+export interface Scope {
+  readonly order: SearchOrder
+  readonly bounds: Bounds
+  readonly storage: string
+  /** every state at depth <= this was expanded (BFS); -1 when not known */
+  readonly completeDepth: number
+}
+
+export interface SometimesReport {
+  readonly name: string
+  readonly cite?: string
+  readonly reached: boolean
+  /** depth of the first state found that satisfies it */
+  readonly depth?: number
+}
+
+export interface PropertyRef {
+  readonly name: string
+  readonly kind: 'invariant' | 'step' | 'deadlock'
+  readonly cite?: string
+}
+
+interface Common {
+  readonly scope: Scope
+  readonly stats: Stats
+  readonly sometimes: readonly SometimesReport[]
+}
+
+export type Verdict =
+  | (Common & { readonly status: 'proved' })
+  | (Common & { readonly status: 'violated'; readonly property: PropertyRef; readonly traceLength: number })
+  | (Common & { readonly status: 'inconclusive'; readonly cutBy: CutBy; readonly detail: string })
+
+export type Status = Verdict['status']
+
+/** Exit codes, documented in the README. */
+export const EXIT = {
+  proved: 0,
+  violated: 1,
+  badInput: 2,
+  inconclusive: 3,
+  internal: 4,
+} as const
+
+export function scopeLine(v: Verdict): string {
+  const b = v.scope.bounds
+  const parts: string[] = []
+  if (b.maxDepth !== undefined) parts.push(`depth <= ${b.maxDepth}`)
+  if (b.maxStates !== undefined) parts.push(`states <= ${b.maxStates}`)
+  if (b.maxTimeMs !== undefined) parts.push(`time <= ${b.maxTimeMs / 1000}s`)
+  if (b.maxMemoryBytes !== undefined) parts.push(`memory <= ${Math.round(b.maxMemoryBytes / 2 ** 20)} MiB`)
+  const bounds = parts.length ? parts.join(', ') : 'none'
+  const n = v.stats.distinctStates.toLocaleString('en-US')
+  switch (v.status) {
+    case 'proved':
+      return `all ${n} reachable states explored (${v.scope.order.toUpperCase()}, bounds: ${bounds}, ${v.scope.storage})`
+    case 'violated':
+      return `violation found after ${n} states (${v.scope.order.toUpperCase()}, bounds: ${bounds})`
+    case 'inconclusive':
+      return `cut by the ${v.cutBy} bound after ${n} states: ${v.detail} (${v.scope.order.toUpperCase()}, bounds: ${bounds})`
+  }
+}

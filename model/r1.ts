@@ -1,0 +1,239 @@
+/**
+ * R1, the reference transition system: fault vs. reclaim on a shared engine (seed 000; the
+ * kernel's own statement is Documentation/driver-api/dma-buf.rst, "Recoverable Hardware Page
+ * Faults Implications": "The compute workload might be stuck in a page fault, because the memory
+ * allocation is waiting for the DMA fence of the 3D workload to complete").
+ *
+ * A compute job that page-faults keeps its compute unit (CU) while the fault handler's allocation
+ * enters reclaim, and reclaim waits on the dma_fence of a graphics job that can never get a CU.
+ * Built exactly as the reference specification states it; bench/r1.pml (SPIN) and bench/r1.m
+ * (Murphi) encode the same system and must reach the same number of states.
+ */
+import { LayoutBuilder, bool, enumOf, int } from '../checker/layout.js'
+import type { Action, Cursor, Model, Reader, Rule } from '../checker/model.js'
+import type { ParamSpec, ParamValues } from '../checker/params.js'
+import { pageConservation } from '../properties/r1.js'
+
+export const POLICIES = ['naive', 'reserve', 'preempt', 'skip'] as const
+export type Policy = (typeof POLICIES)[number]
+
+/** Deliberate bugs, for showing that a property can fail. */
+export const BUGS = ['none', 'evict-leaks-page'] as const
+
+export const R1_PARAMS: readonly ParamSpec[] = [
+  { name: 'C', kind: 'int', min: 1, max: 16, doc: 'compute units (CUs) on the shared engine' },
+  { name: 'G', kind: 'int', min: 0, max: 8, doc: 'graphics (dma_fence) jobs' },
+  { name: 'K', kind: 'int', min: 0, max: 8, doc: 'compute (hmm_fence) jobs that may page-fault' },
+  { name: 'M', kind: 'int', min: 0, max: 16, doc: 'free pages at start' },
+  { name: 'POLICY', kind: 'enum', values: POLICIES, doc: 'naive | reserve (one CU kept for dma_fence work) | preempt (gfx preempts compute) | skip (reclaim skips unsignalled fences)' },
+  { name: 'BUG', kind: 'enum', values: BUGS, default: 'none', doc: 'evict-leaks-page: eviction forgets to free the page (breaks page conservation)' },
+]
+
+// Value encodings (indices into the enum declarations below).
+export const GST = { Q: 0, R: 1, D: 2 } as const
+export const BO = { RES: 0, EVI: 1 } as const
+export const KST = { Q: 0, RUN: 1, FLT: 2, WAIT: 3, OK: 4, DONE: 5, FAIL: 6 } as const
+
+export interface R1Fields {
+  readonly free: number
+  readonly gst: readonly number[]
+  readonly bo: readonly number[]
+  readonly kst: readonly number[]
+  readonly cu: readonly number[]
+  readonly wt: readonly number[]
+  /** derived: #{g : gst[g] = R} + #{k : cu[k] = 1} */
+  readonly usedC: number
+  /** derived: #{k : cu[k] = 1} */
+  readonly compC: number
+  /** derived: ∃g: bo[g]=RES ∧ gst[g]=D (a signalled, still resident BO that eviction can take) */
+  readonly evictable: number
+  /** derived: ∃g: bo[g]=RES */
+  readonly anyResident: number
+}
+
+export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
+  const C = params.C as number
+  const G = params.G as number
+  const K = params.K as number
+  const M = params.M as number
+  const policy = params.POLICY as Policy
+  const bug = (params.BUG ?? 'none') as (typeof BUGS)[number]
+
+  const b = new LayoutBuilder()
+  const fields: R1Fields = {
+    free: b.scalar('free', int(0, M + G)),
+    gst: b.array('gst', G, enumOf('Q', 'R', 'D')),
+    bo: b.array('bo', G, enumOf('RES', 'EVI')),
+    kst: b.array('kst', K, enumOf('Q', 'RUN', 'FLT', 'WAIT', 'OK', 'DONE', 'FAIL')),
+    cu: b.array('cu', K, bool),
+    wt: b.array('wt', K, int(-1, Math.max(G - 1, -1))),
+    usedC: b.derived('usedC'),
+    compC: b.derived('compC'),
+    evictable: b.derived('evictable'),
+    anyResident: b.derived('anyResident'),
+  }
+  const layout = b.build()
+  const { free, gst, bo, kst, cu, wt, usedC, compC, evictable, anyResident } = fields
+
+  /** comp_start/comp_resume's CU condition: a CU is free and, under reserve, one stays for gfx. */
+  const computeMayTakeCU = (s: Reader): boolean => s.get(usedC) < C && (policy !== 'reserve' || s.get(compC) < C - 1)
+
+  const rules: Rule<Action>[] = []
+  const rule = (action: Action, guard: (s: Reader) => boolean, apply: (s: Cursor) => void): void => {
+    rules.push({ action, guard, apply })
+  }
+
+  for (let g = 0; g < G; g++) {
+    rule({ name: 'gfx_start', g }, (s) => s.get(gst[g]!) === GST.Q && s.get(usedC) < C, (s) => s.set(gst[g]!, GST.R))
+  }
+  if (policy === 'preempt') {
+    for (let g = 0; g < G; g++) {
+      for (let k = 0; k < K; k++) {
+        rule(
+          { name: 'gfx_preempt', g, k },
+          (s) => s.get(gst[g]!) === GST.Q && s.get(usedC) === C && s.get(cu[k]!) === 1,
+          (s) => {
+            s.set(cu[k]!, 0)
+            s.set(gst[g]!, GST.R)
+          },
+        )
+      }
+    }
+  }
+  for (let g = 0; g < G; g++) {
+    // Its dma_fence signals.
+    rule({ name: 'gfx_end', g }, (s) => s.get(gst[g]!) === GST.R, (s) => s.set(gst[g]!, GST.D))
+  }
+  for (let k = 0; k < K; k++) {
+    rule(
+      { name: 'comp_start', k },
+      (s) => s.get(kst[k]!) === KST.Q && computeMayTakeCU(s),
+      (s) => {
+        s.set(kst[k]!, KST.RUN)
+        s.set(cu[k]!, 1)
+      },
+    )
+    rule(
+      { name: 'comp_resume', k },
+      (s) => {
+        const st = s.get(kst[k]!)
+        return st >= KST.RUN && st <= KST.OK && s.get(cu[k]!) === 0 && computeMayTakeCU(s)
+      },
+      (s) => s.set(cu[k]!, 1),
+    )
+    // The GPU touches a non-present page; the job keeps its CU while the fault is served.
+    rule({ name: 'comp_fault', k }, (s) => s.get(kst[k]!) === KST.RUN && s.get(cu[k]!) === 1, (s) => s.set(kst[k]!, KST.FLT))
+    rule(
+      { name: 'fault_alloc', k },
+      (s) => s.get(kst[k]!) === KST.FLT && s.get(free) > 0,
+      (s) => {
+        s.set(free, s.get(free) - 1)
+        s.set(kst[k]!, KST.OK)
+      },
+    )
+    for (let g = 0; g < G; g++) {
+      // Reclaim evicts a BO whose fence has signalled.
+      rule(
+        { name: 'fault_evict', k, g },
+        (s) => s.get(kst[k]!) === KST.FLT && s.get(free) === 0 && s.get(gst[g]!) === GST.D && s.get(bo[g]!) === BO.RES,
+        (s) => {
+          s.set(bo[g]!, BO.EVI)
+          if (bug !== 'evict-leaks-page') s.set(free, s.get(free) + 1)
+        },
+      )
+    }
+    if (policy !== 'skip') {
+      for (let g = 0; g < G; g++) {
+        // Reclaim waits on an unsignalled dma_fence (allowed by rule 4, and the crux of the deadlock).
+        rule(
+          { name: 'fault_wait', k, g },
+          (s) => s.get(kst[k]!) === KST.FLT && s.get(free) === 0 && s.get(gst[g]!) !== GST.D && s.get(bo[g]!) === BO.RES,
+          (s) => {
+            s.set(kst[k]!, KST.WAIT)
+            s.set(wt[k]!, g)
+          },
+        )
+      }
+    }
+    rule(
+      { name: 'fault_fail', k },
+      (s) =>
+        s.get(kst[k]!) === KST.FLT &&
+        s.get(free) === 0 &&
+        s.get(evictable) === 0 &&
+        (policy === 'skip' || s.get(anyResident) === 0),
+      (s) => {
+        s.set(kst[k]!, KST.FAIL)
+        s.set(cu[k]!, 0)
+      },
+    )
+    rule(
+      { name: 'wait_wake', k },
+      (s) => s.get(kst[k]!) === KST.WAIT && s.get(gst[s.get(wt[k]!)]!) === GST.D,
+      (s) => {
+        const g = s.get(wt[k]!)
+        if (s.get(bo[g]!) === BO.RES) {
+          s.set(bo[g]!, BO.EVI)
+          s.set(free, s.get(free) + 1)
+        }
+        s.set(kst[k]!, KST.FLT)
+        s.set(wt[k]!, -1)
+      },
+    )
+    rule(
+      { name: 'comp_end', k },
+      (s) => s.get(kst[k]!) === KST.OK && s.get(cu[k]!) === 1,
+      (s) => {
+        s.set(kst[k]!, KST.DONE)
+        s.set(cu[k]!, 0)
+        s.set(free, s.get(free) + 1)
+      },
+    )
+  }
+
+  const initial = new Int32Array(layout.fieldCount)
+  initial[free] = M
+  for (const f of wt) initial[f] = -1
+
+  return {
+    name: 'r1',
+    about: 'fault vs. reclaim on a shared engine (the reference transition system)',
+    params: { C, G, K, M, POLICY: policy, ...(bug !== 'none' ? { BUG: bug } : {}) },
+    layout,
+    fields,
+    init: () => [initial],
+    rules,
+    derive(v) {
+      let running = 0
+      let comp = 0
+      let ev = 0
+      let res = 0
+      for (let g = 0; g < G; g++) {
+        if (v[gst[g]!] === GST.R) running++
+        if (v[bo[g]!] === BO.RES) {
+          res = 1
+          if (v[gst[g]!] === GST.D) ev = 1
+        }
+      }
+      for (let k = 0; k < K; k++) comp += v[cu[k]!]!
+      v[usedC] = running + comp
+      v[compC] = comp
+      v[evictable] = ev
+      v[anyResident] = res
+    },
+    properties: [pageConservation(fields, M + G, K, G)],
+    deadlock: {
+      name: 'deadlock',
+      cite: 'R1 spec; dma-buf.rst "Recoverable Hardware Page Faults Implications"',
+      // Terminal: every gfx job done and every compute job DONE or FAIL.
+      terminal: (s) => {
+        for (let g = 0; g < G; g++) if (s.get(gst[g]!) !== GST.D) return false
+        for (let k = 0; k < K; k++) {
+          const st = s.get(kst[k]!)
+          if (st !== KST.DONE && st !== KST.FAIL) return false
+        }
+        return true
+      },
+    },
+  }
+}
