@@ -1,0 +1,35 @@
+/**
+ * The built-in models `fencecheck check NAME` knows, each with its typed parameters.
+ * Scenario files (scenarios/*.yaml) name one of these, or describe a GPU design of their own.
+ */
+import type { Action, Model } from '../checker/model.js'
+import { InputError, type ParamSpec, type ParamValues, parseParams } from '../checker/params.js'
+import { R1_PARAMS, r1 } from './r1.js'
+
+export interface ModelEntry {
+  readonly name: string
+  readonly about: string
+  readonly params: readonly ParamSpec[]
+  build(params: ParamValues): Model<Action>
+}
+
+export const MODELS: readonly ModelEntry[] = [
+  {
+    name: 'r1',
+    about: 'R1 reference: fault vs. reclaim on a shared engine (seed 000)',
+    params: R1_PARAMS,
+    build: r1,
+  },
+]
+
+export function findModel(name: string): ModelEntry {
+  const m = MODELS.find((e) => e.name === name)
+  if (!m) throw new InputError(`unknown model '${name}' (built-in models: ${MODELS.map((e) => e.name).join(', ')}; or give a scenario file path)`)
+  return m
+}
+
+/** Build a registered model from `NAME=VALUE` strings or a record of values. */
+export function buildModel(name: string, given: readonly string[] | Record<string, unknown>, where?: string): Model<Action> {
+  const entry = findModel(name)
+  return entry.build(parseParams(name, entry.params, given, where))
+}
