@@ -10,7 +10,7 @@
  * (Murphi) encode the same system and must reach the same number of states.
  */
 import { LayoutBuilder, bool, enumOf, int } from '../checker/layout.js'
-import type { Action, Cursor, Model, Reader, Rule } from '../checker/model.js'
+import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes } from '../checker/model.js'
 import type { ParamSpec, ParamValues } from '../checker/params.js'
 import { pageConservation } from '../properties/r1.js'
 
@@ -221,7 +221,13 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
       v[evictable] = ev
       v[anyResident] = res
     },
-    properties: [pageConservation(fields, M + G, K, G)],
+    properties: [
+      pageConservation(fields, M + G, K, G),
+      // Vacuity guards: a proof of deadlock freedom means little if no job ever gets anywhere.
+      ...(G > 0 ? [sometimes('a graphics dma_fence signals', (s: Reader) => gst.some((f) => s.get(f) === GST.D))] : []),
+      ...(K > 0 ? [sometimes('a compute page fault is served', (s: Reader) => kst.some((f) => s.get(f) === KST.OK))] : []),
+      ...(K > 0 && G > 0 && M === 0 ? [sometimes('reclaim evicts a buffer object', (s: Reader) => bo.some((f) => s.get(f) === BO.EVI))] : []),
+    ],
     deadlock: {
       name: 'deadlock',
       cite: 'R1 spec; dma-buf.rst "Recoverable Hardware Page Faults Implications"',

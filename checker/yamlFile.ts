@@ -1,0 +1,128 @@
+/**
+ * Loading a YAML file against a JSON Schema, with errors that name the file, the line and the
+ * field, say what is wrong and how to fix it. YAML parsing is the `yaml` package (it keeps source
+ * positions); validation is Ajv.
+ */
+import { readFileSync } from 'node:fs'
+import { Ajv, type ErrorObject } from 'ajv'
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml'
+import { InputError } from './params.js'
+
+export interface LoadedYaml {
+  readonly file: string
+  readonly data: unknown
+  /** 1-based line of the value at a JSON path like ['jobs', 2, 'deps'], or undefined */
+  lineOf(path: readonly (string | number)[]): number | undefined
+}
+
+/** An input error located in a file: `file:line: field: message`. */
+export class FileError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly field: string | undefined,
+    message: string,
+  ) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${message}`, file)
+  }
+}
+
+export function loadYaml(file: string): LoadedYaml {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new FileError(file, undefined, undefined, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`)
+  }
+  const lc = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!
+    const line = e.linePos?.[0]?.line
+    throw new FileError(file, line, undefined, `invalid YAML: ${e.message.split('\n')[0]} (fix the syntax at this line)`)
+  }
+  const data = doc.toJS({ maxAliasCount: 100 }) as unknown
+  const lineOf = (path: readonly (string | number)[]): number | undefined => {
+    let node: unknown = doc.contents
+    let last: Node | undefined = doc.contents ?? undefined
+    for (const key of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key)
+        if (!pair) break
+        last = (pair.value as Node | null) ?? (pair.key as Node)
+        if ((pair.key as Node)?.range && !pair.value) last = pair.key as Node
+        node = pair.value
+      } else if (isSeq(node) && typeof key === 'number') {
+        node = node.items[key]
+        if (!node) break
+        last = node as Node
+      } else break
+    }
+    const start = last?.range?.[0]
+    return start === undefined ? undefined : lc.linePos(start).line
+  }
+  return { file, data, lineOf }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
+
+/**
+ * Validate against a JSON Schema. The first error becomes a FileError naming the line and field
+ * (errors in deeper fields are preferred; they are the more precise ones).
+ */
+export function validate(y: LoadedYaml, schema: object, what: string): void {
+  const check = ajv.getSchema(what) ?? (ajv.addSchema(schema, what), ajv.getSchema(what)!)
+  if (check(y.data)) return
+  const errors = [...(check.errors ?? [])].sort((a, b) => depth(b) - depth(a))
+  const e = pickError(errors)
+  const path = pathOf(e)
+  throw new FileError(y.file, y.lineOf(path), path.length ? path.join('.') : undefined, explain(e))
+}
+
+function depth(e: ErrorObject): number {
+  return pathOf(e).length + (e.keyword === 'additionalProperties' ? 1 : 0)
+}
+
+function pickError(errors: ErrorObject[]): ErrorObject {
+  // "oneOf/anyOf failed" is the least helpful message; prefer what the branches said.
+  return errors.find((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if') ?? errors[0]!
+}
+
+function pathOf(e: ErrorObject): (string | number)[] {
+  const parts = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
+  if (e.keyword === 'additionalProperties') parts.push((e.params as { additionalProperty: string }).additionalProperty)
+  return parts
+}
+
+function explain(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `unknown field '${String(p.additionalProperty)}' (check the spelling; the schema allows only documented fields)`
+    case 'required':
+      return `missing required field '${String(p.missingProperty)}'`
+    case 'type':
+      return `must be ${String(p.type)}`
+    case 'enum':
+      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+      return `must be ${String(p.comparison)} ${String(p.limit)}`
+    case 'minItems':
+      return `must have at least ${String(p.limit)} item(s)`
+    case 'minProperties':
+      return `must not be empty`
+    case 'pattern':
+      return `must match ${String(p.pattern)}`
+    case 'const':
+      return `must be ${JSON.stringify(p.allowedValue)}`
+    default:
+      return e.message ?? 'is invalid'
+  }
+}

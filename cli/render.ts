@@ -1,0 +1,129 @@
+/**
+ * Turning an exploration into output: the stable JSON document users script against, and the
+ * plain-text report for terminals and mail.
+ */
+import type { Exploration } from '../checker/explore.js'
+import { fmtBytes } from '../checker/explore.js'
+import { formatAction, type Action } from '../checker/model.js'
+import { type Trace, violationTrace } from '../checker/trace.js'
+import { scopeLine, type Verdict } from '../checker/verdict.js'
+
+export const FORMAT_VERSION = 1
+
+/** What identifies the checked system, enough for `replay` to rebuild it. */
+export interface Target {
+  /** a built-in model name or a scenario file path, as given on the command line */
+  readonly target: string
+  readonly model: string
+  readonly params: Record<string, string | number>
+  readonly scenario?: { readonly file: string; readonly name: string; readonly about: string }
+}
+
+export interface Report {
+  readonly target: Target
+  readonly exploration: Exploration<Action>
+  readonly verdict: Verdict
+  readonly trace?: Trace
+  readonly reproduce: string
+}
+
+export function makeReport(target: Target, x: Exploration<Action>, reproduce: string): Report {
+  const trace = violationTrace(x)
+  return { target, exploration: x, verdict: x.verdict, ...(trace ? { trace } : {}), reproduce }
+}
+
+/**
+ * The JSON document (`--format json`). Stable keys: verdict, property, distinctStates,
+ * transitions, maxDepth, timeMs, statesPerSec, peakMemoryBytes, collisionProbability, scope,
+ * sometimes, traceLength, initialState, trace[{step, action, state, changes}], reproduce.
+ */
+export function toJson(r: Report): Record<string, unknown> {
+  const v = r.verdict
+  return {
+    format: 'fencecheck-result',
+    formatVersion: FORMAT_VERSION,
+    target: r.target.target,
+    model: { name: r.target.model, params: r.target.params },
+    ...(r.target.scenario ? { scenario: r.target.scenario } : {}),
+    verdict: v.status,
+    ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}),
+    ...(v.status === 'inconclusive' ? { cutBy: v.cutBy, detail: v.detail } : {}),
+    scopeSummary: scopeLine(v),
+    scope: v.scope,
+    ...v.stats,
+    sometimes: v.sometimes,
+    ...(r.trace
+      ? {
+          initialState: r.trace.initialState,
+          trace: r.trace.steps.map((s, i) => ({ step: i + 1, action: s.action, state: s.state, changes: s.changes })),
+        }
+      : {}),
+    ...(v.status === 'violated' ? { reproduce: r.reproduce } : {}),
+  }
+}
+
+const n = (x: number): string => x.toLocaleString('en-US')
+
+function fmtValue(v: unknown): string {
+  return Array.isArray(v) ? `[${v.map(fmtValue).join(' ')}]` : String(v)
+}
+
+export function describeTarget(t: Target): string {
+  const params = Object.entries(t.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')
+  const head = t.scenario ? `${t.scenario.name} (${t.scenario.file})` : t.model
+  return params ? `${head} [${t.model} ${params}]` : head
+}
+
+export function toText(r: Report): string {
+  const v = r.verdict
+  const s = v.stats
+  const lines: string[] = []
+  lines.push(`fencecheck: ${describeTarget(r.target)}`)
+  if (v.status === 'violated') {
+    lines.push(`verdict: VIOLATED - ${v.property.name}${v.property.cite ? ` (${v.property.cite})` : ''}`)
+  } else if (v.status === 'proved') {
+    lines.push('verdict: PROVED within bounds')
+  } else {
+    lines.push(`verdict: INCONCLUSIVE - cut by the ${v.cutBy} bound`)
+  }
+  lines.push(`scope: ${scopeLine(v)}`)
+  if (v.status === 'inconclusive' && v.scope.completeDepth >= 0) {
+    lines.push(`covered: every state up to depth ${v.scope.completeDepth} was explored`)
+  }
+  if (r.trace) {
+    lines.push('', `trace (${r.trace.steps.length} step${r.trace.steps.length === 1 ? '' : 's'}):`)
+    lines.push(
+      `  0  initial state: ${Object.entries(r.trace.initialState)
+        .map(([k, val]) => `${k}=${fmtValue(val)}`)
+        .join(' ')}`,
+    )
+    const width = Math.max(0, ...r.trace.steps.map((st) => formatAction(st.action).length))
+    r.trace.steps.forEach((st, i) => {
+      const changes = Object.entries(st.changes)
+        .map(([k, [a, b]]) => `${k}: ${fmtValue(a)} -> ${fmtValue(b)}`)
+        .join(', ')
+      lines.push(`  ${String(i + 1).padStart(2)} ${formatAction(st.action).padEnd(width)}  ${changes || '(no change)'}`)
+    })
+    if (v.status === 'violated') {
+      if (v.property.kind === 'deadlock') lines.push('  end: no action is enabled and the state is not terminal')
+      else if (v.property.kind === 'invariant') lines.push(`  end: '${v.property.name}' does not hold in this state`)
+      else lines.push(`  end: the last step breaks '${v.property.name}'`)
+    }
+  }
+  const unreached = v.sometimes.filter((x) => !x.reached)
+  if (v.sometimes.length > 0) {
+    lines.push('', 'sometimes (vacuity checks):')
+    for (const w of v.sometimes) lines.push(`  ${w.reached ? 'reached' : 'NEVER REACHED'}  ${w.name}${w.reached ? ` (depth ${w.depth})` : ''}`)
+    if (unreached.length > 0 && v.status === 'proved') lines.push('  warning: a proof is vacuous for behaviour that is never reached')
+  }
+  lines.push(
+    '',
+    `statistics: ${n(s.distinctStates)} distinct states, ${n(s.transitions)} transitions, max depth ${s.maxDepth}, ` +
+      `${(s.timeMs / 1000).toFixed(2)} s, ${n(s.statesPerSec)} states/s, peak memory ${fmtBytes(s.peakMemoryBytes)} ` +
+      `(storage ${fmtBytes(s.storageBytes)}), fingerprint collision probability ${s.collisionProbability.toExponential(1)}`,
+  )
+  if (v.status === 'violated') lines.push(`reproduce: ${r.reproduce}`)
+  return lines.join('\n')
+}
