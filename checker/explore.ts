@@ -8,6 +8,7 @@
  * in a typed-array table, parents as indices.
  */
 import { fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
+import { checkGraph, type TraceSite } from './graphChecks.js'
 import { ModelError } from './layout.js'
 import { Cursor, type Action, type Invariant, type Model, type Reader, type Sometimes, type StepProperty, Values } from './model.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
@@ -40,6 +41,10 @@ export interface ViolationSite {
   readonly stateIndex: number
   /** for step properties: the violating transition out of `stateIndex` */
   readonly finalRule?: number
+  /** further evidence traces (e.g. one per observed edge of a lock-order cycle) */
+  readonly sites?: readonly TraceSite[]
+  /** explanation lines */
+  readonly detail?: readonly string[]
 }
 
 export interface Exploration<A extends Action = Action> {
@@ -284,6 +289,21 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   if (cut === undefined && violation === undefined && truncatedByDepth) {
     cut = { by: 'depth', detail: `states at depth ${maxDepth} had enabled actions that were not explored` }
   }
+  const notes: string[] = []
+  if (violation === undefined) {
+    const g = checkGraph(model, store, { complete: cut === undefined })
+    notes.push(...g.notes)
+    if (g.violation) {
+      const v = g.violation
+      violation = {
+        property: v.property,
+        stateIndex: v.site.stateIndex,
+        ...(v.site.finalRule !== undefined ? { finalRule: v.site.finalRule } : {}),
+        sites: v.sites,
+        detail: v.detail,
+      }
+    }
+  }
 
   const timeMs = Date.now() - start
   const rssEnd = process.memoryUsage.rss()
@@ -307,6 +327,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
     storage: `packed ${W * 4}-byte states, 64-bit fingerprints`,
     completeDepth: order === 'bfs' ? completeDepth : -1,
   }
+  const common = { scope, stats, notes }
   const sometimesReport = sometimes.map((p, i) => ({
     name: p.name,
     ...(p.cite ? { cite: p.cite } : {}),
@@ -317,11 +338,11 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   let verdict: Verdict
   if (violation) {
     const traceLength = store.path(violation.stateIndex).length - 1 + (violation.finalRule !== undefined ? 1 : 0)
-    verdict = { status: 'violated', property: violation.property, traceLength, scope, stats, sometimes: sometimesReport }
+    verdict = { status: 'violated', property: violation.property, traceLength, ...common, sometimes: sometimesReport }
   } else if (cut) {
-    verdict = { status: 'inconclusive', cutBy: cut.by, detail: cut.detail, scope, stats, sometimes: sometimesReport }
+    verdict = { status: 'inconclusive', cutBy: cut.by, detail: cut.detail, ...common, sometimes: sometimesReport }
   } else {
-    verdict = { status: 'proved', scope, stats, sometimes: sometimesReport }
+    verdict = { status: 'proved', ...common, sometimes: sometimesReport }
   }
   return { model, verdict, ...(violation ? { violation } : {}), store, witnesses }
 }

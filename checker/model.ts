@@ -99,7 +99,44 @@ export interface Sometimes extends Citation {
   holds(s: Reader): boolean
 }
 
-export type Property<A extends Action = Action> = Invariant | StepProperty<A> | Sometimes
+/**
+ * Progress, AG(pending -> EF done) over a restricted transition relation: from every reachable
+ * state where obligation `i` is pending, a state where it is done stays reachable using only
+ * actions that `allowed` admits. With `allowed` excluding userspace's signals this is "every
+ * pending dma_fence can still signal even if no hmm_fence ever signals" (Rumur's `liveness`,
+ * restricted). Checked after the search, on the complete state graph only.
+ */
+export interface ProgressProperty<A extends Action = Action> extends Citation {
+  readonly kind: 'progress'
+  readonly name: string
+  /** number of obligations (e.g. one per dma_fence) */
+  readonly obligations: number
+  /** a label for obligation i, used in reports */
+  label(i: number): string
+  pending(s: Reader, i: number): boolean
+  done(s: Reader, i: number): boolean
+  allowed(action: A): boolean
+}
+
+/**
+ * An order graph built across all explored transitions, as lockdep builds its lock-class graph:
+ * each transition may add edges `from -> to` ("to was acquired while from was held"). A cycle
+ * among the observed and `primed` edges is a violation even if no explored state deadlocks; the
+ * report gives, for each observed edge of the cycle, the shortest trace that established it.
+ */
+export interface OrderProperty<A extends Action = Action> extends Citation {
+  readonly kind: 'order'
+  readonly name: string
+  readonly primed: readonly (readonly [string, string])[]
+  edges(pre: Reader, action: A, post: Reader): readonly (readonly [string, string])[]
+}
+
+export type Property<A extends Action = Action> =
+  | Invariant
+  | StepProperty<A>
+  | Sometimes
+  | ProgressProperty<A>
+  | OrderProperty<A>
 
 export const always = (name: string, holds: (s: Reader) => boolean, opts: Citation = {}): Invariant => ({
   kind: 'invariant',
@@ -140,6 +177,8 @@ export interface Model<A extends Action = Action> {
   readonly about?: string
   /** fill the layout's derived slots of a decoded state from its stored fields */
   derive?(values: Int32Array): void
+  /** why a state is stuck, in the model's vocabulary (e.g. the wait-for cycle); empty if it is not */
+  explain?(s: Reader): string[]
 }
 
 /** Decode a packed state into a fresh value array, derived values included. */

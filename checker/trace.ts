@@ -5,7 +5,7 @@
  */
 import { fromJS, is } from 'immutable'
 import { Cursor, type Action, type Model, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
-import type { Exploration } from './explore.js'
+import { explore, type Exploration } from './explore.js'
 import { ModelError } from './layout.js'
 
 export interface TraceStep {
@@ -80,6 +80,18 @@ export function violationTrace<A extends Action>(x: Exploration<A>): Trace | und
   return toTrace(x.model, values, rules)
 }
 
+/** Every evidence trace of a violation beyond the primary one (e.g. each edge of a lock-order cycle). */
+export function evidenceTraces<A extends Action>(x: Exploration<A>): { label: string; trace: Trace }[] {
+  return (x.violation?.sites ?? []).map((site) => {
+    const { values, rules } = reconstruct(x, x.store.path(site.stateIndex))
+    if (site.finalRule !== undefined) {
+      values.push(successor(x.model, values[values.length - 1]!, site.finalRule))
+      rules.push(site.finalRule)
+    }
+    return { label: site.label, trace: toTrace(x.model, values, rules) }
+  })
+}
+
 /** A shortest (under BFS) trace to the state stored at `index`, e.g. a `sometimes` witness. */
 export function traceTo<A extends Action>(x: Exploration<A>, index: number): Trace {
   const { values, rules } = reconstruct(x, x.store.path(index))
@@ -114,6 +126,18 @@ export interface ReplayResult {
   readonly failure?: { step: number; reason: string }
   /** set when the trace replays: the property the final state (or step) violates, if any */
   readonly violates?: string
+}
+
+/** Explore from `start` using only allowed rules: is a state satisfying `goal` reachable? */
+function canStillReach<A extends Action>(model: Model<A>, start: Int32Array, allowed: (a: A) => boolean, goal: (s: Values) => boolean): boolean {
+  const sub: Model<A> = {
+    ...model,
+    init: () => [start.slice(0, model.layout.fieldCount)],
+    rules: model.rules.filter((r) => allowed(r.action)),
+    properties: [{ kind: 'invariant', name: 'goal not reached', holds: (s) => !goal(s as Values) }],
+  }
+  delete (sub as { deadlock?: unknown }).deadlock
+  return explore(sub).verdict.status === 'violated'
 }
 
 /**
@@ -166,6 +190,20 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
     if (p.kind === 'step' && lastPre && !p.holds(new Values(lastPre), model.rules[lastRule]!.action, end)) broken.push(p.name)
   }
   if (model.deadlock && !model.rules.some((r) => r.guard(end)) && !model.deadlock.terminal(end)) broken.push(model.deadlock.name)
+  for (const p of model.properties) {
+    if (p.kind === 'order' && lastPre && p.edges(new Values(lastPre), model.rules[lastRule]!.action, end).length > 0) {
+      if (property === p.name) broken.push(p.name)
+    }
+    if (p.kind === 'progress' && (property === undefined || property === p.name)) {
+      for (let o = 0; o < p.obligations; o++) {
+        if (p.pending(end, o) && !canStillReach(model, values, p.allowed.bind(p), (s) => p.done(s, o))) {
+          broken.push(p.name)
+          log.push(`end: ${p.label(o)} is pending and no allowed sequence of actions completes it (re-explored from the end state)`)
+          break
+        }
+      }
+    }
+  }
   const hit = property === undefined ? broken[0] : broken.find((b) => b === property)
   if (hit === undefined) {
     const want = property ?? 'a property'

@@ -56,13 +56,15 @@ export interface SometimesReport {
 
 export interface PropertyRef {
   readonly name: string
-  readonly kind: 'invariant' | 'step' | 'deadlock'
+  readonly kind: 'invariant' | 'step' | 'deadlock' | 'progress' | 'order'
   readonly cite?: string
 }
 
 interface Common {
   readonly scope: Scope
   readonly stats: Stats
+  /** what else was checked or skipped (graph checks), one line each */
+  readonly notes: readonly string[]
   readonly sometimes: readonly SometimesReport[]
 }
 

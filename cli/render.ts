@@ -4,8 +4,8 @@
  */
 import type { Exploration } from '../checker/explore.js'
 import { fmtBytes } from '../checker/explore.js'
-import { formatAction, type Action } from '../checker/model.js'
-import { type Trace, violationTrace } from '../checker/trace.js'
+import { formatAction, fromValues, type Action, Values } from '../checker/model.js'
+import { evidenceTraces, type Trace, violationTrace } from '../checker/trace.js'
 import { scopeLine, type Verdict } from '../checker/verdict.js'
 
 export const FORMAT_VERSION = 1
@@ -24,12 +24,22 @@ export interface Report {
   readonly exploration: Exploration<Action>
   readonly verdict: Verdict
   readonly trace?: Trace
+  /** further traces that are part of the evidence (one per observed edge of a lock-order cycle) */
+  readonly evidence: readonly { label: string; trace: Trace }[]
+  /** why the last state is stuck, or what the violation means, in the model's vocabulary */
+  readonly explanation: readonly string[]
   readonly reproduce: string
 }
 
 export function makeReport(target: Target, x: Exploration<Action>, reproduce: string): Report {
   const trace = violationTrace(x)
-  return { target, exploration: x, verdict: x.verdict, ...(trace ? { trace } : {}), reproduce }
+  const explanation: string[] = [...(x.violation?.detail ?? [])]
+  if (trace && x.model.explain) {
+    const last = trace.steps.length ? trace.steps[trace.steps.length - 1]!.state : trace.initialState
+    const parsed = x.model.layout.fromObject(last)
+    if (typeof parsed !== 'string') explanation.push(...x.model.explain(new Values(fromValues(x.model, parsed))))
+  }
+  return { target, exploration: x, verdict: x.verdict, ...(trace ? { trace } : {}), evidence: evidenceTraces(x), explanation, reproduce }
 }
 
 /**
@@ -58,6 +68,17 @@ export function toJson(r: Report): Record<string, unknown> {
           trace: r.trace.steps.map((s, i) => ({ step: i + 1, action: s.action, state: s.state, changes: s.changes })),
         }
       : {}),
+    ...(r.explanation.length ? { explanation: r.explanation } : {}),
+    ...(r.evidence.length
+      ? {
+          evidence: r.evidence.map((e) => ({
+            label: e.label,
+            initialState: e.trace.initialState,
+            trace: e.trace.steps.map((s, i) => ({ step: i + 1, action: s.action, state: s.state, changes: s.changes })),
+          })),
+        }
+      : {}),
+    notes: v.notes,
     ...(v.status === 'violated' ? { reproduce: r.reproduce } : {}),
   }
 }
@@ -109,9 +130,19 @@ export function toText(r: Report): string {
     if (v.status === 'violated') {
       if (v.property.kind === 'deadlock') lines.push('  end: no action is enabled and the state is not terminal')
       else if (v.property.kind === 'invariant') lines.push(`  end: '${v.property.name}' does not hold in this state`)
-      else lines.push(`  end: the last step breaks '${v.property.name}'`)
+      else if (v.property.kind === 'step') lines.push(`  end: the last step breaks '${v.property.name}'`)
+      else if (v.property.kind === 'progress') lines.push(`  end: from here, '${v.property.name}' can no longer be met`)
+      else lines.push(`  end: this step establishes an edge that closes a cycle in '${v.property.name}'`)
     }
   }
+  if (r.explanation.length) {
+    lines.push('', ...r.explanation)
+  }
+  for (const e of r.evidence) {
+    lines.push('', `edge ${e.label}, first established by (${e.trace.steps.length} steps):`)
+    e.trace.steps.forEach((st, i) => lines.push(`  ${String(i + 1).padStart(2)} ${formatAction(st.action)}`))
+  }
+  for (const note of v.notes) lines.push(`note: ${note}`)
   const unreached = v.sometimes.filter((x) => !x.reached)
   if (v.sometimes.length > 0) {
     lines.push('', 'sometimes (vacuity checks):')

@@ -8,14 +8,20 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Action, Model } from '../checker/model.js'
 import type { Bounds, SearchOrder, Status } from '../checker/verdict.js'
-import { FileError, loadYaml, validate } from '../checker/yamlFile.js'
+import { FileError, type LoadedYaml, loadYaml, validate } from '../checker/yamlFile.js'
 import { InputError } from '../checker/params.js'
 import { buildModel, MODELS } from './registry.js'
+import { compileGpu } from './gpu/compile.js'
+import { buildDesign, type DesignInput, SpecError } from './gpu/spec.js'
+import { CONTEXTS, PROPERTY_IDS, USAGES } from './gpu/types.js'
+import type { GpuDesign } from './gpu/types.js'
 
 export interface Expectation {
   readonly verdict: Status
   readonly property?: string
   readonly traceLength?: number
+  /** `sometimes` witnesses this design is known never to reach (checked: they must stay unreached) */
+  readonly unreached?: readonly string[]
 }
 
 export interface Scenario {
@@ -26,6 +32,10 @@ export interface Scenario {
   readonly order: SearchOrder
   readonly bounds: Bounds
   readonly expect?: Expectation
+  /** the seed discussion the design comes from */
+  readonly seed?: string
+  /** the resolved GPU design, for GPU scenarios */
+  readonly design?: GpuDesign
 }
 
 const bytesPattern = '^[0-9]+(\\.[0-9]+)?\\s*(B|KiB|MiB|GiB|KB|MB|GB)?$'
@@ -36,12 +46,108 @@ export const SCENARIO_SCHEMA = {
   title: 'fencecheck scenario',
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'about', 'model'],
+  required: ['name', 'about'],
   properties: {
     name: { type: 'string', minLength: 1, description: 'short title of the design' },
     about: { type: 'string', minLength: 1, description: 'which design this states and which seed it comes from' },
-    model: { type: 'string', minLength: 1, description: 'a built-in model (see `fencecheck list`)' },
+    seed: { type: 'string', description: 'the seed discussion (e.g. "000")' },
+    model: { type: 'string', minLength: 1, description: "a built-in model (see `fencecheck list`), or 'gpu' (the default) for a GPU design given by the fields below" },
     params: { type: 'object', description: 'the model parameters', additionalProperties: { type: ['integer', 'string'] } },
+    engines: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'cus'],
+        properties: {
+          name: { $ref: '#/definitions/name' },
+          kind: { enum: ['gfx', 'compute', 'copy', 'shared'], description: 'documentation only' },
+          cus: { type: 'integer', minimum: 1, maximum: 8 },
+          preempt: { enum: ['none', 'hmm', 'faulting'], description: 'dma_fence work may preempt hmm work (faulting: even with a page fault pending)' },
+          hmmPreemptsDma: { type: 'boolean', description: 'a design bug: hmm work preempts dma_fence work (rule 2)' },
+          reserveForDma: { type: 'integer', minimum: 0, description: 'CUs hmm work may never take' },
+          flush: { type: 'boolean', description: 'engine flush / gang scheduling (dma-buf.rst option (d))' },
+        },
+      },
+    },
+    memory: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { vram: { type: 'integer', minimum: 0, maximum: 16 }, system: { type: 'integer', minimum: 0, maximum: 16 } },
+    },
+    locks: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['mutex', 'rwsem'] } } },
+    },
+    buffers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { $ref: '#/definitions/name' },
+          placement: { enum: ['vram', 'system'] },
+          fences: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: { type: 'string' }, usage: { enum: USAGES } } }] } },
+        },
+      },
+    },
+    fences: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'kind'],
+        properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['dma', 'hmm', 'preempt'] }, of: { type: 'string' } },
+      },
+    },
+    jobs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'engine'],
+        properties: {
+          name: { $ref: '#/definitions/name' },
+          engine: { type: 'string' },
+          queue: { enum: ['kernel', 'user'] },
+          deps: { type: 'array', items: { type: 'string' } },
+          uses: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: false, required: ['bo'], properties: { bo: { type: 'string' }, usage: { enum: USAGES } } }] } },
+          faults: { type: 'boolean' },
+          cus: { type: 'integer', minimum: 1 },
+          submitted: { type: 'boolean' },
+          propagateErrors: { type: 'boolean' },
+          waitsDeps: { type: 'boolean' },
+        },
+      },
+    },
+    threads: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { $ref: '#/definitions/name' },
+          context: { enum: CONTEXTS },
+          signalling: { type: 'boolean' },
+          path: { type: 'string' },
+          with: { type: 'object' },
+          steps: { type: 'array' },
+        },
+      },
+    },
+    reclaim: { type: 'array' },
+    policies: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        shrinker: { enum: ['wait', 'skip-on-fault'] },
+        userptr: { enum: ['wait', 'no-wait'] },
+        syncobj: { enum: ['stall', 'proxy'] },
+      },
+    },
+    properties: { type: 'array', items: { enum: PROPERTY_IDS } },
     search: {
       type: 'object',
       additionalProperties: false,
@@ -61,10 +167,16 @@ export const SCENARIO_SCHEMA = {
         verdict: { enum: ['proved', 'violated', 'inconclusive'] },
         property: { type: 'string', minLength: 1 },
         traceLength: { type: 'integer', minimum: 0 },
+        unreached: { type: 'array', items: { type: 'string' } },
       },
     },
   },
+  definitions: {
+    name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]*$' },
+  },
 } as const
+
+const GPU_FIELDS = ['engines', 'memory', 'locks', 'buffers', 'fences', 'jobs', 'threads', 'reclaim', 'policies', 'properties'] as const
 
 /** Parse "512MiB", "2GiB", "800MB", "1048576" into bytes. */
 export function parseBytes(v: string | number): number | undefined {
@@ -79,27 +191,41 @@ export function loadScenario(file: string): Scenario {
   const y = loadYaml(file)
   if (y.data === null || y.data === undefined) throw new FileError(file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
   validate(y, SCENARIO_SCHEMA, 'scenario')
-  const d = y.data as {
+  const d = y.data as DesignInput & {
     name: string
     about: string
-    model: string
+    seed?: string
+    model?: string
     params?: Record<string, unknown>
     search?: { order?: SearchOrder; maxDepth?: number; maxStates?: number; maxTime?: number; maxMemory?: string | number }
     expect?: Expectation
   }
-  if (!MODELS.some((m) => m.name === d.model)) {
-    throw new FileError(file, y.lineOf(['model']), 'model', `unknown model '${d.model}' (built-in models: ${MODELS.map((m) => m.name).join(', ')})`)
-  }
+  const modelName = d.model ?? 'gpu'
   let model: Model<Action>
-  try {
-    model = buildModel(d.model, d.params ?? {})
-  } catch (e) {
-    if (e instanceof InputError) {
-      const name = /parameter '?(\w+)'?/.exec(e.message)?.[1]
-      const line = name ? (y.lineOf(['params', name]) ?? y.lineOf(['params'])) : y.lineOf(['params'])
-      throw new FileError(file, line, name ? `params.${name}` : 'params', e.message)
+  let design: GpuDesign | undefined
+  if (modelName === 'gpu') {
+    if (d.params !== undefined) throw new FileError(file, y.lineOf(['params']), 'params', "params apply to built-in models; a GPU design is stated by engines, jobs, threads, ...")
+    if (!d.engines) throw new FileError(file, y.lineOf([]), undefined, "the scenario states no design: give 'model: NAME' with params, or a GPU design (engines, jobs, threads, ...)")
+    try {
+      design = buildDesign(d)
+      model = compileGpu(design, d.name)
+    } catch (e) {
+      if (e instanceof SpecError) throw new FileError(file, y.lineOf(e.path), e.path.join('.') || undefined, e.message)
+      throw e
     }
-    throw e
+  } else {
+    if (!MODELS.some((m) => m.name === modelName)) {
+      throw new FileError(file, y.lineOf(['model']), 'model', `unknown model '${modelName}' (built-in models: ${MODELS.map((m) => m.name).join(', ')}, or gpu)`)
+    }
+    const stray = GPU_FIELDS.find((k) => d[k] !== undefined)
+    if (stray) throw new FileError(file, y.lineOf([stray]), stray, `applies to GPU designs only, not to model '${modelName}'`)
+    model = loadBuiltin(file, y, modelName, d.params)
+  }
+  if (d.expect?.unreached) {
+    const known = model.properties.filter((p) => p.kind === 'sometimes').map((p) => p.name)
+    d.expect.unreached.forEach((u, k) => {
+      if (!known.includes(u)) throw new FileError(file, y.lineOf(['expect', 'unreached', k]), `expect.unreached.${k}`, `no sometimes witness named '${u}' (witnesses: ${known.join('; ')})`)
+    })
   }
   const s = d.search ?? {}
   const bounds: Bounds = {
@@ -116,6 +242,21 @@ export function loadScenario(file: string): Scenario {
     order: s.order ?? 'bfs',
     bounds,
     ...(d.expect ? { expect: d.expect } : {}),
+    ...(d.seed ? { seed: d.seed } : {}),
+    ...(design ? { design } : {}),
+  }
+}
+
+function loadBuiltin(file: string, y: LoadedYaml, name: string, params: Record<string, unknown> | undefined): Model<Action> {
+  try {
+    return buildModel(name, params ?? {})
+  } catch (e) {
+    if (e instanceof InputError) {
+      const pname = /parameter '?(\w+)'?/.exec(e.message)?.[1]
+      const line = pname ? (y.lineOf(['params', pname]) ?? y.lineOf(['params'])) : y.lineOf(['params'])
+      throw new FileError(file, line, pname ? `params.${pname}` : 'params', e.message)
+    }
+    throw e
   }
 }
 
@@ -134,7 +275,10 @@ export function scenarioFiles(dir: string): string[] {
 }
 
 /** Does a verdict meet an expectation? Returns the mismatches, empty when it does. */
-export function unmet(expect: Expectation, verdict: { status: Status; property?: { name: string }; traceLength?: number }): string[] {
+export function unmet(
+  expect: Expectation,
+  verdict: { status: Status; property?: { name: string }; traceLength?: number; sometimes?: readonly { name: string; reached: boolean }[] },
+): string[] {
   const out: string[] = []
   if (verdict.status !== expect.verdict) out.push(`verdict ${verdict.status}, expected ${expect.verdict}`)
   if (expect.property !== undefined && verdict.property?.name !== expect.property) {
@@ -142,6 +286,13 @@ export function unmet(expect: Expectation, verdict: { status: Status; property?:
   }
   if (expect.traceLength !== undefined && verdict.traceLength !== expect.traceLength) {
     out.push(`trace length ${verdict.traceLength ?? '-'}, expected ${expect.traceLength}`)
+  }
+  if (verdict.status === 'proved' && verdict.sometimes) {
+    for (const w of verdict.sometimes) {
+      const listed = expect.unreached?.includes(w.name) ?? false
+      if (!w.reached && !listed) out.push(`vacuous: '${w.name}' never reached`)
+      if (w.reached && listed) out.push(`'${w.name}' is listed as unreached but was reached`)
+    }
   }
   return out
 }

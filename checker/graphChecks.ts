@@ -1,0 +1,262 @@
+/**
+ * Checks over the whole explored state graph, run after the search: progress (AG(p -> EF q) over
+ * a restricted transition relation) and order graphs (lockdep-style). The graph is enumerated
+ * again from the stored states in index order; under BFS that order is discovery order, so the
+ * first offending state or edge found has a shortest trace.
+ */
+import { fingerprint, fp } from './fingerprint.js'
+import { type Action, Cursor, type Model, type OrderProperty, type ProgressProperty, type Reader, Values } from './model.js'
+import type { StateStore } from './stateStore.js'
+import type { PropertyRef } from './verdict.js'
+
+/** fingerprint -> state index, for turning successors back into indices. */
+class IndexTable {
+  private readonly slots: Uint32Array
+  private readonly mask: number
+  constructor(n: number) {
+    let cap = 1024
+    while (cap < n * 2) cap <<= 1
+    this.slots = new Uint32Array(cap * 3)
+    this.mask = cap - 1
+  }
+  private slot(hi: number, lo: number): number {
+    if (hi === 0 && lo === 0) lo = 1
+    let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & this.mask
+    for (;;) {
+      const j = i * 3
+      const h = this.slots[j]!
+      const l = this.slots[j + 1]!
+      if ((h === 0 && l === 0) || (h === hi && l === lo)) return j
+      i = (i + 1) & this.mask
+    }
+  }
+  set(hi: number, lo: number, index: number): void {
+    const j = this.slot(hi, lo)
+    this.slots[j] = hi
+    this.slots[j + 1] = hi === 0 && lo === 0 ? 1 : lo
+    this.slots[j + 2] = index
+  }
+  get(hi: number, lo: number): number {
+    const j = this.slot(hi, lo)
+    return this.slots[j] === 0 && this.slots[j + 1] === 0 ? -1 : this.slots[j + 2]!
+  }
+}
+
+/** One trace to report: the path to `stateIndex`, then optionally `finalRule` out of it. */
+export interface TraceSite {
+  readonly label: string
+  readonly stateIndex: number
+  readonly finalRule?: number
+}
+
+export interface GraphViolation {
+  readonly property: PropertyRef
+  /** the primary site (shortest trace to the offending state, or to the closing edge) */
+  readonly site: TraceSite
+  /** further traces that belong to the evidence (one per observed edge of an order cycle) */
+  readonly sites: readonly TraceSite[]
+  /** human-readable explanation lines (the obligation, the cycle) */
+  readonly detail: readonly string[]
+}
+
+export interface GraphCheckOptions {
+  /** false when the search was cut: progress needs the complete graph and is then skipped */
+  readonly complete: boolean
+}
+
+export interface GraphCheckResult {
+  readonly violation?: GraphViolation
+  /** what was checked, and what was skipped and why */
+  readonly notes: readonly string[]
+}
+
+export function checkGraph<A extends Action>(model: Model<A>, store: StateStore, opts: GraphCheckOptions): GraphCheckResult {
+  const progress = model.properties.filter((p): p is ProgressProperty<A> => p.kind === 'progress')
+  const orders = model.properties.filter((p): p is OrderProperty<A> => p.kind === 'order')
+  const notes: string[] = []
+  if (progress.length === 0 && orders.length === 0) return { notes }
+  const runProgress = opts.complete ? progress : []
+  if (!opts.complete && progress.length > 0) {
+    notes.push(`not checked (the state graph is incomplete, so "can still reach" cannot be decided): ${progress.map((p) => p.name).join(', ')}`)
+  }
+
+  const layout = model.layout
+  const W = layout.words
+  const n = store.size
+  const index = new IndexTable(n)
+  const words = new Uint32Array(W)
+  for (let i = 0; i < n; i++) {
+    store.read(i, words)
+    fingerprint(words, 0, W)
+    index.set(fp.hi, fp.lo, i)
+  }
+
+  // Per progress property: obligation bits per state, and reverse edges over allowed actions.
+  const pend = runProgress.map((p) => Array.from({ length: p.obligations }, () => new Uint8Array(n)))
+  const done = runProgress.map((p) => Array.from({ length: p.obligations }, () => new Uint8Array(n)))
+  const revSrc: number[][] = runProgress.map(() => [])
+  const revDst: number[][] = runProgress.map(() => [])
+  // Per order property: the first transition that established each edge.
+  const edgeSeen = orders.map(() => new Map<string, { from: string; to: string; site: TraceSite }>())
+
+  const cursor = new Cursor(layout)
+  const out = new Uint32Array(W)
+  cursor.out = out
+  const postValues = new Int32Array(layout.slots)
+  const post: Reader = new Values(postValues)
+  for (let i = 0; i < n; i++) {
+    store.read(i, words)
+    layout.decodeInto(words, 0, cursor.pre)
+    model.derive?.(cursor.pre)
+    for (let p = 0; p < runProgress.length; p++) {
+      const prop = runProgress[p]!
+      for (let o = 0; o < prop.obligations; o++) {
+        if (prop.pending(cursor, o)) pend[p]![o]![i] = 1
+        if (prop.done(cursor, o)) done[p]![o]![i] = 1
+      }
+    }
+    for (let r = 0; r < model.rules.length; r++) {
+      const rule = model.rules[r]!
+      if (!rule.guard(cursor)) continue
+      out.set(words)
+      rule.apply(cursor)
+      if (orders.length > 0) {
+        layout.decodeInto(out, 0, postValues)
+        model.derive?.(postValues)
+        for (let q = 0; q < orders.length; q++) {
+          for (const [from, to] of orders[q]!.edges(cursor, rule.action, post)) {
+            const key = `${from}\u0000${to}`
+            if (!edgeSeen[q]!.has(key)) edgeSeen[q]!.set(key, { from, to, site: { label: `${from} -> ${to}`, stateIndex: i, finalRule: r } })
+          }
+        }
+      }
+      if (runProgress.length > 0) {
+        fingerprint(out, 0, W)
+        const j = index.get(fp.hi, fp.lo)
+        if (j < 0) continue // a successor beyond a depth bound; cannot happen on a complete graph
+        for (let p = 0; p < runProgress.length; p++) {
+          if (runProgress[p]!.allowed(rule.action)) {
+            revSrc[p]!.push(j)
+            revDst[p]!.push(i)
+          }
+        }
+      }
+    }
+  }
+
+  // Progress: backward reachability from the done states over allowed edges.
+  for (let p = 0; p < runProgress.length; p++) {
+    const prop = runProgress[p]!
+    const adj = csr(n, revSrc[p]!, revDst[p]!)
+    for (let o = 0; o < prop.obligations; o++) {
+      const reach = new Uint8Array(n)
+      const queue = new Uint32Array(n)
+      let qh = 0
+      let qt = 0
+      const d = done[p]![o]!
+      for (let i = 0; i < n; i++) if (d[i]) (reach[i] = 1), (queue[qt++] = i)
+      while (qh < qt) {
+        const j = queue[qh++]!
+        for (let e = adj.start[j]!; e < adj.start[j + 1]!; e++) {
+          const i = adj.to[e]!
+          if (!reach[i]) (reach[i] = 1), (queue[qt++] = i)
+        }
+      }
+      const pe = pend[p]![o]!
+      for (let i = 0; i < n; i++) {
+        if (pe[i] && !reach[i]) {
+          return {
+            notes,
+            violation: {
+              property: { name: prop.name, kind: 'progress', ...(prop.cite ? { cite: prop.cite } : {}) },
+              site: { label: `${prop.label(o)} can no longer be done`, stateIndex: i },
+              sites: [],
+              detail: [`from the last state, no sequence of allowed actions makes ${prop.label(o)} happen`],
+            },
+          }
+        }
+      }
+    }
+    notes.push(`${prop.name}: every pending obligation (${prop.obligations}) can still be met from every reachable state`)
+  }
+
+  // Order graphs: a cycle through at least one observed edge.
+  for (let q = 0; q < orders.length; q++) {
+    const prop = orders[q]!
+    const cyc = findCycle(prop.primed, [...edgeSeen[q]!.values()])
+    if (cyc) {
+      const observed = cyc.filter((e) => e.site !== undefined)
+      const last = observed.reduce((a, b) => (b.site!.stateIndex > a.site!.stateIndex ? b : a))
+      return {
+        notes,
+        violation: {
+          property: { name: prop.name, kind: 'order', ...(prop.cite ? { cite: prop.cite } : {}) },
+          site: last.site!,
+          sites: observed.map((e) => e.site!),
+          detail: [`cycle: ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`, ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? 'observed (trace below)' : 'primed at boot (dma_resv_lockdep)'}`)],
+        },
+      }
+    }
+    notes.push(`${prop.name}: ${edgeSeen[q]!.size} observed edges, consistent with the primed order`)
+  }
+  return { notes }
+}
+
+function csr(n: number, src: number[], dst: number[]): { start: Uint32Array; to: Uint32Array } {
+  const start = new Uint32Array(n + 1)
+  for (const s of src) start[s + 1]!++
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!
+  const fill = start.slice(0, n)
+  const to = new Uint32Array(src.length)
+  for (let e = 0; e < src.length; e++) to[fill[src[e]!]!++] = dst[e]!
+  return { start, to }
+}
+
+interface Edge {
+  readonly from: string
+  readonly to: string
+  readonly site?: TraceSite
+}
+
+/**
+ * A shortest cycle that uses at least one observed edge, or undefined. Primed edges alone never
+ * form a cycle (the primed order is a chain).
+ */
+function findCycle(primed: readonly (readonly [string, string])[], observed: { from: string; to: string; site: TraceSite }[]): Edge[] | undefined {
+  const edges: Edge[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
+  const out = new Map<string, Edge[]>()
+  for (const e of edges) {
+    if (e.from === e.to) continue
+    if (!out.has(e.from)) out.set(e.from, [])
+    // Prefer observed edges over primed ones between the same pair.
+    const list = out.get(e.from)!
+    const same = list.findIndex((x) => x.to === e.to)
+    if (same < 0) list.push(e)
+    else if (!list[same]!.site && e.site) list[same] = e
+  }
+  let best: Edge[] | undefined
+  // For each observed edge a -> b, a shortest path b ~> a closes a cycle.
+  for (const e of observed) {
+    if (e.from === e.to) continue
+    const prev = new Map<string, Edge>()
+    const queue = [e.to]
+    const seen = new Set([e.to])
+    while (queue.length) {
+      const x = queue.shift()!
+      if (x === e.from) break
+      for (const f of out.get(x) ?? []) {
+        if (!seen.has(f.to)) {
+          seen.add(f.to)
+          prev.set(f.to, f)
+          queue.push(f.to)
+        }
+      }
+    }
+    if (!seen.has(e.from)) continue
+    const path: Edge[] = []
+    for (let x = e.from; x !== e.to; x = prev.get(x)!.from) path.unshift(prev.get(x)!)
+    const cycle = [e, ...path]
+    if (!best || cycle.length < best.length) best = cycle
+  }
+  return best
+}

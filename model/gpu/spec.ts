@@ -1,0 +1,510 @@
+/**
+ * From a scenario file's GPU design (already shape-checked by the JSON Schema) to a GpuDesign with
+ * every name resolved. Every semantic mistake is a SpecError naming the exact field, what is wrong
+ * and how to fix it.
+ */
+import { DEFAULT_POLICIES, findLibrary, LIBRARY, type Policies } from './library.js'
+import {
+  type Buffer,
+  CONTEXTS,
+  type Context,
+  type Engine,
+  type Fence,
+  GFPS,
+  type Gfp,
+  type GpuDesign,
+  type Job,
+  type Lock,
+  type LockMode,
+  type Outcome,
+  PROPERTY_IDS,
+  type PropertyId,
+  type ReclaimPath,
+  type Step,
+  type Thread,
+  USAGES,
+  type Usage,
+  usageKey,
+} from './types.js'
+
+export class SpecError extends Error {
+  constructor(
+    readonly path: readonly (string | number)[],
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+type Path = (string | number)[]
+type Obj = Record<string, unknown>
+
+const STEP_OPS = [
+  'lock',
+  'lock_read',
+  'trylock',
+  'trylock_read',
+  'unlock',
+  'wait',
+  'wait_resv',
+  'enable_signaling',
+  'signal',
+  'alloc',
+  'free',
+  'evict',
+  'preempt',
+  'resume',
+  'arm',
+  'push',
+  'submit',
+  'add_fence',
+  'begin_signalling',
+  'end_signalling',
+  'user_fault',
+  'await_fault',
+  'resolve_fault',
+  'await_deps',
+  'run',
+  'syncobj_stall',
+  'syncobj_proxy',
+  'use',
+] as const
+/** modifiers each step may carry besides its operation key */
+const MODIFIERS: Record<string, readonly string[]> = {
+  trylock: ['else'],
+  trylock_read: ['else'],
+  wait: ['ifFaultPending'],
+  wait_resv: ['usage', 'ifFaultPending'],
+  signal: ['error'],
+  alloc: ['pool', 'else'],
+  evict: ['else'],
+  add_fence: ['fence', 'usage'],
+  syncobj_stall: ['to'],
+  syncobj_proxy: ['to'],
+  use: ['with'],
+}
+const NO_ARG = new Set(['begin_signalling', 'end_signalling', 'user_fault'])
+
+export const MAX_FENCES = 24
+export const MAX_THREADS = 8
+
+export interface DesignInput {
+  engines?: Obj[]
+  memory?: { vram?: number; system?: number }
+  locks?: Obj[]
+  buffers?: Obj[]
+  fences?: Obj[]
+  jobs?: Obj[]
+  threads?: Obj[]
+  reclaim?: unknown[]
+  policies?: Partial<Policies>
+  properties?: string[]
+}
+
+export function buildDesign(d: DesignInput): GpuDesign {
+  const policies: Policies = { ...DEFAULT_POLICIES, ...(d.policies ?? {}) }
+  const names = new Map<string, string>()
+  const claim = (name: string, what: string, path: Path): void => {
+    const prior = names.get(name)
+    if (prior) throw new SpecError(path, `the name '${name}' is already used by ${prior}; names of engines, locks, buffers, fences, jobs and threads must be unique`)
+    names.set(name, what)
+  }
+
+  if (!d.engines || d.engines.length === 0) throw new SpecError(['engines'], 'a GPU design needs at least one engine (for example: engines: [{ name: gfx, cus: 1 }])')
+  const engines: Engine[] = d.engines.map((e, i) => {
+    claim(e.name as string, `engine #${i + 1}`, ['engines', i, 'name'])
+    const cus = e.cus as number
+    const reserve = (e.reserveForDma as number | undefined) ?? 0
+    if (reserve > cus) throw new SpecError(['engines', i, 'reserveForDma'], `reserves ${reserve} CUs but the engine has only ${cus}`)
+    return {
+      name: e.name as string,
+      cus,
+      preempt: (e.preempt as Engine['preempt'] | undefined) ?? 'none',
+      hmmPreemptsDma: (e.hmmPreemptsDma as boolean | undefined) ?? false,
+      reserveForDma: reserve,
+      flush: (e.flush as boolean | undefined) ?? false,
+    }
+  })
+  const engineIx = new Map(engines.map((e, i) => [e.name, i]))
+
+  // Locks: mmap_lock is built in; every buffer brings its dma_resv ("<bo>.resv").
+  const locks: Lock[] = [{ name: 'mmap_lock', kind: 'rwsem', cls: 'mmap_lock' }]
+  names.set('mmap_lock', 'the built-in mmap_lock')
+  for (const [i, l] of (d.locks ?? []).entries()) {
+    claim(l.name as string, `lock #${i + 1}`, ['locks', i, 'name'])
+    locks.push({ name: l.name as string, kind: (l.kind as 'mutex' | 'rwsem' | undefined) ?? 'mutex', cls: l.name as string })
+  }
+  const bufferIn = d.buffers ?? []
+  for (const [i, b] of bufferIn.entries()) {
+    claim(b.name as string, `buffer #${i + 1}`, ['buffers', i, 'name'])
+    locks.push({ name: `${b.name as string}.resv`, kind: 'ww', cls: 'dma_resv' })
+  }
+  const lockIx = new Map(locks.map((l, i) => [l.name, i]))
+
+  // Fences: one per job (named after it), plus declared ones.
+  const jobIn = d.jobs ?? []
+  const fences: Fence[] = []
+  for (const [i, j] of jobIn.entries()) {
+    claim(j.name as string, `job #${i + 1}`, ['jobs', i, 'name'])
+    if (engineIx.get(j.engine as string) === undefined) {
+      throw new SpecError(['jobs', i, 'engine'], `no engine named '${j.engine as string}' (engines: ${engines.map((e) => e.name).join(', ')})`)
+    }
+    fences.push({ name: j.name as string, kind: j.queue === 'user' ? 'hmm' : 'dma', job: i })
+  }
+  const jobIx = new Map(jobIn.map((j, i) => [j.name as string, i]))
+  for (const [i, fe] of (d.fences ?? []).entries()) {
+    claim(fe.name as string, `fence #${i + 1}`, ['fences', i, 'name'])
+    const kind = fe.kind as Fence['kind']
+    let of: number | undefined
+    if (kind === 'preempt') {
+      if (fe.of === undefined) throw new SpecError(['fences', i], `preempt fence '${fe.name as string}' needs 'of: JOB' (the queue it takes off the hardware)`)
+      of = jobIx.get(fe.of as string)
+      if (of === undefined) throw new SpecError(['fences', i, 'of'], `no job named '${fe.of as string}'`)
+    } else if (fe.of !== undefined) throw new SpecError(['fences', i, 'of'], `'of' applies to preempt fences only`)
+    fences.push({ name: fe.name as string, kind, ...(of !== undefined ? { of } : {}) })
+  }
+  if (fences.length > MAX_FENCES) throw new SpecError(['fences'], `${fences.length} fences (one per job plus declared ones); at most ${MAX_FENCES} are supported`)
+  const fenceIx = new Map(fences.map((f, i) => [f.name, i]))
+  const fence = (name: unknown, path: Path): number => {
+    const i = fenceIx.get(name as string)
+    if (i === undefined) throw new SpecError(path, `no fence named '${String(name)}' (fences: ${[...fenceIx.keys()].join(', ') || 'none'}; every job's fence is named after the job)`)
+    return i
+  }
+  const job = (name: unknown, path: Path): number => {
+    const i = jobIx.get(name as string)
+    if (i === undefined) throw new SpecError(path, `no job named '${String(name)}' (jobs: ${[...jobIx.keys()].join(', ') || 'none'})`)
+    return i
+  }
+  const lock = (name: unknown, path: Path): number => {
+    const i = lockIx.get(name as string)
+    if (i === undefined) throw new SpecError(path, `no lock named '${String(name)}' (locks: ${[...lockIx.keys()].join(', ')}; declare it under locks:, or use BO.resv for a buffer's dma_resv)`)
+    return i
+  }
+  const bufferIx = new Map(bufferIn.map((b, i) => [b.name as string, i]))
+  const buffer = (name: unknown, path: Path): number => {
+    const i = bufferIx.get(name as string)
+    if (i === undefined) throw new SpecError(path, `no buffer named '${String(name)}' (buffers: ${[...bufferIx.keys()].join(', ') || 'none'})`)
+    return i
+  }
+
+  const usageOf = new Map<string, Usage>()
+  const setUsage = (bo: number, fe: number, u: Usage, path: Path): void => {
+    const k = usageKey(bo, fe)
+    const prior = usageOf.get(k)
+    if (prior && prior !== u) throw new SpecError(path, `fence '${fences[fe]!.name}' is already in ${bufferIn[bo]!.name as string}'s dma_resv with usage ${prior}; one usage per fence and buffer`)
+    usageOf.set(k, u)
+  }
+
+  const buffers: Buffer[] = bufferIn.map((b, i) => {
+    const fs = ((b.fences as unknown[] | undefined) ?? []).map((x, k) => {
+      const entry = typeof x === 'string' ? { fence: x, usage: 'write' } : (x as { fence: string; usage?: string })
+      const fe = fence(entry.fence, ['buffers', i, 'fences', k])
+      setUsage(i, fe, (entry.usage as Usage | undefined) ?? 'write', ['buffers', i, 'fences', k])
+      return fe
+    })
+    return { name: b.name as string, placement: (b.placement as 'vram' | 'system' | undefined) ?? 'vram', fences: fs, lock: lockIx.get(`${b.name as string}.resv`)! }
+  })
+
+  const jobs: Job[] = jobIn.map((j, i) => {
+    const deps = ((j.deps as string[] | undefined) ?? []).map((x, k) => fence(x, ['jobs', i, 'deps', k]))
+    const uses = ((j.uses as unknown[] | undefined) ?? []).map((x, k) => {
+      const entry = typeof x === 'string' ? { bo: x, usage: 'write' } : (x as { bo: string; usage?: string })
+      const bo = buffer(entry.bo, ['jobs', i, 'uses', k])
+      const usage = (entry.usage as Usage | undefined) ?? 'write'
+      setUsage(bo, i, usage, ['jobs', i, 'uses', k])
+      return { bo, usage }
+    })
+    if ((j.cus as number | undefined) !== undefined && (j.cus as number) > engines[engineIx.get(j.engine as string)!]!.cus) {
+      throw new SpecError(['jobs', i, 'cus'], `needs ${j.cus as number} CUs but engine '${j.engine as string}' has ${engines[engineIx.get(j.engine as string)!]!.cus}`)
+    }
+    return {
+      name: j.name as string,
+      engine: engineIx.get(j.engine as string)!,
+      queue: (j.queue as 'kernel' | 'user' | undefined) ?? 'kernel',
+      fence: i,
+      deps,
+      uses,
+      faults: (j.faults as boolean | undefined) ?? false,
+      cus: (j.cus as number | undefined) ?? 1,
+      submitted: true, // fixed below once threads are known
+      propagateErrors: (j.propagateErrors as boolean | undefined) ?? true,
+      waitsDeps: (j.waitsDeps as boolean | undefined) ?? true,
+    }
+  })
+
+  // Steps.
+  const normSteps = (raw: unknown[], base: Path, depth = 0): Step[] => {
+    const out: Step[] = []
+    raw.forEach((item, k) => out.push(...normStep(item, [...base, k], depth)))
+    return out
+  }
+  const normStep = (item: unknown, where: Path, depth: number): Step[] => {
+    let op: string
+    let arg: unknown
+    let mods: Obj = {}
+    if (typeof item === 'string') {
+      op = item
+      if (!NO_ARG.has(op)) {
+        if ((STEP_OPS as readonly string[]).includes(op)) throw new SpecError(where, `step '${op}' needs an argument (write '${op}: NAME')`)
+        throw new SpecError(where, `unknown step '${op}' (steps: ${STEP_OPS.join(', ')})`)
+      }
+    } else if (item && typeof item === 'object' && !Array.isArray(item)) {
+      const keys = Object.keys(item as Obj)
+      const ops = keys.filter((key) => (STEP_OPS as readonly string[]).includes(key))
+      if (ops.length === 0) throw new SpecError(where, `unknown step '${keys[0] ?? ''}' (steps: ${STEP_OPS.join(', ')})`)
+      if (ops.length > 1) throw new SpecError(where, `one operation per step; this one has ${ops.join(' and ')} (split it into two steps)`)
+      op = ops[0]!
+      arg = (item as Obj)[op]
+      mods = { ...(item as Obj) }
+      delete mods[op]
+      for (const m of Object.keys(mods)) {
+        if (!(MODIFIERS[op] ?? []).includes(m)) {
+          throw new SpecError([...where, m], `unknown field '${m}' for step '${op}'${MODIFIERS[op] ? ` (it takes: ${MODIFIERS[op]!.join(', ')})` : ' (it takes no modifiers)'}`)
+        }
+      }
+    } else throw new SpecError(where, 'a step is a name (begin_signalling) or a one-key map (lock: X)')
+    const w = { where }
+    const str = (v: unknown, what: string): string => {
+      if (typeof v !== 'string' || v === '') throw new SpecError([...where, op], `${what} must be a name, got ${JSON.stringify(v)}`)
+      return v
+    }
+    const outcome = (v: unknown, dflt: Outcome): Outcome => {
+      if (v === undefined) return dflt
+      if (v !== 'skip' && v !== 'retry' && v !== 'fail') throw new SpecError([...where, 'else'], `must be skip, retry or fail, got ${JSON.stringify(v)}`)
+      return v
+    }
+    const usage = (v: unknown, dflt: Usage): Usage => {
+      if (v === undefined) return dflt
+      if (!(USAGES as readonly unknown[]).includes(v)) throw new SpecError([...where, 'usage'], `must be one of ${USAGES.join(', ')} (dma_resv usages), got ${JSON.stringify(v)}`)
+      return v as Usage
+    }
+    const faultPolicy = (): { ifFaultPending?: 'skip' } => {
+      if (mods.ifFaultPending === undefined) return {}
+      if (mods.ifFaultPending !== 'skip') throw new SpecError([...where, 'ifFaultPending'], `must be skip, got ${JSON.stringify(mods.ifFaultPending)}`)
+      return { ifFaultPending: 'skip' }
+    }
+    switch (op) {
+      case 'lock':
+      case 'lock_read':
+      case 'trylock':
+      case 'trylock_read': {
+        const l = lock(str(arg, 'the lock'), [...where, op])
+        const mode: LockMode = op.endsWith('_read') ? 'read' : 'write'
+        if (mode === 'read' && locks[l]!.kind !== 'rwsem') throw new SpecError([...where, op], `'${locks[l]!.name}' is a ${locks[l]!.kind}; only an rwsem can be taken for read`)
+        if (op.startsWith('trylock')) return [{ ...w, op: 'trylock', lock: l, mode, else: outcome(mods.else, 'skip') }]
+        return [{ ...w, op: 'lock', lock: l, mode }]
+      }
+      case 'unlock':
+        return [{ ...w, op: 'unlock', lock: lock(str(arg, 'the lock'), [...where, op]) }]
+      case 'wait':
+        return [{ ...w, op: 'wait', fence: fence(str(arg, 'the fence'), [...where, op]), ...faultPolicy() }]
+      case 'wait_resv':
+        return [{ ...w, op: 'wait_resv', bo: buffer(str(arg, 'the buffer'), [...where, op]), usage: usage(mods.usage, 'bookkeep'), ...faultPolicy() }]
+      case 'enable_signaling':
+        return [{ ...w, op: 'enable_signaling', fence: fence(str(arg, 'the fence'), [...where, op]) }]
+      case 'signal':
+        if (mods.error !== undefined && typeof mods.error !== 'boolean') throw new SpecError([...where, 'error'], 'must be true or false')
+        return [{ ...w, op: 'signal', fence: fence(str(arg, 'the fence'), [...where, op]), error: mods.error === true }]
+      case 'alloc': {
+        const g = str(arg, 'the gfp').replace(/^GFP_/, '') as Gfp
+        if (!GFPS.includes(g)) throw new SpecError([...where, op], `unknown gfp '${String(arg)}' (one of ${GFPS.map((x) => `GFP_${x}`).join(', ')})`)
+        const pool = mods.pool ?? 'system'
+        if (pool !== 'vram' && pool !== 'system') throw new SpecError([...where, 'pool'], `must be vram or system, got ${JSON.stringify(pool)}`)
+        return [{ ...w, op: 'alloc', gfp: g, pool, else: outcome(mods.else, 'fail') }]
+      }
+      case 'free': {
+        const pool = str(arg, 'the pool')
+        if (pool !== 'vram' && pool !== 'system') throw new SpecError([...where, op], `must be vram or system, got ${JSON.stringify(pool)}`)
+        return [{ ...w, op: 'free', pool }]
+      }
+      case 'evict':
+        return [{ ...w, op: 'evict', bo: buffer(str(arg, 'the buffer'), [...where, op]), else: outcome(mods.else, 'skip') }]
+      case 'preempt':
+      case 'resume':
+      case 'arm':
+      case 'push':
+      case 'await_fault':
+      case 'resolve_fault':
+      case 'await_deps':
+      case 'run': {
+        const j = job(str(arg, 'the job'), [...where, op])
+        if ((op === 'await_fault' || op === 'resolve_fault') && !jobs[j]!.faults) throw new SpecError([...where, op], `job '${jobs[j]!.name}' cannot fault (set faults: true on it)`)
+        return [{ ...w, op, job: j } as Step]
+      }
+      case 'submit': {
+        const j = job(str(arg, 'the job'), [...where, op])
+        return [
+          { ...w, op: 'arm', job: j },
+          { ...w, op: 'push', job: j },
+        ]
+      }
+      case 'add_fence': {
+        const bo = buffer(str(arg, 'the buffer'), [...where, op])
+        if (mods.fence === undefined) throw new SpecError(where, `add_fence needs 'fence: NAME'`)
+        const fe = fence(mods.fence, [...where, 'fence'])
+        const u = usage(mods.usage, 'write')
+        setUsage(bo, fe, u, where)
+        return [{ ...w, op: 'add_fence', bo, fence: fe, usage: u }]
+      }
+      case 'begin_signalling':
+      case 'end_signalling':
+        return [{ ...w, op }]
+      case 'user_fault':
+        // copy_from_user()/get_user_pages(): mmap_lock for read and a page allocation that may reclaim.
+        return [
+          { ...w, userFault: true, op: 'lock', lock: lockIx.get('mmap_lock')!, mode: 'read' },
+          { ...w, userFault: true, op: 'alloc', gfp: 'KERNEL', pool: 'system', else: 'fail' },
+          { ...w, userFault: true, op: 'unlock', lock: lockIx.get('mmap_lock')! },
+        ]
+      case 'syncobj_stall':
+      case 'syncobj_proxy': {
+        const from = fence(str(arg, 'the hmm fence'), [...where, op])
+        if (mods.to === undefined) throw new SpecError(where, `${op} needs 'to: DMA_FENCE' (the dma_fence it hands out)`)
+        const to = fence(mods.to, [...where, 'to'])
+        if (op === 'syncobj_proxy') return [{ ...w, op: 'syncobj_proxy', from, to }]
+        // Stall with no locks held until the hmm_fence signals, then hand out a signalled fence
+        // (drm_syncobj_find_fence WAIT_FOR_SUBMIT).
+        return [
+          { ...w, op: 'wait', fence: from },
+          { ...w, op: 'signal', fence: to, error: false },
+        ]
+      }
+      case 'use': {
+        if (depth > 4) throw new SpecError(where, 'library paths nest too deep')
+        const name = str(arg, 'the library path')
+        const lib = findLibrary(name)
+        if (!lib) throw new SpecError([...where, op], `no library path '${name}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
+        const raw = lib.steps(bind(lib.name, mods.with, [...where, 'with']), policies)
+        return normSteps(raw, where, depth + 1).map((s) => ({ ...s, where }))
+      }
+    }
+    throw new SpecError(where, `unknown step '${op}'`)
+  }
+  const bind = (libName: string, given: unknown, where: Path): Record<string, string> => {
+    const lib = findLibrary(libName)!
+    const g = (given ?? {}) as Obj
+    if (typeof g !== 'object' || Array.isArray(g)) throw new SpecError(where, 'must be a map of parameter: value')
+    const out: Record<string, string> = {}
+    for (const k of Object.keys(g)) {
+      if (!lib.params.some((p) => p.name === k)) throw new SpecError([...where, k], `library path '${libName}' has no parameter '${k}' (its parameters: ${lib.params.map((p) => p.name).join(', ')})`)
+    }
+    for (const p of lib.params) {
+      const v = g[p.name] ?? p.default
+      if (v === undefined) throw new SpecError(where, `library path '${libName}' needs parameter '${p.name}' (${p.doc}); add it under with:`)
+      out[p.name] = String(v)
+    }
+    return out
+  }
+
+  const threadIn = d.threads ?? []
+  if (threadIn.length > MAX_THREADS) throw new SpecError(['threads'], `${threadIn.length} threads; at most ${MAX_THREADS} are supported`)
+  const threads: Thread[] = threadIn.map((th, i) => {
+    claim(th.name as string, `thread #${i + 1}`, ['threads', i, 'name'])
+    const hasPath = th.path !== undefined
+    const hasSteps = th.steps !== undefined
+    if (hasPath === hasSteps) throw new SpecError(['threads', i], `thread '${th.name as string}' needs exactly one of 'path: LIBRARY_PATH' or 'steps: [...]'`)
+    let steps: Step[]
+    let context = th.context as Context | undefined
+    let signalling = th.signalling as boolean | undefined
+    let origin = 'custom'
+    if (hasPath) {
+      const lib = findLibrary(th.path as string)
+      if (!lib) throw new SpecError(['threads', i, 'path'], `no library path '${th.path as string}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
+      steps = normSteps(lib.steps(bind(lib.name, th.with, ['threads', i, 'with']), policies), ['threads', i, 'path'])
+      context ??= lib.context
+      signalling ??= lib.signalling ?? false
+      origin = lib.name
+    } else {
+      if (th.with !== undefined) throw new SpecError(['threads', i, 'with'], `'with' binds a library path's parameters; this thread has its own steps`)
+      steps = normSteps(th.steps as unknown[], ['threads', i, 'steps'])
+    }
+    if (steps.length === 0) throw new SpecError(['threads', i, 'steps'], `thread '${th.name as string}' has no steps`)
+    if (context !== undefined && !(CONTEXTS as readonly string[]).includes(context)) throw new SpecError(['threads', i, 'context'], `unknown context '${context}'`)
+    checkLocking(steps, `thread '${th.name as string}'`, locks, buffers, ['threads', i])
+    return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin }
+  })
+
+  const reclaim: ReclaimPath[] = (d.reclaim ?? []).map((r, i) => {
+    const where: Path = ['reclaim', i]
+    let steps: Step[]
+    let name: string
+    let origin = 'custom'
+    if (typeof r === 'string') {
+      throw new SpecError(where, `write a reclaim path as { path: ${r}, with: { ... } } or { name: N, steps: [...] }`)
+    }
+    const o = r as Obj
+    if (o.path !== undefined) {
+      const lib = findLibrary(o.path as string)
+      if (!lib) throw new SpecError([...where, 'path'], `no library path '${o.path as string}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
+      steps = normSteps(lib.steps(bind(lib.name, o.with, [...where, 'with']), policies), [...where, 'path'])
+      name = (o.name as string | undefined) ?? lib.name
+      origin = lib.name
+    } else if (o.steps !== undefined) {
+      steps = normSteps(o.steps as unknown[], [...where, 'steps'])
+      name = (o.name as string | undefined) ?? `reclaim #${i + 1}`
+    } else throw new SpecError(where, "a reclaim path needs 'path: LIBRARY_PATH' or 'steps: [...]'")
+    for (const [k, s] of steps.entries()) {
+      if (['await_fault', 'resolve_fault', 'await_deps', 'run', 'arm', 'push'].includes(s.op)) {
+        throw new SpecError(s.where, `step '${s.op}' cannot run inside reclaim (reclaim path ${name}, step ${k + 1})`)
+      }
+    }
+    checkLocking(steps, `reclaim path '${name}'`, locks, buffers, where)
+    return { name, steps, origin }
+  })
+
+  // Who pushes which job; jobs nobody pushes are submitted at start.
+  const pushedBy = new Map<number, Path>()
+  for (const th of threads) {
+    for (const s of th.steps) {
+      if (s.op === 'push') {
+        if (pushedBy.has(s.job)) throw new SpecError(s.where, `job '${jobs[s.job]!.name}' is pushed twice (also at ${pushedBy.get(s.job)!.join('.')})`)
+        pushedBy.set(s.job, s.where as Path)
+      }
+    }
+  }
+  const finalJobs = jobs.map((j, i) => {
+    const explicit = jobIn[i]!.submitted as boolean | undefined
+    if (explicit === true && pushedBy.has(i)) throw new SpecError(['jobs', i, 'submitted'], `job '${j.name}' is submitted at start but also pushed by a thread (at ${pushedBy.get(i)!.join('.')})`)
+    return { ...j, submitted: explicit ?? !pushedBy.has(i) }
+  })
+
+  const props = d.properties ?? [...PROPERTY_IDS]
+  props.forEach((p, k) => {
+    if (!(PROPERTY_IDS as readonly string[]).includes(p)) throw new SpecError(['properties', k], `unknown property '${p}' (properties: ${PROPERTY_IDS.join(', ')})`)
+  })
+
+  const vram = d.memory?.vram ?? 0
+  const system = d.memory?.system ?? 8
+  return {
+    engines,
+    memory: { vram, system },
+    locks,
+    fences,
+    jobs: finalJobs,
+    buffers,
+    threads,
+    reclaim,
+    usageOf,
+    properties: props as PropertyId[],
+  }
+}
+
+/** Lock discipline along a straight-line path: no unlock of a lock not held, no recursive locking,
+ * nothing held at the end, and evict only under the buffer's dma_resv (TTM's rule). */
+function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[], buffers: readonly Buffer[], where: Path): void {
+  const held = new Set<number>()
+  for (const s of steps) {
+    if (s.op === 'lock' || s.op === 'trylock') {
+      if (held.has(s.lock)) throw new SpecError(s.where, `${who} takes '${locks[s.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`)
+      held.add(s.lock)
+    } else if (s.op === 'unlock') {
+      if (!held.has(s.lock)) throw new SpecError(s.where, `${who} unlocks '${locks[s.lock]!.name}' but does not hold it here (lock it earlier in the same path)`)
+      held.delete(s.lock)
+    } else if (s.op === 'evict') {
+      if (!held.has(buffers[s.bo]!.lock)) throw new SpecError(s.where, `${who} evicts '${buffers[s.bo]!.name}' without holding '${buffers[s.bo]!.name}.resv' (TTM evicts under the buffer's dma_resv; lock it first)`)
+    }
+  }
+  if (held.size > 0) {
+    throw new SpecError(where, `${who} ends still holding ${[...held].map((l) => `'${locks[l]!.name}'`).join(', ')} (add an unlock step)`)
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * The wait-for graph of a GPU state, over threads, jobs, fences, locks and engines (their CUs).
+ *
+ * An actor (thread or job) is blocked when none of its rules is enabled and it has not finished.
+ * Each blocked actor waits for some nodes: all of them (a job needs every dependency) or any one
+ * (a CU frees when any holder releases it). Liveness is the least fixpoint: an actor with an enabled
+ * rule is live; a waiting node is live if its targets are (all or any). A blocked actor that is not
+ * live can never move again: that is a deadlock even while unrelated actors still move (a partial
+ * deadlock). The report follows the non-live edges to the cycle (or the dead end) and spells it out.
+ */
+import type { Reader } from '../../checker/model.js'
+import type { GpuView } from './compile.js'
+import { FS, JS } from './compile.js'
+
+export type NodeId = string
+
+export interface WaitNode {
+  readonly id: NodeId
+  readonly label: string
+  readonly mode: 'all' | 'any'
+  readonly targets: NodeId[]
+  /** why it waits on its targets, one phrase per target (same order) */
+  readonly why: string[]
+  /** actors only: it has an enabled rule */
+  active: boolean
+  /** actors only: it is waiting (not finished, nothing enabled) */
+  blocked: boolean
+  live: boolean
+}
+
+export interface WaitForGraph {
+  readonly nodes: ReadonlyMap<NodeId, WaitNode>
+  /** blocked actors that can never move again */
+  readonly stuck: readonly NodeId[]
+  /** the cycle (or chain to a dead end) starting at the first stuck actor */
+  readonly cycle: readonly NodeId[]
+  readonly cycleIsLoop: boolean
+  describe(): string[]
+  /** DOT source of the graph (stuck nodes and the cycle highlighted) */
+  toDot(): string
+}
+
+export function waitFor(v: GpuView, s: Reader): WaitForGraph {
+  const { design, f } = v
+  const nodes = new Map<NodeId, WaitNode>()
+  const node = (id: NodeId, label: string, mode: 'all' | 'any' = 'all'): WaitNode => {
+    let n = nodes.get(id)
+    if (!n) {
+      n = { id, label, mode, targets: [], why: [], active: false, blocked: false, live: false }
+      nodes.set(id, n)
+    }
+    return n
+  }
+  const edge = (from: WaitNode, to: NodeId, why: string): void => {
+    if (!from.targets.includes(to)) {
+      from.targets.push(to)
+      from.why.push(why)
+    }
+  }
+  const enabled = (list: readonly number[]): boolean => list.some((r) => v.rules[r]!.guard(s))
+  const T = (t: number): NodeId => `thread:${t}`
+  const Jn = (j: number): NodeId => `job:${j}`
+  const Fn = (i: number): NodeId => `fence:${i}`
+  const Ln = (l: number): NodeId => `lock:${l}`
+  const En = (e: number): NodeId => `engine:${e}`
+  const fenceName = (i: number): string => `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
+
+  // Threads.
+  design.threads.forEach((th, t) => {
+    const n = node(T(t), `thread ${th.name}`)
+    const pc = s.get(f.pc[t]!)
+    const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
+    const finished = pc === th.steps.length && rpc === 0
+    n.active = !finished && enabled(v.actorRules.thread[t]!)
+    const spinning = !finished && v.actorRules.thread[t]!.some((r) => v.meta.get(v.rules[r]!.action)!.does === 'spin' && v.rules[r]!.guard(s))
+    n.blocked = !finished && (!n.active || spinning)
+    if (spinning) n.active = false
+    if (!n.blocked) return
+    const step = rpc > 0 ? v.reclaimSteps[rpc - 1] : th.steps[pc]
+    if (!step) return
+    const inReclaim = rpc > 0 ? ` (in reclaim: ${v.reclaimSegName[rpc - 1]})` : ''
+    switch (step.op) {
+      case 'lock':
+      case 'trylock':
+        edge(n, Ln(step.lock), `waits for lock ${design.locks[step.lock]!.name}${inReclaim}`)
+        break
+      case 'wait':
+        edge(n, Fn(step.fence), `waits on ${fenceName(step.fence)}${inReclaim}`)
+        break
+      case 'wait_resv': {
+        const mask = s.get(f.resv[step.bo]!)
+        design.fences.forEach((_, i) => {
+          if (Math.floor(mask / 2 ** i) % 2 === 1 && s.get(f.fs[i]!) === FS.pending) edge(n, Fn(i), `waits on ${fenceName(i)} in ${design.buffers[step.bo]!.name}'s dma_resv${inReclaim}`)
+        })
+        break
+      }
+      case 'preempt':
+        edge(n, Jn(step.job), `waits to preempt job ${design.jobs[step.job]!.name} (it has a page fault pending)`)
+        break
+      case 'await_deps':
+        for (const d of v.depsOf(s, step.job)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)} of job ${design.jobs[step.job]!.name}`)
+        break
+      case 'await_fault':
+        edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name} to fault`)
+        break
+      case 'push': {
+        const e = design.jobs[step.job]!.engine
+        design.jobs.forEach((k, i) => {
+          if (k.engine === e && k.faults && f.pf[i]! >= 0 && s.get(f.pf[i]!) === 1) edge(n, Jn(i), `engine flush waits for job ${k.name}'s page fault`)
+        })
+        break
+      }
+      case 'run':
+        edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name} to be queued`)
+        break
+      default:
+        break
+    }
+  })
+
+  // Jobs.
+  design.jobs.forEach((job, j) => {
+    const n = node(Jn(j), `job ${job.name}`)
+    const st = s.get(f.js[j]!)
+    n.active = enabled(v.actorRules.job[j]!)
+    n.blocked = !n.active && st !== JS.done && st !== JS.idle
+    if (!n.blocked) return
+    const e = job.engine
+    const eng = design.engines[e]!
+    if (st === JS.queued) {
+      const sched = design.threads.findIndex((th) => th.steps.some((x) => x.op === 'run' && x.job === j))
+      if (sched >= 0) edge(n, T(sched), `waits for the scheduler thread ${design.threads[sched]!.name} to run it`)
+      else for (const d of v.depsOf(s, j)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)}`)
+    } else if (st === JS.ready || st === JS.preempted) {
+      edge(n, En(e), `needs ${job.cus} CU${job.cus > 1 ? 's' : ''} on engine ${eng.name}`)
+    } else if (st === JS.running && f.pf[j]! >= 0 && s.get(f.pf[j]!) === 1) {
+      design.threads.forEach((th, t) => {
+        if (th.steps.some((x) => x.op === 'resolve_fault' && x.job === j)) edge(n, T(t), `has a page fault pending, served by thread ${th.name}`)
+      })
+      if (n.targets.length === 0) n.why.push('has a page fault pending that no thread serves')
+    } else if (st === JS.running) {
+      for (const d of v.depsOf(s, j)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `busy-waits (GPU WAIT) on ${fenceName(d)}`)
+    } else if (st === JS.suspended) {
+      design.threads.forEach((th, t) => {
+        const pc = s.get(f.pc[t]!)
+        if (th.steps.some((x, i) => i >= pc && x.op === 'resume' && x.job === j)) edge(n, T(t), `is suspended until thread ${th.name} resumes it`)
+      })
+    }
+  })
+
+  // Engines: a job waiting for CUs needs any holder to release one. With CUs free but withheld
+  // (reservation, flush), there is no holder to wait for: a dead end.
+  design.engines.forEach((eng, e) => {
+    const n = node(En(e), `engine ${eng.name} (${eng.cus} CU${eng.cus > 1 ? 's' : ''})`, 'any')
+    design.jobs.forEach((job, j) => {
+      if (job.engine === e && s.get(f.js[j]!) === JS.running) edge(n, Jn(j), `CUs held by job ${job.name}`)
+    })
+  })
+
+  // Locks: a writer waits for every holder.
+  design.locks.forEach((lk, l) => {
+    const n = node(Ln(l), `lock ${lk.name}`)
+    const o = s.get(f.owner[l]!)
+    if (o > 0) edge(n, T(o - 1), `held by thread ${design.threads[o - 1]!.name}`)
+    if (f.readers[l]! >= 0) {
+      const r = s.get(f.readers[l]!)
+      design.threads.forEach((th, t) => {
+        if (Math.floor(r / 2 ** t) % 2 === 1) edge(n, T(t), `read-held by thread ${th.name}`)
+      })
+    }
+  })
+
+  // Fences: who signals them.
+  design.fences.forEach((fe, i) => {
+    const n = node(Fn(i), fenceName(i), 'any')
+    if (s.get(f.fs[i]!) !== FS.pending) {
+      n.live = true
+      return
+    }
+    if (fe.job !== undefined) {
+      const st = s.get(f.js[fe.job]!)
+      if (st === JS.idle) {
+        design.threads.forEach((th, t) => {
+          const pc = s.get(f.pc[t]!)
+          if (th.steps.some((x, k) => k >= pc && x.op === 'push' && x.job === fe.job)) edge(n, T(t), `job ${design.jobs[fe.job!]!.name} is not submitted yet; thread ${th.name} submits it`)
+        })
+      } else edge(n, Jn(fe.job), `signalled when job ${design.jobs[fe.job]!.name} completes`)
+    }
+    if (fe.kind === 'preempt' && fe.of !== undefined) edge(n, Jn(fe.of), `signalled once job ${design.jobs[fe.of]!.name} is off the hardware`)
+    if (v.proxyOf[i]! >= 0) edge(n, Fn(v.proxyOf[i]!), `a proxy: signals when ${fenceName(v.proxyOf[i]!)} does`)
+    design.threads.forEach((th, t) => {
+      const pc = s.get(f.pc[t]!)
+      th.steps.forEach((x, k) => {
+        if (k >= pc && x.op === 'signal' && x.fence === i) edge(n, T(t), `signalled by thread ${th.name}`)
+      })
+    })
+    // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
+    if (fe.kind === 'hmm' && fe.job === undefined && n.targets.length === 0) n.live = true
+  })
+
+  // Least fixpoint of liveness.
+  for (const n of nodes.values()) if (n.active) n.live = true
+  let changed = true
+  while (changed) {
+    changed = false
+    for (const n of nodes.values()) {
+      if (n.live || n.active) continue
+      if (n.id.startsWith('thread:') || n.id.startsWith('job:')) {
+        if (!n.blocked) {
+          // finished actors neither wait nor act
+          continue
+        }
+      }
+      if (n.targets.length === 0) continue
+      const ok = n.mode === 'all' ? n.targets.every((x) => nodes.get(x)!.live) : n.targets.some((x) => nodes.get(x)!.live)
+      if (ok) {
+        n.live = true
+        changed = true
+      }
+    }
+  }
+  const stuck = [...nodes.values()].filter((n) => n.blocked && !n.live).map((n) => n.id)
+
+  // Follow non-live edges from the first stuck actor.
+  const cycle: NodeId[] = []
+  let cycleIsLoop = false
+  if (stuck.length > 0) {
+    const seen = new Map<NodeId, number>()
+    let cur: NodeId | undefined = stuck[0]!
+    while (cur !== undefined && !seen.has(cur)) {
+      seen.set(cur, cycle.length)
+      cycle.push(cur)
+      const n: WaitNode = nodes.get(cur)!
+      cur = n.targets.find((x) => !nodes.get(x)!.live)
+    }
+    if (cur !== undefined) {
+      cycleIsLoop = true
+      cycle.splice(0, seen.get(cur)!)
+    }
+  }
+
+  const describe = (): string[] => {
+    if (stuck.length === 0) return []
+    const lines: string[] = []
+    const parts: string[] = []
+    for (let k = 0; k < cycle.length; k++) {
+      const n = nodes.get(cycle[k]!)!
+      const next = cycle[k + 1] ?? (cycleIsLoop ? cycle[0] : undefined)
+      const idx = next ? n.targets.indexOf(next) : -1
+      parts.push(`${n.label} ${idx >= 0 ? n.why[idx] : n.why[0] ?? 'waits for something that never happens'}`)
+    }
+    lines.push(cycleIsLoop ? 'wait-for cycle:' : 'blocked for ever (chain to a dead end):')
+    parts.forEach((p, k) => lines.push(`  ${k === 0 ? '' : '-> '}${p}`))
+    if (cycleIsLoop) lines.push(`  -> back to ${nodes.get(cycle[0]!)!.label}`)
+    const others = stuck.filter((x) => !cycle.includes(x)).map((x) => nodes.get(x)!.label)
+    if (others.length) lines.push(`also stuck: ${others.join(', ')}`)
+    const moving = [...nodes.values()].filter((n) => n.active).map((n) => n.label)
+    lines.push(moving.length ? `still able to move: ${moving.join(', ')} (a partial deadlock)` : 'nothing else can move (a global deadlock)')
+    return lines
+  }
+
+  const toDot = (): string => {
+    const esc = (x: string): string => x.replace(/"/g, '\\"')
+    const out = ['digraph waitfor {', '  rankdir=LR; node [fontname="Helvetica", shape=box, style=rounded]; edge [fontname="Helvetica", fontsize=10];']
+    const inCycle = new Set(cycle)
+    for (const n of nodes.values()) {
+      const interesting = n.blocked || n.targets.length > 0 || inCycle.has(n.id)
+      if (!interesting) continue
+      const color = inCycle.has(n.id) ? 'red' : stuck.includes(n.id) ? 'orange' : n.active ? 'darkgreen' : 'gray40'
+      out.push(`  "${esc(n.id)}" [label="${esc(n.label)}", color=${color}];`)
+    }
+    for (const n of nodes.values()) {
+      n.targets.forEach((x, k) => {
+        const hot = inCycle.has(n.id) && inCycle.has(x)
+        out.push(`  "${esc(n.id)}" -> "${esc(x)}" [label="${esc(n.why[k]!)}"${hot ? ', color=red, penwidth=2' : ''}];`)
+      })
+    }
+    out.push('}')
+    return out.join('\n')
+  }
+
+  return { nodes, stuck, cycle, cycleIsLoop, describe, toDot }
+}

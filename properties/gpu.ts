@@ -1,0 +1,290 @@
+/**
+ * The dma_fence / hmm_fence rules as named, cited properties over GPU model states and steps.
+ * Rule numbers 1-7 are Christian König's (seed 000, with Daniel Vetter's replies); the kernel's
+ * own statements are cited from Documentation/driver-api/dma-buf.rst and drivers/dma-buf/.
+ */
+import {
+  type Action,
+  always,
+  type OrderProperty,
+  type ProgressProperty,
+  type Property,
+  type Reader,
+  sometimes,
+  step,
+} from '../checker/model.js'
+import type { GpuView, RuleMeta } from '../model/gpu/compile.js'
+import { FS, JS } from '../model/gpu/compile.js'
+import type { Step } from '../model/gpu/types.js'
+import { reclaims } from '../model/gpu/types.js'
+
+/** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
+export const PRIMED_ORDER: readonly (readonly [string, string])[] = [
+  ['mmap_lock', 'dma_resv'],
+  ['dma_resv', 'fs_reclaim'],
+  ['fs_reclaim', 'mmu_notifier'],
+  ['mmu_notifier', 'dma_fence_map'],
+]
+
+export const PROPERTY_NAMES = {
+  deadlock: 'deadlock',
+  progress: 'rules 1-3: dma_fence progress with adversarial userspace',
+  rule1: 'rule 1: dma_fences never depend on hmm_fences',
+  rule2: 'rule 2: hmm work never preempts dma_fence work',
+  rule4: 'rule 4: a dma_fence waited on in a critical section never needs that section',
+  rule5: 'rule 5: no hmm_fence wait in a critical section',
+  rule6: 'rule 6: hmm dependencies of a dma_fence are awaited before any lock',
+  rule7: 'rule 7: an hmm_fence that depends on a dma_fence signals after it',
+  signalling: 'signalling section: no reclaim, no dma_resv, no waiter-held lock, no user fault',
+  lockOrder: 'lock order (lockdep)',
+  sanity: 'fence sanity: signals once, errors propagate',
+} as const
+
+export function gpuProperties(v: GpuView): Property<Action>[] {
+  const { design, f } = v
+  const want = new Set(design.properties)
+  const fences = design.fences
+  const meta = (a: Action): RuleMeta => v.meta.get(a)!
+  const isDma = (i: number): boolean => fences[i]!.kind !== 'hmm'
+  const cls = (l: number): string => design.locks[l]!.cls
+  const inReclaim = (s: Reader, t: number): boolean => f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0
+  const inSignalling = (s: Reader, t: number): boolean => design.threads[t]!.signalling || s.get(f.sig[t]!) === 1
+  /** seed 000's critical sections: notifiers, page faults, reclaim, and anything holding a lock */
+  const critical = (s: Reader, t: number): boolean => v.criticalContext[t]! || inReclaim(s, t) || v.heldBy(s, t).length > 0
+
+  /** The step thread t is at, if it is a wait that blocks (its fence(s) pending). */
+  const blockingWait = (s: Reader, t: number): { step: Step; fences: number[] } | undefined => {
+    const th = design.threads[t]!
+    const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
+    const st = rpc > 0 ? v.reclaimSteps[rpc - 1] : th.steps[s.get(f.pc[t]!)]
+    if (!st) return undefined
+    if (st.op === 'wait') return s.get(f.fs[st.fence]!) === FS.pending ? { step: st, fences: [st.fence] } : undefined
+    if (st.op === 'wait_resv') {
+      const mask = s.get(f.resv[st.bo]!)
+      const pending = fences.map((_, i) => i).filter((i) => Math.floor(mask / 2 ** i) % 2 === 1 && s.get(f.fs[i]!) === FS.pending)
+      return pending.length ? { step: st, fences: pending } : undefined
+    }
+    return undefined
+  }
+  /** Does thread t's path create a dma_fence after step `from` (arm/push of kernel work, signal)? */
+  const createsDmaLater = (t: number, s: Reader): boolean => {
+    const th = design.threads[t]!
+    return th.steps.slice(s.get(f.pc[t]!)).some((x) => ((x.op === 'arm' || x.op === 'push') && design.jobs[x.job]!.queue === 'kernel') || (x.op === 'signal' && isDma(x.fence)))
+  }
+  const actor = (a: Action): number => {
+    const m = meta(a)
+    return m.actor.kind === 'thread' ? m.actor.index : -1
+  }
+
+  const props: Property<Action>[] = []
+
+  if (want.has('deadlock')) {
+    props.push(
+      always(PROPERTY_NAMES.deadlock, (s) => v.waitFor(s).stuck.length === 0, {
+        cite: 'a cycle in the wait-for graph (or a wait nothing can end) while other actors may still move; dma-fence.c DOC: fence signalling annotation',
+      }),
+    )
+  }
+
+  if (want.has('rule-1')) {
+    props.push(
+      always(
+        PROPERTY_NAMES.rule1,
+        (s) => {
+          for (let j = 0; j < design.jobs.length; j++) {
+            const job = design.jobs[j]!
+            if (job.queue !== 'kernel') continue
+            const st = s.get(f.js[j]!)
+            if (st === JS.idle || st === JS.done) continue
+            if (v.depsOf(s, j).some((d) => fences[d]!.kind === 'hmm')) return false
+          }
+          for (let i = 0; i < fences.length; i++) {
+            const src = v.proxyOf[i]!
+            if (src >= 0 && isDma(i) && fences[src]!.kind === 'hmm' && s.get(f.px[i]!) === 1) return false
+          }
+          return true
+        },
+        { cite: 'seed 000 rule 1; dma-buf.rst "Indefinite DMA Fences": no future, proxy or userspace fences imported as DMA fences' },
+      ),
+    )
+  }
+
+  if (want.has('rule-2')) {
+    props.push(step(PROPERTY_NAMES.rule2, (_pre, a) => meta(a).does !== 'preempt_dma', { cite: 'seed 000 rule 2; dma-buf.rst "Recoverable Hardware Page Faults Implications"' }))
+  }
+
+  if (want.has('rule-4')) {
+    props.push(
+      step(
+        PROPERTY_NAMES.rule4,
+        (_pre, a, post) => {
+          const t = actor(a)
+          if (t < 0) return true
+          const w = blockingWait(post, t)
+          if (!w || !critical(post, t)) return true
+          const held = new Set(v.heldBy(post, t).map(cls))
+          for (const fe of w.fences) {
+            if (!isDma(fe)) continue
+            for (const l of v.signalPathLocks[fe]!) if (held.has(cls(l))) return false
+            if (inReclaim(post, t) && v.signalPathReclaims[fe]) return false
+          }
+          return true
+        },
+        { cite: 'seed 000 rule 4; dma-fence.c DOC: fence cross-driver contract (waits under dma_resv, in shrinkers and notifiers are allowed, so signalling code may not take dma_resv nor reclaim)' },
+      ),
+    )
+  }
+
+  if (want.has('rule-6')) {
+    props.push(
+      step(
+        PROPERTY_NAMES.rule6,
+        (_pre, a, post) => {
+          const t = actor(a)
+          if (t < 0) return true
+          const w = blockingWait(post, t)
+          if (!w || !w.fences.some((fe) => fences[fe]!.kind === 'hmm')) return true
+          return !(createsDmaLater(t, post) && (v.heldBy(post, t).length > 0 || inReclaim(post, t)))
+        },
+        { cite: 'seed 000 rule 6; drm_syncobj.c drm_syncobj_find_fence (lockdep_assert_none_held_once); drm-vm-bind-async.rst' },
+      ),
+    )
+  }
+
+  if (want.has('rule-5')) {
+    props.push(
+      step(
+        PROPERTY_NAMES.rule5,
+        (_pre, a, post) => {
+          const t = actor(a)
+          if (t < 0) return true
+          const w = blockingWait(post, t)
+          if (!w || !w.fences.some((fe) => fences[fe]!.kind === 'hmm')) return true
+          return !critical(post, t)
+        },
+        { cite: 'seed 000 rule 5; drm-vm-bind-async.rst ("avoid waiting for memory fences with locks held"); drm_syncobj.c' },
+      ),
+    )
+  }
+
+  if (want.has('rule-7')) {
+    props.push(
+      step(
+        PROPERTY_NAMES.rule7,
+        (pre, a, post) => {
+          const m = meta(a)
+          const fe = m.signals
+          if (fe === undefined || fences[fe]!.kind !== 'hmm' || post.get(f.fs[fe]!) !== FS.signalled || pre.get(f.fs[fe]!) !== FS.pending) return true
+          const j = fences[fe]!.job
+          if (j === undefined) return true
+          return v.depsOf(pre, j).every((d) => !isDma(d) || pre.get(f.fs[d]!) !== FS.pending)
+        },
+        { cite: 'seed 000 rule 7; dma-buf.rst: indefinite fences may depend on DMA fences (the wait may be late, but it must happen)' },
+      ),
+    )
+  }
+
+  if (want.has('signalling')) {
+    props.push(
+      step(
+        PROPERTY_NAMES.signalling,
+        (pre, a) => {
+          const t = actor(a)
+          if (t < 0 || !inSignalling(pre, t)) return true
+          const m = meta(a)
+          const st = m.step
+          if (!st) return true
+          if (st.userFault) return false
+          if (st.op === 'alloc' && reclaims(st.gfp) && (m.does === 'alloc' || m.does === 'enter_reclaim')) return false
+          if (m.acquires && (cls(m.acquires.lock) === 'dma_resv' || v.heldAtWait.has(m.acquires.lock))) return false
+          return true
+        },
+        { cite: 'dma-fence.c DOC: fence signalling annotation and cross-driver contract; commit d0b9a9aef0a1 (no dma_resv, no GFP_KERNEL/NOFS/NOIO, no userspace faults)' },
+      ),
+    )
+  }
+
+  if (want.has('fence-sanity')) {
+    props.push(
+      step(
+        PROPERTY_NAMES.sanity,
+        (pre, a, post) => {
+          const m = meta(a)
+          const fe = m.signals
+          if (fe === undefined) return true
+          if (m.does === 'signal' && pre.get(f.fs[fe]!) !== FS.pending) return false
+          if (pre.get(f.fs[fe]!) === FS.pending && post.get(f.fs[fe]!) === FS.signalled) {
+            const j = fences[fe]!.job
+            const deps = j !== undefined ? v.depsOf(pre, j) : v.fenceDeps[fe]!
+            if (deps.some((d) => pre.get(f.fs[d]!) === FS.error)) return false
+          }
+          return true
+        },
+        { cite: 'dma-fence.c: a fence signals once (dma_fence_signal returns -EINVAL after); errors propagate to dependent fences (seed 001)' },
+      ),
+    )
+  }
+
+  if (want.has('dma-fence-progress')) {
+    const dma = fences.map((_, i) => i).filter(isDma)
+    const prog: ProgressProperty<Action> = {
+      kind: 'progress',
+      name: PROPERTY_NAMES.progress,
+      cite: 'seed 000 rules 1-3; dma-buf.rst "Indefinite DMA Fences" and "Recoverable Hardware Page Faults Implications"',
+      obligations: dma.length,
+      label: (o) => `dma_fence ${fences[dma[o]!]!.name} signalling`,
+      pending: (s, o) => s.get(f.pub[dma[o]!]!) === 1 && s.get(f.fs[dma[o]!]!) === FS.pending,
+      done: (s, o) => s.get(f.fs[dma[o]!]!) !== FS.pending,
+      allowed: (a) => !meta(a).userspace,
+    }
+    props.push(prog)
+  }
+
+  if (want.has('lock-order')) {
+    const order: OrderProperty<Action> = {
+      kind: 'order',
+      name: PROPERTY_NAMES.lockOrder,
+      cite: 'dma-resv.c dma_resv_lockdep(); mm/page_alloc.c fs_reclaim_acquire(); dma-fence.c __dma_fence_might_wait()',
+      primed: PRIMED_ORDER,
+      edges: (pre, a, post) => {
+        const t = actor(a)
+        if (t < 0) return []
+        const m = meta(a)
+        const out: [string, string][] = []
+        const th = design.threads[t]!
+        const contexts: string[] = v.heldBy(pre, t).map(cls)
+        if (inReclaim(pre, t)) contexts.push('fs_reclaim', 'mmu_notifier')
+        if (th.context === 'notifier') contexts.push('mmu_notifier')
+        if (m.acquires) {
+          const to = cls(m.acquires.lock)
+          for (const c of contexts) if (c !== to) out.push([c, to])
+          if (inSignalling(pre, t)) out.push(['dma_fence_map', to])
+        }
+        if (m.does === 'enter_reclaim') {
+          for (const c of contexts) out.push([c, 'fs_reclaim'])
+          out.push(['fs_reclaim', 'mmu_notifier'])
+        }
+        // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
+        const st = m.step
+        if (st && (st.op === 'wait' || st.op === 'wait_resv') && (m.does === 'wait_return' || m.does === 'enable')) {
+          for (const c of contexts) out.push([c, 'dma_fence_map'])
+        }
+        void post
+        return out
+      },
+    }
+    props.push(order)
+  }
+
+  // Vacuity guards: a proof means little if nothing ever happens.
+  design.threads.forEach((th, t) => {
+    props.push(sometimes(`thread ${th.name} completes its path`, (s) => s.get(f.pc[t]!) === th.steps.length && s.get(f.failed[t]!) === 0 && (f.rpc[t]! < 0 || s.get(f.rpc[t]!) === 0)))
+  })
+  design.jobs.forEach((job, j) => {
+    props.push(sometimes(`job ${job.name} completes`, (s) => s.get(f.js[j]!) === JS.done && s.get(f.fs[job.fence]!) === FS.signalled))
+  })
+  if (v.reclaimSteps.length > 0 && design.threads.some((_, t) => f.rpc[t]! >= 0)) {
+    props.push(sometimes('reclaim runs', (s) => design.threads.some((_, t) => f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0)))
+  }
+  return props
+}
