@@ -106,13 +106,6 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
 
   /** Check invariants and `sometimes` on the state decoded in postValues, stored at `index`. */
   const checkNew = (index: number, depth: number): boolean => {
-    for (let p = 0; p < invariants.length; p++) {
-      const inv = invariants[p]!
-      if (!inv.holds(post)) {
-        violation = { property: ref(inv, 'invariant'), stateIndex: index }
-        return false
-      }
-    }
     if (unreachedSometimes > 0) {
       for (let p = 0; p < sometimes.length; p++) {
         if (witnesses[p] === -1 && sometimes[p]!.holds(post)) {
@@ -120,6 +113,13 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
           witnessDepth[p] = depth
           unreachedSometimes--
         }
+      }
+    }
+    for (let p = 0; p < invariants.length; p++) {
+      const inv = invariants[p]!
+      if (!inv.holds(post)) {
+        violation = { property: ref(inv, 'invariant'), stateIndex: index }
+        return false
       }
     }
     return true
@@ -274,11 +274,12 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
         if (order === 'dfs') pushDfs(next, depth + 1)
       }
     } catch (e) {
-      if (e instanceof RangeError) {
-        cut = { by: 'memory', detail: `allocation failed: ${e.message}` }
+      if (isAllocationFailure(e)) {
+        cut = { by: 'memory', detail: `allocation failed: ${(e as Error).message}` }
         break
       }
-      throw e
+      if (e instanceof ModelError) throw e
+      throw new ModelError(`the model threw while expanding a state: ${e instanceof Error ? e.message : String(e)}`)
     }
     if (enabled === 0 && deadlock !== undefined && !deadlock.terminal(cursor)) {
       violation = { property: { name: deadlock.name, kind: 'deadlock', ...(deadlock.cite ? { cite: deadlock.cite } : {}) }, stateIndex: index }
@@ -345,6 +346,11 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
     verdict = { status: 'proved', ...common, sometimes: sometimesReport }
   }
   return { model, verdict, ...(violation ? { violation } : {}), store, witnesses }
+}
+
+/** Out of memory for a typed array, as opposed to a RangeError the model itself raised. */
+function isAllocationFailure(e: unknown): boolean {
+  return e instanceof RangeError && /allocation failed|Invalid (typed )?array( buffer)? length|Array buffer allocation/i.test(e.message)
 }
 
 function ref(p: { name: string; cite?: string }, kind: PropertyRef['kind']): PropertyRef {

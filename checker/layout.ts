@@ -39,7 +39,10 @@ interface FieldInfo {
 const span = (t: FieldType): number =>
   t.kind === 'int' ? t.max - t.min + 1 : t.kind === 'enum' ? t.values.length : 2
 
-const bitsFor = (n: number): number => (n <= 1 ? 0 : 32 - Math.clz32(n - 1))
+const bitsFor = (n: number): number => {
+  if (n > 2 ** 30) return 31 // wider than any supported field; reported by the caller
+  return n <= 1 ? 0 : 32 - Math.clz32(n - 1)
+}
 
 export class LayoutBuilder {
   private readonly infos: FieldInfo[] = []
@@ -165,7 +168,7 @@ export class StateLayout {
 
   /** Write one field of a packed state. Out-of-range values are a model bug, never silently wrapped. */
   write(words: Uint32Array, f: Field, value: number): void {
-    if (!(value >= this.minOf[f]! && value <= this.maxOf[f]!)) {
+    if (!((value | 0) === value && value >= this.minOf[f]! && value <= this.maxOf[f]!)) {
       throw new ModelError(`value ${value} is outside the declared range of state field '${this.name(f)}'`)
     }
     const w = this.wordOf[f]!
@@ -202,6 +205,8 @@ export class StateLayout {
       let raw: unknown = rec[info.group]
       if (info.index >= 0) {
         if (!Array.isArray(raw)) return `state field '${info.group}' must be a list`
+        const len = this.infos.filter((x) => x.group === info.group).length
+        if (raw.length !== len) return `state field '${info.group}' must have ${len} items, got ${raw.length}`
         raw = raw[info.index]
       }
       const v = this.parse(f, raw)

@@ -42,7 +42,7 @@ export interface Scope {
   readonly order: SearchOrder
   readonly bounds: Bounds
   readonly storage: string
-  /** every state at depth <= this was expanded (BFS); -1 when not known */
+  /** every state within this many steps of an initial state was found and checked (BFS); -1 when not known */
   readonly completeDepth: number
 }
 

@@ -393,11 +393,11 @@ test('an initial state out of range raises ModelError', (t) => {
 })
 
 // ---------------------------------------------------------------------------------------------
-// Known defects (test.failing: these pass while the defect is present; make them plain tests
+// Regression tests for defects found and fixed (formerly test.failing)
 // once it is fixed)
 // ---------------------------------------------------------------------------------------------
 
-test.failing('a `sometimes` is credited on the state that also violates an invariant', (t) => {
+test('a `sometimes` is credited on the state that also violates an invariant', (t) => {
   // Die Hard: the BFS counterexample ends with the big jug holding 4 gallons, yet the same
   // verdict reports 'big jug holds 4 gallons' as not reached: explore's checkNew returns on the
   // invariant violation before it evaluates the `sometimes` properties on that state.
@@ -407,7 +407,7 @@ test.failing('a `sometimes` is credited on the state that also violates an invar
   t.deepEqual(x.verdict.sometimes, [{ name: 'big jug holds 4 gallons', reached: true, depth: 6 }])
 })
 
-test.failing('a RangeError thrown by a model is a model error, not a memory cut', (t) => {
+test('a RangeError thrown by a model is a model error, not a memory cut', (t) => {
   // explore's search loop turns every RangeError into "inconclusive, cut by memory (allocation
   // failed)". A guard that recurses without end (RangeError: Maximum call stack size exceeded)
   // is a model bug, but it is reported as an inconclusive run (exit 3) instead of an error.
@@ -424,7 +424,7 @@ test.failing('a RangeError thrown by a model is a model error, not a memory cut'
   t.false((v as { status?: string }).status === 'inconclusive', 'reported as an inconclusive run')
 })
 
-test.failing('replay rejects a recorded list with more elements than the field has', (t) => {
+test('replay rejects a recorded list with more elements than the field has', (t) => {
   // StateLayout.fromObject reads only the declared indices of an array field, so extra
   // elements in a recorded state ('pc': ['cs', 'cs', 'idle']) are silently accepted.
   const { model, trace } = mutexTrace()
