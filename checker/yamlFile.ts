@@ -39,7 +39,7 @@ export function loadYaml(file: string): LoadedYaml {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!
-    const line = e.linePos?.[0]?.line
+    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line
     throw new FileError(file, line, undefined, `invalid YAML: ${e.message.split('\n')[0]} (fix the syntax at this line)`)
   }
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown

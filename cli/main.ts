@@ -18,7 +18,7 @@ import { EXIT, type Bounds, type SearchOrder, type Verdict } from '../checker/ve
 import { FileError } from '../checker/yamlFile.js'
 import { buildModel, MODELS } from '../model/registry.js'
 import { loadScenario, parseBytes, scenarioFiles, unmet, type Scenario } from '../model/scenario.js'
-import { describeTarget, makeReport, type Report, type Target, toJson, toText } from './render.js'
+import { makeReport, type Report, type Target, toJson, toText } from './render.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const SCENARIO_DIR = join(ROOT, 'scenarios')
@@ -206,7 +206,7 @@ function cmdList(): number {
 
 function cmdSuite(argv: { quiet: boolean; dir?: string }): number {
   const dir = argv.dir ?? SCENARIO_DIR
-  const files = scenarioFiles(dir)
+  const files = scenarioFiles(dir).map((f) => relative(process.cwd(), f) || f)
   if (files.length === 0) throw new InputError(`no scenario files under ${dir}`)
   const scenarios = files.map((f) => loadScenario(f))
   const rows: string[][] = [['scenario', 'model', 'expected', 'computed', 'states', 'time', 'result']]
@@ -225,7 +225,7 @@ function cmdSuite(argv: { quiet: boolean; dir?: string }): number {
     if (problems.length) failures++
     rows.push([
       file,
-      describeTarget(target).replace(/^.*\[/, '').replace(/\]$/, ''),
+      [target.model, ...Object.entries(target.params).map(([k, x]) => `${k}=${x}`)].join(' '),
       expected,
       computed,
       v.stats.distinctStates.toLocaleString('en-US'),

@@ -255,7 +255,8 @@ export function gpuProperties(v: GpuView): Property<Action>[] {
         const contexts: string[] = v.heldBy(pre, t).map(cls)
         if (inReclaim(pre, t)) contexts.push('fs_reclaim', 'mmu_notifier')
         if (th.context === 'notifier') contexts.push('mmu_notifier')
-        if (m.acquires) {
+        // lockdep records no dependency for a trylock: it cannot block, so it cannot deadlock.
+        if (m.acquires && m.step?.op !== 'trylock') {
           const to = cls(m.acquires.lock)
           for (const c of contexts) if (c !== to) out.push([c, to])
           if (inSignalling(pre, t)) out.push(['dma_fence_map', to])

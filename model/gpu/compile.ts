@@ -381,6 +381,13 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         add({ name: err ? 'dma_fence_set_error+signal' : 'dma_fence_signal', ...base, fence: F(fe) }, m('signal', { signals: fe, userspace: th.context === 'userspace' }), (s) => p.at_(s), (c) => {
           // A second signal is a no-op in the kernel (-EINVAL); fence sanity flags it.
           if (c.get(fs[fe]!) === FS.pending) c.set(fs[fe]!, err ? FS.error : FS.signalled)
+          // Force-completing the fence of a job that is not on the hardware removes the job (hang
+          // recovery); a running job goes on and will signal again.
+          const j = fences[fe]!.job
+          if (j !== undefined) {
+            const st = c.get(js[j]!)
+            if (st === JS.queued || st === JS.ready || st === JS.preempted || st === JS.suspended) c.set(js[j]!, JS.done)
+          }
           p.advance(c)
         })
         return
@@ -814,7 +821,8 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   }
 
   const deadlock: DeadlockCheck = {
-    name: 'deadlock (global: nothing can move)',
+    // The same property as the wait-for invariant, in its global form: nothing can move at all.
+    name: 'deadlock',
     cite: 'dma-fence.c, DOC: fence cross-driver contract; seed 000',
     terminal: (s) => {
       for (let t = 0; t < T; t++) if (s.get(pc[t]!) !== threads[t]!.steps.length || (rpc[t]! >= 0 && s.get(rpc[t]!) !== 0)) return false

@@ -17,7 +17,7 @@ export type NodeId = string
 export interface WaitNode {
   readonly id: NodeId
   readonly label: string
-  readonly mode: 'all' | 'any'
+  mode: 'all' | 'any'
   readonly targets: NodeId[]
   /** why it waits on its targets, one phrase per target (same order) */
   readonly why: string[]
@@ -98,7 +98,14 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
         edge(n, Jn(step.job), `waits to preempt job ${design.jobs[step.job]!.name} (it has a page fault pending)`)
         break
       case 'await_deps':
-        for (const d of v.depsOf(s, step.job)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)} of job ${design.jobs[step.job]!.name}`)
+      case 'run':
+        if (s.get(f.js[step.job]!) === JS.idle) {
+          design.threads.forEach((other, o) => {
+            const opc = s.get(f.pc[o]!)
+            if (other.steps.some((x, k) => k >= opc && x.op === 'push' && x.job === step.job)) edge(n, T(o), `waits for thread ${other.name} to submit job ${design.jobs[step.job]!.name}`)
+          })
+          n.mode = 'any'
+        } else for (const d of v.depsOf(s, step.job)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)} of job ${design.jobs[step.job]!.name}`)
         break
       case 'await_fault':
         edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name} to fault`)
@@ -110,9 +117,6 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
         })
         break
       }
-      case 'run':
-        edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name} to be queued`)
-        break
       default:
         break
     }
@@ -132,7 +136,27 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       if (sched >= 0) edge(n, T(sched), `waits for the scheduler thread ${design.threads[sched]!.name} to run it`)
       else for (const d of v.depsOf(s, j)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)}`)
     } else if (st === JS.ready || st === JS.preempted) {
-      edge(n, En(e), `needs ${job.cus} CU${job.cus > 1 ? 's' : ''} on engine ${eng.name}`)
+      const dmaPending = design.jobs
+        .map((_k, i) => i)
+        .filter((i) => {
+          const k = design.jobs[i]!
+          const ks = s.get(f.js[i]!)
+          return k.engine === e && k.queue === 'kernel' && (ks === JS.queued || ks === JS.ready || ks === JS.running || ks === JS.preempted)
+        })
+      const used = s.get(f.usedCU[e]!)
+      if (eng.flush && job.faults && dmaPending.length > 0) {
+        // Engine flush: fault-capable work waits until every pending dma_fence job on the engine is done.
+        for (const i of dmaPending) edge(n, Jn(i), `waits for dma_fence job ${design.jobs[i]!.name} to finish (engine flush)`)
+      } else if (eng.cus - used >= job.cus && job.queue === 'user') {
+        // CUs are free but reserved for dma_fence work: only running hmm work releasing CUs helps.
+        const r = node(`reserve:${e}`, `the ${eng.cus - eng.reserveForDma} CU(s) of engine ${eng.name} open to hmm work`, 'any')
+        design.jobs.forEach((k, i) => {
+          if (k.engine === e && k.queue === 'user' && s.get(f.js[i]!) === JS.running) edge(r, Jn(i), `held by job ${k.name}`)
+        })
+        edge(n, r.id, `needs ${job.cus} CU${job.cus > 1 ? 's' : ''} not reserved for dma_fence work`)
+      } else {
+        edge(n, En(e), `needs ${job.cus} CU${job.cus > 1 ? 's' : ''} on engine ${eng.name}`)
+      }
     } else if (st === JS.running && f.pf[j]! >= 0 && s.get(f.pf[j]!) === 1) {
       design.threads.forEach((th, t) => {
         if (th.steps.some((x) => x.op === 'resolve_fault' && x.job === j)) edge(n, T(t), `has a page fault pending, served by thread ${th.name}`)
@@ -144,7 +168,9 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       design.threads.forEach((th, t) => {
         const pc = s.get(f.pc[t]!)
         if (th.steps.some((x, i) => i >= pc && x.op === 'resume' && x.job === j)) edge(n, T(t), `is suspended until thread ${th.name} resumes it`)
+        if (th.steps.some((x, i) => i >= pc && x.op === 'signal' && x.fence === job.fence)) edge(n, T(t), `is suspended until thread ${th.name} force-completes it`)
       })
+      n.mode = 'any'
     }
   })
 
@@ -177,6 +203,8 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       n.live = true
       return
     }
+    // Preempt and proxy fences act on their own once their condition holds.
+    n.active = enabled(v.actorRules.fence[i]!)
     if (fe.job !== undefined) {
       const st = s.get(f.js[fe.job]!)
       if (st === JS.idle) {
