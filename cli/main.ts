@@ -19,6 +19,8 @@ import { FileError } from '../checker/yamlFile.js'
 import { buildModel, MODELS } from '../model/registry.js'
 import { loadScenario, parseBytes, scenarioFiles, unmet, type Scenario } from '../model/scenario.js'
 import { makeReport, type Report, type Target, toJson, toText } from './render.js'
+import { explainScenario } from './explain.js'
+import { LIBRARY } from '../model/gpu/library.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const SCENARIO_DIR = join(ROOT, 'scenarios')
@@ -195,6 +197,12 @@ function cmdList(): number {
     out.push(`  ${m.name}  ${m.about}`)
     for (const p of m.params) out.push(`      ${describeParam(p)}`)
   }
+  out.push('  gpu  a GPU design stated in a scenario file (engines, memory, buffers, fences, jobs, threads, reclaim)')
+  out.push('', 'library kernel paths (use with path: NAME and with: {...}, or - use: NAME):')
+  for (const l of LIBRARY) {
+    out.push(`  ${l.name}  ${l.doc}`)
+    out.push(`      parameters: ${l.params.map((p) => `${p.name}${p.default !== undefined ? `=${p.default}` : ''}`).join(', ')}; source: ${l.cite}`)
+  }
   out.push('', `bundled scenarios (${relative(process.cwd(), SCENARIO_DIR) || '.'}):`)
   for (const f of scenarioFiles(SCENARIO_DIR)) {
     const sc = loadScenario(f)
@@ -277,6 +285,15 @@ export async function main(args: string[]): Promise<number> {
       (y) => y.positional('file', { type: 'string', demandOption: true }),
       (argv) => {
         code = cmdReplay(argv as never)
+      },
+    )
+    .command(
+      'explain <file>',
+      'print a scenario as the model understands it: engines, jobs, threads and their steps, policies, properties',
+      (y) => y.positional('file', { type: 'string', demandOption: true }),
+      (argv) => {
+        process.stdout.write(explainScenario(loadScenario(argv.file as string)) + '\n')
+        code = 0
       },
     )
     .command('list', 'list built-in models, their parameters, and the bundled scenarios', {}, () => {

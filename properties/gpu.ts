@@ -81,7 +81,7 @@ export function gpuProperties(v: GpuView): Property<Action>[] {
   if (want.has('deadlock')) {
     props.push(
       always(PROPERTY_NAMES.deadlock, (s) => v.waitFor(s).stuck.length === 0, {
-        cite: 'a cycle in the wait-for graph (or a wait nothing can end) while other actors may still move; dma-fence.c DOC: fence signalling annotation',
+        cite: 'no wait-for cycle or endless wait, even while other actors move; dma-fence.c DOC: fence signalling annotation',
       }),
     )
   }

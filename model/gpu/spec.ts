@@ -486,6 +486,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     reclaim,
     usageOf,
     properties: props as PropertyId[],
+    policies,
   }
 }
 

@@ -145,6 +145,7 @@ export interface GpuDesign {
   /** static usage of each (buffer, fence) pair in the buffer's dma_resv */
   readonly usageOf: ReadonlyMap<string, Usage>
   readonly properties: readonly PropertyId[]
+  readonly policies: { readonly shrinker: string; readonly userptr: string; readonly syncobj: string }
 }
 
 export const usageKey = (bo: number, fence: number): string => `${bo}:${fence}`
