@@ -40,9 +40,19 @@ export function loadYaml(file: string): LoadedYaml {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!
     const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line
+    if (e.code === 'DUPLICATE_KEY') {
+      const lineText = text.split('\n')[line - 1] ?? ''
+      const key = /^\s*-?\s*([^:#{]+?)\s*:/.exec(lineText)?.[1] ?? text.slice(e.pos[0], e.pos[1])
+      throw new FileError(file, line, undefined, `invalid YAML: the key '${key}' appears twice in the same map (remove or rename one)`)
+    }
     throw new FileError(file, line, undefined, `invalid YAML: ${e.message.split('\n')[0]} (fix the syntax at this line)`)
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown
+  let data: unknown
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) as unknown
+  } catch (e) {
+    throw new FileError(file, undefined, undefined, `invalid YAML: ${(e as Error).message} (use fewer aliases)`)
+  }
   const lineOf = (path: readonly (string | number)[]): number | undefined => {
     let node: unknown = doc.contents
     let last: Node | undefined = doc.contents ?? undefined
@@ -50,8 +60,8 @@ export function loadYaml(file: string): LoadedYaml {
       if (isMap(node)) {
         const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key)
         if (!pair) break
-        last = (pair.value as Node | null) ?? (pair.key as Node)
-        if ((pair.key as Node)?.range && !pair.value) last = pair.key as Node
+        // The line of `key:` itself: where a reader looks for the field.
+        last = (pair.key as Node | null) ?? (pair.value as Node)
         node = pair.value
       } else if (isSeq(node) && typeof key === 'number') {
         node = node.items[key]
@@ -106,8 +116,10 @@ function explain(e: ErrorObject): string {
       return `unknown field '${String(p.additionalProperty)}' (check the spelling; the schema allows only documented fields)`
     case 'required':
       return `missing required field '${String(p.missingProperty)}'`
-    case 'type':
-      return `must be ${String(p.type)}`
+    case 'type': {
+      const types = String(p.type).split(',').map((t) => (t === 'integer' ? 'an integer' : t === 'object' ? 'a map of fields' : t === 'array' ? 'a list' : `a ${t}`))
+      return `must be ${types.join(' or ')}${e.instancePath === '' ? " (a scenario is a map of fields such as name:, about:, engines:)" : ''}`
+    }
     case 'enum':
       return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
     case 'minimum':
@@ -119,7 +131,11 @@ function explain(e: ErrorObject): string {
     case 'minProperties':
       return `must not be empty`
     case 'pattern':
-      return `must match ${String(p.pattern)}`
+      return String(p.pattern).includes('KiB')
+        ? 'must be a size such as 512MiB, 2GiB or a number of bytes'
+        : String(p.pattern).startsWith('^[A-Za-z_]')
+          ? 'must be a name: letters, digits, _ . or -, starting with a letter or _ (no spaces)'
+          : `must match ${String(p.pattern)}`
     case 'const':
       return `must be ${JSON.stringify(p.allowedValue)}`
     default:

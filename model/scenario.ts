@@ -137,7 +137,19 @@ export const SCENARIO_SCHEMA = {
         },
       },
     },
-    reclaim: { type: 'array' },
+    reclaim: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string' },
+          path: { type: 'string' },
+          with: { type: 'object' },
+          steps: { type: 'array' },
+        },
+      },
+    },
     policies: {
       type: 'object',
       additionalProperties: false,
@@ -224,8 +236,16 @@ export function loadScenario(file: string): Scenario {
   if (d.expect?.unreached) {
     const known = model.properties.filter((p) => p.kind === 'sometimes').map((p) => p.name)
     d.expect.unreached.forEach((u, k) => {
-      if (!known.includes(u)) throw new FileError(file, y.lineOf(['expect', 'unreached', k]), `expect.unreached.${k}`, `no sometimes witness named '${u}' (witnesses: ${known.join('; ')})`)
+      if (!known.includes(u)) {
+        throw new FileError(file, y.lineOf(['expect', 'unreached', k]), `expect.unreached.${k}`, `no sometimes witness named '${u}' (${known.length ? `witnesses: ${known.join('; ')}` : 'this design has no sometimes witnesses'})`)
+      }
     })
+  }
+  if (d.expect?.property !== undefined) {
+    const known = [...model.properties.filter((p) => p.kind !== 'sometimes').map((p) => p.name), ...(model.deadlock ? [model.deadlock.name] : [])]
+    if (!known.includes(d.expect.property)) {
+      throw new FileError(file, y.lineOf(['expect', 'property']), 'expect.property', `no property named '${d.expect.property}' is checked here (properties: ${[...new Set(known)].join('; ')})`)
+    }
   }
   const s = d.search ?? {}
   const bounds: Bounds = {
@@ -253,7 +273,8 @@ function loadBuiltin(file: string, y: LoadedYaml, name: string, params: Record<s
   } catch (e) {
     if (e instanceof InputError) {
       const pname = /parameter '?(\w+)'?/.exec(e.message)?.[1]
-      const line = pname ? (y.lineOf(['params', pname]) ?? y.lineOf(['params'])) : y.lineOf(['params'])
+      const given = params !== undefined
+      const line = !given ? y.lineOf(['model']) : pname && params[pname] !== undefined ? y.lineOf(['params', pname]) : y.lineOf(['params'])
       throw new FileError(file, line, pname ? `params.${pname}` : 'params', e.message)
     }
     throw e

@@ -130,15 +130,16 @@ export function buildDesign(d: DesignInput): GpuDesign {
   // Locks: mmap_lock is built in; every buffer brings its dma_resv ("<bo>.resv").
   const locks: Lock[] = [{ name: 'mmap_lock', kind: 'rwsem', cls: 'mmap_lock' }]
   names.set('mmap_lock', 'the built-in mmap_lock')
+  const bufferIn = d.buffers ?? []
+  for (const [i, b] of bufferIn.entries()) {
+    claim(b.name as string, `buffer #${i + 1}`, ['buffers', i, 'name'])
+    claim(`${b.name as string}.resv`, `the dma_resv of buffer ${b.name as string}`, ['buffers', i, 'name'])
+  }
   for (const [i, l] of (d.locks ?? []).entries()) {
     claim(l.name as string, `lock #${i + 1}`, ['locks', i, 'name'])
     locks.push({ name: l.name as string, kind: (l.kind as 'mutex' | 'rwsem' | undefined) ?? 'mutex', cls: l.name as string })
   }
-  const bufferIn = d.buffers ?? []
-  for (const [i, b] of bufferIn.entries()) {
-    claim(b.name as string, `buffer #${i + 1}`, ['buffers', i, 'name'])
-    locks.push({ name: `${b.name as string}.resv`, kind: 'ww', cls: 'dma_resv' })
-  }
+  for (const b of bufferIn) locks.push({ name: `${b.name as string}.resv`, kind: 'ww', cls: 'dma_resv' })
   const lockIx = new Map(locks.map((l, i) => [l.name, i]))
 
   // Fences: one per job (named after it), plus declared ones.
@@ -493,11 +494,11 @@ export function buildDesign(d: DesignInput): GpuDesign {
 /** Lock discipline along a straight-line path: no unlock of a lock not held, no recursive locking,
  * nothing held at the end, and evict only under the buffer's dma_resv (TTM's rule). */
 function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[], buffers: readonly Buffer[], where: Path): void {
-  const held = new Set<number>()
+  const held = new Map<number, readonly (string | number)[]>()
   for (const s of steps) {
     if (s.op === 'lock' || s.op === 'trylock') {
       if (held.has(s.lock)) throw new SpecError(s.where, `${who} takes '${locks[s.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`)
-      held.add(s.lock)
+      held.set(s.lock, s.where)
     } else if (s.op === 'unlock') {
       if (!held.has(s.lock)) throw new SpecError(s.where, `${who} unlocks '${locks[s.lock]!.name}' but does not hold it here (lock it earlier in the same path)`)
       held.delete(s.lock)
@@ -506,6 +507,8 @@ function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[
     }
   }
   if (held.size > 0) {
-    throw new SpecError(where, `${who} ends still holding ${[...held].map((l) => `'${locks[l]!.name}'`).join(', ')} (add an unlock step)`)
+    const [first, at] = [...held.entries()][0]!
+    void where
+    throw new SpecError(at, `${who} takes '${locks[first]!.name}' here and never releases it (add an unlock step before the path ends)`)
   }
 }

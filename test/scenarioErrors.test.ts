@@ -1,0 +1,1288 @@
+/**
+ * Invalid scenario files give precise errors: a FileError (an InputError, exit code 2) naming the
+ * file, the exact line of the mistake, the field path, and a message that says what is wrong and
+ * how to fix it. Every fixture is written inline; the line a test expects is marked `# <-` in the
+ * fixture (a self-check at the end verifies each stated line number against its marker).
+ *
+ * Tests marked `test.failing` state the behaviour we want but do not get yet (known defects).
+ */
+import test, { type ExecutionContext } from 'ava'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { InputError } from '../checker/params.js'
+import { FileError } from '../checker/yamlFile.js'
+import { loadScenario } from '../model/scenario.js'
+import { CLI, ROOT } from './root.js'
+
+const DIR = mkdtempSync(join(tmpdir(), 'fencecheck-bad-'))
+test.after.always(() => rmSync(DIR, { recursive: true, force: true }))
+
+let counter = 0
+/** Write a fixture into the temp directory; returns its path. */
+function fixture(text: string, stem = 'case'): string {
+  const file = join(DIR, `${stem}-${++counter}.yaml`)
+  writeFileSync(file, text)
+  return file
+}
+
+/** A YAML fixture written inline: drops the first newline and the common indentation. */
+function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
+  const text = strings.reduce((acc, part, i) => acc + part + (i < values.length ? String(values[i]) : ''), '')
+  const lines = text.replace(/^\n/, '').replace(/\n[ ]*$/, '\n').split('\n')
+  const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => /^ */.exec(l)![0].length))
+  return lines.map((l) => l.slice(indent)).join('\n')
+}
+
+/** 1-based line of the `# <-` marker, or undefined when the fixture has none. */
+function markedLine(text: string): number | undefined {
+  const hits = text.split('\n').flatMap((l, i) => (l.includes('# <-') ? [i + 1] : []))
+  if (hits.length > 1) throw new Error(`fixture marks ${hits.length} lines; mark exactly one`)
+  return hits[0]
+}
+
+interface Expected {
+  /** the fixture's text */
+  readonly text: string
+  /** the line of the mistake (undefined: the error has no line, e.g. a missing file) */
+  readonly line: number | undefined
+  /** the field path, e.g. 'engines.0.cus' (undefined: the error concerns the whole file) */
+  readonly field: string | undefined
+  /** substrings (or patterns) the message must contain: what is wrong, and how to fix it */
+  readonly message: readonly (string | RegExp)[]
+}
+
+const registered: { title: string; text: string; line: number | undefined }[] = []
+
+/** Load `file` and return the error it must throw: a FileError, which is an InputError. */
+function loadError(t: ExecutionContext, file: string): FileError | undefined {
+  let thrown: unknown
+  try {
+    loadScenario(file)
+  } catch (e) {
+    thrown = e
+  }
+  if (thrown === undefined) {
+    t.fail('the scenario loaded without an error')
+    return undefined
+  }
+  if (!(thrown instanceof FileError)) {
+    t.fail(`expected a FileError, got ${(thrown as Error)?.constructor?.name ?? typeof thrown}: ${(thrown as Error)?.message ?? String(thrown)}`)
+    return undefined
+  }
+  t.true(thrown instanceof InputError, 'a FileError is an InputError (exit code 2)')
+  return thrown
+}
+
+function checkError(t: ExecutionContext, file: string, x: Omit<Expected, 'text'>): void {
+  const e = loadError(t, file)
+  if (!e) return
+  t.is(e.file, file, 'the error names the file')
+  t.is(e.line, x.line, `line (message: ${e.message})`)
+  t.is(e.field, x.field, `field (message: ${e.message})`)
+  for (const m of x.message) {
+    if (typeof m === 'string') t.true(e.message.includes(m), `message contains ${JSON.stringify(m)}: ${e.message}`)
+    else t.regex(e.message, m)
+  }
+  const prefix = `${file}${x.line !== undefined ? `:${x.line}` : ''}: ${x.field ? `${x.field}: ` : ''}`
+  t.true(e.message.startsWith(prefix), `message starts with '${prefix}': ${e.message}`)
+}
+
+/** One kind of mistake: its own test, with the bad YAML inline. */
+function bad(title: string, x: Expected): void {
+  registered.push({ title, text: x.text, line: x.line })
+  test(title, (t) => checkError(t, fixture(x.text), x))
+}
+/** A kind of mistake whose error is wrong or imprecise today (a known defect). */
+bad.failing = (title: string, x: Expected): void => {
+  registered.push({ title, text: x.text, line: x.line })
+  test.failing(title, (t) => checkError(t, fixture(x.text), x))
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML itself
+
+bad('bad YAML syntax names the line of the mistake', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - name: gfx
+       cus: 1   # <- indented one column too few
+  `,
+  line: 5,
+  field: undefined,
+  message: ['invalid YAML', 'Sequence item without - indicator', 'fix the syntax'],
+})
+
+bad('a duplicate key names the line of the second occurrence', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - name: j
+        engine: gfx
+        engine: gfx   # <- given twice
+  `,
+  line: 8,
+  field: undefined,
+  message: ['invalid YAML', 'appears twice in the same map'],
+})
+
+bad('a duplicate key names the key and says to remove one', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks:
+      - name: a
+        kind: mutex
+        kind: rwsem   # <- given twice
+  `,
+  line: 8,
+  field: undefined,
+  message: ["'kind'", /remove|once/],
+})
+
+bad('a second YAML document names the line where it starts', {
+  text: yaml`
+    name: t
+    about: a
+    ---   # <- a second document
+    name: u
+  `,
+  line: 3,
+  field: undefined,
+  message: ['invalid YAML', 'multiple documents'],
+})
+
+bad('an alias bomb is an input error, not an internal error', {
+  text: yaml`
+    a: &a [x, x, x, x, x, x, x, x, x, x]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+    d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]   # <- expands to 1000 aliases
+    name: t
+    about: a
+  `,
+  line: undefined, // reported for the whole file: the YAML library refuses it while resolving aliases
+  field: undefined,
+  message: [/alias/i],
+})
+
+bad('an empty file', {
+  text: '',
+  line: 1,
+  field: undefined,
+  message: ['the scenario is empty', 'it needs at least name, about and model'],
+})
+
+bad('a file with only comments is empty', {
+  text: yaml`
+    # a scenario that was never written   # <-
+    # (only comments)
+  `,
+  line: 1,
+  field: undefined,
+  message: ['the scenario is empty', 'it needs at least name, about and model'],
+})
+
+bad('a file that is a list, not a map, says what a scenario is', {
+  text: yaml`
+    - name: t   # <- a scenario is a map of fields, not a list
+    - about: a
+  `,
+  line: 1,
+  field: undefined,
+  message: [/name/, /about/],
+})
+
+// ---------------------------------------------------------------------------------------------
+// Shape (JSON Schema)
+
+bad('missing name', {
+  text: yaml`
+    about: a scenario with no name   # <-
+    engines:
+      - { name: gfx, cus: 2 }
+  `,
+  line: 1,
+  field: undefined,
+  message: ["missing required field 'name'"],
+})
+
+bad('missing about', {
+  text: yaml`
+    # a scenario with no about
+    name: t   # <-
+    engines:
+      - { name: gfx, cus: 2 }
+  `,
+  line: 2,
+  field: undefined,
+  message: ["missing required field 'about'"],
+})
+
+bad('unknown top-level field', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    enignes: []   # <- misspelt
+  `,
+  line: 5,
+  field: 'enignes',
+  message: ["unknown field 'enignes'", 'check the spelling'],
+})
+
+bad('unknown field inside an engine', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - name: gfx
+        cus: 2
+        cu: 1   # <- misspelt
+  `,
+  line: 6,
+  field: 'engines.0.cu',
+  message: ["unknown field 'cu'", 'check the spelling'],
+})
+
+bad('unknown field inside a job', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - name: j
+        engine: gfx
+        dep: [j]   # <- deps
+  `,
+  line: 8,
+  field: 'jobs.0.dep',
+  message: ["unknown field 'dep'", 'check the spelling'],
+})
+
+bad('wrong type: cus: "two"', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - name: gfx
+        cus: "two"   # <-
+  `,
+  line: 5,
+  field: 'engines.0.cus',
+  message: ['must be an integer'],
+})
+
+bad('unknown policy value', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    policies:
+      shrinker: sometimes   # <-
+  `,
+  line: 6,
+  field: 'policies.shrinker',
+  message: ['must be one of "wait", "skip-on-fault"'],
+})
+
+bad('unknown engine preempt mode', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - name: gfx
+        cus: 1
+        preempt: always   # <-
+  `,
+  line: 6,
+  field: 'engines.0.preempt',
+  message: ['must be one of "none", "hmm", "faulting"'],
+})
+
+bad('unknown property id', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    properties:
+      - deadlock
+      - livelock   # <-
+  `,
+  line: 7,
+  field: 'properties.1',
+  message: ['must be one of', '"deadlock"', '"lock-order"'],
+})
+
+bad('expect.verdict invalid', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    expect:
+      verdict: broken   # <-
+  `,
+  line: 6,
+  field: 'expect.verdict',
+  message: ['must be one of "proved", "violated", "inconclusive"'],
+})
+
+bad('a size that is not a size says what a size looks like', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    search:
+      maxMemory: lots   # <-
+  `,
+  line: 6,
+  field: 'search.maxMemory',
+  message: [/512MiB|bytes/],
+})
+
+bad('a name with a space says what a name may contain', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - name: my gfx   # <-
+        cus: 1
+  `,
+  line: 4,
+  field: 'engines.0.name',
+  message: [/letter/i],
+})
+
+// ---------------------------------------------------------------------------------------------
+// Names and references
+
+bad('dangling fence reference in a step (wait: nosuch)', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - { name: g0, engine: gfx }
+    threads:
+      - name: t1
+        steps:
+          - wait: nosuch   # <-
+  `,
+  line: 10,
+  field: 'threads.0.steps.0.wait',
+  message: ["no fence named 'nosuch'", 'fences: g0', "every job's fence is named after the job"],
+})
+
+bad('dangling fence reference in job deps', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - name: j
+        engine: gfx
+        deps:
+          - nosuch   # <-
+  `,
+  line: 9,
+  field: 'jobs.0.deps.0',
+  message: ["no fence named 'nosuch'", 'fences: j'],
+})
+
+bad('dangling lock reference', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    threads:
+      - name: t1
+        steps:
+          - lock: nosuch   # <-
+          - unlock: nosuch
+  `,
+  line: 8,
+  field: 'threads.0.steps.0.lock',
+  message: ["no lock named 'nosuch'", 'locks: mmap_lock', 'declare it under locks:'],
+})
+
+bad('dangling job reference', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - { name: g0, engine: gfx }
+    threads:
+      - name: t1
+        steps:
+          - run: nosuch   # <-
+  `,
+  line: 10,
+  field: 'threads.0.steps.0.run',
+  message: ["no job named 'nosuch'", 'jobs: g0'],
+})
+
+bad('dangling buffer reference', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    buffers:
+      - { name: bo0 }
+    jobs:
+      - name: j
+        engine: gfx
+        uses: [bo0, bo1]   # <-
+  `,
+  line: 10,
+  field: 'jobs.0.uses.1',
+  message: ["no buffer named 'bo1'", 'buffers: bo0'],
+})
+
+bad('duplicate names: a job and a lock both named x', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks:
+      - name: x
+    jobs:
+      - name: x   # <-
+        engine: gfx
+  `,
+  line: 8,
+  field: 'jobs.0.name',
+  message: ["the name 'x' is already used by lock #1", 'must be unique'],
+})
+
+bad("a lock named like a buffer's dma_resv is a name clash, not an internal error", {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks:
+      - name: bo0.resv   # <- bo0 brings its own bo0.resv
+    buffers:
+      - name: bo0
+  `,
+  line: 6,
+  field: 'locks.0.name',
+  message: ['bo0.resv', /already|dma_resv/],
+})
+
+bad('job on an unknown engine', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - name: j
+        engine: compute   # <-
+  `,
+  line: 7,
+  field: 'jobs.0.engine',
+  message: ["no engine named 'compute'", 'engines: gfx'],
+})
+
+// ---------------------------------------------------------------------------------------------
+// Lock discipline
+
+bad('unlock of a lock not held', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: a }]
+    threads:
+      - name: t1
+        steps:
+          - lock: a
+          - unlock: a
+          - unlock: a   # <-
+  `,
+  line: 11,
+  field: 'threads.0.steps.2',
+  message: ["thread 't1' unlocks 'a' but does not hold it here", 'lock it earlier in the same path'],
+})
+
+bad('recursive locking', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: a }]
+    threads:
+      - name: t1
+        steps:
+          - lock: a
+          - lock: a   # <-
+          - unlock: a
+  `,
+  line: 10,
+  field: 'threads.0.steps.1',
+  message: ["thread 't1' takes 'a' while already holding it", 'unlock it first'],
+})
+
+bad('recursive locking through a library path (use:) points at the use step', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    buffers: [{ name: bo0 }]
+    threads:
+      - name: t1
+        steps:
+          - lock: bo0.resv
+          - use: ttm_evict   # <- takes bo0.resv again
+            with: { bo: bo0 }
+          - unlock: bo0.resv
+  `,
+  line: 10,
+  field: 'threads.0.steps.1',
+  message: ["takes 'bo0.resv' while already holding it"],
+})
+
+bad('a path that ends holding a lock points at the lock step never released', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: a }]
+    threads:
+      - name: t1
+        steps:
+          - lock: a   # <- never unlocked
+          - alloc: KERNEL
+  `,
+  line: 9,
+  field: 'threads.0.steps.0',
+  message: ["thread 't1' takes 'a' here and never releases it", 'add an unlock step'],
+})
+
+bad("evict without holding the buffer's resv", {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    buffers: [{ name: bo0 }]
+    threads:
+      - name: t1
+        steps:
+          - evict: bo0   # <-
+  `,
+  line: 9,
+  field: 'threads.0.steps.0',
+  message: ["evicts 'bo0' without holding 'bo0.resv'", 'lock it first'],
+})
+
+bad('lock_read on a mutex', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: a, kind: mutex }]
+    threads:
+      - name: t1
+        steps:
+          - lock_read: a   # <-
+          - unlock: a
+  `,
+  line: 9,
+  field: 'threads.0.steps.0.lock_read',
+  message: ["'a' is a mutex", 'only an rwsem can be taken for read'],
+})
+
+// ---------------------------------------------------------------------------------------------
+// The step language
+
+bad('unknown step op', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    threads:
+      - name: t1
+        steps:
+          - lok: a   # <-
+  `,
+  line: 8,
+  field: 'threads.0.steps.0',
+  message: ["unknown step 'lok'", 'steps: lock, lock_read'],
+})
+
+bad('a step op that needs an argument, written bare', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    threads:
+      - name: t1
+        steps:
+          - lock   # <-
+  `,
+  line: 8,
+  field: 'threads.0.steps.0',
+  message: ["step 'lock' needs an argument", "write 'lock: NAME'"],
+})
+
+bad('two ops in one step', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: a }]
+    threads:
+      - name: t1
+        steps:
+          - { lock: a, unlock: a }   # <-
+  `,
+  line: 9,
+  field: 'threads.0.steps.0',
+  message: ['one operation per step; this one has lock and unlock', 'split it into two steps'],
+})
+
+bad('unknown step modifier', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: a }]
+    threads:
+      - name: t1
+        steps:
+          - lock: a
+            else: skip   # <- only trylock takes else
+          - unlock: a
+  `,
+  line: 10,
+  field: 'threads.0.steps.0.else',
+  message: ["unknown field 'else' for step 'lock'", 'it takes no modifiers'],
+})
+
+bad('a bad modifier value (trylock else: maybe)', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: a }]
+    threads:
+      - name: t1
+        steps:
+          - trylock: a
+            else: maybe   # <-
+          - unlock: a
+  `,
+  line: 10,
+  field: 'threads.0.steps.0.else',
+  message: ['must be skip, retry or fail, got "maybe"'],
+})
+
+bad('await_fault on a job without faults: true', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - { name: k, engine: gfx }
+    threads:
+      - name: t1
+        steps:
+          - await_fault: k   # <-
+  `,
+  line: 10,
+  field: 'threads.0.steps.0.await_fault',
+  message: ["job 'k' cannot fault", 'set faults: true on it'],
+})
+
+bad('push of the same job twice', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - { name: j, engine: gfx }
+    threads:
+      - name: t1
+        steps:
+          - push: j
+      - name: t2
+        steps:
+          - arm: j
+          - push: j   # <-
+  `,
+  line: 14,
+  field: 'threads.1.steps.1',
+  message: ["job 'j' is pushed twice", 'also at threads.0.steps.0'],
+})
+
+bad('a step reclaim cannot run (await_fault inside reclaim)', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - { name: k, engine: gfx, faults: true }
+    reclaim:
+      - steps:
+          - await_fault: k   # <-
+  `,
+  line: 9,
+  field: 'reclaim.0.steps.0',
+  message: ["step 'await_fault' cannot run inside reclaim"],
+})
+
+bad('an empty reclaim entry is an input error, not an internal error', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    reclaim:
+      -   # <- nothing here
+  `,
+  line: 6,
+  field: 'reclaim.0',
+  message: ["must be a map of fields"],
+})
+
+bad('reclaim steps that are not a list are an input error, not an internal error', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: a }]
+    reclaim:
+      - name: r
+        steps: "lock: a"   # <- a string, not a list of steps
+  `,
+  line: 8,
+  field: 'reclaim.0.steps',
+  message: [/list|array/],
+})
+
+bad('unknown field inside a reclaim path', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    buffers: [{ name: bo0 }]
+    reclaim:
+      - path: shrinker
+        with: { bo: bo0 }
+        contxt: shrinker   # <- silently ignored today
+  `,
+  line: 9,
+  field: 'reclaim.0.contxt',
+  message: ["unknown field 'contxt'"],
+})
+
+// ---------------------------------------------------------------------------------------------
+// The library
+
+bad('unknown library path (path:)', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    threads:
+      - name: t1
+        path: page_fault   # <-
+  `,
+  line: 7,
+  field: 'threads.0.path',
+  message: ["no library path 'page_fault'", 'library: gpu_page_fault, shrinker'],
+})
+
+bad('unknown library path (- use:)', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    threads:
+      - name: t1
+        steps:
+          - use: nosuch   # <-
+  `,
+  line: 8,
+  field: 'threads.0.steps.0.use',
+  message: ["no library path 'nosuch'", 'library: gpu_page_fault'],
+})
+
+bad('missing library binding (no with: at all)', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    buffers: [{ name: bo0 }]
+    reclaim:
+      - path: shrinker   # <- which bo?
+  `,
+  line: 7,
+  field: 'reclaim.0.with',
+  message: ["library path 'shrinker' needs parameter 'bo'", 'add it under with:'],
+})
+
+bad('missing library binding (with: lacks one)', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs: [{ name: k, engine: gfx, faults: true }]
+    threads:
+      - name: fh
+        path: gpu_page_fault
+        with: { gfp: KERNEL }   # <- no job
+  `,
+  line: 9,
+  field: 'threads.0.with',
+  message: ["library path 'gpu_page_fault' needs parameter 'job'", 'add it under with:'],
+})
+
+bad('unknown library parameter', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    buffers: [{ name: bo0 }]
+    reclaim:
+      - path: shrinker
+        with:
+          bo: bo0
+          job: x   # <-
+  `,
+  line: 10,
+  field: 'reclaim.0.with.job',
+  message: ["library path 'shrinker' has no parameter 'job'", 'its parameters: bo'],
+})
+
+bad('with: on a thread that has its own steps', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    threads:
+      - name: t1
+        with: { job: j }   # <-
+        steps: [begin_signalling, end_signalling]
+  `,
+  line: 7,
+  field: 'threads.0.with',
+  message: ["'with' binds a library path's parameters"],
+})
+
+// ---------------------------------------------------------------------------------------------
+// Engines and CUs
+
+bad('reserveForDma larger than cus', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - name: gfx
+        cus: 1
+        reserveForDma: 2   # <-
+  `,
+  line: 6,
+  field: 'engines.0.reserveForDma',
+  message: ['reserves 2 CUs but the engine has only 1'],
+})
+
+bad('a job needing more CUs than its engine has', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    jobs:
+      - name: j
+        engine: gfx
+        cus: 3   # <-
+  `,
+  line: 8,
+  field: 'jobs.0.cus',
+  message: ["needs 3 CUs but engine 'gfx' has 2"],
+})
+
+// ---------------------------------------------------------------------------------------------
+// Models: gpu vs. built-in
+
+bad('params given to a GPU design names the params: line', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    params:   # <-
+      C: 2
+  `,
+  line: 5,
+  field: 'params',
+  message: ['params apply to built-in models', 'a GPU design is stated by engines, jobs, threads'],
+})
+
+bad('a scenario that states no design', {
+  text: yaml`
+    name: t   # <-
+    about: a
+  `,
+  line: 1,
+  field: undefined,
+  message: ['the scenario states no design', "give 'model: NAME' with params, or a GPU design"],
+})
+
+bad('a GPU field (engines) given with model: r1 names the engines: line', {
+  text: yaml`
+    name: t
+    about: a
+    model: r1
+    params: { C: 1, G: 1, K: 1, M: 0, POLICY: naive }
+    engines:   # <-
+      - { name: gfx, cus: 1 }
+  `,
+  line: 5,
+  field: 'engines',
+  message: ["applies to GPU designs only, not to model 'r1'"],
+})
+
+bad('unknown built-in model', {
+  text: yaml`
+    name: t
+    about: a
+    model: r2   # <-
+  `,
+  line: 3,
+  field: 'model',
+  message: ["unknown model 'r2'", 'built-in models: r1, or gpu'],
+})
+
+bad('bad r1 param (POLICY: foo) names its line', {
+  text: yaml`
+    name: t
+    about: a
+    model: r1
+    params:
+      C: 1
+      G: 1
+      K: 1
+      M: 0
+      POLICY: foo   # <-
+  `,
+  line: 9,
+  field: 'params.POLICY',
+  message: ['parameter POLICY must be one of naive, reserve, preempt, skip', "got 'foo'"],
+})
+
+bad('r1 param out of range', {
+  text: yaml`
+    name: t
+    about: a
+    model: r1
+    params:
+      C: 99   # <-
+      G: 1
+      K: 1
+      M: 0
+      POLICY: naive
+  `,
+  line: 5,
+  field: 'params.C',
+  message: ['parameter C must be in 1..16, got 99'],
+})
+
+bad('unknown r1 param', {
+  text: yaml`
+    name: t
+    about: a
+    model: r1
+    params:
+      C: 1
+      G: 1
+      K: 1
+      M: 0
+      POLICY: naive
+      X: 3   # <-
+  `,
+  line: 10,
+  field: 'params.X',
+  message: ["model 'r1' has no parameter 'X'", 'its parameters: C, G, K, M, POLICY, BUG'],
+})
+
+bad('a missing r1 param names the params: line', {
+  text: yaml`
+    name: t
+    about: a
+    model: r1
+    params:   # <- no POLICY
+      C: 1
+      G: 1
+      K: 1
+      M: 0
+  `,
+  line: 4,
+  field: 'params.POLICY',
+  message: ["model 'r1' needs parameter POLICY", 'naive|reserve|preempt|skip'],
+})
+
+bad('a built-in model with no params at all names the model line', {
+  text: yaml`
+    name: t
+    about: a
+    model: r1   # <- needs params
+  `,
+  line: 3,
+  field: 'params.C',
+  message: ["model 'r1' needs parameter C"],
+})
+
+bad('a fractional r1 param says it must be an integer', {
+  text: yaml`
+    name: t
+    about: a
+    model: r1
+    params:
+      C: 1.5   # <-
+      G: 1
+      K: 1
+      M: 0
+      POLICY: naive
+  `,
+  line: 5,
+  field: 'params.C',
+  message: [/must be an integer/, /^(?!.*integer,string)/s],
+})
+
+// ---------------------------------------------------------------------------------------------
+// Expectations
+
+bad('expect.unreached naming an unknown witness lists the witnesses', {
+  text: yaml`
+    name: t
+    about: a
+    model: r1
+    params: { C: 1, G: 1, K: 1, M: 0, POLICY: naive }
+    expect:
+      verdict: violated
+      unreached:
+        - a compute job starts   # <-
+  `,
+  line: 8,
+  field: 'expect.unreached.0',
+  message: ["no sometimes witness named 'a compute job starts'", 'witnesses: a graphics dma_fence signals; a compute page fault is served'],
+})
+
+bad('expect.unreached on a design with no witnesses says there are none', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    expect:
+      verdict: proved
+      unreached:
+        - nosuch witness   # <-
+  `,
+  line: 8,
+  field: 'expect.unreached.0',
+  message: ["no sometimes witness named 'nosuch witness'", /witnesses: none|has no sometimes witnesses/],
+})
+
+bad('expect.property naming an unknown property is caught at load', {
+  text: yaml`
+    name: t
+    about: a
+    model: r1
+    params: { C: 1, G: 1, K: 1, M: 0, POLICY: naive }
+    expect:
+      verdict: violated
+      property: dedlock   # <-
+  `,
+  line: 7,
+  field: 'expect.property',
+  message: ['dedlock', 'deadlock'],
+})
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+test('a missing file names the file, with no line', (t) => {
+  const file = join(DIR, 'no-such-scenario.yaml')
+  checkError(t, file, { line: undefined, field: undefined, message: ['no such file'] })
+})
+
+test('every fixture marks the line its test expects', (t) => {
+  for (const r of registered) {
+    const m = markedLine(r.text)
+    if (r.text.trim() === '') continue
+    t.is(m, r.line, `${r.title}: the stated line and the # <- marker agree`)
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+// The command line: exit code 2, `fencecheck: FILE:LINE: field: message` on stderr, no stack
+// trace, and nothing on stdout.
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'check', '--quiet', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+function checkCliError(t: ExecutionContext, r: ReturnType<typeof cli>, startsWith: string, contains: string[]): void {
+  t.is(r.status, 2, `exit code 2 for bad input; stderr: ${r.stderr}`)
+  t.is(r.stdout, '', 'nothing on stdout (no half-finished report)')
+  t.true(r.stderr.startsWith(`fencecheck: ${startsWith}`), `stderr starts with 'fencecheck: ${startsWith}': ${r.stderr}`)
+  for (const c of contains) t.true(r.stderr.includes(c), `stderr contains ${JSON.stringify(c)}: ${r.stderr}`)
+  t.notRegex(r.stderr, /^\s+at /m, 'no stack trace')
+  t.notRegex(r.stderr, /internal error|TypeError|ReferenceError/, 'not an internal error')
+  t.is(r.stderr.trim().split('\n').length, 1, 'one line on stderr')
+}
+
+test('cli: a dangling fence reference exits 2 with file:line: field: message', (t) => {
+  const file = fixture(
+    yaml`
+      name: t
+      about: a
+      engines:
+        - { name: gfx, cus: 2 }
+      jobs:
+        - { name: g0, engine: gfx }
+      threads:
+        - name: t1
+          steps:
+            - wait: nosuch   # <-
+    `,
+    'cli-fence',
+  )
+  checkCliError(t, cli(file), `${file}:10: threads.0.steps.0.wait: `, ["no fence named 'nosuch'"])
+})
+
+test('cli: a bad r1 param exits 2 with the line of the param', (t) => {
+  const file = fixture(
+    yaml`
+      name: t
+      about: a
+      model: r1
+      params:
+        C: 1
+        G: 1
+        K: 1
+        M: 0
+        POLICY: foo   # <-
+    `,
+    'cli-param',
+  )
+  checkCliError(t, cli(file), `${file}:9: params.POLICY: `, ["got 'foo'"])
+})
+
+test('cli: an unknown field exits 2 with file:line', (t) => {
+  const file = fixture(
+    yaml`
+      name: t
+      about: a
+      engines:
+        - name: gfx
+          cus: 2
+          cu: 1   # <-
+    `,
+    'cli-field',
+  )
+  checkCliError(t, cli(file), `${file}:6: engines.0.cu: `, ["unknown field 'cu'"])
+})
+
+test('cli: a bad second target prints no report for the good first one', (t) => {
+  const good = fixture(
+    yaml`
+      name: good
+      about: a valid R1 scenario
+      model: r1
+      params: { C: 1, G: 1, K: 1, M: 0, POLICY: naive }
+    `,
+    'cli-good',
+  )
+  const badFile = fixture(
+    yaml`
+      name: t
+      about: a
+      model: r2   # <-
+    `,
+    'cli-bad',
+  )
+  checkCliError(t, cli(good, badFile), `${badFile}:3: model: `, ["unknown model 'r2'"])
+})
+
+test('cli: a missing file exits 2 and names the file', (t) => {
+  const file = join(DIR, 'cli-missing.yaml')
+  checkCliError(t, cli(file), `${file}: `, ['no such file'])
+})
+
+test('cli: bad YAML syntax exits 2 with file:line', (t) => {
+  const file = fixture(
+    yaml`
+      name: t
+      about: a
+      engines:
+        - name: gfx
+         cus: 1   # <-
+    `,
+    'cli-syntax',
+  )
+  checkCliError(t, cli(file), `${file}:5: `, ['invalid YAML'])
+})
+
+test('cli: an empty reclaim entry exits 2, not 4 (internal error)', (t) => {
+  const file = fixture(
+    yaml`
+      name: t
+      about: a
+      engines:
+        - { name: gfx, cus: 2 }
+      reclaim:
+        -   # <-
+    `,
+    'cli-reclaim',
+  )
+  checkCliError(t, cli(file), `${file}:6: reclaim.0: `, ['must be a map of fields'])
+})
