@@ -165,7 +165,7 @@ bad('an alias bomb is an input error, not an internal error', {
     a: &a [x, x, x, x, x, x, x, x, x, x]
     b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
     c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
-    d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]   # <- expands to 1000 aliases
+    d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]   # expands to 1000 aliases
     name: t
     about: a
   `,
