@@ -8,7 +8,7 @@
  * in a typed-array table, parents as indices.
  */
 import { fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
-import { checkGraph, type TraceSite } from './graphChecks.js'
+import { checkGraph, type OrderEdge, type TraceSite } from './graphChecks.js'
 import { ModelError } from './layout.js'
 import { Cursor, type Action, type Invariant, type Model, type Reader, type Sometimes, type StepProperty, Values } from './model.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
@@ -45,6 +45,8 @@ export interface ViolationSite {
   readonly sites?: readonly TraceSite[]
   /** explanation lines */
   readonly detail?: readonly string[]
+  /** for order properties: the order graph and its cycle */
+  readonly graph?: { readonly edges: readonly OrderEdge[]; readonly cycle: readonly OrderEdge[] }
 }
 
 export interface Exploration<A extends Action = Action> {
@@ -302,6 +304,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
         ...(v.site.finalRule !== undefined ? { finalRule: v.site.finalRule } : {}),
         sites: v.sites,
         detail: v.detail,
+        ...(v.graph ? { graph: v.graph } : {}),
       }
     }
   }

@@ -57,6 +57,14 @@ export interface GraphViolation {
   readonly sites: readonly TraceSite[]
   /** human-readable explanation lines (the obligation, the cycle) */
   readonly detail: readonly string[]
+  /** for order properties: every edge (observed or primed), and the cycle's edges */
+  readonly graph?: { readonly edges: readonly OrderEdge[]; readonly cycle: readonly OrderEdge[] }
+}
+
+export interface OrderEdge {
+  readonly from: string
+  readonly to: string
+  readonly observed: boolean
 }
 
 export interface GraphCheckOptions {
@@ -194,6 +202,10 @@ export function checkGraph<A extends Action>(model: Model<A>, store: StateStore,
           site: last.site!,
           sites: observed.map((e) => e.site!),
           detail: [`cycle: ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`, ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? 'observed (trace below)' : 'primed at boot (dma_resv_lockdep)'}`)],
+          graph: {
+            edges: [...prop.primed.map(([from, to]) => ({ from, to, observed: false })), ...[...edgeSeen[q]!.values()].map((e) => ({ from: e.from, to: e.to, observed: true }))],
+            cycle: cyc.map((e) => ({ from: e.from, to: e.to, observed: e.site !== undefined })),
+          },
         },
       }
     }

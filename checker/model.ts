@@ -179,6 +179,16 @@ export interface Model<A extends Action = Action> {
   derive?(values: Int32Array): void
   /** why a state is stuck, in the model's vocabulary (e.g. the wait-for cycle); empty if it is not */
   explain?(s: Reader): string[]
+  /** a trace step in the model's vocabulary: who acts and what it does */
+  describeStep?(pre: Reader, action: A, post: Reader): { actor: string; text: string }
+  /** a field change in the model's vocabulary; undefined to leave it out of narratives */
+  describeChange?(field: string, before: unknown, after: unknown): string | undefined
+  /** a state in a few lines of the model's vocabulary (used for the initial state of traces) */
+  describeState?(s: Reader): string[]
+  /** the actors, for swim lanes, in display order */
+  actors?(): readonly string[]
+  /** DOT source of a graph that explains the state (e.g. its wait-for graph) */
+  graph?(s: Reader): string
 }
 
 /** Decode a packed state into a fresh value array, derived values included. */

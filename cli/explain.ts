@@ -3,61 +3,7 @@
  * policies, properties and bounds, so a reviewer can check that the model states the design.
  */
 import type { Scenario } from '../model/scenario.js'
-import type { GpuDesign, Step } from '../model/gpu/types.js'
-
-export function stepText(d: GpuDesign, s: Step): string {
-  const L = (i: number): string => d.locks[i]!.name
-  const F = (i: number): string => `${d.fences[i]!.kind === 'hmm' ? 'hmm_fence' : 'dma_fence'} ${d.fences[i]!.name}`
-  const J = (i: number): string => d.jobs[i]!.name
-  const B = (i: number): string => d.buffers[i]!.name
-  const uf = s.userFault ? ' [copy_from_user]' : ''
-  switch (s.op) {
-    case 'lock':
-      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : 'mutex_lock'}(${L(s.lock)})${uf}`
-    case 'trylock':
-      return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${s.else}`
-    case 'unlock':
-      return `unlock(${L(s.lock)})${uf}`
-    case 'wait':
-      return `dma_fence_wait(${F(s.fence)})${s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''}`
-    case 'wait_resv':
-      return `dma_resv_wait_timeout(${B(s.bo)}, ${s.usage.toUpperCase()})${s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''}`
-    case 'enable_signaling':
-      return `dma_fence_enable_sw_signaling(${F(s.fence)})`
-    case 'signal':
-      return s.error ? `dma_fence_set_error + dma_fence_signal(${F(s.fence)})` : `dma_fence_signal(${F(s.fence)})`
-    case 'alloc':
-      return `alloc_page(GFP_${s.gfp}) from ${s.pool}${s.gfp === 'KERNEL' || s.gfp === 'NOFS' || s.gfp === 'NOIO' ? ' (may reclaim)' : ''}, on failure ${s.else}${uf}`
-    case 'free':
-      return `free a ${s.pool} page`
-    case 'evict':
-      return `evict ${B(s.bo)} to system memory, on failure ${s.else}`
-    case 'preempt':
-      return `preempt (suspend) queue of job ${J(s.job)}`
-    case 'resume':
-      return `resume queue of job ${J(s.job)}`
-    case 'arm':
-      return `drm_sched_job_arm(${J(s.job)}): its fence becomes visible; signalling section begins`
-    case 'push':
-      return `drm_sched_entity_push_job(${J(s.job)}): implicit deps from its buffers, fence installed; signalling section ends`
-    case 'add_fence':
-      return `dma_resv_add_fence(${B(s.bo)}, ${F(s.fence)}, ${s.usage.toUpperCase()})`
-    case 'begin_signalling':
-      return 'dma_fence_begin_signalling()'
-    case 'end_signalling':
-      return 'dma_fence_end_signalling()'
-    case 'await_fault':
-      return `wait for a GPU page fault from job ${J(s.job)}`
-    case 'resolve_fault':
-      return `map the page; job ${J(s.job)} continues`
-    case 'await_deps':
-      return `wait (scheduler callbacks) for the dependencies of job ${J(s.job)}`
-    case 'run':
-      return `run_job(${J(s.job)}): hand it to the hardware`
-    case 'syncobj_proxy':
-      return `hand out ${F(s.to)} as a proxy that signals with ${F(s.from)}`
-  }
-}
+import { stepText } from '../model/gpu/describe.js'
 
 export function explainScenario(sc: Scenario): string {
   const out: string[] = []

@@ -28,7 +28,26 @@ export interface Report {
   readonly evidence: readonly { label: string; trace: Trace }[]
   /** why the last state is stuck, or what the violation means, in the model's vocabulary */
   readonly explanation: readonly string[]
+  /** the trace as a story: per step, the actor, what it does, and what changed, in the model's words */
+  readonly narrative: readonly NarrativeStep[]
+  /** the actors (swim lanes), in display order */
+  readonly actors: readonly string[]
+  /** DOT sources: the wait-for graph at the last state of the trace; the lock-order graph */
+  readonly graphs: { readonly waitFor?: string; readonly lockOrder?: string }
+  /** the initial state of the trace, in the model's words */
+  readonly initial: readonly string[]
+  /** the properties checked, with their sources */
+  readonly rules: readonly { readonly name: string; readonly kind: string; readonly cite?: string }[]
   readonly reproduce: string
+}
+
+export interface NarrativeStep {
+  readonly step: number
+  readonly actor: string
+  readonly text: string
+  readonly changes: readonly string[]
+  /** DOT of the model's explanatory graph after this step (e.g. its wait-for graph), when it has one */
+  readonly graph?: string
 }
 
 export function makeReport(target: Target, x: Exploration<Action>, reproduce: string): Report {
@@ -39,7 +58,62 @@ export function makeReport(target: Target, x: Exploration<Action>, reproduce: st
     const parsed = x.model.layout.fromObject(last)
     if (typeof parsed !== 'string') explanation.push(...x.model.explain(new Values(fromValues(x.model, parsed))))
   }
-  return { target, exploration: x, verdict: x.verdict, ...(trace ? { trace } : {}), evidence: evidenceTraces(x), explanation, reproduce }
+  const model = x.model
+  const decodeObj = (o: Record<string, unknown>): Values | undefined => {
+    const parsed = model.layout.fromObject(o)
+    return typeof parsed === 'string' ? undefined : new Values(fromValues(model, parsed))
+  }
+  const narrative: NarrativeStep[] = []
+  const graphs: { waitFor?: string; lockOrder?: string } = {}
+  if (trace) {
+    let prev = trace.initialState
+    trace.steps.forEach((st, i) => {
+      const pre = decodeObj(prev)
+      const post = decodeObj(st.state)
+      const d = model.describeStep && pre && post ? model.describeStep(pre, st.action, post) : { actor: actorOf(st.action), text: formatAction(st.action) }
+      const changes = Object.entries(st.changes)
+        .map(([k, [a, b]]) => (model.describeChange ? model.describeChange(k, a, b) : `${k}: ${fmtValue(a)} -> ${fmtValue(b)}`))
+        .filter((c): c is string => c !== undefined)
+      narrative.push({ step: i + 1, actor: d.actor, text: d.text, changes, ...(model.graph && post ? { graph: model.graph(post) } : {}) })
+      prev = st.state
+    })
+    const last = decodeObj(prev)
+    if (model.graph && last) graphs.waitFor = model.graph(last)
+  }
+  const g = x.violation?.graph
+  if (g) graphs.lockOrder = orderDot(g.edges, g.cycle)
+  const actors = model.actors ? [...model.actors()] : [...new Set(narrative.map((n) => n.actor))]
+  const init = trace ? decodeObj(trace.initialState) : undefined
+  const initial = trace
+    ? model.describeState && init
+      ? model.describeState(init)
+      : [Object.entries(trace.initialState).map(([k, val]) => `${k}=${fmtValue(val)}`).join(' ')]
+    : []
+  const rules = [
+    ...model.properties.filter((p) => p.kind !== 'sometimes').map((p) => ({ name: p.name, kind: p.kind, ...(p.cite ? { cite: p.cite } : {}) })),
+    ...(model.deadlock && !model.properties.some((p) => p.name === model.deadlock!.name) ? [{ name: model.deadlock.name, kind: 'deadlock', ...(model.deadlock.cite ? { cite: model.deadlock.cite } : {}) }] : []),
+  ]
+  return { target, exploration: x, verdict: x.verdict, ...(trace ? { trace } : {}), evidence: evidenceTraces(x), explanation, narrative, actors, graphs, initial, rules, reproduce }
+}
+
+function actorOf(a: Action): string {
+  for (const k of ['thread', 'job', 'k', 'g', 'p', 'process']) if (a[k] !== undefined) return `${k} ${String(a[k])}`
+  return 'system'
+}
+
+/** DOT of an order graph with the cycle's edges in red; primed edges dashed. */
+export function orderDot(edges: readonly { from: string; to: string; observed: boolean }[], cycle: readonly { from: string; to: string }[]): string {
+  const esc = (x: string): string => x.replace(/"/g, '\\"')
+  const inCycle = (e: { from: string; to: string }): boolean => cycle.some((c) => c.from === e.from && c.to === e.to)
+  const out = ['digraph lockorder {', '  rankdir=LR; node [fontname="Helvetica", shape=box, style=rounded]; edge [fontname="Helvetica", fontsize=10];']
+  const nodes = new Set(edges.flatMap((e) => [e.from, e.to]))
+  for (const n of nodes) out.push(`  "${esc(n)}"${cycle.some((c) => c.from === n) ? ' [color=red]' : ''};`)
+  for (const e of edges) {
+    const attrs = [e.observed ? 'label="observed"' : 'label="primed", style=dashed', ...(inCycle(e) ? ['color=red', 'penwidth=2'] : [])]
+    out.push(`  "${esc(e.from)}" -> "${esc(e.to)}" [${attrs.join(', ')}];`)
+  }
+  out.push('}')
+  return out.join('\n')
 }
 
 /**
@@ -115,18 +189,12 @@ export function toText(r: Report): string {
   }
   if (r.trace) {
     lines.push('', `trace (${r.trace.steps.length} step${r.trace.steps.length === 1 ? '' : 's'}):`)
-    lines.push(
-      `  0  initial state: ${Object.entries(r.trace.initialState)
-        .map(([k, val]) => `${k}=${fmtValue(val)}`)
-        .join(' ')}`,
-    )
-    const width = Math.max(0, ...r.trace.steps.map((st) => formatAction(st.action).length))
-    r.trace.steps.forEach((st, i) => {
-      const changes = Object.entries(st.changes)
-        .map(([k, [a, b]]) => `${k}: ${fmtValue(a)} -> ${fmtValue(b)}`)
-        .join(', ')
-      lines.push(`  ${String(i + 1).padStart(2)} ${formatAction(st.action).padEnd(width)}  ${changes || '(no change)'}`)
-    })
+    lines.push(`   0  initial state: ${r.initial[0] ?? ''}`)
+    for (const l of r.initial.slice(1)) lines.push(`        ${l}`)
+    for (const n of r.narrative) {
+      lines.push(`  ${String(n.step).padStart(2)}  ${n.actor}: ${n.text}`)
+      if (n.changes.length) lines.push(`        ${n.changes.join('; ')}`)
+    }
     if (v.status === 'violated') {
       if (v.property.kind === 'deadlock') lines.push('  end: no action is enabled and the state is not terminal')
       else if (v.property.kind === 'invariant') lines.push(`  end: '${v.property.name}' does not hold in this state`)

@@ -1,0 +1,199 @@
+/**
+ * GPU states and steps in kernel vocabulary, for traces a reviewer reads: "shrinker:
+ * dma_fence_wait(g0) holding fs_reclaim", "job k1: GPU page fault".
+ */
+import type { Action, Reader } from '../../checker/model.js'
+import type { GpuView } from './compile.js'
+import type { GpuDesign, Step } from './types.js'
+
+export function stepText(d: GpuDesign, s: Step): string {
+  const L = (i: number): string => d.locks[i]!.name
+  const F = (i: number): string => `${d.fences[i]!.kind === 'hmm' ? 'hmm_fence' : 'dma_fence'} ${d.fences[i]!.name}`
+  const J = (i: number): string => d.jobs[i]!.name
+  const B = (i: number): string => d.buffers[i]!.name
+  const uf = s.userFault ? ' [copy_from_user]' : ''
+  switch (s.op) {
+    case 'lock':
+      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : 'mutex_lock'}(${L(s.lock)})${uf}`
+    case 'trylock':
+      return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${s.else}`
+    case 'unlock':
+      return `unlock(${L(s.lock)})${uf}`
+    case 'wait':
+      return `dma_fence_wait(${F(s.fence)})${s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''}`
+    case 'wait_resv':
+      return `dma_resv_wait_timeout(${B(s.bo)}, ${s.usage.toUpperCase()})${s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''}`
+    case 'enable_signaling':
+      return `dma_fence_enable_sw_signaling(${F(s.fence)})`
+    case 'signal':
+      return s.error ? `dma_fence_set_error + dma_fence_signal(${F(s.fence)})` : `dma_fence_signal(${F(s.fence)})`
+    case 'alloc':
+      return `alloc_page(GFP_${s.gfp}) from ${s.pool}${s.gfp === 'KERNEL' || s.gfp === 'NOFS' || s.gfp === 'NOIO' ? ' (may reclaim)' : ''}, on failure ${s.else}${uf}`
+    case 'free':
+      return `free a ${s.pool} page`
+    case 'evict':
+      return `evict ${B(s.bo)} to system memory, on failure ${s.else}`
+    case 'preempt':
+      return `preempt (suspend) queue of job ${J(s.job)}`
+    case 'resume':
+      return `resume queue of job ${J(s.job)}`
+    case 'arm':
+      return `drm_sched_job_arm(${J(s.job)}): its fence becomes visible; signalling section begins`
+    case 'push':
+      return `drm_sched_entity_push_job(${J(s.job)}): implicit deps from its buffers, fence installed; signalling section ends`
+    case 'add_fence':
+      return `dma_resv_add_fence(${B(s.bo)}, ${F(s.fence)}, ${s.usage.toUpperCase()})`
+    case 'begin_signalling':
+      return 'dma_fence_begin_signalling()'
+    case 'end_signalling':
+      return 'dma_fence_end_signalling()'
+    case 'await_fault':
+      return `wait for a GPU page fault from job ${J(s.job)}`
+    case 'resolve_fault':
+      return `map the page; job ${J(s.job)} continues`
+    case 'await_deps':
+      return `wait (scheduler callbacks) for the dependencies of job ${J(s.job)}`
+    case 'run':
+      return `run_job(${J(s.job)}): hand it to the hardware`
+    case 'syncobj_proxy':
+      return `hand out ${F(s.to)} as a proxy that signals with ${F(s.from)}`
+  }
+}
+
+
+const JOB_STATES = ['idle', 'queued', 'ready', 'running', 'preempted', 'suspended', 'done']
+
+/** One trace step: who acts, and what it does, in kernel terms. */
+export function describeStep(v: GpuView, pre: Reader, action: Action, post: Reader): { actor: string; text: string } {
+  const d = v.design
+  const m = v.meta.get(action)
+  if (!m) return { actor: 'model', text: action.name }
+  const f = v.f
+  if (m.actor.kind === 'thread') {
+    const t = m.actor.index
+    const th = d.threads[t]!
+    const actor = th.name
+    const held = v.heldBy(pre, t).map((l) => d.locks[l]!.name)
+    const inReclaim = f.rpc[t]! >= 0 && pre.get(f.rpc[t]!) > 0
+    const context = [...(inReclaim ? ['fs_reclaim'] : []), ...held]
+    const holding = context.length ? ` holding ${context.join(', ')}` : ''
+    const where = m.frame === 'reclaim' ? ` [in reclaim: ${v.reclaimSegName[m.at!] ?? ''}]` : ''
+    switch (m.does) {
+      case 'enter_reclaim':
+        return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on failure \w+$/, '') : 'alloc'}: memory is short, enters direct reclaim${holding}` }
+      case 'exit_reclaim':
+        return { actor, text: 'leaves reclaim and retries the allocation' }
+      case 'enable':
+        return { actor, text: `${m.step ? stepText(d, m.step) : 'wait'}${holding}: enable_signaling(${String(action.fence)}), then blocks until it signals${where}` }
+      case 'wait_return':
+        return { actor, text: `${m.step ? stepText(d, m.step) : 'wait'} returns${holding}${where}` }
+      case 'spin':
+        return { actor, text: `${m.step ? stepText(d, m.step) : ''} fails; retries${holding}${where}` }
+      case 'trylock_failed':
+      case 'alloc_failed':
+      case 'evict_failed':
+        return { actor, text: `${m.step ? stepText(d, m.step) : ''}: failed, ${String(action.then)}${where}` }
+      case 'skip':
+        return { actor, text: `backs off from ${String(action.fence ?? action.bo)} while a GPU page fault is pending${where}` }
+      case 'no_fault':
+        return { actor, text: `job ${String(action.job)} will not fault; the handler exits` }
+      default: {
+        const core = m.step ? stepText(d, m.step).replace(/, on failure \w+$/, '') : action.name
+        const ok = m.does === 'acquire' && m.step?.op === 'trylock' ? ' succeeds' : ''
+        return { actor, text: `${core}${ok}${m.does === 'acquire' || m.does === 'release' ? '' : holding}${where}` }
+      }
+    }
+  }
+  if (m.actor.kind === 'job') {
+    const job = d.jobs[m.actor.index]!
+    const actor = `${job.queue === 'user' ? 'compute' : 'kernel'} job ${job.name}`
+    const eng = d.engines[job.engine]!.name
+    switch (m.does) {
+      case 'ready':
+        return { actor, text: post.get(f.js[m.actor.index]!) === 6 ? 'a dependency failed: the job is cancelled, its fence gets the error' : job.queue === 'kernel' ? 'dependencies signalled; the scheduler queues it' : 'submitted to its user queue' }
+      case 'start':
+        return { actor, text: `starts on ${eng} (takes ${job.cus} CU${job.cus > 1 ? 's' : ''})` }
+      case 'resume':
+        return { actor, text: `resumes on ${eng}` }
+      case 'fault':
+        return { actor, text: 'GPU page fault: it stalls, keeping its CUs' }
+      case 'complete':
+        return { actor, text: `completes: ${job.queue === 'user' ? 'hmm_fence' : 'dma_fence'} ${job.name} ${post.get(f.fs[job.fence]!) === 2 ? 'signals with an error' : 'signals'}` }
+      case 'preempt':
+        return { actor, text: `preempts compute job ${String(action.victim)} on ${eng}` }
+      case 'preempt_dma':
+        return { actor, text: `preempts dma_fence job ${String(action.victim)} on ${eng}` }
+    }
+    return { actor, text: action.name }
+  }
+  const fe = d.fences[m.actor.index]!
+  if (m.does === 'preempt_fence') return { actor: `preempt fence ${fe.name}`, text: `takes job ${d.jobs[fe.of!]!.name} off the hardware and signals` }
+  return { actor: `fence ${fe.name}`, text: `signals with its source ${String(action.from)}` }
+}
+
+/** A state change in kernel terms; undefined for bookkeeping the step text already says. */
+export function describeChange(d: GpuDesign, field: string, before: unknown, after: unknown): string | undefined {
+  const [kind, ...rest] = field.split('.')
+  const name = rest.join('.')
+  switch (kind) {
+    case 'pc':
+    case 'reclaim':
+    case 'reclaimed':
+      return undefined
+    case 'job':
+      return `job ${name}: ${String(before)} -> ${String(after)}`
+    case 'fence':
+      return `${d.fences.find((x) => x.name === name)?.kind === 'hmm' ? 'hmm_fence' : 'dma_fence'} ${name}: ${String(before)} -> ${String(after)}`
+    case 'owner': {
+      const who = (x: unknown): string => (x === 0 ? 'free' : `held by ${d.threads[(x as number) - 1]?.name ?? '?'}`)
+      return `${name}: ${who(before)} -> ${who(after)}`
+    }
+    case 'readers':
+      return `${name}: readers ${String(before)} -> ${String(after)} (bitmask of threads)`
+    case 'enabled':
+      return after === true ? `${name}: signalling enabled` : undefined
+    case 'published':
+      return after === true ? `${name}: published (visible to other threads)` : undefined
+    case 'signalling':
+      return after === true ? `${name}: enters a dma_fence signalling section` : `${name}: leaves its signalling section`
+    case 'fault':
+      return after === true ? `job ${name}: page fault pending` : `job ${name}: page fault resolved`
+    case 'faulted':
+      return undefined
+    case 'failed':
+      return after === true ? `${name}: fails` : undefined
+    case 'free':
+      return `free ${name} pages: ${String(before)} -> ${String(after)}`
+    case 'placement':
+      return `${name}: ${String(before)} -> ${String(after)}`
+    case 'resv': {
+      const set = (x: unknown): string => d.fences.filter((_, i) => Math.floor((x as number) / 2 ** i) % 2 === 1).map((fe) => fe.name).join(', ') || 'empty'
+      return `${name}'s dma_resv: {${set(before)}} -> {${set(after)}}`
+    }
+    case 'implicitDeps':
+      return undefined
+    case 'proxy':
+      return `${name}: becomes a proxy fence`
+  }
+  void JOB_STATES
+  return `${field}: ${String(before)} -> ${String(after)}`
+}
+
+/** The initial state in a few lines of kernel terms. */
+export function describeState(v: GpuView, s: Reader): string[] {
+  const d = v.design
+  const f = v.f
+  const js = ['idle', 'queued', 'ready', 'running', 'preempted', 'suspended', 'done']
+  const fsn = ['pending', 'signalled', 'error']
+  const out: string[] = []
+  out.push(`memory: ${s.get(f.vram)} free VRAM page(s), ${s.get(f.system)} free system page(s)`)
+  if (d.jobs.length) out.push(`jobs: ${d.jobs.map((j, i) => `${j.name} ${js[s.get(f.js[i]!)]} (${j.queue === 'user' ? 'hmm_fence' : 'dma_fence'}${j.faults ? ', may fault' : ''})`).join(', ')}`)
+  const others = d.fences.filter((fe) => fe.job === undefined)
+  if (others.length) out.push(`fences: ${others.map((fe) => `${fe.name} ${fsn[s.get(f.fs[d.fences.indexOf(fe)]!)]}`).join(', ')}`)
+  for (const [i, b] of d.buffers.entries()) {
+    const mask = s.get(f.resv[i]!)
+    const inResv = d.fences.filter((_, k) => Math.floor(mask / 2 ** k) % 2 === 1).map((fe) => fe.name)
+    out.push(`${b.name}: in ${s.get(f.place[i]!) === 0 ? 'vram' : 'system'}, dma_resv {${inResv.join(', ')}}`)
+  }
+  return out
+}
