@@ -23,6 +23,8 @@ export interface ExploreOptions {
   readonly progressIntervalMs?: number
   /** polled between expansions; returning true stops the run as inconclusive ('interrupted') */
   readonly shouldStop?: () => boolean
+  /** explore one state per symmetry orbit (the model must declare `symmetry`) */
+  readonly symmetry?: boolean
 }
 
 export interface Progress {
@@ -57,6 +59,8 @@ export interface Exploration<A extends Action = Action> {
   readonly store: StateStore
   /** first state reaching each `sometimes` property (index into store), or -1 */
   readonly witnesses: readonly number[]
+  /** stored states are canonical orbit representatives */
+  readonly symmetric: boolean
 }
 
 const DEFAULT_PROGRESS_MS = 5000
@@ -72,6 +76,8 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
 
   const layout = model.layout
   const W = layout.words
+  if (options.symmetry && !model.symmetry) throw new ModelError(`model '${model.name}' declares no symmetry to reduce by`)
+  const canon = options.symmetry ? model.symmetry!.canonicalize.bind(model.symmetry) : undefined
   const rules = model.rules
   const nRules = rules.length
   const invariants = model.properties.filter((p): p is Invariant => p.kind === 'invariant')
@@ -141,6 +147,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   try {
     for (const init of model.init()) {
       const words = layout.encode(init)
+      if (canon) canon(words)
       fingerprint(words, 0, W)
       if (!visited.add(fp.hi, fp.lo)) continue
       const index = store.append(words, 0, NO_PARENT)
@@ -262,6 +269,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
             }
           }
         }
+        if (canon) canon(out)
         fingerprint(out, 0, W)
         if (!visited.add(fp.hi, fp.lo)) continue
         const next = store.append(out, 0, index)
@@ -328,7 +336,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   const scope = {
     order,
     bounds,
-    storage: `packed ${W * 4}-byte states, 64-bit fingerprints`,
+    storage: `packed ${W * 4}-byte states, 64-bit fingerprints${canon ? `, symmetry-reduced (${model.symmetry!.describe})` : ''}`,
     completeDepth: order === 'bfs' ? completeDepth : -1,
   }
   const common = { scope, stats, notes }
@@ -348,7 +356,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   } else {
     verdict = { status: 'proved', ...common, sometimes: sometimesReport }
   }
-  return { model, verdict, ...(violation ? { violation } : {}), store, witnesses }
+  return { model, verdict, ...(violation ? { violation } : {}), store, witnesses, symmetric: canon !== undefined }
 }
 
 /** Out of memory for a typed array, as opposed to a RangeError the model itself raised. */

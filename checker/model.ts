@@ -189,6 +189,12 @@ export interface Model<A extends Action = Action> {
   actors?(): readonly string[]
   /** DOT source of a graph that explains the state (e.g. its wait-for graph) */
   graph?(s: Reader): string
+  /**
+   * Symmetry reduction: rewrite a packed state, in place, to the canonical member of its orbit
+   * under the model's declared symmetries (permutations of interchangeable jobs, CUs, ...). Every
+   * property must be invariant under those permutations. Used when the search is asked to reduce.
+   */
+  readonly symmetry?: { readonly describe: string; canonicalize(words: Uint32Array): void }
 }
 
 /** Decode a packed state into a fresh value array, derived values included. */

@@ -21,27 +21,50 @@ export interface Trace {
   readonly steps: readonly TraceStep[]
 }
 
-/** Decoded values of every state on a path of stored indices, plus the rules between them. */
+/**
+ * Decoded values of every state on a path of stored indices, plus the rules between them. Under
+ * symmetry reduction the stored states are orbit representatives; the trace is rebuilt on the
+ * unreduced model, from the concrete initial state, by taking at each step a rule whose concrete
+ * successor has the stored representative as its canonical form. It replays without symmetry.
+ */
 function reconstruct<A extends Action>(x: Exploration<A>, indices: number[]): { values: Int32Array[]; rules: number[] } {
   const { model, store } = x
   const layout = model.layout
-  const words = indices.map((i) => {
+  const stored = indices.map((i) => {
     const w = new Uint32Array(layout.words)
     store.read(i, w)
     return w
   })
-  const values = words.map((w) => decode(model, w))
+  const canon = x.symmetric ? (w: Uint32Array): Uint32Array => (model.symmetry!.canonicalize(w), w) : (w: Uint32Array) => w
+  let concrete: Int32Array | undefined
+  if (x.symmetric) {
+    concrete = model.init().map((v) => fromValues(model, v)).find((v) => sameWords(canon(layout.encode(v.subarray(0, layout.fieldCount))), stored[0]!))
+    if (!concrete) throw new ModelError('trace reconstruction failed: no initial state has the stored canonical form')
+  } else concrete = decode(model, stored[0]!)
+  const values = [concrete]
   const rules: number[] = []
-  for (let k = 1; k < words.length; k++) {
-    const r = findRule(model, values[k - 1]!, words[k - 1]!, words[k]!)
+  for (let k = 1; k < stored.length; k++) {
+    const from = values[k - 1]!
+    const r = findRule(model, from, layout.encode(from.subarray(0, layout.fieldCount)), stored[k]!, canon)
     if (r < 0) throw new ModelError(`trace reconstruction failed at step ${k}: no rule leads from the stored parent to the stored state`)
     rules.push(r)
+    values.push(nextState(model, from, model.rules[r]!))
   }
   return { values, rules }
 }
 
-/** The first enabled rule (in rule order) that takes `from` to exactly `to`, or -1. */
-function findRule<A extends Action>(model: Model<A>, fromValues: Int32Array, fromWords: Uint32Array, to: Uint32Array): number {
+function sameWords(a: Uint32Array, b: Uint32Array): boolean {
+  return a.every((w, i) => w === b[i])
+}
+
+/** The first enabled rule (in rule order) that takes `from` to `to` (after `canon`), or -1. */
+function findRule<A extends Action>(
+  model: Model<A>,
+  fromValues: Int32Array,
+  fromWords: Uint32Array,
+  to: Uint32Array,
+  canon: (w: Uint32Array) => Uint32Array = (w) => w,
+): number {
   const c = new Cursor(model.layout)
   c.pre.set(fromValues)
   for (let r = 0; r < model.rules.length; r++) {
@@ -49,9 +72,26 @@ function findRule<A extends Action>(model: Model<A>, fromValues: Int32Array, fro
     if (!rule.guard(c)) continue
     c.out = Uint32Array.from(fromWords)
     rule.apply(c)
-    if (c.out.every((w, i) => w === to[i])) return r
+    if (sameWords(canon(c.out), to)) return r
   }
   return -1
+}
+
+/**
+ * The rule that, from the concrete state, does what `rule` did from the stored state. Without
+ * symmetry they are the same rule; with it, the one whose successor has the same canonical form.
+ */
+function finalRuleFor<A extends Action>(x: Exploration<A>, concrete: Int32Array, storedIndex: number, rule: number): number {
+  if (!x.symmetric) return rule
+  const model = x.model
+  const layout = model.layout
+  const w = new Uint32Array(layout.words)
+  x.store.read(storedIndex, w)
+  const target = layout.encode(successor(model, decode(model, w), rule).subarray(0, layout.fieldCount))
+  model.symmetry!.canonicalize(target)
+  const canon = (v: Uint32Array): Uint32Array => (model.symmetry!.canonicalize(v), v)
+  const r = findRule(model, concrete, layout.encode(concrete.subarray(0, layout.fieldCount)), target, canon)
+  return r < 0 ? rule : r
 }
 
 function successor<A extends Action>(model: Model<A>, values: Int32Array, rule: number): Int32Array {
@@ -69,13 +109,19 @@ function toTrace<A extends Action>(model: Model<A>, values: Int32Array[], rules:
   return { initialState: objects[0]!, steps }
 }
 
+/** A trace from decoded states and the rules taken between them (e.g. a simulation walk). */
+export function traceFromPath<A extends Action>(model: Model<A>, values: Int32Array[], rules: number[]): Trace {
+  return toTrace(model, values, rules)
+}
+
 /** The trace to the violation of an exploration, or undefined if there was none. */
 export function violationTrace<A extends Action>(x: Exploration<A>): Trace | undefined {
   if (!x.violation) return undefined
   const { values, rules } = reconstruct(x, x.store.path(x.violation.stateIndex))
   if (x.violation.finalRule !== undefined) {
-    values.push(successor(x.model, values[values.length - 1]!, x.violation.finalRule))
-    rules.push(x.violation.finalRule)
+    const r = finalRuleFor(x, values[values.length - 1]!, x.violation.stateIndex, x.violation.finalRule)
+    values.push(successor(x.model, values[values.length - 1]!, r))
+    rules.push(r)
   }
   return toTrace(x.model, values, rules)
 }
@@ -85,8 +131,9 @@ export function evidenceTraces<A extends Action>(x: Exploration<A>): { label: st
   return (x.violation?.sites ?? []).map((site) => {
     const { values, rules } = reconstruct(x, x.store.path(site.stateIndex))
     if (site.finalRule !== undefined) {
-      values.push(successor(x.model, values[values.length - 1]!, site.finalRule))
-      rules.push(site.finalRule)
+      const r = finalRuleFor(x, values[values.length - 1]!, site.stateIndex, site.finalRule)
+      values.push(successor(x.model, values[values.length - 1]!, r))
+      rules.push(r)
     }
     return { label: site.label, trace: toTrace(x.model, values, rules) }
   })

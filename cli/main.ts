@@ -11,14 +11,15 @@ import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { explore, fmtBytes, type Progress } from '../checker/explore.js'
 import { ModelError } from '../checker/layout.js'
-import type { Action, Model } from '../checker/model.js'
+import { type Action, fromValues, type Model, Values } from '../checker/model.js'
 import { describeParam, InputError } from '../checker/params.js'
 import { replay, type Trace } from '../checker/trace.js'
 import { EXIT, type Bounds, type SearchOrder, type Verdict } from '../checker/verdict.js'
 import { FileError } from '../checker/yamlFile.js'
 import { buildModel, MODELS } from '../model/registry.js'
 import { loadScenario, parseBytes, scenarioFiles, unmet, type Scenario } from '../model/scenario.js'
-import { makeReport, type Report, type Target, toJson, toText } from './render.js'
+import { makeReport, narrate, type Report, type Target, toJson, toText } from './render.js'
+import { simulate } from '../checker/simulate.js'
 import { explainScenario } from './explain.js'
 import { LIBRARY } from '../model/gpu/library.js'
 
@@ -29,6 +30,7 @@ const DEFAULT_MEMORY = Math.floor(totalmem() * 0.75)
 interface Resolved {
   readonly target: Target
   readonly model: Model<Action>
+  readonly symmetry: boolean
   readonly order: SearchOrder
   readonly bounds: Bounds
   readonly scenario?: Scenario
@@ -42,6 +44,7 @@ interface SearchFlags {
   'max-time'?: string
   'max-memory'?: string
   param?: string[]
+  symmetry?: boolean
 }
 
 let interrupted = false
@@ -75,6 +78,7 @@ function reproduceLine(t: Target, order: SearchOrder, flags: SearchFlags): strin
   const parts = ['fencecheck', 'check', t.scenario ? t.scenario.file : t.model]
   if (!t.scenario) for (const [k, v] of Object.entries(t.params)) parts.push('--param', `${k}=${v}`)
   if (order !== 'bfs') parts.push('--order', order)
+  if (flags.symmetry) parts.push('--symmetry')
   for (const f of ['max-depth', 'max-states', 'max-time', 'max-memory'] as const) {
     if (flags[f] !== undefined) parts.push(`--${f}`, String(flags[f]))
   }
@@ -100,12 +104,16 @@ function resolveTarget(name: string, flags: SearchFlags): Resolved {
       params: { ...sc.model.params },
       scenario: { file, name: sc.name, about: sc.about },
     }
-    return { target, model: sc.model, order, bounds: searchBounds(flags, sc.bounds), scenario: sc, reproduce: reproduceLine(target, order, flags) }
+    const symmetry = flags.symmetry ?? sc.symmetry
+    if (symmetry && !sc.model.symmetry) throw new InputError(`'${name}' declares no symmetry to reduce by`, '--symmetry')
+    return { target, model: sc.model, symmetry, order, bounds: searchBounds(flags, sc.bounds), scenario: sc, reproduce: reproduceLine(target, order, flags) }
   }
   const model = buildModel(name, flags.param ?? [])
   const order = (flags.order as SearchOrder | undefined) ?? 'bfs'
   const target: Target = { target: name, model: model.name, params: { ...model.params } }
-  return { target, model, order, bounds: searchBounds(flags, {}), reproduce: reproduceLine(target, order, flags) }
+  const symmetry = flags.symmetry ?? false
+  if (symmetry && !model.symmetry) throw new InputError(`model '${name}' declares no symmetry to reduce by`, '--symmetry')
+  return { target, model, symmetry, order, bounds: searchBounds(flags, {}), reproduce: reproduceLine(target, order, flags) }
 }
 
 function progressLine(p: Progress): void {
@@ -120,6 +128,7 @@ function run(r: Resolved, quiet: boolean): Report {
     order: r.order,
     bounds: r.bounds,
     shouldStop: () => interrupted,
+    symmetry: r.symmetry,
     ...(quiet ? {} : { onProgress: progressLine }),
   })
   return makeReport(r.target, x, r.reproduce)
@@ -152,6 +161,70 @@ function cmdCheck(argv: SearchFlags & { targets: string[]; format: string; out?:
     writeWhole(argv.out, JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2) + '\n')
   }
   return exitFor(reports.map((r) => r.verdict))
+}
+
+function cmdSimulate(argv: SearchFlags & { target: string; seed: number; walks: number; depth: number; format: string; out?: string; quiet: boolean }): number {
+  const r = resolveTarget(argv.target, argv)
+  for (const [flag, v, min] of [['--seed', argv.seed, 0], ['--walks', argv.walks, 1], ['--depth', argv.depth, 1]] as const) {
+    if (!Number.isInteger(v) || v < min) throw new InputError(`${flag} must be an integer >= ${min}, got ${v}`, flag)
+  }
+  const res = simulate(r.model, {
+    seed: argv.seed,
+    walks: argv.walks,
+    depth: argv.depth,
+    ...(r.bounds.maxTimeMs !== undefined ? { maxTimeMs: r.bounds.maxTimeMs } : {}),
+    shouldStop: () => interrupted,
+  })
+  const reproduce = `fencecheck simulate ${r.target.scenario ? r.target.scenario.file : r.target.model}${r.target.scenario ? '' : Object.entries(r.target.params).map(([k, v]) => ` --param ${k}=${v}`).join('')} --seed ${argv.seed} --walks ${argv.walks} --depth ${argv.depth}`
+  const c = res.coverage
+  const doc = {
+    format: 'fencecheck-result',
+    formatVersion: 1,
+    mode: 'simulation',
+    target: r.target.target,
+    model: { name: r.target.model, params: r.target.params },
+    ...(r.target.scenario ? { scenario: r.target.scenario } : {}),
+    verdict: res.status,
+    ...(res.property ? { property: res.property, traceLength: res.trace!.steps.length, walk: res.walk } : {}),
+    scopeSummary:
+      res.status === 'violated'
+        ? `found by random walk ${res.walk! + 1} (seed ${argv.seed}); a simulation trace is not necessarily a shortest one`
+        : `simulation proves nothing: ${c.walks} walks of at most ${argv.depth} steps saw ${c.distinctStates} distinct states (stopped by ${res.stoppedBy})`,
+    seed: argv.seed,
+    walks: argv.walks,
+    depth: argv.depth,
+    coverage: c,
+    ...(res.trace ? { initialState: res.trace.initialState, trace: res.trace.steps.map((st, i) => ({ step: i + 1, action: st.action, state: st.state, changes: st.changes })) } : {}),
+    reproduce,
+  }
+  if (argv.out) writeWhole(argv.out, JSON.stringify(doc, null, 2) + '\n')
+  if (argv.format === 'json') {
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n')
+  } else {
+    const lines = [`fencecheck simulate: ${r.target.scenario ? `${r.target.scenario.name} (${r.target.scenario.file})` : r.target.model}`]
+    lines.push(res.status === 'violated' ? `verdict: VIOLATED - ${res.property!.name}` : 'verdict: INCONCLUSIVE (simulation)')
+    lines.push(`scope: ${doc.scopeSummary}`)
+    if (res.trace) {
+      const { narrative, initial } = narrate(r.model, res.trace)
+      lines.push('', `trace (${res.trace.steps.length} steps):`, `   0  initial state: ${initial[0] ?? ''}`, ...initial.slice(1).map((l) => `        ${l}`))
+      for (const n of narrative) {
+        lines.push(`  ${String(n.step).padStart(2)}  ${n.actor}: ${n.text}`)
+        if (n.changes.length) lines.push(`        ${n.changes.join('; ')}`)
+      }
+      if (r.model.explain) {
+        const last = res.trace.steps.length ? res.trace.steps[res.trace.steps.length - 1]!.state : res.trace.initialState
+        const parsed = r.model.layout.fromObject(last)
+        if (typeof parsed !== 'string') lines.push('', ...r.model.explain(new Values(fromValues(r.model, parsed))))
+      }
+    }
+    const acts = Object.entries(c.actions).map(([k, v]) => `${k}=${v}`).join(', ')
+    lines.push('', `coverage: ${c.walks} walks, ${c.steps} steps, ${c.distinctStates} distinct states, deepest walk ${c.maxDepth}, ${(c.timeMs / 1000).toFixed(2)} s`)
+    lines.push(`actions fired: ${acts}`)
+    if (c.neverFired.length) lines.push(`never fired: ${c.neverFired.join(', ')}`)
+    lines.push(`reproduce: ${reproduce}`)
+    process.stdout.write(lines.join('\n') + '\n')
+  }
+  return res.status === 'violated' ? EXIT.violated : EXIT.inconclusive
 }
 
 function cmdReplay(argv: { file: string; quiet: boolean }): number {
@@ -222,7 +295,7 @@ function cmdSuite(argv: { quiet: boolean; dir?: string }): number {
   for (const sc of scenarios) {
     const file = relative(process.cwd(), sc.file)
     const target: Target = { target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }
-    const report = run({ target, model: sc.model, order: sc.order, bounds: searchBounds({}, sc.bounds), scenario: sc, reproduce: reproduceLine(target, sc.order, {}) }, true)
+    const report = run({ target, model: sc.model, symmetry: sc.symmetry, order: sc.order, bounds: searchBounds({}, sc.bounds), scenario: sc, reproduce: reproduceLine(target, sc.order, {}) }, true)
     const v = report.verdict
     const computed = v.status === 'violated' ? `violated: ${v.property.name} (${v.traceLength} steps)` : v.status === 'inconclusive' ? `inconclusive: ${v.cutBy}` : 'proved'
     const expected = sc.expect
@@ -255,6 +328,7 @@ const searchOptions = {
   'max-depth': { type: 'number', describe: 'do not expand states at this depth' },
   'max-states': { type: 'number', describe: 'stop after this many distinct states' },
   'max-time': { type: 'string', describe: 'stop after this long (e.g. 90s, 10m)' },
+  symmetry: { type: 'boolean', describe: 'explore one state per symmetry orbit (models that declare interchangeable jobs)' },
   'max-memory': { type: 'string', describe: `memory bound (e.g. 512MiB, 4GiB; default 75% of RAM = ${fmtBytes(DEFAULT_MEMORY)})` },
 } as const
 
@@ -277,6 +351,22 @@ export async function main(args: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'also write the JSON result (with its trace) to this file, for replay' }),
       (argv) => {
         code = cmdCheck(argv as never)
+      },
+    )
+    .command(
+      'simulate <target>',
+      'seeded random walks for state spaces beyond exhaustive reach; reports coverage (never proves)',
+      (y) =>
+        y
+          .positional('target', { type: 'string', demandOption: true, describe: 'a built-in model name or a scenario file' })
+          .options(searchOptions)
+          .option('seed', { type: 'number', default: 1, describe: 'random seed (the same seed gives the same walks)' })
+          .option('walks', { type: 'number', default: 1000, describe: 'number of random walks' })
+          .option('depth', { type: 'number', default: 1000, describe: 'steps per walk at most' })
+          .option('format', { choices: ['text', 'json'], default: 'text', describe: 'output format' })
+          .option('out', { type: 'string', describe: 'also write the JSON result to this file, for replay' }),
+      (argv) => {
+        code = cmdSimulate(argv as never)
       },
     )
     .command(

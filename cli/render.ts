@@ -59,41 +59,46 @@ export function makeReport(target: Target, x: Exploration<Action>, reproduce: st
     if (typeof parsed !== 'string') explanation.push(...x.model.explain(new Values(fromValues(x.model, parsed))))
   }
   const model = x.model
+  const { narrative, graphs, initial } = narrate(model, trace)
+  const g = x.violation?.graph
+  if (g) graphs.lockOrder = orderDot(g.edges, g.cycle)
+  const actors = model.actors ? [...model.actors()] : [...new Set(narrative.map((n) => n.actor))]
+  const rules = [
+    ...model.properties.filter((p) => p.kind !== 'sometimes').map((p) => ({ name: p.name, kind: p.kind, ...(p.cite ? { cite: p.cite } : {}) })),
+    ...(model.deadlock && !model.properties.some((p) => p.name === model.deadlock!.name) ? [{ name: model.deadlock.name, kind: 'deadlock', ...(model.deadlock.cite ? { cite: model.deadlock.cite } : {}) }] : []),
+  ]
+  return { target, exploration: x, verdict: x.verdict, ...(trace ? { trace } : {}), evidence: evidenceTraces(x), explanation, narrative, actors, graphs, initial, rules, reproduce }
+}
+
+/** A trace told in the model's words: per step the actor, the action and the changes; the graphs. */
+export function narrate(
+  model: Exploration<Action>['model'],
+  trace: Trace | undefined,
+): { narrative: NarrativeStep[]; graphs: { waitFor?: string; lockOrder?: string }; initial: string[] } {
   const decodeObj = (o: Record<string, unknown>): Values | undefined => {
     const parsed = model.layout.fromObject(o)
     return typeof parsed === 'string' ? undefined : new Values(fromValues(model, parsed))
   }
   const narrative: NarrativeStep[] = []
   const graphs: { waitFor?: string; lockOrder?: string } = {}
-  if (trace) {
-    let prev = trace.initialState
-    trace.steps.forEach((st, i) => {
-      const pre = decodeObj(prev)
-      const post = decodeObj(st.state)
-      const d = model.describeStep && pre && post ? model.describeStep(pre, st.action, post) : { actor: actorOf(st.action), text: formatAction(st.action) }
-      const changes = Object.entries(st.changes)
-        .map(([k, [a, b]]) => (model.describeChange ? model.describeChange(k, a, b) : `${k}: ${fmtValue(a)} -> ${fmtValue(b)}`))
-        .filter((c): c is string => c !== undefined)
-      narrative.push({ step: i + 1, actor: d.actor, text: d.text, changes, ...(model.graph && post ? { graph: model.graph(post) } : {}) })
-      prev = st.state
-    })
-    const last = decodeObj(prev)
-    if (model.graph && last) graphs.waitFor = model.graph(last)
-  }
-  const g = x.violation?.graph
-  if (g) graphs.lockOrder = orderDot(g.edges, g.cycle)
-  const actors = model.actors ? [...model.actors()] : [...new Set(narrative.map((n) => n.actor))]
-  const init = trace ? decodeObj(trace.initialState) : undefined
-  const initial = trace
-    ? model.describeState && init
-      ? model.describeState(init)
-      : [Object.entries(trace.initialState).map(([k, val]) => `${k}=${fmtValue(val)}`).join(' ')]
-    : []
-  const rules = [
-    ...model.properties.filter((p) => p.kind !== 'sometimes').map((p) => ({ name: p.name, kind: p.kind, ...(p.cite ? { cite: p.cite } : {}) })),
-    ...(model.deadlock && !model.properties.some((p) => p.name === model.deadlock!.name) ? [{ name: model.deadlock.name, kind: 'deadlock', ...(model.deadlock.cite ? { cite: model.deadlock.cite } : {}) }] : []),
-  ]
-  return { target, exploration: x, verdict: x.verdict, ...(trace ? { trace } : {}), evidence: evidenceTraces(x), explanation, narrative, actors, graphs, initial, rules, reproduce }
+  if (!trace) return { narrative, graphs, initial: [] }
+  let prev = trace.initialState
+  trace.steps.forEach((st, i) => {
+    const pre = decodeObj(prev)
+    const post = decodeObj(st.state)
+    const d = model.describeStep && pre && post ? model.describeStep(pre, st.action, post) : { actor: actorOf(st.action), text: formatAction(st.action) }
+    const changes = Object.entries(st.changes)
+      .map(([k, [a, b]]) => (model.describeChange ? model.describeChange(k, a, b) : `${k}: ${fmtValue(a)} -> ${fmtValue(b)}`))
+      .filter((c): c is string => c !== undefined)
+    narrative.push({ step: i + 1, actor: d.actor, text: d.text, changes, ...(model.graph && post ? { graph: model.graph(post) } : {}) })
+    prev = st.state
+  })
+  const last = decodeObj(prev)
+  if (model.graph && last) graphs.waitFor = model.graph(last)
+  const init = decodeObj(trace.initialState)
+  const initial =
+    model.describeState && init ? model.describeState(init) : [Object.entries(trace.initialState).map(([k, val]) => `${k}=${fmtValue(val)}`).join(' ')]
+  return { narrative, graphs, initial }
 }
 
 function actorOf(a: Action): string {
@@ -159,7 +164,7 @@ export function toJson(r: Report): Record<string, unknown> {
 
 const n = (x: number): string => x.toLocaleString('en-US')
 
-function fmtValue(v: unknown): string {
+export function fmtValue(v: unknown): string {
   return Array.isArray(v) ? `[${v.map(fmtValue).join(' ')}]` : String(v)
 }
 

@@ -191,6 +191,42 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
     )
   }
 
+  // Symmetry: graphics jobs are interchangeable, and so are compute jobs. The canonical member of
+  // an orbit sorts graphics jobs by (gst, bo, the sorted (kst, cu) of the compute jobs waiting on
+  // them) and compute jobs by (kst, cu, wt) after renaming wt. Graphics jobs that tie on that key
+  // are interchangeable in the whole state, so the result is the same for every member: exact.
+  const scratch = new Int32Array(layout.fieldCount)
+  const gOrder = Array.from({ length: G }, (_, g) => g)
+  const kOrder = Array.from({ length: K }, (_, k) => k)
+  const rename = new Int32Array(Math.max(G, 1))
+  const gKey = new Array<string>(G)
+  const canonicalize = (words: Uint32Array): void => {
+    layout.decodeInto(words, 0, scratch)
+    for (let g = 0; g < G; g++) {
+      const waiting: number[] = []
+      for (let k = 0; k < K; k++) if (scratch[wt[k]!] === g) waiting.push(scratch[kst[k]!]! * 2 + scratch[cu[k]!]!)
+      waiting.sort((a, b) => a - b)
+      gKey[g] = `${scratch[gst[g]!]}${scratch[bo[g]!]}:${waiting.join(',')}`
+    }
+    gOrder.sort((a, b) => (gKey[a]! < gKey[b]! ? -1 : gKey[a]! > gKey[b]! ? 1 : 0))
+    for (let i = 0; i < G; i++) rename[gOrder[i]!] = i
+    const kKey = (k: number): number => (scratch[kst[k]!]! * 2 + scratch[cu[k]!]!) * (G + 1) + (scratch[wt[k]!]! < 0 ? 0 : rename[scratch[wt[k]!]!]! + 1)
+    kOrder.sort((a, b) => kKey(a) - kKey(b))
+    const out = new Int32Array(layout.fieldCount)
+    out[free] = scratch[free]!
+    for (let i = 0; i < G; i++) {
+      out[gst[i]!] = scratch[gst[gOrder[i]!]!]!
+      out[bo[i]!] = scratch[bo[gOrder[i]!]!]!
+    }
+    for (let i = 0; i < K; i++) {
+      const k = kOrder[i]!
+      out[kst[i]!] = scratch[kst[k]!]!
+      out[cu[i]!] = scratch[cu[k]!]!
+      out[wt[i]!] = scratch[wt[k]!]! < 0 ? -1 : rename[scratch[wt[k]!]!]!
+    }
+    words.set(layout.encode(out))
+  }
+
   const initial = new Int32Array(layout.fieldCount)
   initial[free] = M
   for (const f of wt) initial[f] = -1
@@ -203,6 +239,7 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
     fields,
     init: () => [initial],
     rules,
+    symmetry: { describe: 'graphics jobs interchangeable, compute jobs interchangeable', canonicalize },
     describeStep: (_pre, a) => {
       const actor = a.k !== undefined && a.name !== 'gfx_preempt' ? `compute job k${String(a.k)}` : `graphics job g${String(a.g)}`
       const text: Record<string, string> = {

@@ -31,6 +31,8 @@ export interface Scenario {
   readonly model: Model<Action>
   readonly order: SearchOrder
   readonly bounds: Bounds
+  /** reduce by the model's declared symmetry (search.symmetry) */
+  readonly symmetry: boolean
   readonly expect?: Expectation
   /** the seed discussion the design comes from */
   readonly seed?: string
@@ -165,6 +167,7 @@ export const SCENARIO_SCHEMA = {
       additionalProperties: false,
       properties: {
         order: { enum: ['bfs', 'dfs'] },
+        symmetry: { type: 'boolean', description: "explore one state per orbit of the model's declared symmetry" },
         maxDepth: { type: 'integer', minimum: 0 },
         maxStates: { type: 'integer', minimum: 1 },
         maxTime: { type: 'number', exclusiveMinimum: 0, description: 'seconds' },
@@ -209,7 +212,7 @@ export function loadScenario(file: string): Scenario {
     seed?: string
     model?: string
     params?: Record<string, unknown>
-    search?: { order?: SearchOrder; maxDepth?: number; maxStates?: number; maxTime?: number; maxMemory?: string | number }
+    search?: { order?: SearchOrder; symmetry?: boolean; maxDepth?: number; maxStates?: number; maxTime?: number; maxMemory?: string | number }
     expect?: Expectation
   }
   const modelName = d.model ?? 'gpu'
@@ -248,6 +251,7 @@ export function loadScenario(file: string): Scenario {
     }
   }
   const s = d.search ?? {}
+  if (s.symmetry && !model.symmetry) throw new FileError(file, y.lineOf(['search', 'symmetry']), 'search.symmetry', `model '${model.name}' declares no symmetry to reduce by`)
   const bounds: Bounds = {
     ...(s.maxDepth !== undefined ? { maxDepth: s.maxDepth } : {}),
     ...(s.maxStates !== undefined ? { maxStates: s.maxStates } : {}),
@@ -261,6 +265,7 @@ export function loadScenario(file: string): Scenario {
     model,
     order: s.order ?? 'bfs',
     bounds,
+    symmetry: s.symmetry ?? false,
     ...(d.expect ? { expect: d.expect } : {}),
     ...(d.seed ? { seed: d.seed } : {}),
     ...(design ? { design } : {}),

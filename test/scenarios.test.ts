@@ -11,7 +11,7 @@ for (const file of scenarioFiles(join(ROOT, 'scenarios'))) {
   test(`scenario ${file.slice(ROOT.length + 1)} meets its expectation`, (t) => {
     const sc = loadScenario(file)
     t.truthy(sc.expect, 'every bundled scenario pins an expectation')
-    const x = explore(sc.model, { order: sc.order, bounds: sc.bounds })
+    const x = explore(sc.model, { order: sc.order, bounds: sc.bounds, symmetry: sc.symmetry })
     const v = x.verdict
     t.deepEqual(unmet(sc.expect!, { status: v.status, ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}) }), [])
     if (v.status === 'proved') {
@@ -35,7 +35,7 @@ test('every GPU property is violated by at least one shipped scenario', (t) => {
     const sc = loadScenario(file)
     const names = [...sc.model.properties.filter((p) => p.kind !== 'sometimes').map((p) => p.name), ...(sc.model.deadlock ? [sc.model.deadlock.name] : [])]
     all = new Set([...all, ...names])
-    const v = explore(sc.model, { order: sc.order, bounds: sc.bounds }).verdict
+    const v = explore(sc.model, { order: sc.order, bounds: sc.bounds, symmetry: sc.symmetry }).verdict
     if (v.status === 'violated') violated.add(v.property.name)
   }
   t.true(all.size >= 11)
