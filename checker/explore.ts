@@ -8,6 +8,7 @@
  * in a typed-array table, parents as indices.
  */
 import { fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
+import type { Snapshot } from './checkpoint.js'
 import { checkGraph, type OrderEdge, type TraceSite } from './graphChecks.js'
 import { ModelError } from './layout.js'
 import { Cursor, type Action, type Invariant, type Model, type Reader, type Sometimes, type StepProperty, Values } from './model.js'
@@ -25,6 +26,10 @@ export interface ExploreOptions {
   readonly shouldStop?: () => boolean
   /** explore one state per symmetry orbit (the model must declare `symmetry`) */
   readonly symmetry?: boolean
+  /** continue a breadth-first search from a checkpoint */
+  readonly resume?: Snapshot
+  /** write checkpoints every `everyMs`, and when a bound or an interrupt stops the search */
+  readonly checkpoint?: { readonly everyMs: number; write(s: Snapshot): void }
 }
 
 export interface Progress {
@@ -86,8 +91,10 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   const deadlock = model.deadlock
   const needPost = invariants.length > 0 || sometimes.length > 0 || steps.length > 0
 
-  const visited = new VisitedSet()
-  const store = new StateStore(W)
+  const resume = options.resume
+  if (resume && (order !== 'bfs' || resume.words !== W)) throw new ModelError('a checkpoint resumes breadth-first searches of the same state layout only')
+  const visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSize) : new VisitedSet()
+  const store = resume ? StateStore.restore(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W)
   const cursor = new Cursor(layout)
   const cur = new Uint32Array(W)
   const out = new Uint32Array(W)
@@ -95,22 +102,22 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   const postValues = new Int32Array(layout.slots)
   const derive = model.derive ? model.derive.bind(model) : undefined
   const post: Reader = new Values(postValues)
-  const witnesses = sometimes.map(() => -1)
-  const witnessDepth = sometimes.map(() => -1)
-  let unreachedSometimes = sometimes.length
+  const witnesses = resume ? [...resume.witnesses] : sometimes.map(() => -1)
+  const witnessDepth = resume ? [...resume.witnessDepth] : sometimes.map(() => -1)
+  let unreachedSometimes = witnesses.filter((w) => w === -1).length
 
   // DFS frontier: a stack of (index, depth) pairs in a growable typed array.
   let stack = new Uint32Array(order === 'dfs' ? 1 << 12 : 0)
   let sp = 0
 
-  const start = Date.now()
-  let transitions = 0
-  let deepest = 0
+  const start = Date.now() - (resume?.elapsedMs ?? 0)
+  let transitions = resume?.transitions ?? 0
+  let deepest = resume?.deepest ?? 0
   let peakRss = process.memoryUsage.rss()
   let violation: ViolationSite | undefined
   let cut: { by: CutBy; detail: string } | undefined
-  let truncatedByDepth = false
-  let completeDepth = -1
+  let truncatedByDepth = resume?.truncatedByDepth ?? false
+  let completeDepth = resume?.completeDepth ?? -1
 
   /** Check invariants and `sometimes` on the state decoded in postValues, stored at `index`. */
   const checkNew = (index: number, depth: number): boolean => {
@@ -145,7 +152,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
 
   // Initial states.
   try {
-    for (const init of model.init()) {
+    for (const init of resume ? [] : model.init()) {
       const words = layout.encode(init)
       if (canon) canon(words)
       fingerprint(words, 0, W)
@@ -162,10 +169,29 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   }
 
   // BFS bookkeeping: states [head, levelEnd) are at `depth`.
-  let head = 0
-  let depth = 0
-  let levelEnd = store.size
+  let head = resume?.head ?? 0
+  let depth = resume?.depth ?? 0
+  let levelEnd = resume?.levelEnd ?? store.size
   let expansions = 0
+  let lastCheckpoint = Date.now()
+  const snapshot = (): Snapshot => ({
+    words: W,
+    size: store.size,
+    head,
+    depth,
+    levelEnd,
+    completeDepth,
+    transitions,
+    deepest,
+    truncatedByDepth,
+    witnesses: [...witnesses],
+    witnessDepth: [...witnessDepth],
+    elapsedMs: Date.now() - start,
+    visitedSize: visited.size,
+    visited: visited.table,
+    states: store.chunks.states,
+    parents: store.chunks.parents,
+  })
   let nextPoll = 1024
   let lastProgress = start
   let memCheckAt = 0
@@ -173,23 +199,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   const memoryNow = (): number => visited.bytes + store.bytes + stack.byteLength
 
   search: while (violation === undefined) {
-    // Pick the next state to expand.
-    let index: number
-    if (order === 'bfs') {
-      if (head === store.size) break
-      if (head === levelEnd) {
-        completeDepth = depth
-        depth++
-        levelEnd = store.size
-      }
-      index = head++
-    } else {
-      if (sp === 0) break
-      depth = stack[--sp]!
-      index = stack[--sp]!
-    }
-    if (depth > deepest) deepest = depth
-
+    if (order === 'bfs' ? head === store.size : sp === 0) break
     // Bounds that are cheap to test every time; the clock and memory are polled.
     if (store.size >= maxStates) {
       cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
@@ -205,6 +215,10 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
       if (options.shouldStop?.()) {
         cut = { by: 'interrupted', detail: 'the run was interrupted' }
         break
+      }
+      if (options.checkpoint && now - lastCheckpoint >= options.checkpoint.everyMs) {
+        options.checkpoint.write(snapshot())
+        lastCheckpoint = Date.now()
       }
       if (now - lastProgress >= progressMs) {
         lastProgress = now
@@ -241,6 +255,21 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
         growsStore ? Infinity : store.capacity - nRules,
       )
     }
+
+    // Pick the next state to expand (only now: a cut above leaves it for a resumed run).
+    let index: number
+    if (order === 'bfs') {
+      if (head === levelEnd) {
+        completeDepth = depth
+        depth++
+        levelEnd = store.size
+      }
+      index = head++
+    } else {
+      depth = stack[--sp]!
+      index = stack[--sp]!
+    }
+    if (depth > deepest) deepest = depth
 
     store.read(index, cur)
     layout.decodeInto(cur, 0, cursor.pre)
@@ -297,6 +326,9 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
     }
   }
   if (order === 'bfs' && violation === undefined && cut === undefined && head === store.size) completeDepth = depth
+  // A search stopped by a bound or an interrupt leaves a checkpoint to resume from.
+  // (A depth bound is not a stop: the run is complete for that bound, and is not resumed.)
+  if (options.checkpoint && cut !== undefined && cut.by !== 'depth' && violation === undefined) options.checkpoint.write(snapshot())
   if (cut === undefined && violation === undefined && truncatedByDepth) {
     cut = { by: 'depth', detail: `states at depth ${maxDepth} had enabled actions that were not explored` }
   }

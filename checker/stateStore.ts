@@ -49,6 +49,20 @@ export class StateStore {
     return index
   }
 
+  /** The chunks, for checkpoints. */
+  get chunks(): { readonly states: readonly Uint32Array[]; readonly parents: readonly Uint32Array[] } {
+    return { states: this.stateChunks, parents: this.parentChunks }
+  }
+
+  /** A store from checkpointed chunks. */
+  static restore(words: number, states: Uint32Array[], parents: Uint32Array[], size: number): StateStore {
+    const st = new StateStore(words)
+    st.stateChunks.push(...states)
+    st.parentChunks.push(...parents)
+    st.size = size
+    return st
+  }
+
   /** Copy state `index` into `dst` (at offset 0). */
   read(index: number, dst: Uint32Array): void {
     const chunk = this.stateChunks[index >>> CHUNK_BITS]!

@@ -34,6 +34,20 @@ export class VisitedSet {
     return this.slots.byteLength * 2
   }
 
+  /** The raw table, for checkpoints. */
+  get table(): Uint32Array {
+    return this.slots
+  }
+
+  /** A set from a checkpointed table (its length a power of two times 2) and its member count. */
+  static restore(slots: Uint32Array, size: number): VisitedSet {
+    const v = new VisitedSet(1024)
+    v.slots = slots
+    v.mask = slots.length / 2 - 1
+    v.size = size
+    return v
+  }
+
   /** True if (hi, lo) is new and was inserted. Throws RangeError if growing fails. */
   add(hi: number, lo: number): boolean {
     if (hi === 0 && lo === 0) lo = 1
