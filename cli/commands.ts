@@ -195,19 +195,24 @@ export function cmdCheck(argv: SearchFlags & { targets: string[]; format: string
   return exitFor(reports.map((r) => r.verdict))
 }
 
-export function cmdSimulate(argv: SearchFlags & { target: string; seed: number; walks: number; depth: number; format: string; out?: string; quiet: boolean }): number {
+export function cmdSimulate(
+  argv: SearchFlags & { target: string; seed: number; walks: number; depth: number; format: string; out?: string; quiet: boolean; 'swarm-index'?: number; 'swarm-count'?: number },
+): number {
   const r = resolveTarget(argv.target, argv)
   for (const [flag, v, min] of [['--seed', argv.seed, 0], ['--walks', argv.walks, 1], ['--depth', argv.depth, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new InputError(`${flag} must be an integer >= ${min}, got ${v}`, flag)
   }
+  const swarm = swarmOf(argv)
+  // Each swarm member walks with its own seed, derived from the base seed and its index.
+  const seed = swarm ? (argv.seed * 1_000_003 + swarm.index) >>> 0 : argv.seed
   const res = simulate(r.model, {
-    seed: argv.seed,
+    seed,
     walks: argv.walks,
     depth: argv.depth,
     ...(r.bounds.maxTimeMs !== undefined ? { maxTimeMs: r.bounds.maxTimeMs } : {}),
     shouldStop: () => stopRequested(),
   })
-  const reproduce = `fencecheck simulate ${r.target.scenario ? r.target.scenario.file : r.target.model}${r.target.scenario ? '' : Object.entries(r.target.params).map(([k, v]) => ` --param ${k}=${v}`).join('')} --seed ${argv.seed} --walks ${argv.walks} --depth ${argv.depth}`
+  const reproduce = `fencecheck simulate ${r.target.scenario ? r.target.scenario.file : r.target.model}${r.target.scenario ? '' : Object.entries(r.target.params).map(([k, v]) => ` --param ${k}=${v}`).join('')} --seed ${seed} --walks ${argv.walks} --depth ${argv.depth}`
   const c = res.coverage
   const doc = {
     format: 'fencecheck-result',
@@ -220,11 +225,12 @@ export function cmdSimulate(argv: SearchFlags & { target: string; seed: number; 
     ...(res.property ? { property: res.property, traceLength: res.trace!.steps.length, walk: res.walk } : {}),
     scopeSummary:
       res.status === 'violated'
-        ? `found by random walk ${res.walk! + 1} (seed ${argv.seed}); a simulation trace is not necessarily a shortest one`
+        ? `found by random walk ${res.walk! + 1} (seed ${seed}); a simulation trace is not necessarily a shortest one`
         : `simulation proves nothing: ${c.walks} walks of at most ${argv.depth} steps saw ${c.distinctStates} distinct states (stopped by ${res.stoppedBy})`,
-    seed: argv.seed,
+    seed,
     walks: argv.walks,
     depth: argv.depth,
+    ...(swarm ? { swarm: { ...swarm, baseSeed: argv.seed } } : {}),
     coverage: c,
     ...(res.trace ? { initialState: res.trace.initialState, trace: res.trace.steps.map((st, i) => ({ step: i + 1, action: st.action, state: st.state, changes: st.changes })) } : {}),
     reproduce,
@@ -257,6 +263,76 @@ export function cmdSimulate(argv: SearchFlags & { target: string; seed: number; 
     process.stdout.write(lines.join('\n') + '\n')
   }
   return res.status === 'violated' ? EXIT.violated : EXIT.inconclusive
+}
+
+/** --swarm-index/--swarm-count, the index defaulting to a Kubernetes Indexed Job's JOB_COMPLETION_INDEX. */
+function swarmOf(argv: { 'swarm-index'?: number; 'swarm-count'?: number }): { index: number; count: number } | undefined {
+  const count = argv['swarm-count']
+  let index = argv['swarm-index']
+  if (count === undefined) {
+    if (index !== undefined) throw new InputError('--swarm-index needs --swarm-count', '--swarm-index')
+    return undefined
+  }
+  if (index === undefined && process.env.JOB_COMPLETION_INDEX !== undefined) index = Number(process.env.JOB_COMPLETION_INDEX)
+  if (!Number.isInteger(count) || count < 1) throw new InputError(`--swarm-count must be an integer >= 1, got ${count}`, '--swarm-count')
+  if (index === undefined || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw new InputError(`--swarm-index must be an integer in 0..${count - 1} (or set JOB_COMPLETION_INDEX), got ${index}`, '--swarm-index')
+  }
+  return { index, count }
+}
+
+/**
+ * Merge the JSON results of swarm members (or of any runs of the same target): a violation in any
+ * member is the verdict (the shortest trace wins); otherwise coverage adds up.
+ */
+export function cmdMerge(argv: { files: string[]; format: string; out?: string }): number {
+  const docs = argv.files.map((f) => {
+    try {
+      const d = JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>
+      if (d.format !== 'fencecheck-result') throw new Error('not a fencecheck result')
+      return { file: f, d }
+    } catch (e) {
+      throw new FileError(f, undefined, undefined, `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; merge takes results written with --format json or --out`)
+    }
+  })
+  const key = (d: Record<string, unknown>): string => JSON.stringify([d.model, (d.scenario as { file?: string } | undefined)?.file ?? null])
+  const k0 = key(docs[0]!.d)
+  for (const { file, d } of docs) if (key(d) !== k0) throw new FileError(file, undefined, undefined, `is a result for ${key(d)}, not ${k0}; merge results of one target`)
+  const violated = docs.filter(({ d }) => d.verdict === 'violated').sort((a, b) => (a.d.traceLength as number) - (b.d.traceLength as number))
+  const swarm = docs.map(({ d }) => d.swarm as { index: number; count: number } | undefined).filter((x) => x !== undefined)
+  const count = swarm[0]?.count
+  const missing = count !== undefined ? Array.from({ length: count }, (_, i) => i).filter((i) => !swarm.some((x) => x.index === i)) : []
+  const cov = docs.map(({ d }) => d.coverage as { walks: number; steps: number; distinctStates: number; actions: Record<string, number>; neverFired: string[] } | undefined)
+  const actions: Record<string, number> = {}
+  for (const c of cov) for (const [a, n] of Object.entries(c?.actions ?? {})) actions[a] = (actions[a] ?? 0) + n
+  const allProved = docs.every(({ d }) => d.verdict === 'proved')
+  const verdict = violated.length ? 'violated' : allProved ? 'proved' : 'inconclusive'
+  const merged = {
+    format: 'fencecheck-merged-result',
+    formatVersion: 1,
+    verdict,
+    members: docs.map(({ file, d }) => ({ file, verdict: d.verdict, ...(d.swarm ? { swarm: d.swarm } : {}), ...(d.seed !== undefined ? { seed: d.seed } : {}) })),
+    ...(missing.length ? { missingSwarmIndexes: missing } : {}),
+    coverage: {
+      walks: cov.reduce((n, c) => n + (c?.walks ?? 0), 0),
+      steps: cov.reduce((n, c) => n + (c?.steps ?? 0), 0),
+      distinctStatesUpperBound: docs.reduce((n, { d }) => n + ((d.coverage as { distinctStates?: number } | undefined)?.distinctStates ?? (d.distinctStates as number) ?? 0), 0),
+      actions,
+      neverFired: Object.entries(actions).filter(([, n]) => n === 0).map(([a]) => a),
+    },
+    ...(violated.length ? { violation: violated[0]!.d, foundBy: violated[0]!.file } : {}),
+  }
+  if (argv.out) writeWhole(argv.out, JSON.stringify(merged, null, 2) + '\n')
+  if (argv.format === 'json') process.stdout.write(JSON.stringify(merged, null, 2) + '\n')
+  else {
+    const lines = [`merged ${docs.length} result(s): ${verdict.toUpperCase()}`]
+    if (violated.length) lines.push(`shortest violation: ${String((violated[0]!.d.property as { name: string }).name)} in ${String(violated[0]!.d.traceLength)} steps, from ${violated[0]!.file}`, `reproduce: ${String(violated[0]!.d.reproduce)}`)
+    lines.push(`coverage: ${merged.coverage.walks} walks, ${merged.coverage.steps} steps, at most ${merged.coverage.distinctStatesUpperBound} distinct states (members may overlap)`)
+    if (merged.coverage.neverFired.length) lines.push(`never fired in any member: ${merged.coverage.neverFired.join(', ')}`)
+    if (missing.length) lines.push(`warning: swarm members missing: ${missing.join(', ')} of ${count}`)
+    process.stdout.write(lines.join('\n') + '\n')
+  }
+  return verdict === 'violated' ? EXIT.violated : verdict === 'proved' ? EXIT.proved : EXIT.inconclusive
 }
 
 export function cmdReplay(argv: { file: string; quiet: boolean }): number {

@@ -12,7 +12,7 @@ import { InputError } from '../checker/params.js'
 import { EXIT } from '../checker/verdict.js'
 import { FileError } from '../checker/yamlFile.js'
 import { loadScenario } from '../model/scenario.js'
-import { cmdList, cmdReplay, cmdSuite, DEFAULT_MEMORY } from './commands.js'
+import { cmdList, cmdMerge, cmdReplay, cmdSuite, DEFAULT_MEMORY } from './commands.js'
 import { explainScenario } from './explain.js'
 
 /** Shared with the worker: element 0 becomes 1 when the user asks the run to stop. */
@@ -89,9 +89,23 @@ export async function main(args: string[]): Promise<number> {
           .option('walks', { type: 'number', default: 1000, describe: 'number of random walks' })
           .option('depth', { type: 'number', default: 1000, describe: 'steps per walk at most' })
           .option('format', { choices: ['text', 'json'], default: 'text', describe: 'output format' })
-          .option('out', { type: 'string', describe: 'also write the JSON result to this file, for replay' }),
+          .option('out', { type: 'string', describe: 'also write the JSON result to this file, for replay' })
+          .option('swarm-index', { type: 'number', describe: 'this member of a swarm (default: $JOB_COMPLETION_INDEX)' })
+          .option('swarm-count', { type: 'number', describe: 'swarm size; each member walks with its own seed' }),
       async (argv) => {
         code = await inWorker('simulate', argv)
+      },
+    )
+    .command(
+      'merge <files..>',
+      'merge the JSON results of swarm members: any violation wins (the shortest), coverage adds up',
+      (y) =>
+        y
+          .positional('files', { type: 'string', array: true, demandOption: true })
+          .option('format', { choices: ['text', 'json'], default: 'text' })
+          .option('out', { type: 'string', describe: 'write the merged JSON result to this file' }),
+      (argv) => {
+        code = cmdMerge(argv as never)
       },
     )
     .command(

@@ -291,8 +291,9 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     const esc = (x: string): string => x.replace(/"/g, '\\"')
     const out = ['digraph waitfor {', '  rankdir=LR; node [fontname="Helvetica", shape=box, style=rounded]; edge [fontname="Helvetica", fontsize=10];']
     const inCycle = new Set(cycle)
+    const targeted = new Set([...nodes.values()].flatMap((n) => n.targets))
     for (const n of nodes.values()) {
-      const interesting = n.blocked || n.targets.length > 0 || inCycle.has(n.id)
+      const interesting = n.blocked || n.targets.length > 0 || inCycle.has(n.id) || targeted.has(n.id)
       if (!interesting) continue
       const color = inCycle.has(n.id) ? 'red' : stuck.includes(n.id) ? 'orange' : n.active ? 'darkgreen' : 'gray40'
       out.push(`  "${esc(n.id)}" [label="${esc(n.label)}", color=${color}];`)
