@@ -26,8 +26,8 @@ export interface Snapshot {
   readonly witnessDepth: readonly number[]
   /** milliseconds already spent before this checkpoint */
   readonly elapsedMs: number
-  readonly visitedSize: number
-  readonly visited: Uint32Array
+  readonly visitedSizes: readonly number[]
+  readonly visited: readonly Uint32Array[]
   readonly states: readonly Uint32Array[]
   readonly parents: readonly Uint32Array[]
 }
@@ -59,14 +59,17 @@ export function writeCheckpoint(dir: string, id: Identity, s: Snapshot): void {
   const tmp = join(dir, `next.${process.pid}`)
   rmSync(tmp, { recursive: true, force: true })
   mkdirSync(tmp)
-  writeFileSync(join(tmp, 'visited.bin'), bytes(s.visited))
+  s.visited.forEach((seg, i) => writeFileSync(join(tmp, `visited-${i}.bin`), bytes(seg)))
   s.states.forEach((c, i) => writeFileSync(join(tmp, `states-${i}.bin`), bytes(c)))
   s.parents.forEach((c, i) => writeFileSync(join(tmp, `parents-${i}.bin`), bytes(c)))
   const { visited: _v, states: _s, parents: _p, ...rest } = s
   void _v
   void _s
   void _p
-  writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify({ format: 'fencecheck-checkpoint', version: CHECKPOINT_VERSION, identity: id, chunks: s.states.length, ...rest }, null, 2))
+  writeFileSync(
+    join(tmp, 'checkpoint.json'),
+    JSON.stringify({ format: 'fencecheck-checkpoint', version: CHECKPOINT_VERSION, identity: id, chunks: s.states.length, segments: s.visited.length, ...rest }, null, 2),
+  )
   const cur = join(dir, 'current')
   const old = join(dir, `old.${process.pid}`)
   if (existsSync(cur)) renameSync(cur, old)
@@ -81,7 +84,7 @@ export function readCheckpoint(dir: string, expect: Identity): Snapshot {
     const what = existsSync(dir) ? `holds no checkpoint (${readdirSync(dir).length} entries, no current/checkpoint.json)` : 'does not exist'
     throw new InputError(`--resume ${dir}: the folder ${what}; start a run with --checkpoint ${dir} first`, '--resume')
   }
-  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown> & { identity: Identity; chunks: number; version: number }
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown> & { identity: Identity; chunks: number; segments: number; version: number }
   if (meta.format !== 'fencecheck-checkpoint' || meta.version !== CHECKPOINT_VERSION) {
     throw new InputError(`--resume ${dir}: not a checkpoint of this fencecheck version (format ${String(meta.format)}, version ${String(meta.version)})`, '--resume')
   }
@@ -96,7 +99,7 @@ export function readCheckpoint(dir: string, expect: Identity): Snapshot {
   }
   return {
     ...(meta as unknown as Omit<Snapshot, 'visited' | 'states' | 'parents'>),
-    visited: words(readFileSync(join(cur, 'visited.bin'))),
+    visited: Array.from({ length: meta.segments }, (_, i) => words(readFileSync(join(cur, `visited-${i}.bin`)))),
     states,
     parents,
   }

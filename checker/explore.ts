@@ -93,7 +93,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
 
   const resume = options.resume
   if (resume && (order !== 'bfs' || resume.words !== W)) throw new ModelError('a checkpoint resumes breadth-first searches of the same state layout only')
-  const visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSize) : new VisitedSet()
+  const visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : new VisitedSet()
   const store = resume ? StateStore.restore(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W)
   const cursor = new Cursor(layout)
   const cur = new Uint32Array(W)
@@ -187,8 +187,8 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
     witnesses: [...witnesses],
     witnessDepth: [...witnessDepth],
     elapsedMs: Date.now() - start,
-    visitedSize: visited.size,
-    visited: visited.table,
+    visitedSizes: visited.tables.sizes,
+    visited: visited.tables.segments,
     states: store.chunks.states,
     parents: store.chunks.parents,
   })
@@ -239,9 +239,9 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
     if (store.size >= memCheckAt) {
       const rss = process.memoryUsage.rss()
       if (rss > peakRss) peakRss = rss
-      const growsSet = visited.size + nRules >= visited.growAt
       const growsStore = store.size + nRules >= store.capacity
-      const projected = Math.max(rss, memoryNow()) + (growsSet ? visited.growthBytes : 0) + (growsStore ? store.growthBytes : 0)
+      // The visited set grows one segment (1/64 of it) at a time: at most growthBytes more.
+      const projected = Math.max(rss, memoryNow()) + visited.growthBytes + (growsStore ? store.growthBytes : 0)
       if (projected > maxMemory) {
         cut = {
           by: 'memory',
@@ -249,11 +249,7 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
         }
         break
       }
-      memCheckAt = Math.min(
-        store.size + 4096,
-        growsSet ? Infinity : visited.growAt - nRules,
-        growsStore ? Infinity : store.capacity - nRules,
-      )
+      memCheckAt = Math.min(store.size + 4096, growsStore ? Infinity : store.capacity - nRules)
     }
 
     // Pick the next state to expand (only now: a cut above leaves it for a resumed run).

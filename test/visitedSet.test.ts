@@ -3,7 +3,7 @@
  */
 import test from 'ava'
 import { fingerprint, fp } from '../checker/fingerprint.js'
-import { VisitedSet } from '../checker/visitedSet.js'
+import { SEGMENTS, VisitedSet } from '../checker/visitedSet.js'
 
 /** A bijection on 32-bit integers (MurmurHash3's finalizer), so distinct i give distinct keys. */
 function mix(h: number): number {
@@ -43,7 +43,6 @@ test('growth keeps every member: 1e6 pseudo-random pairs', (t) => {
   t.is(fresh, N)
   t.is(s.size, N)
   t.true(s.capacity > startCap)
-  t.is(s.capacity & (s.capacity - 1), 0, 'capacity is a power of two')
   t.true(s.size * 4 <= s.capacity * 3, 'load stays at most 3/4')
   t.is(s.bytes, s.capacity * 8)
   let missing = 0
@@ -61,23 +60,35 @@ test('growth keeps every member: 1e6 pseudo-random pairs', (t) => {
   t.is(s.size, N)
 })
 
-test('growth happens exactly at growAt, doubling the table', (t) => {
-  const s = new VisitedSet(1024)
-  t.is(s.capacity, 1024)
-  t.is(s.growAt, 769)
-  t.is(s.growthBytes, 2 * s.bytes)
-  for (let i = 0; i < 768; i++) s.add(mix(i), i)
-  t.is(s.capacity, 1024, '768 members fit in 1024 slots')
-  s.add(mix(768), 768)
-  t.is(s.capacity, 2048)
-  t.is(s.growAt, 1537)
-  for (let i = 0; i <= 768; i++) if (!s.has(mix(i), i)) return t.fail(`lost ${i} in growth`)
+test('segments grow on their own, doubling at 3/4 load, and lose nothing', (t) => {
+  const s = new VisitedSet(SEGMENTS * 64)
+  t.is(s.capacity, SEGMENTS * 64)
+  t.is(s.growthBytes, 2 * 64 * 8, 'one growth step allocates twice one segment, not the whole set')
+  // Fill one segment (top bits of hi select it) up to 3/4 of its 64 slots: no growth yet.
+  const hiIn0 = (i: number): number => mix(i) >>> 6
+  for (let i = 0; i < 48; i++) s.add(hiIn0(i), i + 1)
+  t.deepEqual(s.segmentLoad(0), { size: 48, capacity: 64 })
+  s.add(hiIn0(48), 49)
+  t.deepEqual(s.segmentLoad(0), { size: 49, capacity: 128 }, 'the 49th member doubles segment 0')
+  t.deepEqual(s.segmentLoad(1), { size: 0, capacity: 64 }, 'other segments are untouched')
+  t.is(s.capacity, SEGMENTS * 64 + 64)
+  for (let i = 0; i <= 48; i++) if (!s.has(hiIn0(i), i + 1)) return t.fail(`lost ${i} in growth`)
   t.pass()
 })
 
-test('initial capacity rounds up to a power of two, at least 1024', (t) => {
-  t.is(new VisitedSet(1).capacity, 1024)
-  t.is(new VisitedSet(1025).capacity, 2048)
+test('every segment stays at most 3/4 full, with a power-of-two capacity', (t) => {
+  const s = new VisitedSet()
+  for (let i = 0; i < 200_000; i++) s.add(mix(i), mix(i ^ 0x1234567))
+  for (let k = 0; k < SEGMENTS; k++) {
+    const { size, capacity } = s.segmentLoad(k)
+    t.true(size * 4 <= capacity * 3, `segment ${k}: ${size} of ${capacity}`)
+    t.is(capacity & (capacity - 1), 0)
+  }
+})
+
+test('initial capacity is spread over the segments, rounded up to powers of two', (t) => {
+  t.is(new VisitedSet(1).capacity, SEGMENTS * 64)
+  t.is(new VisitedSet(SEGMENTS * 64 + 1).capacity, SEGMENTS * 128)
   t.is(new VisitedSet().capacity, 65536)
 })
 
