@@ -2,7 +2,7 @@
  * The commands behind the command line. `check` and `simulate` run in a worker thread (see
  * worker.ts), so the main thread stays free to turn Ctrl-C and SIGTERM into a clean stop.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +16,9 @@ import { buildModel, MODELS } from '../model/registry.js'
 import { loadScenario, parseBytes, scenarioFiles, unmet, type Scenario } from '../model/scenario.js'
 import { makeReport, narrate, type Report, type Target, toJson, toText } from './render.js'
 import { simulate } from '../checker/simulate.js'
+import { toItf } from './itf.js'
+import { indexHtml, type IndexRow } from './indexPage.js'
+import { reportKind, writeReport, writeWhole } from './reports.js'
 import { hashText, type Identity, readCheckpoint, writeCheckpoint } from '../checker/checkpoint.js'
 import { LIBRARY } from '../model/gpu/library.js'
 
@@ -171,27 +174,19 @@ function exitFor(verdicts: readonly Verdict[]): number {
   return EXIT.proved
 }
 
-/** Write a file only once it is complete: write a temporary file, then rename it into place. */
-function writeWhole(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, text)
-  renameSync(tmp, file)
-}
-
-export function cmdCheck(argv: SearchFlags & { targets: string[]; format: string; out?: string; quiet: boolean }): number {
+export async function cmdCheck(argv: SearchFlags & { targets: string[]; format: string; out?: string; report?: string[]; quiet: boolean }): Promise<number> {
+  const reportFiles = argv.report ?? []
+  for (const f of reportFiles) reportKind(f)
   const resolved = argv.targets.map((t) => resolveTarget(t, argv))
   if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('--checkpoint and --resume take one target', '--checkpoint')
+  if (reportFiles.length && resolved.length > 1) throw new InputError('--report takes one target (run check once per scenario, or use suite)', '--report')
   const reports = resolved.map((r) => run(r, argv.quiet, argv))
-  if (argv.format === 'json') {
-    const docs = reports.map(toJson)
-    process.stdout.write(JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2) + '\n')
-  } else {
-    process.stdout.write(reports.map(toText).join('\n\n' + '-'.repeat(72) + '\n\n') + '\n')
-  }
-  if (argv.out) {
-    const docs = reports.map(toJson)
-    writeWhole(argv.out, JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2) + '\n')
-  }
+  const one = <T>(docs: T[]): T | T[] => (docs.length === 1 ? docs[0]! : docs)
+  if (argv.format === 'json') process.stdout.write(JSON.stringify(one(reports.map(toJson)), null, 2) + '\n')
+  else if (argv.format === 'itf') process.stdout.write(JSON.stringify(one(reports.map((r) => toItf(r))), null, 2) + '\n')
+  else process.stdout.write(reports.map(toText).join('\n\n' + '-'.repeat(72) + '\n\n') + '\n')
+  if (argv.out) writeWhole(argv.out, JSON.stringify(one(reports.map(toJson)), null, 2) + '\n')
+  for (const f of reportFiles) await writeReport(reports[0]!, f)
   return exitFor(reports.map((r) => r.verdict))
 }
 
@@ -393,12 +388,14 @@ export function cmdList(): number {
   return 0
 }
 
-export function cmdSuite(argv: { quiet: boolean; dir?: string }): number {
+export async function cmdSuite(argv: { quiet: boolean; dir?: string; reports?: string }): Promise<number> {
   const dir = argv.dir ?? SCENARIO_DIR
   const files = scenarioFiles(dir).map((f) => relative(process.cwd(), f) || f)
   if (files.length === 0) throw new InputError(`no scenario files under ${dir}`)
   const scenarios = files.map((f) => loadScenario(f))
+  const outDir = argv.reports ?? 'reports'
   const rows: string[][] = [['scenario', 'model', 'expected', 'computed', 'states', 'time', 'result']]
+  const index: IndexRow[] = []
   let failures = 0
   for (const sc of scenarios) {
     const file = relative(process.cwd(), sc.file)
@@ -409,9 +406,15 @@ export function cmdSuite(argv: { quiet: boolean; dir?: string }): number {
     const expected = sc.expect
       ? `${sc.expect.verdict}${sc.expect.property ? `: ${sc.expect.property}` : ''}${sc.expect.traceLength !== undefined ? ` (${sc.expect.traceLength} steps)` : ''}`
       : '(none)'
-    const problems = sc.expect ? unmet(sc.expect, { status: v.status, ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}) }) : ['no expectation pinned']
-    if (v.status === 'proved') for (const w of v.sometimes) if (!w.reached) problems.push(`vacuous: '${w.name}' never reached`)
+    const problems = sc.expect
+      ? unmet(sc.expect, { status: v.status, sometimes: v.sometimes, ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}) })
+      : ['no expectation pinned']
     if (problems.length) failures++
+    // Each scenario's evidence: an HTML trace viewer and a Markdown report (with its graphs).
+    const base = file.replace(/\.ya?ml$/, '').replace(/[\\/]/g, '_')
+    await writeReport(report, join(outDir, `${base}.html`))
+    await writeReport(report, join(outDir, `${base}.md`))
+    index.push({ file, name: sc.name, expected, computed, ok: problems.length === 0, states: v.stats.distinctStates, timeMs: v.stats.timeMs, reportHref: `${base}.html`, markdownHref: `${base}.md` })
     rows.push([
       file,
       [target.model, ...Object.entries(target.params).map(([k, x]) => `${k}=${x}`)].join(' '),
@@ -422,11 +425,11 @@ export function cmdSuite(argv: { quiet: boolean; dir?: string }): number {
       problems.length ? `MISMATCH: ${problems.join('; ')}` : 'ok',
     ])
   }
+  writeWhole(join(outDir, 'index.html'), indexHtml(index))
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
   const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)]
-  out.push('', `${scenarios.length - failures} of ${scenarios.length} scenarios meet their expectation`)
+  out.push('', `${scenarios.length - failures} of ${scenarios.length} scenarios meet their expectation`, `reports: ${join(outDir, 'index.html')}`)
   process.stdout.write(out.join('\n') + '\n')
   return failures === 0 ? 0 : EXIT.violated
 }
-

@@ -69,8 +69,9 @@ export async function main(args: string[]): Promise<number> {
         y
           .positional('targets', { type: 'string', array: true, demandOption: true, describe: 'a built-in model name (see list) or scenario file(s)' })
           .options(searchOptions)
-          .option('format', { choices: ['text', 'json'], default: 'text', describe: 'output format' })
+          .option('format', { choices: ['text', 'json', 'itf'], default: 'text', describe: 'output format (itf: the Informal Trace Format of Apalache and Quint)' })
           .option('out', { type: 'string', describe: 'also write the JSON result (with its trace) to this file, for replay' })
+          .option('report', { type: 'string', array: true, describe: 'write a report: FILE.md (with SVG graphs beside it), FILE.txt (mail), FILE.html (trace viewer), FILE.itf.json' })
           .option('checkpoint', { type: 'string', describe: 'write checkpoints to this folder (periodically, and when a bound or Ctrl-C stops the run)' })
           .option('checkpoint-every', { type: 'string', describe: 'checkpoint interval (default 10m)' })
           .option('resume', { type: 'string', describe: 'continue the run checkpointed in this folder (and keep checkpointing there)' }),
@@ -131,9 +132,12 @@ export async function main(args: string[]): Promise<number> {
     .command(
       'suite [dir]',
       'run every bundled scenario and print a verdict table; exits 1 if any verdict differs from its expectation',
-      (y) => y.positional('dir', { type: 'string', describe: 'scenario folder (default: the bundled scenarios/)' }),
-      (argv) => {
-        code = cmdSuite(argv as never)
+      (y) =>
+        y
+          .positional('dir', { type: 'string', describe: 'scenario folder (default: the bundled scenarios/)' })
+          .option('reports', { type: 'string', default: 'reports', describe: 'folder for index.html and each scenario\'s HTML and Markdown report' }),
+      async (argv) => {
+        code = await cmdSuite(argv as never)
       },
     )
     .demandCommand(1, 'name a command: check, replay, list or suite')
