@@ -328,9 +328,56 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
   if (cut === undefined && violation === undefined && truncatedByDepth) {
     cut = { by: 'depth', detail: `states at depth ${maxDepth} had enabled actions that were not explored` }
   }
+  const rssEnd = process.memoryUsage.rss()
+  return conclude({
+    model,
+    store,
+    order,
+    bounds,
+    symmetric: canon !== undefined,
+    ...(violation ? { violation } : {}),
+    ...(cut ? { cut } : {}),
+    transitions,
+    deepest,
+    startMs: start,
+    peakRss: Math.max(peakRss, rssEnd),
+    storageBytes: memoryNow(),
+    completeDepth: order === 'bfs' ? completeDepth : -1,
+    witnesses,
+    witnessDepth,
+  })
+}
+
+/** Where a search ended, for `conclude`. */
+export interface SearchEnd<A extends Action> {
+  readonly model: Model<A>
+  readonly store: StateStore
+  readonly order: SearchOrder
+  readonly bounds: Bounds
+  readonly symmetric: boolean
+  readonly violation?: ViolationSite
+  readonly cut?: { by: CutBy; detail: string }
+  readonly transitions: number
+  readonly deepest: number
+  readonly startMs: number
+  readonly peakRss: number
+  readonly storageBytes: number
+  readonly completeDepth: number
+  readonly witnesses: readonly number[]
+  readonly witnessDepth: readonly number[]
+  readonly storageNote?: string
+}
+
+/**
+ * The common end of every search (sequential or parallel): the graph checks on the explored
+ * state graph, the statistics, the scope, and the verdict.
+ */
+export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
+  const { model, store } = e
+  let violation = e.violation
   const notes: string[] = []
   if (violation === undefined) {
-    const g = checkGraph(model, store, { complete: cut === undefined })
+    const g = checkGraph(model, store, { complete: e.cut === undefined })
     notes.push(...g.notes)
     if (g.violation) {
       const v = g.violation
@@ -344,47 +391,46 @@ export function explore<A extends Action>(model: Model<A>, options: ExploreOptio
       }
     }
   }
-
-  const timeMs = Date.now() - start
-  const rssEnd = process.memoryUsage.rss()
-  if (rssEnd > peakRss) peakRss = rssEnd
+  const W = model.layout.words
+  const timeMs = Date.now() - e.startMs
   const n = store.size
   const stats: Stats = {
     distinctStates: n,
-    transitions,
-    maxDepth: deepest,
+    transitions: e.transitions,
+    maxDepth: e.deepest,
     timeMs,
     statesPerSec: timeMs > 0 ? Math.round(n / (timeMs / 1000)) : n * 1000,
-    peakMemoryBytes: peakRss,
-    storageBytes: memoryNow(),
+    peakMemoryBytes: Math.max(e.peakRss, process.memoryUsage.rss()),
+    storageBytes: e.storageBytes,
     stateBytes: W * 4,
     collisionProbability: collisionProbability(n),
-    collisionProbabilityOptimistic: collisionProbabilityOptimistic(n, transitions),
+    collisionProbabilityOptimistic: collisionProbabilityOptimistic(n, e.transitions),
   }
   const scope = {
-    order,
-    bounds,
-    storage: `packed ${W * 4}-byte states, 64-bit fingerprints${canon ? `, symmetry-reduced (${model.symmetry!.describe})` : ''}`,
-    completeDepth: order === 'bfs' ? completeDepth : -1,
+    order: e.order,
+    bounds: e.bounds,
+    storage: `packed ${W * 4}-byte states, 64-bit fingerprints${e.symmetric ? `, symmetry-reduced (${model.symmetry!.describe})` : ''}${e.storageNote ? `, ${e.storageNote}` : ''}`,
+    completeDepth: e.completeDepth,
   }
   const common = { scope, stats, notes }
-  const sometimesReport = sometimes.map((p, i) => ({
-    name: p.name,
-    ...(p.cite ? { cite: p.cite } : {}),
-    reached: witnesses[i] !== -1,
-    ...(witnesses[i] !== -1 ? { depth: witnessDepth[i]! } : {}),
-  }))
-
+  const sometimesReport = model.properties
+    .filter((p): p is Sometimes => p.kind === 'sometimes')
+    .map((p, i) => ({
+      name: p.name,
+      ...(p.cite ? { cite: p.cite } : {}),
+      reached: e.witnesses[i] !== -1,
+      ...(e.witnesses[i] !== -1 ? { depth: e.witnessDepth[i]! } : {}),
+    }))
   let verdict: Verdict
   if (violation) {
     const traceLength = store.path(violation.stateIndex).length - 1 + (violation.finalRule !== undefined ? 1 : 0)
     verdict = { status: 'violated', property: violation.property, traceLength, ...common, sometimes: sometimesReport }
-  } else if (cut) {
-    verdict = { status: 'inconclusive', cutBy: cut.by, detail: cut.detail, ...common, sometimes: sometimesReport }
+  } else if (e.cut) {
+    verdict = { status: 'inconclusive', cutBy: e.cut.by, detail: e.cut.detail, ...common, sometimes: sometimesReport }
   } else {
     verdict = { status: 'proved', ...common, sometimes: sometimesReport }
   }
-  return { model, verdict, ...(violation ? { violation } : {}), store, witnesses, symmetric: canon !== undefined }
+  return { model, verdict, ...(violation ? { violation } : {}), store, witnesses: e.witnesses, symmetric: e.symmetric }
 }
 
 /** Out of memory for a typed array, as opposed to a RangeError the model itself raised. */

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { explore, fmtBytes, type Progress } from '../checker/explore.js'
+import { explore, type ExploreOptions, fmtBytes, type Progress } from '../checker/explore.js'
 import { type Action, fromValues, type Model, Values } from '../checker/model.js'
 import { describeParam, InputError } from '../checker/params.js'
 import { replay, type Trace } from '../checker/trace.js'
@@ -16,6 +16,8 @@ import { buildModel, MODELS } from '../model/registry.js'
 import { loadScenario, parseBytes, scenarioFiles, unmet, type Scenario } from '../model/scenario.js'
 import { makeReport, narrate, type Report, type Target, toJson, toText } from './render.js'
 import { simulate } from '../checker/simulate.js'
+import { exploreParallel } from '../checker/parallel.js'
+import { FACTORY_URL, type ModelSpec } from '../model/factory.js'
 import { toItf } from './itf.js'
 import { indexHtml, type IndexRow } from './indexPage.js'
 import { reportKind, writeReport, writeWhole } from './reports.js'
@@ -159,12 +161,25 @@ function run(r: Resolved, quiet: boolean, flags: SearchFlags = {}): Report {
           },
         }
       : {}),
+    ...searchOptions(r, quiet),
+  })
+  return makeReport(r.target, x, r.reproduce)
+}
+
+function searchOptions(r: Resolved, quiet: boolean): ExploreOptions {
+  return {
     order: r.order,
     bounds: r.bounds,
     shouldStop: () => stopRequested(),
     symmetry: r.symmetry,
     ...(quiet ? {} : { onProgress: progressLine }),
-  })
+  }
+}
+
+/** The search on several worker threads (level-synchronous BFS; same verdict, counts and trace). */
+async function runParallel(r: Resolved, quiet: boolean, workers: number): Promise<Report> {
+  const spec: ModelSpec = r.scenario ? { kind: 'scenario', file: r.scenario.file } : { kind: 'builtin', name: r.model.name, params: { ...r.model.params } }
+  const x = await exploreParallel(r.model, { factory: FACTORY_URL, spec }, { ...searchOptions(r, quiet), workers })
   return makeReport(r.target, x, r.reproduce)
 }
 
@@ -174,13 +189,18 @@ function exitFor(verdicts: readonly Verdict[]): number {
   return EXIT.proved
 }
 
-export async function cmdCheck(argv: SearchFlags & { targets: string[]; format: string; out?: string; report?: string[]; quiet: boolean }): Promise<number> {
+export async function cmdCheck(argv: SearchFlags & { targets: string[]; format: string; out?: string; report?: string[]; quiet: boolean; workers?: number }): Promise<number> {
   const reportFiles = argv.report ?? []
   for (const f of reportFiles) reportKind(f)
   const resolved = argv.targets.map((t) => resolveTarget(t, argv))
   if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('--checkpoint and --resume take one target', '--checkpoint')
   if (reportFiles.length && resolved.length > 1) throw new InputError('--report takes one target (run check once per scenario, or use suite)', '--report')
-  const reports = resolved.map((r) => run(r, argv.quiet, argv))
+  const workers = argv.workers ?? 1
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new InputError(`--workers must be an integer in 1..64, got ${workers}`, '--workers')
+  if (workers > 1 && (argv.checkpoint || argv.resume)) throw new InputError('checkpoints are taken by the single-worker search (drop --workers)', '--workers')
+  if (workers > 1 && resolved.some((r) => r.order !== 'bfs')) throw new InputError('--workers runs a breadth-first search (drop --order dfs)', '--workers')
+  const reports: Report[] = []
+  for (const r of resolved) reports.push(workers > 1 ? await runParallel(r, argv.quiet, workers) : run(r, argv.quiet, argv))
   const one = <T>(docs: T[]): T | T[] => (docs.length === 1 ? docs[0]! : docs)
   if (argv.format === 'json') process.stdout.write(JSON.stringify(one(reports.map(toJson)), null, 2) + '\n')
   else if (argv.format === 'itf') process.stdout.write(JSON.stringify(one(reports.map((r) => toItf(r))), null, 2) + '\n')

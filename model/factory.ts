@@ -1,0 +1,16 @@
+/**
+ * Building a model from plain data, for worker threads (which cannot receive a Model object):
+ * a built-in model with its parameters, or a scenario file.
+ */
+import type { Action, Model } from '../checker/model.js'
+import { buildModel } from './registry.js'
+import { loadScenario } from './scenario.js'
+
+export type ModelSpec = { readonly kind: 'builtin'; readonly name: string; readonly params: Record<string, string | number> } | { readonly kind: 'scenario'; readonly file: string }
+
+export function buildFromSpec(spec: ModelSpec): Model<Action> {
+  return spec.kind === 'builtin' ? buildModel(spec.name, spec.params) : loadScenario(spec.file).model
+}
+
+/** The URL workers import to call buildFromSpec. */
+export const FACTORY_URL = import.meta.url
