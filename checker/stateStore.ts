@@ -8,19 +8,43 @@ export const NO_PARENT = 0xffffffff
 const CHUNK_BITS = 18
 export const CHUNK = 1 << CHUNK_BITS
 const CHUNK_MASK = CHUNK - 1
+const EMPTY = new Uint32Array(0)
 
 export class StateStore {
   readonly words: number
+  /**
+   * Hash-compaction mode: a state's words are kept only until the breadth-first search has
+   * expanded it (see release); what stays is its parent and the rule that reached it, and a trace
+   * is rebuilt by re-executing those rules from the initial state.
+   */
+  readonly compact: boolean
   private readonly stateChunks: Uint32Array[] = []
   private readonly parentChunks: Uint32Array[] = []
+  private readonly ruleChunks: Uint16Array[] = []
+  private released = 0
   size = 0
 
-  constructor(words: number) {
+  constructor(words: number, opts: { compact?: boolean } = {}) {
     this.words = words
+    this.compact = opts.compact ?? false
   }
 
   get bytes(): number {
-    return this.stateChunks.length * CHUNK * (this.words + 1) * 4
+    const live = this.stateChunks.length - this.released
+    return live * CHUNK * this.words * 4 + this.parentChunks.length * CHUNK * (4 + (this.compact ? 2 : 0))
+  }
+
+  /** Hash compaction: drop the words of every state below `index` (whole chunks only). */
+  release(index: number): void {
+    if (!this.compact) return
+    const upTo = index >>> CHUNK_BITS
+    while (this.released < upTo) this.stateChunks[this.released++] = EMPTY
+  }
+
+  /** Hash compaction: the rule that first reached state `index` (for a root: its position among the initial states). */
+  ruleOf(index: number): number {
+    if (!this.compact) throw new Error('rules are recorded in hash-compaction mode only')
+    return this.ruleChunks[index >>> CHUNK_BITS]![index & CHUNK_MASK]!
   }
 
   /** states that fit without allocating another chunk */
@@ -34,13 +58,15 @@ export class StateStore {
   }
 
   /** Append a state (copied from `src` at `offset`) and return its index. Throws RangeError when out of memory. */
-  append(src: Uint32Array, offset: number, parent: number): number {
+  append(src: Uint32Array, offset: number, parent: number, rule = 0): number {
     const index = this.size
     const c = index >>> CHUNK_BITS
     if (c === this.stateChunks.length) {
       this.stateChunks.push(new Uint32Array(CHUNK * this.words))
       this.parentChunks.push(new Uint32Array(CHUNK))
+      if (this.compact) this.ruleChunks.push(new Uint16Array(CHUNK))
     }
+    if (this.compact) this.ruleChunks[c]![index & CHUNK_MASK] = rule
     const chunk = this.stateChunks[c]!
     const base = (index & CHUNK_MASK) * this.words
     for (let i = 0; i < this.words; i++) chunk[base + i] = src[offset + i]!
@@ -66,6 +92,7 @@ export class StateStore {
   /** Copy state `index` into `dst` (at offset 0). */
   read(index: number, dst: Uint32Array): void {
     const chunk = this.stateChunks[index >>> CHUNK_BITS]!
+    if (chunk === EMPTY) throw new Error(`state ${index} was released (hash compaction keeps only the frontier)`)
     const base = (index & CHUNK_MASK) * this.words
     for (let i = 0; i < this.words; i++) dst[i] = chunk[base + i]!
   }

@@ -30,6 +30,13 @@ export interface Trace {
 function reconstruct<A extends Action>(x: Exploration<A>, indices: number[]): { values: Int32Array[]; rules: number[] } {
   const { model, store } = x
   const layout = model.layout
+  if (store.compact) {
+    // Hash compaction kept no states: re-execute the recorded rules from the initial state.
+    const values = [fromValues(model, model.init()[store.ruleOf(indices[0]!)]!)]
+    const rules = indices.slice(1).map((i) => store.ruleOf(i))
+    for (const r of rules) values.push(nextState(model, values[values.length - 1]!, model.rules[r]!))
+    return { values, rules }
+  }
   const stored = indices.map((i) => {
     const w = new Uint32Array(layout.words)
     store.read(i, w)

@@ -46,6 +46,7 @@ interface SearchFlags {
   'max-memory'?: string
   param?: string[]
   symmetry?: boolean
+  'hash-compaction'?: boolean
   checkpoint?: string
   'checkpoint-every'?: string
   resume?: string
@@ -87,6 +88,7 @@ function reproduceLine(t: Target, order: SearchOrder, flags: SearchFlags): strin
   if (!t.scenario) for (const [k, v] of Object.entries(t.params)) parts.push('--param', `${k}=${v}`)
   if (order !== 'bfs') parts.push('--order', order)
   if (flags.symmetry) parts.push('--symmetry')
+  if (flags['hash-compaction']) parts.push('--hash-compaction')
   for (const f of ['max-depth', 'max-states', 'max-time', 'max-memory'] as const) {
     if (flags[f] !== undefined) parts.push(`--${f}`, String(flags[f]))
   }
@@ -162,6 +164,7 @@ function run(r: Resolved, quiet: boolean, flags: SearchFlags = {}): Report {
         }
       : {}),
     ...searchOptions(r, quiet),
+    hashCompaction: flags['hash-compaction'] ?? false,
   })
   return makeReport(r.target, x, r.reproduce)
 }
@@ -197,6 +200,9 @@ export async function cmdCheck(argv: SearchFlags & { targets: string[]; format: 
   if (reportFiles.length && resolved.length > 1) throw new InputError('--report takes one target (run check once per scenario, or use suite)', '--report')
   const workers = argv.workers ?? 1
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new InputError(`--workers must be an integer in 1..64, got ${workers}`, '--workers')
+  if (argv['hash-compaction'] && (argv.symmetry || argv.checkpoint || argv.resume || workers > 1 || resolved.some((r) => r.order !== 'bfs'))) {
+    throw new InputError('--hash-compaction runs a single-worker breadth-first search, without --symmetry or checkpoints', '--hash-compaction')
+  }
   if (workers > 1 && (argv.checkpoint || argv.resume)) throw new InputError('checkpoints are taken by the single-worker search (drop --workers)', '--workers')
   if (workers > 1 && resolved.some((r) => r.order !== 'bfs')) throw new InputError('--workers runs a breadth-first search (drop --order dfs)', '--workers')
   const reports: Report[] = []

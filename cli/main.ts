@@ -71,6 +71,7 @@ export async function main(args: string[]): Promise<number> {
           .options(searchOptions)
           .option('format', { choices: ['text', 'json', 'itf'], default: 'text', describe: 'output format (itf: the Informal Trace Format of Apalache and Quint)' })
           .option('out', { type: 'string', describe: 'also write the JSON result (with its trace) to this file, for replay' })
+          .option('hash-compaction', { type: 'boolean', describe: 'keep fingerprints, parents and rules but not the states (about half the memory); the verdict states the omission probability' })
           .option('workers', { type: 'number', describe: 'search on N worker threads (level-synchronous BFS: same verdict, counts and shortest trace)' })
           .option('report', { type: 'string', array: true, describe: 'write a report: FILE.md (with SVG graphs beside it), FILE.txt (mail), FILE.html (trace viewer), FILE.itf.json' })
           .option('checkpoint', { type: 'string', describe: 'write checkpoints to this folder (periodically, and when a bound or Ctrl-C stops the run)' })
