@@ -11,7 +11,9 @@ import { ModelError } from '../checker/layout.js'
 import { InputError } from '../checker/params.js'
 import { EXIT } from '../checker/verdict.js'
 import { FileError } from '../checker/yamlFile.js'
-import { loadScenario } from '../model/scenario.js'
+import { loadScenario, SCENARIO_SCHEMA } from '../model/scenario.js'
+import { RESULT_SCHEMA } from './resultSchema.js'
+import { ITF_SCHEMA } from './itf.js'
 import { cmdList, cmdMerge, cmdReplay, cmdSuite, DEFAULT_MEMORY } from './commands.js'
 import { explainScenario } from './explain.js'
 
@@ -125,6 +127,17 @@ export async function main(args: string[]): Promise<number> {
       (y) => y.positional('file', { type: 'string', demandOption: true }),
       (argv) => {
         process.stdout.write(explainScenario(loadScenario(argv.file as string)) + '\n')
+        code = 0
+      },
+    )
+    .command(
+      'schema <which>',
+      'print a published JSON Schema: result (the --format json document), scenario (scenario files), itf (the ITF trace shape)',
+      (y) => y.positional('which', { choices: ['result', 'scenario', 'itf'], demandOption: true }),
+      (argv) => {
+        const which = argv.which as 'result' | 'scenario' | 'itf'
+        const schema = which === 'result' ? RESULT_SCHEMA : which === 'scenario' ? SCENARIO_SCHEMA : ITF_SCHEMA
+        process.stdout.write(JSON.stringify(schema, null, 2) + '\n')
         code = 0
       },
     )
