@@ -1,9 +1,17 @@
 /**
  * Benchmark: R1 on a ladder of sizes, checked by fencecheck, SPIN and Rumur, one table.
  *
- *     npm run bench                 the whole ladder (several minutes)
+ *     npm run bench                 the whole ladder and every section (about 40 minutes)
  *     npm run bench -- --quick      only the small rungs (BENCH_QUICK=1 does the same)
  *     npm run bench -- --tools fencecheck,rumur    a subset of the tools
+ *     npm run bench -- --sections ladder,symmetry   a subset of the tables (ladder, symmetry,
+ *                                   workers, simulation; default all)
+ *     npm run bench -- --skip-long  the full rungs, without the simulation section's exhaustive
+ *                                   searches (up to 10 minutes each)
+ *
+ * After the ladder come three more tables (bench/sections.ts): fencecheck --symmetry against
+ * Rumur's scalarset symmetry reduction (bench/r1sym.m), fencecheck --workers 1 against 2, and
+ * fencecheck simulate against exhaustive search on R1 beyond the ladder.
  *
  * Every tool runs as its own child process under `/usr/bin/time -f '%e %M'`, so wall time and peak
  * RSS are measured the same way for all of them (fencecheck through bench/fencecheckOne.ts).
@@ -15,30 +23,34 @@
  * Generated files (pan.c, verifiers, logs, trails) go to bench/out/ only. bench/README.md
  * documents the flags.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { runSections, SECTIONS, type SectionId } from './sections.js'
+import {
+  benchSrc,
+  CC,
+  distBench,
+  fmtInt,
+  fmtS,
+  haveTime,
+  lastLines,
+  rumurCheck,
+  outRoot,
+  printTable,
+  probe,
+  rungName,
+  rungTag,
+  TIME,
+  timed,
+  type Policy,
+  type Rung,
+  type Timed,
+  type Verdict,
+} from './util.js'
 
 // ---------------------------------------------------------------------------------------------
 // The ladder
-
-type Policy = 'naive' | 'reserve' | 'preempt' | 'skip'
-
-interface Rung {
-  readonly C: number
-  readonly G: number
-  readonly K: number
-  readonly M: number
-  readonly policy: Policy
-  /** reference distinct-state count (BFS, fencecheck); every tool must reach exactly this */
-  readonly expect?: number
-  /** the expected verdict is a deadlock, with this trace of actions */
-  readonly deadlockTrace?: readonly string[]
-  readonly quick: boolean
-  readonly note: string
-}
 
 const RUNGS: readonly Rung[] = [
   { C: 1, G: 1, K: 1, M: 0, policy: 'naive', deadlockTrace: ['comp_start', 'comp_fault', 'fault_wait'], quick: true, note: 'sanity: the known deadlock' },
@@ -51,95 +63,18 @@ const RUNGS: readonly Rung[] = [
   { C: 3, G: 4, K: 5, M: 2, policy: 'preempt', expect: 14544324, quick: false, note: 'ladder' },
 ]
 
-const rungName = (r: Rung): string => `${r.policy} C=${r.C} G=${r.G} K=${r.K} M=${r.M}`
-const rungTag = (r: Rung): string => `${r.policy}-C${r.C}G${r.G}K${r.K}M${r.M}`
-
 // ---------------------------------------------------------------------------------------------
 // Tool settings (documented in bench/README.md)
 
-const CC = process.env.CC ?? 'cc'
 /** SPIN: breadth-first, safety only; without and with partial-order reduction. */
 const SPIN_CFLAGS_NOPOR = ['-O2', '-DBFS', '-DSAFETY', '-DNOREDUCE', '-DMEMLIM=16384']
 const SPIN_CFLAGS_POR = ['-O2', '-DBFS', '-DSAFETY', '-DMEMLIM=16384']
 /** pan's depth bound; R1's ladder is < 50 deep, and pan reports it if this is ever too small */
 const SPIN_MAX_DEPTH = 10000
-/** Rumur: single thread; a state with no enabled rule is a deadlock (see bench/r1.m). */
-const RUMUR_FLAGS = ['--threads', '1', '--deadlock-detection', 'stuck']
-const RUMUR_CFLAGS = ['-std=c11', '-O3']
-/** GNU time; BENCH_TIME overrides the path (e.g. to try the fallback without it). */
-const TIME = process.env.BENCH_TIME ?? '/usr/bin/time'
 
 const SPIN_POLICY: Record<Policy, string> = { naive: 'NAIVE', reserve: 'RESERVE', preempt: 'PREEMPT', skip: 'SKIP' }
 
-// ---------------------------------------------------------------------------------------------
-// Paths
-
-const here = dirname(fileURLToPath(import.meta.url)) // dist/bench
-const root = resolve(here, '..', '..')
-const benchSrc = join(root, 'bench')
-const outRoot = join(benchSrc, 'out')
-const fencecheckOne = join(here, 'fencecheckOne.js')
-
-// ---------------------------------------------------------------------------------------------
-// Running children
-
-interface Timed {
-  readonly ok: boolean
-  readonly status: number | null
-  /** wall seconds (from /usr/bin/time, else measured here) */
-  readonly wallS: number
-  /** peak RSS in bytes, if /usr/bin/time is available */
-  readonly peakRssBytes?: number
-  readonly stdout: string
-  readonly stderr: string
-  readonly error?: string
-}
-
-const haveTime = existsSync(TIME)
-
-/** Run `cmd args` in `cwd` under /usr/bin/time; stdout/stderr go to `<log>.out` / `<log>.err`. */
-function timed(cmd: string, args: readonly string[], cwd: string, log: string): Timed {
-  const outFile = `${log}.out`
-  const errFile = `${log}.err`
-  const timeFile = `${log}.time`
-  rmSync(timeFile, { force: true })
-  const fdOut = openSync(outFile, 'w')
-  const fdErr = openSync(errFile, 'w')
-  const t0 = process.hrtime.bigint()
-  let r: SpawnSyncReturns<Buffer>
-  try {
-    r = haveTime
-      ? spawnSync(TIME, ['-o', timeFile, '-f', '%e %M', cmd, ...args], { cwd, stdio: ['ignore', fdOut, fdErr] })
-      : spawnSync(cmd, args, { cwd, stdio: ['ignore', fdOut, fdErr] })
-  } finally {
-    closeSync(fdOut)
-    closeSync(fdErr)
-  }
-  const measured = Number(process.hrtime.bigint() - t0) / 1e9
-  const stdout = readFileSync(outFile, 'utf8')
-  const stderr = readFileSync(errFile, 'utf8')
-  let wallS = measured
-  let peakRssBytes: number | undefined
-  if (haveTime && existsSync(timeFile)) {
-    // GNU time writes "Command exited with non-zero status N" first when the child fails.
-    const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? ''
-    const m = /^([\d.]+) (\d+)$/.exec(last)
-    if (m) {
-      wallS = Number(m[1])
-      peakRssBytes = Number(m[2]) * 1024
-    }
-  }
-  const error = r.error ? r.error.message : r.status !== 0 ? `${cmd} exited with status ${r.status}${r.signal ? ` (${r.signal})` : ''}` : undefined
-  return { ok: error === undefined, status: r.status, wallS, ...(peakRssBytes !== undefined ? { peakRssBytes } : {}), stdout, stderr, ...(error ? { error } : {}) }
-}
-
-/** Is `cmd` runnable? Returns its first output line (the version), or undefined. */
-function probe(cmd: string, args: readonly string[]): string | undefined {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' })
-  if (r.error) return undefined
-  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim()
-  return text.split('\n')[0] ?? cmd
-}
+const fencecheckOne = join(distBench, 'fencecheckOne.js')
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -152,7 +87,6 @@ const TOOL_LABEL: Record<ToolId, string> = {
   rumur: 'rumur',
 }
 
-type Verdict = 'proved' | 'deadlock' | 'page conservation' | 'inconclusive' | 'error' | 'skipped'
 
 interface Result {
   readonly tool: ToolId
@@ -171,7 +105,6 @@ const fail = (tool: ToolId, detail: string, t?: Timed): Result => ({
   verdict: 'error',
   detail: t ? `${detail}: ${t.error ?? ''} ${lastLines(t.stderr || t.stdout)}`.trim() : detail,
 })
-const lastLines = (s: string, n = 3): string => s.trim().split('\n').slice(-n).join(' | ')
 
 // ---- fencecheck
 
@@ -263,56 +196,14 @@ function runSpin(r: Rung, dir: string, tool: 'spin' | 'spin-por'): Result {
 
 // ---- Rumur
 
-const RUMUR_POLICY: Record<Policy, string> = SPIN_POLICY
-
-/** bench/r1.m with its constant lines rewritten for this rung. */
-function murphiFor(r: Rung): string {
-  let src = readFileSync(join(benchSrc, 'r1.m'), 'utf8')
-  const set = (name: string, value: string): void => {
-    const re = new RegExp(`^(\\s*)${name}:\\s*[^;]+;`, 'gm')
-    const hits = src.match(re)?.length ?? 0
-    if (hits !== 1) throw new Error(`bench/r1.m: expected one constant line for ${name}, found ${hits}`)
-    src = src.replace(re, `$1${name}: ${value};`)
-  }
-  set('C', `${r.C}`)
-  set('G', `${r.G}`)
-  set('K', `${r.K}`)
-  set('M', `${r.M}`)
-  set('POLICY', RUMUR_POLICY[r.policy])
-  return src
-}
-
 function runRumur(r: Rung, dir: string): Result {
-  const d = join(dir, 'rumur')
-  mkdirSync(d, { recursive: true })
-  writeFileSync(join(d, 'r1.m'), murphiFor(r))
-  const gen = timed('rumur', [...RUMUR_FLAGS, '--output', 'r1.c', 'r1.m'], d, join(d, 'rumur'))
-  if (!gen.ok) return fail('rumur', 'rumur failed', gen)
-  const cc = timed(CC, [...RUMUR_CFLAGS, '-o', 'verifier', 'r1.c', '-lpthread'], d, join(d, 'cc'))
-  if (!cc.ok) return fail('rumur', 'compiling the verifier failed', cc)
-  const run = timed('./verifier', [], d, join(d, 'verifier'))
-  const out = run.stdout
-  const counts = /(\d+) states, (\d+) rules fired/.exec(out)
-  if (!counts) return fail('rumur', 'verifier gave no statistics', run)
-  const base = {
-    tool: 'rumur' as const,
-    states: Number(counts[1]),
-    compileS: gen.wallS + cc.wallS,
-    runS: run.wallS,
-    ...(run.peakRssBytes !== undefined ? { peakRssBytes: run.peakRssBytes } : {}),
-  }
-  if (/No error found\./.test(out)) return { ...base, verdict: 'proved' }
-  const what = /error trace for the error:\s*\n\s*\n\s*(.+)/.exec(out)?.[1]?.trim() ?? ''
-  const verdict: Verdict = what === 'deadlock' ? 'deadlock' : /page conservation/.test(what) ? 'page conservation' : 'error'
-  const trace = [...out.matchAll(/^Rule "(\w+)".* fired\.$/gm)].map((m) => m[1]!)
-  return { ...base, verdict, trace, ...(verdict === 'error' ? { detail: what || lastLines(out) } : {}) }
+  const x = rumurCheck(r, join(dir, 'rumur'), 'r1.m')
+  return { tool: 'rumur', ...x }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Table
 
-const fmtInt = (n: number): string => n.toLocaleString('en-US')
-const fmtS = (s: number | undefined): string => (s === undefined ? '-' : s.toFixed(2))
 /** Below this the wall clock (10 ms resolution) says little, so no rate is shown. */
 const MIN_RATE_S = 0.1
 const rate = (x: Result): number | undefined =>
@@ -340,18 +231,6 @@ function row(r: Rung, x: Result, fc: Result | undefined, first: boolean): string
   ]
 }
 
-function printTable(header: string[], rows: (string[] | string)[]): void {
-  const cells = rows.filter((r): r is string[] => Array.isArray(r))
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
-  const right = new Set([2, 4, 5, 6, 7, 8, 9])
-  const fmt = (c: string[]): string =>
-    c.map((v, i) => (right.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd()
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ')
-  console.log(fmt(header))
-  console.log(rule)
-  for (const r of rows) console.log(Array.isArray(r) ? fmt(r) : `  ${r}`)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Main
 
@@ -368,6 +247,15 @@ function main(): number {
     console.error('bench: --tools takes a comma-separated list of fencecheck, spin, spin-por, rumur')
     return 2
   }
+  const sectionsArg = argv.indexOf('--sections')
+  const sectionList = sectionsArg >= 0 ? (argv[sectionsArg + 1] ?? '').split(',').filter(Boolean) : [...SECTIONS]
+  const unknown = sectionList.filter((x) => !(SECTIONS as readonly string[]).includes(x))
+  if (unknown.length || sectionList.length === 0) {
+    console.error(`bench: --sections takes a comma-separated list of ${SECTIONS.join(', ')}`)
+    return 2
+  }
+  const sections = new Set(sectionList as SectionId[])
+  const skipLong = argv.includes('--skip-long')
   if (!existsSync(fencecheckOne)) {
     console.error('bench: dist/bench/fencecheckOne.js is missing; build first (npm run build)')
     return 2
@@ -393,79 +281,86 @@ function main(): number {
   const rungs = RUNGS.filter((r) => !quick || r.quick)
   mkdirSync(outRoot, { recursive: true })
   const cpu = cpus()
-  console.log(`R1 benchmark${quick ? ' (--quick: small rungs only)' : ''}: ${versions.join('; ')}`)
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} hardware threads, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; every tool single-threaded, BFS`)
-  console.log('')
+  console.log(`R1 benchmark${quick ? ' (--quick: small rungs only)' : skipLong ? ' (--skip-long)' : ''}: ${versions.join('; ')}`)
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} hardware threads, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; the ladder: every tool single-threaded, BFS`)
 
-  const rows: (string[] | string)[] = []
   let bad = 0
-  rungs.forEach((r, i) => {
-    const dir = join(outRoot, rungTag(r))
-    rmSync(dir, { recursive: true, force: true })
-    mkdirSync(dir, { recursive: true })
-    const results: Result[] = []
-    for (const tool of allTools) {
-      if (!wanted.includes(tool)) continue
-      const why = skip.get(tool)
-      if (why) {
-        results.push({ tool, verdict: 'skipped', detail: why })
-        continue
+  if (sections.has('ladder')) {
+    console.log('')
+    const rows: (string[] | string)[] = []
+    rungs.forEach((r, i) => {
+      const dir = join(outRoot, rungTag(r))
+      rmSync(dir, { recursive: true, force: true })
+      mkdirSync(dir, { recursive: true })
+      const results: Result[] = []
+      for (const tool of allTools) {
+        if (!wanted.includes(tool)) continue
+        const why = skip.get(tool)
+        if (why) {
+          results.push({ tool, verdict: 'skipped', detail: why })
+          continue
+        }
+        process.stderr.write(`[${i + 1}/${rungs.length}] ${rungName(r)}: ${TOOL_LABEL[tool]} ...`)
+        let x: Result
+        try {
+          x = tool === 'fencecheck' ? runFencecheck(r, dir) : tool === 'rumur' ? runRumur(r, dir) : runSpin(r, dir, tool)
+        } catch (e) {
+          x = fail(tool, e instanceof Error ? e.message : String(e))
+        }
+        process.stderr.write(` ${x.verdict}${x.states !== undefined ? `, ${fmtInt(x.states)} states` : ''}${x.runS !== undefined ? `, ${x.runS.toFixed(2)} s` : ''}\n`)
+        results.push(x)
       }
-      process.stderr.write(`[${i + 1}/${rungs.length}] ${rungName(r)}: ${TOOL_LABEL[tool]} ...`)
-      let x: Result
-      try {
-        x = tool === 'fencecheck' ? runFencecheck(r, dir) : tool === 'rumur' ? runRumur(r, dir) : runSpin(r, dir, tool)
-      } catch (e) {
-        x = fail(tool, e instanceof Error ? e.message : String(e))
-      }
-      process.stderr.write(` ${x.verdict}${x.states !== undefined ? `, ${fmtInt(x.states)} states` : ''}${x.runS !== undefined ? `, ${x.runS.toFixed(2)} s` : ''}\n`)
-      results.push(x)
-    }
-    const fc = results.find((x) => x.tool === 'fencecheck' && x.verdict !== 'error' && x.verdict !== 'skipped')
-    results.forEach((x, j) => rows.push(row(r, x, fc, j === 0)))
+      const fc = results.find((x) => x.tool === 'fencecheck' && x.verdict !== 'error' && x.verdict !== 'skipped')
+      results.forEach((x, j) => rows.push(row(r, x, fc, j === 0)))
 
-    // The per-rung verdict line: MISMATCH when tools disagree (with each other, the reference or
-    // the expected verdict), ERROR when a tool failed to produce a result.
-    const ran = results.filter((x) => x.verdict !== 'skipped')
-    const failed = ran.filter((x) => x.verdict === 'error').map((x) => `${TOOL_LABEL[x.tool]} failed (see its row)`)
-    const done = ran.filter((x) => x.verdict !== 'error')
-    const names = done.map((x) => TOOL_LABEL[x.tool]).join(', ')
-    const mismatches: string[] = []
-    let ok: string
-    if (r.deadlockTrace) {
-      const want = r.deadlockTrace.join(', ')
-      for (const x of done) {
-        if (x.verdict !== 'deadlock') mismatches.push(`${TOOL_LABEL[x.tool]} says ${x.verdict}, expected deadlock`)
-        else if ((x.trace ?? []).join(', ') !== want) mismatches.push(`${TOOL_LABEL[x.tool]}'s trace is [${(x.trace ?? []).join(', ')}], expected [${want}]`)
+      // The per-rung verdict line: MISMATCH when tools disagree (with each other, the reference or
+      // the expected verdict), ERROR when a tool failed to produce a result.
+      const ran = results.filter((x) => x.verdict !== 'skipped')
+      const failed = ran.filter((x) => x.verdict === 'error').map((x) => `${TOOL_LABEL[x.tool]} failed (see its row)`)
+      const done = ran.filter((x) => x.verdict !== 'error')
+      const names = done.map((x) => TOOL_LABEL[x.tool]).join(', ')
+      const mismatches: string[] = []
+      let ok: string
+      if (r.deadlockTrace) {
+        const want = r.deadlockTrace.join(', ')
+        for (const x of done) {
+          if (x.verdict !== 'deadlock') mismatches.push(`${TOOL_LABEL[x.tool]} says ${x.verdict}, expected deadlock`)
+          else if ((x.trace ?? []).join(', ') !== want) mismatches.push(`${TOOL_LABEL[x.tool]}'s trace is [${(x.trace ?? []).join(', ')}], expected [${want}]`)
+        }
+        ok = `ok: ${names} all report the deadlock via ${want} (counts stop at the violation, not compared)`
+      } else {
+        for (const x of done) if (x.verdict !== 'proved') mismatches.push(`${TOOL_LABEL[x.tool]} says ${x.verdict}`)
+        const counts = new Set(done.map((x) => x.states))
+        if (counts.size > 1) mismatches.push(`counts differ (${done.map((x) => `${TOOL_LABEL[x.tool]} ${x.states !== undefined ? fmtInt(x.states) : '-'}`).join(', ')})`)
+        if (r.expect !== undefined) {
+          for (const x of done) if (x.states !== r.expect) mismatches.push(`${TOOL_LABEL[x.tool]} ${x.states !== undefined ? fmtInt(x.states) : '-'} != reference ${fmtInt(r.expect)}`)
+        }
+        ok = `ok: counts match (${fmtInt(done[0]?.states ?? 0)} states${r.expect !== undefined ? ', = reference' : ''}) across ${names}; all proved`
       }
-      ok = `ok: ${names} all report the deadlock via ${want} (counts stop at the violation, not compared)`
-    } else {
-      for (const x of done) if (x.verdict !== 'proved') mismatches.push(`${TOOL_LABEL[x.tool]} says ${x.verdict}`)
-      const counts = new Set(done.map((x) => x.states))
-      if (counts.size > 1) mismatches.push(`counts differ (${done.map((x) => `${TOOL_LABEL[x.tool]} ${x.states !== undefined ? fmtInt(x.states) : '-'}`).join(', ')})`)
-      if (r.expect !== undefined) {
-        for (const x of done) if (x.states !== r.expect) mismatches.push(`${TOOL_LABEL[x.tool]} ${x.states !== undefined ? fmtInt(x.states) : '-'} != reference ${fmtInt(r.expect)}`)
-      }
-      ok = `ok: counts match (${fmtInt(done[0]?.states ?? 0)} states${r.expect !== undefined ? ', = reference' : ''}) across ${names}; all proved`
-    }
-    const parts: string[] = []
-    if (mismatches.length) parts.push(`MISMATCH: ${mismatches.join('; ')}`)
-    if (failed.length) parts.push(`ERROR: ${failed.join('; ')}`)
-    if (done.length === 0 && !failed.length) parts.push('nothing to compare (every tool skipped)')
-    else if (!mismatches.length) parts.unshift(ok)
-    if (mismatches.length || failed.length) bad++
-    const line = parts.join(' | ')
-    rows.push(`-> ${line}`)
-  })
+      const parts: string[] = []
+      if (mismatches.length) parts.push(`MISMATCH: ${mismatches.join('; ')}`)
+      if (failed.length) parts.push(`ERROR: ${failed.join('; ')}`)
+      if (done.length === 0 && !failed.length) parts.push('nothing to compare (every tool skipped)')
+      else if (!mismatches.length) parts.unshift(ok)
+      if (mismatches.length || failed.length) bad++
+      const line = parts.join(' | ')
+      rows.push(`-> ${line}`)
+    })
+
+    console.log('')
+    printTable(['rung', 'tool', 'distinct states', 'verdict', 'compile (s)', 'time (s)', 'states/s', 'peak RSS (MiB)', 'bytes/state', 'fc speed'], rows, new Set([2, 4, 5, 6, 7, 8, 9]))
+    console.log('')
+    console.log('time: wall seconds of the verification process (fencecheck: the whole node process); compile: spin -a or rumur, plus cc.')
+    console.log(`states/s: distinct states / time, for proved runs of at least ${MIN_RATE_S} s. fc speed: fencecheck's states/s divided by that tool's.`)
+    console.log('bytes/state: peak RSS / distinct states (so it includes each process\'s fixed footprint, large on the small rungs).')
+    for (const n of notes) console.log(`note: ${n}`)
+  }
+
+  const rumurSkip = !wanted.includes('rumur') ? 'not in --tools' : skip.get('rumur')
+  bad += runSections({ rungs: RUNGS, quick, skipLong, sections, ...(rumurSkip ? { rumurSkip } : {}) })
 
   console.log('')
-  printTable(['rung', 'tool', 'distinct states', 'verdict', 'compile (s)', 'time (s)', 'states/s', 'peak RSS (MiB)', 'bytes/state', 'fc speed'], rows)
-  console.log('')
-  console.log('time: wall seconds of the verification process (fencecheck: the whole node process); compile: spin -a or rumur, plus cc.')
-  console.log(`states/s: distinct states / time, for proved runs of at least ${MIN_RATE_S} s. fc speed: fencecheck's states/s divided by that tool's.`)
-  console.log('bytes/state: peak RSS / distinct states (so it includes each process\'s fixed footprint, large on the small rungs).')
-  if (bad > 0) notes.push('each run\'s output and logs are under bench/out/<rung>/')
-  for (const n of notes) console.log(`note: ${n}`)
+  if (bad > 0) console.log('each run\'s output and logs are under bench/out/')
   console.log(bad === 0 ? 'all rungs agree.' : `${bad} rung(s) with a MISMATCH or ERROR: see the lines above.`)
   return bad === 0 ? 0 : 1
 }
