@@ -10,6 +10,7 @@
 import { fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
 import type { Snapshot } from './checkpoint.js'
 import { checkGraph, type OrderEdge, type TraceSite } from './graphChecks.js'
+import type { Lasso } from './liveness.js'
 import { ModelError } from './layout.js'
 import { Cursor, type Action, type Invariant, type Model, type Reader, type Sometimes, type StepProperty, Values } from './model.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
@@ -59,6 +60,8 @@ export interface ViolationSite {
   readonly detail?: readonly string[]
   /** for order properties: the order graph and its cycle */
   readonly graph?: { readonly edges: readonly OrderEdge[]; readonly cycle: readonly OrderEdge[] }
+  /** for liveness properties: the lasso, as stored-state indices and the rules between them */
+  readonly lasso?: Lasso
 }
 
 export interface Exploration<A extends Action = Action> {
@@ -392,7 +395,7 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
     const skipped = model.properties.filter((p) => p.kind === 'progress' || p.kind === 'order').map((p) => p.name)
     if (skipped.length) notes.push(`not checked under hash compaction (they need the stored state graph): ${skipped.join(', ')}`)
   } else if (violation === undefined) {
-    const g = checkGraph(model, store, { complete: e.cut === undefined })
+    const g = checkGraph(model, store, { complete: e.cut === undefined, symmetric: e.symmetric })
     notes.push(...g.notes)
     if (g.violation) {
       const v = g.violation
@@ -403,6 +406,7 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
         sites: v.sites,
         detail: v.detail,
         ...(v.graph ? { graph: v.graph } : {}),
+        ...(v.lasso ? { lasso: v.lasso } : {}),
       }
     }
   }
@@ -440,7 +444,7 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
     }))
   let verdict: Verdict
   if (violation) {
-    const traceLength = store.path(violation.stateIndex).length - 1 + (violation.finalRule !== undefined ? 1 : 0)
+    const traceLength = violation.lasso ? violation.lasso.path.length - 1 : store.path(violation.stateIndex).length - 1 + (violation.finalRule !== undefined ? 1 : 0)
     verdict = { status: 'violated', property: violation.property, traceLength, ...common, sometimes: sometimesReport }
   } else if (e.cut) {
     verdict = { status: 'inconclusive', cutBy: e.cut.by, detail: e.cut.detail, ...common, sometimes: sometimesReport }

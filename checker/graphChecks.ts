@@ -5,7 +5,8 @@
  * first offending state or edge found has a shortest trace.
  */
 import { fingerprint, fp } from './fingerprint.js'
-import { type Action, Cursor, type Model, type OrderProperty, type ProgressProperty, type Reader, Values } from './model.js'
+import { type Action, Cursor, type LivenessProperty, type Model, type OrderProperty, type ProgressProperty, type Reader, Values } from './model.js'
+import { findFairLasso, type Lasso } from './liveness.js'
 import type { StateStore } from './stateStore.js'
 import type { PropertyRef } from './verdict.js'
 
@@ -59,6 +60,8 @@ export interface GraphViolation {
   readonly detail: readonly string[]
   /** for order properties: every edge (observed or primed), and the cycle's edges */
   readonly graph?: { readonly edges: readonly OrderEdge[]; readonly cycle: readonly OrderEdge[] }
+  /** for liveness properties: the lasso (prefix and loop) */
+  readonly lasso?: Lasso
 }
 
 export interface OrderEdge {
@@ -70,6 +73,8 @@ export interface OrderEdge {
 export interface GraphCheckOptions {
   /** false when the search was cut: progress needs the complete graph and is then skipped */
   readonly complete: boolean
+  /** the stored states are symmetry representatives: successors are canonicalized to find them */
+  readonly symmetric?: boolean
 }
 
 export interface GraphCheckResult {
@@ -79,14 +84,24 @@ export interface GraphCheckResult {
 }
 
 export function checkGraph<A extends Action>(model: Model<A>, store: StateStore, opts: GraphCheckOptions): GraphCheckResult {
+  const symmetric = opts.symmetric ?? false
   const progress = model.properties.filter((p): p is ProgressProperty<A> => p.kind === 'progress')
   const orders = model.properties.filter((p): p is OrderProperty<A> => p.kind === 'order')
+  const liveness = model.properties.filter((p): p is LivenessProperty<A> => p.kind === 'liveness')
   const notes: string[] = []
-  if (progress.length === 0 && orders.length === 0) return { notes }
+  if (progress.length === 0 && orders.length === 0 && liveness.length === 0) return { notes }
   const runProgress = opts.complete ? progress : []
-  if (!opts.complete && progress.length > 0) {
-    notes.push(`not checked (the state graph is incomplete, so "can still reach" cannot be decided): ${progress.map((p) => p.name).join(', ')}`)
+  // Symmetry permutes the actors fairness is stated over: liveness is not checked on a reduced graph.
+  const runLiveness = opts.complete && !symmetric ? liveness : []
+  if (symmetric && liveness.length > 0) notes.push(`not checked under symmetry reduction (fairness is per actor): ${liveness.map((p) => p.name).join(', ')}`)
+  if (!opts.complete && progress.length + liveness.length > 0) {
+    notes.push(`not checked (the state graph is incomplete, so "can still reach" and cycles cannot be decided): ${[...progress, ...liveness].map((p) => p.name).join(', ')}`)
   }
+  const needEdges = runProgress.length > 0 || runLiveness.length > 0
+  const fwdSrc: number[] = []
+  const fwdDst: number[] = []
+  const fwdRule: number[] = []
+  const enabledGroups = runLiveness.map(() => new Uint32Array(store.size))
 
   const layout = model.layout
   const W = layout.words
@@ -126,6 +141,10 @@ export function checkGraph<A extends Action>(model: Model<A>, store: StateStore,
     for (let r = 0; r < model.rules.length; r++) {
       const rule = model.rules[r]!
       if (!rule.guard(cursor)) continue
+      for (let q = 0; q < runLiveness.length; q++) {
+        const grp = runLiveness[q]!.fairness(rule.action)
+        if (grp >= 0) enabledGroups[q]![i] = enabledGroups[q]![i]! | (1 << grp)
+      }
       out.set(words)
       rule.apply(cursor)
       if (orders.length > 0) {
@@ -138,10 +157,16 @@ export function checkGraph<A extends Action>(model: Model<A>, store: StateStore,
           }
         }
       }
-      if (runProgress.length > 0) {
+      if (needEdges) {
+        if (model.symmetry && store.size > 0 && symmetric) model.symmetry.canonicalize(out)
         fingerprint(out, 0, W)
         const j = index.get(fp.hi, fp.lo)
         if (j < 0) continue // a successor beyond a depth bound; cannot happen on a complete graph
+        if (runLiveness.length > 0) {
+          fwdSrc.push(i)
+          fwdDst.push(j)
+          fwdRule.push(r)
+        }
         for (let p = 0; p < runProgress.length; p++) {
           if (runProgress[p]!.allowed(rule.action)) {
             revSrc[p]!.push(j)
@@ -188,6 +213,39 @@ export function checkGraph<A extends Action>(model: Model<A>, store: StateStore,
     notes.push(`${prop.name}: every pending obligation (${prop.obligations}) can still be met from every reachable state`)
   }
 
+  // Liveness under weak fairness: a fair lasso in the goal-free part of the graph.
+  if (runLiveness.length > 0) {
+    const adj = csrWithRules(n, fwdSrc, fwdDst, fwdRule)
+    const graph = { n, start: adj.start, to: adj.to, rule: adj.rule, parent: (i: number) => store.parent(i) }
+    const evalState = (i: number, f: (s: Reader) => boolean): boolean => {
+      store.read(i, words)
+      layout.decodeInto(words, 0, postValues)
+      model.derive?.(postValues)
+      return f(post)
+    }
+    for (let q = 0; q < runLiveness.length; q++) {
+      const prop = runLiveness[q]!
+      const lasso = findFairLasso(model, graph, prop, evalState, enabledGroups[q]!)
+      if (lasso) {
+        return {
+          notes,
+          violation: {
+            property: { name: prop.name, kind: 'liveness', ...(prop.cite ? { cite: prop.cite } : {}) },
+            site: { label: 'lasso', stateIndex: lasso.path[lasso.path.length - 1]! },
+            sites: [],
+            detail: [
+              `a weakly fair cycle in which '${prop.name}' never happens (a livelock): the trace is a lasso, looping back to step ${lasso.loopStart}`,
+              `fairness assumed: weak fairness per group (${prop.groups.join(', ')}): a group enabled in every state of the loop must take a step in it`,
+              ...lasso.detail.map((d) => `  ${d}`),
+            ],
+            lasso,
+          },
+        }
+      }
+      notes.push(`${prop.name}: no weakly fair cycle avoids the goal (fairness: weak, per ${prop.groups.join(', ')})`)
+    }
+  }
+
   // Order graphs: a cycle through at least one observed edge.
   for (let q = 0; q < orders.length; q++) {
     const prop = orders[q]!
@@ -212,6 +270,21 @@ export function checkGraph<A extends Action>(model: Model<A>, store: StateStore,
     notes.push(`${prop.name}: ${edgeSeen[q]!.size} observed edges, consistent with the primed order`)
   }
   return { notes }
+}
+
+function csrWithRules(n: number, src: number[], dst: number[], rules: number[]): { start: Uint32Array; to: Uint32Array; rule: Uint32Array } {
+  const start = new Uint32Array(n + 1)
+  for (const s of src) start[s + 1]!++
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!
+  const fill = start.slice(0, n)
+  const to = new Uint32Array(src.length)
+  const rule = new Uint32Array(src.length)
+  for (let e = 0; e < src.length; e++) {
+    const k = fill[src[e]!]!++
+    to[k] = dst[e]!
+    rule[k] = rules[e]!
+  }
+  return { start, to, rule }
 }
 
 function csr(n: number, src: number[], dst: number[]): { start: Uint32Array; to: Uint32Array } {

@@ -131,12 +131,39 @@ export interface OrderProperty<A extends Action = Action> extends Citation {
   edges(pre: Reader, action: A, post: Reader): readonly (readonly [string, string])[]
 }
 
+/**
+ * Liveness under weak fairness: whenever `trigger` holds, `goal` eventually holds, on every
+ * weakly fair infinite run (trigger ~> goal, as TLA+'s WF). Fairness is per group: `fairness`
+ * maps an action to its group (an actor, say) or -1 if it owes nothing (the environment may stop).
+ * A run is weakly fair when no group stays enabled for ever without taking a step. A violation is
+ * a lasso: a prefix to a state where trigger holds and goal does not, then a cycle, in which goal
+ * never holds, that is weakly fair. Checked after the search, on the complete state graph.
+ */
+export interface LivenessProperty<A extends Action = Action> extends Citation {
+  readonly kind: 'liveness'
+  readonly name: string
+  /** when the obligation starts; absent: from the initial states (AF goal, on every fair run) */
+  trigger?(s: Reader): boolean
+  goal(s: Reader): boolean
+  /** the fairness group of an action (0..31), or -1 for actions nothing obliges to happen */
+  fairness(action: A): number
+  /** names of the fairness groups, for reports */
+  readonly groups: readonly string[]
+}
+
+export const leadsTo = <A extends Action>(
+  name: string,
+  spec: { trigger?: (s: Reader) => boolean; goal: (s: Reader) => boolean; fairness: (a: A) => number; groups: readonly string[] },
+  opts: Citation = {},
+): LivenessProperty<A> => ({ kind: 'liveness', name, ...spec, ...opts })
+
 export type Property<A extends Action = Action> =
   | Invariant
   | StepProperty<A>
   | Sometimes
   | ProgressProperty<A>
   | OrderProperty<A>
+  | LivenessProperty<A>
 
 export const always = (name: string, holds: (s: Reader) => boolean, opts: Citation = {}): Invariant => ({
   kind: 'invariant',

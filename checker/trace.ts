@@ -4,7 +4,7 @@
  * be checked again, step by step, by `replay`.
  */
 import { fromJS, is } from 'immutable'
-import { Cursor, type Action, type Model, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
+import { Cursor, type Action, type LivenessProperty, type Model, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
 import { explore, type Exploration } from './explore.js'
 import { ModelError } from './layout.js'
 
@@ -19,6 +19,8 @@ export interface TraceStep {
 export interface Trace {
   readonly initialState: Record<string, unknown>
   readonly steps: readonly TraceStep[]
+  /** a lasso: the state after this many steps is where the loop starts; the last state equals it */
+  readonly loop?: number
 }
 
 /**
@@ -124,6 +126,15 @@ export function traceFromPath<A extends Action>(model: Model<A>, values: Int32Ar
 /** The trace to the violation of an exploration, or undefined if there was none. */
 export function violationTrace<A extends Action>(x: Exploration<A>): Trace | undefined {
   if (!x.violation) return undefined
+  const lasso = x.violation.lasso
+  if (lasso) {
+    const model = x.model
+    const w = new Uint32Array(model.layout.words)
+    x.store.read(lasso.path[0]!, w)
+    const values = [decode(model, w)]
+    for (const r of lasso.rules) values.push(nextState(model, values[values.length - 1]!, model.rules[r]!))
+    return { ...toTrace(model, values, [...lasso.rules]), loop: lasso.loopStart }
+  }
   const { values, rules } = reconstruct(x, x.store.path(x.violation.stateIndex))
   if (x.violation.finalRule !== undefined) {
     const r = finalRuleFor(x, values[values.length - 1]!, x.violation.stateIndex, x.violation.finalRule)
@@ -180,6 +191,38 @@ export interface ReplayResult {
   readonly failure?: { step: number; reason: string }
   /** set when the trace replays: the property the final state (or step) violates, if any */
   readonly violates?: string
+}
+
+/**
+ * Does this lasso violate the liveness property? Undefined if it does; otherwise why not. Checks
+ * that the loop closes on its start state, that the goal never holds in the loop (nor between the
+ * pending trigger and the loop), and weak fairness: a group enabled in every loop state takes a step.
+ */
+function lassoViolates<A extends Action>(model: Model<A>, p: LivenessProperty<A>, init: Int32Array, trace: Trace, loop: number): string | undefined {
+  const states: Int32Array[] = [init]
+  const layout = model.layout
+  for (const st of trace.steps) {
+    const v = layout.fromObject(st.state)
+    if (typeof v === 'string') return v
+    states.push(fromValues(model, v))
+  }
+  const same = (a: Int32Array, b: Int32Array): boolean => {
+    for (let f = 0; f < layout.fieldCount; f++) if (a[f] !== b[f]) return false
+    return true
+  }
+  if (loop < 0 || loop >= states.length - 1) return `loop index ${loop} is out of range`
+  if (!same(states[loop]!, states[states.length - 1]!)) return 'the last state is not the loop start state'
+  for (let k = loop; k < states.length; k++) if (p.goal(new Values(states[k]!))) return `the goal holds in the loop (after step ${k})`
+  const actions = trace.steps.slice(loop).map((s) => s.action)
+  for (let grp = 0; grp < p.groups.length; grp++) {
+    const taken = actions.some((a) => {
+      const rule = model.rules.find((r) => sameAction(r.action, a))
+      return rule !== undefined && p.fairness(rule.action) === grp
+    })
+    const alwaysEnabled = states.slice(loop).every((s) => model.rules.some((r) => p.fairness(r.action) === grp && r.guard(new Values(s))))
+    if (alwaysEnabled && !taken) return `the loop is unfair to ${p.groups[grp]}: enabled throughout, never taken`
+  }
+  return undefined
 }
 
 /** Explore from `start` using only allowed rules: is a state satisfying `goal` reachable? */
@@ -247,6 +290,13 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
   for (const p of model.properties) {
     if (p.kind === 'order' && lastPre && p.edges(new Values(lastPre), model.rules[lastRule]!.action, end).length > 0) {
       if (property === p.name) broken.push(p.name)
+    }
+    if (p.kind === 'liveness' && (property === undefined || property === p.name) && trace.loop !== undefined) {
+      const why = lassoViolates(model, p, init, trace, trace.loop)
+      if (why === undefined) {
+        broken.push(p.name)
+        log.push(`end: the state after step ${trace.steps.length} equals the loop start (step ${trace.loop}); '${p.name}' never holds in the loop, and the loop is weakly fair`)
+      } else log.push(`end: not a violation of '${p.name}': ${why}`)
     }
     if (p.kind === 'progress' && (property === undefined || property === p.name)) {
       for (let o = 0; o < p.obligations; o++) {

@@ -56,7 +56,7 @@ export interface SometimesReport {
 
 export interface PropertyRef {
   readonly name: string
-  readonly kind: 'invariant' | 'step' | 'deadlock' | 'progress' | 'order'
+  readonly kind: 'invariant' | 'step' | 'deadlock' | 'progress' | 'order' | 'liveness'
   readonly cite?: string
 }
 

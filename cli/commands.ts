@@ -373,6 +373,7 @@ export function cmdReplay(argv: { file: string; quiet: boolean }): number {
   const trace: Trace = {
     initialState: doc.initialState as Record<string, unknown>,
     steps: (doc.trace as { action: Action; state: Record<string, unknown> }[]).map((s) => ({ action: s.action, state: s.state, changes: {} })),
+    ...(typeof doc.loop === 'number' ? { loop: doc.loop } : {}),
   }
   const property = (doc.property as { name?: string } | undefined)?.name
   const res = replay(model, trace, property)

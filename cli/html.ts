@@ -104,6 +104,8 @@ function endLine(v: Verdict): string {
       return `From here, '${v.property.name}' can no longer be met.`
     case 'order':
       return `This step establishes an edge that closes a cycle in '${v.property.name}'.`
+    case 'liveness':
+      return `From the loop start, the steps repeat for ever and '${v.property.name}' never happens, although the run is weakly fair.`
   }
 }
 

@@ -186,7 +186,7 @@ function traceToItf(r: Report, trace: Trace | undefined, opts: TraceOptions): It
  * gives a trace with no states and status "ok". `loop` marks a lasso: the index of the state the
  * last state loops back to.
  */
-export function toItf(r: Report, loop?: number): ItfTrace {
+export function toItf(r: Report, loop: number | undefined = r.trace?.loop): ItfTrace {
   return traceToItf(r, r.trace, {
     ...(loop !== undefined ? { loop } : {}),
     actors: r.narrative.map((n) => n.actor),

@@ -45,6 +45,8 @@ function endSentence(v: Verdict): string | undefined {
       return `From the last state, "${p.name}" can no longer be met.`
     case 'order':
       return `The last step adds the lock-order edge that closes a cycle in "${p.name}" (the deadlock need not happen in this run for the inversion to be real).`
+    case 'liveness':
+      return `The trace is a lasso: from its loop start the steps repeat for ever, every weakly fair actor keeps its turn, and "${p.name}" never happens (a livelock).`
   }
 }
 

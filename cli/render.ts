@@ -102,7 +102,8 @@ export function narrate(
 }
 
 function actorOf(a: Action): string {
-  for (const k of ['thread', 'job', 'k', 'g', 'p', 'process']) if (a[k] !== undefined) return `${k} ${String(a[k])}`
+  const names: Record<string, string> = { thread: 'thread', t: 'thread', job: 'job', k: 'k', g: 'g', p: 'process', process: 'process' }
+  for (const k of Object.keys(names)) if (a[k] !== undefined) return `${names[k]} ${String(a[k])}`
   return 'system'
 }
 
@@ -145,6 +146,7 @@ export function toJson(r: Report): Record<string, unknown> {
       ? {
           initialState: r.trace.initialState,
           trace: r.trace.steps.map((s, i) => ({ step: i + 1, action: s.action, state: s.state, changes: s.changes })),
+          ...(r.trace.loop !== undefined ? { loop: r.trace.loop } : {}),
         }
       : {}),
     ...(r.explanation.length ? { explanation: r.explanation } : {}),
@@ -205,6 +207,7 @@ export function toText(r: Report): string {
       else if (v.property.kind === 'invariant') lines.push(`  end: '${v.property.name}' does not hold in this state`)
       else if (v.property.kind === 'step') lines.push(`  end: the last step breaks '${v.property.name}'`)
       else if (v.property.kind === 'progress') lines.push(`  end: from here, '${v.property.name}' can no longer be met`)
+      else if (v.property.kind === 'liveness') lines.push(`  end: back at the state after step ${r.trace.loop ?? 0}: steps ${(r.trace.loop ?? 0) + 1}-${r.trace.steps.length} repeat for ever`)
       else lines.push(`  end: this step establishes an edge that closes a cycle in '${v.property.name}'`)
     }
   }

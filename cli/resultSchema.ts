@@ -63,7 +63,7 @@ export const RESULT_SCHEMA = {
       description: 'the violated property',
       properties: {
         name: { type: 'string' },
-        kind: { enum: ['invariant', 'step', 'deadlock', 'progress', 'order'] },
+        kind: { enum: ['invariant', 'step', 'deadlock', 'progress', 'order', 'liveness'] },
         cite: { type: 'string', description: 'where the rule comes from' },
       },
     },
@@ -112,6 +112,7 @@ export const RESULT_SCHEMA = {
     },
     initialState: { $ref: '#/definitions/state' },
     trace: { $ref: '#/definitions/trace' },
+    loop: { type: 'integer', minimum: 0, description: 'a lasso (liveness violation): the loop starts at the state after this many steps; the last state equals it' },
     explanation: { type: 'array', items: { type: 'string' }, description: "why the last state violates the property, in the model's words" },
     evidence: {
       type: 'array',

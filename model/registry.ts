@@ -5,6 +5,7 @@
 import type { Action, Model } from '../checker/model.js'
 import { InputError, type ParamSpec, type ParamValues, parseParams } from '../checker/params.js'
 import { R1_PARAMS, r1 } from './r1.js'
+import { CLASSIC_MODELS } from './classic/index.js'
 
 export interface ModelEntry {
   readonly name: string
@@ -20,6 +21,7 @@ export const MODELS: readonly ModelEntry[] = [
     params: R1_PARAMS,
     build: r1,
   },
+  ...CLASSIC_MODELS,
 ]
 
 export function findModel(name: string): ModelEntry {

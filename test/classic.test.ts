@@ -234,7 +234,7 @@ test('broken mutex: 13 reachable states, no deadlock', (t) => {
 test('classic entries: names, parameters and builders line up', (t) => {
   t.deepEqual(
     CLASSIC_MODELS.map((e) => e.name),
-    ['diehard', 'peterson', 'broken-mutex'],
+    ['diehard', 'peterson', 'broken-mutex', 'retry'],
   )
   for (const e of CLASSIC_MODELS) {
     t.truthy(e.about)

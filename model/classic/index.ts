@@ -6,6 +6,7 @@ import type { ModelEntry } from '../registry.js'
 import { BROKEN_MUTEX_PARAMS, brokenMutex } from './brokenMutex.js'
 import { DIEHARD_PARAMS, diehard } from './diehard.js'
 import { PETERSON_PARAMS, peterson } from './peterson.js'
+import { RETRY_PARAMS, retry } from './retry.js'
 
 export { BROKEN_MUTEX_PARAMS, brokenMutex } from './brokenMutex.js'
 export { DIEHARD_PARAMS, diehard } from './diehard.js'
@@ -29,5 +30,11 @@ export const CLASSIC_MODELS: ModelEntry[] = [
     about: 'non-atomic test-then-set lock (violates mutual exclusion)',
     params: BROKEN_MUTEX_PARAMS,
     build: brokenMutex,
+  },
+  {
+    name: 'retry',
+    about: 'tiny liveness models with known answers: a polite back-off livelock, a cycle that is unfair, an intermittently enabled goal',
+    params: RETRY_PARAMS,
+    build: retry,
   },
 ]
