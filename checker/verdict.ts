@@ -84,14 +84,18 @@ export const EXIT = {
   internal: 4,
 } as const
 
-export function scopeLine(v: Verdict): string {
-  const b = v.scope.bounds
+/** The bounds of a search as one phrase ("depth <= 20, memory <= 512 MiB", or "none"). */
+export function boundsText(b: Bounds): string {
   const parts: string[] = []
   if (b.maxDepth !== undefined) parts.push(`depth <= ${b.maxDepth}`)
   if (b.maxStates !== undefined) parts.push(`states <= ${b.maxStates}`)
   if (b.maxTimeMs !== undefined) parts.push(`time <= ${b.maxTimeMs / 1000}s`)
   if (b.maxMemoryBytes !== undefined) parts.push(`memory <= ${Math.round(b.maxMemoryBytes / 2 ** 20)} MiB`)
-  const bounds = parts.length ? parts.join(', ') : 'none'
+  return parts.length ? parts.join(', ') : 'none'
+}
+
+export function scopeLine(v: Verdict): string {
+  const bounds = boundsText(v.scope.bounds)
   const n = v.stats.distinctStates.toLocaleString('en-US')
   switch (v.status) {
     case 'proved':

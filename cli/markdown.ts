@@ -11,7 +11,7 @@
 import { basename, extname } from 'node:path'
 import { fmtBytes } from '../checker/explore.js'
 import type { Trace } from '../checker/trace.js'
-import { scopeLine, type Verdict } from '../checker/verdict.js'
+import { boundsText, scopeLine, type Verdict } from '../checker/verdict.js'
 import { narrate, type NarrativeStep, type Report } from './render.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -80,7 +80,7 @@ function statRows(r: Report): [string, string][] {
   const s = v.stats
   const sc = v.scope
   return [
-    ['search', `${sc.order.toUpperCase()}, bounds: ${boundsText(v)}`],
+    ['search', `${sc.order.toUpperCase()}, bounds: ${boundsText(v.scope.bounds)}`],
     ['distinct states', num(s.distinctStates)],
     ['transitions', num(s.transitions)],
     ['max depth', String(s.maxDepth)],
@@ -92,16 +92,6 @@ function statRows(r: Report): [string, string][] {
   ]
 }
 
-/** The search bounds as `scopeLine` states them. */
-function boundsText(v: Verdict): string {
-  const b = v.scope.bounds
-  const parts: string[] = []
-  if (b.maxDepth !== undefined) parts.push(`depth <= ${b.maxDepth}`)
-  if (b.maxStates !== undefined) parts.push(`states <= ${b.maxStates}`)
-  if (b.maxTimeMs !== undefined) parts.push(`time <= ${b.maxTimeMs / 1000}s`)
-  if (b.maxMemoryBytes !== undefined) parts.push(`memory <= ${Math.round(b.maxMemoryBytes / 2 ** 20)} MiB`)
-  return parts.length ? parts.join(', ') : 'none'
-}
 
 // ---------------------------------------------------------------------------------------------
 // Markdown
