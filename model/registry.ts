@@ -6,6 +6,7 @@ import type { Action, Model } from '../checker/model.js'
 import { InputError, type ParamSpec, type ParamValues, parseParams } from '../checker/params.js'
 import { R1_PARAMS, r1 } from './r1.js'
 import { CLASSIC_MODELS } from './classic/index.js'
+import { HMM_PARAMS, hmm } from './hmm/index.js'
 
 export interface ModelEntry {
   readonly name: string
@@ -20,6 +21,12 @@ export const MODELS: readonly ModelEntry[] = [
     about: 'R1 reference: fault vs. reclaim on a shared engine (seed 000)',
     params: R1_PARAMS,
     build: r1,
+  },
+  {
+    name: 'hmm',
+    about: 'HMM memory and migration: notifiers, collision-retry, migration, XNACK off, devices (scenarios/mem)',
+    params: HMM_PARAMS,
+    build: hmm,
   },
   ...CLASSIC_MODELS,
 ]

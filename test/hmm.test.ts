@@ -1,0 +1,73 @@
+/**
+ * The `hmm` model (model/hmm/): every shipped memory scenario meets its pinned expectation, every
+ * violation trace (lassos included) replays against the model, and every property of the model is
+ * violated by at least one shipped scenario.
+ */
+import test from 'ava'
+import { join } from 'node:path'
+import { explore } from '../checker/explore.js'
+import { InputError } from '../checker/params.js'
+import { replay, violationTrace } from '../checker/trace.js'
+import { buildModel } from '../model/registry.js'
+import { loadScenario, scenarioFiles, unmet } from '../model/scenario.js'
+import { DATA_SURVIVES, FAULT_ATTRIBUTION, PAGE_CONSERVATION, PROGRESS, STALE_ACCESS } from '../properties/hmm.js'
+import { ROOT } from './root.js'
+
+const files = scenarioFiles(join(ROOT, 'scenarios', 'mem'))
+
+test('the memory scenarios are shipped', (t) => {
+  t.true(files.length >= 17)
+})
+
+for (const file of files) {
+  test(`mem scenario ${file.slice(ROOT.length + 1)} meets its expectation and its trace replays`, (t) => {
+    const sc = loadScenario(file)
+    t.is(sc.model.name, 'hmm')
+    t.truthy(sc.expect)
+    const x = explore(sc.model, { order: sc.order, bounds: sc.bounds })
+    const v = x.verdict
+    t.deepEqual(
+      unmet(sc.expect!, { status: v.status, sometimes: v.sometimes, ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}) }),
+      [],
+    )
+    t.true(v.stats.distinctStates < 5000, 'a small state space (well under a second to explore)')
+    if (v.status === 'violated') {
+      const trace = violationTrace(x)!
+      t.is(trace.steps.length, v.traceLength)
+      if (v.property.name === PROGRESS) t.not(trace.loop, undefined, 'a liveness violation is a lasso')
+      const r = replay(sc.model, trace, v.property.name)
+      t.true(r.ok, r.failure?.reason)
+      t.is(r.violates, v.property.name)
+    }
+  })
+}
+
+test('every property of the hmm model is violated by some shipped scenario', (t) => {
+  const violated = new Set<string>()
+  for (const file of files) {
+    const sc = loadScenario(file)
+    const v = explore(sc.model, { order: sc.order, bounds: sc.bounds }).verdict
+    if (v.status === 'violated') violated.add(v.property.name)
+  }
+  t.deepEqual([...violated].sort(), [DATA_SURVIVES, FAULT_ATTRIBUTION, PAGE_CONSERVATION, PROGRESS, STALE_ACCESS].sort())
+})
+
+test('a tampered lasso does not replay as a liveness violation', (t) => {
+  const sc = loadScenario(join(ROOT, 'scenarios', 'mem', 'm8-two-devices-evict-retry.yaml'))
+  const trace = violationTrace(explore(sc.model))!
+  t.false(replay(sc.model, { ...trace, steps: trace.steps.slice(0, -1) }, PROGRESS).ok)
+})
+
+test('the mirror liveness property is live: without the safety check, M3b starves the GPU', (t) => {
+  const m = buildModel('hmm', { XNACK: 'off', NOTIFIER: 'clear' })
+  const x = explore({ ...m, properties: m.properties.filter((p) => p.name !== STALE_ACCESS) })
+  t.is(x.verdict.status, 'violated')
+  const trace = violationTrace(x)!
+  t.true(replay(m, trace, PROGRESS).ok)
+})
+
+test('inconsistent parameter combinations are input errors', (t) => {
+  t.throws(() => buildModel('hmm', { NOTIFIER: 'preempt' }), { instanceOf: InputError })
+  t.throws(() => buildModel('hmm', { NOTIFIERS: 'partial' }), { instanceOf: InputError })
+  t.throws(() => buildModel('hmm', { XNACK: 'off', NOTIFIER: 'preempt', PAGES: 2 }), { instanceOf: InputError })
+})
