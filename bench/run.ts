@@ -27,6 +27,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { runSections, SECTIONS, type SectionId } from './sections.js'
+import { livenessCost, livenessTable } from './liveness.js'
 import {
   benchSrc,
   CC,
@@ -358,6 +359,11 @@ function main(): number {
 
   const rumurSkip = !wanted.includes('rumur') ? 'not in --tools' : skip.get('rumur')
   bad += runSections({ rungs: RUNGS, quick, skipLong, sections, ...(rumurSkip ? { rumurSkip } : {}) })
+  if (sections.has('liveness')) {
+    console.log('')
+    console.log('4. Liveness checking vs safety-only on the livelock scenarios M8 and M9 (median of 9 alternating in-process runs)')
+    console.log(livenessTable(livenessCost(9)))
+  }
 
   console.log('')
   if (bad > 0) console.log('each run\'s output and logs are under bench/out/')
