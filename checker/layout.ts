@@ -141,6 +141,7 @@ export class StateLayout {
     }
     this.words = word + 1
     this.bitsUsed = total
+    this.decoder = this.compileDecoder()
   }
 
   name(f: Field): string {
@@ -153,10 +154,26 @@ export class StateLayout {
 
   /** Unpack `words` (at `offset`) into one value per field. */
   decodeInto(words: Uint32Array, offset: number, out: Int32Array): void {
-    const { wordOf, shiftOf, maskOf, minOf } = this
+    this.decoder(words, offset, out)
+  }
+
+  /**
+   * The decoder, specialised to this layout once: straight-line code with every word index,
+   * shift, mask and offset a constant. It runs for every expanded and every new state, which makes
+   * it part of the search loop; the generated text is only arithmetic on the three arguments.
+   */
+  private decoder: (words: Uint32Array, offset: number, out: Int32Array) => void = () => {}
+
+  private compileDecoder(): (words: Uint32Array, offset: number, out: Int32Array) => void {
+    const lines: string[] = []
+    const used = new Set<number>()
+    for (let f = 0; f < this.fieldCount; f++) used.add(this.wordOf[f]!)
+    for (const w of used) lines.push(`const w${w} = words[offset + ${w}];`)
     for (let f = 0; f < this.fieldCount; f++) {
-      out[f] = ((words[offset + wordOf[f]!]! >>> shiftOf[f]!) & maskOf[f]!) + minOf[f]!
+      const min = this.minOf[f]!
+      lines.push(`out[${f}] = ((w${this.wordOf[f]} >>> ${this.shiftOf[f]}) & ${this.maskOf[f]})${min ? ` + (${min})` : ''};`)
     }
+    return new Function('words', 'offset', 'out', lines.join('\n')) as (words: Uint32Array, offset: number, out: Int32Array) => void
   }
 
   /** Pack one value per field into a fresh word vector. Throws on an out-of-range value. */
