@@ -148,8 +148,10 @@ export function describeChange(d: GpuDesign, field: string, before: unknown, aft
       const who = (x: unknown): string => (x === 0 ? 'free' : `held by ${d.threads[(x as number) - 1]?.name ?? '?'}`)
       return `${name}: ${who(before)} -> ${who(after)}`
     }
-    case 'readers':
-      return `${name}: readers ${String(before)} -> ${String(after)} (bitmask of threads)`
+    case 'readers': {
+      const who = (x: unknown): string => d.threads.filter((_, t) => Math.floor((x as number) / 2 ** t) % 2 === 1).map((th) => th.name).join(', ') || 'none'
+      return `${name}: read-held by ${who(before)} -> ${who(after)}`
+    }
     case 'enabled':
       return after === true ? `${name}: signalling enabled` : undefined
     case 'published':
