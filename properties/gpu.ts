@@ -246,7 +246,7 @@ export function gpuProperties(v: GpuView): Property<Action>[] {
       name: PROPERTY_NAMES.lockOrder,
       cite: 'dma-resv.c dma_resv_lockdep(); mm/page_alloc.c fs_reclaim_acquire(); dma-fence.c __dma_fence_might_wait()',
       primed: PRIMED_ORDER,
-      edges: (pre, a, post) => {
+      edges: (pre, a) => {
         const t = actor(a)
         if (t < 0) return []
         const m = meta(a)
@@ -270,7 +270,6 @@ export function gpuProperties(v: GpuView): Property<Action>[] {
         if (st && (st.op === 'wait' || st.op === 'wait_resv') && (m.does === 'wait_return' || m.does === 'enable')) {
           for (const c of contexts) out.push([c, 'dma_fence_map'])
         }
-        void post
         return out
       },
     }

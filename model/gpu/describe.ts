@@ -61,7 +61,6 @@ export function stepText(d: GpuDesign, s: Step): string {
 }
 
 
-const JOB_STATES = ['idle', 'queued', 'ready', 'running', 'preempted', 'suspended', 'done']
 
 /** One trace step: who acts, and what it does, in kernel terms. */
 export function describeStep(v: GpuView, pre: Reader, action: Action, post: Reader): { actor: string; text: string } {
@@ -177,7 +176,6 @@ export function describeChange(d: GpuDesign, field: string, before: unknown, aft
     case 'proxy':
       return `${name}: becomes a proxy fence`
   }
-  void JOB_STATES
   return `${field}: ${String(before)} -> ${String(after)}`
 }
 

@@ -421,7 +421,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     }
     if (steps.length === 0) throw new SpecError(['threads', i, 'steps'], `thread '${th.name as string}' has no steps`)
     if (context !== undefined && !(CONTEXTS as readonly string[]).includes(context)) throw new SpecError(['threads', i, 'context'], `unknown context '${context}'`)
-    checkLocking(steps, `thread '${th.name as string}'`, locks, buffers, ['threads', i])
+    checkLocking(steps, `thread '${th.name as string}'`, locks, buffers)
     return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin }
   })
 
@@ -449,7 +449,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
         throw new SpecError(s.where, `step '${s.op}' cannot run inside reclaim (reclaim path ${name}, step ${k + 1})`)
       }
     }
-    checkLocking(steps, `reclaim path '${name}'`, locks, buffers, where)
+    checkLocking(steps, `reclaim path '${name}'`, locks, buffers)
     return { name, steps, origin }
   })
 
@@ -493,7 +493,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
 
 /** Lock discipline along a straight-line path: no unlock of a lock not held, no recursive locking,
  * nothing held at the end, and evict only under the buffer's dma_resv (TTM's rule). */
-function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[], buffers: readonly Buffer[], where: Path): void {
+function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[], buffers: readonly Buffer[]): void {
   const held = new Map<number, readonly (string | number)[]>()
   for (const s of steps) {
     if (s.op === 'lock' || s.op === 'trylock') {
@@ -508,7 +508,6 @@ function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[
   }
   if (held.size > 0) {
     const [first, at] = [...held.entries()][0]!
-    void where
     throw new SpecError(at, `${who} takes '${locks[first]!.name}' here and never releases it (add an unlock step before the path ends)`)
   }
 }
