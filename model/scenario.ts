@@ -13,6 +13,7 @@ import { InputError } from '../checker/params.js'
 import { buildModel, MODELS } from './registry.js'
 import { compileGpu } from './gpu/compile.js'
 import { buildDesign, type DesignInput, SpecError } from './gpu/spec.js'
+import { SymmetryError } from './gpu/symmetry.js'
 import { CONTEXTS, PROPERTY_IDS, USAGES } from './gpu/types.js'
 import type { GpuDesign } from './gpu/types.js'
 
@@ -162,6 +163,11 @@ export const SCENARIO_SCHEMA = {
       },
     },
     properties: { type: 'array', items: { enum: PROPERTY_IDS } },
+    symmetry: {
+      type: 'array',
+      description: 'groups of interchangeable jobs, e.g. [[k1, k2]]; with search.symmetry the explorer keeps one state per orbit',
+      items: { type: 'array', items: { type: 'string' } },
+    },
     search: {
       type: 'object',
       additionalProperties: false,
@@ -191,7 +197,7 @@ export const SCENARIO_SCHEMA = {
   },
 } as const
 
-const GPU_FIELDS = ['engines', 'memory', 'locks', 'buffers', 'fences', 'jobs', 'threads', 'reclaim', 'policies', 'properties'] as const
+const GPU_FIELDS = ['engines', 'memory', 'locks', 'buffers', 'fences', 'jobs', 'threads', 'reclaim', 'policies', 'properties', 'symmetry'] as const
 
 /** Parse "512MiB", "2GiB", "800MB", "1048576" into bytes. */
 export function parseBytes(v: string | number): number | undefined {
@@ -226,6 +232,7 @@ export function loadScenario(file: string): Scenario {
       model = compileGpu(design, d.name)
     } catch (e) {
       if (e instanceof SpecError) throw new FileError(file, y.lineOf(e.path), e.path.join('.') || undefined, e.message)
+      if (e instanceof SymmetryError) throw new FileError(file, y.lineOf(['symmetry']), 'symmetry', `${e.message}; the declared jobs are not interchangeable in this design`)
       throw e
     }
   } else {

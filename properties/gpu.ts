@@ -40,7 +40,7 @@ export const PROPERTY_NAMES = {
   sanity: 'fence sanity: signals once, errors propagate',
 } as const
 
-export function gpuProperties(v: GpuView): Property<Action>[] {
+export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thread: Int32Array }[] = []): Property<Action>[] {
   const { design, f } = v
   const want = new Set(design.properties)
   const fences = design.fences
@@ -276,12 +276,34 @@ export function gpuProperties(v: GpuView): Property<Action>[] {
     props.push(order)
   }
 
-  // Vacuity guards: a proof means little if nothing ever happens.
-  design.threads.forEach((th, t) => {
-    props.push(sometimes(`thread ${th.name} completes its path`, (s) => s.get(f.pc[t]!) === th.steps.length && s.get(f.failed[t]!) === 0 && (f.rpc[t]! < 0 || s.get(f.rpc[t]!) === 0)))
+  // Vacuity guards: a proof means little if nothing ever happens. Under a declared symmetry the
+  // interchangeable jobs (and their threads) share one witness, which any of them may reach:
+  // the search keeps one member of each orbit, so per-job witnesses would be an artefact.
+  const orbitOf = (i: number, key: 'job' | 'thread'): number[] => [...new Set(perms.map((p) => p[key][i]!))].sort((a, b) => a - b)
+  const done = new Set<string>()
+  design.threads.forEach((_, t) => {
+    const orbit = perms.length ? orbitOf(t, 'thread') : [t]
+    const id = `t${orbit.join(',')}`
+    if (done.has(id)) return
+    done.add(id)
+    const names = orbit.map((x) => design.threads[x]!.name)
+    props.push(
+      sometimes(orbit.length > 1 ? `one of threads ${names.join(', ')} completes its path` : `thread ${names[0]} completes its path`, (s) =>
+        orbit.some((x) => s.get(f.pc[x]!) === design.threads[x]!.steps.length && s.get(f.failed[x]!) === 0 && (f.rpc[x]! < 0 || s.get(f.rpc[x]!) === 0)),
+      ),
+    )
   })
-  design.jobs.forEach((job, j) => {
-    props.push(sometimes(`job ${job.name} completes`, (s) => s.get(f.js[j]!) === JS.done && s.get(f.fs[job.fence]!) === FS.signalled))
+  design.jobs.forEach((_, j) => {
+    const orbit = perms.length ? orbitOf(j, 'job') : [j]
+    const id = `j${orbit.join(',')}`
+    if (done.has(id)) return
+    done.add(id)
+    const names = orbit.map((x) => design.jobs[x]!.name)
+    props.push(
+      sometimes(orbit.length > 1 ? `one of jobs ${names.join(', ')} completes` : `job ${names[0]} completes`, (s) =>
+        orbit.some((x) => s.get(f.js[x]!) === JS.done && s.get(f.fs[design.jobs[x]!.fence]!) === FS.signalled),
+      ),
+    )
   })
   if (v.reclaimSteps.length > 0 && design.threads.some((_, t) => f.rpc[t]! >= 0)) {
     props.push(sometimes('reclaim runs', (s) => design.threads.some((_, t) => f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0)))

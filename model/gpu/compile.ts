@@ -24,6 +24,7 @@ import {
   usageKey,
 } from './types.js'
 import { waitFor, type WaitForGraph } from './waitFor.js'
+import { gpuCanonicalizer, symmetryPerms } from './symmetry.js'
 import { describeChange, describeState, describeStep } from './describe.js'
 
 // Value encodings.
@@ -799,6 +800,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   const criticalContext = threads.map((th) => th.context === 'notifier' || th.context === 'fault-handler' || th.context === 'shrinker')
   const fenceDeps = fences.map((_fe, i) => (proxyOf[i]! >= 0 ? [proxyOf[i]!] : staticDeps[i]!))
 
+  const perms = design.symmetry.length ? symmetryPerms(design, design.symmetry) : []
   const view: GpuView = {
     design,
     f,
@@ -835,7 +837,13 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     },
   }
 
-  const properties: Property<Action>[] = gpuProperties(view)
+  const properties: Property<Action>[] = gpuProperties(view, perms)
+  const symmetry = perms.length > 1
+    ? {
+        describe: design.symmetry.map((g) => `jobs ${g.map((j) => jobs[j]!.name).join(', ')} interchangeable`).join('; '),
+        canonicalize: gpuCanonicalizer(layout, f, perms),
+      }
+    : undefined
   return {
     name: 'gpu',
     params,
@@ -845,6 +853,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     rules,
     properties,
     ...(design.properties.includes('deadlock') ? { deadlock } : {}),
+    ...(symmetry ? { symmetry } : {}),
     derive(v) {
       for (let e = 0; e < engines.length; e++) {
         v[usedCU[e]!] = 0

@@ -99,6 +99,7 @@ export interface DesignInput {
   reclaim?: unknown[]
   policies?: Partial<Policies>
   properties?: string[]
+  symmetry?: string[][]
 }
 
 export function buildDesign(d: DesignInput): GpuDesign {
@@ -474,6 +475,17 @@ export function buildDesign(d: DesignInput): GpuDesign {
     if (!(PROPERTY_IDS as readonly string[]).includes(p)) throw new SpecError(['properties', k], `unknown property '${p}' (properties: ${PROPERTY_IDS.join(', ')})`)
   })
 
+  const seen = new Set<number>()
+  const symmetry = (d.symmetry ?? []).map((g, k) => {
+    if (g.length < 2) throw new SpecError(['symmetry', k], 'a symmetry group names at least two interchangeable jobs')
+    return g.map((name, i) => {
+      const j = job(name, ['symmetry', k, i])
+      if (seen.has(j)) throw new SpecError(['symmetry', k, i], `job '${name}' is in two symmetry groups`)
+      seen.add(j)
+      return j
+    })
+  })
+
   const vram = d.memory?.vram ?? 0
   const system = d.memory?.system ?? 8
   return {
@@ -488,6 +500,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     usageOf,
     properties: props as PropertyId[],
     policies,
+    symmetry,
   }
 }
 

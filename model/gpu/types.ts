@@ -146,6 +146,8 @@ export interface GpuDesign {
   readonly usageOf: ReadonlyMap<string, Usage>
   readonly properties: readonly PropertyId[]
   readonly policies: { readonly shrinker: string; readonly userptr: string; readonly syncobj: string }
+  /** groups of interchangeable jobs (indices), declared by the scenario */
+  readonly symmetry: readonly (readonly number[])[]
 }
 
 export const usageKey = (bo: number, fence: number): string => `${bo}:${fence}`
