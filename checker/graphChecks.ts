@@ -234,7 +234,7 @@ export function checkGraph<A extends Action>(model: Model<A>, store: StateStore,
             site: { label: 'lasso', stateIndex: lasso.path[lasso.path.length - 1]! },
             sites: [],
             detail: [
-              `a weakly fair cycle in which '${prop.name}' never happens (a livelock): the trace is a lasso, looping back to step ${lasso.loopStart}`,
+              `a weakly fair cycle in which the goal of '${prop.name}' is never met (a livelock): the trace is a lasso, looping back to the state after step ${lasso.loopStart}`,
               `fairness assumed: weak fairness per group (${prop.groups.join(', ')}): a group enabled in every state of the loop must take a step in it`,
               ...lasso.detail.map((d) => `  ${d}`),
             ],
