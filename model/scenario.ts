@@ -41,6 +41,13 @@ export interface Scenario {
   readonly design?: GpuDesign
 }
 
+/** A list of names, each optionally `{ KEY: name, usage: dma_resv usage }`. */
+const namesWithUsage = (key: 'fence' | 'bo') =>
+  ({
+    type: 'array',
+    items: { anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: false, required: [key], properties: { [key]: { type: 'string' }, usage: { enum: USAGES } } }] },
+  }) as const
+
 const bytesPattern = '^[0-9]+(\\.[0-9]+)?\\s*(B|KiB|MiB|GiB|KB|MB|GB)?$'
 
 /** The published schema of a scenario file (JSON Schema draft-07). */
@@ -91,7 +98,7 @@ export const SCENARIO_SCHEMA = {
         properties: {
           name: { $ref: '#/definitions/name' },
           placement: { enum: ['vram', 'system'] },
-          fences: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: { type: 'string' }, usage: { enum: USAGES } } }] } },
+          fences: namesWithUsage('fence'),
         },
       },
     },
@@ -115,7 +122,7 @@ export const SCENARIO_SCHEMA = {
           engine: { type: 'string' },
           queue: { enum: ['kernel', 'user'] },
           deps: { type: 'array', items: { type: 'string' } },
-          uses: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: false, required: ['bo'], properties: { bo: { type: 'string' }, usage: { enum: USAGES } } }] } },
+          uses: namesWithUsage('bo'),
           faults: { type: 'boolean' },
           cus: { type: 'integer', minimum: 1 },
           submitted: { type: 'boolean' },

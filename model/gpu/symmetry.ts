@@ -131,24 +131,18 @@ export function gpuCanonicalizer(layout: StateLayout, f: GpuFields, perms: reado
   const move = (fields: readonly number[], map: Int32Array): void => {
     for (let i = 0; i < fields.length; i++) if (fields[i]! >= 0) dst[fields[map[i]!]!] = src[fields[i]!]!
   }
+  // Fields that belong to one thread, fence or job move with that object.
+  const perThread = [f.pc, f.rpc, f.rf, f.sig, f.failed]
+  const perFence = [f.fs, f.en, f.pub, f.px]
+  const perJob = [f.js, f.pf, f.fdone, f.jd]
   return (words) => {
     layout.decodeInto(words, 0, src)
     best.set(words)
     for (const p of perms) {
       dst.set(src.subarray(0, n))
-      move(f.pc, p.thread)
-      move(f.rpc, p.thread)
-      move(f.rf, p.thread)
-      move(f.sig, p.thread)
-      move(f.failed, p.thread)
-      move(f.fs, p.fence)
-      move(f.en, p.fence)
-      move(f.pub, p.fence)
-      move(f.px, p.fence)
-      move(f.js, p.job)
-      move(f.pf, p.job)
-      move(f.fdone, p.job)
-      move(f.jd, p.job)
+      for (const fields of perThread) move(fields, p.thread)
+      for (const fields of perFence) move(fields, p.fence)
+      for (const fields of perJob) move(fields, p.job)
       for (const o of f.owner) dst[o] = src[o]! === 0 ? 0 : p.thread[src[o]! - 1]! + 1
       for (const r of f.readers) if (r >= 0) dst[r] = bits(src[r]!, p.thread)
       for (const r of f.resv) dst[r] = bits(src[r]!, p.fence)
