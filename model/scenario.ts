@@ -77,6 +77,7 @@ export const SCENARIO_SCHEMA = {
           hmmPreemptsDma: { type: 'boolean', description: 'a design bug: hmm work preempts dma_fence work (rule 2)' },
           reserveForDma: { type: 'integer', minimum: 0, description: 'CUs hmm work may never take' },
           flush: { type: 'boolean', description: 'engine flush / gang scheduling (dma-buf.rst option (d))' },
+          xnack: { enum: ['on', 'off', true, false], description: 'recoverable page faults (on, the default): an invalid PTE faults; off: no fault path' },
         },
       },
     },
@@ -128,6 +129,7 @@ export const SCENARIO_SCHEMA = {
           submitted: { type: 'boolean' },
           propagateErrors: { type: 'boolean' },
           waitsDeps: { type: 'boolean' },
+          accesses: { type: 'array', items: { type: 'string' }, description: "ranges the job's GPU work touches through its device's PTEs" },
         },
       },
     },
@@ -144,6 +146,49 @@ export const SCENARIO_SCHEMA = {
           path: { type: 'string' },
           with: { type: 'object' },
           steps: { type: 'array' },
+          repeat: { type: 'boolean', description: 'a worker re-armed for every event: after its last step it starts over' },
+        },
+      },
+    },
+    pages: {
+      type: 'array',
+      description: 'CPU pages the design mirrors',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { $ref: '#/definitions/name' }, at: { enum: ['none', 'system', 'vram'], description: 'where the page is at start (none: not present)' } },
+      },
+    },
+    notifiers: {
+      type: 'array',
+      description: 'mmu_interval_notifier subscriptions: the pages each covers and its invalidate callback',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'pages'],
+        properties: {
+          name: { $ref: '#/definitions/name' },
+          pages: { type: ['array', 'string'] },
+          callback: { type: 'array' },
+          path: { type: 'string' },
+          with: { type: 'object' },
+        },
+      },
+    },
+    ranges: {
+      type: 'array',
+      description: 'GPU mirrors (SVM ranges, userptrs): one device\'s PTEs for CPU pages, kept coherent through notifiers',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'engine', 'pages'],
+        properties: {
+          name: { $ref: '#/definitions/name' },
+          engine: { type: 'string' },
+          pages: { type: ['array', 'string'] },
+          notifiers: { type: 'array', items: { type: 'string' } },
+          mapped: { type: 'boolean', description: 'PTEs valid at start' },
         },
       },
     },
@@ -204,7 +249,7 @@ export const SCENARIO_SCHEMA = {
   },
 } as const
 
-const GPU_FIELDS = ['engines', 'memory', 'locks', 'buffers', 'fences', 'jobs', 'threads', 'reclaim', 'policies', 'properties', 'symmetry'] as const
+const GPU_FIELDS = ['engines', 'memory', 'locks', 'buffers', 'fences', 'jobs', 'threads', 'reclaim', 'policies', 'properties', 'symmetry', 'pages', 'notifiers', 'ranges'] as const
 
 /** Parse "512MiB", "2GiB", "800MB", "1048576" into bytes. */
 export function parseBytes(v: string | number): number | undefined {

@@ -17,6 +17,7 @@ import type { GpuView, RuleMeta } from '../model/gpu/compile.js'
 import { FS, JS } from '../model/gpu/compile.js'
 import type { Step } from '../model/gpu/types.js'
 import { reclaims } from '../model/gpu/types.js'
+import { STALE_ACCESS } from './hmm.js'
 
 /** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
 export const PRIMED_ORDER: readonly (readonly [string, string])[] = [
@@ -38,6 +39,8 @@ export const PROPERTY_NAMES = {
   signalling: 'signalling section: no reclaim, no dma_resv, no waiter-held lock, no user fault',
   lockOrder: 'lock order (lockdep)',
   sanity: 'fence sanity: signals once, errors propagate',
+  gpuAccess: STALE_ACCESS,
+  nonblock: 'rule 38: a callback in a non-blockable invalidation never sleeps, and returns false only there',
 } as const
 
 export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thread: Int32Array }[] = []): Property<Action>[] {
@@ -50,13 +53,12 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   const inReclaim = (s: Reader, t: number): boolean => f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0
   const inSignalling = (s: Reader, t: number): boolean => design.threads[t]!.signalling || s.get(f.sig[t]!) === 1
   /** seed 000's critical sections: notifiers, page faults, reclaim, and anything holding a lock */
-  const critical = (s: Reader, t: number): boolean => v.criticalContext[t]! || inReclaim(s, t) || v.heldBy(s, t).length > 0
+  const inNotifier = (s: Reader, t: number): boolean => f.npc[t]! >= 0 && s.get(f.npc[t]!) > 0
+  const critical = (s: Reader, t: number): boolean => v.criticalContext[t]! || inReclaim(s, t) || inNotifier(s, t) || v.heldBy(s, t).length > 0
 
   /** The step thread t is at, if it is a wait that blocks (its fence(s) pending). */
   const blockingWait = (s: Reader, t: number): { step: Step; fences: number[] } | undefined => {
-    const th = design.threads[t]!
-    const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
-    const st = rpc > 0 ? v.reclaimSteps[rpc - 1] : th.steps[s.get(f.pc[t]!)]
+    const st = v.stepAt(s, t).step
     if (!st) return undefined
     if (st.op === 'wait') return s.get(f.fs[st.fence]!) === FS.pending ? { step: st, fences: [st.fence] } : undefined
     if (st.op === 'wait_resv') {
@@ -225,6 +227,36 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     )
   }
 
+  if (want.has('gpu-access') && design.jobs.some((j) => j.accesses.length > 0)) {
+    // The GPU-access rules (compile.ts) fire exactly when the GPU may touch a page it must not.
+    props.push(
+      step(PROPERTY_NAMES.gpuAccess, (_pre, a) => meta(a).does !== 'access', {
+        cite: 'rule 33: include/linux/mmu_notifier.h (mmu_interval_notifier_ops: "Upon return the caller must stop using any SPTEs"); rule 45: Documentation/gpu/drm-vm-bind-locking.rst',
+      }),
+    )
+  }
+
+  if (want.has('notifier-nonblock') && v.sites.some((x) => x.steps.length > 0)) {
+    props.push(
+      step(
+        PROPERTY_NAMES.nonblock,
+        (_pre, a) => {
+          const m = meta(a)
+          if (m.frame !== 'notifier' || !m.site) return true
+          const st = m.step
+          if (m.does === 'trylock_failed' && st?.op === 'trylock' && st.else === 'again') return m.site.step.nonblock
+          if (!m.site.step.nonblock || !st) return true
+          // mutex_lock, dma_fence_wait and reclaiming allocations may sleep (might_sleep()).
+          if (st.op === 'lock' && m.does === 'acquire') return false
+          if ((st.op === 'wait' || st.op === 'wait_resv') && (m.does === 'wait_return' || m.does === 'enable')) return false
+          if (st.op === 'alloc' && reclaims(st.gfp) && m.does === 'alloc') return false
+          return true
+        },
+        { cite: 'rule 38: include/linux/mmu_notifier.h (invalidate_range_start: "cannot sleep" unless mmu_notifier_range_blockable(); ops->invalidate returns false only then)' },
+      ),
+    )
+  }
+
   if (want.has('dma-fence-progress')) {
     const dma = fences.map((_, i) => i).filter(isDma)
     const prog: ProgressProperty<Action> = {
@@ -254,7 +286,10 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         const th = design.threads[t]!
         const contexts: string[] = v.heldBy(pre, t).map(cls)
         if (inReclaim(pre, t)) contexts.push('fs_reclaim', 'mmu_notifier')
-        if (th.context === 'notifier') contexts.push('mmu_notifier')
+        if (th.context === 'notifier' || inNotifier(pre, t)) contexts.push('mmu_notifier')
+        // mmu_notifier_invalidate_range_start() acquires the lockdep map of the notifier context
+        // (include/linux/mmu_notifier.h), so every held lock is ordered before it.
+        if (m.does === 'invalidate_start') for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
         // lockdep records no dependency for a trylock: it cannot block, so it cannot deadlock.
         if (m.acquires && m.step?.op !== 'trylock') {
           const to = cls(m.acquires.lock)
@@ -304,6 +339,11 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         orbit.some((x) => s.get(f.js[x]!) === JS.done && s.get(f.fs[design.jobs[x]!.fence]!) === FS.signalled),
       ),
     )
+  })
+  design.ranges.forEach((r, ri) => {
+    if (design.jobs.some((j) => j.accesses.includes(ri))) {
+      props.push(sometimes(`range ${r.name} is mapped while the GPU may use it`, (s) => f.pte[ri]!.every((x) => s.get(x) === 1)))
+    }
   })
   if (v.reclaimSteps.length > 0 && design.threads.some((_, t) => f.rpc[t]! >= 0)) {
     props.push(sometimes('reclaim runs', (s) => design.threads.some((_, t) => f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0)))

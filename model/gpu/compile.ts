@@ -31,14 +31,18 @@ import { describeChange, describeState, describeStep } from './describe.js'
 export const FS = { pending: 0, signalled: 1, error: 2 } as const
 export const JS = { idle: 0, queued: 1, ready: 2, running: 3, preempted: 4, suspended: 5, done: 6 } as const
 export const PLACE = { vram: 0, system: 1 } as const
+export const PAGE = { none: 0, system: 1, vram: 2 } as const
+export const PTE = { invalid: 0, valid: 1, stale: 2 } as const
+const siteLabel = (x: Site): string => (x.frame === 'path' ? `${x.at + 1}` : `reclaim:${x.at + 1}`)
 
 /** Which actor a rule belongs to, and what it does: metadata the properties and reports read. */
 export interface RuleMeta {
   readonly actor: { readonly kind: 'thread' | 'job' | 'fence'; readonly index: number }
   /** the step being executed (thread rules) */
   readonly step?: Step
-  /** 'path' step index, or 'reclaim' step index in the flattened reclaim list */
-  readonly frame?: 'path' | 'reclaim'
+  /** 'path' step index, 'reclaim' step index in the flattened reclaim list, or 'notifier' step
+   * index in the callback list of the invalidation the thread is running */
+  readonly frame?: 'path' | 'reclaim' | 'notifier'
   readonly at?: number
   /** what the rule does, e.g. 'acquire', 'wait_return', 'signal', 'job_complete' */
   readonly does: string
@@ -48,6 +52,23 @@ export interface RuleMeta {
   readonly acquires?: { readonly lock: number; readonly mode: LockMode }
   /** true for userspace's own choices (completing user-queue work); excluded from dma_fence progress */
   readonly userspace?: boolean
+  /** notifier-frame rules: the invalidation they run in */
+  readonly site?: Site
+}
+
+/** An invalidate step (in a path or in reclaim) and the notifier callbacks it calls, in order. */
+export interface Site {
+  readonly thread: number
+  readonly frame: 'path' | 'reclaim'
+  readonly at: number
+  readonly step: Extract<Step, { op: 'invalidate' }>
+  /** the callbacks' steps, concatenated */
+  readonly steps: readonly Step[]
+  /** for each step, one past the end of its callback, and the notifier it belongs to */
+  readonly segEnd: readonly number[]
+  readonly segNotifier: readonly number[]
+  /** locks held by the callback at each step (the outer frame's plus its own) */
+  readonly held: readonly (readonly Held[])[]
 }
 
 export interface GpuFields {
@@ -70,6 +91,20 @@ export interface GpuFields {
   readonly resv: readonly Field[]
   readonly vram: Field
   readonly system: Field
+  // memory side
+  readonly pageAt: readonly Field[]
+  /** pte[range][k]: the PTE of the range's k-th page */
+  readonly pte: readonly (readonly Field[])[]
+  /** pfn[thread][page]: the pfn hmm_range_fault returned still names the page's generation */
+  readonly pfn: readonly (readonly (Field | -1)[])[]
+  /** snap[thread][notifier]: the seq read_begin returned is still the notifier's */
+  readonly snap: readonly (readonly (Field | -1)[])[]
+  /** set_seq was called during the current odd period of the mm's seq */
+  readonly inval: readonly Field[]
+  /** invalidations in flight (the mm's seq is odd while it is above zero) */
+  readonly active: Field | -1
+  readonly npc: readonly (Field | -1)[]
+  readonly exiting: Field | -1
   // derived
   readonly usedCU: readonly Field[]
   readonly hmmCU: readonly Field[]
@@ -103,6 +138,12 @@ export interface GpuView {
   readonly signalPathReclaims: readonly boolean[]
   /** 0/1 per thread: does it wait on fences inside a wait-allowed context by its declaration */
   readonly criticalContext: readonly boolean[]
+  /** invalidation sites per thread, by frame and step index */
+  readonly sites: readonly Site[]
+  /** the step thread t is at (innermost frame), and a label for the frame */
+  stepAt(s: Reader, t: number): { step: Step | undefined; where: string; site?: Site }
+  /** a repeating worker waiting at its first step for work: idle, neither blocked nor running */
+  idle(s: Reader, t: number): boolean
   heldBy(s: Reader, t: number): number[]
   depsOf(s: Reader, j: number): number[]
   waitFor(s: Reader): WaitForGraph
@@ -115,17 +156,19 @@ export interface Held {
 
 /** Compile a design into a model. Throws Error with a precise message on an inconsistent design. */
 export function compileGpu(design: GpuDesign, name: string, params: Record<string, string | number> = {}): Model<Action> & { view: GpuView } {
-  const { engines, locks, fences, jobs, buffers, threads, reclaim } = design
+  const { engines, locks, fences, jobs, buffers, threads, reclaim, pages, notifiers, ranges } = design
   const T = threads.length
   const reclaimSteps: Step[] = []
   const reclaimSegEnd: number[] = []
   const reclaimSegName: string[] = []
+  const reclaimSegStart: number[] = []
   for (const r of reclaim) {
     const start = reclaimSteps.length
     reclaimSteps.push(...r.steps)
     for (let i = start; i < reclaimSteps.length; i++) {
       reclaimSegEnd.push(reclaimSteps.length)
       reclaimSegName.push(r.name)
+      reclaimSegStart.push(start)
     }
   }
   const RL = reclaimSteps.length
@@ -147,6 +190,40 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   const reclaimHeld: Held[][] = []
   for (const r of reclaim) reclaimHeld.push(...heldAlong(r.steps).slice(0, r.steps.length))
 
+  // Invalidation sites: each invalidate step calls the callbacks of the notifiers whose interval
+  // covers one of its pages, in order, in the invalidating thread's context (mm/mmu_notifier.c
+  // mn_itree_invalidate). Invalidate steps in reclaim paths run in every thread that may reclaim.
+  const sites: Site[] = []
+  const siteAt = new Map<string, Site>()
+  const makeSite = (t: number, frame: 'path' | 'reclaim', at: number, step: Extract<Step, { op: 'invalidate' }>, outer: readonly Held[]): void => {
+    const steps: Step[] = []
+    const segEnd: number[] = []
+    const segNotifier: number[] = []
+    const held: Held[][] = []
+    notifiers.forEach((n, k) => {
+      if (!n.pages.some((p) => step.pages.includes(p))) return
+      const start = steps.length
+      steps.push(...n.callback)
+      held.push(...heldAlong(n.callback, outer).slice(0, n.callback.length))
+      for (let i = start; i < steps.length; i++) {
+        segEnd.push(steps.length)
+        segNotifier.push(k)
+      }
+    })
+    const site: Site = { thread: t, frame, at, step, steps, segEnd, segNotifier, held }
+    sites.push(site)
+    siteAt.set(`${t}:${frame}:${at}`, site)
+  }
+  threads.forEach((th, t) => {
+    th.steps.forEach((st, i) => {
+      if (st.op === 'invalidate') makeSite(t, 'path', i, st, pathHeld[t]![i]!)
+    })
+    if (canReclaim[t]) reclaimSteps.forEach((st, i) => {
+      if (st.op === 'invalidate') makeSite(t, 'reclaim', i, st, reclaimHeld[i]!)
+    })
+  })
+  const siteLen = threads.map((_, t) => Math.max(-1, ...sites.filter((x) => x.thread === t).map((x) => x.steps.length)))
+
   // ---- state layout ----
   const b = new LayoutBuilder()
   const pc = threads.map((th) => b.scalar(`pc.${th.name}`, int(0, th.steps.length)))
@@ -164,18 +241,41 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   const px = fences.map((f, i) => (proxyOf[i]! >= 0 ? b.scalar(`proxy.${f.name}`, bool) : -1))
   const js = jobs.map((j) => b.scalar(`job.${j.name}`, enumOf('idle', 'queued', 'ready', 'running', 'preempted', 'suspended', 'done')))
   const pf = jobs.map((j) => (j.faults ? b.scalar(`fault.${j.name}`, bool) : -1))
-  const fdone = jobs.map((j) => (j.faults ? b.scalar(`faulted.${j.name}`, bool) : -1))
+  // Jobs whose faults come from their PTEs (XNACK on) fault whenever one is invalid, not once.
+  const pteFaults = jobs.map((j) => j.accesses.length > 0 && engines[j.engine]!.xnack)
+  const fdone = jobs.map((j, i) => (j.faults && !pteFaults[i] ? b.scalar(`faulted.${j.name}`, bool) : -1))
   const jd = jobs.map((j) => (j.uses.length > 0 ? b.scalar(`implicitDeps.${j.name}`, int(0, 2 ** fences.length - 1)) : -1))
   const place = buffers.map((bo) => b.scalar(`placement.${bo.name}`, enumOf('vram', 'system')))
   const resv = buffers.map((bo) => b.scalar(`resv.${bo.name}`, int(0, 2 ** fences.length - 1)))
   const allocs = threads.reduce((n, th) => n + th.steps.filter((s) => s.op === 'free').length, 0) + reclaimSteps.filter((s) => s.op === 'free').length
   const vram = b.scalar('free.vram', int(0, design.memory.vram + buffers.length + allocs))
   const system = b.scalar('free.system', int(0, design.memory.system + buffers.length + allocs))
+  // Memory side. Generations and seqs are kept exactly as far as the kernel compares them: a
+  // reference (PTE, pfn) either names the page's current generation or not (generations only grow,
+  // so a stale reference stays stale); a seq returned by read_begin either still equals the
+  // notifier's or not (set_seq always stores a newer odd value, rule 36); the mm's seq is odd
+  // exactly while an invalidation is in flight (rule 37: it turns even when the last one ends).
+  const pageAt = pages.map((pg) => b.scalar(`page.${pg.name}`, enumOf('none', 'system', 'vram')))
+  const pte = ranges.map((r) => r.pages.map((p) => b.scalar(`pte.${r.name}.${pages[p]!.name}`, enumOf('invalid', 'valid', 'stale'))))
+  const memSteps = (t: number): Step[] => [...threads[t]!.steps, ...(canReclaim[t] ? reclaimSteps : [])]
+  const pfn = threads.map((th, t) => {
+    const got = new Set(memSteps(t).flatMap((st) => (st.op === 'get_pages' ? ranges[st.range]!.pages : [])))
+    return pages.map((pg, p) => (got.has(p) ? b.scalar(`pfn.${th.name}.${pg.name}`, bool) : -1))
+  })
+  const snap = threads.map((th, t) => {
+    const used = new Set(memSteps(t).flatMap((st) => (st.op === 'read_begin' ? ranges[st.range]!.notifiers : [])))
+    return notifiers.map((n, k) => (used.has(k) ? b.scalar(`seq.${th.name}.${n.name}`, bool) : -1))
+  })
+  const inval = notifiers.map((n) => b.scalar(`invalidating.${n.name}`, bool))
+  const active = sites.length ? b.scalar('invalidations', int(0, T)) : -1
+  const npc = threads.map((th, t) => (siteLen[t]! >= 0 ? b.scalar(`notifier.${th.name}`, int(0, siteLen[t]! + 2)) : -1))
+  const allSteps = [...threads.flatMap((th) => th.steps), ...reclaimSteps, ...notifiers.flatMap((n) => n.callback)]
+  const exiting = allSteps.some((st) => st.op === 'exit_mm' || st.op === 'skip_if_exiting') ? b.scalar('exiting', bool) : -1
   const usedCU = engines.map((e) => b.derived(`usedCU.${e.name}`))
   const hmmCU = engines.map((e) => b.derived(`hmmCU.${e.name}`))
   const anyFault = b.derived('anyFault')
   const layout = b.build()
-  const f: GpuFields = { pc, rpc, rf, sig, failed, owner, readers, fs, en, pub, px, js, pf, fdone, jd, place, resv, vram, system, usedCU, hmmCU, anyFault }
+  const f: GpuFields = { pc, rpc, rf, sig, failed, owner, readers, fs, en, pub, px, js, pf, fdone, jd, place, resv, vram, system, pageAt, pte, pfn, snap, inval, active, npc, exiting, usedCU, hmmCU, anyFault }
 
   const bit = (i: number): number => 2 ** i
   const has = (mask: number, i: number): boolean => Math.floor(mask / bit(i)) % 2 === 1
@@ -240,61 +340,122 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   /** Where a step sits and how to move on from it. */
   interface Pos {
     readonly t: number
-    readonly frame: 'path' | 'reclaim'
+    readonly frame: 'path' | 'reclaim' | 'notifier'
     readonly at: number
+    readonly site?: Site
     at_(s: Reader): boolean
     advance(c: Cursor): void
-    /** leave the path (skip/fail) or the reclaim segment (skip), releasing what it took */
+    /** leave the path (skip/fail), the reclaim segment (skip) or the callback (return early),
+     * releasing what it took */
     abandon(c: Cursor, fail: boolean): void
+    /** go back to step `to` of the same path or segment (collision retry), releasing the locks
+     * taken since */
+    jump(c: Cursor, to: number): void
   }
+  const noInner = (t: number): ((s: Reader) => boolean) => (npc[t]! >= 0 ? (s) => s.get(npc[t]!) === 0 : () => true)
 
   const pathPos = (t: number, i: number): Pos => {
     const th = threads[t]!
     const held = pathHeld[t]![i]!
     const r = rpc[t]!
+    const n = noInner(t)
+    const next = th.repeat && i + 1 === th.steps.length ? 0 : i + 1
     return {
       t,
       frame: 'path',
       at: i,
-      at_: r >= 0 ? (s) => s.get(pc[t]!) === i && s.get(r) === 0 : (s) => s.get(pc[t]!) === i,
-      advance: (c) => c.set(pc[t]!, i + 1),
+      at_: r >= 0 ? (s) => s.get(pc[t]!) === i && s.get(r) === 0 && n(s) : (s) => s.get(pc[t]!) === i && n(s),
+      advance: (c) => c.set(pc[t]!, next),
       abandon: (c, fail) => {
         for (const h of held) dropLock(c, t, h.lock)
-        c.set(pc[t]!, th.steps.length)
+        // A repeating worker that skips goes back to waiting for work; one that fails exits.
+        c.set(pc[t]!, th.repeat && !fail ? 0 : th.steps.length)
         c.set(sig[t]!, 0)
         if (fail) {
           c.set(failed[t]!, 1)
           for (const j of servedBy[t]!) killJob(c, j)
         }
       },
+      jump: (c, to) => {
+        const keep = pathHeld[t]![to]!
+        for (const h of held) if (!keep.some((k) => k.lock === h.lock)) dropLock(c, t, h.lock)
+        c.set(pc[t]!, to)
+      },
     }
   }
   const reclaimPos = (t: number, i: number): Pos => {
     const held = reclaimHeld[i]!
+    const n = noInner(t)
     return {
       t,
       frame: 'reclaim',
       at: i,
-      at_: (s) => s.get(rpc[t]!) === i + 1,
+      at_: (s) => s.get(rpc[t]!) === i + 1 && n(s),
       advance: (c) => c.set(rpc[t]!, i + 2),
       abandon: (c) => {
         for (const h of held) dropLock(c, t, h.lock)
         c.set(rpc[t]!, reclaimSegEnd[i]! + 1)
       },
+      jump: (c, to) => {
+        const target = reclaimSegStart[i]! + to
+        const keep = reclaimHeld[target]!
+        for (const h of held) if (!keep.some((k) => k.lock === h.lock)) dropLock(c, t, h.lock)
+        c.set(rpc[t]!, target + 1)
+      },
+    }
+  }
+  /** the guard that thread t is at an invalidate site (ignoring the callback frame inside it) */
+  const siteGuard = (x: Site): ((s: Reader) => boolean) => {
+    const t = x.thread
+    const r = rpc[t]!
+    if (x.frame === 'reclaim') return (s) => s.get(r) === x.at + 1
+    return r >= 0 ? (s) => s.get(pc[t]!) === x.at && s.get(r) === 0 : (s) => s.get(pc[t]!) === x.at
+  }
+  const notifierPos = (x: Site, k: number): Pos => {
+    const t = x.thread
+    const g = siteGuard(x)
+    const held = x.held[k]!
+    const outer = x.frame === 'path' ? pathHeld[t]![x.at]! : reclaimHeld[x.at]!
+    const own = held.filter((h) => !outer.some((o) => o.lock === h.lock))
+    return {
+      t,
+      frame: 'notifier',
+      at: k,
+      site: x,
+      at_: (s) => s.get(npc[t]!) === k + 1 && g(s),
+      advance: (c) => c.set(npc[t]!, k + 2),
+      abandon: (c) => {
+        // The callback returns early (e.g. the process is exiting): the next callback runs.
+        for (const h of own) dropLock(c, t, h.lock)
+        c.set(npc[t]!, x.segEnd[k]! + 1)
+      },
+      jump: (c, to) => c.set(npc[t]!, to + 1),
     }
   }
 
   const outcome = (p: Pos, o: Outcome, c: Cursor): void => {
     if (o === 'skip') p.abandon(c, false)
-    else if (o === 'fail') p.abandon(c, true)
+    else if (o === 'fail') p.abandon(c, p.frame === 'path')
+    else if (o === 'again') {
+      // The callback returns false (rule 38). A non-blockable invalidation is then abandoned
+      // (mn_itree_invalidate -> -EAGAIN): the pages stay. A blockable one WARNs and goes on.
+      const x = p.site!
+      if (x.step.nonblock) {
+        for (const h of x.held[p.at]!) if (!(x.frame === 'path' ? pathHeld[p.t]![x.at]! : reclaimHeld[x.at]!).some((o) => o.lock === h.lock)) dropLock(c, p.t, h.lock)
+        c.set(npc[p.t]!, x.steps.length + 2)
+      } else p.abandon(c, false)
+    }
     // retry: stay on the step (a busy retry; the wait-for graph treats it as blocked)
   }
 
   const stepRules = (p: Pos, step: Step): void => {
     const t = p.t
     const th = threads[t]!
-    const base = { thread: th.name, at: p.frame === 'path' ? p.at + 1 : `reclaim:${p.at + 1}` }
-    const m = (does: string, extra: Partial<RuleMeta> = {}): RuleMeta => ({ actor: { kind: 'thread', index: t }, step, frame: p.frame, at: p.at, does, ...extra })
+    const base = {
+      thread: th.name,
+      at: p.frame === 'path' ? p.at + 1 : p.frame === 'reclaim' ? `reclaim:${p.at + 1}` : `${siteLabel(p.site!)}:${notifiers[p.site!.segNotifier[p.at]!]!.name}:${p.at + 1}`,
+    }
+    const m = (does: string, extra: Partial<RuleMeta> = {}): RuleMeta => ({ actor: { kind: 'thread', index: t }, step, frame: p.frame, at: p.at, does, ...(p.site ? { site: p.site } : {}), ...extra })
     const L = (i: number): string => locks[i]!.name
     const F = (i: number): string => fences[i]!.name
     const J = (i: number): string => jobs[i]!.name
@@ -530,7 +691,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         add(
           { name: 'no_fault', ...base, job: J(j) },
           m('no_fault'),
-          (s) => p.at_(s) && (s.get(js[j]!) === JS.done || (s.get(fdone[j]!) === 1 && s.get(pf[j]!) === 0)),
+          fdone[j]! >= 0 ? (s) => p.at_(s) && (s.get(js[j]!) === JS.done || (s.get(fdone[j]!) === 1 && s.get(pf[j]!) === 0)) : (s) => p.at_(s) && s.get(js[j]!) === JS.done,
           (c) => c.set(pc[t]!, th.steps.length),
         )
         return
@@ -566,6 +727,115 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         })
         return
       }
+      case 'invalidate': {
+        const x = siteAt.get(`${t}:${p.frame}:${p.at}`)!
+        const L_ = x.steps.length
+        const pg = step.pages.map((q) => pages[q]!.name).join(',')
+        // mmu_notifier_invalidate_range_start(): the mm's seq becomes odd (rule 36) and stays odd
+        // while any invalidation is in flight (rule 37); then the covering callbacks run.
+        add({ name: step.nonblock ? 'invalidate_range_start_nonblock' : 'invalidate_range_start', ...base, pages: pg, event: step.event }, m('invalidate_start'), (s) => p.at_(s), (c) => {
+          c.set(active as Field, c.get(active as Field) + 1)
+          c.set(npc[t]!, L_ > 0 ? 1 : L_ + 1)
+        })
+        for (let k = 0; k < L_; k++) stepRules(notifierPos(x, k), x.steps[k]!)
+        // Every callback returned: the CPU side goes on and the pages change (a new generation):
+        // unmap/exit/pressure free or swap them out, migrate moves them to a new frame.
+        add({ name: 'cpu_pages_change', ...base, pages: pg, event: step.event }, m('invalidate_pages', { site: x }), (s) => s.get(npc[t]!) === L_ + 1 && siteGuard(x)(s), (c) => {
+          for (const q of step.pages) {
+            ranges.forEach((r, ri) => {
+              const k = r.pages.indexOf(q)
+              if (k >= 0 && c.get(pte[ri]![k]!) === PTE.valid) c.set(pte[ri]![k]!, PTE.stale)
+            })
+            for (let u = 0; u < T; u++) if (pfn[u]![q]! >= 0) c.set(pfn[u]![q]!, 0)
+            if (step.event !== 'migrate') c.set(pageAt[q]!, PAGE.none)
+          }
+          c.set(npc[t]!, L_ + 2)
+        })
+        // mmu_notifier_invalidate_range_end(): when the last one ends the seq turns even again.
+        add({ name: 'invalidate_range_end', ...base, pages: pg }, m('invalidate_end', { site: x }), (s) => s.get(npc[t]!) === L_ + 2 && siteGuard(x)(s), (c) => {
+          const left = c.get(active as Field) - 1
+          c.set(active as Field, left)
+          if (left === 0) for (const fld of inval) c.set(fld, 0)
+          c.set(npc[t]!, 0)
+          p.advance(c)
+        })
+        return
+      }
+      case 'set_seq': {
+        const n = step.notifier
+        // mmu_interval_set_seq(): the subscription takes the mm's odd seq, so every read_retry on a
+        // seq read before now reports a collision, and read_begin waits until the seq is even.
+        add({ name: 'mmu_interval_set_seq', ...base, notifier: notifiers[n]!.name }, m('set_seq'), (s) => p.at_(s), (c) => {
+          c.set(inval[n]!, 1)
+          for (let u = 0; u < T; u++) if (snap[u]![n]! >= 0) c.set(snap[u]![n]!, 0)
+          p.advance(c)
+        })
+        return
+      }
+      case 'read_begin': {
+        const ns = ranges[step.range]!.notifiers
+        add(
+          { name: 'mmu_interval_read_begin', ...base, range: ranges[step.range]!.name },
+          m('read_begin'),
+          (s) => p.at_(s) && ns.every((n) => s.get(inval[n]!) === 0),
+          (c) => {
+            for (const n of ns) c.set(snap[t]![n]!, 1)
+            p.advance(c)
+          },
+        )
+        return
+      }
+      case 'get_pages': {
+        const r = ranges[step.range]!
+        // hmm_range_fault(): faults missing pages in and returns their pfns (current generations).
+        add({ name: 'hmm_range_fault', ...base, range: r.name }, m('get_pages'), (s) => p.at_(s), (c) => {
+          for (const q of r.pages) {
+            if (c.get(pageAt[q]!) === PAGE.none) c.set(pageAt[q]!, PAGE.system)
+            c.set(pfn[t]![q]!, 1)
+          }
+          p.advance(c)
+        })
+        return
+      }
+      case 'read_retry': {
+        const r = ranges[step.range]!
+        const fresh = (s: Reader): boolean => r.notifiers.every((n) => s.get(snap[t]![n]!) === 1)
+        add({ name: 'mmu_interval_read_retry', ...base, range: r.name, collision: false }, m('read_retry'), (s) => p.at_(s) && fresh(s), (c) => p.advance(c))
+        const o = step.else
+        add({ name: 'mmu_interval_read_retry', ...base, range: r.name, collision: true, then: o }, m('collision'), (s) => p.at_(s) && !fresh(s), (c) => {
+          if (o === 'retry') p.jump(c, step.back)
+          else outcome(p, o, c)
+        })
+        return
+      }
+      case 'map': {
+        const ri = step.range
+        const r = ranges[ri]!
+        // Program the GPU PTEs with the pfns get_pages returned: stale if the page changed since.
+        add({ name: 'program_gpu_ptes', ...base, range: r.name }, m('map'), (s) => p.at_(s), (c) => {
+          r.pages.forEach((q, k) => c.set(pte[ri]![k]!, c.get(pfn[t]![q]!) === 1 ? PTE.valid : PTE.stale))
+          p.advance(c)
+        })
+        return
+      }
+      case 'zap': {
+        const ri = step.range
+        add({ name: 'zap_gpu_ptes', ...base, range: ranges[ri]!.name }, m('zap'), (s) => p.at_(s), (c) => {
+          for (const fld of pte[ri]!) c.set(fld, PTE.invalid)
+          p.advance(c)
+        })
+        return
+      }
+      case 'exit_mm':
+        add({ name: 'exit_mm', ...base }, m('exit_mm'), (s) => p.at_(s), (c) => {
+          c.set(exiting as Field, 1)
+          p.advance(c)
+        })
+        return
+      case 'skip_if_exiting':
+        add({ name: 'process_exiting', ...base, exiting: true }, m('exit_shortcut'), (s) => p.at_(s) && s.get(exiting as Field) === 1, (c) => p.abandon(c, false))
+        add({ name: 'process_exiting', ...base, exiting: false }, m('not_exiting'), (s) => p.at_(s) && s.get(exiting as Field) === 0, (c) => p.advance(c))
+        return
     }
   }
   const addBit = (mask: number, i: number): number => (has(mask, i) ? mask : mask + bit(i))
@@ -650,7 +920,33 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     }
     add({ name: 'job_start', job: job.name, engine: eng.name }, jm('start'), (s) => s.get(js[j]!) === JS.ready && mayTake(s, j), (c) => c.set(js[j]!, JS.running))
     add({ name: 'job_resume', job: job.name, engine: eng.name }, jm('resume'), (s) => s.get(js[j]!) === JS.preempted && mayTake(s, j), (c) => c.set(js[j]!, JS.running))
-    if (job.faults) {
+    if (pteFaults[j]) {
+      // XNACK on: an access through an invalid PTE is a recoverable fault; the job stalls.
+      const slots = job.accesses.flatMap((ri) => pte[ri]!)
+      add(
+        { name: 'gpu_page_fault_raised', job: job.name },
+        jm('fault'),
+        (s) => s.get(js[j]!) === JS.running && s.get(pf[j]!) === 0 && slots.some((x) => s.get(x) === PTE.invalid),
+        (c) => c.set(pf[j]!, 1),
+      )
+    }
+    // A GPU access the mirror must never allow: through a stale PTE (the page was freed, migrated
+    // or reused after its notifier returned), or, on no-fault hardware, through an invalid one.
+    // Accesses through a valid PTE change nothing and are not separate steps.
+    if (design.properties.includes('gpu-access')) for (const ri of job.accesses) {
+      const r = ranges[ri]!
+      r.pages.forEach((q, k) => {
+        const x = pte[ri]![k]!
+        const bad = eng.xnack ? (v: number) => v === PTE.stale : (v: number) => v !== PTE.valid
+        add(
+          { name: 'gpu_access', job: job.name, range: r.name, page: pages[q]!.name },
+          jm('access', {}),
+          pf[j]! >= 0 ? (s) => s.get(js[j]!) === JS.running && s.get(pf[j]!) === 0 && bad(s.get(x)) : (s) => s.get(js[j]!) === JS.running && bad(s.get(x)),
+          () => {},
+        )
+      })
+    }
+    if (job.faults && !pteFaults[j]) {
       // A recoverable GPU page fault: the job stalls, keeping its CUs (dma-buf.rst).
       add(
         { name: 'gpu_page_fault_raised', job: job.name },
@@ -750,6 +1046,8 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     }
     initial[resv[i]!] = mask
   })
+  pages.forEach((pg, q) => (initial[pageAt[q]!] = PAGE[pg.at]))
+  ranges.forEach((r, ri) => r.pages.forEach((_, k) => (initial[pte[ri]![k]!] = r.mapped ? PTE.valid : PTE.invalid)))
   jobs.forEach((job, j) => {
     if (!job.submitted) return
     initial[js[j]!] = JS.queued
@@ -778,6 +1076,9 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   reclaimSteps.forEach((s, i) => {
     if (s.op === 'wait' || s.op === 'wait_resv') for (const h of reclaimHeld[i]!) heldAtWait.add(h.lock)
   })
+  for (const x of sites) x.steps.forEach((s, k) => {
+    if (s.op === 'wait' || s.op === 'wait_resv') for (const h of x.held[k]!) heldAtWait.add(h.lock)
+  })
   const signalPathLocks = fences.map(() => new Set<number>())
   const signalPathReclaims = fences.map(() => false)
   const noteSignalPath = (fe: number, steps: readonly Step[], t: number): void => {
@@ -797,6 +1098,24 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       if (s.op === 'signal') noteSignalPath(s.fence, th.steps.slice(0, th.steps.indexOf(s)), t)
     }
   })
+  const siteOf = (s: Reader, t: number): Site | undefined => {
+    if (npc[t]! < 0 || s.get(npc[t]!) === 0) return undefined
+    const r = rpc[t]! >= 0 ? s.get(rpc[t]!) : 0
+    return r > 0 ? siteAt.get(`${t}:reclaim:${r - 1}`) : siteAt.get(`${t}:path:${s.get(pc[t]!)}`)
+  }
+  const stepAt = (s: Reader, t: number): { step: Step | undefined; where: string; site?: Site } => {
+    const x = siteOf(s, t)
+    const r = rpc[t]! >= 0 ? s.get(rpc[t]!) : 0
+    const inReclaim = r > 0 ? ` (in reclaim: ${reclaimSegName[r - 1]})` : ''
+    if (x) {
+      const k = s.get(npc[t]!) - 1
+      if (k < x.steps.length) return { step: x.steps[k], where: ` (in notifier ${notifiers[x.segNotifier[k]!]!.name}'s invalidate callback${inReclaim ? `, in reclaim: ${reclaimSegName[r - 1]}` : ''})`, site: x }
+      return { step: x.step, where: inReclaim, site: x }
+    }
+    return { step: r > 0 ? reclaimSteps[r - 1] : threads[t]!.steps[s.get(pc[t]!)], where: inReclaim }
+  }
+  const idle = (s: Reader, t: number): boolean =>
+    threads[t]!.repeat && s.get(pc[t]!) === 0 && (rpc[t]! < 0 || s.get(rpc[t]!) === 0) && (npc[t]! < 0 || s.get(npc[t]!) === 0)
   const criticalContext = threads.map((th) => th.context === 'notifier' || th.context === 'fault-handler' || th.context === 'shrinker')
   const fenceDeps = fences.map((_fe, i) => (proxyOf[i]! >= 0 ? [proxyOf[i]!] : staticDeps[i]!))
 
@@ -818,6 +1137,9 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     signalPathLocks,
     signalPathReclaims,
     criticalContext,
+    sites,
+    stepAt,
+    idle,
     heldBy,
     depsOf,
     waitFor: (s) => waitFor(view, s),
@@ -828,7 +1150,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     name: 'deadlock',
     cite: 'dma-fence.c, DOC: fence cross-driver contract; seed 000',
     terminal: (s) => {
-      for (let t = 0; t < T; t++) if (s.get(pc[t]!) !== threads[t]!.steps.length || (rpc[t]! >= 0 && s.get(rpc[t]!) !== 0)) return false
+      for (let t = 0; t < T; t++) if (!idle(s, t) && (s.get(pc[t]!) !== threads[t]!.steps.length || (rpc[t]! >= 0 && s.get(rpc[t]!) !== 0))) return false
       for (let j = 0; j < jobs.length; j++) {
         const st = s.get(js[j]!)
         if (st !== JS.idle && st !== JS.done) return false

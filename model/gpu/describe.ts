@@ -11,6 +11,7 @@ export function stepText(d: GpuDesign, s: Step): string {
   const F = (i: number): string => `${d.fences[i]!.kind === 'hmm' ? 'hmm_fence' : 'dma_fence'} ${d.fences[i]!.name}`
   const J = (i: number): string => d.jobs[i]!.name
   const B = (i: number): string => d.buffers[i]!.name
+  const R = (i: number): string => `range ${d.ranges[i]!.name}`
   const uf = s.userFault ? ' [copy_from_user]' : ''
   switch (s.op) {
     case 'lock':
@@ -57,6 +58,24 @@ export function stepText(d: GpuDesign, s: Step): string {
       return `run_job(${J(s.job)}): hand it to the hardware`
     case 'syncobj_proxy':
       return `hand out ${F(s.to)} as a proxy that signals with ${F(s.from)}`
+    case 'invalidate':
+      return `${s.event === 'exit' ? 'exit_mmap: unmap' : s.event === 'migrate' ? 'migrate (NUMA/compaction)' : s.event === 'pressure' ? 'reclaim (unmap under memory pressure)' : 'munmap'} of page${s.pages.length > 1 ? 's' : ''} ${s.pages.map((p) => d.pages[p]!.name).join(', ')}: mmu_notifier_invalidate_range_start${s.nonblock ? '_nonblock' : ''}`
+    case 'set_seq':
+      return `mmu_interval_set_seq(${d.notifiers[s.notifier]!.name})`
+    case 'read_begin':
+      return `seq = mmu_interval_read_begin(${R(s.range)})`
+    case 'get_pages':
+      return `hmm_range_fault(${R(s.range)}): fault the pages in, snapshot their pfns`
+    case 'read_retry':
+      return `mmu_interval_read_retry(${R(s.range)}, seq), on collision ${s.else === 'retry' ? 'go back to read_begin' : s.else}`
+    case 'map':
+      return `program ${d.engines[d.ranges[s.range]!.engine]!.name}'s PTEs for ${R(s.range)} from the snapshot`
+    case 'zap':
+      return `zap ${d.engines[d.ranges[s.range]!.engine]!.name}'s PTEs for ${R(s.range)}`
+    case 'exit_mm':
+      return 'the process exits: mm_users drops to zero (exit_mm), teardown begins'
+    case 'skip_if_exiting':
+      return 'if the process is exiting, return at once'
   }
 }
 
@@ -76,8 +95,30 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
     const inReclaim = f.rpc[t]! >= 0 && pre.get(f.rpc[t]!) > 0
     const context = [...(inReclaim ? ['fs_reclaim'] : []), ...held]
     const holding = context.length ? ` holding ${context.join(', ')}` : ''
-    const where = m.frame === 'reclaim' ? ` [in reclaim: ${v.reclaimSegName[m.at!] ?? ''}]` : ''
+    const where =
+      m.frame === 'reclaim'
+        ? ` [in reclaim: ${v.reclaimSegName[m.at!] ?? ''}]`
+        : m.frame === 'notifier' && m.site
+          ? ` [in notifier ${d.notifiers[m.site.segNotifier[m.at!]!]!.name}'s invalidate callback${m.site.frame === 'reclaim' ? ', in reclaim' : ''}]`
+          : ''
+    const pagesOf = (): string => (m.site ? m.site.step.pages.map((p) => d.pages[p]!.name).join(', ') : '')
     switch (m.does) {
+      case 'invalidate_start':
+        return { actor, text: `${m.step ? stepText(d, m.step) : 'invalidate'}${holding}${where}` }
+      case 'invalidate_pages': {
+        const ev = m.site!.step.event
+        return { actor, text: `every notifier returned; ${ev === 'migrate' ? `the CPU moves ${pagesOf()} to new frames` : ev === 'pressure' ? `${pagesOf()} swapped out and freed` : `${pagesOf()} unmapped and freed`} (old references now stale)${where}` }
+      }
+      case 'invalidate_end':
+        return { actor, text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active as number) === 0 ? ': no invalidation left, the seq turns even' : ''}${where}` }
+      case 'collision':
+        return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: collision (the notifier ran since read_begin), ${m.step?.op === 'read_retry' && m.step.else === 'retry' ? 'back to read_begin' : String(action.then)}${holding}${where}` }
+      case 'read_retry':
+        return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: no collision${holding}${where}` }
+      case 'exit_shortcut':
+        return { actor, text: `the process is exiting: returns at once, without zapping or set_seq${holding}${where}` }
+      case 'not_exiting':
+        return { actor, text: `the process is not exiting; goes on${where}` }
       case 'enter_reclaim':
         return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on failure \w+$/, '') : 'alloc'}: memory is short, enters direct reclaim${holding}` }
       case 'exit_reclaim':
@@ -115,7 +156,14 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
       case 'resume':
         return { actor, text: `resumes on ${eng}` }
       case 'fault':
-        return { actor, text: 'GPU page fault: it stalls, keeping its CUs' }
+        return { actor, text: job.accesses.length ? 'GPU page fault on an invalid PTE: it stalls, keeping its CUs' : 'GPU page fault: it stalls, keeping its CUs' }
+      case 'access': {
+        const k = d.ranges.findIndex((r) => r.name === action.range)
+        const pg = String(action.page)
+        const slot = k >= 0 ? f.pte[k]![d.ranges[k]!.pages.findIndex((p) => d.pages[p]!.name === pg)]! : -1
+        const stale = slot >= 0 && pre.get(slot) === 2
+        return { actor, text: stale ? `the GPU touches page ${pg} through a stale PTE of range ${String(action.range)}: the page was freed, moved or reused after its notifier returned` : `the GPU touches page ${pg} through an invalid PTE of range ${String(action.range)}: ${eng} has no page-fault path (XNACK off)` }
+      }
       case 'complete':
         return { actor, text: `completes: ${job.queue === 'user' ? 'hmm_fence' : 'dma_fence'} ${job.name} ${post.get(f.fs[job.fence]!) === 2 ? 'signals with an error' : 'signals'}` }
       case 'preempt':
@@ -175,6 +223,22 @@ export function describeChange(d: GpuDesign, field: string, before: unknown, aft
       return undefined
     case 'proxy':
       return `${name}: becomes a proxy fence`
+    case 'page':
+      return `page ${name}: ${String(before)} -> ${String(after)}`
+    case 'pte':
+      return `PTE ${name}: ${String(before)} -> ${String(after)}`
+    case 'pfn':
+      return after === false ? `${rest[0]}'s snapshot of ${rest.slice(1).join('.')} is stale` : undefined
+    case 'seq':
+      return after === false ? `${rest[0]}'s seq of notifier ${rest.slice(1).join('.')} is out of date (retry will collide)` : undefined
+    case 'invalidating':
+      return after === true ? `notifier ${name}: invalidation in progress (its seq equals the mm's odd seq)` : `notifier ${name}: seq even again`
+    case 'invalidations':
+      return `invalidations in flight: ${String(before)} -> ${String(after)}`
+    case 'notifier':
+      return undefined
+    case 'exiting':
+      return after === true ? 'the process is exiting' : undefined
   }
   return `${field}: ${String(before)} -> ${String(after)}`
 }
@@ -190,6 +254,8 @@ export function describeState(v: GpuView, s: Reader): string[] {
   if (d.jobs.length) out.push(`jobs: ${d.jobs.map((j, i) => `${j.name} ${js[s.get(f.js[i]!)]} (${j.queue === 'user' ? 'hmm_fence' : 'dma_fence'}${j.faults ? ', may fault' : ''})`).join(', ')}`)
   const others = d.fences.filter((fe) => fe.job === undefined)
   if (others.length) out.push(`fences: ${others.map((fe) => `${fe.name} ${fsn[s.get(f.fs[d.fences.indexOf(fe)]!)]}`).join(', ')}`)
+  if (d.pages.length) out.push(`pages: ${d.pages.map((pg, q) => `${pg.name} ${['absent', 'in system memory', 'in VRAM'][s.get(f.pageAt[q]!)]}`).join(', ')}`)
+  for (const [i, r] of d.ranges.entries()) out.push(`range ${r.name} on ${d.engines[r.engine]!.name}: PTEs ${r.pages.map((p, k) => `${d.pages[p]!.name} ${['invalid', 'valid', 'stale'][s.get(f.pte[i]![k]!)]}`).join(', ')}; notifiers ${r.notifiers.map((n) => d.notifiers[n]!.name).join(', ') || 'none'}`)
   for (const [i, b] of d.buffers.entries()) {
     const mask = s.get(f.resv[i]!)
     const inResv = d.fences.filter((_, k) => Math.floor(mask / 2 ** k) % 2 === 1).map((fe) => fe.name)

@@ -7,6 +7,11 @@ import { DEFAULT_POLICIES, findLibrary, LIBRARY, type Policies } from './library
 import {
   type Buffer,
   CONTEXTS,
+  EVENTS,
+  type MemEvent,
+  type Notifier,
+  type Page,
+  type Range,
   type Context,
   type Engine,
   type Fence,
@@ -67,6 +72,15 @@ const STEP_OPS = [
   'run',
   'syncobj_stall',
   'syncobj_proxy',
+  'invalidate',
+  'set_seq',
+  'read_begin',
+  'get_pages',
+  'read_retry',
+  'map',
+  'zap',
+  'exit_mm',
+  'skip_if_exiting',
   'use',
 ] as const
 /** modifiers each step may carry besides its operation key */
@@ -81,9 +95,13 @@ const MODIFIERS: Record<string, readonly string[]> = {
   add_fence: ['fence', 'usage'],
   syncobj_stall: ['to'],
   syncobj_proxy: ['to'],
+  invalidate: ['event', 'nonblock'],
+  read_retry: ['else'],
   use: ['with'],
 }
-const NO_ARG = new Set(['begin_signalling', 'end_signalling', 'user_fault'])
+const NO_ARG = new Set(['begin_signalling', 'end_signalling', 'user_fault', 'exit_mm', 'skip_if_exiting', 'set_seq'])
+/** steps that make no sense inside an MMU-notifier callback (it runs inside the CPU's invalidation) */
+const NOT_IN_CALLBACK = new Set(['invalidate', 'read_begin', 'get_pages', 'read_retry', 'map', 'exit_mm', 'await_fault', 'resolve_fault', 'await_deps', 'run', 'arm', 'push'])
 
 export const MAX_FENCES = 24
 export const MAX_THREADS = 8
@@ -100,6 +118,9 @@ export interface DesignInput {
   policies?: Partial<Policies>
   properties?: string[]
   symmetry?: string[][]
+  pages?: Obj[]
+  notifiers?: Obj[]
+  ranges?: Obj[]
 }
 
 export function buildDesign(d: DesignInput): GpuDesign {
@@ -107,7 +128,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const names = new Map<string, string>()
   const claim = (name: string, what: string, path: Path): void => {
     const prior = names.get(name)
-    if (prior) throw new SpecError(path, `the name '${name}' is already used by ${prior}; names of engines, locks, buffers, fences, jobs and threads must be unique`)
+    if (prior) throw new SpecError(path, `the name '${name}' is already used by ${prior}; names of engines, locks, buffers, fences, jobs, threads, pages, notifiers and ranges must be unique`)
     names.set(name, what)
   }
 
@@ -124,6 +145,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
       hmmPreemptsDma: (e.hmmPreemptsDma as boolean | undefined) ?? false,
       reserveForDma: reserve,
       flush: (e.flush as boolean | undefined) ?? false,
+      xnack: e.xnack === undefined || e.xnack === true || e.xnack === 'on',
     }
   })
   const engineIx = new Map(engines.map((e, i) => [e.name, i]))
@@ -207,6 +229,56 @@ export function buildDesign(d: DesignInput): GpuDesign {
     return { name: b.name as string, placement: (b.placement as 'vram' | 'system' | undefined) ?? 'vram', fences: fs, lock: lockIx.get(`${b.name as string}.resv`)! }
   })
 
+  // Memory: pages, notifier subscriptions (callbacks are read once steps can be), GPU ranges.
+  const pages: Page[] = (d.pages ?? []).map((pg, i) => {
+    claim(pg.name as string, `page #${i + 1}`, ['pages', i, 'name'])
+    return { name: pg.name as string, at: (pg.at as Page['at'] | undefined) ?? 'system' }
+  })
+  const pageIx = new Map(pages.map((pg, i) => [pg.name, i]))
+  const page = (name: unknown, path: Path): number => {
+    const i = pageIx.get(name as string)
+    if (i === undefined) throw new SpecError(path, `no page named '${String(name)}' (pages: ${[...pageIx.keys()].join(', ') || 'none; declare them under pages:'})`)
+    return i
+  }
+  const pageList = (v: unknown, path: Path): number[] => {
+    const list = typeof v === 'string' ? [v] : Array.isArray(v) ? v : undefined
+    if (!list || list.length === 0) throw new SpecError(path, 'must be a page name or a non-empty list of page names')
+    const out = list.map((x, k) => page(x, Array.isArray(v) ? [...path, k] : path))
+    if (new Set(out).size !== out.length) throw new SpecError(path, 'lists a page twice')
+    return out
+  }
+  const notifierIn = d.notifiers ?? []
+  for (const [i, n] of notifierIn.entries()) claim(n.name as string, `notifier #${i + 1}`, ['notifiers', i, 'name'])
+  const notifierIx = new Map(notifierIn.map((n, i) => [n.name as string, i]))
+  const notifier = (name: unknown, path: Path): number => {
+    const i = notifierIx.get(name as string)
+    if (i === undefined) throw new SpecError(path, `no notifier named '${String(name)}' (notifiers: ${[...notifierIx.keys()].join(', ') || 'none; declare them under notifiers:'})`)
+    return i
+  }
+  const notifierPages = notifierIn.map((n, i) => pageList(n.pages, ['notifiers', i, 'pages']))
+  const ranges: Range[] = (d.ranges ?? []).map((r, i) => {
+    claim(r.name as string, `range #${i + 1}`, ['ranges', i, 'name'])
+    const e = engineIx.get(r.engine as string)
+    if (e === undefined) throw new SpecError(['ranges', i, 'engine'], `no engine named '${r.engine as string}' (engines: ${engines.map((x) => x.name).join(', ')}); a range lives in one device's page tables`)
+    const ps = pageList(r.pages, ['ranges', i, 'pages'])
+    const ns = ((r.notifiers as unknown[] | undefined) ?? []).map((x, k) => notifier(x, ['ranges', i, 'notifiers', k]))
+    for (const [k, n] of ns.entries()) {
+      if (!notifierPages[n]!.some((p) => ps.includes(p))) throw new SpecError(['ranges', i, 'notifiers', k], `notifier '${notifierIn[n]!.name as string}' covers none of the range's pages`)
+    }
+    const mapped = (r.mapped as boolean | undefined) ?? false
+    if (mapped) {
+      const absent = ps.find((p) => pages[p]!.at === 'none')
+      if (absent !== undefined) throw new SpecError(['ranges', i, 'mapped'], `page '${pages[absent]!.name}' is not present (at: none), so its PTE cannot start valid; set mapped: false or give the page a location`)
+    }
+    return { name: r.name as string, engine: e, pages: ps, notifiers: ns, mapped }
+  })
+  const rangeIx = new Map(ranges.map((r, i) => [r.name, i]))
+  const range = (name: unknown, path: Path): number => {
+    const i = rangeIx.get(name as string)
+    if (i === undefined) throw new SpecError(path, `no range named '${String(name)}' (ranges: ${[...rangeIx.keys()].join(', ') || 'none; declare them under ranges:'})`)
+    return i
+  }
+
   const jobs: Job[] = jobIn.map((j, i) => {
     const deps = ((j.deps as string[] | undefined) ?? []).map((x, k) => fence(x, ['jobs', i, 'deps', k]))
     const uses = ((j.uses as unknown[] | undefined) ?? []).map((x, k) => {
@@ -216,6 +288,15 @@ export function buildDesign(d: DesignInput): GpuDesign {
       setUsage(bo, i, usage, ['jobs', i, 'uses', k])
       return { bo, usage }
     })
+    const e = engineIx.get(j.engine as string)!
+    const accesses = ((j.accesses as unknown[] | undefined) ?? []).map((x, k) => {
+      const r = range(x, ['jobs', i, 'accesses', k])
+      if (ranges[r]!.engine !== e) throw new SpecError(['jobs', i, 'accesses', k], `range '${ranges[r]!.name}' is in the page tables of ${engines[ranges[r]!.engine]!.name}, but job '${j.name as string}' runs on ${engines[e]!.name}`)
+      return r
+    })
+    // On XNACK-on hardware an access through an invalid PTE faults: the job's faults come from its PTEs.
+    const pteFaults = accesses.length > 0 && engines[e]!.xnack
+    if (pteFaults && j.faults === false) throw new SpecError(['jobs', i, 'faults'], `job '${j.name as string}' accesses ranges on ${engines[e]!.name}, which has XNACK on, so it faults whenever a PTE is invalid; remove faults: false (or set xnack: off on the engine)`)
     if ((j.cus as number | undefined) !== undefined && (j.cus as number) > engines[engineIx.get(j.engine as string)!]!.cus) {
       throw new SpecError(['jobs', i, 'cus'], `needs ${j.cus as number} CUs but engine '${j.engine as string}' has ${engines[engineIx.get(j.engine as string)!]!.cus}`)
     }
@@ -226,15 +307,17 @@ export function buildDesign(d: DesignInput): GpuDesign {
       fence: i,
       deps,
       uses,
-      faults: (j.faults as boolean | undefined) ?? false,
+      faults: pteFaults || ((j.faults as boolean | undefined) ?? false),
       cus: (j.cus as number | undefined) ?? 1,
       submitted: true, // fixed below once threads are known
       propagateErrors: (j.propagateErrors as boolean | undefined) ?? true,
       waitsDeps: (j.waitsDeps as boolean | undefined) ?? true,
+      accesses,
     }
   })
 
-  // Steps.
+  // Steps. `inCallback` is the notifier whose callback is being read, if any.
+  let inCallback: number | undefined
   const normSteps = (raw: unknown[], base: Path, depth = 0): Step[] => {
     const out: Step[] = []
     raw.forEach((item, k) => out.push(...normStep(item, [...base, k], depth)))
@@ -272,8 +355,15 @@ export function buildDesign(d: DesignInput): GpuDesign {
     }
     const outcome = (v: unknown, dflt: Outcome): Outcome => {
       if (v === undefined) return dflt
-      if (v !== 'skip' && v !== 'retry' && v !== 'fail') throw new SpecError([...where, 'else'], `must be skip, retry or fail, got ${JSON.stringify(v)}`)
+      if (v === 'again') {
+        if (inCallback === undefined) throw new SpecError([...where, 'else'], "'again' (return false from the invalidate callback, rule 38) is only for steps of a notifier callback")
+        return v
+      }
+      if (v !== 'skip' && v !== 'retry' && v !== 'fail') throw new SpecError([...where, 'else'], `must be skip, retry or fail${inCallback !== undefined ? ', or again' : ''}, got ${JSON.stringify(v)}`)
       return v
+    }
+    if (inCallback !== undefined && NOT_IN_CALLBACK.has(op)) {
+      throw new SpecError(where, `step '${op}' cannot run inside an MMU-notifier callback (notifier ${notifierIn[inCallback]!.name as string}); the callback runs inside the CPU's invalidation`)
     }
     const usage = (v: unknown, dflt: Usage): Usage => {
       if (v === undefined) return dflt
@@ -371,6 +461,29 @@ export function buildDesign(d: DesignInput): GpuDesign {
           { ...w, op: 'signal', fence: to, error: false },
         ]
       }
+      case 'invalidate': {
+        const event = (mods.event ?? 'unmap') as MemEvent
+        if (!(EVENTS as readonly unknown[]).includes(event)) throw new SpecError([...where, 'event'], `must be one of ${EVENTS.join(', ')}, got ${JSON.stringify(mods.event)}`)
+        if (mods.nonblock !== undefined && typeof mods.nonblock !== 'boolean') throw new SpecError([...where, 'nonblock'], 'must be true or false')
+        return [{ ...w, op: 'invalidate', pages: pageList(arg, [...where, op]), event, nonblock: mods.nonblock === true }]
+      }
+      case 'set_seq': {
+        if (inCallback === undefined) throw new SpecError(where, 'set_seq (mmu_interval_set_seq) is called from a notifier\'s invalidate callback; move it under notifiers: [{ callback: [...] }]')
+        if (arg !== undefined && notifier(str(arg, 'the notifier'), [...where, op]) !== inCallback) {
+          throw new SpecError([...where, op], `the callback of notifier '${notifierIn[inCallback]!.name as string}' can only set its own seq (write set_seq without an argument)`)
+        }
+        return [{ ...w, op: 'set_seq', notifier: inCallback }]
+      }
+      case 'read_begin':
+      case 'get_pages':
+      case 'map':
+      case 'zap':
+        return [{ ...w, op, range: range(str(arg, 'the range'), [...where, op]) } as Step]
+      case 'read_retry':
+        return [{ ...w, op: 'read_retry', range: range(str(arg, 'the range'), [...where, op]), else: outcome(mods.else, 'retry'), back: -1 }]
+      case 'exit_mm':
+      case 'skip_if_exiting':
+        return [{ ...w, op }]
       case 'use': {
         if (depth > 4) throw new SpecError(where, 'library paths nest too deep')
         const name = str(arg, 'the library path')
@@ -398,6 +511,27 @@ export function buildDesign(d: DesignInput): GpuDesign {
     return out
   }
 
+  /** read_retry jumps back to the range's read_begin; map programs what get_pages returned. */
+  const linkMemorySteps = (steps: Step[], who: string): Step[] =>
+    steps.map((s, k) => {
+      if (s.op === 'read_retry') {
+        let back = -1
+        for (let i = k - 1; i >= 0; i--) {
+          const x = steps[i]!
+          if (x.op === 'read_begin' && x.range === s.range) {
+            back = i
+            break
+          }
+        }
+        if (back < 0) throw new SpecError(s.where, `${who}: read_retry of range '${ranges[s.range]!.name}' has no read_begin of it earlier in the path (the collision-retry loop starts at mmu_interval_read_begin, rule 34)`)
+        return { ...s, back }
+      }
+      if (s.op === 'map' && !steps.slice(0, k).some((x) => x.op === 'get_pages' && x.range === s.range)) {
+        throw new SpecError(s.where, `${who}: map of range '${ranges[s.range]!.name}' has no get_pages of it earlier in the path (map programs the pfns hmm_range_fault returned)`)
+      }
+      return s
+    })
+
   const threadIn = d.threads ?? []
   if (threadIn.length > MAX_THREADS) throw new SpecError(['threads'], `${threadIn.length} threads; at most ${MAX_THREADS} are supported`)
   const threads: Thread[] = threadIn.map((th, i) => {
@@ -423,7 +557,9 @@ export function buildDesign(d: DesignInput): GpuDesign {
     if (steps.length === 0) throw new SpecError(['threads', i, 'steps'], `thread '${th.name as string}' has no steps`)
     if (context !== undefined && !(CONTEXTS as readonly string[]).includes(context)) throw new SpecError(['threads', i, 'context'], `unknown context '${context}'`)
     checkLocking(steps, `thread '${th.name as string}'`, locks, buffers)
-    return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin }
+    steps = linkMemorySteps(steps, `thread '${th.name as string}'`)
+    if (th.repeat !== undefined && typeof th.repeat !== 'boolean') throw new SpecError(['threads', i, 'repeat'], 'must be true or false')
+    return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin, repeat: th.repeat === true }
   })
 
   const reclaim: ReclaimPath[] = (d.reclaim ?? []).map((r, i) => {
@@ -451,7 +587,27 @@ export function buildDesign(d: DesignInput): GpuDesign {
       }
     }
     checkLocking(steps, `reclaim path '${name}'`, locks, buffers)
-    return { name, steps, origin }
+    return { name, steps: linkMemorySteps(steps, `reclaim path '${name}'`), origin }
+  })
+
+  const notifiers: Notifier[] = notifierIn.map((n, i) => {
+    const where: Path = ['notifiers', i]
+    inCallback = i
+    let steps: Step[]
+    let origin = 'custom'
+    if ((n.path === undefined) === (n.callback === undefined)) throw new SpecError(where, `notifier '${n.name as string}' needs exactly one of 'callback: [...]' (its invalidate callback's steps) or 'path: LIBRARY_PATH'`)
+    if (n.path !== undefined) {
+      const lib = findLibrary(n.path as string)
+      if (!lib) throw new SpecError([...where, 'path'], `no library path '${n.path as string}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
+      steps = normSteps(lib.steps(bind(lib.name, n.with, [...where, 'with']), policies), [...where, 'path'])
+      origin = lib.name
+    } else {
+      if (n.with !== undefined) throw new SpecError([...where, 'with'], `'with' binds a library path's parameters; this notifier has its own callback steps`)
+      steps = normSteps(n.callback as unknown[], [...where, 'callback'])
+    }
+    inCallback = undefined
+    checkLocking(steps, `the callback of notifier '${n.name as string}'`, locks, buffers)
+    return { name: n.name as string, pages: notifierPages[i]!, callback: steps, origin }
   })
 
   // Who pushes which job; jobs nobody pushes are submitted at start.
@@ -476,6 +632,9 @@ export function buildDesign(d: DesignInput): GpuDesign {
   })
 
   const seen = new Set<number>()
+  if ((d.symmetry ?? []).length > 0 && (pages.length > 0 || ranges.length > 0)) {
+    throw new SpecError(['symmetry'], 'symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs); remove symmetry:')
+  }
   const symmetry = (d.symmetry ?? []).map((g, k) => {
     if (g.length < 2) throw new SpecError(['symmetry', k], 'a symmetry group names at least two interchangeable jobs')
     return g.map((name, i) => {
@@ -501,6 +660,9 @@ export function buildDesign(d: DesignInput): GpuDesign {
     properties: props as PropertyId[],
     policies,
     symmetry,
+    pages,
+    notifiers,
+    ranges,
   }
 }
 

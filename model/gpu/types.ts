@@ -5,7 +5,9 @@
 
 export type FenceKind = 'dma' | 'hmm' | 'preempt'
 export type LockMode = 'write' | 'read'
-export type Outcome = 'skip' | 'retry' | 'fail'
+/** what a failing step does: leave the path (skip), stay and try again (retry), fail the thread, or
+ * (notifier callbacks only) return false, which aborts a non-blockable invalidation (rule 38) */
+export type Outcome = 'skip' | 'retry' | 'fail' | 'again'
 export type Gfp = 'KERNEL' | 'NOFS' | 'NOIO' | 'NOWAIT' | 'ATOMIC'
 export type Pool = 'vram' | 'system'
 /** dma_resv usages, ordered as include/linux/dma-resv.h orders them */
@@ -33,6 +35,40 @@ export interface Engine {
   readonly reserveForDma: number
   /** gang scheduling / engine flush (dma-buf.rst option (d)) */
   readonly flush: boolean
+  /** recoverable page faults (XNACK on): an invalid PTE faults; off: no fault path at all */
+  readonly xnack: boolean
+}
+
+/** CPU events that invalidate pages (rule 37: several may overlap), and what each does to the page. */
+export const EVENTS = ['unmap', 'migrate', 'pressure', 'exit'] as const
+export type MemEvent = (typeof EVENTS)[number]
+export type PageAt = 'none' | 'system' | 'vram'
+
+/** A CPU page. Its generation is kept as what the properties need of it: whether a reference (a
+ * GPU PTE, a pfn returned by hmm_range_fault) still names the page's current generation. */
+export interface Page {
+  readonly name: string
+  readonly at: PageAt
+}
+
+/** An mmu_interval_notifier: the pages its interval covers and its invalidate callback. */
+export interface Notifier {
+  readonly name: string
+  readonly pages: readonly number[]
+  readonly callback: readonly Step[]
+  readonly origin: string
+}
+
+/** A GPU mirror of CPU pages (an SVM range or a userptr): the device's PTEs for them, kept
+ * coherent through the listed notifiers (their seqs are what read_begin/read_retry compare). */
+export interface Range {
+  readonly name: string
+  /** the engine (device) whose page tables hold the PTEs */
+  readonly engine: number
+  readonly pages: readonly number[]
+  readonly notifiers: readonly number[]
+  /** PTEs valid at start */
+  readonly mapped: boolean
 }
 
 export interface Lock {
@@ -67,6 +103,8 @@ export interface Job {
   readonly propagateErrors: boolean
   /** user-queue jobs: the GPU WAIT command on dma_fence dependencies (false is a bug, rule 7) */
   readonly waitsDeps: boolean
+  /** ranges the job's GPU work touches through the device's PTEs */
+  readonly accesses: readonly number[]
 }
 
 export interface Buffer {
@@ -100,6 +138,15 @@ export type Step = { readonly where: readonly (string | number)[]; readonly user
   | { readonly op: 'await_deps'; readonly job: number }
   | { readonly op: 'run'; readonly job: number }
   | { readonly op: 'syncobj_proxy'; readonly from: number; readonly to: number }
+  | { readonly op: 'invalidate'; readonly pages: readonly number[]; readonly event: MemEvent; readonly nonblock: boolean }
+  | { readonly op: 'set_seq'; readonly notifier: number }
+  | { readonly op: 'read_begin'; readonly range: number }
+  | { readonly op: 'get_pages'; readonly range: number }
+  | { readonly op: 'read_retry'; readonly range: number; readonly else: Outcome; readonly back: number }
+  | { readonly op: 'map'; readonly range: number }
+  | { readonly op: 'zap'; readonly range: number }
+  | { readonly op: 'exit_mm' }
+  | { readonly op: 'skip_if_exiting' }
 )
 
 export interface Thread {
@@ -110,6 +157,9 @@ export interface Thread {
   readonly steps: readonly Step[]
   /** where the path came from: a library path name, or 'custom' */
   readonly origin: string
+  /** a worker re-armed for every event: after its last step it starts over (fault handlers,
+   * restore workers); it exits when what it waits for can no longer happen */
+  readonly repeat: boolean
 }
 
 export interface ReclaimPath {
@@ -130,6 +180,8 @@ export const PROPERTY_IDS = [
   'signalling',
   'lock-order',
   'fence-sanity',
+  'gpu-access',
+  'notifier-nonblock',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 
@@ -146,6 +198,9 @@ export interface GpuDesign {
   readonly usageOf: ReadonlyMap<string, Usage>
   readonly properties: readonly PropertyId[]
   readonly policies: { readonly shrinker: string; readonly userptr: string; readonly syncobj: string }
+  readonly pages: readonly Page[]
+  readonly notifiers: readonly Notifier[]
+  readonly ranges: readonly Range[]
   /** groups of interchangeable jobs (indices), declared by the scenario */
   readonly symmetry: readonly (readonly number[])[]
 }

@@ -72,13 +72,16 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
     const finished = pc === th.steps.length && rpc === 0
     n.active = !finished && enabled(v.actorRules.thread[t]!)
+    // A repeating worker waiting at its first step for work is idle, not blocked.
+    if (!n.active && v.idle(s, t)) return
     const spinning = !finished && v.actorRules.thread[t]!.some((r) => v.meta.get(v.rules[r]!.action)!.does === 'spin' && v.rules[r]!.guard(s))
     n.blocked = !finished && (!n.active || spinning)
     if (spinning) n.active = false
     if (!n.blocked) return
-    const step = rpc > 0 ? v.reclaimSteps[rpc - 1] : th.steps[pc]
+    const at = v.stepAt(s, t)
+    const step = at.step
     if (!step) return
-    const inReclaim = rpc > 0 ? ` (in reclaim: ${v.reclaimSegName[rpc - 1]})` : ''
+    const inReclaim = at.where
     switch (step.op) {
       case 'lock':
       case 'trylock':
@@ -110,6 +113,14 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       case 'await_fault':
         edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name} to fault`)
         break
+      case 'read_begin': {
+        // mmu_interval_read_begin() sleeps until the mm's seq turns even: every invalidation in
+        // flight must end (rule 37).
+        design.threads.forEach((other, o) => {
+          if (o !== t && f.npc[o]! >= 0 && s.get(f.npc[o]!) > 0) edge(n, T(o), `mmu_interval_read_begin(${design.ranges[step.range]!.name}) waits for ${other.name}'s invalidation to end`)
+        })
+        break
+      }
       case 'push': {
         const e = design.jobs[step.job]!.engine
         design.jobs.forEach((k, i) => {
