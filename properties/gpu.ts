@@ -245,9 +245,9 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           if (m.frame !== 'notifier' || !m.site) return true
           const st = m.step
           if (m.does === 'trylock_failed' && st?.op === 'trylock' && st.else === 'again') return m.site.step.nonblock
-          if (!m.site.step.nonblock || !st) return true
+          if (!m.site.step.nonblock || !st || m.does === 'return_false' || m.does === 'test_fence') return true
           // mutex_lock, dma_fence_wait and reclaiming allocations may sleep (might_sleep()).
-          if (st.op === 'lock' && m.does === 'acquire') return false
+          if (st.op === 'lock' && !st.nonblock && m.does === 'acquire') return false
           if ((st.op === 'wait' || st.op === 'wait_resv') && (m.does === 'wait_return' || m.does === 'enable')) return false
           if (st.op === 'alloc' && reclaims(st.gfp) && m.does === 'alloc') return false
           return true

@@ -463,6 +463,15 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       case 'lock':
       case 'trylock': {
         const { lock, mode } = step
+        if (step.op === 'lock' && step.nonblock && p.site?.step.nonblock) {
+          // Non-blockable invalidation: mutex_trylock, and return false if it is taken (rule 38).
+          add({ name: 'trylock_nonblock', ...base, lock: L(lock) }, m('acquire', { acquires: { lock, mode } }), (s) => p.at_(s) && lockFree(s, lock, mode), (c) => {
+            takeLock(c, t, lock, mode)
+            p.advance(c)
+          })
+          add({ name: 'trylock_nonblock_failed', ...base, lock: L(lock), then: 'again' }, m('return_false'), (s) => p.at_(s) && !lockFree(s, lock, mode), (c) => outcome(p, 'again', c))
+          return
+        }
         const name = step.op === 'lock' ? (mode === 'read' ? 'lock_read' : 'lock') : mode === 'read' ? 'trylock_read' : 'trylock'
         add(
           { name, ...base, lock: L(lock) },
@@ -494,6 +503,12 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       }
       case 'wait': {
         const fe = step.fence
+        if (step.nonblock && p.site?.step.nonblock) {
+          // Non-blockable invalidation: test the fence; return false if it has not signalled.
+          add({ name: 'dma_fence_is_signaled', ...base, fence: F(fe), signaled: true }, m('test_fence'), (s) => p.at_(s) && s.get(fs[fe]!) !== FS.pending, (c) => p.advance(c))
+          add({ name: 'dma_fence_is_signaled', ...base, fence: F(fe), signaled: false, then: 'again' }, m('return_false'), (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending, (c) => outcome(p, 'again', c))
+          return
+        }
         // dma_fence_wait() first enables signalling (include/linux/dma-fence.h, enable_signaling):
         // preempt and eviction fences only start acting here.
         add({ name: 'enable_signaling', ...base, fence: F(fe) }, m('enable'), (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending && s.get(en[fe]!) === 0, (c) =>
@@ -510,6 +525,13 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       }
       case 'wait_resv': {
         const { bo, usage } = step
+        if (step.nonblock && p.site?.step.nonblock) {
+          const cands = fences.map((_, i) => i).filter((i) => usageRank(usageOf(bo, i)) <= usageRank(usage))
+          const pendingIn = (s: Reader): boolean => cands.some((i) => has(s.get(resv[bo]!), i) && s.get(fs[i]!) === FS.pending)
+          add({ name: 'dma_resv_test_signaled', ...base, bo: buffers[bo]!.name, signaled: true }, m('test_fence'), (s) => p.at_(s) && !pendingIn(s), (c) => p.advance(c))
+          add({ name: 'dma_resv_test_signaled', ...base, bo: buffers[bo]!.name, signaled: false, then: 'again' }, m('return_false'), (s) => p.at_(s) && pendingIn(s), (c) => outcome(p, 'again', c))
+          return
+        }
         // dma_resv_wait_timeout(usage): waits every fence of that usage or a lower one (dma-resv.h).
         const cands = fences.map((_, i) => i).filter((i) => usageRank(usageOf(bo, i)) <= usageRank(usage))
         const pendingIn = (s: Reader): boolean => {
@@ -832,6 +854,36 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
           p.advance(c)
         })
         return
+      case 'await_evicted': {
+        const j = step.job
+        // The restore work the eviction scheduled (kfd_svm.c svm_range_evict -> restore work).
+        add({ name: 'restore_work_scheduled', ...base, job: J(j) }, m('evicted'), (s) => p.at_(s) && s.get(js[j]!) === JS.suspended, (c) => p.advance(c))
+        add({ name: 'no_eviction', ...base, job: J(j) }, m('no_fault'), (s) => p.at_(s) && s.get(js[j]!) === JS.done, (c) => c.set(pc[t]!, th.steps.length))
+        return
+      }
+      case 'destroy_queue': {
+        const j = step.job
+        // The queue is torn down (process exit: kfd_process_notifier_release, xe_exec_queue_kill):
+        // its work is gone and its fence completes with an error if it had not signalled.
+        add({ name: 'destroy_queue', ...base, job: J(j) }, m('destroy'), (s) => p.at_(s), (c) => {
+          killJob(c, j)
+          p.advance(c)
+        })
+        return
+      }
+      case 'new_fence': {
+        const fe = step.fence
+        // A fresh eviction/preempt fence replaces the signalled one (amdgpu_amdkfd_fence_create in
+        // restore_process_bos; xe_preempt_fence re-arm on rebind).
+        add({ name: 'install_new_fence', ...base, fence: F(fe) }, m('new_fence'), (s) => p.at_(s), (c) => {
+          if (c.get(fs[fe]!) !== FS.pending) {
+            c.set(fs[fe]!, FS.pending)
+            c.set(en[fe]!, 0)
+          }
+          p.advance(c)
+        })
+        return
+      }
       case 'skip_if_exiting':
         add({ name: 'process_exiting', ...base, exiting: true }, m('exit_shortcut'), (s) => p.at_(s) && s.get(exiting as Field) === 1, (c) => p.abandon(c, false))
         add({ name: 'process_exiting', ...base, exiting: false }, m('not_exiting'), (s) => p.at_(s) && s.get(exiting as Field) === 0, (c) => p.advance(c))
@@ -1016,8 +1068,9 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         { actor: { kind: 'fence', index: i }, does: 'preempt_fence', signals: i },
         (s) => s.get(en[i]!) === 1 && s.get(fs[i]!) === FS.pending && (s.get(js[j]!) !== JS.running || pf[j]! < 0 || s.get(pf[j]!) === 0 || eng.preempt === 'faulting'),
         (c) => {
+          // Eviction takes every queue of the process off the hardware, submitted or running.
           const st = c.get(js[j]!)
-          if (st === JS.running || st === JS.ready || st === JS.preempted) c.set(js[j]!, JS.suspended)
+          if (st === JS.running || st === JS.ready || st === JS.preempted || (st === JS.queued && jobs[j]!.queue === 'user')) c.set(js[j]!, JS.suspended)
           c.set(fs[i]!, FS.signalled)
         },
       )

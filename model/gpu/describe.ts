@@ -15,13 +15,13 @@ export function stepText(d: GpuDesign, s: Step): string {
   const uf = s.userFault ? ' [copy_from_user]' : ''
   switch (s.op) {
     case 'lock':
-      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : 'mutex_lock'}(${L(s.lock)})${uf}`
+      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : 'mutex_lock'}(${L(s.lock)})${s.nonblock ? ' (trylock if non-blockable)' : ''}${uf}`
     case 'trylock':
       return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${s.else}`
     case 'unlock':
       return `unlock(${L(s.lock)})${uf}`
     case 'wait':
-      return `dma_fence_wait(${F(s.fence)})${s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''}`
+      return `dma_fence_wait(${F(s.fence)})${s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''}${s.nonblock ? ' (only a test if non-blockable)' : ''}`
     case 'wait_resv':
       return `dma_resv_wait_timeout(${B(s.bo)}, ${s.usage.toUpperCase()})${s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''}`
     case 'enable_signaling':
@@ -59,7 +59,7 @@ export function stepText(d: GpuDesign, s: Step): string {
     case 'syncobj_proxy':
       return `hand out ${F(s.to)} as a proxy that signals with ${F(s.from)}`
     case 'invalidate':
-      return `${s.event === 'exit' ? 'exit_mmap: unmap' : s.event === 'migrate' ? 'migrate (NUMA/compaction)' : s.event === 'pressure' ? 'reclaim (unmap under memory pressure)' : 'munmap'} of page${s.pages.length > 1 ? 's' : ''} ${s.pages.map((p) => d.pages[p]!.name).join(', ')}: mmu_notifier_invalidate_range_start${s.nonblock ? '_nonblock' : ''}`
+      return `${s.event === 'exit' ? 'exit_mmap: unmap' : s.event === 'migrate' ? 'migrate (NUMA/compaction)' : s.event === 'pressure' ? 'reclaim (unmap under memory pressure)' : s.event === 'oom' ? 'OOM reaper: unmap' : 'munmap'} of page${s.pages.length > 1 ? 's' : ''} ${s.pages.map((p) => d.pages[p]!.name).join(', ')}: mmu_notifier_invalidate_range_start${s.nonblock ? '_nonblock' : ''}`
     case 'set_seq':
       return `mmu_interval_set_seq(${d.notifiers[s.notifier]!.name})`
     case 'read_begin':
@@ -72,6 +72,12 @@ export function stepText(d: GpuDesign, s: Step): string {
       return `program ${d.engines[d.ranges[s.range]!.engine]!.name}'s PTEs for ${R(s.range)} from the snapshot`
     case 'zap':
       return `zap ${d.engines[d.ranges[s.range]!.engine]!.name}'s PTEs for ${R(s.range)}`
+    case 'await_evicted':
+      return `wait until the queue of job ${J(s.job)} is evicted (restore work scheduled)`
+    case 'destroy_queue':
+      return `destroy the queue of job ${J(s.job)} (its fence completes with an error)`
+    case 'new_fence':
+      return `install a new eviction fence ${d.fences[s.fence]!.name}`
     case 'exit_mm':
       return 'the process exits: mm_users drops to zero (exit_mm), teardown begins'
     case 'skip_if_exiting':
@@ -107,7 +113,7 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         return { actor, text: `${m.step ? stepText(d, m.step) : 'invalidate'}${holding}${where}` }
       case 'invalidate_pages': {
         const ev = m.site!.step.event
-        return { actor, text: `every notifier returned; ${ev === 'migrate' ? `the CPU moves ${pagesOf()} to new frames` : ev === 'pressure' ? `${pagesOf()} swapped out and freed` : `${pagesOf()} unmapped and freed`} (old references now stale)${where}` }
+        return { actor, text: `every notifier returned; ${ev === 'migrate' ? `the CPU moves ${pagesOf()} to new frames` : ev === 'pressure' ? `${pagesOf()} swapped out and freed` : ev === 'oom' ? `${pagesOf()} reaped and freed` : `${pagesOf()} unmapped and freed`} (old references now stale)${where}` }
       }
       case 'invalidate_end':
         return { actor, text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active as number) === 0 ? ': no invalidation left, the seq turns even' : ''}${where}` }
@@ -115,6 +121,10 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: collision (the notifier ran since read_begin), ${m.step?.op === 'read_retry' && m.step.else === 'retry' ? 'back to read_begin' : String(action.then)}${holding}${where}` }
       case 'read_retry':
         return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: no collision${holding}${where}` }
+      case 'return_false':
+        return { actor, text: `${m.step ? stepText(d, m.step) : ''}: would sleep in a non-blockable invalidation; the callback returns false${where}` }
+      case 'test_fence':
+        return { actor, text: `${m.step ? stepText(d, m.step).replace('dma_fence_wait', 'dma_fence_is_signaled') : ''}: already signalled${where}` }
       case 'exit_shortcut':
         return { actor, text: `the process is exiting: returns at once, without zapping or set_seq${holding}${where}` }
       case 'not_exiting':

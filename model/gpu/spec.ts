@@ -81,14 +81,18 @@ const STEP_OPS = [
   'zap',
   'exit_mm',
   'skip_if_exiting',
+  'await_evicted',
+  'destroy_queue',
+  'new_fence',
   'use',
 ] as const
 /** modifiers each step may carry besides its operation key */
 const MODIFIERS: Record<string, readonly string[]> = {
+  lock: ['nonblock'],
   trylock: ['else'],
   trylock_read: ['else'],
-  wait: ['ifFaultPending'],
-  wait_resv: ['usage', 'ifFaultPending'],
+  wait: ['ifFaultPending', 'nonblock'],
+  wait_resv: ['usage', 'ifFaultPending', 'nonblock'],
   signal: ['error'],
   alloc: ['pool', 'else'],
   evict: ['else'],
@@ -101,7 +105,7 @@ const MODIFIERS: Record<string, readonly string[]> = {
 }
 const NO_ARG = new Set(['begin_signalling', 'end_signalling', 'user_fault', 'exit_mm', 'skip_if_exiting', 'set_seq'])
 /** steps that make no sense inside an MMU-notifier callback (it runs inside the CPU's invalidation) */
-const NOT_IN_CALLBACK = new Set(['invalidate', 'read_begin', 'get_pages', 'read_retry', 'map', 'exit_mm', 'await_fault', 'resolve_fault', 'await_deps', 'run', 'arm', 'push'])
+const NOT_IN_CALLBACK = new Set(['invalidate', 'read_begin', 'get_pages', 'read_retry', 'map', 'exit_mm', 'await_fault', 'resolve_fault', 'await_deps', 'run', 'arm', 'push', 'await_evicted'])
 
 export const MAX_FENCES = 24
 export const MAX_THREADS = 8
@@ -370,6 +374,14 @@ export function buildDesign(d: DesignInput): GpuDesign {
       if (!(USAGES as readonly unknown[]).includes(v)) throw new SpecError([...where, 'usage'], `must be one of ${USAGES.join(', ')} (dma_resv usages), got ${JSON.stringify(v)}`)
       return v as Usage
     }
+    // In a callback: in a non-blockable invalidation, trylock / test the fence instead of sleeping,
+    // and return false if that fails (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
+    const nonblock = (): { nonblock?: 'again' } => {
+      if (mods.nonblock === undefined) return {}
+      if (mods.nonblock !== 'again') throw new SpecError([...where, 'nonblock'], `must be again (in a non-blockable invalidation: do not sleep, return false), got ${JSON.stringify(mods.nonblock)}`)
+      if (inCallback === undefined) throw new SpecError([...where, 'nonblock'], 'nonblock applies to steps of a notifier callback only')
+      return { nonblock: 'again' }
+    }
     const faultPolicy = (): { ifFaultPending?: 'skip' } => {
       if (mods.ifFaultPending === undefined) return {}
       if (mods.ifFaultPending !== 'skip') throw new SpecError([...where, 'ifFaultPending'], `must be skip, got ${JSON.stringify(mods.ifFaultPending)}`)
@@ -384,14 +396,14 @@ export function buildDesign(d: DesignInput): GpuDesign {
         const mode: LockMode = op.endsWith('_read') ? 'read' : 'write'
         if (mode === 'read' && locks[l]!.kind !== 'rwsem') throw new SpecError([...where, op], `'${locks[l]!.name}' is a ${locks[l]!.kind}; only an rwsem can be taken for read`)
         if (op.startsWith('trylock')) return [{ ...w, op: 'trylock', lock: l, mode, else: outcome(mods.else, 'skip') }]
-        return [{ ...w, op: 'lock', lock: l, mode }]
+        return [{ ...w, op: 'lock', lock: l, mode, ...nonblock() }]
       }
       case 'unlock':
         return [{ ...w, op: 'unlock', lock: lock(str(arg, 'the lock'), [...where, op]) }]
       case 'wait':
-        return [{ ...w, op: 'wait', fence: fence(str(arg, 'the fence'), [...where, op]), ...faultPolicy() }]
+        return [{ ...w, op: 'wait', fence: fence(str(arg, 'the fence'), [...where, op]), ...faultPolicy(), ...nonblock() }]
       case 'wait_resv':
-        return [{ ...w, op: 'wait_resv', bo: buffer(str(arg, 'the buffer'), [...where, op]), usage: usage(mods.usage, 'bookkeep'), ...faultPolicy() }]
+        return [{ ...w, op: 'wait_resv', bo: buffer(str(arg, 'the buffer'), [...where, op]), usage: usage(mods.usage, 'bookkeep'), ...faultPolicy(), ...nonblock() }]
       case 'enable_signaling':
         return [{ ...w, op: 'enable_signaling', fence: fence(str(arg, 'the fence'), [...where, op]) }]
       case 'signal':
@@ -484,6 +496,14 @@ export function buildDesign(d: DesignInput): GpuDesign {
       case 'exit_mm':
       case 'skip_if_exiting':
         return [{ ...w, op }]
+      case 'await_evicted':
+      case 'destroy_queue':
+        return [{ ...w, op, job: job(str(arg, 'the job'), [...where, op]) }]
+      case 'new_fence': {
+        const fe = fence(str(arg, 'the fence'), [...where, op])
+        if (fences[fe]!.kind !== 'preempt') throw new SpecError([...where, op], `'${fences[fe]!.name}' is a ${fences[fe]!.kind} fence; new_fence re-arms a preempt/eviction fence`)
+        return [{ ...w, op, fence: fe }]
+      }
       case 'use': {
         if (depth > 4) throw new SpecError(where, 'library paths nest too deep')
         const name = str(arg, 'the library path')

@@ -40,7 +40,7 @@ export interface Engine {
 }
 
 /** CPU events that invalidate pages (rule 37: several may overlap), and what each does to the page. */
-export const EVENTS = ['unmap', 'migrate', 'pressure', 'exit'] as const
+export const EVENTS = ['unmap', 'migrate', 'pressure', 'oom', 'exit'] as const
 export type MemEvent = (typeof EVENTS)[number]
 export type PageAt = 'none' | 'system' | 'vram'
 
@@ -116,11 +116,11 @@ export interface Buffer {
 }
 
 export type Step = { readonly where: readonly (string | number)[]; readonly userFault?: boolean } & (
-  | { readonly op: 'lock'; readonly lock: number; readonly mode: LockMode }
+  | { readonly op: 'lock'; readonly lock: number; readonly mode: LockMode; readonly nonblock?: 'again' }
   | { readonly op: 'trylock'; readonly lock: number; readonly mode: LockMode; readonly else: Outcome }
   | { readonly op: 'unlock'; readonly lock: number }
-  | { readonly op: 'wait'; readonly fence: number; readonly ifFaultPending?: 'skip' }
-  | { readonly op: 'wait_resv'; readonly bo: number; readonly usage: Usage; readonly ifFaultPending?: 'skip' }
+  | { readonly op: 'wait'; readonly fence: number; readonly ifFaultPending?: 'skip'; readonly nonblock?: 'again' }
+  | { readonly op: 'wait_resv'; readonly bo: number; readonly usage: Usage; readonly ifFaultPending?: 'skip'; readonly nonblock?: 'again' }
   | { readonly op: 'enable_signaling'; readonly fence: number }
   | { readonly op: 'signal'; readonly fence: number; readonly error: boolean }
   | { readonly op: 'alloc'; readonly gfp: Gfp; readonly pool: Pool; readonly else: Outcome }
@@ -146,6 +146,9 @@ export type Step = { readonly where: readonly (string | number)[]; readonly user
   | { readonly op: 'map'; readonly range: number }
   | { readonly op: 'zap'; readonly range: number }
   | { readonly op: 'exit_mm' }
+  | { readonly op: 'await_evicted'; readonly job: number }
+  | { readonly op: 'destroy_queue'; readonly job: number }
+  | { readonly op: 'new_fence'; readonly fence: number }
   | { readonly op: 'skip_if_exiting' }
 )
 

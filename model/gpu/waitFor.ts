@@ -113,6 +113,9 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       case 'await_fault':
         edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name} to fault`)
         break
+      case 'await_evicted':
+        edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name}'s queue to be evicted`)
+        break
       case 'read_begin': {
         // mmu_interval_read_begin() sleeps until the mm's seq turns even: every invalidation in
         // flight must end (rule 37).
