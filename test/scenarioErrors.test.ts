@@ -621,6 +621,146 @@ bad('lock_read on a mutex', {
 })
 
 // ---------------------------------------------------------------------------------------------
+// The memory side: pages, notifiers, ranges and their steps
+
+const MEM_HEAD = `name: t
+about: a
+engines:
+  - { name: gpu0, cus: 1 }
+  - { name: gpu1, cus: 1 }
+locks:
+  - { name: nl }
+pages:
+  - { name: p0 }
+  - { name: p1, at: none }
+`
+
+bad('a range naming an unknown page', {
+  text: MEM_HEAD + yaml`
+    ranges:
+      - { name: r0, engine: gpu0, pages: [p0, p9] }   # <-
+  `,
+  line: 12,
+  field: 'ranges.0.pages.1',
+  message: ["no page named 'p9'", 'pages: p0, p1'],
+})
+
+bad('a range mapped at start over a page that is not present', {
+  text: MEM_HEAD + yaml`
+    ranges:
+      - { name: r0, engine: gpu0, pages: [p1], mapped: true }   # <-
+  `,
+  line: 12,
+  field: 'ranges.0.mapped',
+  message: ["page 'p1' is not present", 'set mapped: false'],
+})
+
+bad("a job accessing another device's range", {
+  text: MEM_HEAD + yaml`
+    ranges:
+      - { name: r0, engine: gpu0, pages: [p0] }
+    jobs:
+      - { name: q1, engine: gpu1, queue: user, accesses: [r0] }   # <-
+  `,
+  line: 14,
+  field: 'jobs.0.accesses.0',
+  message: ["range 'r0' is in the page tables of gpu0", 'runs on gpu1'],
+})
+
+bad('set_seq outside a notifier callback', {
+  text: MEM_HEAD + yaml`
+    threads:
+      - name: t1
+        steps:
+          - set_seq   # <-
+  `,
+  line: 14,
+  field: 'threads.0.steps.0',
+  message: ['set_seq (mmu_interval_set_seq) is called from a notifier', 'callback: [...]'],
+})
+
+bad('read_retry with no read_begin before it', {
+  text: MEM_HEAD + yaml`
+    ranges:
+      - { name: r0, engine: gpu0, pages: [p0] }
+    threads:
+      - name: t1
+        steps:
+          - lock: nl
+          - read_retry: r0   # <-
+          - unlock: nl
+  `,
+  line: 17,
+  field: 'threads.0.steps.1',
+  message: ['has no read_begin of it earlier', 'rule 34'],
+})
+
+bad('map with no get_pages before it', {
+  text: MEM_HEAD + yaml`
+    ranges:
+      - { name: r0, engine: gpu0, pages: [p0] }
+    threads:
+      - name: t1
+        steps:
+          - map: r0   # <-
+  `,
+  line: 16,
+  field: 'threads.0.steps.0',
+  message: ['has no get_pages of it earlier', 'hmm_range_fault'],
+})
+
+bad('an invalidation inside a notifier callback', {
+  text: MEM_HEAD + yaml`
+    notifiers:
+      - name: n0
+        pages: [p0]
+        callback:
+          - invalidate: p0   # <-
+  `,
+  line: 15,
+  field: 'notifiers.0.callback.0',
+  message: ["step 'invalidate' cannot run inside an MMU-notifier callback", 'notifier n0'],
+})
+
+bad("'again' outside a notifier callback", {
+  text: MEM_HEAD + yaml`
+    threads:
+      - name: t1
+        steps:
+          - { trylock: nl, else: again }   # <-
+          - unlock: nl
+  `,
+  line: 14,
+  field: 'threads.0.steps.0.else',
+  message: ["'again'", 'only for steps of a notifier callback'],
+})
+
+bad('an unknown invalidation event', {
+  text: MEM_HEAD + yaml`
+    threads:
+      - name: t1
+        steps:
+          - { invalidate: p0, event: swap }   # <-
+  `,
+  line: 14,
+  field: 'threads.0.steps.0.event',
+  message: ['must be one of unmap, migrate, pressure, oom, exit'],
+})
+
+bad('a notifier with both a callback and a library path', {
+  text: MEM_HEAD + yaml`
+    notifiers:
+      - name: n0   # <-
+        pages: [p0]
+        path: notifier_zap
+        callback: []
+  `,
+  line: 12,
+  field: 'notifiers.0',
+  message: ["needs exactly one of 'callback: [...]'"],
+})
+
+// ---------------------------------------------------------------------------------------------
 // The step language
 
 bad('unknown step op', {
@@ -672,7 +812,7 @@ bad('two ops in one step', {
   message: ['one operation per step; this one has lock and unlock', 'split it into two steps'],
 })
 
-bad('unknown step modifier', {
+bad('a modifier the step does not take lists the ones it does', {
   text: yaml`
     name: t
     about: a
@@ -688,7 +828,25 @@ bad('unknown step modifier', {
   `,
   line: 10,
   field: 'threads.0.steps.0.else',
-  message: ["unknown field 'else' for step 'lock'", 'it takes no modifiers'],
+  message: ["unknown field 'else' for step 'lock'", '(it takes: nonblock)'],
+})
+
+bad('unknown step modifier', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: a }]
+    threads:
+      - name: t1
+        steps:
+          - unlock: a
+            else: skip   # <- unlock takes no modifiers
+  `,
+  line: 10,
+  field: 'threads.0.steps.0.else',
+  message: ["unknown field 'else' for step 'unlock'", 'it takes no modifiers'],
 })
 
 bad('a bad modifier value (trylock else: maybe)', {
