@@ -42,6 +42,11 @@ export function livenessCost(runs = 9): Row[] {
       name: s,
       model: loadScenario(join(ROOT, 'scenarios', 'mem', `${s}.yaml`)).model,
     })),
+    // The same check on designs written in the scenario language (the GPU model's memory side).
+    ...['m4-collision-retry', 'm13-reclaim-in-retry-loop', 'm13b-alloc-before-retry-loop', 'm2b-exit-no-shortcut'].map((s) => ({
+      name: `${s} (scenario language)`,
+      model: loadScenario(join(ROOT, 'scenarios', 'mem', `${s}.yaml`)).model,
+    })),
     { name: 'm9 with 3 threads (ref first)', model: buildModel('hmm', { MECH: 'cpufault', REFORDER: 'ref-first', THREADS: 3 }) },
     { name: 'm9 with 3 threads (trylock first)', model: buildModel('hmm', { MECH: 'cpufault', REFORDER: 'trylock-first', THREADS: 3 }) },
   ]

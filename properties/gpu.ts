@@ -6,6 +6,7 @@
 import {
   type Action,
   always,
+  leadsTo,
   type OrderProperty,
   type ProgressProperty,
   type Property,
@@ -17,7 +18,7 @@ import type { GpuView, RuleMeta } from '../model/gpu/compile.js'
 import { FS, JS } from '../model/gpu/compile.js'
 import type { Step } from '../model/gpu/types.js'
 import { reclaims } from '../model/gpu/types.js'
-import { STALE_ACCESS } from './hmm.js'
+import { PROGRESS, STALE_ACCESS } from './hmm.js'
 
 /** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
 export const PRIMED_ORDER: readonly (readonly [string, string])[] = [
@@ -40,6 +41,7 @@ export const PROPERTY_NAMES = {
   lockOrder: 'lock order (lockdep)',
   sanity: 'fence sanity: signals once, errors propagate',
   gpuAccess: STALE_ACCESS,
+  memoryProgress: PROGRESS,
   nonblock: 'rule 38: a callback in a non-blockable invalidation never sleeps, and returns false only there',
 } as const
 
@@ -255,6 +257,39 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         { cite: 'rule 38: include/linux/mmu_notifier.h (invalidate_range_start: "cannot sleep" unless mmu_notifier_range_blockable(); ops->invalidate returns false only then)' },
       ),
     )
+  }
+
+  if (want.has('memory-progress') && design.jobs.some((j) => j.accesses.length > 0)) {
+    // Retry loops must not livelock: under weak fairness per actor (every thread, every job's GPU
+    // side, every fence mechanism), a stalled GPU (a fault pending, or a queue evicted) is served
+    // and every invalidation ends. Userspace's own choices (completing its work) are not obliged,
+    // nor are GPU accesses (they change nothing). One fairness group per actor; checker/liveness.ts.
+    const accessing = design.jobs.map((j, i) => (j.accesses.length > 0 ? i : -1)).filter((i) => i >= 0)
+    const calm = (s: Reader): boolean =>
+      (f.active as number) < 0 || s.get(f.active as number) === 0
+        ? accessing.every((j) => (f.pf[j]! < 0 || s.get(f.pf[j]!) === 0) && s.get(f.js[j]!) !== JS.suspended)
+        : false
+    const T = design.threads.length
+    const J = design.jobs.length
+    const groups = [...design.threads.map((th) => `thread ${th.name}`), ...design.jobs.map((j) => `job ${j.name} (GPU)`), ...fences.map((fe) => `fence ${fe.name}`)]
+    if (groups.length <= 32) {
+      props.push(
+        leadsTo(
+          PROPERTY_NAMES.memoryProgress,
+          {
+            trigger: (s) => !calm(s),
+            goal: calm,
+            fairness: (a) => {
+              const m = meta(a)
+              if (m.userspace || m.does === 'access') return -1
+              return m.actor.kind === 'thread' ? m.actor.index : m.actor.kind === 'job' ? T + m.actor.index : T + J + m.actor.index
+            },
+            groups,
+          },
+          { cite: 'rule 34 (collision-retry), rule 73 (restore work retries until no eviction raced); weak fairness per actor' },
+        ),
+      )
+    }
   }
 
   if (want.has('dma-fence-progress')) {

@@ -185,6 +185,7 @@ export const PROPERTY_IDS = [
   'fence-sanity',
   'gpu-access',
   'notifier-nonblock',
+  'memory-progress',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 
