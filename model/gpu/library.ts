@@ -34,6 +34,23 @@ export interface Policies {
 
 export const DEFAULT_POLICIES: Policies = { shrinker: 'wait', userptr: 'wait', syncobj: 'stall' }
 
+/**
+ * The populate pattern of Documentation/mm/hmm.rst (rules 34, 35): read_begin, hmm_range_fault
+ * under mmap_lock, the update lock, read_retry (a collision starts over), then program the PTEs and
+ * whatever else must be atomic with the check (`commit`), and release the lock.
+ */
+const populate = (range: string, lock: string, commit: RawStep[]): RawStep[] => [
+  { read_begin: range },
+  { lock_read: 'mmap_lock' },
+  { get_pages: range },
+  { unlock: 'mmap_lock' },
+  { lock },
+  { read_retry: range },
+  { map: range },
+  ...commit,
+  { unlock: lock },
+]
+
 export const LIBRARY: readonly LibraryPath[] = [
   {
     name: 'gpu_page_fault',
@@ -136,18 +153,7 @@ export const LIBRARY: readonly LibraryPath[] = [
       { name: 'range', doc: 'the range it maps' },
       { name: 'lock', doc: 'the driver update lock (also taken by the notifier)', default: 'notifier_lock' },
     ],
-    steps: (p) => [
-      { await_fault: p.job },
-      { read_begin: p.range },
-      { lock_read: 'mmap_lock' },
-      { get_pages: p.range },
-      { unlock: 'mmap_lock' },
-      { lock: p.lock },
-      { read_retry: p.range },
-      { map: p.range },
-      { unlock: p.lock },
-      { resolve_fault: p.job },
-    ],
+    steps: (p) => [{ await_fault: p.job }, ...populate(p.range!, p.lock!, []), { resolve_fault: p.job }],
   },
   {
     name: 'notifier_zap',
@@ -171,21 +177,9 @@ export const LIBRARY: readonly LibraryPath[] = [
       { name: 'fence', doc: 'the eviction fence to re-arm' },
       { name: 'lock', doc: 'the driver update lock', default: 'notifier_lock' },
     ],
-    steps: (p) => [
-      { await_evicted: p.job },
-      { read_begin: p.range },
-      { lock_read: 'mmap_lock' },
-      { get_pages: p.range },
-      { unlock: 'mmap_lock' },
-      { lock: p.lock },
-      { read_retry: p.range },
-      { map: p.range },
-      { new_fence: p.fence },
-      // Resume before dropping the lock: an invalidation that comes after must find the new
-      // fence armed and the queue running (kfd_svm.c checks evicted_ranges before resuming).
-      { resume: p.job },
-      { unlock: p.lock },
-    ],
+    // Resume before dropping the lock: an invalidation that comes after must find the new fence
+    // armed and the queue running (kfd_svm.c checks evicted_ranges before resuming).
+    steps: (p) => [{ await_evicted: p.job }, ...populate(p.range!, p.lock!, [{ new_fence: p.fence }, { resume: p.job }])],
   },
   {
     name: 'syncobj_to_dma',
