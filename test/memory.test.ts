@@ -148,6 +148,10 @@ test('a collision sends the fault handler back to read_begin, releasing the upda
     if (st.op !== 'read_retry') continue
     const steps = v.design.threads[m.actor.index]!.steps
     t.is(steps[st.back]!.op, 'read_begin')
+    // the update lock is held at the check and not at read_begin, so the jump releases it
+    const lock = v.design.locks.findIndex((l) => l.name === 'notifier_lock')
+    t.true(v.pathHeld[m.actor.index]![m.at!]!.some((h) => h.lock === lock))
+    t.false(v.pathHeld[m.actor.index]![st.back]!.some((h) => h.lock === lock))
   }
 })
 
