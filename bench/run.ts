@@ -37,6 +37,7 @@ import {
   haveTime,
   lastLines,
   rumurCheck,
+  type ToolOutcome,
   outRoot,
   printTable,
   probe,
@@ -89,16 +90,9 @@ const TOOL_LABEL: Record<ToolId, string> = {
 }
 
 
-interface Result {
+/** A tool's outcome on one rung (trace: the actions of the counterexample, when one was found). */
+interface Result extends ToolOutcome {
   readonly tool: ToolId
-  readonly verdict: Verdict
-  readonly states?: number
-  readonly compileS?: number
-  readonly runS?: number
-  readonly peakRssBytes?: number
-  /** the actions of the counterexample, when one was found */
-  readonly trace?: readonly string[]
-  readonly detail?: string
 }
 
 const fail = (tool: ToolId, detail: string, t?: Timed): Result => ({

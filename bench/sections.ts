@@ -30,7 +30,7 @@ import {
   timed,
   type Policy,
   type Rung,
-  type RumurOutcome,
+  type ToolOutcome,
   type Timed,
   type Verdict,
 } from './util.js'
@@ -126,7 +126,7 @@ const SYM_LABEL: Record<SymTool, string> = {
 }
 const SYM_RUMUR_MODE: Record<Exclude<SymTool, 'fc-sym'>, string> = { 'rumur-ex': 'exhaustive', 'rumur-heur': 'heuristic', 'rumur-off': 'off' }
 
-interface SymResult extends RumurOutcome {
+interface SymResult extends ToolOutcome {
   readonly tool: SymTool
   readonly traceLength?: number
   /** fencecheck's own search time (its timeMs), seconds */

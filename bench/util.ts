@@ -167,7 +167,8 @@ export const RUMUR_CFLAGS = ['-std=c11', '-O3']
 
 export type Verdict = 'proved' | 'deadlock' | 'page conservation' | 'inconclusive' | 'error' | 'skipped'
 
-export interface RumurOutcome {
+/** What one peer tool's run came to. */
+export interface ToolOutcome {
   readonly verdict: Verdict
   readonly states?: number
   readonly compileS?: number
@@ -181,8 +182,8 @@ export interface RumurOutcome {
  * Generate, compile and run a Rumur verifier for bench/<file> at this rung, in directory `d`:
  * `rumur RUMUR_FLAGS extraFlags`, then `cc RUMUR_CFLAGS`, then `./verifier`.
  */
-export function rumurCheck(r: Rung, d: string, file: string, extraFlags: readonly string[] = []): RumurOutcome {
-  const failed = (detail: string, t: Timed): RumurOutcome => ({ verdict: 'error', detail: `${detail}: ${t.error ?? ''} ${lastLines(t.stderr || t.stdout)}`.trim() })
+export function rumurCheck(r: Rung, d: string, file: string, extraFlags: readonly string[] = []): ToolOutcome {
+  const failed = (detail: string, t: Timed): ToolOutcome => ({ verdict: 'error', detail: `${detail}: ${t.error ?? ''} ${lastLines(t.stderr || t.stdout)}`.trim() })
   mkdirSync(d, { recursive: true })
   writeFileSync(join(d, 'r1.m'), murphiFor(r, file))
   const gen = timed('rumur', [...RUMUR_FLAGS, ...extraFlags, '--output', 'r1.c', 'r1.m'], d, join(d, 'rumur'))

@@ -331,15 +331,7 @@ export function toHtml(r: Report, svgs: HtmlSvgs = {}): string {
   const facts = `<div class="facts">${statsSection(r)}${sometimesSection(v)}${notesSection(v)}</div>${evidenceSection(r)}${rulesSection(r)}`
   const script = `(${pageScript.toString()})();`
   if (/<\/script/i.test(script)) throw new Error('page script must not contain a closing script tag')
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="fencecheck">
-<title>${esc(`${b.text} - ${name} - fencecheck`)}</title>
-<style>${CSS}</style>
-</head>
+  return `${pageHead(`${b.text} - ${name} - fencecheck`, CSS)}
 <body class="${trace ? 'has-trace' : 'no-trace'} status-${v.status}">
 ${header(r)}
 <main>
@@ -623,6 +615,19 @@ function pageScript(): void {
 }
 
 /** Shared page styles (also used by the index page). */
+/** The start of every page fencecheck writes: doctype, metadata, title and the inlined style. */
+export function pageHead(title: string, css: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="fencecheck">
+<title>${esc(title)}</title>
+<style>${css}</style>
+</head>`
+}
+
 export const BASE_CSS = `
 :root{--fg:#1c2430;--muted:#5b6676;--line:#dfe3ea;--bg:#f5f7fa;--card:#fff;--accent:#2563eb;
 --red:#b42318;--red-bg:#fdecea;--green:#067647;--green-bg:#e6f6ec;--amber:#a15c07;--amber-bg:#fef3dc;

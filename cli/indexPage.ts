@@ -3,7 +3,7 @@
  * computed verdict, whether that meets the scenario's pinned expectation, and links to each
  * scenario's HTML trace and Markdown report.
  */
-import { BASE_CSS, escapeHtml as esc } from './html.js'
+import { BASE_CSS, escapeHtml as esc, pageHead } from './html.js'
 
 export interface IndexRow {
   /** the scenario file, as shown */
@@ -66,15 +66,7 @@ export function indexHtml(rows: readonly IndexRow[], title = 'fencecheck: bundle
     })
     .join('\n')
   const allOk = met === rows.length
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="fencecheck">
-<title>${esc(title)}</title>
-<style>${BASE_CSS}${CSS}</style>
-</head>
+  return `${pageHead(title, BASE_CSS + CSS)}
 <body>
 <header class="top">
 <div class="brand">fencecheck</div>

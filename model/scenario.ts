@@ -48,6 +48,14 @@ const namesWithUsage = (key: 'fence' | 'bo') =>
     items: { anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: false, required: [key], properties: { [key]: { type: 'string' }, usage: { enum: USAGES } } }] },
   }) as const
 
+/** An array of objects with exactly these fields (JSON Schema draft-07). */
+const objects = <P extends Record<string, unknown>>(required: readonly string[], properties: P, description?: string) =>
+  ({
+    type: 'array',
+    ...(description !== undefined ? { description } : {}),
+    items: { type: 'object', additionalProperties: false, ...(required.length ? { required } : {}), properties },
+  }) as const
+
 const bytesPattern = '^[0-9]+(\\.[0-9]+)?\\s*(B|KiB|MiB|GiB|KB|MB|GB)?$'
 
 /** The published schema of a scenario file (JSON Schema draft-07). */
@@ -63,24 +71,16 @@ export const SCENARIO_SCHEMA = {
     seed: { type: 'string', description: 'the seed discussion (e.g. "000")' },
     model: { type: 'string', minLength: 1, description: "a built-in model (see `fencecheck list`), or 'gpu' (the default) for a GPU design given by the fields below" },
     params: { type: 'object', description: 'the model parameters', additionalProperties: { type: ['integer', 'string'] } },
-    engines: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'cus'],
-        properties: {
-          name: { $ref: '#/definitions/name' },
-          kind: { enum: ['gfx', 'compute', 'copy', 'shared'], description: 'documentation only' },
-          cus: { type: 'integer', minimum: 1, maximum: 8 },
-          preempt: { enum: ['none', 'hmm', 'faulting'], description: 'dma_fence work may preempt hmm work (faulting: even with a page fault pending)' },
-          hmmPreemptsDma: { type: 'boolean', description: 'a design bug: hmm work preempts dma_fence work (rule 2)' },
-          reserveForDma: { type: 'integer', minimum: 0, description: 'CUs hmm work may never take' },
-          flush: { type: 'boolean', description: 'engine flush / gang scheduling (dma-buf.rst option (d))' },
-          xnack: { enum: ['on', 'off', true, false], description: 'recoverable page faults (on, the default): an invalid PTE faults; off: no fault path' },
-        },
-      },
-    },
+    engines: objects(['name', 'cus'], {
+      name: { $ref: '#/definitions/name' },
+      kind: { enum: ['gfx', 'compute', 'copy', 'shared'], description: 'documentation only' },
+      cus: { type: 'integer', minimum: 1, maximum: 8 },
+      preempt: { enum: ['none', 'hmm', 'faulting'], description: 'dma_fence work may preempt hmm work (faulting: even with a page fault pending)' },
+      hmmPreemptsDma: { type: 'boolean', description: 'a design bug: hmm work preempts dma_fence work (rule 2)' },
+      reserveForDma: { type: 'integer', minimum: 0, description: 'CUs hmm work may never take' },
+      flush: { type: 'boolean', description: 'engine flush / gang scheduling (dma-buf.rst option (d))' },
+      xnack: { enum: ['on', 'off', true, false], description: 'recoverable page faults (on, the default): an invalid PTE faults; off: no fault path' },
+    }),
     memory: {
       type: 'object',
       additionalProperties: false,
@@ -90,19 +90,11 @@ export const SCENARIO_SCHEMA = {
       type: 'array',
       items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['mutex', 'rwsem'] } } },
     },
-    buffers: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name'],
-        properties: {
-          name: { $ref: '#/definitions/name' },
-          placement: { enum: ['vram', 'system'] },
-          fences: namesWithUsage('fence'),
-        },
-      },
-    },
+    buffers: objects(['name'], {
+      name: { $ref: '#/definitions/name' },
+      placement: { enum: ['vram', 'system'] },
+      fences: namesWithUsage('fence'),
+    }),
     fences: {
       type: 'array',
       items: {
@@ -112,44 +104,28 @@ export const SCENARIO_SCHEMA = {
         properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['dma', 'hmm', 'preempt'] }, of: { type: 'string' } },
       },
     },
-    jobs: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'engine'],
-        properties: {
-          name: { $ref: '#/definitions/name' },
-          engine: { type: 'string' },
-          queue: { enum: ['kernel', 'user'] },
-          deps: { type: 'array', items: { type: 'string' } },
-          uses: namesWithUsage('bo'),
-          faults: { type: 'boolean' },
-          cus: { type: 'integer', minimum: 1 },
-          submitted: { type: 'boolean' },
-          propagateErrors: { type: 'boolean' },
-          waitsDeps: { type: 'boolean' },
-          accesses: { type: 'array', items: { type: 'string' }, description: "ranges the job's GPU work touches through its device's PTEs" },
-        },
-      },
-    },
-    threads: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name'],
-        properties: {
-          name: { $ref: '#/definitions/name' },
-          context: { enum: CONTEXTS },
-          signalling: { type: 'boolean' },
-          path: { type: 'string' },
-          with: { type: 'object' },
-          steps: { type: 'array' },
-          repeat: { type: 'boolean', description: 'a worker re-armed for every event: after its last step it starts over' },
-        },
-      },
-    },
+    jobs: objects(['name', 'engine'], {
+      name: { $ref: '#/definitions/name' },
+      engine: { type: 'string' },
+      queue: { enum: ['kernel', 'user'] },
+      deps: { type: 'array', items: { type: 'string' } },
+      uses: namesWithUsage('bo'),
+      faults: { type: 'boolean' },
+      cus: { type: 'integer', minimum: 1 },
+      submitted: { type: 'boolean' },
+      propagateErrors: { type: 'boolean' },
+      waitsDeps: { type: 'boolean' },
+      accesses: { type: 'array', items: { type: 'string' }, description: "ranges the job's GPU work touches through its device's PTEs" },
+    }),
+    threads: objects(['name'], {
+      name: { $ref: '#/definitions/name' },
+      context: { enum: CONTEXTS },
+      signalling: { type: 'boolean' },
+      path: { type: 'string' },
+      with: { type: 'object' },
+      steps: { type: 'array' },
+      repeat: { type: 'boolean', description: 'a worker re-armed for every event: after its last step it starts over' },
+    }),
     pages: {
       type: 'array',
       description: 'CPU pages the design mirrors',
@@ -160,51 +136,26 @@ export const SCENARIO_SCHEMA = {
         properties: { name: { $ref: '#/definitions/name' }, at: { enum: ['none', 'system', 'vram'], description: 'where the page is at start (none: not present)' } },
       },
     },
-    notifiers: {
-      type: 'array',
-      description: 'mmu_interval_notifier subscriptions: the pages each covers and its invalidate callback',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'pages'],
-        properties: {
-          name: { $ref: '#/definitions/name' },
-          pages: { type: ['array', 'string'] },
-          callback: { type: 'array' },
-          path: { type: 'string' },
-          with: { type: 'object' },
-        },
-      },
-    },
-    ranges: {
-      type: 'array',
-      description: 'GPU mirrors (SVM ranges, userptrs): one device\'s PTEs for CPU pages, kept coherent through notifiers',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'engine', 'pages'],
-        properties: {
-          name: { $ref: '#/definitions/name' },
-          engine: { type: 'string' },
-          pages: { type: ['array', 'string'] },
-          notifiers: { type: 'array', items: { type: 'string' } },
-          mapped: { type: 'boolean', description: 'PTEs valid at start' },
-        },
-      },
-    },
-    reclaim: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          name: { type: 'string' },
-          path: { type: 'string' },
-          with: { type: 'object' },
-          steps: { type: 'array' },
-        },
-      },
-    },
+    notifiers: objects(['name', 'pages'], {
+      name: { $ref: '#/definitions/name' },
+      pages: { type: ['array', 'string'] },
+      callback: { type: 'array' },
+      path: { type: 'string' },
+      with: { type: 'object' },
+    }, 'mmu_interval_notifier subscriptions: the pages each covers and its invalidate callback'),
+    ranges: objects(['name', 'engine', 'pages'], {
+      name: { $ref: '#/definitions/name' },
+      engine: { type: 'string' },
+      pages: { type: ['array', 'string'] },
+      notifiers: { type: 'array', items: { type: 'string' } },
+      mapped: { type: 'boolean', description: 'PTEs valid at start' },
+    }, 'GPU mirrors (SVM ranges, userptrs): one device\'s PTEs for CPU pages, kept coherent through notifiers'),
+    reclaim: objects([], {
+      name: { type: 'string' },
+      path: { type: 'string' },
+      with: { type: 'object' },
+      steps: { type: 'array' },
+    }),
     policies: {
       type: 'object',
       additionalProperties: false,

@@ -14,7 +14,8 @@
  * last write of 1 was an acquire whose process has not released yet): 5. Total 14.
  */
 import { LayoutBuilder, bool, enumOf, type Field } from '../../checker/layout.js'
-import { always, sometimes, type Action, type Cursor, type Model, type Reader, type Rule } from '../../checker/model.js'
+import type { Action, Cursor, Model, Reader, Rule } from '../../checker/model.js'
+import { mutexChecks } from './mutex.js'
 import type { ParamSpec, ParamValues } from '../../checker/params.js'
 
 export const BROKEN_MUTEX_PARAMS: readonly ParamSpec[] = []
@@ -69,14 +70,6 @@ export function brokenMutex(_params: ParamValues = {}): Model<Action> & { fields
     fields,
     init: () => [initial],
     rules,
-    properties: [
-      always('mutual exclusion', (s) => !(s.get(pc[0]!) === MPC.CS && s.get(pc[1]!) === MPC.CS)),
-      sometimes('process 0 in critical section', (s) => s.get(pc[0]!) === MPC.CS),
-    ],
-    deadlock: {
-      name: 'deadlock',
-      cite: 'both processes loop forever: no state is terminal',
-      terminal: () => false,
-    },
+    ...mutexChecks((s, i) => s.get(pc[i]!) === MPC.CS),
   }
 }

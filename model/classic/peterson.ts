@@ -12,7 +12,8 @@
  * deadlock.
  */
 import { LayoutBuilder, bool, enumOf, int, type Field } from '../../checker/layout.js'
-import { always, sometimes, type Action, type Cursor, type Model, type Reader, type Rule } from '../../checker/model.js'
+import type { Action, Cursor, Model, Reader, Rule } from '../../checker/model.js'
+import { mutexChecks } from './mutex.js'
 import type { ParamSpec, ParamValues } from '../../checker/params.js'
 
 export const PETERSON_PARAMS: readonly ParamSpec[] = []
@@ -83,17 +84,6 @@ export function peterson(_params: ParamValues = {}): Model<Action> & { fields: P
     fields,
     init: () => [initial],
     rules,
-    properties: [
-      always('mutual exclusion', (s) => !(s.get(pc[0]!) === PC.CS && s.get(pc[1]!) === PC.CS), {
-        cite: 'Peterson 1981: at most one process in its critical section',
-      }),
-      sometimes('process 0 in critical section', (s) => s.get(pc[0]!) === PC.CS),
-      sometimes('process 1 in critical section', (s) => s.get(pc[1]!) === PC.CS),
-    ],
-    deadlock: {
-      name: 'deadlock',
-      cite: 'both processes loop forever: no state is terminal',
-      terminal: () => false,
-    },
+    ...mutexChecks((s, i) => s.get(pc[i]!) === PC.CS, 'Peterson 1981: at most one process in its critical section'),
   }
 }
