@@ -9,10 +9,13 @@
  */
 import { fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
 import type { Snapshot } from './checkpoint.js'
-import { checkGraph, type OrderEdge, type TraceSite } from './graphChecks.js'
+import { DEADLOCK, Expander, STEP_VIOLATED, StateChecks, type SuccessorSink, TRUNCATED } from './expand.js'
+import { type GraphCheckResult, GraphRecorder, indexStore, type OrderEdge, type TraceSite } from './graphChecks.js'
 import type { Lasso } from './liveness.js'
 import { ModelError } from './layout.js'
-import { Cursor, type Action, type Invariant, type Model, type Reader, type Sometimes, type StepProperty, Values } from './model.js'
+import { type Action, type Model, Values } from './model.js'
+import { hasGraphChecks, type NotSelected, planProperties, type PropertyPlan, refOf, type SearchMode, type Unchecked } from './plan.js'
+import { IndexTable } from './typedLists.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
 import type { Bounds, CutBy, PropertyRef, SearchOrder, Stats, Verdict } from './verdict.js'
 import { VisitedSet } from './visitedSet.js'
@@ -36,6 +39,8 @@ export interface ExploreOptions {
   readonly resume?: Snapshot
   /** write checkpoints every `everyMs`, and when a bound or an interrupt stops the search */
   readonly checkpoint?: { readonly everyMs: number; write(s: Snapshot): void }
+  /** the property plan, when the caller made it (default: planned for these options) */
+  readonly plan?: PropertyPlan<any>
 }
 
 export interface Progress {
@@ -79,293 +84,332 @@ export interface Exploration<A extends Action = Action> {
 const DEFAULT_PROGRESS_MS = 5000
 
 export function explore<A extends Action>(model: Model<A>, options: ExploreOptions = {}): Exploration<A> {
-  const order = options.order ?? 'bfs'
-  const bounds = options.bounds ?? {}
-  const maxDepth = bounds.maxDepth ?? Infinity
-  const maxStates = bounds.maxStates ?? Infinity
-  const maxTimeMs = bounds.maxTimeMs ?? Infinity
-  const maxMemory = bounds.maxMemoryBytes ?? Infinity
-  const progressMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_MS
+  return new Search(model, options).run()
+}
 
-  const layout = model.layout
-  const W = layout.words
-  if (options.symmetry && !model.symmetry) throw new ModelError(`model '${model.name}' declares no symmetry to reduce by`)
-  const canon = options.symmetry ? model.symmetry!.canonicalize.bind(model.symmetry) : undefined
-  const rules = model.rules
-  const nRules = rules.length
-  const invariants = model.properties.filter((p): p is Invariant => p.kind === 'invariant')
-  const steps = model.properties.filter((p): p is StepProperty<A> => p.kind === 'step')
-  const sometimes = model.properties.filter((p): p is Sometimes => p.kind === 'sometimes')
-  const deadlock = model.deadlock
-  const needPost = invariants.length > 0 || sometimes.length > 0 || steps.length > 0
-
-  const resume = options.resume
-  if (resume && (order !== 'bfs' || resume.words !== W)) throw new ModelError('a checkpoint resumes breadth-first searches of the same state layout only')
-  const visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : new VisitedSet()
-  const compact = options.hashCompaction ?? false
-  if (compact && (order !== 'bfs' || resume || options.checkpoint || options.symmetry)) {
-    throw new ModelError('hash compaction runs a breadth-first search without checkpoints or symmetry reduction')
+/** The search mode of a set of explore options (for the property plan). */
+export function modeOf(options: ExploreOptions, workers = 1): SearchMode {
+  return {
+    order: options.order ?? 'bfs',
+    workers,
+    symmetry: options.symmetry ?? false,
+    hashCompaction: options.hashCompaction ?? false,
+    resumed: options.resume !== undefined,
+    simulation: false,
   }
-  if (compact && model.rules.length > 0xffff) throw new ModelError('hash compaction records rule numbers in 16 bits: at most 65535 rules')
-  const store = resume ? StateStore.restore(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact })
-  const cursor = new Cursor(layout)
-  const cur = new Uint32Array(W)
-  const out = new Uint32Array(W)
-  cursor.out = out
-  const postValues = new Int32Array(layout.slots)
-  const derive = model.derive ? model.derive.bind(model) : undefined
-  const post: Reader = new Values(postValues)
-  const witnesses = resume ? [...resume.witnesses] : sometimes.map(() => -1)
-  const witnessDepth = resume ? [...resume.witnessDepth] : sometimes.map(() => -1)
-  let unreachedSometimes = witnesses.filter((w) => w === -1).length
+}
 
-  // DFS frontier: a stack of (index, depth) pairs in a growable typed array.
-  let stack = new Uint32Array(order === 'dfs' ? 1 << 12 : 0)
-  let sp = 0
+/**
+ * One run of the search. The instance is the successor sink of its Expander: each successor of the
+ * state being expanded arrives in `successor`, which deduplicates, stores and checks it. Fields,
+ * not closure variables, keep the hot loop's state (V8 reads them as fast as locals).
+ */
+class Search<A extends Action> implements SuccessorSink {
+  private readonly plan: PropertyPlan<A>
+  private readonly ex: Expander<A>
+  private readonly checks: StateChecks
+  private readonly visited: VisitedSet
+  private readonly store: StateStore
+  private readonly recorder: GraphRecorder<A> | undefined
+  /** fingerprint -> index, kept when the recorder needs every edge's target */
+  private readonly index: IndexTable | undefined
+  private readonly dfs: boolean
+  private readonly out: Uint32Array
+  // the state being expanded
+  private src = 0
+  private depth = 0
+  deepest = 0
+  violation: ViolationSite | undefined
+  private stack = new Uint32Array(0)
+  private sp = 0
 
-  const start = Date.now() - (resume?.elapsedMs ?? 0)
-  let transitions = resume?.transitions ?? 0
-  let deepest = resume?.deepest ?? 0
-  let peakRss = process.memoryUsage.rss()
-  let violation: ViolationSite | undefined
-  let cut: { by: CutBy; detail: string } | undefined
-  let truncatedByDepth = resume?.truncatedByDepth ?? false
-  let completeDepth = resume?.completeDepth ?? -1
+  constructor(
+    readonly model: Model<A>,
+    readonly options: ExploreOptions,
+  ) {
+    const order = options.order ?? 'bfs'
+    const W = model.layout.words
+    if (options.symmetry && !model.symmetry) throw new ModelError(`model '${model.name}' declares no symmetry to reduce by`)
+    const resume = options.resume
+    if (resume && (order !== 'bfs' || resume.words !== W)) throw new ModelError('a checkpoint resumes breadth-first searches of the same state layout only')
+    const compact = options.hashCompaction ?? false
+    if (compact && (order !== 'bfs' || resume || options.checkpoint || options.symmetry)) {
+      throw new ModelError('hash compaction runs a breadth-first search without checkpoints or symmetry reduction')
+    }
+    if (compact && model.rules.length > 0xffff) throw new ModelError('hash compaction records rule numbers in 16 bits: at most 65535 rules')
+    this.plan = options.plan ?? planProperties(model, modeOf(options))
+    this.dfs = order === 'dfs'
+    if (this.dfs) this.stack = new Uint32Array(1 << 12)
+    this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : new VisitedSet()
+    this.store = resume ? StateStore.restore(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact })
+    this.recorder = hasGraphChecks(this.plan) ? new GraphRecorder(model, this.plan) : undefined
+    this.index = this.recorder?.needsEdges ? new IndexTable() : undefined
+    const observer = this.recorder?.observer
+    this.ex = new Expander(model, this.plan, { symmetry: options.symmetry ?? false, ...(observer ? { observer } : {}) })
+    this.out = this.ex.out
+    this.checks = new StateChecks(this.plan, resume)
+    this.deepest = resume?.deepest ?? 0
+  }
 
-  /** Check invariants and `sometimes` on the state decoded in postValues, stored at `index`. */
-  const checkNew = (index: number, depth: number): boolean => {
-    if (unreachedSometimes > 0) {
-      for (let p = 0; p < sometimes.length; p++) {
-        if (witnesses[p] === -1 && sometimes[p]!.holds(post)) {
-          witnesses[p] = index
-          witnessDepth[p] = depth
-          unreachedSometimes--
+  /** A successor of state `src`, in `out` with its fingerprint in `fp`. */
+  successor(rule: number): boolean {
+    const depth = this.depth + 1
+    let target: number
+    if (this.visited.add(fp.hi, fp.lo)) {
+      target = this.store.append(this.out, 0, this.src, rule)
+      if (this.index !== undefined) this.index.set(fp.hi, fp.lo, target)
+      if (depth > this.deepest) this.deepest = depth
+      if (this.checks.needed) {
+        this.ex.decodePost()
+        const broken = this.checks.check(this.ex.post, target, depth)
+        if (broken >= 0) {
+          this.violation = { property: refOf(this.plan.invariants[broken]!, 'invariant'), stateIndex: target }
+          return false
         }
       }
+      if (this.dfs) this.push(target, depth)
+    } else {
+      if (this.index === undefined) return true
+      target = this.index.get(fp.hi, fp.lo)
     }
-    for (let p = 0; p < invariants.length; p++) {
-      const inv = invariants[p]!
-      if (!inv.holds(post)) {
-        violation = { property: ref(inv, 'invariant'), stateIndex: index }
-        return false
-      }
-    }
+    if (this.recorder !== undefined && this.index !== undefined) this.recorder.edge(this.src, target, rule)
     return true
   }
 
-  const pushDfs = (index: number, depth: number): void => {
-    if (sp + 2 > stack.length) {
-      const bigger = new Uint32Array(stack.length * 2)
-      bigger.set(stack)
-      stack = bigger
+  private push(index: number, depth: number): void {
+    if (this.sp + 2 > this.stack.length) {
+      const bigger = new Uint32Array(this.stack.length * 2)
+      bigger.set(this.stack)
+      this.stack = bigger
     }
-    stack[sp++] = index
-    stack[sp++] = depth
+    this.stack[this.sp++] = index
+    this.stack[this.sp++] = depth
   }
 
-  // Initial states.
-  try {
-    for (const [position, init] of (resume ? [] : model.init()).entries()) {
-      const words = layout.encode(init)
-      if (canon) canon(words)
-      fingerprint(words, 0, W)
-      if (!visited.add(fp.hi, fp.lo)) continue
-      const index = store.append(words, 0, NO_PARENT, position)
-      layout.decodeInto(words, 0, postValues)
-      derive?.(postValues)
-      if (!checkNew(index, 0)) break
-      if (order === 'dfs') pushDfs(index, 0)
-    }
-  } catch (e) {
-    if (e instanceof RangeError) throw new ModelError(`initial state: ${e.message}`)
-    throw e
-  }
+  run(): Exploration<A> {
+    const { model, options, store, visited, ex, plan } = this
+    const order = options.order ?? 'bfs'
+    const bounds = options.bounds ?? {}
+    const maxDepth = bounds.maxDepth ?? Infinity
+    const maxStates = bounds.maxStates ?? Infinity
+    const maxTimeMs = bounds.maxTimeMs ?? Infinity
+    const maxMemory = bounds.maxMemoryBytes ?? Infinity
+    const progressMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_MS
+    const layout = model.layout
+    const W = layout.words
+    const nRules = model.rules.length
+    const compact = store.compact
+    const resume = options.resume
+    const recorder = this.recorder
 
-  // BFS bookkeeping: states [head, levelEnd) are at `depth`.
-  let head = resume?.head ?? 0
-  let depth = resume?.depth ?? 0
-  let levelEnd = resume?.levelEnd ?? store.size
-  let expansions = 0
-  let lastCheckpoint = Date.now()
-  const snapshot = (): Snapshot => ({
-    words: W,
-    size: store.size,
-    head,
-    depth,
-    levelEnd,
-    completeDepth,
-    transitions,
-    deepest,
-    truncatedByDepth,
-    witnesses: [...witnesses],
-    witnessDepth: [...witnessDepth],
-    elapsedMs: Date.now() - start,
-    visitedSizes: visited.tables.sizes,
-    visited: visited.tables.segments,
-    states: store.chunks.states,
-    parents: store.chunks.parents,
-  })
-  let nextPoll = 1024
-  let lastProgress = start
-  let memCheckAt = 0
+    const start = Date.now() - (resume?.elapsedMs ?? 0)
+    let transitions = resume?.transitions ?? 0
+    let peakRss = process.memoryUsage.rss()
+    let cut: { by: CutBy; detail: string } | undefined
+    let truncatedByDepth = resume?.truncatedByDepth ?? false
+    let completeDepth = resume?.completeDepth ?? -1
+    // BFS bookkeeping: states [head, levelEnd) are at `depth`.
+    let head = resume?.head ?? 0
+    let depth = resume?.depth ?? 0
+    let levelEnd = resume?.levelEnd ?? 0
 
-  const memoryNow = (): number => visited.bytes + store.bytes + stack.byteLength
-
-  search: while (violation === undefined) {
-    if (order === 'bfs' ? head === store.size : sp === 0) break
-    // Bounds that are cheap to test every time; the clock and memory are polled.
-    if (store.size >= maxStates) {
-      cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
-      break
-    }
-    if (++expansions >= nextPoll) {
-      nextPoll = expansions + 1024
-      const now = Date.now()
-      if (now - start > maxTimeMs) {
-        cut = { by: 'time', detail: `the time bound (${maxTimeMs / 1000}s) was reached` }
-        break
-      }
-      if (options.shouldStop?.()) {
-        cut = { by: 'interrupted', detail: 'the run was interrupted' }
-        break
-      }
-      if (options.checkpoint && now - lastCheckpoint >= options.checkpoint.everyMs) {
-        options.checkpoint.write(snapshot())
-        lastCheckpoint = Date.now()
-      }
-      if (now - lastProgress >= progressMs) {
-        lastProgress = now
-        const rss = process.memoryUsage.rss()
-        if (rss > peakRss) peakRss = rss
-        options.onProgress?.({
-          depth,
-          distinctStates: store.size,
-          transitions,
-          queued: order === 'bfs' ? store.size - head : sp / 2,
-          elapsedMs: now - start,
-          statesPerSec: store.size / ((now - start) / 1000),
-          rssBytes: rss,
-        })
-      }
-    }
-    // Before any structure grows, make sure the growth fits in the memory bound.
-    if (store.size >= memCheckAt) {
-      const rss = process.memoryUsage.rss()
-      if (rss > peakRss) peakRss = rss
-      const growsStore = store.size + nRules >= store.capacity
-      // The visited set grows one segment (1/64 of it) at a time: at most growthBytes more.
-      const projected = Math.max(rss, memoryNow()) + visited.growthBytes + (growsStore ? store.growthBytes : 0)
-      if (projected > maxMemory) {
-        cut = {
-          by: 'memory',
-          detail: `growing the visited set or state store would exceed the memory bound (${fmtBytes(maxMemory)})`,
-        }
-        break
-      }
-      memCheckAt = Math.min(store.size + 4096, growsStore ? Infinity : store.capacity - nRules)
-    }
-
-    // Pick the next state to expand (only now: a cut above leaves it for a resumed run).
-    let index: number
-    if (order === 'bfs') {
-      if (head === levelEnd) {
-        completeDepth = depth
-        depth++
-        levelEnd = store.size
-      }
-      index = head++
-      if (compact && (index & 0xffff) === 0) store.release(index)
-    } else {
-      depth = stack[--sp]!
-      index = stack[--sp]!
-    }
-    if (depth > deepest) deepest = depth
-
-    store.read(index, cur)
-    layout.decodeInto(cur, 0, cursor.pre)
-    if (derive) derive(cursor.pre)
-    let enabled = 0
+    // Initial states.
     try {
-      for (let r = 0; r < nRules; r++) {
-        const rule = rules[r]!
-        if (!rule.guard(cursor)) continue
-        enabled++
-        if (depth >= maxDepth) {
-          truncatedByDepth = true
+      for (const [position, init] of (resume ? [] : model.init()).entries()) {
+        const words = layout.encode(init)
+        if (options.symmetry) model.symmetry!.canonicalize(words)
+        fingerprint(words, 0, W)
+        if (!visited.add(fp.hi, fp.lo)) continue
+        const index = store.append(words, 0, NO_PARENT, position)
+        this.index?.set(fp.hi, fp.lo, index)
+        const v = new Values(new Int32Array(layout.slots))
+        layout.decodeInto(words, 0, v.values)
+        model.derive?.(v.values)
+        const broken = this.checks.check(v, index, 0)
+        if (broken >= 0) {
+          this.violation = { property: refOf(plan.invariants[broken]!, 'invariant'), stateIndex: index }
           break
         }
-        for (let w = 0; w < W; w++) out[w] = cur[w]!
-        rule.apply(cursor)
-        transitions++
-        if (steps.length > 0) {
-          layout.decodeInto(out, 0, postValues)
-          if (derive) derive(postValues)
-          for (let p = 0; p < steps.length; p++) {
-            const sp0 = steps[p]!
-            if (!sp0.holds(cursor, rule.action, post)) {
-              violation = { property: ref(sp0, 'step'), stateIndex: index, finalRule: r }
-              break search
-            }
-          }
-        }
-        if (canon) canon(out)
-        fingerprint(out, 0, W)
-        if (!visited.add(fp.hi, fp.lo)) continue
-        const next = store.append(out, 0, index, r)
-        if (depth + 1 > deepest) deepest = depth + 1
-        if (needPost) {
-          if (steps.length === 0) {
-            layout.decodeInto(out, 0, postValues)
-            if (derive) derive(postValues)
-          }
-          if (!checkNew(next, depth + 1)) break search
-        }
-        if (order === 'dfs') pushDfs(next, depth + 1)
+        if (this.dfs) this.push(index, 0)
       }
     } catch (e) {
-      if (isAllocationFailure(e)) {
-        cut = { by: 'memory', detail: `allocation failed: ${(e as Error).message}` }
+      if (e instanceof RangeError) throw new ModelError(`initial state: ${e.message}`)
+      throw e
+    }
+    if (!resume) levelEnd = store.size
+    // A resumed run records the graph of the states expanded before the checkpoint again.
+    if (resume && recorder) {
+      const index = this.index ?? new IndexTable()
+      if (this.index) for (let i = 0; i < store.size; i++) indexState(store, i, index, W)
+      if (!recorder.backfill(store, head, index, options.symmetry ?? false, options.shouldStop)) cut = { by: 'interrupted', detail: 'the run was interrupted' }
+    }
+
+    let expansions = 0
+    let lastCheckpoint = Date.now()
+    const snapshot = (): Snapshot => ({
+      words: W,
+      size: store.size,
+      head,
+      depth,
+      levelEnd,
+      completeDepth,
+      transitions,
+      deepest: this.deepest,
+      truncatedByDepth,
+      witnesses: [...this.checks.witnesses],
+      witnessDepth: [...this.checks.witnessDepth],
+      elapsedMs: Date.now() - start,
+      visitedSizes: visited.tables.sizes,
+      visited: visited.tables.segments,
+      states: store.chunks.states,
+      parents: store.chunks.parents,
+    })
+    let nextPoll = 1024
+    let lastProgress = start
+    let memCheckAt = 0
+    const memoryNow = (): number => visited.bytes + store.bytes + this.stack.byteLength + (recorder?.bytes ?? 0) + (this.index?.bytes ?? 0)
+
+    search: while (this.violation === undefined && cut === undefined) {
+      if (order === 'bfs' ? head === store.size : this.sp === 0) break
+      // Bounds that are cheap to test every time; the clock and memory are polled.
+      if (store.size >= maxStates) {
+        cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
         break
       }
-      if (e instanceof ModelError) throw e
-      throw new ModelError(`the model threw while expanding a state: ${e instanceof Error ? e.message : String(e)}`)
+      if (++expansions >= nextPoll) {
+        nextPoll = expansions + 1024
+        const now = Date.now()
+        if (now - start > maxTimeMs) {
+          cut = { by: 'time', detail: `the time bound (${maxTimeMs / 1000}s) was reached` }
+          break
+        }
+        if (options.shouldStop?.()) {
+          cut = { by: 'interrupted', detail: 'the run was interrupted' }
+          break
+        }
+        if (options.checkpoint && now - lastCheckpoint >= options.checkpoint.everyMs) {
+          options.checkpoint.write(snapshot())
+          lastCheckpoint = Date.now()
+        }
+        if (now - lastProgress >= progressMs) {
+          lastProgress = now
+          const rss = process.memoryUsage.rss()
+          if (rss > peakRss) peakRss = rss
+          options.onProgress?.({
+            depth,
+            distinctStates: store.size,
+            transitions,
+            queued: order === 'bfs' ? store.size - head : this.sp / 2,
+            elapsedMs: now - start,
+            statesPerSec: store.size / ((now - start) / 1000),
+            rssBytes: rss,
+          })
+        }
+      }
+      // Before any structure grows, make sure the growth fits in the memory bound.
+      if (store.size >= memCheckAt) {
+        const rss = process.memoryUsage.rss()
+        if (rss > peakRss) peakRss = rss
+        const growsStore = store.size + nRules >= store.capacity
+        // The visited set grows one segment (1/64 of it) at a time: at most growthBytes more.
+        const projected = Math.max(rss, memoryNow()) + visited.growthBytes + (growsStore ? store.growthBytes : 0)
+        if (projected > maxMemory) {
+          cut = {
+            by: 'memory',
+            detail: `growing the visited set or state store would exceed the memory bound (${fmtBytes(maxMemory)})`,
+          }
+          break
+        }
+        memCheckAt = Math.min(store.size + 4096, growsStore ? Infinity : store.capacity - nRules)
+      }
+
+      // Pick the next state to expand (only now: a cut above leaves it for a resumed run).
+      let index: number
+      if (order === 'bfs') {
+        if (head === levelEnd) {
+          completeDepth = depth
+          depth++
+          levelEnd = store.size
+        }
+        index = head++
+      } else {
+        depth = this.stack[--this.sp]!
+        index = this.stack[--this.sp]!
+      }
+      if (depth > this.deepest) this.deepest = depth
+      ex.loadStored(store, index)
+      if (compact && (index & 0xffff) === 0) store.release(index)
+      this.src = index
+      this.depth = depth
+      if (recorder !== undefined) recorder.state(index, ex.cursor, store.parent(index) === NO_PARENT)
+      let res: number
+      try {
+        res = ex.expand(this, depth >= maxDepth)
+      } catch (e) {
+        if (isAllocationFailure(e)) {
+          cut = { by: 'memory', detail: `allocation failed: ${(e as Error).message}` }
+          break
+        }
+        if (e instanceof ModelError) throw e
+        throw new ModelError(`the model threw while expanding a state: ${e instanceof Error ? e.message : String(e)}`)
+      }
+      if (res === TRUNCATED) {
+        truncatedByDepth = true
+        continue
+      }
+      transitions += ex.enabled
+      if (res === STEP_VIOLATED) {
+        this.violation = { property: refOf(plan.steps[ex.brokenStep]!, 'step'), stateIndex: index, finalRule: ex.brokenRule }
+        break search
+      }
+      if (res === DEADLOCK) {
+        this.violation = { property: refOf(plan.deadlock!, 'deadlock'), stateIndex: index }
+        break search
+      }
     }
-    if (enabled === 0 && deadlock !== undefined && !deadlock.terminal(cursor)) {
-      violation = { property: { name: deadlock.name, kind: 'deadlock', ...(deadlock.cite ? { cite: deadlock.cite } : {}) }, stateIndex: index }
-      break
+    const violation = this.violation
+    if (order === 'bfs' && violation === undefined && cut === undefined && head === store.size) completeDepth = depth
+    // A search stopped by a bound or an interrupt leaves a checkpoint to resume from.
+    // (A depth bound is not a stop: the run is complete for that bound, and is not resumed.)
+    if (options.checkpoint && cut !== undefined && cut.by !== 'depth' && violation === undefined) options.checkpoint.write(snapshot())
+    if (cut === undefined && violation === undefined && truncatedByDepth) {
+      cut = { by: 'depth', detail: `states at depth ${maxDepth} had enabled actions that were not explored` }
     }
+    const rssEnd = process.memoryUsage.rss()
+    return conclude({
+      model,
+      plan,
+      store,
+      order,
+      bounds,
+      symmetric: options.symmetry ?? false,
+      ...(violation ? { violation } : {}),
+      ...(cut ? { cut } : {}),
+      transitions,
+      deepest: this.deepest,
+      startMs: start,
+      peakRss: Math.max(peakRss, rssEnd),
+      storageBytes: memoryNow(),
+      completeDepth: order === 'bfs' ? completeDepth : -1,
+      witnesses: this.checks.witnesses,
+      witnessDepth: this.checks.witnessDepth,
+      ...(recorder ? { recorder } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(compact ? { storageNote: 'hash compaction (states not kept past the frontier; traces rebuilt from rules)' } : {}),
+    })
   }
-  if (order === 'bfs' && violation === undefined && cut === undefined && head === store.size) completeDepth = depth
-  // A search stopped by a bound or an interrupt leaves a checkpoint to resume from.
-  // (A depth bound is not a stop: the run is complete for that bound, and is not resumed.)
-  if (options.checkpoint && cut !== undefined && cut.by !== 'depth' && violation === undefined) options.checkpoint.write(snapshot())
-  if (cut === undefined && violation === undefined && truncatedByDepth) {
-    cut = { by: 'depth', detail: `states at depth ${maxDepth} had enabled actions that were not explored` }
-  }
-  const rssEnd = process.memoryUsage.rss()
-  return conclude({
-    model,
-    store,
-    order,
-    bounds,
-    symmetric: canon !== undefined,
-    ...(violation ? { violation } : {}),
-    ...(cut ? { cut } : {}),
-    transitions,
-    deepest,
-    startMs: start,
-    peakRss: Math.max(peakRss, rssEnd),
-    storageBytes: memoryNow(),
-    completeDepth: order === 'bfs' ? completeDepth : -1,
-    witnesses,
-    witnessDepth,
-    ...(compact ? { storageNote: 'hash compaction (states not kept past the frontier; traces rebuilt from rules)' } : {}),
-  })
+}
+
+function indexState(store: StateStore, i: number, index: IndexTable, W: number): void {
+  const w = new Uint32Array(W)
+  store.read(i, w)
+  index.addWords(w, i)
 }
 
 /** Where a search ended, for `conclude`. */
 export interface SearchEnd<A extends Action> {
   readonly model: Model<A>
+  readonly plan: PropertyPlan<A>
   readonly store: StateStore
   readonly order: SearchOrder
   readonly bounds: Bounds
@@ -380,23 +424,28 @@ export interface SearchEnd<A extends Action> {
   readonly completeDepth: number
   readonly witnesses: readonly number[]
   readonly witnessDepth: readonly number[]
+  /** the graph recorded during the search; absent: the stored states are expanded again */
+  readonly recorder?: GraphRecorder<A>
+  readonly shouldStop?: () => boolean
   readonly storageNote?: string
 }
 
 /**
  * The common end of every search (sequential or parallel): the graph checks on the explored
- * state graph, the statistics, the scope, and the verdict.
+ * state graph, the statistics, the scope, and the verdict. A run that leaves any planned property
+ * unchecked (the plan's, or one the graph could not decide) is never 'proved'.
  */
 export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
-  const { model, store } = e
+  const { model, store, plan } = e
   let violation = e.violation
   const notes: string[] = []
-  if (violation === undefined && store.compact) {
-    const skipped = model.properties.filter((p) => p.kind === 'progress' || p.kind === 'order').map((p) => p.name)
-    if (skipped.length) notes.push(`not checked under hash compaction (they need the stored state graph): ${skipped.join(', ')}`)
-  } else if (violation === undefined) {
-    const g = checkGraph(model, store, { complete: e.cut === undefined, symmetric: e.symmetric })
+  const unchecked: Unchecked[] = [...plan.unchecked]
+  const notSelected: NotSelected[] = [...plan.notSelected]
+  if (violation === undefined && hasGraphChecks(plan)) {
+    const g = graphCheck(e)
     notes.push(...g.notes)
+    unchecked.push(...g.unchecked)
+    notSelected.push(...g.notApplicable)
     if (g.violation) {
       const v = g.violation
       violation = {
@@ -433,34 +482,51 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
     }`,
     completeDepth: e.completeDepth,
   }
-  const common = { scope, stats, notes }
-  const sometimesReport = model.properties
-    .filter((p): p is Sometimes => p.kind === 'sometimes')
-    .map((p, i) => ({
-      name: p.name,
-      ...(p.cite ? { cite: p.cite } : {}),
-      reached: e.witnesses[i] !== -1,
-      ...(e.witnesses[i] !== -1 ? { depth: e.witnessDepth[i]! } : {}),
-    }))
+  const notChecked = new Set([...unchecked, ...notSelected].map((u) => u.name))
+  const common = { scope, stats, notes, checked: plan.checked.filter((p) => !notChecked.has(p.name)), unchecked, notSelected }
+  const sometimesReport = plan.sometimes.map((p, i) => ({
+    name: p.name,
+    ...(p.cite ? { cite: p.cite } : {}),
+    reached: e.witnesses[i] !== -1,
+    ...(e.witnesses[i] !== -1 ? { depth: e.witnessDepth[i]! } : {}),
+  }))
   let verdict: Verdict
   if (violation) {
     const traceLength = violation.lasso ? violation.lasso.path.length - 1 : store.path(violation.stateIndex).length - 1 + (violation.finalRule !== undefined ? 1 : 0)
     verdict = { status: 'violated', property: violation.property, traceLength, ...common, sometimes: sometimesReport }
   } else if (e.cut) {
     verdict = { status: 'inconclusive', cutBy: e.cut.by, detail: e.cut.detail, ...common, sometimes: sometimesReport }
+  } else if (unchecked.length > 0) {
+    verdict = { status: 'inconclusive', cutBy: 'unchecked', detail: uncheckedText(unchecked), ...common, sometimes: sometimesReport }
   } else {
     verdict = { status: 'proved', ...common, sometimes: sometimesReport }
   }
   return { model, verdict, ...(violation ? { violation } : {}), store, witnesses: e.witnesses, symmetric: e.symmetric }
 }
 
+/** The graph checks of a finished search, on its recording or on its stored states expanded again. */
+function graphCheck<A extends Action>(e: SearchEnd<A>): GraphCheckResult {
+  const { model, plan, store } = e
+  let recorder = e.recorder
+  if (recorder === undefined) {
+    recorder = new GraphRecorder(model, plan)
+    const index = indexStore(store, model.layout.words)
+    if (!recorder.backfill(store, store.size, index, e.symmetric, e.shouldStop)) {
+      const graphProps = [...plan.progress, ...plan.order, ...plan.liveness]
+      return { notes: [], notApplicable: [], unchecked: graphProps.map((p) => ({ ...refOf(p, p.kind), reason: 'the run was interrupted before the graph checks ended' })) }
+    }
+  }
+  return recorder.check(store.size, (i) => store.parent(i), e.cut === undefined, e.shouldStop)
+}
+
+/** What was not checked, in one line: "name (reason); ...". */
+export function uncheckedText(u: readonly Unchecked[]): string {
+  return `not checked: ${u.map((x) => `'${x.name}' (${x.reason})`).join('; ')}`
+}
+
 /** Out of memory for a typed array, as opposed to a RangeError the model itself raised. */
 function isAllocationFailure(e: unknown): boolean {
   return e instanceof RangeError && /allocation failed|Invalid (typed )?array( buffer)? length|Array buffer allocation/i.test(e.message)
-}
-
-function ref(p: { name: string; cite?: string }, kind: PropertyRef['kind']): PropertyRef {
-  return { name: p.name, kind, ...(p.cite ? { cite: p.cite } : {}) }
 }
 
 export function fmtBytes(b: number): string {

@@ -1,47 +1,22 @@
 /**
- * Checks over the whole explored state graph, run after the search: progress (AG(p -> EF q) over
- * a restricted transition relation) and order graphs (lockdep-style). The graph is enumerated
- * again from the stored states in index order; under BFS that order is discovery order, so the
- * first offending state or edge found has a shortest trace.
+ * Checks over the whole explored state graph: progress (AG(p -> EF q) over a restricted transition
+ * relation), order graphs (lockdep-style) and liveness under weak fairness.
+ *
+ * The graph is recorded while the search expands states (GraphRecorder): the labels each property
+ * needs per state, the edges (source, target, rule) and, for order properties, the first transition
+ * that established each edge. So the checks need no stored state afterwards, and run under hash
+ * compaction too. Where a search did not record (the parallel search, a resumed run), `backfill`
+ * re-expands the stored states through the same Expander. Under BFS the recording order is
+ * discovery order, so the first offending state or edge found has a shortest trace.
  */
-import { fingerprint, fp } from './fingerprint.js'
-import { type Action, Cursor, type LivenessProperty, type Model, type OrderProperty, type ProgressProperty, type Reader, Values } from './model.js'
+import { Expander, type SuccessorSink, type TransitionObserver } from './expand.js'
+import { fp } from './fingerprint.js'
 import { findFairLasso, type Lasso } from './liveness.js'
+import type { Action, LivenessProperty, Model, OrderProperty, ProgressProperty, Reader } from './model.js'
+import { type NotSelected, refOf, type PropertyPlan, type Unchecked } from './plan.js'
 import type { StateStore } from './stateStore.js'
+import { IndexTable, U32List, U8List } from './typedLists.js'
 import type { PropertyRef } from './verdict.js'
-
-/** fingerprint -> state index, for turning successors back into indices. */
-class IndexTable {
-  private readonly slots: Uint32Array
-  private readonly mask: number
-  constructor(n: number) {
-    let cap = 1024
-    while (cap < n * 2) cap <<= 1
-    this.slots = new Uint32Array(cap * 3)
-    this.mask = cap - 1
-  }
-  private slot(hi: number, lo: number): number {
-    if (hi === 0 && lo === 0) lo = 1
-    let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & this.mask
-    for (;;) {
-      const j = i * 3
-      const h = this.slots[j]!
-      const l = this.slots[j + 1]!
-      if ((h === 0 && l === 0) || (h === hi && l === lo)) return j
-      i = (i + 1) & this.mask
-    }
-  }
-  set(hi: number, lo: number, index: number): void {
-    const j = this.slot(hi, lo)
-    this.slots[j] = hi
-    this.slots[j + 1] = hi === 0 && lo === 0 ? 1 : lo
-    this.slots[j + 2] = index
-  }
-  get(hi: number, lo: number): number {
-    const j = this.slot(hi, lo)
-    return this.slots[j] === 0 && this.slots[j + 1] === 0 ? -1 : this.slots[j + 2]!
-  }
-}
 
 /** One trace to report: the path to `stateIndex`, then optionally `finalRule` out of it. */
 export interface TraceSite {
@@ -70,231 +45,326 @@ export interface OrderEdge {
   readonly observed: boolean
 }
 
-export interface GraphCheckOptions {
-  /** false when the search was cut: progress needs the complete graph and is then skipped */
-  readonly complete: boolean
-  /** the stored states are symmetry representatives: successors are canonicalized to find them */
-  readonly symmetric?: boolean
-}
-
 export interface GraphCheckResult {
   readonly violation?: GraphViolation
-  /** what was checked, and what was skipped and why */
+  /** what was checked, one line each */
   readonly notes: readonly string[]
+  /** planned properties the graph could not decide, or requested ones it found nothing to check in */
+  readonly unchecked: readonly Unchecked[]
+  /** default-selected properties the graph found nothing to check in */
+  readonly notApplicable: readonly NotSelected[]
 }
 
-export function checkGraph<A extends Action>(model: Model<A>, store: StateStore, opts: GraphCheckOptions): GraphCheckResult {
-  const symmetric = opts.symmetric ?? false
-  const progress = model.properties.filter((p): p is ProgressProperty<A> => p.kind === 'progress')
-  const orders = model.properties.filter((p): p is OrderProperty<A> => p.kind === 'order')
-  const liveness = model.properties.filter((p): p is LivenessProperty<A> => p.kind === 'liveness')
-  const notes: string[] = []
-  if (progress.length === 0 && orders.length === 0 && liveness.length === 0) return { notes }
-  const runProgress = opts.complete ? progress : []
-  // Symmetry permutes the actors fairness is stated over: liveness is not checked on a reduced graph.
-  const runLiveness = opts.complete && !symmetric ? liveness : []
-  if (symmetric && liveness.length > 0) notes.push(`not checked under symmetry reduction (fairness is per actor): ${liveness.map((p) => p.name).join(', ')}`)
-  if (!opts.complete && progress.length + liveness.length > 0) {
-    notes.push(`not checked (the state graph is incomplete, so "can still reach" and cycles cannot be decided): ${[...progress, ...liveness].map((p) => p.name).join(', ')}`)
+type Empty = (p: { name: string; cite?: string; requested?: boolean; kind: Unchecked['kind'] }, reason: string) => void
+
+/** Progress labels: per obligation, which states have it pending and which done. */
+interface ProgressLabels {
+  readonly prop: ProgressProperty<any>
+  readonly pend: U8List[]
+  readonly done: U8List[]
+  /** per rule: does the property allow it? */
+  readonly allowed: Uint8Array
+}
+
+/** Liveness labels: goal-free states, trigger states, and the fairness groups enabled per state. */
+interface LivenessLabels {
+  readonly prop: LivenessProperty<any>
+  readonly bad: U8List
+  readonly trigger: U8List
+  /** per state, ceil(groups / 32) words of enabled-group bits */
+  readonly enabled: U32List
+  readonly stride: number
+  /** per rule: its fairness group, or -1 */
+  readonly groupOf: Int32Array
+}
+
+export class GraphRecorder<A extends Action = Action> implements TransitionObserver<A> {
+  /** does the search have to hand over every edge (progress or liveness planned)? */
+  readonly needsEdges: boolean
+  private readonly src = new U32List()
+  private readonly dst = new U32List()
+  private readonly rule = new U32List()
+  private readonly progress: ProgressLabels[]
+  private readonly liveness: LivenessLabels[]
+  private readonly orders: readonly OrderProperty<A>[]
+  private readonly edgeSeen: Map<string, { from: string; to: string; site: TraceSite }>[]
+  private n = 0
+  /** hand this to the Expander: it reports every transition, for the order edges it establishes */
+  readonly observer: TransitionObserver<A> | undefined
+
+  constructor(
+    readonly model: Model<A>,
+    readonly plan: PropertyPlan<A>,
+  ) {
+    const rules = model.rules
+    this.progress = plan.progress.map((prop) => ({
+      prop,
+      pend: Array.from({ length: prop.obligations }, () => new U8List()),
+      done: Array.from({ length: prop.obligations }, () => new U8List()),
+      allowed: Uint8Array.from(rules, (r) => (prop.allowed(r.action) ? 1 : 0)),
+    }))
+    this.liveness = plan.liveness.map((prop) => ({
+      prop,
+      bad: new U8List(),
+      trigger: new U8List(),
+      enabled: new U32List(),
+      stride: Math.max(1, Math.ceil(prop.groups.length / 32)),
+      groupOf: Int32Array.from(rules, (r) => prop.fairness(r.action)),
+    }))
+    this.orders = plan.order
+    this.edgeSeen = plan.order.map(() => new Map())
+    this.needsEdges = this.progress.length + this.liveness.length > 0
+    this.observer = plan.order.length > 0 ? this : undefined
   }
-  const needEdges = runProgress.length > 0 || runLiveness.length > 0
-  const fwdSrc: number[] = []
-  const fwdDst: number[] = []
-  const fwdRule: number[] = []
-  const enabledGroups = runLiveness.map(() => new Uint32Array(store.size))
 
-  const layout = model.layout
-  const W = layout.words
-  const n = store.size
-  const index = new IndexTable(n)
-  const words = new Uint32Array(W)
-  for (let i = 0; i < n; i++) {
-    store.read(i, words)
-    fingerprint(words, 0, W)
-    index.set(fp.hi, fp.lo, i)
+
+  /** Bytes held by the recording. */
+  get bytes(): number {
+    let b = this.src.bytes + this.dst.bytes + this.rule.bytes
+    for (const p of this.progress) for (let o = 0; o < p.pend.length; o++) b += p.pend[o]!.bytes + p.done[o]!.bytes
+    for (const l of this.liveness) b += l.bad.bytes + l.trigger.bytes + l.enabled.bytes
+    return b
   }
 
-  // Per progress property: obligation bits per state, and reverse edges over allowed actions.
-  const pend = runProgress.map((p) => Array.from({ length: p.obligations }, () => new Uint8Array(n)))
-  const done = runProgress.map((p) => Array.from({ length: p.obligations }, () => new Uint8Array(n)))
-  const revSrc: number[][] = runProgress.map(() => [])
-  const revDst: number[][] = runProgress.map(() => [])
-  // Per order property: the first transition that established each edge.
-  const edgeSeen = orders.map(() => new Map<string, { from: string; to: string; site: TraceSite }>())
+  /** Label state `i` (being expanded; `s` is its decoded form, `initial` whether it is a root). */
+  state(i: number, s: Reader, initial: boolean): void {
+    if (i >= this.n) this.n = i + 1
+    for (const p of this.progress) {
+      for (let o = 0; o < p.pend.length; o++) {
+        p.pend[o]!.set(i, p.prop.pending(s, o) ? 1 : 0)
+        p.done[o]!.set(i, p.prop.done(s, o) ? 1 : 0)
+      }
+    }
+    for (const l of this.liveness) {
+      l.bad.set(i, l.prop.goal(s) ? 0 : 1)
+      l.trigger.set(i, (l.prop.trigger ? l.prop.trigger(s) : initial) ? 1 : 0)
+      for (let k = 0; k < l.stride; k++) l.enabled.set(i * l.stride + k, 0)
+    }
+  }
 
-  const cursor = new Cursor(layout)
-  const out = new Uint32Array(W)
-  cursor.out = out
-  const postValues = new Int32Array(layout.slots)
-  const post: Reader = new Values(postValues)
-  for (let i = 0; i < n; i++) {
-    store.read(i, words)
-    layout.decodeInto(words, 0, cursor.pre)
-    model.derive?.(cursor.pre)
-    for (let p = 0; p < runProgress.length; p++) {
-      const prop = runProgress[p]!
+  /** An edge src -> dst by `rule` (every enabled rule of every expanded state). */
+  edge(src: number, dst: number, rule: number): void {
+    if (dst >= this.n) this.n = dst + 1
+    this.src.push(src)
+    this.dst.push(dst)
+    this.rule.push(rule)
+    for (const l of this.liveness) {
+      const g = l.groupOf[rule]!
+      if (g >= 0) {
+        const k = src * l.stride + (g >>> 5)
+        l.enabled.set(k, l.enabled.get(k) | (1 << (g & 31)))
+      }
+    }
+  }
+
+  transition(src: number, rule: number, pre: Reader, action: A, post: Reader): void {
+    for (let q = 0; q < this.orders.length; q++) {
+      const seen = this.edgeSeen[q]!
+      for (const [from, to] of this.orders[q]!.edges(pre, action, post)) {
+        const key = `${from}\u0000${to}`
+        if (!seen.has(key)) seen.set(key, { from, to, site: { label: `${from} -> ${to}`, stateIndex: src, finalRule: rule } })
+      }
+    }
+  }
+
+  /**
+   * Run the checks on the recorded graph of `n` states. `complete`: the search explored the whole
+   * bounded space (otherwise "can still be done" and cycles cannot be decided); `parent` gives BFS
+   * parents for lasso prefixes.
+   */
+  check(n: number, parent: (i: number) => number, complete: boolean, shouldStop?: () => boolean): GraphCheckResult {
+    const notes: string[] = []
+    const unchecked: Unchecked[] = []
+    const notApplicable: NotSelected[] = []
+    const empty = (p: { name: string; cite?: string; requested?: boolean; kind: Unchecked['kind'] }, reason: string): void => {
+      if (p.requested) unchecked.push({ ...refOf(p, p.kind), reason })
+      else notApplicable.push({ name: p.name, reason: `does not apply: ${reason}` })
+    }
+    if (!complete) {
+      for (const p of [...this.progress, ...this.liveness]) {
+        unchecked.push({ ...refOf(p.prop, p.prop.kind), reason: 'the search was cut, so "can still be done" and fair cycles cannot be decided on a partial graph' })
+      }
+    } else {
+      const v = this.checkProgress(n, notes, unchecked, empty, shouldStop) ?? this.checkLiveness(n, parent, notes, empty)
+      if (v) return { violation: v, notes, unchecked, notApplicable }
+    }
+    const v = this.checkOrders(notes)
+    return v ? { violation: v, notes, unchecked, notApplicable } : { notes, unchecked, notApplicable }
+  }
+
+  private checkProgress(n: number, notes: string[], unchecked: Unchecked[], empty: Empty, shouldStop?: () => boolean): GraphViolation | undefined {
+    for (const p of this.progress) {
+      const prop = p.prop
+      // Reverse edges over allowed actions: backward reachability from the done states.
+      const keep = (e: number): boolean => p.allowed[this.rule.get(e)]! === 1
+      const adj = csr(n, this.dst, this.src, keep)
+      let anyPending = false
       for (let o = 0; o < prop.obligations; o++) {
-        if (prop.pending(cursor, o)) pend[p]![o]![i] = 1
-        if (prop.done(cursor, o)) done[p]![o]![i] = 1
-      }
-    }
-    for (let r = 0; r < model.rules.length; r++) {
-      const rule = model.rules[r]!
-      if (!rule.guard(cursor)) continue
-      for (let q = 0; q < runLiveness.length; q++) {
-        const grp = runLiveness[q]!.fairness(rule.action)
-        if (grp >= 0) enabledGroups[q]![i] = enabledGroups[q]![i]! | (1 << grp)
-      }
-      out.set(words)
-      rule.apply(cursor)
-      if (orders.length > 0) {
-        layout.decodeInto(out, 0, postValues)
-        model.derive?.(postValues)
-        for (let q = 0; q < orders.length; q++) {
-          for (const [from, to] of orders[q]!.edges(cursor, rule.action, post)) {
-            const key = `${from}\u0000${to}`
-            if (!edgeSeen[q]!.has(key)) edgeSeen[q]!.set(key, { from, to, site: { label: `${from} -> ${to}`, stateIndex: i, finalRule: r } })
+        if (shouldStop?.()) {
+          unchecked.push({ ...refOf(prop, 'progress'), reason: 'the run was interrupted during the graph checks' })
+          return undefined
+        }
+        const reach = new Uint8Array(n)
+        const queue = new Uint32Array(n)
+        let qh = 0
+        let qt = 0
+        const d = p.done[o]!
+        for (let i = 0; i < n; i++) if (d.get(i)) (reach[i] = 1), (queue[qt++] = i)
+        while (qh < qt) {
+          const j = queue[qh++]!
+          for (let e = adj.start[j]!; e < adj.start[j + 1]!; e++) {
+            const i = adj.to[e]!
+            if (!reach[i]) (reach[i] = 1), (queue[qt++] = i)
           }
         }
-      }
-      if (needEdges) {
-        if (model.symmetry && store.size > 0 && symmetric) model.symmetry.canonicalize(out)
-        fingerprint(out, 0, W)
-        const j = index.get(fp.hi, fp.lo)
-        if (j < 0) continue // a successor beyond a depth bound; cannot happen on a complete graph
-        if (runLiveness.length > 0) {
-          fwdSrc.push(i)
-          fwdDst.push(j)
-          fwdRule.push(r)
-        }
-        for (let p = 0; p < runProgress.length; p++) {
-          if (runProgress[p]!.allowed(rule.action)) {
-            revSrc[p]!.push(j)
-            revDst[p]!.push(i)
-          }
-        }
-      }
-    }
-  }
-
-  // Progress: backward reachability from the done states over allowed edges.
-  for (let p = 0; p < runProgress.length; p++) {
-    const prop = runProgress[p]!
-    const adj = csr(n, revSrc[p]!, revDst[p]!)
-    for (let o = 0; o < prop.obligations; o++) {
-      const reach = new Uint8Array(n)
-      const queue = new Uint32Array(n)
-      let qh = 0
-      let qt = 0
-      const d = done[p]![o]!
-      for (let i = 0; i < n; i++) if (d[i]) (reach[i] = 1), (queue[qt++] = i)
-      while (qh < qt) {
-        const j = queue[qh++]!
-        for (let e = adj.start[j]!; e < adj.start[j + 1]!; e++) {
-          const i = adj.to[e]!
-          if (!reach[i]) (reach[i] = 1), (queue[qt++] = i)
-        }
-      }
-      const pe = pend[p]![o]!
-      for (let i = 0; i < n; i++) {
-        if (pe[i] && !reach[i]) {
-          return {
-            notes,
-            violation: {
-              property: { name: prop.name, kind: 'progress', ...(prop.cite ? { cite: prop.cite } : {}) },
+        const pe = p.pend[o]!
+        for (let i = 0; i < n; i++) {
+          if (!pe.get(i)) continue
+          anyPending = true
+          if (!reach[i]) {
+            return {
+              property: refOf(prop, 'progress'),
               site: { label: `${prop.label(o)} can no longer be done`, stateIndex: i },
               sites: [],
               detail: [`from the last state, no sequence of allowed actions makes ${prop.label(o)} happen`],
-            },
+            }
           }
         }
       }
+      if (anyPending) notes.push(`${prop.name}: every pending obligation (${prop.obligations}) can still be met from every reachable state`)
+      else empty(prop, 'no reachable state has a pending obligation, so there was nothing to check')
     }
-    notes.push(`${prop.name}: every pending obligation (${prop.obligations}) can still be met from every reachable state`)
+    return undefined
   }
 
-  // Liveness under weak fairness: a fair lasso in the goal-free part of the graph.
-  if (runLiveness.length > 0) {
-    const adj = csrWithRules(n, fwdSrc, fwdDst, fwdRule)
-    const graph = { n, start: adj.start, to: adj.to, rule: adj.rule, parent: (i: number) => store.parent(i) }
-    const evalState = (i: number, f: (s: Reader) => boolean): boolean => {
-      store.read(i, words)
-      layout.decodeInto(words, 0, postValues)
-      model.derive?.(postValues)
-      return f(post)
-    }
-    for (let q = 0; q < runLiveness.length; q++) {
-      const prop = runLiveness[q]!
-      const lasso = findFairLasso(model, graph, prop, evalState, enabledGroups[q]!)
+  private checkLiveness(n: number, parent: (i: number) => number, notes: string[], empty: Empty): GraphViolation | undefined {
+    if (this.liveness.length === 0) return undefined
+    const all = csrRules(n, this.src, this.dst, this.rule)
+    const graph = { n, start: all.start, to: all.to, rule: all.rule, parent }
+    for (const l of this.liveness) {
+      const prop = l.prop
+      let triggered = false
+      for (let i = 0; i < n && !triggered; i++) if (l.trigger.get(i) && l.bad.get(i)) triggered = true
+      if (!triggered) {
+        empty(prop, 'its obligation never starts in a reachable state (the trigger never holds without the goal), so there was nothing to check')
+        continue
+      }
+      const enabled = (u: number, grp: number): boolean => (l.enabled.get(u * l.stride + (grp >>> 5)) & (1 << (grp & 31))) !== 0
+      const lasso = findFairLasso(graph, prop.groups, l.groupOf, (i) => l.bad.get(i) === 1, (i) => l.trigger.get(i) === 1, enabled)
       if (lasso) {
         return {
-          notes,
-          violation: {
-            property: { name: prop.name, kind: 'liveness', ...(prop.cite ? { cite: prop.cite } : {}) },
-            site: { label: 'lasso', stateIndex: lasso.path[lasso.path.length - 1]! },
-            sites: [],
-            detail: [
-              `a weakly fair cycle in which the goal of '${prop.name}' is never met (a livelock): the trace is a lasso, looping back to the state after step ${lasso.loopStart}`,
-              `fairness assumed: weak fairness per group (${prop.groups.join(', ')}): a group enabled in every state of the loop must take a step in it`,
-              ...lasso.detail.map((d) => `  ${d}`),
-            ],
-            lasso,
+          property: refOf(prop, 'liveness'),
+          site: { label: 'lasso', stateIndex: lasso.path[lasso.path.length - 1]! },
+          sites: [],
+          detail: [
+            `a weakly fair cycle in which the goal of '${prop.name}' is never met (a livelock): the trace is a lasso, looping back to the state after step ${lasso.loopStart}`,
+            `fairness assumed: weak fairness per group (${prop.groups.join(', ')}): a group enabled in every state of the loop must take a step in it`,
+            ...lasso.detail.map((d) => `  ${d}`),
+          ],
+          lasso,
+        }
+      }
+      notes.push(`${prop.name}: no weakly fair cycle avoids the goal (fairness: weak, per ${prop.groups.length} groups: ${prop.groups.join(', ')})`)
+    }
+    return undefined
+  }
+
+  private checkOrders(notes: string[]): GraphViolation | undefined {
+    for (let q = 0; q < this.orders.length; q++) {
+      const prop = this.orders[q]!
+      const seen = [...this.edgeSeen[q]!.values()]
+      const cyc = findCycle(prop.primed, seen)
+      if (cyc) {
+        const observed = cyc.filter((e) => e.site !== undefined)
+        const last = observed.reduce((a, b) => (b.site!.stateIndex > a.site!.stateIndex ? b : a))
+        return {
+          property: refOf(prop, 'order'),
+          site: last.site!,
+          sites: observed.map((e) => e.site!),
+          detail: [
+            `cycle: ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`,
+            ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? 'observed (trace below)' : 'primed at boot (dma_resv_lockdep)'}`),
+          ],
+          graph: {
+            edges: [...prop.primed.map(([from, to]) => ({ from, to, observed: false })), ...seen.map((e) => ({ from: e.from, to: e.to, observed: true }))],
+            cycle: cyc.map((e) => ({ from: e.from, to: e.to, observed: e.site !== undefined })),
           },
         }
       }
-      notes.push(`${prop.name}: no weakly fair cycle avoids the goal (fairness: weak, per ${prop.groups.join(', ')})`)
+      notes.push(`${prop.name}: ${seen.length} observed edges, consistent with the primed order`)
     }
+    return undefined
   }
 
-  // Order graphs: a cycle through at least one observed edge.
-  for (let q = 0; q < orders.length; q++) {
-    const prop = orders[q]!
-    const cyc = findCycle(prop.primed, [...edgeSeen[q]!.values()])
-    if (cyc) {
-      const observed = cyc.filter((e) => e.site !== undefined)
-      const last = observed.reduce((a, b) => (b.site!.stateIndex > a.site!.stateIndex ? b : a))
-      return {
-        notes,
-        violation: {
-          property: { name: prop.name, kind: 'order', ...(prop.cite ? { cite: prop.cite } : {}) },
-          site: last.site!,
-          sites: observed.map((e) => e.site!),
-          detail: [`cycle: ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`, ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? 'observed (trace below)' : 'primed at boot (dma_resv_lockdep)'}`)],
-          graph: {
-            edges: [...prop.primed.map(([from, to]) => ({ from, to, observed: false })), ...[...edgeSeen[q]!.values()].map((e) => ({ from: e.from, to: e.to, observed: true }))],
-            cycle: cyc.map((e) => ({ from: e.from, to: e.to, observed: e.site !== undefined })),
-          },
-        },
-      }
+  /**
+   * Record the graph of states [0, upTo) of `store` by expanding them again, for searches that did
+   * not record while they ran (the parallel search; the part of a resumed run before its
+   * checkpoint). `index` maps fingerprints of all stored states to their index. Returns false if
+   * `shouldStop` interrupted it.
+   */
+  backfill(store: StateStore, upTo: number, index: IndexTable, symmetric: boolean, shouldStop?: () => boolean): boolean {
+    const ex = new Expander(this.model, this.plan, { symmetry: symmetric, ...(this.observer ? { observer: this.observer } : {}) })
+    const words = new Uint32Array(this.model.layout.words)
+    let src = 0
+    const sink: SuccessorSink = {
+      successor: (r) => {
+        if (this.needsEdges) {
+          const j = index.get(fp.hi, fp.lo)
+          if (j >= 0) this.edge(src, j, r)
+        }
+        return true
+      },
     }
-    notes.push(`${prop.name}: ${edgeSeen[q]!.size} observed edges, consistent with the primed order`)
+    for (let i = 0; i < upTo; i++) {
+      if ((i & 1023) === 0 && shouldStop?.()) return false
+      store.read(i, words)
+      ex.load(words, 0, i)
+      src = i
+      this.state(i, ex.cursor, store.parent(i) === 0xffffffff)
+      // Step violations and deadlocks of stored states were the search's to report.
+      ex.expand(sink, false)
+    }
+    return true
   }
-  return { notes }
 }
 
-function csrWithRules(n: number, src: number[], dst: number[], rules: number[]): { start: Uint32Array; to: Uint32Array; rule: Uint32Array } {
+/** Fingerprint -> index for every state of a store. */
+export function indexStore(store: StateStore, words: number): IndexTable {
+  const index = new IndexTable()
+  const w = new Uint32Array(words)
+  for (let i = 0; i < store.size; i++) {
+    store.read(i, w)
+    index.addWords(w, i)
+  }
+  return index
+}
+
+/** CSR adjacency from edge lists a -> b, keeping the edges `keep` admits. */
+function csr(n: number, a: U32List, b: U32List, keep: (e: number) => boolean): { start: Uint32Array; to: Uint32Array } {
   const start = new Uint32Array(n + 1)
-  for (const s of src) start[s + 1]!++
+  const m = a.length
+  for (let e = 0; e < m; e++) if (keep(e)) start[a.get(e) + 1]!++
   for (let i = 0; i < n; i++) start[i + 1]! += start[i]!
   const fill = start.slice(0, n)
-  const to = new Uint32Array(src.length)
-  const rule = new Uint32Array(src.length)
-  for (let e = 0; e < src.length; e++) {
-    const k = fill[src[e]!]!++
-    to[k] = dst[e]!
-    rule[k] = rules[e]!
+  const to = new Uint32Array(start[n]!)
+  for (let e = 0; e < m; e++) if (keep(e)) to[fill[a.get(e)]!++] = b.get(e)
+  return { start, to }
+}
+
+function csrRules(n: number, src: U32List, dst: U32List, rules: U32List): { start: Uint32Array; to: Uint32Array; rule: Uint32Array } {
+  const start = new Uint32Array(n + 1)
+  const m = src.length
+  for (let e = 0; e < m; e++) start[src.get(e) + 1]!++
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!
+  const fill = start.slice(0, n)
+  const to = new Uint32Array(m)
+  const rule = new Uint32Array(m)
+  for (let e = 0; e < m; e++) {
+    const k = fill[src.get(e)]!++
+    to[k] = dst.get(e)
+    rule[k] = rules.get(e)
   }
   return { start, to, rule }
-}
-
-function csr(n: number, src: number[], dst: number[]): { start: Uint32Array; to: Uint32Array } {
-  const start = new Uint32Array(n + 1)
-  for (const s of src) start[s + 1]!++
-  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!
-  const fill = start.slice(0, n)
-  const to = new Uint32Array(src.length)
-  for (let e = 0; e < src.length; e++) to[fill[src[e]!]!++] = dst[e]!
-  return { start, to }
 }
 
 interface Edge {
@@ -307,7 +377,7 @@ interface Edge {
  * A shortest cycle that uses at least one observed edge, or undefined. Primed edges alone never
  * form a cycle (the primed order is a chain).
  */
-function findCycle(primed: readonly (readonly [string, string])[], observed: { from: string; to: string; site: TraceSite }[]): Edge[] | undefined {
+export function findCycle(primed: readonly (readonly [string, string])[], observed: readonly { from: string; to: string; site: TraceSite }[]): Edge[] | undefined {
   const edges: Edge[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
   const out = new Map<string, Edge[]>()
   for (const e of edges) {

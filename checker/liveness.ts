@@ -9,7 +9,6 @@
  * there can be fair. The lasso reported is a shortest prefix (BFS parents) to the component, then a
  * loop through it that takes each group's step or visits its disabled state, and returns.
  */
-import type { LivenessProperty, Model, Action, Reader } from './model.js'
 
 /** The state graph as the graph checks enumerate it. */
 export interface StateGraph {
@@ -31,23 +30,24 @@ export interface Lasso {
   readonly detail: readonly string[]
 }
 
-export function findFairLasso<A extends Action>(
-  model: Model<A>,
+export function findFairLasso(
   g: StateGraph,
-  prop: LivenessProperty<A>,
-  evalState: (i: number, f: (s: Reader) => boolean) => boolean,
-  enabledGroups: Uint32Array,
+  groupNames: readonly string[],
+  groupOfRule: Int32Array,
+  isBad: (i: number) => boolean,
+  isTrigger: (i: number) => boolean,
+  enabledAt: (state: number, group: number) => boolean,
 ): Lasso | undefined {
   const n = g.n
   const bad = new Uint8Array(n)
-  for (let i = 0; i < n; i++) bad[i] = evalState(i, prop.goal) ? 0 : 1
-  const groupOf = (r: number): number => prop.fairness(model.rules[r]!.action)
+  for (let i = 0; i < n; i++) bad[i] = isBad(i) ? 1 : 0
+  const groupOf = (r: number): number => groupOfRule[r]!
   // States reachable, through bad states only, from a bad state where the obligation is pending.
   const reach = new Uint8Array(n)
   const queue: number[] = []
   const from = new Int32Array(n).fill(-1)
   for (let i = 0; i < n; i++) {
-    if (bad[i] && (prop.trigger ? evalState(i, prop.trigger) : g.parent(i) === 0xffffffff)) {
+    if (bad[i] && isTrigger(i)) {
       reach[i] = 1
       queue.push(i)
     }
@@ -106,7 +106,7 @@ export function findFairLasso<A extends Action>(
       }
     }
   }
-  const groups = prop.groups.length
+  const groups = groupNames.length
   // Components in order of their earliest (BFS-first) state, for a short prefix.
   const order = comps.map((c, k) => ({ k, first: Math.min(...c) })).sort((a, b) => a.first - b.first)
   for (const { k } of order) {
@@ -116,7 +116,7 @@ export function findFairLasso<A extends Action>(
     const takes = new Uint8Array(groups)
     const disabledSomewhere = new Uint8Array(groups)
     for (const u of c) {
-      for (let grp = 0; grp < groups; grp++) if ((enabledGroups[u]! & (1 << grp)) === 0) disabledSomewhere[grp] = 1
+      for (let grp = 0; grp < groups; grp++) if (!enabledAt(u, grp)) disabledSomewhere[grp] = 1
       for (let e = g.start[u]!; e < g.start[u + 1]!; e++) {
         if (!inC(g.to[e]!)) continue
         hasEdge = true
@@ -172,10 +172,10 @@ export function findFairLasso<A extends Action>(
             break
           }
         }
-        detail.push(`${prop.groups[grp]}: takes a step in the loop`)
+        detail.push(`${groupNames[grp]}: takes a step in the loop`)
       } else {
-        goTo((u) => (enabledGroups[u]! & (1 << grp)) === 0)
-        detail.push(`${prop.groups[grp]}: not continuously enabled (disabled somewhere in the loop)`)
+        goTo((u) => !enabledAt(u, grp))
+        detail.push(`${groupNames[grp]}: not continuously enabled (disabled somewhere in the loop)`)
       }
     }
     if (cur !== entry || path.length - 1 === loopStart) {

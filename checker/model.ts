@@ -79,6 +79,12 @@ export interface Rule<A extends Action = Action> {
 export interface Citation {
   /** where the rule comes from, e.g. "seed 000, rule 5" or "dma-fence.c, DOC: fence cross-driver contract" */
   readonly cite?: string
+  /**
+   * The user asked for this property by name. If it turns out to have nothing to check, the run
+   * is inconclusive; a property that is merely part of a default selection is then reported as
+   * not applicable instead.
+   */
+  readonly requested?: boolean
 }
 
 export interface Invariant extends Citation {
@@ -183,6 +189,19 @@ export const sometimes = (name: string, holds: (s: Reader) => boolean, opts: Cit
   ...opts,
 })
 
+/**
+ * A property the model was asked to check but states no check for, and why: it has nothing to
+ * check in this instance, or the model cannot state it. `requested`: the user asked for it by
+ * name, so a run cannot be proved without it; otherwise it was left out of a default selection
+ * because it does not apply, and the verdict's scope says so.
+ */
+export interface OmittedProperty {
+  readonly name: string
+  readonly kind: 'invariant' | 'step' | 'deadlock' | 'progress' | 'order' | 'liveness'
+  readonly reason: string
+  readonly requested: boolean
+}
+
 /** Deadlock: a state with no enabled rule that the model does not call terminal. */
 export interface DeadlockCheck extends Citation {
   readonly name: string
@@ -200,6 +219,8 @@ export interface Model<A extends Action = Action> {
   readonly properties: readonly Property<A>[]
   /** absent: deadlocks are not checked */
   readonly deadlock?: DeadlockCheck
+  /** properties asked for (or of the model's catalogue) that it does not state, and why */
+  readonly omitted?: readonly OmittedProperty[]
   /** one-line description for listings */
   readonly about?: string
   /** fill the layout's derived slots of a decoded state from its stored fields */
@@ -221,7 +242,12 @@ export interface Model<A extends Action = Action> {
    * under the model's declared symmetries (permutations of interchangeable jobs, CUs, ...). Every
    * property must be invariant under those permutations. Used when the search is asked to reduce.
    */
-  readonly symmetry?: { readonly describe: string; canonicalize(words: Uint32Array): void }
+  readonly symmetry?: {
+    readonly describe: string
+    canonicalize(words: Uint32Array): void
+    /** true when no permutation moves a progress obligation (then progress is decidable on the reduced graph) */
+    readonly fixesObligations?: boolean
+  }
 }
 
 /** Decode a packed state into a fresh value array, derived values included. */

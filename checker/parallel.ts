@@ -10,7 +10,8 @@
  * scenario file).
  */
 import { Worker } from 'node:worker_threads'
-import { type Exploration, type ExploreOptions, conclude, fmtBytes } from './explore.js'
+import { type Exploration, type ExploreOptions, conclude, fmtBytes, modeOf } from './explore.js'
+import { hasGraphChecks, planProperties } from './plan.js'
 import { ModelError } from './layout.js'
 import type { Action, Invariant, Model, StepProperty } from './model.js'
 import type { Command, FoundViolation, WorkerInit } from './parallelWorker.js'
@@ -71,6 +72,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
   if ((options.order ?? 'bfs') !== 'bfs') throw new ModelError('parallel search is breadth-first')
   if (options.resume || options.checkpoint) throw new ModelError('checkpoints are taken by the single-worker search')
   if (options.symmetry && !model.symmetry) throw new ModelError(`model '${model.name}' declares no symmetry to reduce by`)
+  const plan = planProperties(model, modeOf(options, N))
   const bounds = options.bounds ?? {}
   const maxStates = bounds.maxStates ?? Infinity
   const maxTimeMs = bounds.maxTimeMs ?? Infinity
@@ -149,7 +151,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
     const finals = await pool.all<{ states: Uint32Array[]; parents: Uint32Array[]; size: number; levelStart: number[]; witness: { state: number; depth: number }[]; transitions: number }>(() => ({ cmd: 'finish' }))
     const W = model.layout.words
     // Merge only when states must be read back (traces, graph checks): it copies the stores.
-    const needMerge = found.length > 0 || model.properties.some((p) => p.kind === 'progress' || p.kind === 'order')
+    const needMerge = found.length > 0 || hasGraphChecks(plan)
     const parts = finals.map((f) => StateStore.restore(W, f.states, f.parents, f.size))
     const merged = needMerge ? new StateStore(W) : StateStore.restore(W, [], [], total)
     const maps = finals.map((f) => new Int32Array(needMerge ? f.size : 0))
@@ -197,6 +199,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
     }
     return conclude({
       model,
+      plan,
       store: merged,
       order: 'bfs',
       bounds,

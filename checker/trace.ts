@@ -129,9 +129,8 @@ export function violationTrace<A extends Action>(x: Exploration<A>): Trace | und
   const lasso = x.violation.lasso
   if (lasso) {
     const model = x.model
-    const w = new Uint32Array(model.layout.words)
-    x.store.read(lasso.path[0]!, w)
-    const values = [decode(model, w)]
+    // The lasso starts at a stored state (an initial one); hash compaction rebuilds it from rules.
+    const values = [reconstruct(x, x.store.path(lasso.path[0]!)).values.at(-1)!]
     for (const r of lasso.rules) values.push(nextState(model, values[values.length - 1]!, model.rules[r]!))
     return { ...toTrace(model, values, [...lasso.rules]), loop: lasso.loopStart }
   }

@@ -16,7 +16,8 @@ export interface Bounds {
   readonly maxMemoryBytes?: number
 }
 
-export type CutBy = 'depth' | 'states' | 'time' | 'memory' | 'interrupted'
+/** why a run is inconclusive: a bound cut it, it was interrupted, or some property was not checked */
+export type CutBy = 'depth' | 'states' | 'time' | 'memory' | 'interrupted' | 'unchecked'
 
 export interface Stats {
   distinctStates: number
@@ -60,11 +61,22 @@ export interface PropertyRef {
   readonly cite?: string
 }
 
+/** A property that was asked for and not checked in this run, and why. */
+export interface UncheckedProperty extends PropertyRef {
+  readonly reason: string
+}
+
 interface Common {
   readonly scope: Scope
   readonly stats: Stats
-  /** what else was checked or skipped (graph checks), one line each */
+  /** what else was checked (graph checks), one line each */
   readonly notes: readonly string[]
+  /** every property this run checked */
+  readonly checked: readonly PropertyRef[]
+  /** properties asked for but not checked, with the reason: a run with any is never proved */
+  readonly unchecked: readonly UncheckedProperty[]
+  /** properties left out on purpose (deselected, or not applicable to this design), with the reason */
+  readonly notSelected: readonly { readonly name: string; readonly reason: string }[]
   readonly sometimes: readonly SometimesReport[]
 }
 
@@ -94,6 +106,29 @@ export function boundsText(b: Bounds): string {
   return parts.length ? parts.join(', ') : 'none'
 }
 
+/** The verdict in a few words, as every report heads it. */
+export function headline(v: Verdict): string {
+  switch (v.status) {
+    case 'violated':
+      return `VIOLATED: ${v.property.name}`
+    case 'proved':
+      return v.notSelected.length ? `PROVED within bounds, for the ${v.checked.length} properties checked` : 'PROVED within bounds'
+    case 'inconclusive':
+      if (v.cutBy === 'unchecked') return `INCONCLUSIVE: ${v.unchecked.length} propert${v.unchecked.length === 1 ? 'y was' : 'ies were'} not checked`
+      if (v.cutBy === 'interrupted') return 'INCONCLUSIVE: interrupted'
+      return `INCONCLUSIVE: cut by the ${v.cutBy} bound`
+  }
+}
+
+/** What a verdict covers, property by property: what was checked, what was not and why. */
+export function coverageLines(v: Verdict): string[] {
+  const out: string[] = []
+  if (v.status === 'proved' && v.notSelected.length) out.push(`proved for: ${v.checked.map((p) => p.name).join('; ')}`)
+  for (const u of v.unchecked) out.push(`not checked: ${u.name} (${u.reason})`)
+  for (const u of v.notSelected) out.push(`not selected: ${u.name} (${u.reason})`)
+  return out
+}
+
 export function scopeLine(v: Verdict): string {
   const bounds = boundsText(v.scope.bounds)
   const n = v.stats.distinctStates.toLocaleString('en-US')
@@ -103,6 +138,8 @@ export function scopeLine(v: Verdict): string {
     case 'violated':
       return `violation found after ${n} states (${v.scope.order.toUpperCase()}, bounds: ${bounds})`
     case 'inconclusive':
+      if (v.cutBy === 'unchecked') return `all ${n} reachable states explored, but ${v.detail} (${v.scope.order.toUpperCase()}, bounds: ${bounds})`
+      if (v.cutBy === 'interrupted') return `interrupted after ${n} states (${v.scope.order.toUpperCase()}, bounds: ${bounds})`
       return `cut by the ${v.cutBy} bound after ${n} states: ${v.detail} (${v.scope.order.toUpperCase()}, bounds: ${bounds})`
   }
 }

@@ -11,7 +11,7 @@
  */
 import { fmtBytes } from '../checker/explore.js'
 import { formatAction } from '../checker/model.js'
-import { scopeLine, type Verdict } from '../checker/verdict.js'
+import { coverageLines, headline, scopeLine, type Verdict } from '../checker/verdict.js'
 import type { Report } from './render.js'
 
 /** SVG renderings supplied by the caller: `steps[k]` is the rendering of `narrative[k].graph`. */
@@ -87,7 +87,7 @@ function badge(v: Verdict): { cls: string; text: string } {
     case 'proved':
       return { cls: 'proved', text: 'PROVED' }
     case 'inconclusive':
-      return { cls: 'inconclusive', text: `INCONCLUSIVE: ${v.cutBy} bound` }
+      return { cls: 'inconclusive', text: headline(v) }
   }
 }
 
@@ -171,8 +171,9 @@ function rulesSection(r: Report): string {
 }
 
 function notesSection(v: Verdict): string {
-  if (v.notes.length === 0) return ''
-  return `<section class="card" id="notes"><h2>Notes</h2><ul class="notes">${v.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul></section>`
+  const lines = [...coverageLines(v), ...v.notes]
+  if (lines.length === 0) return ''
+  return `<section class="card" id="notes"><h2>Notes</h2><ul class="notes">${lines.map((x) => `<li>${esc(x)}</li>`).join('')}</ul></section>`
 }
 
 function evidenceSection(r: Report): string {

@@ -15,7 +15,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { Action } from '../checker/model.js'
 import { formatAction } from '../checker/model.js'
 import type { Trace } from '../checker/trace.js'
-import { scopeLine, type Verdict } from '../checker/verdict.js'
+import { headline, scopeLine, type Verdict } from '../checker/verdict.js'
 import { narrate, type Report } from './render.js'
 
 export const ITF_FORMAT_DESCRIPTION = 'https://apalache-mc.org/docs/adr/015adr-trace.html'
@@ -109,7 +109,7 @@ function statusOf(v: Verdict): string {
 function describe(r: Report): string {
   const v = r.verdict
   const what = r.target.scenario ? r.target.scenario.name : r.target.model
-  const head = v.status === 'violated' ? `VIOLATED: ${v.property.name}` : v.status === 'proved' ? 'PROVED within bounds' : `INCONCLUSIVE: cut by the ${v.cutBy} bound`
+  const head = headline(v)
   return `fencecheck ${what}: ${head}; ${scopeLine(v)}`
 }
 

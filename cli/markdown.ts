@@ -11,7 +11,7 @@
 import { basename, extname } from 'node:path'
 import { fmtBytes } from '../checker/explore.js'
 import type { Trace } from '../checker/trace.js'
-import { boundsText, scopeLine, type Verdict } from '../checker/verdict.js'
+import { boundsText, coverageLines, headline as verdictHeadline, scopeLine, type Verdict } from '../checker/verdict.js'
 import { narrate, type NarrativeStep, type Report } from './render.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -26,7 +26,7 @@ const num = (x: number): string => x.toLocaleString('en-US')
 
 /** The verdict and its scope, the two halves of the first line of every report. */
 export function headline(v: Verdict): { verdict: string; scope: string } {
-  const verdict = v.status === 'violated' ? `VIOLATED: ${v.property.name}` : v.status === 'proved' ? 'PROVED within bounds' : `INCONCLUSIVE: cut by the ${v.cutBy} bound`
+  const verdict = verdictHeadline(v)
   return { verdict, scope: scopeLine(v) }
 }
 
@@ -199,9 +199,9 @@ export function toMarkdown(r: Report, svg: { waitFor?: string; lockOrder?: strin
     out.push('')
   }
 
-  if (v.notes.length) {
+  if (v.notes.length || coverageLines(v).length) {
     out.push('## Notes', '')
-    for (const n of v.notes) out.push(`- ${mdEscape(n)}`)
+    for (const n of [...coverageLines(v), ...v.notes]) out.push(`- ${mdEscape(n)}`)
     out.push('')
   }
 
@@ -330,9 +330,9 @@ export function toPlainText(r: Report): string {
     out.push('')
   }
 
-  if (v.notes.length) {
+  if (v.notes.length || coverageLines(v).length) {
     out.push(...heading('Notes'))
-    for (const n of v.notes) out.push(...wrap(n, '  - ', '    '))
+    for (const n of [...coverageLines(v), ...v.notes]) out.push(...wrap(n, '  - ', '    '))
     out.push('')
   }
 

@@ -6,7 +6,7 @@ import type { Exploration } from '../checker/explore.js'
 import { fmtBytes } from '../checker/explore.js'
 import { formatAction, fromValues, type Action, Values } from '../checker/model.js'
 import { evidenceTraces, type Trace, violationTrace } from '../checker/trace.js'
-import { scopeLine, type Verdict } from '../checker/verdict.js'
+import { coverageLines, headline, scopeLine, type Verdict } from '../checker/verdict.js'
 
 export const FORMAT_VERSION = 1
 
@@ -138,6 +138,9 @@ export function toJson(r: Report): Record<string, unknown> {
     verdict: v.status,
     ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}),
     ...(v.status === 'inconclusive' ? { cutBy: v.cutBy, detail: v.detail } : {}),
+    checked: v.checked,
+    unchecked: v.unchecked,
+    notSelected: v.notSelected,
     scopeSummary: scopeLine(v),
     scope: v.scope,
     ...v.stats,
@@ -183,14 +186,10 @@ export function toText(r: Report): string {
   const s = v.stats
   const lines: string[] = []
   lines.push(`fencecheck: ${describeTarget(r.target)}`)
-  if (v.status === 'violated') {
-    lines.push(`verdict: VIOLATED - ${v.property.name}${v.property.cite ? ` (${v.property.cite})` : ''}`)
-  } else if (v.status === 'proved') {
-    lines.push('verdict: PROVED within bounds')
-  } else {
-    lines.push(`verdict: INCONCLUSIVE - cut by the ${v.cutBy} bound`)
-  }
+  lines.push(`verdict: ${headline(v).replace(': ', ' - ')}${v.status === 'violated' && v.property.cite ? ` (${v.property.cite})` : ''}`)
   lines.push(`scope: ${scopeLine(v)}`)
+  // What was not checked comes first after a proof or an inconclusive run: it limits the verdict.
+  if (v.status !== 'violated') lines.push(...coverageLines(v))
   if (v.status === 'inconclusive' && v.scope.completeDepth >= 0) {
     lines.push(`covered: every state up to depth ${v.scope.completeDepth} was explored`)
   }
@@ -219,6 +218,7 @@ export function toText(r: Report): string {
     e.trace.steps.forEach((st, i) => lines.push(`  ${String(i + 1).padStart(2)} ${formatAction(st.action)}`))
   }
   for (const note of v.notes) lines.push(`note: ${note}`)
+  if (v.status === 'violated') lines.push(...coverageLines(v).filter((l) => !l.startsWith('not selected')))
   const unreached = v.sometimes.filter((x) => !x.reached)
   if (v.sometimes.length > 0) {
     lines.push('', 'sometimes (vacuity checks):')

@@ -35,6 +35,9 @@ export const RESULT_SCHEMA = {
     'collisionProbabilityOptimistic',
     'sometimes',
     'notes',
+    'checked',
+    'unchecked',
+    'notSelected',
   ],
   properties: {
     format: { const: 'fencecheck-result' },
@@ -68,7 +71,18 @@ export const RESULT_SCHEMA = {
       },
     },
     traceLength: { ...count, description: 'steps in the counterexample' },
-    cutBy: { enum: ['depth', 'states', 'time', 'memory', 'interrupted'] },
+    cutBy: { enum: ['depth', 'states', 'time', 'memory', 'interrupted', 'unchecked'], description: 'why the run is inconclusive: a bound, an interrupt, or properties not checked (see unchecked)' },
+    checked: { type: 'array', description: 'every property this run checked', items: { $ref: '#/definitions/propertyRef' } },
+    unchecked: {
+      type: 'array',
+      description: 'properties asked for and not checked in this run, with the reason; a run with any is never proved',
+      items: { type: 'object', additionalProperties: false, required: ['name', 'kind', 'reason'], properties: { name: { type: 'string' }, kind: { type: 'string' }, cite: { type: 'string' }, reason: { type: 'string' } } },
+    },
+    notSelected: {
+      type: 'array',
+      description: 'properties left out on purpose (deselected, or not applicable to the design), with the reason',
+      items: { type: 'object', additionalProperties: false, required: ['name', 'reason'], properties: { name: { type: 'string' }, reason: { type: 'string' } } },
+    },
     detail: { type: 'string' },
     scopeSummary: { type: 'string', description: 'the scope in one line, as printed next to the verdict' },
     scope: {
@@ -143,6 +157,12 @@ export const RESULT_SCHEMA = {
     },
   ],
   definitions: {
+    propertyRef: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'kind'],
+      properties: { name: { type: 'string' }, kind: { enum: ['invariant', 'step', 'deadlock', 'progress', 'order', 'liveness'] }, cite: { type: 'string' } },
+    },
     value: {
       description: 'a state value: integer, boolean, enum value (string), or a list of values',
       anyOf: [{ type: 'integer' }, { type: 'boolean' }, { type: 'string' }, { type: 'array', items: { $ref: '#/definitions/value' } }],

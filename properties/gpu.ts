@@ -7,6 +7,7 @@ import {
   type Action,
   always,
   leadsTo,
+  type OmittedProperty,
   type OrderProperty,
   type ProgressProperty,
   type Property,
@@ -16,8 +17,8 @@ import {
 } from '../checker/model.js'
 import type { GpuView, RuleMeta } from '../model/gpu/compile.js'
 import { FS, JS } from '../model/gpu/compile.js'
-import type { Step } from '../model/gpu/types.js'
-import { reclaims } from '../model/gpu/types.js'
+import type { PropertyId, Step } from '../model/gpu/types.js'
+import { PROPERTY_IDS, reclaims } from '../model/gpu/types.js'
 import { PROGRESS, STALE_ACCESS } from './hmm.js'
 
 /** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
@@ -272,7 +273,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     const T = design.threads.length
     const J = design.jobs.length
     const groups = [...design.threads.map((th) => `thread ${th.name}`), ...design.jobs.map((j) => `job ${j.name} (GPU)`), ...fences.map((fe) => `fence ${fe.name}`)]
-    if (groups.length <= 32) {
+    {
       props.push(
         leadsTo(
           PROPERTY_NAMES.memoryProgress,
@@ -292,7 +293,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     }
   }
 
-  if (want.has('dma-fence-progress')) {
+  if (want.has('dma-fence-progress') && fences.some((_, i) => isDma(i))) {
     const dma = fences.map((_, i) => i).filter(isDma)
     const prog: ProgressProperty<Action> = {
       kind: 'progress',
@@ -383,5 +384,60 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   if (v.reclaimSteps.length > 0 && design.threads.some((_, t) => f.rpc[t]! >= 0)) {
     props.push(sometimes('reclaim runs', (s) => design.threads.some((_, t) => f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0)))
   }
-  return props
+  // Listed by name: a property of these with nothing to check makes the run inconclusive.
+  return design.propertiesListed ? props.map((p) => ({ ...p, requested: true })) : props
+}
+
+/**
+ * The properties of the catalogue this design does not check, and why: left out of the scenario's
+ * `properties:` list, or with nothing to check in this design. A property the scenario lists by
+ * name and that has nothing to check is `requested`: the run then cannot be proved.
+ */
+export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
+  const out: OmittedProperty[] = []
+  const want = new Set(design.properties)
+  const listed = design.propertiesListed
+  for (const id of PROPERTY_IDS) {
+    if (!want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason: "not in the scenario's properties: list", requested: false })
+  }
+  const empty = (id: PropertyId, reason: string): void => {
+    if (want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason, requested: listed })
+  }
+  if (!design.jobs.some((j) => j.accesses.length > 0)) empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
+  if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
+  return out
+}
+
+const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
+  deadlock: 'deadlock',
+  'dma-fence-progress': 'progress',
+  'rule-1': 'rule1',
+  'rule-2': 'rule2',
+  'rule-4': 'rule4',
+  'rule-5': 'rule5',
+  'rule-6': 'rule6',
+  'rule-7': 'rule7',
+  signalling: 'signalling',
+  'lock-order': 'lockOrder',
+  'fence-sanity': 'sanity',
+  'gpu-access': 'gpuAccess',
+  'notifier-nonblock': 'nonblock',
+  'memory-progress': 'memoryProgress',
+}
+
+const KIND: Record<PropertyId, OmittedProperty['kind']> = {
+  deadlock: 'invariant',
+  'dma-fence-progress': 'progress',
+  'rule-1': 'invariant',
+  'rule-2': 'step',
+  'rule-4': 'step',
+  'rule-5': 'step',
+  'rule-6': 'step',
+  'rule-7': 'step',
+  signalling: 'step',
+  'lock-order': 'order',
+  'fence-sanity': 'step',
+  'gpu-access': 'step',
+  'notifier-nonblock': 'step',
+  'memory-progress': 'liveness',
 }

@@ -9,7 +9,7 @@
  */
 import { type Field, LayoutBuilder, bool, enumOf, int } from '../../checker/layout.js'
 import type { Action, Cursor, DeadlockCheck, Model, Property, Reader, Rule } from '../../checker/model.js'
-import { gpuProperties } from '../../properties/gpu.js'
+import { gpuOmitted, gpuProperties } from '../../properties/gpu.js'
 import {
   type Fence,
   type GpuDesign,
@@ -1217,6 +1217,8 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     ? {
         describe: design.symmetry.map((g) => `jobs ${g.map((j) => jobs[j]!.name).join(', ')} interchangeable`).join('; '),
         canonicalize: gpuCanonicalizer(layout, f, perms),
+        // progress obligations are dma_fences; a permutation that moves a job owning one moves them
+        fixesObligations: perms.every((p) => jobs.every((job, j) => p.job[j] === j || fences[job.fence]!.kind === 'hmm')),
       }
     : undefined
   return {
@@ -1227,6 +1229,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     init: () => [initial],
     rules,
     properties,
+    omitted: gpuOmitted(design),
     ...(design.properties.includes('deadlock') ? { deadlock } : {}),
     ...(symmetry ? { symmetry } : {}),
     derive(v) {

@@ -678,6 +678,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     reclaim,
     usageOf,
     properties: props as PropertyId[],
+    propertiesListed: d.properties !== undefined,
     policies,
     symmetry,
     pages,

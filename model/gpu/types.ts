@@ -201,6 +201,8 @@ export interface GpuDesign {
   /** static usage of each (buffer, fence) pair in the buffer's dma_resv */
   readonly usageOf: ReadonlyMap<string, Usage>
   readonly properties: readonly PropertyId[]
+  /** the scenario listed its properties (otherwise every property that applies is checked) */
+  readonly propertiesListed: boolean
   readonly policies: { readonly shrinker: string; readonly userptr: string; readonly syncobj: string }
   readonly pages: readonly Page[]
   readonly notifiers: readonly Notifier[]

@@ -1,0 +1,220 @@
+/**
+ * The one expansion step: decode a state, run the guards, apply each enabled rule, check the step
+ * properties, canonicalize, fingerprint, and decide whether the state is a deadlock. The serial
+ * and parallel searches, the simulator, the graph checks and replay all expand states through
+ * this class, so what "checked" means cannot drift between them (STYLE §12).
+ *
+ * Hot path: one Expander per search, reused for every state; no allocation per successor. The
+ * successor is handed to a sink in `out` (packed, canonical when reducing), with its fingerprint
+ * in `fp`; `decodePost()` decodes it on demand, once.
+ */
+import { fingerprint, fp } from './fingerprint.js'
+import { Cursor, type Action, type Model, type Reader, type Rule, Values } from './model.js'
+import type { PropertyPlan } from './plan.js'
+import type { StateStore } from './stateStore.js'
+
+/** What `expand` found. */
+export const EXPANDED = 0
+/** a step property failed on the transition `brokenRule` (property index `brokenStep`) */
+export const STEP_VIOLATED = 1
+/** no rule is enabled and the model does not call the state terminal */
+export const DEADLOCK = 2
+/** the state is at the depth bound and has an enabled rule that was not taken */
+export const TRUNCATED = 3
+/** the sink asked to stop */
+export const STOPPED = 4
+
+/** Receives each successor of the loaded state. Return false to stop expanding it. */
+export interface SuccessorSink {
+  successor(rule: number): boolean
+}
+
+/** Sees every transition before canonicalization (pre-state, action, concrete post-state). */
+export interface TransitionObserver<A extends Action> {
+  transition(src: number, rule: number, pre: Reader, action: A, post: Reader): void
+}
+
+export class Expander<A extends Action = Action> {
+  /** the loaded (pre-)state, decoded; guards and effects read it */
+  readonly cursor: Cursor
+  /** the successor's packed words */
+  readonly out: Uint32Array
+  /** the successor, decoded (valid after decodePost) */
+  readonly postValues: Int32Array
+  readonly post: Reader
+  /** enabled rules of the loaded state seen so far */
+  enabled = 0
+  /** after STEP_VIOLATED: which step property (index into plan.steps) and which rule */
+  brokenStep = -1
+  brokenRule = -1
+  /** index of the loaded state, passed to the observer */
+  index = 0
+  private readonly cur: Uint32Array
+  private readonly rules: readonly Rule<A>[]
+  private readonly W: number
+  private postReady = false
+  private readonly derive: ((v: Int32Array) => void) | undefined
+  private readonly canon: ((w: Uint32Array) => void) | undefined
+
+  constructor(
+    readonly model: Model<A>,
+    readonly plan: PropertyPlan<A>,
+    opts: { readonly symmetry?: boolean; readonly observer?: TransitionObserver<A> } = {},
+  ) {
+    const layout = model.layout
+    this.W = layout.words
+    this.rules = model.rules
+    this.cursor = new Cursor(layout)
+    this.cur = new Uint32Array(this.W)
+    this.out = new Uint32Array(this.W)
+    this.cursor.out = this.out
+    this.postValues = new Int32Array(layout.slots)
+    this.post = new Values(this.postValues)
+    this.derive = model.derive ? model.derive.bind(model) : undefined
+    const sym = opts.symmetry ? model.symmetry : undefined
+    this.canon = sym ? sym.canonicalize.bind(sym) : undefined
+    this.observer = opts.observer
+  }
+
+  private readonly observer: TransitionObserver<A> | undefined
+
+  /** Load stored state `index` of `store` to expand. */
+  loadStored(store: StateStore, index: number): void {
+    store.read(index, this.cur)
+    this.model.layout.decodeInto(this.cur, 0, this.cursor.pre)
+    if (this.derive) this.derive(this.cursor.pre)
+    this.index = index
+  }
+
+  /** Load the state to expand from `words` at `offset`. */
+  load(words: Uint32Array, offset: number, index: number): void {
+    const cur = this.cur
+    for (let w = 0; w < this.W; w++) cur[w] = words[offset + w]!
+    this.model.layout.decodeInto(cur, 0, this.cursor.pre)
+    if (this.derive) this.derive(this.cursor.pre)
+    this.index = index
+  }
+
+  /**
+   * Expand the loaded state: every enabled rule in rule order, each successor checked against the
+   * step properties, then canonicalized and fingerprinted and given to `sink`. At the depth bound
+   * (`atBound`) no rule is applied: the state is only tested for being stuck or truncated.
+   */
+  expand(sink: SuccessorSink, atBound: boolean): number {
+    const rules = this.rules
+    const n = rules.length
+    const cursor = this.cursor
+    const out = this.out
+    const cur = this.cur
+    const W = this.W
+    const steps = this.plan.steps
+    const nSteps = steps.length
+    const observer = this.observer
+    const canon = this.canon
+    this.enabled = 0
+    for (let r = 0; r < n; r++) {
+      const rule = rules[r]!
+      if (!rule.guard(cursor)) continue
+      this.enabled++
+      if (atBound) return TRUNCATED
+      for (let w = 0; w < W; w++) out[w] = cur[w]!
+      rule.apply(cursor)
+      this.postReady = false
+      if (nSteps > 0 || observer !== undefined) {
+        this.decodePost()
+        for (let p = 0; p < nSteps; p++) {
+          if (!steps[p]!.holds(cursor, rule.action, this.post)) {
+            this.brokenStep = p
+            this.brokenRule = r
+            return STEP_VIOLATED
+          }
+        }
+        if (observer !== undefined) observer.transition(this.index, r, cursor, rule.action, this.post)
+      }
+      if (canon !== undefined) {
+        canon(out)
+        this.postReady = false
+      }
+      fingerprint(out, 0, W)
+      if (!sink.successor(r)) return STOPPED
+    }
+    return this.enabled === 0 && this.stuck() ? DEADLOCK : EXPANDED
+  }
+
+  /** The loaded state has no enabled rule: is it a deadlock (not terminal)? */
+  private stuck(): boolean {
+    const d = this.plan.deadlock
+    return d !== undefined && !d.terminal(this.cursor)
+  }
+
+  /** Decode the successor in `out` into `post` (once per successor). */
+  decodePost(): void {
+    if (this.postReady) return
+    this.model.layout.decodeInto(this.out, 0, this.postValues)
+    if (this.derive) this.derive(this.postValues)
+    this.postReady = true
+  }
+
+  /** Apply rule `r` (enabled in the loaded state) without checks: its successor is left in `out`, not canonicalized. */
+  applyRule(r: number): void {
+    for (let w = 0; w < this.W; w++) this.out[w] = this.cur[w]!
+    this.rules[r]!.apply(this.cursor)
+    this.postReady = false
+  }
+
+  /** The rules enabled in the loaded state, in rule order. */
+  enabledRules(): number[] {
+    const out: number[] = []
+    for (let r = 0; r < this.rules.length; r++) if (this.rules[r]!.guard(this.cursor)) out.push(r)
+    return out
+  }
+
+  /** Is the loaded state a deadlock (no rule enabled, not terminal)? */
+  isDeadlock(): boolean {
+    for (let r = 0; r < this.rules.length; r++) if (this.rules[r]!.guard(this.cursor)) return false
+    return this.stuck()
+  }
+}
+
+/**
+ * The checks on a newly stored state: `sometimes` witnesses, then invariants. One instance per
+ * search; `witnesses[p]` is the index of the first state found reaching witness p (or -1).
+ */
+export class StateChecks {
+  readonly witnesses: number[]
+  readonly witnessDepth: number[]
+  private unreached: number
+
+  constructor(
+    readonly plan: PropertyPlan<any>,
+    from?: { readonly witnesses: readonly number[]; readonly witnessDepth: readonly number[] },
+  ) {
+    this.witnesses = from ? [...from.witnesses] : plan.sometimes.map(() => -1)
+    this.witnessDepth = from ? [...from.witnessDepth] : plan.sometimes.map(() => -1)
+    this.unreached = this.witnesses.filter((w) => w === -1).length
+  }
+
+  /** Does anything need the decoded state? */
+  get needed(): boolean {
+    return this.plan.invariants.length > 0 || this.unreached > 0
+  }
+
+  /** Check the state `s`, stored at `index`: the index of the first broken invariant, or -1. */
+  check(s: Reader, index: number, depth: number): number {
+    if (this.unreached > 0) {
+      const sometimes = this.plan.sometimes
+      for (let p = 0; p < sometimes.length; p++) {
+        if (this.witnesses[p] === -1 && sometimes[p]!.holds(s)) {
+          this.witnesses[p] = index
+          this.witnessDepth[p] = depth
+          this.unreached--
+        }
+      }
+    }
+    const inv = this.plan.invariants
+    for (let p = 0; p < inv.length; p++) if (!inv[p]!.holds(s)) return p
+    return -1
+  }
+}
+
+export { fp }
