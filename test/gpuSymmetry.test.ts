@@ -7,7 +7,6 @@ import { countOrbits } from './orbits.js'
 import { FileError } from '../checker/yamlFile.js'
 import { replay, violationTrace } from '../checker/trace.js'
 import { loadScenario } from '../model/scenario.js'
-import { ROOT } from './root.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'fencecheck-sym-'))
 const write = (name: string, text: string): string => {
@@ -63,12 +62,4 @@ test('a symmetry declaration the design does not have is refused with the line',
   const e = t.throws(() => loadScenario(write('asym.yaml', text)), { instanceOf: FileError })
   t.regex(e!.message, /symmetry: .*no counterpart/)
   t.is((e as FileError).line, 17)
-})
-
-test('S19 ships with symmetry on and meets its expectation', (t) => {
-  const sc = loadScenario(join(ROOT, 'scenarios', 'gpu', 's19-two-faulting-queues-symmetric.yaml'))
-  t.true(sc.symmetry)
-  const v = explore(sc.model, { symmetry: true }).verdict
-  t.is(v.status, 'proved')
-  t.true(v.sometimes.every((s) => s.reached))
 })

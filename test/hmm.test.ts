@@ -20,10 +20,6 @@ const files = [
   ...scenarioFiles(join(ROOT, 'test', 'fixtures', 'mirror')),
 ]
 
-test('the built-in memory scenarios are shipped', (t) => {
-  t.true(files.length >= 17)
-})
-
 for (const file of files) {
   test(`hmm scenario ${file.slice(ROOT.length + 1)} meets its expectation and its trace replays`, (t) => {
     const sc = loadScenario(file)

@@ -295,12 +295,12 @@ test('fromObject explains what is wrong', (t) => {
   t.is(layout.fromObject(missing), "state field 'big': expected an integer in -100000..100000, got undefined")
 })
 
-// Known defects (test.failing: pass while the defect is present; make them plain tests once fixed).
+// Regression tests for defects found and fixed.
 
 test('ranges of 2^32 values or more are refused, not silently narrowed', (t) => {
-  // bitsFor uses Math.clz32, which reduces its argument modulo 2^32: int(0, 2^32) builds as a
-  // 0-bit field and int(0, 2^33 + 4) as a 3-bit one, slipping past the 30-bit limit; the Int32Array
-  // range tables then wrap the bounds (max 2^32 reads back as 0).
+  // Math.clz32 reduces its argument modulo 2^32, so a width computed with it alone would build
+  // int(0, 2^32) as a 0-bit field and int(0, 2^33 + 4) as a 3-bit one, slipping past the 30-bit
+  // limit (and the Int32Array range tables would wrap the bounds). Such ranges must be refused.
   for (const max of [2 ** 32, 2 ** 33 + 4]) {
     const b = new LayoutBuilder()
     b.scalar('huge', int(0, max))
@@ -309,7 +309,7 @@ test('ranges of 2^32 values or more are refused, not silently narrowed', (t) => 
 })
 
 test('non-integer values are refused, not truncated', (t) => {
-  // encode / write / Cursor.set check only min <= v <= max, so an effect computing 2.7 stores 2.
+  // A check of min <= v <= max alone would let an effect computing 2.7 store 2.
   const b = new LayoutBuilder()
   b.scalar('x', int(0, 7))
   const l = b.build()

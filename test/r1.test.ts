@@ -7,7 +7,7 @@ import { explore } from '../checker/explore.js'
 import type { Action, Model } from '../checker/model.js'
 import type { ParamValues } from '../checker/params.js'
 import { replay, violationTrace } from '../checker/trace.js'
-import { KST, POLICIES, R1_PARAMS, r1 } from '../model/r1.js'
+import { KST, POLICIES, r1 } from '../model/r1.js'
 
 const cfg = (C: number, G: number, K: number, M: number, POLICY: string, extra: ParamValues = {}): ParamValues => ({ C, G, K, M, POLICY, ...extra })
 const label = (p: ParamValues): string => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ')
@@ -156,10 +156,4 @@ test('every stored state keeps the R1 field invariants the layout cannot express
       if (v[model.fields.cu[k]!] === 1) t.true(st >= KST.RUN && st <= KST.OK)
     }
   }
-})
-
-test('R1 parameters: POLICY lists the four policies', (t) => {
-  const spec = R1_PARAMS.find((p) => p.name === 'POLICY')!
-  t.is(spec.kind, 'enum')
-  if (spec.kind === 'enum') t.deepEqual([...spec.values], [...POLICIES])
 })

@@ -3,8 +3,6 @@
  * file, the exact line of the mistake, the field path, and a message that says what is wrong and
  * how to fix it. Every fixture is written inline; the line a test expects is marked `# <-` in the
  * fixture (a self-check at the end verifies each stated line number against its marker).
- *
- * Tests marked `test.failing` state the behaviour we want but do not get yet (known defects).
  */
 import test, { type ExecutionContext } from 'ava'
 import { spawnSync } from 'node:child_process'
@@ -93,11 +91,6 @@ function checkError(t: ExecutionContext, file: string, x: Omit<Expected, 'text'>
 function bad(title: string, x: Expected): void {
   registered.push({ title, text: x.text, line: x.line })
   test(title, (t) => checkError(t, fixture(x.text), x))
-}
-/** A kind of mistake whose error is wrong or imprecise today (a known defect). */
-bad.failing = (title: string, x: Expected): void => {
-  registered.push({ title, text: x.text, line: x.line })
-  test.failing(title, (t) => checkError(t, fixture(x.text), x))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { explore } from '../checker/explore.js'
 import { replay, violationTrace } from '../checker/trace.js'
 import { loadScenario, scenarioFiles, unmet } from '../model/scenario.js'
+import { PROPERTY_NAMES } from '../properties/gpu.js'
 import { ROOT } from './root.js'
 
 // Every bundled scenario's pinned expectation is recomputed by the model here: if the model
@@ -27,7 +28,11 @@ for (const file of scenarioFiles(join(ROOT, 'scenarios'))) {
 }
 
 // No property is one that cannot fail: every property of the GPU model is violated by at least
-// one shipped scenario (computed, not listed by hand).
+// one shipped scenario (computed, not listed by hand). For rule 2 this holds by construction:
+// only S15 violates it, through the engine flag `hmmPreemptsDma`, which adds exactly the rule that
+// rule 2 forbids. The language has no other way for hmm work to take dma_fence work off its CUs
+// (a `preempt` step or a preempt fence on a kernel job is a kernel mechanism, not hmm work, and
+// the rule-2 property does not see it), so the test cannot catch a wrong rule-2 semantics.
 test('every GPU property is violated by at least one shipped scenario', (t) => {
   const violated = new Set<string>()
   let all = new Set<string>()
@@ -40,15 +45,7 @@ test('every GPU property is violated by at least one shipped scenario', (t) => {
     const v = explore(sc.model, { order: sc.order, bounds: sc.bounds, symmetry: sc.symmetry }).verdict
     if (v.status === 'violated') violated.add(v.property.name)
   }
-  t.true(all.size >= 13)
+  // Every property the GPU model defines is checked by some scenario, so none escapes the check below.
+  t.deepEqual(Object.values(PROPERTY_NAMES).filter((p) => !all.has(p)), [])
   t.deepEqual([...all].filter((p) => !violated.has(p)).sort(), [])
-})
-
-// A design that recombines primitives needs only a scenario file: S18 uses library paths and
-// custom steps only, and its proof is not vacuous.
-test('S18, written after the library, is checked with no new code', (t) => {
-  const sc = loadScenario(join(ROOT, 'scenarios', 'gpu', 's18-kfd-eviction-fence.yaml'))
-  const v = explore(sc.model).verdict
-  t.is(v.status, 'proved')
-  t.true(v.sometimes.every((s) => s.reached))
 })
