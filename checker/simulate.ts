@@ -1,14 +1,17 @@
 /**
  * Simulation: seeded random walks for state spaces beyond exhaustive reach. A walk picks one
- * enabled rule uniformly at random at each step and checks invariants, step properties and
- * deadlock as it goes. Simulation never proves anything: without a violation the verdict is
+ * enabled rule uniformly at random at each step and checks, through the one expansion step,
+ * invariants and witnesses of every state it visits, step properties of every transition out of
+ * it, and deadlock. Graph properties are not checked, and the result names them. Simulation never proves anything: without a violation the verdict is
  * inconclusive, with coverage (distinct states seen, actions fired) as its scope. The same seed
  * gives the same walks.
  */
 import { fingerprint, fp } from './fingerprint.js'
-import { Cursor, type Action, type Invariant, type Model, type StepProperty, decode, fromValues, Values } from './model.js'
+import { DEADLOCK, Expander, StateChecks, STEP_VIOLATED, type SuccessorSink } from './expand.js'
+import { type Action, type Model, decode, Values } from './model.js'
+import { planProperties, refOf } from './plan.js'
 import { traceFromPath, type Trace } from './trace.js'
-import type { PropertyRef } from './verdict.js'
+import type { PropertyRef, UncheckedProperty } from './verdict.js'
 import { VisitedSet } from './visitedSet.js'
 
 export interface SimulateOptions {
@@ -40,6 +43,8 @@ export interface SimulationResult {
   readonly walk?: number
   readonly coverage: Coverage
   readonly stoppedBy: 'walks' | 'time' | 'interrupted' | 'violation'
+  /** properties random walks cannot check (those over the whole state graph), and why */
+  readonly unchecked: readonly UncheckedProperty[]
 }
 
 /** mulberry32: a small, fast, well-distributed 32-bit PRNG. */
@@ -57,17 +62,26 @@ export function simulate<A extends Action>(model: Model<A>, opts: SimulateOption
   const random = rng(opts.seed)
   const start = Date.now()
   const layout = model.layout
-  const invariants = model.properties.filter((p): p is Invariant => p.kind === 'invariant')
-  const steps = model.properties.filter((p): p is StepProperty<A> => p.kind === 'step')
+  const W = layout.words
+  const plan = planProperties(model, { order: 'bfs', workers: 1, symmetry: false, hashCompaction: false, resumed: false, simulation: true })
+  const ex = new Expander(model, plan)
+  const checks = new StateChecks(plan)
   const seen = new VisitedSet()
   const fired = new Map<string, number>()
   for (const r of model.rules) fired.set(r.action.name, 0)
-  const inits = model.init().map((v) => fromValues(model, v))
-  const cursor = new Cursor(layout)
+  const inits = model.init().map((v) => layout.encode(v))
   let totalSteps = 0
   let maxDepth = 0
   let stoppedBy: SimulationResult['stoppedBy'] = 'walks'
   let w = 0
+  // Each walk state's successors, as the one expansion step hands them over: rule numbers only.
+  const successors: number[] = []
+  const sink: SuccessorSink = {
+    successor: (r) => {
+      successors.push(r)
+      return true
+    },
+  }
 
   const coverage = (): Coverage => ({
     walks: w,
@@ -78,19 +92,26 @@ export function simulate<A extends Action>(model: Model<A>, opts: SimulateOption
     neverFired: [...fired].filter(([, n]) => n === 0).map(([k]) => k),
     timeMs: Date.now() - start,
   })
-  const note = (values: Int32Array): void => {
-    const words = layout.encode(values.subarray(0, layout.fieldCount))
-    fingerprint(words, 0, layout.words)
-    seen.add(fp.hi, fp.lo)
-  }
-  const violated = (property: PropertyRef, path: Int32Array[], rules: number[]): SimulationResult => ({
+  const violated = (property: PropertyRef, path: Uint32Array[], rules: number[]): SimulationResult => ({
     status: 'violated',
     property,
-    trace: traceFromPath(model, path, rules),
+    trace: traceFromPath(
+      model,
+      path.map((p) => decode(model, p)),
+      rules,
+    ),
     walk: w,
     coverage: { ...coverage(), walks: w + 1 },
     stoppedBy: 'violation',
+    unchecked: plan.unchecked,
   })
+  /** Check the state in `words` (decoded into ex.post), first seen or not: its invariants. */
+  const checkState = (words: Uint32Array): number => {
+    fingerprint(words, 0, W)
+    seen.add(fp.hi, fp.lo)
+    const v = decode(model, words)
+    return checks.check(new Values(v), 0, 0)
+  }
 
   for (; w < opts.walks; w++) {
     if ((opts.maxTimeMs !== undefined && Date.now() - start > opts.maxTimeMs) || opts.shouldStop?.()) {
@@ -98,38 +119,39 @@ export function simulate<A extends Action>(model: Model<A>, opts: SimulateOption
       break
     }
     let cur = inits[Math.floor(random() * inits.length)]!
-    const path: Int32Array[] = [cur]
+    const path: Uint32Array[] = [cur]
     const taken: number[] = []
-    note(cur)
-    for (const inv of invariants) if (!inv.holds(new Values(cur))) return violated({ name: inv.name, kind: 'invariant', ...(inv.cite ? { cite: inv.cite } : {}) }, path, taken)
+    const broken = checkState(cur)
+    if (broken >= 0) return violated(refOf(plan.invariants[broken]!, 'invariant'), path, taken)
     for (let d = 0; d < opts.depth; d++) {
-      cursor.pre.set(cur)
-      const enabled: number[] = []
-      for (let r = 0; r < model.rules.length; r++) if (model.rules[r]!.guard(cursor)) enabled.push(r)
-      if (enabled.length === 0) {
-        if (model.deadlock && !model.deadlock.terminal(cursor)) {
-          return violated({ name: model.deadlock.name, kind: 'deadlock', ...(model.deadlock.cite ? { cite: model.deadlock.cite } : {}) }, path, taken)
-        }
-        break
+      ex.load(cur, 0, 0)
+      successors.length = 0
+      const res = ex.expand(sink, false)
+      if (res === STEP_VIOLATED) {
+        // A successor of this walk state breaks a step property: the walk takes that step.
+        path.push(successorWords(ex, ex.brokenRule))
+        taken.push(ex.brokenRule)
+        return violated(refOf(plan.steps[ex.brokenStep]!, 'step'), path, taken)
       }
-      const r = enabled[Math.floor(random() * enabled.length)]!
-      const rule = model.rules[r]!
-      cursor.out = layout.encode(cur.subarray(0, layout.fieldCount))
-      rule.apply(cursor)
-      const next = decode(model, cursor.out)
-      fired.set(rule.action.name, fired.get(rule.action.name)! + 1)
+      if (res === DEADLOCK) return violated(refOf(plan.deadlock!, 'deadlock'), path, taken)
+      if (successors.length === 0) break
+      const r = successors[Math.floor(random() * successors.length)]!
+      const next = successorWords(ex, r)
+      fired.set(model.rules[r]!.action.name, fired.get(model.rules[r]!.action.name)! + 1)
       totalSteps++
       path.push(next)
       taken.push(r)
       if (d + 1 > maxDepth) maxDepth = d + 1
-      const post = new Values(next)
-      for (const sp of steps) {
-        if (!sp.holds(new Values(cur), rule.action, post)) return violated({ name: sp.name, kind: 'step', ...(sp.cite ? { cite: sp.cite } : {}) }, path, taken)
-      }
-      for (const inv of invariants) if (!inv.holds(post)) return violated({ name: inv.name, kind: 'invariant', ...(inv.cite ? { cite: inv.cite } : {}) }, path, taken)
-      note(next)
+      const inv = checkState(next)
+      if (inv >= 0) return violated(refOf(plan.invariants[inv]!, 'invariant'), path, taken)
       cur = next
     }
   }
-  return { status: 'inconclusive', coverage: coverage(), stoppedBy }
+  return { status: 'inconclusive', coverage: coverage(), stoppedBy, unchecked: plan.unchecked }
+}
+
+/** The successor of the loaded state by rule r, as fresh packed words. */
+function successorWords<A extends Action>(ex: Expander<A>, r: number): Uint32Array {
+  ex.applyRule(r)
+  return Uint32Array.from(ex.out)
 }

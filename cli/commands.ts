@@ -253,6 +253,7 @@ export function cmdSimulate(
     depth: argv.depth,
     ...(swarm ? { swarm: { ...swarm, baseSeed: argv.seed } } : {}),
     coverage: c,
+    unchecked: res.unchecked,
     ...(res.trace ? { initialState: res.trace.initialState, trace: res.trace.steps.map((st, i) => ({ step: i + 1, action: st.action, state: st.state, changes: st.changes })) } : {}),
     reproduce,
   }
@@ -263,6 +264,7 @@ export function cmdSimulate(
     const lines = [`fencecheck simulate: ${r.target.scenario ? `${r.target.scenario.name} (${r.target.scenario.file})` : r.target.model}`]
     lines.push(res.status === 'violated' ? `verdict: VIOLATED - ${res.property!.name}` : 'verdict: INCONCLUSIVE (simulation)')
     lines.push(`scope: ${doc.scopeSummary}`)
+    for (const u of res.unchecked) lines.push(`not checked: ${u.name} (${u.reason})`)
     if (res.trace) {
       const { narrative, initial } = narrate(r.model, res.trace)
       lines.push('', `trace (${res.trace.steps.length} steps):`, `   0  initial state: ${initial[0] ?? ''}`, ...initial.slice(1).map((l) => `        ${l}`))
