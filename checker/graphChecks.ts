@@ -7,6 +7,7 @@
 import { fingerprint, fp } from './fingerprint.js'
 import { type Action, Cursor, type LivenessProperty, type Model, type OrderProperty, type ProgressProperty, type Reader, Values } from './model.js'
 import { findFairLasso, type Lasso } from './liveness.js'
+import { findCycle } from './orderCycle.js'
 import type { StateStore } from './stateStore.js'
 import type { PropertyRef } from './verdict.js'
 
@@ -295,53 +296,4 @@ function csr(n: number, src: number[], dst: number[]): { start: Uint32Array; to:
   const to = new Uint32Array(src.length)
   for (let e = 0; e < src.length; e++) to[fill[src[e]!]!++] = dst[e]!
   return { start, to }
-}
-
-interface Edge {
-  readonly from: string
-  readonly to: string
-  readonly site?: TraceSite
-}
-
-/**
- * A shortest cycle that uses at least one observed edge, or undefined. Primed edges alone never
- * form a cycle (the primed order is a chain).
- */
-function findCycle(primed: readonly (readonly [string, string])[], observed: { from: string; to: string; site: TraceSite }[]): Edge[] | undefined {
-  const edges: Edge[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
-  const out = new Map<string, Edge[]>()
-  for (const e of edges) {
-    if (e.from === e.to) continue
-    if (!out.has(e.from)) out.set(e.from, [])
-    // Prefer observed edges over primed ones between the same pair.
-    const list = out.get(e.from)!
-    const same = list.findIndex((x) => x.to === e.to)
-    if (same < 0) list.push(e)
-    else if (!list[same]!.site && e.site) list[same] = e
-  }
-  let best: Edge[] | undefined
-  // For each observed edge a -> b, a shortest path b ~> a closes a cycle.
-  for (const e of observed) {
-    if (e.from === e.to) continue
-    const prev = new Map<string, Edge>()
-    const queue = [e.to]
-    const seen = new Set([e.to])
-    while (queue.length) {
-      const x = queue.shift()!
-      if (x === e.from) break
-      for (const f of out.get(x) ?? []) {
-        if (!seen.has(f.to)) {
-          seen.add(f.to)
-          prev.set(f.to, f)
-          queue.push(f.to)
-        }
-      }
-    }
-    if (!seen.has(e.from)) continue
-    const path: Edge[] = []
-    for (let x = e.from; x !== e.to; x = prev.get(x)!.from) path.unshift(prev.get(x)!)
-    const cycle = [e, ...path]
-    if (!best || cycle.length < best.length) best = cycle
-  }
-  return best
 }
