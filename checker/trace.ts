@@ -189,12 +189,19 @@ export interface ReplayResult {
   /** what the replay established, one line per step, then the final check */
   readonly log: string[]
   /**
-   * set when the trace does not replay or does not violate what it claims: the step (1-based, 0
-   * for the initial state) and why; `evidence` names the evidence trace at fault, if one is
+   * true when every step of the trace and of its evidence traces replayed; when `ok` is false
+   * nonetheless, the end does not violate what is claimed
+   */
+  readonly replayed: boolean
+  /**
+   * set when the trace does not replay, or does not violate what is claimed: the step (1-based,
+   * 0 for the initial state) and why; `evidence` names the evidence trace that does not replay
    */
   readonly failure?: { step: number; reason: string; evidence?: string }
   /** set when the trace replays: the property the final state (or step, or lasso) violates */
   readonly violates?: string
+  /** why the end state is stuck, in the model's words (its `explain`), for invariants and deadlocks */
+  readonly explanation?: readonly string[]
 }
 
 /** The property a result claims: its name, and its kind when the result records one. */
@@ -313,7 +320,9 @@ interface EdgeSite {
 }
 
 /** The outcome of checking one property against a replayed trace. */
-type Judgement = { readonly violated: true; readonly lines: readonly string[] } | { readonly violated: false; readonly why: string }
+type Judgement =
+  | { readonly violated: true; readonly lines: readonly string[]; readonly note?: string; readonly explain?: true }
+  | { readonly violated: false; readonly why: string }
 
 /**
  * Re-run a trace against a model: the initial state must be an initial state of the model, every
@@ -330,15 +339,20 @@ type Judgement = { readonly violated: true; readonly lines: readonly string[] } 
  */
 export function replay<A extends Action>(model: Model<A>, trace: Trace, property?: ClaimedProperty, opts: ReplayOptions = {}): ReplayResult {
   const log: string[] = []
-  const fail = (step: number, reason: string, evidence?: string): ReplayResult => ({ ok: false, log, failure: { step, reason, ...(evidence !== undefined ? { evidence } : {}) } })
+  const fail = (stage: 'replay' | 'claim', step: number, reason: string, evidence?: string): ReplayResult => ({
+    ok: false,
+    log,
+    replayed: stage === 'claim',
+    failure: { step, reason, ...(evidence !== undefined ? { evidence } : {}) },
+  })
 
   const main = walk(model, trace, (line) => log.push(line))
-  if (!('states' in main)) return fail(main.step, main.reason)
+  if (!('states' in main)) return fail('replay', main.step, main.reason)
   const evidence: { label: string; walk: Walk }[] = []
   for (const e of opts.evidence ?? []) {
     const w = walk(model, e.trace, () => {})
-    if (!('states' in w)) return fail(w.step, `evidence trace '${e.label}': ${w.reason}`, e.label)
-    log.push(`evidence '${e.label}': ${e.trace.steps.length} steps replay from an initial state`)
+    if (!('states' in w)) return fail('replay', w.step, `evidence trace '${e.label}' does not replay at step ${w.step}: ${w.reason}`, e.label)
+    log.push(`evidence '${e.label}': ${e.trace.steps.length} step${e.trace.steps.length === 1 ? '' : 's'} replay from an initial state`)
     evidence.push({ label: e.label, walk: w })
   }
 
@@ -347,22 +361,20 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
   const end = new Values(endValues)
   const lastStep = main.rules.length > 0 ? { pre: new Values(states[states.length - 2]!), action: model.rules[main.rules[main.rules.length - 1]!]!.action } : undefined
 
-  const explainLines = (): string[] => (model.explain ? model.explain(end).map((l) => `  ${l}`) : [])
-
   const check = (c: Checkable<A>): Judgement => {
     switch (c.kind) {
       case 'invariant':
         if (c.holds(end)) return { violated: false, why: 'it holds in the end state' }
-        return { violated: true, lines: [`end: '${c.name}' does not hold in the end state`, ...explainLines()] }
+        return { violated: true, lines: [], explain: true }
       case 'step':
         if (!lastStep) return { violated: false, why: 'the trace has no step' }
         if (c.holds(lastStep.pre, lastStep.action, end)) return { violated: false, why: `the last step, ${formatAction(lastStep.action)}, satisfies it` }
-        return { violated: true, lines: [`end: the last step, ${formatAction(lastStep.action)}, breaks '${c.name}'`] }
+        return { violated: true, lines: [], note: `on its last step, ${formatAction(lastStep.action)}` }
       case 'deadlock': {
         const enabled = model.rules.find((r) => r.guard(end))
         if (enabled) return { violated: false, why: `${formatAction(enabled.action)} is enabled in the end state` }
         if (c.check.terminal(end)) return { violated: false, why: 'no rule is enabled, but the end state is terminal' }
-        return { violated: true, lines: ['end: no rule is enabled and the end state is not terminal', ...explainLines()] }
+        return { violated: true, lines: [], note: 'no rule is enabled and the end state is not terminal', explain: true }
       }
       case 'progress':
         for (let o = 0; o < c.obligations; o++) {
@@ -393,21 +405,18 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
   const rank = { invariant: 0, step: 0, deadlock: 1, order: 2, liveness: 2, progress: 3 } as const
   checkable.sort((a, b) => rank[a.kind] - rank[b.kind])
 
-  /** What the end does violate, for a refusal: every kind but progress (its check re-explores). */
-  const others = (except: readonly Checkable<A>[]): string => {
-    const names = [...new Set(checkable.filter((c) => c.kind !== 'progress' && !except.includes(c) && check(c).violated).map((c) => `'${c.name}' (${c.kind})`))]
-    return names.length ? `; it violates ${names.join(', ')}` : '; it violates none of the other properties checked here'
+  const confirmed = (c: Checkable<A>, v: Judgement & { violated: true }): ReplayResult => {
+    log.push(...v.lines, `end: violates '${c.name}'${v.note ? ` (${v.note})` : ''}`)
+    const explanation = v.explain && model.explain ? model.explain(end) : []
+    return { ok: true, log, replayed: true, violates: c.name, ...(explanation.length ? { explanation } : {}) }
   }
 
   if (property === undefined) {
     for (const c of checkable) {
       const v = check(c)
-      if (v.violated) {
-        log.push(...v.lines, `end: violates '${c.name}'`)
-        return { ok: true, log, violates: c.name }
-      }
+      if (v.violated) return confirmed(c, v)
     }
-    return fail(trace.steps.length, 'the trace replays, but its end violates no property of the model')
+    return fail('claim', trace.steps.length, 'the trace replays, but its end does not violate a property')
   }
 
   const name = typeof property === 'string' ? property : property.name
@@ -415,22 +424,23 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
   const named = checkable.filter((c) => c.name === name && (kind === undefined || c.kind === kind))
   if (named.length === 0) {
     const sometimesNamed = model.properties.some((p) => p.kind === 'sometimes' && p.name === name)
-    const known = [...new Set(checkable.map((c) => `'${c.name}' (${c.kind})`))].join(', ')
+    const known = [...new Set(checkable.map((c) => `${c.name} (${c.kind})`))].join('; ')
     return fail(
+      'claim',
       trace.steps.length,
-      sometimesNamed ? `'${name}' is a sometimes witness, which no trace violates` : `the model has no ${kind ? `${kind} ` : ''}property '${name}' (it checks ${known || 'no properties'})`,
+      sometimesNamed ? `${name} is a sometimes witness, which no trace violates` : `the model has no ${kind ? `${kind} ` : ''}property ${name} (it checks: ${known || 'nothing'})`,
     )
   }
   const whys: string[] = []
   for (const c of named) {
     const v = check(c)
-    if (v.violated) {
-      log.push(...v.lines, `end: violates '${c.name}'`)
-      return { ok: true, log, violates: c.name }
-    }
-    whys.push(named.length > 1 ? `as ${c.kind}: ${v.why}` : v.why)
+    if (v.violated) return confirmed(c, v)
+    whys.push(named.length > 1 ? `as ${c.kind}, ${v.why}` : v.why)
   }
-  return fail(trace.steps.length, `the trace replays, but it does not violate '${name}' (${whys.join('; ')})${others(named)}`)
+  for (const w of whys) log.push(`end: not a violation of '${name}': ${w}`)
+  // What the end does violate instead: every other kind but progress, whose check re-explores.
+  const instead = [...new Set(checkable.filter((c) => c.kind !== 'progress' && !named.includes(c) && check(c).violated).map((c) => c.name))]
+  return fail('claim', trace.steps.length, `the trace replays, but its end does not violate ${name}${instead.length ? ` (it violates: ${instead.join(', ')})` : ''}: ${whys.join('; ')}`)
 }
 
 /**
