@@ -12,6 +12,7 @@
 import { Expander, type SuccessorSink, type TransitionObserver } from './expand.js'
 import { fp } from './fingerprint.js'
 import { findFairLasso, type Lasso } from './liveness.js'
+import { findCycle } from './orderCycle.js'
 import type { Action, LivenessProperty, Model, OrderProperty, ProgressProperty, Reader } from './model.js'
 import { type NotSelected, refOf, type PropertyPlan, type Unchecked } from './plan.js'
 import type { StateStore } from './stateStore.js'
@@ -365,53 +366,4 @@ function csrRules(n: number, src: U32List, dst: U32List, rules: U32List): { star
     rule[k] = rules.get(e)
   }
   return { start, to, rule }
-}
-
-interface Edge {
-  readonly from: string
-  readonly to: string
-  readonly site?: TraceSite
-}
-
-/**
- * A shortest cycle that uses at least one observed edge, or undefined. Primed edges alone never
- * form a cycle (the primed order is a chain).
- */
-export function findCycle(primed: readonly (readonly [string, string])[], observed: readonly { from: string; to: string; site: TraceSite }[]): Edge[] | undefined {
-  const edges: Edge[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
-  const out = new Map<string, Edge[]>()
-  for (const e of edges) {
-    if (e.from === e.to) continue
-    if (!out.has(e.from)) out.set(e.from, [])
-    // Prefer observed edges over primed ones between the same pair.
-    const list = out.get(e.from)!
-    const same = list.findIndex((x) => x.to === e.to)
-    if (same < 0) list.push(e)
-    else if (!list[same]!.site && e.site) list[same] = e
-  }
-  let best: Edge[] | undefined
-  // For each observed edge a -> b, a shortest path b ~> a closes a cycle.
-  for (const e of observed) {
-    if (e.from === e.to) continue
-    const prev = new Map<string, Edge>()
-    const queue = [e.to]
-    const seen = new Set([e.to])
-    while (queue.length) {
-      const x = queue.shift()!
-      if (x === e.from) break
-      for (const f of out.get(x) ?? []) {
-        if (!seen.has(f.to)) {
-          seen.add(f.to)
-          prev.set(f.to, f)
-          queue.push(f.to)
-        }
-      }
-    }
-    if (!seen.has(e.from)) continue
-    const path: Edge[] = []
-    for (let x = e.from; x !== e.to; x = prev.get(x)!.from) path.unshift(prev.get(x)!)
-    const cycle = [e, ...path]
-    if (!best || cycle.length < best.length) best = cycle
-  }
-  return best
 }

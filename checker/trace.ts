@@ -4,7 +4,8 @@
  * be checked again, step by step, by `replay`.
  */
 import { fromJS, is } from 'immutable'
-import { Cursor, type Action, type LivenessProperty, type Model, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
+import { Cursor, type Action, type DeadlockCheck, type LivenessProperty, type Model, type OrderProperty, type Property, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
+import { findCycle } from './orderCycle.js'
 import { explore, type Exploration } from './explore.js'
 import { ModelError } from './layout.js'
 
@@ -186,38 +187,110 @@ export interface ReplayResult {
   readonly ok: boolean
   /** what the replay established, one line per step, then the final check */
   readonly log: string[]
-  /** set when the trace does not replay: the step (1-based, 0 for the initial state) and why */
-  readonly failure?: { step: number; reason: string }
-  /** set when the trace replays: the property the final state (or step) violates, if any */
+  /**
+   * true when every step of the trace and of its evidence traces replayed; when `ok` is false
+   * nonetheless, the end does not violate what is claimed
+   */
+  readonly replayed: boolean
+  /**
+   * set when the trace does not replay, or does not violate what is claimed: the step (1-based,
+   * 0 for the initial state) and why; `evidence` names the evidence trace that does not replay
+   */
+  readonly failure?: { step: number; reason: string; evidence?: string }
+  /** set when the trace replays: the property the final state (or step, or lasso) violates */
   readonly violates?: string
+  /** why the end state is stuck, in the model's words (its `explain`), for invariants and deadlocks */
+  readonly explanation?: readonly string[]
+}
+
+/** The property a result claims: its name, and its kind when the result records one. */
+export type ClaimedProperty = string | { readonly name: string; readonly kind?: string }
+
+export interface ReplayOptions {
+  /**
+   * Further traces of the evidence, each replayed step by step from an initial state: for an
+   * order property, the edges they establish count towards the cycle (a lock-order result carries
+   * one trace per observed edge, and the main trace need not establish them all).
+   */
+  readonly evidence?: readonly { readonly label: string; readonly trace: Trace }[]
+}
+
+/** A trace re-executed against the model: every state (the initial one first) and the rules taken. */
+interface Walk {
+  readonly states: Int32Array[]
+  readonly rules: number[]
+}
+
+function sameFields(model: Model<any>, a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  for (let f = 0; f < model.layout.fieldCount; f++) if (a[f] !== b[f]) return false
+  return true
 }
 
 /**
- * Does this lasso violate the liveness property? Undefined if it does; otherwise why not. Checks
- * that the loop closes on its start state, that the goal never holds in the loop (nor between the
- * pending trigger and the loop), and weak fairness: a group enabled in every loop state takes a step.
+ * Re-execute a trace: its initial state must be an initial state of the model, and every action
+ * enabled where it is taken and lead to the recorded state. `note` receives one line per step.
  */
-function lassoViolates<A extends Action>(model: Model<A>, p: LivenessProperty<A>, init: Int32Array, trace: Trace, loop: number): string | undefined {
-  const states: Int32Array[] = [init]
+function walk<A extends Action>(model: Model<A>, trace: Trace, note: (line: string) => void): Walk | { step: number; reason: string } {
   const layout = model.layout
-  for (const st of trace.steps) {
-    const v = layout.fromObject(st.state)
-    if (typeof v === 'string') return v
-    states.push(fromValues(model, v))
+  const parsed = layout.fromObject(trace.initialState)
+  if (typeof parsed === 'string') return { step: 0, reason: `initial state: ${parsed}` }
+  const init = fromValues(model, parsed)
+  if (!model.init().some((v) => sameFields(model, v, init))) return { step: 0, reason: 'the initial state is not an initial state of this model' }
+  note('step 0: initial state matches')
+  const states = [init]
+  const rules: number[] = []
+  for (let k = 0; k < trace.steps.length; k++) {
+    const st = trace.steps[k]!
+    const values = states[k]!
+    const r = model.rules.findIndex((rule) => sameAction(rule.action, st.action))
+    if (r < 0) return { step: k + 1, reason: `the model has no action ${formatAction(st.action)}` }
+    if (!model.rules[r]!.guard(new Values(values))) return { step: k + 1, reason: `${formatAction(st.action)} is not enabled here` }
+    const next = successor(model, values, r)
+    const recorded = layout.fromObject(st.state)
+    if (typeof recorded === 'string') return { step: k + 1, reason: `recorded state: ${recorded}` }
+    if (!sameFields(model, next, recorded)) {
+      const d = diff(layout.toObject(recorded), layout.toObject(next))
+      const fields = Object.keys(d).map((f) => `${f}: recorded ${JSON.stringify(d[f]![0])}, model gives ${JSON.stringify(d[f]![1])}`)
+      return { step: k + 1, reason: `${formatAction(st.action)} does not lead to the recorded state (${fields.join('; ')})` }
+    }
+    note(`step ${k + 1}: ${formatAction(st.action)} enabled, state matches`)
+    states.push(next)
+    rules.push(r)
   }
-  const same = (a: Int32Array, b: Int32Array): boolean => {
-    for (let f = 0; f < layout.fieldCount; f++) if (a[f] !== b[f]) return false
-    return true
+  return { states, rules }
+}
+
+/**
+ * Does this lasso violate the liveness property? Undefined if it does; otherwise why not. The
+ * loop must close on its start state; the obligation must be pending at or before the loop start
+ * (the trigger holds there, or, without a trigger, from the initial state) with the goal holding
+ * in no state from there to the end; and the loop must be weakly fair: a group enabled in every
+ * loop state takes a step in it.
+ */
+function lassoViolates<A extends Action>(model: Model<A>, p: LivenessProperty<A>, w: Walk, loop: number): string | undefined {
+  const { states } = w
+  const end = states.length - 1
+  if (!Number.isInteger(loop) || loop < 0 || loop >= end) return `loop index ${loop} is out of range (the trace has ${end} steps)`
+  if (!sameFields(model, states[loop]!, states[end]!)) return `the loop does not close: the state after step ${end} is not the loop start state (after step ${loop})`
+  const goal = (k: number): boolean => p.goal(new Values(states[k]!))
+  for (let k = loop; k <= end; k++) if (goal(k)) return `the goal holds in the loop (in the state after step ${k})`
+  // The goal-free suffix: states first..end; the obligation must start inside it, before the loop.
+  let first = loop
+  while (first > 0 && !goal(first - 1)) first--
+  if (p.trigger) {
+    let trig = -1
+    for (let k = first; k <= loop && trig < 0; k++) if (p.trigger(new Values(states[k]!))) trig = k
+    if (trig < 0) {
+      return first > 0
+        ? `the trigger holds in no state from step ${first} (after the goal last held, at step ${first - 1}) to the loop start (step ${loop})`
+        : `the trigger holds in no state up to the loop start (step ${loop})`
+    }
+  } else if (first > 0) {
+    return `the goal holds before the loop (in the state after step ${first - 1}), so the obligation from the initial state is met`
   }
-  if (loop < 0 || loop >= states.length - 1) return `loop index ${loop} is out of range`
-  if (!same(states[loop]!, states[states.length - 1]!)) return 'the last state is not the loop start state'
-  for (let k = loop; k < states.length; k++) if (p.goal(new Values(states[k]!))) return `the goal holds in the loop (after step ${k})`
-  const actions = trace.steps.slice(loop).map((s) => s.action)
+  const actions = w.rules.slice(loop).map((r) => model.rules[r]!.action)
   for (let grp = 0; grp < p.groups.length; grp++) {
-    const taken = actions.some((a) => {
-      const rule = model.rules.find((r) => sameAction(r.action, a))
-      return rule !== undefined && p.fairness(rule.action) === grp
-    })
+    const taken = actions.some((a) => p.fairness(a) === grp)
     const alwaysEnabled = states.slice(loop).every((s) => model.rules.some((r) => p.fairness(r.action) === grp && r.guard(new Values(s))))
     if (alwaysEnabled && !taken) return `the loop is unfair to ${p.groups[grp]}: enabled throughout, never taken`
   }
@@ -236,82 +309,168 @@ function canStillReach<A extends Action>(model: Model<A>, start: Int32Array, all
   return explore(sub).verdict.status === 'violated'
 }
 
+/** Something a trace can violate: a property of the model, or its deadlock check. */
+type Checkable<A extends Action> = Exclude<Property<A>, { kind: 'sometimes' }> | { readonly kind: 'deadlock'; readonly name: string; readonly check: DeadlockCheck }
+
+/** Where an observed order edge was established: which trace, which step. */
+interface EdgeSite {
+  readonly trace: string
+  readonly step: number
+}
+
+/** The outcome of checking one property against a replayed trace. */
+type Judgement =
+  | { readonly violated: true; readonly lines: readonly string[]; readonly note?: string; readonly explain?: true }
+  | { readonly violated: false; readonly why: string }
+
 /**
  * Re-run a trace against a model: the initial state must be an initial state of the model, every
  * action must be enabled where it is taken and lead to the recorded state, and the end must
- * violate `property` (or, when `property` is omitted, any property of the model).
+ * violate the claimed property, judged by its kind (when `property` is omitted, any property of
+ * the model):
+ * - invariant: it fails in the end state; step: it fails on the last step;
+ * - deadlock (the model's DeadlockCheck): no rule is enabled at the end and the end is not terminal;
+ * - progress: an obligation pending at the end can no longer be met with allowed actions;
+ * - order: the edges established over every step of the trace and of the evidence traces (each
+ *   replayed too), with the primed edges, close a cycle through at least one observed edge;
+ * - liveness: the trace is a lasso that violates it (see lassoViolates).
+ * A claimed property the end does not violate is refused, naming what the end does violate.
  */
-export function replay<A extends Action>(model: Model<A>, trace: Trace, property?: string): ReplayResult {
-  const layout = model.layout
+export function replay<A extends Action>(model: Model<A>, trace: Trace, property?: ClaimedProperty, opts: ReplayOptions = {}): ReplayResult {
   const log: string[] = []
-  const fail = (step: number, reason: string): ReplayResult => ({ ok: false, log, failure: { step, reason } })
+  const fail = (stage: 'replay' | 'claim', step: number, reason: string, evidence?: string): ReplayResult => ({
+    ok: false,
+    log,
+    replayed: stage === 'claim',
+    failure: { step, reason, ...(evidence !== undefined ? { evidence } : {}) },
+  })
 
-  const parsed = layout.fromObject(trace.initialState)
-  if (typeof parsed === 'string') return fail(0, `initial state: ${parsed}`)
-  const init = fromValues(model, parsed)
-  const same = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => {
-    for (let f = 0; f < layout.fieldCount; f++) if (a[f] !== b[f]) return false
-    return true
-  }
-  if (!model.init().some((v) => same(v, init))) return fail(0, 'the initial state is not an initial state of this model')
-  log.push('step 0: initial state matches')
-
-  let values = init
-  let lastRule = -1
-  let lastPre: Int32Array | undefined
-  for (let k = 0; k < trace.steps.length; k++) {
-    const st = trace.steps[k]!
-    const reader = new Values(values)
-    const r = model.rules.findIndex((rule) => sameAction(rule.action, st.action))
-    if (r < 0) return fail(k + 1, `the model has no action ${formatAction(st.action)}`)
-    if (!model.rules[r]!.guard(reader)) return fail(k + 1, `${formatAction(st.action)} is not enabled here`)
-    const next = successor(model, values, r)
-    const recorded = layout.fromObject(st.state)
-    if (typeof recorded === 'string') return fail(k + 1, `recorded state: ${recorded}`)
-    if (!same(next, recorded)) {
-      const d = diff(layout.toObject(recorded), layout.toObject(next))
-      const fields = Object.keys(d).map((f) => `${f}: recorded ${JSON.stringify(d[f]![0])}, model gives ${JSON.stringify(d[f]![1])}`)
-      return fail(k + 1, `${formatAction(st.action)} does not lead to the recorded state (${fields.join('; ')})`)
-    }
-    log.push(`step ${k + 1}: ${formatAction(st.action)} enabled, state matches`)
-    lastPre = values
-    lastRule = r
-    values = next
+  const main = walk(model, trace, (line) => log.push(line))
+  if (!('states' in main)) return fail('replay', main.step, main.reason)
+  const evidence: { label: string; walk: Walk }[] = []
+  for (const e of opts.evidence ?? []) {
+    const w = walk(model, e.trace, () => {})
+    if (!('states' in w)) return fail('replay', w.step, `evidence trace '${e.label}' does not replay at step ${w.step}: ${w.reason}`, e.label)
+    log.push(`evidence '${e.label}': ${e.trace.steps.length} step${e.trace.steps.length === 1 ? '' : 's'} replay from an initial state`)
+    evidence.push({ label: e.label, walk: w })
   }
 
-  const end = new Values(values)
-  const broken: string[] = []
-  for (const p of model.properties) {
-    if (p.kind === 'invariant' && !p.holds(end)) broken.push(p.name)
-    if (p.kind === 'step' && lastPre && !p.holds(new Values(lastPre), model.rules[lastRule]!.action, end)) broken.push(p.name)
-  }
-  if (model.deadlock && !model.rules.some((r) => r.guard(end)) && !model.deadlock.terminal(end)) broken.push(model.deadlock.name)
-  for (const p of model.properties) {
-    if (p.kind === 'order' && lastPre && p.edges(new Values(lastPre), model.rules[lastRule]!.action, end).length > 0) {
-      if (property === p.name) broken.push(p.name)
-    }
-    if (p.kind === 'liveness' && (property === undefined || property === p.name) && trace.loop !== undefined) {
-      const why = lassoViolates(model, p, init, trace, trace.loop)
-      if (why === undefined) {
-        broken.push(p.name)
-        log.push(`end: the state after step ${trace.steps.length} equals the loop start (step ${trace.loop}); '${p.name}' never holds in the loop, and the loop is weakly fair`)
-      } else log.push(`end: not a violation of '${p.name}': ${why}`)
-    }
-    if (p.kind === 'progress' && (property === undefined || property === p.name)) {
-      for (let o = 0; o < p.obligations; o++) {
-        if (p.pending(end, o) && !canStillReach(model, values, p.allowed.bind(p), (s) => p.done(s, o))) {
-          broken.push(p.name)
-          log.push(`end: ${p.label(o)} is pending and no allowed sequence of actions completes it (re-explored from the end state)`)
-          break
+  const states = main.states
+  const endValues = states[states.length - 1]!
+  const end = new Values(endValues)
+  const lastStep = main.rules.length > 0 ? { pre: new Values(states[states.length - 2]!), action: model.rules[main.rules[main.rules.length - 1]!]!.action } : undefined
+
+  const check = (c: Checkable<A>): Judgement => {
+    switch (c.kind) {
+      case 'invariant':
+        if (c.holds(end)) return { violated: false, why: 'it holds in the end state' }
+        return { violated: true, lines: [], explain: true }
+      case 'step':
+        if (!lastStep) return { violated: false, why: 'the trace has no step' }
+        if (c.holds(lastStep.pre, lastStep.action, end)) return { violated: false, why: `the last step, ${formatAction(lastStep.action)}, satisfies it` }
+        return { violated: true, lines: [], note: `on its last step, ${formatAction(lastStep.action)}` }
+      case 'deadlock': {
+        const enabled = model.rules.find((r) => r.guard(end))
+        if (enabled) return { violated: false, why: `${formatAction(enabled.action)} is enabled in the end state` }
+        if (c.check.terminal(end)) return { violated: false, why: 'no rule is enabled, but the end state is terminal' }
+        return { violated: true, lines: [], note: 'no rule is enabled and the end state is not terminal', explain: true }
+      }
+      case 'progress':
+        for (let o = 0; o < c.obligations; o++) {
+          if (c.pending(end, o) && !canStillReach(model, endValues, c.allowed.bind(c), (s) => c.done(s, o))) {
+            return { violated: true, lines: [`end: ${c.label(o)} is pending and no allowed sequence of actions completes it (re-explored from the end state)`] }
+          }
+        }
+        return { violated: false, why: 'every obligation pending at the end can still be met with allowed actions' }
+      case 'order':
+        return orderCycle(model, c, main, evidence)
+      case 'liveness': {
+        if (trace.loop === undefined) return { violated: false, why: 'the trace is not a lasso (it records no loop)' }
+        const why = lassoViolates(model, c, main, trace.loop)
+        if (why !== undefined) return { violated: false, why }
+        return {
+          violated: true,
+          lines: [`end: the state after step ${trace.steps.length} equals the loop start (step ${trace.loop}); '${c.name}' is pending from at or before the loop, its goal never holds from there on, and the loop is weakly fair`],
         }
       }
     }
   }
-  const hit = property === undefined ? broken[0] : broken.find((b) => b === property)
-  if (hit === undefined) {
-    const want = property ?? 'a property'
-    return fail(trace.steps.length, `the trace replays, but its end does not violate ${want}${broken.length ? ` (it violates: ${broken.join(', ')})` : ''}`)
+
+  const checkable: Checkable<A>[] = [
+    ...model.properties.filter((p): p is Exclude<Property<A>, { kind: 'sometimes' }> => p.kind !== 'sometimes'),
+    ...(model.deadlock ? [{ kind: 'deadlock' as const, name: model.deadlock.name, check: model.deadlock }] : []),
+  ]
+  // Cheap kinds first, so an unnamed claim is matched as the search would report it.
+  const rank = { invariant: 0, step: 0, deadlock: 1, order: 2, liveness: 2, progress: 3 } as const
+  checkable.sort((a, b) => rank[a.kind] - rank[b.kind])
+
+  const confirmed = (c: Checkable<A>, v: Judgement & { violated: true }): ReplayResult => {
+    log.push(...v.lines, `end: violates '${c.name}'${v.note ? ` (${v.note})` : ''}`)
+    const explanation = v.explain && model.explain ? model.explain(end) : []
+    return { ok: true, log, replayed: true, violates: c.name, ...(explanation.length ? { explanation } : {}) }
   }
-  log.push(`end: violates '${hit}'`)
-  return { ok: true, log, violates: hit }
+
+  if (property === undefined) {
+    for (const c of checkable) {
+      const v = check(c)
+      if (v.violated) return confirmed(c, v)
+    }
+    return fail('claim', trace.steps.length, 'the trace replays, but its end does not violate a property')
+  }
+
+  const name = typeof property === 'string' ? property : property.name
+  const kind = typeof property === 'string' ? undefined : property.kind
+  const named = checkable.filter((c) => c.name === name && (kind === undefined || c.kind === kind))
+  if (named.length === 0) {
+    const sometimesNamed = model.properties.some((p) => p.kind === 'sometimes' && p.name === name)
+    const known = [...new Set(checkable.map((c) => `${c.name} (${c.kind})`))].join('; ')
+    return fail(
+      'claim',
+      trace.steps.length,
+      sometimesNamed ? `${name} is a sometimes witness, which no trace violates` : `the model has no ${kind ? `${kind} ` : ''}property ${name} (it checks: ${known || 'nothing'})`,
+    )
+  }
+  const whys: string[] = []
+  for (const c of named) {
+    const v = check(c)
+    if (v.violated) return confirmed(c, v)
+    whys.push(named.length > 1 ? `as ${c.kind}, ${v.why}` : v.why)
+  }
+  for (const w of whys) log.push(`end: not a violation of '${name}': ${w}`)
+  // What the end does violate instead: every other kind but progress, whose check re-explores.
+  const instead = [...new Set(checkable.filter((c) => c.kind !== 'progress' && !named.includes(c) && check(c).violated).map((c) => c.name))]
+  return fail('claim', trace.steps.length, `the trace replays, but its end does not violate ${name}${instead.length ? ` (it violates: ${instead.join(', ')})` : ''}: ${whys.join('; ')}`)
+}
+
+/**
+ * The order check of a replay: every edge the main trace and the evidence traces establish, over
+ * all their steps, with the primed edges; violated when they close a cycle through an observed edge.
+ */
+function orderCycle<A extends Action>(model: Model<A>, p: OrderProperty<A>, main: Walk, evidence: readonly { label: string; walk: Walk }[]): Judgement {
+  const observed: { from: string; to: string; site: EdgeSite }[] = []
+  const seen = new Set<string>()
+  const collect = (w: Walk, label: string): void => {
+    w.rules.forEach((r, k) => {
+      for (const [from, to] of p.edges(new Values(w.states[k]!), model.rules[r]!.action, new Values(w.states[k + 1]!))) {
+        const key = `${from}\u0000${to}`
+        if (seen.has(key)) continue
+        seen.add(key)
+        observed.push({ from, to, site: { trace: label, step: k + 1 } })
+      }
+    })
+  }
+  collect(main, 'the trace')
+  for (const e of evidence) collect(e.walk, `evidence '${e.label}'`)
+  const traces = evidence.length ? `the trace and ${evidence.length} evidence trace${evidence.length === 1 ? '' : 's'}` : 'the trace'
+  const cyc = findCycle(p.primed, observed)
+  if (!cyc) {
+    return { violated: false, why: `the edges established by ${traces} (${observed.length} observed) and the ${p.primed.length} primed edges close no cycle` }
+  }
+  return {
+    violated: true,
+    lines: [
+      `end: the edges established by ${traces} close the cycle ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`,
+      ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? `observed in ${e.site.trace}, step ${e.site.step}` : 'primed'}`),
+    ],
+  }
 }

@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url'
 import { explore, type ExploreOptions, fmtBytes, type Progress } from '../checker/explore.js'
 import { type Action, fromValues, type Model, Values } from '../checker/model.js'
 import { describeParam, InputError } from '../checker/params.js'
-import { replay, type Trace } from '../checker/trace.js'
+import { replay, type Trace, type TraceStep } from '../checker/trace.js'
 import { EXIT, type Bounds, type SearchOrder, type Verdict } from '../checker/verdict.js'
 import { FileError } from '../checker/yamlFile.js'
 import { buildModel, MODELS } from '../model/registry.js'
 import { loadScenario, parseBytes, scenarioFiles, unmet, type Scenario } from '../model/scenario.js'
-import { makeReport, narrate, type Report, type Target, toJson, toText } from './render.js'
+import { FORMAT_VERSION, makeReport, narrate, READABLE_FORMAT_VERSIONS, type Report, type Target, toJson, toText } from './render.js'
 import { simulate } from '../checker/simulate.js'
 import { exploreParallel } from '../checker/parallel.js'
 import { FACTORY_URL, type ModelSpec } from '../model/factory.js'
@@ -113,6 +113,7 @@ function resolveTarget(name: string, flags: SearchFlags): Resolved {
       model: sc.model.name,
       params: { ...sc.model.params },
       scenario: { file, name: sc.name, about: sc.about },
+      scenarioHash: hashText(readFileSync(name, 'utf8')),
     }
     const symmetry = flags.symmetry ?? sc.symmetry
     if (symmetry && !sc.model.symmetry) throw new InputError(`'${name}' declares no symmetry to reduce by`, '--symmetry')
@@ -237,11 +238,12 @@ export function cmdSimulate(
   const c = res.coverage
   const doc = {
     format: 'fencecheck-result',
-    formatVersion: 1,
+    formatVersion: FORMAT_VERSION,
     mode: 'simulation',
     target: r.target.target,
     model: { name: r.target.model, params: r.target.params },
     ...(r.target.scenario ? { scenario: r.target.scenario } : {}),
+    ...(r.target.scenarioHash ? { scenarioHash: r.target.scenarioHash } : {}),
     verdict: res.status,
     ...(res.property ? { property: res.property, traceLength: res.trace!.steps.length, walk: res.walk } : {}),
     scopeSummary:
@@ -358,6 +360,13 @@ export function cmdMerge(argv: { files: string[]; format: string; out?: string }
   return verdict === 'violated' ? EXIT.violated : verdict === 'proved' ? EXIT.proved : EXIT.inconclusive
 }
 
+/**
+ * Replay a saved result: its main trace and its evidence traces step by step, then the claimed
+ * violation re-derived (see `replay` in checker/trace.ts). Refuses a result of a format version it
+ * does not read. A scenario is looked up as recorded (relative to the working directory), then
+ * relative to the result file's folder; when its text changed since the result was written, it
+ * says so and still replays against the text as it is now.
+ */
 export function cmdReplay(argv: { file: string; quiet: boolean }): number {
   let doc: Record<string, unknown>
   try {
@@ -368,32 +377,69 @@ export function cmdReplay(argv: { file: string; quiet: boolean }): number {
   }
   if (Array.isArray(doc)) throw new FileError(argv.file, undefined, undefined, 'holds several results; replay one (save each target with its own --out file)')
   if (doc.format !== 'fencecheck-result') throw new FileError(argv.file, undefined, 'format', "is not a fencecheck result (expected \"format\": \"fencecheck-result\")")
+  const readable = READABLE_FORMAT_VERSIONS.join(', ')
+  if (doc.formatVersion === undefined) throw new FileError(argv.file, undefined, 'formatVersion', `is missing; this fencecheck replays results of format version ${readable}`)
+  if (typeof doc.formatVersion !== 'number' || !READABLE_FORMAT_VERSIONS.includes(doc.formatVersion)) {
+    throw new FileError(argv.file, undefined, 'formatVersion', `${JSON.stringify(doc.formatVersion)} is not a format version this fencecheck replays (it replays ${readable}); replay it with the fencecheck that wrote it`)
+  }
   if (!Array.isArray(doc.trace) || typeof doc.initialState !== 'object') {
     throw new FileError(argv.file, undefined, 'trace', `has no trace to replay (its verdict is ${String(doc.verdict)})`)
   }
-  const model = modelOf(doc, argv.file)
-  const trace: Trace = {
-    initialState: doc.initialState as Record<string, unknown>,
-    steps: (doc.trace as { action: Action; state: Record<string, unknown> }[]).map((s) => ({ action: s.action, state: s.state, changes: {} })),
-    ...(typeof doc.loop === 'number' ? { loop: doc.loop } : {}),
-  }
-  const property = (doc.property as { name?: string } | undefined)?.name
-  const res = replay(model, trace, property)
-  if (!argv.quiet) for (const line of res.log) process.stdout.write(line + '\n')
+  const { model, changed } = modelOf(doc, argv.file, argv.quiet)
+  const trace: Trace = { ...traceOf(doc.initialState, doc.trace), ...(typeof doc.loop === 'number' ? { loop: doc.loop } : {}) }
+  if (doc.evidence !== undefined && !Array.isArray(doc.evidence)) throw new FileError(argv.file, undefined, 'evidence', 'is not a list of traces')
+  const evidence = ((doc.evidence ?? []) as { label?: unknown; initialState?: unknown; trace?: unknown }[]).map((e, i) => {
+    if (typeof e !== 'object' || e === null || !Array.isArray(e.trace) || typeof e.initialState !== 'object') {
+      throw new FileError(argv.file, undefined, `evidence.${i}`, 'is not a trace (it needs label, initialState and trace)')
+    }
+    return { label: typeof e.label === 'string' ? e.label : `evidence ${i + 1}`, trace: traceOf(e.initialState, e.trace) }
+  })
+  const p = doc.property as { name?: unknown; kind?: unknown } | undefined
+  const property = typeof p?.name === 'string' ? { name: p.name, ...(typeof p.kind === 'string' ? { kind: p.kind } : {}) } : undefined
+  const res = replay(model, trace, property, { evidence })
+  if (!argv.quiet) for (const line of [...res.log, ...(res.explanation ?? []).map((l) => `  ${l}`)]) process.stdout.write(line + '\n')
+  const since = changed ? ' (against the scenario as it is now, which changed since the trace was recorded)' : ''
   if (!res.ok) {
-    process.stderr.write(`fencecheck: ${argv.file}: trace does not replay at step ${res.failure!.step}: ${res.failure!.reason}\n`)
+    const f = res.failure!
+    // A claim's and an evidence trace's reason name what they are about; the main trace's says where.
+    const what = res.replayed || f.evidence !== undefined ? f.reason : `trace does not replay at step ${f.step}: ${f.reason}`
+    process.stderr.write(`fencecheck: ${argv.file}: ${what}${since}\n`)
     return EXIT.badInput
   }
-  process.stdout.write(`confirmed: ${trace.steps.length} steps replay and the end violates '${res.violates}'\n`)
+  const also = evidence.length ? ` (with ${evidence.length} evidence trace${evidence.length === 1 ? '' : 's'})` : ''
+  process.stdout.write(`confirmed: ${trace.steps.length} steps replay${also} and the end violates '${res.violates}'${since}\n`)
   return 0
 }
 
-function modelOf(doc: Record<string, unknown>, file: string): Model<Action> {
+function traceOf(initialState: unknown, steps: unknown): Trace {
+  return {
+    initialState: initialState as Record<string, unknown>,
+    steps: (steps as { action: TraceStep['action']; state: Record<string, unknown> }[]).map((s) => ({ action: s.action, state: s.state, changes: {} })),
+  }
+}
+
+/**
+ * The model a result was recorded against. For a scenario, also whether its text changed since
+ * (told on stderr before anything is replayed, so a load error of the new text is understood).
+ */
+function modelOf(doc: Record<string, unknown>, file: string, quiet: boolean): { model: Model<Action>; changed: boolean } {
   const sc = doc.scenario as { file?: string } | undefined
-  if (sc?.file) return loadScenario(sc.file).model
+  if (sc?.file) {
+    const beside = resolve(dirname(file), sc.file)
+    const path = existsSync(sc.file) ? sc.file : existsSync(beside) ? beside : undefined
+    if (!path) {
+      throw new FileError(file, undefined, 'scenario.file', `names ${sc.file}, which is found neither in the working directory nor beside the result (${beside})`)
+    }
+    const now = hashText(readFileSync(path, 'utf8'))
+    const recorded = doc.scenarioHash
+    const changed = typeof recorded === 'string' && recorded !== now
+    if (changed) process.stderr.write(`fencecheck: ${file}: warning: the scenario ${path} changed since the trace was recorded (text hash ${recorded} then, ${now} now); replaying against it as it is now\n`)
+    else if (typeof recorded !== 'string' && !quiet) process.stderr.write(`fencecheck: ${file}: note: the result records no scenario hash, so whether ${path} changed since cannot be told\n`)
+    return { model: loadScenario(path).model, changed }
+  }
   const m = doc.model as { name?: string; params?: Record<string, unknown> } | undefined
   if (!m?.name) throw new FileError(file, undefined, 'model', 'names no model')
-  return buildModel(m.name, m.params ?? {}, `${file}: model.params`)
+  return { model: buildModel(m.name, m.params ?? {}, `${file}: model.params`), changed: false }
 }
 
 export function cmdList(): number {
@@ -428,7 +474,13 @@ export async function cmdSuite(argv: { quiet: boolean; dir?: string; reports?: s
   let failures = 0
   for (const sc of scenarios) {
     const file = relative(process.cwd(), sc.file)
-    const target: Target = { target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }
+    const target: Target = {
+      target: file,
+      model: sc.model.name,
+      params: { ...sc.model.params },
+      scenario: { file, name: sc.name, about: sc.about },
+      scenarioHash: hashText(readFileSync(sc.file, 'utf8')),
+    }
     const report = run({ target, model: sc.model, symmetry: sc.symmetry, order: sc.order, bounds: searchBounds({}, sc.bounds), scenario: sc, reproduce: reproduceLine(target, sc.order, {}) }, true)
     const v = report.verdict
     const computed = v.status === 'violated' ? `violated: ${v.property.name} (${v.traceLength} steps)` : v.status === 'inconclusive' ? `inconclusive: ${v.cutBy}` : 'proved'

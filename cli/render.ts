@@ -8,7 +8,12 @@ import { formatAction, fromValues, type Action, Values } from '../checker/model.
 import { evidenceTraces, type Trace, violationTrace } from '../checker/trace.js'
 import { coverageLines, headline, scopeLine, type Verdict } from '../checker/verdict.js'
 
-export const FORMAT_VERSION = 1
+/**
+ * The version of the result document. 2 added `scenarioHash`; `replay` reads every version in
+ * READABLE_FORMAT_VERSIONS and refuses the others.
+ */
+export const FORMAT_VERSION = 2
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2]
 
 /** What identifies the checked system, enough for `replay` to rebuild it. */
 export interface Target {
@@ -17,6 +22,8 @@ export interface Target {
   readonly model: string
   readonly params: Record<string, string | number>
   readonly scenario?: { readonly file: string; readonly name: string; readonly about: string }
+  /** for scenario targets: hashText of the scenario file's text, so `replay` can tell it changed */
+  readonly scenarioHash?: string
 }
 
 export interface Report {
@@ -135,6 +142,7 @@ export function toJson(r: Report): Record<string, unknown> {
     target: r.target.target,
     model: { name: r.target.model, params: r.target.params },
     ...(r.target.scenario ? { scenario: r.target.scenario } : {}),
+    ...(r.target.scenarioHash ? { scenarioHash: r.target.scenarioHash } : {}),
     verdict: v.status,
     ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}),
     ...(v.status === 'inconclusive' ? { cutBy: v.cutBy, detail: v.detail } : {}),

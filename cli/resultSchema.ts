@@ -58,6 +58,11 @@ export const RESULT_SCHEMA = {
       required: ['file', 'name', 'about'],
       properties: { file: { type: 'string' }, name: { type: 'string' }, about: { type: 'string' } },
     },
+    scenarioHash: {
+      type: 'string',
+      pattern: '^[0-9a-f]{16}$',
+      description: "the first 16 hex digits of the SHA-256 of the scenario file's text when the result was written; replay says so when the file has changed since",
+    },
     verdict: { enum: ['proved', 'violated', 'inconclusive'] },
     property: {
       type: 'object',
@@ -130,7 +135,7 @@ export const RESULT_SCHEMA = {
     explanation: { type: 'array', items: { type: 'string' }, description: "why the last state violates the property, in the model's words" },
     evidence: {
       type: 'array',
-      description: 'further traces, one per observed edge of a lock-order cycle',
+      description: 'further traces, one per observed edge of a lock-order cycle; replay replays each and closes the cycle over the edges of all of them and of the main trace',
       items: {
         type: 'object',
         additionalProperties: false,

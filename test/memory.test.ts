@@ -7,7 +7,7 @@ import test from 'ava'
 import { basename, join } from 'node:path'
 import { explore } from '../checker/explore.js'
 import type { Action, Invariant, Model, Reader } from '../checker/model.js'
-import { replay, violationTrace } from '../checker/trace.js'
+import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
 import type { GpuView } from '../model/gpu/compile.js'
 import { compileGpu, PTE } from '../model/gpu/compile.js'
 import { buildDesign, type DesignInput } from '../model/gpu/spec.js'
@@ -176,7 +176,7 @@ test('allocating under the notifier lock is a lockdep inversion through fs_recla
   if (x.verdict.status !== 'violated') return
   t.is(x.verdict.property.name, PROPERTY_NAMES.lockOrder)
   const trace = violationTrace(x)!
-  t.true(replay(m, trace, PROPERTY_NAMES.lockOrder).ok)
+  t.true(replay(m, trace, PROPERTY_NAMES.lockOrder, { evidence: evidenceTraces(x) }).ok)
 })
 
 test('rule 38: returning false from a blockable invalidation is a violation', (t) => {

@@ -2,7 +2,7 @@ import test from 'ava'
 import { join } from 'node:path'
 import { explore } from '../checker/explore.js'
 import { exploreParallel } from '../checker/parallel.js'
-import { replay, violationTrace } from '../checker/trace.js'
+import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
 import { FACTORY_URL, type ModelSpec } from '../model/factory.js'
 import { buildModel } from '../model/registry.js'
 import { loadScenario } from '../model/scenario.js'
@@ -36,7 +36,7 @@ for (const c of cases) {
       t.is(two.property.name, one.property.name)
       t.is(two.traceLength, one.traceLength)
       const trace = violationTrace(x)!
-      const r = replay(m, trace, two.property.name)
+      const r = replay(m, trace, two.property, { evidence: evidenceTraces(x) })
       t.true(r.ok, r.failure?.reason)
     }
     t.deepEqual(two.sometimes.map((s) => s.reached), one.sometimes.map((s) => s.reached))

@@ -1,0 +1,55 @@
+/**
+ * Cycles in a lockdep-style order graph (see OrderProperty in model.ts). Pure: the search's graph
+ * check and `replay` both decide an order violation here, so a replayed result is judged by the
+ * same rule that produced it.
+ */
+
+/** An edge of the order graph; `site` says where an observed edge was established (absent: primed). */
+export interface CycleEdge<S> {
+  readonly from: string
+  readonly to: string
+  readonly site?: S
+}
+
+/**
+ * A shortest cycle that uses at least one observed edge, or undefined. Primed edges alone never
+ * form a cycle (the primed order is a chain). Self-edges are ignored. Between the same pair an
+ * observed edge is preferred over a primed one, and the first observed edge over later ones.
+ */
+export function findCycle<S>(primed: readonly (readonly [string, string])[], observed: readonly { readonly from: string; readonly to: string; readonly site: S }[]): CycleEdge<S>[] | undefined {
+  const edges: CycleEdge<S>[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
+  const out = new Map<string, CycleEdge<S>[]>()
+  for (const e of edges) {
+    if (e.from === e.to) continue
+    if (!out.has(e.from)) out.set(e.from, [])
+    const list = out.get(e.from)!
+    const same = list.findIndex((x) => x.to === e.to)
+    if (same < 0) list.push(e)
+    else if (list[same]!.site === undefined && e.site !== undefined) list[same] = e
+  }
+  let best: CycleEdge<S>[] | undefined
+  // For each observed edge a -> b, a shortest path b ~> a closes a cycle.
+  for (const e of observed) {
+    if (e.from === e.to) continue
+    const prev = new Map<string, CycleEdge<S>>()
+    const queue = [e.to]
+    const seen = new Set([e.to])
+    while (queue.length) {
+      const x = queue.shift()!
+      if (x === e.from) break
+      for (const f of out.get(x) ?? []) {
+        if (!seen.has(f.to)) {
+          seen.add(f.to)
+          prev.set(f.to, f)
+          queue.push(f.to)
+        }
+      }
+    }
+    if (!seen.has(e.from)) continue
+    const path: CycleEdge<S>[] = []
+    for (let x = e.from; x !== e.to; x = prev.get(x)!.from) path.unshift(prev.get(x)!)
+    const cycle = [e, ...path]
+    if (!best || cycle.length < best.length) best = cycle
+  }
+  return best
+}
