@@ -111,12 +111,15 @@ export class Expander<A extends Action = Action> {
     const nSteps = steps.length
     const observer = this.observer
     const canon = this.canon
-    this.enabled = 0
+    let enabled = 0
     for (let r = 0; r < n; r++) {
       const rule = rules[r]!
       if (!rule.guard(cursor)) continue
-      this.enabled++
-      if (atBound) return TRUNCATED
+      enabled++
+      if (atBound) {
+        this.enabled = enabled
+        return TRUNCATED
+      }
       for (let w = 0; w < W; w++) out[w] = cur[w]!
       rule.apply(cursor)
       this.postReady = false
@@ -126,6 +129,7 @@ export class Expander<A extends Action = Action> {
           if (!steps[p]!.holds(cursor, rule.action, this.post)) {
             this.brokenStep = p
             this.brokenRule = r
+            this.enabled = enabled
             return STEP_VIOLATED
           }
         }
@@ -136,9 +140,13 @@ export class Expander<A extends Action = Action> {
         this.postReady = false
       }
       fingerprint(out, 0, W)
-      if (!sink.successor(r)) return STOPPED
+      if (!sink.successor(r)) {
+        this.enabled = enabled
+        return STOPPED
+      }
     }
-    return this.enabled === 0 && this.stuck() ? DEADLOCK : EXPANDED
+    this.enabled = enabled
+    return enabled === 0 && this.stuck() ? DEADLOCK : EXPANDED
   }
 
   /** The loaded state has no enabled rule: is it a deadlock (not terminal)? */
@@ -160,6 +168,11 @@ export class Expander<A extends Action = Action> {
     for (let w = 0; w < this.W; w++) this.out[w] = this.cur[w]!
     this.rules[r]!.apply(this.cursor)
     this.postReady = false
+  }
+
+  /** Is rule r enabled in the loaded state? */
+  isEnabled(r: number): boolean {
+    return this.rules[r]!.guard(this.cursor)
   }
 
   /** The rules enabled in the loaded state, in rule order. */
@@ -184,6 +197,8 @@ export class StateChecks {
   readonly witnesses: number[]
   readonly witnessDepth: number[]
   private unreached: number
+  /** does anything need the decoded state (an invariant, or a witness not yet reached)? */
+  needed: boolean
 
   constructor(
     readonly plan: PropertyPlan<any>,
@@ -192,11 +207,7 @@ export class StateChecks {
     this.witnesses = from ? [...from.witnesses] : plan.sometimes.map(() => -1)
     this.witnessDepth = from ? [...from.witnessDepth] : plan.sometimes.map(() => -1)
     this.unreached = this.witnesses.filter((w) => w === -1).length
-  }
-
-  /** Does anything need the decoded state? */
-  get needed(): boolean {
-    return this.plan.invariants.length > 0 || this.unreached > 0
+    this.needed = plan.invariants.length > 0 || this.unreached > 0
   }
 
   /** Check the state `s`, stored at `index`: the index of the first broken invariant, or -1. */
@@ -210,6 +221,7 @@ export class StateChecks {
           this.unreached--
         }
       }
+      if (this.unreached === 0) this.needed = this.plan.invariants.length > 0
     }
     const inv = this.plan.invariants
     for (let p = 0; p < inv.length; p++) if (!inv[p]!.holds(s)) return p

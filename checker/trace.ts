@@ -7,7 +7,9 @@ import { fromJS, is } from 'immutable'
 import { Cursor, type Action, type DeadlockCheck, type LivenessProperty, type Model, type OrderProperty, type Property, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
 import { findCycle } from './orderCycle.js'
 import { explore, type Exploration } from './explore.js'
+import { Expander } from './expand.js'
 import { ModelError } from './layout.js'
+import { EXHAUSTIVE_BFS, planProperties } from './plan.js'
 
 export interface TraceStep {
   readonly action: Action
@@ -239,13 +241,17 @@ function walk<A extends Action>(model: Model<A>, trace: Trace, note: (line: stri
   note('step 0: initial state matches')
   const states = [init]
   const rules: number[] = []
+  // Each step is taken through the search's own expansion step.
+  const ex = new Expander(model, planProperties(model, EXHAUSTIVE_BFS))
   for (let k = 0; k < trace.steps.length; k++) {
     const st = trace.steps[k]!
     const values = states[k]!
     const r = model.rules.findIndex((rule) => sameAction(rule.action, st.action))
     if (r < 0) return { step: k + 1, reason: `the model has no action ${formatAction(st.action)}` }
-    if (!model.rules[r]!.guard(new Values(values))) return { step: k + 1, reason: `${formatAction(st.action)} is not enabled here` }
-    const next = successor(model, values, r)
+    ex.load(layout.encode(values.subarray(0, layout.fieldCount)), 0, k)
+    if (!ex.isEnabled(r)) return { step: k + 1, reason: `${formatAction(st.action)} is not enabled here` }
+    ex.applyRule(r)
+    const next = decode(model, ex.out)
     const recorded = layout.fromObject(st.state)
     if (typeof recorded === 'string') return { step: k + 1, reason: `recorded state: ${recorded}` }
     if (!sameFields(model, next, recorded)) {
