@@ -401,7 +401,7 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
     if (!want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason: "not in the scenario's properties: list", requested: false })
   }
   const empty = (id: PropertyId, reason: string): void => {
-    if (want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason, requested: listed })
+    if (want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason: listed ? reason : `does not apply: ${reason}`, requested: listed })
   }
   if (!design.jobs.some((j) => j.accesses.length > 0)) empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
   if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
