@@ -8,7 +8,7 @@ import { ModelError } from '../checker/layout.js'
 import { InputError } from '../checker/params.js'
 import { FileError } from '../checker/yamlFile.js'
 import { cmdCheck, cmdSimulate, onStopRequest } from './commands.js'
-import type { WorkerReply } from './main.js'
+import type { WorkerReply } from './app.js'
 
 const { command, argv, stopFlag } = workerData as { command: 'check' | 'simulate'; argv: never; stopFlag: Int32Array }
 onStopRequest(() => Atomics.load(stopFlag, 0) === 1)
