@@ -23,6 +23,7 @@ import { indexHtml, type IndexRow } from './indexPage.js'
 import { reportKind, writeReport, writeWhole } from './reports.js'
 import { hashText, type Identity, readCheckpoint, writeCheckpoint } from '../checker/checkpoint.js'
 import { LIBRARY } from '../model/gpu/library.js'
+import { prepareOutputs } from './outputs.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const SCENARIO_DIR = join(ROOT, 'scenarios')
@@ -196,6 +197,7 @@ function exitFor(verdicts: readonly Verdict[]): number {
 export async function cmdCheck(argv: SearchFlags & { targets: string[]; format: string; out?: string; report?: string[]; quiet: boolean; workers?: number }): Promise<number> {
   const reportFiles = argv.report ?? []
   for (const f of reportFiles) reportKind(f)
+  prepareOutputs({ out: argv.out, report: reportFiles, checkpoint: argv.checkpoint, resume: argv.resume })
   const resolved = argv.targets.map((t) => resolveTarget(t, argv))
   if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('--checkpoint and --resume take one target', '--checkpoint')
   if (reportFiles.length && resolved.length > 1) throw new InputError('--report takes one target (run check once per scenario, or use suite)', '--report')
@@ -220,6 +222,7 @@ export async function cmdCheck(argv: SearchFlags & { targets: string[]; format: 
 export function cmdSimulate(
   argv: SearchFlags & { target: string; seed: number; walks: number; depth: number; format: string; out?: string; quiet: boolean; 'swarm-index'?: number; 'swarm-count'?: number },
 ): number {
+  prepareOutputs({ out: argv.out })
   const r = resolveTarget(argv.target, argv)
   for (const [flag, v, min] of [['--seed', argv.seed, 0], ['--walks', argv.walks, 1], ['--depth', argv.depth, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new InputError(`${flag} must be an integer >= ${min}, got ${v}`, flag)
