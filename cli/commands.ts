@@ -21,7 +21,7 @@ import { FACTORY_URL, type ModelSpec } from '../model/factory.js'
 import { toItf } from './itf.js'
 import { indexHtml, type IndexRow } from './indexPage.js'
 import { reportKind, writeReport, writeWhole } from './reports.js'
-import { hashText, type Identity, readCheckpoint, writeCheckpoint } from '../checker/checkpoint.js'
+import { hashText, type Identity, readCheckpoint, type Snapshot, writeCheckpoint } from '../checker/checkpoint.js'
 import { LIBRARY } from '../model/gpu/library.js'
 import { prepareOutputs } from './outputs.js'
 
@@ -151,6 +151,7 @@ function run(r: Resolved, quiet: boolean, flags: SearchFlags = {}): Report {
   const id = identityOf(r)
   const resume = flags.resume ? readCheckpoint(flags.resume, id) : undefined
   const dir = flags.checkpoint ?? flags.resume
+  if (!quiet) process.stderr.write(startLine(r, resume))
   const every = flags['checkpoint-every'] !== undefined ? parseDuration(String(flags['checkpoint-every'])) : 10 * 60_000
   const x = explore(r.model, {
     ...(resume ? { resume } : {}),
@@ -169,6 +170,13 @@ function run(r: Resolved, quiet: boolean, flags: SearchFlags = {}): Report {
     hashCompaction: flags['hash-compaction'] ?? false,
   })
   return makeReport(r.target, x, r.reproduce)
+}
+
+/** The line that says a search has begun (from here on, Ctrl-C gives a verdict with statistics). */
+function startLine(r: Resolved, resume: Snapshot | undefined): string {
+  const what = r.scenario ? r.target.scenario!.file : [r.model.name, ...Object.entries(r.model.params).map(([k, v]) => `${k}=${v}`)].join(' ')
+  const from = resume ? `resumed at depth ${resume.depth} with ${resume.size.toLocaleString('en-US')} states` : 'started'
+  return `search: ${what}: ${r.order === 'bfs' ? 'breadth-first' : 'depth-first'} search ${from} (Ctrl-C stops it with an inconclusive verdict)\n`
 }
 
 function searchOptions(r: Resolved, quiet: boolean): ExploreOptions {
