@@ -3,13 +3,21 @@
  * parents, the visited set, the BFS cursor and the counters, written to a folder so a long run can
  * stop (Ctrl-C, a time bound, a crash of the machine) and resume where it stopped. Writing is
  * atomic: a new checkpoint is written beside the old one and swapped in by rename.
+ *
+ * Integrity: checkpoint.json records each binary file's size and sha256, and reading verifies
+ * them and the structures they hold before anything is resumed. A missing, truncated or corrupt
+ * file is refused with its name; it is never resumed from, since a damaged visited set or parent
+ * link would give wrong counts or make the search loop.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { InputError } from './params.js'
+import { CHUNK, StateStore } from './stateStore.js'
+import { SEGMENTS, VisitedSet } from './visitedSet.js'
 
-export const CHECKPOINT_VERSION = 1
+/** 2: checkpoint.json records each binary file's size and sha256. */
+export const CHECKPOINT_VERSION = 2
 
 /** Everything the search loop needs to continue. */
 export interface Snapshot {
@@ -54,21 +62,38 @@ const words = (b: Buffer): Uint32Array => {
   return copy
 }
 
+/** A stop asked for (Ctrl-C, SIGTERM) while a checkpoint was being read: nothing was resumed. */
+export class Interrupted extends Error {}
+
+/** What checkpoint.json records of each binary file. */
+interface FileRecord {
+  readonly bytes: number
+  readonly sha256: string
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
+
 export function writeCheckpoint(dir: string, id: Identity, s: Snapshot): void {
   mkdirSync(dir, { recursive: true })
   const tmp = join(dir, `next.${process.pid}`)
   rmSync(tmp, { recursive: true, force: true })
   mkdirSync(tmp)
-  s.visited.forEach((seg, i) => writeFileSync(join(tmp, `visited-${i}.bin`), bytes(seg)))
-  s.states.forEach((c, i) => writeFileSync(join(tmp, `states-${i}.bin`), bytes(c)))
-  s.parents.forEach((c, i) => writeFileSync(join(tmp, `parents-${i}.bin`), bytes(c)))
+  const files: Record<string, FileRecord> = {}
+  const put = (name: string, a: Uint32Array): void => {
+    const b = bytes(a)
+    writeFileSync(join(tmp, name), b)
+    files[name] = { bytes: b.byteLength, sha256: sha256(b) }
+  }
+  s.visited.forEach((seg, i) => put(`visited-${i}.bin`, seg))
+  s.states.forEach((c, i) => put(`states-${i}.bin`, c))
+  s.parents.forEach((c, i) => put(`parents-${i}.bin`, c))
   const { visited: _v, states: _s, parents: _p, ...rest } = s
   void _v
   void _s
   void _p
   writeFileSync(
     join(tmp, 'checkpoint.json'),
-    JSON.stringify({ format: 'fencecheck-checkpoint', version: CHECKPOINT_VERSION, identity: id, chunks: s.states.length, segments: s.visited.length, ...rest }, null, 2),
+    JSON.stringify({ format: 'fencecheck-checkpoint', version: CHECKPOINT_VERSION, identity: id, chunks: s.states.length, segments: s.visited.length, ...rest, files }, null, 2),
   )
   const cur = join(dir, 'current')
   const old = join(dir, `old.${process.pid}`)
@@ -77,30 +102,104 @@ export function writeCheckpoint(dir: string, id: Identity, s: Snapshot): void {
   rmSync(old, { recursive: true, force: true })
 }
 
-export function readCheckpoint(dir: string, expect: Identity): Snapshot {
+type Meta = Omit<Snapshot, 'visited' | 'states' | 'parents'> & {
+  readonly format: unknown
+  readonly version: unknown
+  readonly identity: Identity
+  readonly chunks: number
+  readonly segments: number
+  readonly files: Readonly<Record<string, FileRecord>>
+}
+
+/**
+ * Read and verify the checkpoint in `dir`. Throws InputError, naming the file, for a checkpoint
+ * that is missing, of another run or version, or damaged; throws Interrupted if `shouldStop`
+ * (polled between files) turns true.
+ */
+export function readCheckpoint(dir: string, expect: Identity, opts: { shouldStop?: () => boolean } = {}): Snapshot {
   const cur = join(dir, 'current')
   const metaFile = join(cur, 'checkpoint.json')
   if (!existsSync(metaFile)) {
     const what = existsSync(dir) ? `holds no checkpoint (${readdirSync(dir).length} entries, no current/checkpoint.json)` : 'does not exist'
     throw new InputError(`--resume ${dir}: the folder ${what}; start a run with --checkpoint ${dir} first`, '--resume')
   }
-  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown> & { identity: Identity; chunks: number; segments: number; version: number }
-  if (meta.format !== 'fencecheck-checkpoint' || meta.version !== CHECKPOINT_VERSION) {
-    throw new InputError(`--resume ${dir}: not a checkpoint of this fencecheck version (format ${String(meta.format)}, version ${String(meta.version)})`, '--resume')
+  const damaged = (file: string, why: string): InputError =>
+    new InputError(`--resume ${dir}: ${join(cur, file)} ${why}; this checkpoint cannot be resumed: start a fresh run (--checkpoint ${dir} replaces it)`, '--resume')
+  let meta: Meta
+  try {
+    meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Meta
+  } catch (e) {
+    throw damaged('checkpoint.json', `is not valid JSON (${(e as Error).message})`)
+  }
+  if (meta === null || typeof meta !== 'object' || meta.format !== 'fencecheck-checkpoint' || meta.version !== CHECKPOINT_VERSION) {
+    throw new InputError(
+      `--resume ${dir}: not a checkpoint of this fencecheck version (format ${String(meta?.format)}, version ${String(meta?.version)}, expected ${CHECKPOINT_VERSION}); start a fresh run`,
+      '--resume',
+    )
   }
   const a = JSON.stringify(meta.identity)
   const b = JSON.stringify(expect)
   if (a !== b) throw new InputError(`--resume ${dir}: the checkpoint is of another run (${a}); this run is ${b}`, '--resume')
+  const problem = metaProblem(meta)
+  if (problem !== undefined) throw damaged('checkpoint.json', `is inconsistent: ${problem}`)
+
+  const stop = (): void => {
+    if (opts.shouldStop?.()) throw new Interrupted('interrupted while reading the checkpoint')
+  }
+  const load = (name: string): Uint32Array => {
+    stop()
+    const rec = meta.files[name]
+    if (rec === undefined || typeof rec.bytes !== 'number' || typeof rec.sha256 !== 'string') throw damaged('checkpoint.json', `records no size and checksum for ${name}`)
+    const path = join(cur, name)
+    let size: number
+    try {
+      size = statSync(path).size
+    } catch {
+      throw damaged(name, 'is missing')
+    }
+    if (size !== rec.bytes) throw damaged(name, `is ${size} bytes, the checkpoint recorded ${rec.bytes} (${size < rec.bytes ? 'truncated' : 'longer than written'})`)
+    const data = readFileSync(path)
+    if (data.byteLength !== rec.bytes || data.byteLength % 4 !== 0 || sha256(data) !== rec.sha256) throw damaged(name, 'is corrupt (its sha256 differs from the one recorded)')
+    return words(data)
+  }
+  const visited: Uint32Array[] = []
+  for (let i = 0; i < meta.segments; i++) {
+    const seg = load(`visited-${i}.bin`)
+    const why = VisitedSet.segmentProblem(i, seg, meta.visitedSizes[i]!)
+    if (why !== undefined) throw damaged(`visited-${i}.bin`, `does not hold a valid visited set segment (${why})`)
+    visited.push(seg)
+  }
   const states: Uint32Array[] = []
   const parents: Uint32Array[] = []
   for (let i = 0; i < meta.chunks; i++) {
-    states.push(words(readFileSync(join(cur, `states-${i}.bin`))))
-    parents.push(words(readFileSync(join(cur, `parents-${i}.bin`))))
+    states.push(load(`states-${i}.bin`))
+    parents.push(load(`parents-${i}.bin`))
+    const why = StateStore.chunkProblem(meta.words, i, states[i]!, parents[i]!, meta.size)
+    if (why !== undefined) throw damaged(`${why.of}-${i}.bin`, `does not hold a valid chunk of the state store (${why.why})`)
   }
-  return {
-    ...(meta as unknown as Omit<Snapshot, 'visited' | 'states' | 'parents'>),
-    visited: Array.from({ length: meta.segments }, (_, i) => words(readFileSync(join(cur, `visited-${i}.bin`)))),
-    states,
-    parents,
+  stop()
+  const { format: _f, version: _ver, identity: _id, chunks: _c, segments: _s, files: _fs, ...rest } = meta
+  void [_f, _ver, _id, _c, _s, _fs]
+  return { ...rest, visited, states, parents }
+}
+
+/** Why the counters of checkpoint.json cannot describe a search, or undefined if they can. */
+function metaProblem(m: Meta): string | undefined {
+  const nat = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0
+  for (const k of ['words', 'size', 'head', 'depth', 'levelEnd', 'transitions', 'deepest', 'elapsedMs', 'chunks', 'segments'] as const) {
+    if (!nat(m[k])) return `${k} is ${JSON.stringify(m[k])}, not a count`
   }
+  if (!Number.isInteger(m.completeDepth) || m.completeDepth < -1) return `completeDepth is ${JSON.stringify(m.completeDepth)}`
+  if (!(m.head <= m.levelEnd && m.levelEnd <= m.size)) return `the BFS cursor (head ${m.head}, level end ${m.levelEnd}) is not within the ${m.size} stored states`
+  if (m.chunks !== Math.ceil(m.size / CHUNK)) return `${m.size} states need ${Math.ceil(m.size / CHUNK)} chunks, not ${m.chunks}`
+  if (m.segments !== SEGMENTS || !Array.isArray(m.visitedSizes) || m.visitedSizes.length !== SEGMENTS || !m.visitedSizes.every(nat)) {
+    return `the visited set has ${SEGMENTS} segments with a size each`
+  }
+  const members = m.visitedSizes.reduce((n, x) => n + x, 0)
+  if (members !== m.size) return `the visited set holds ${members} fingerprints, but ${m.size} states are stored`
+  if (!Array.isArray(m.witnesses) || !Array.isArray(m.witnessDepth) || m.witnesses.length !== m.witnessDepth.length) return 'witnesses and their depths do not match'
+  if (!m.witnesses.every((w) => Number.isInteger(w) && w >= -1 && w < m.size)) return 'a witness is not a stored state'
+  if (typeof m.truncatedByDepth !== 'boolean') return 'truncatedByDepth is not a boolean'
+  if (m.files === null || typeof m.files !== 'object') return 'no file sizes and checksums'
+  return undefined
 }

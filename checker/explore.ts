@@ -141,7 +141,7 @@ class Search<A extends Action> implements SuccessorSink {
     this.dfs = order === 'dfs'
     if (this.dfs) this.stack = new Uint32Array(1 << 12)
     this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : new VisitedSet()
-    this.store = resume ? StateStore.restore(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact })
+    this.store = resume ? StateStore.resumed(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact })
     this.recorder = hasGraphChecks(this.plan) ? new GraphRecorder(model, this.plan) : undefined
     this.index = this.recorder?.needsEdges ? new IndexTable() : undefined
     const observer = this.recorder?.observer

@@ -80,7 +80,40 @@ export class StateStore {
     return { states: this.stateChunks, parents: this.parentChunks }
   }
 
-  /** A store from checkpointed chunks. */
+  /**
+   * A store from a checkpoint's chunks. Refuses (RangeError) chunks that break the store's
+   * invariants (see chunkProblem) rather than trusting them: a parent link that does not point to
+   * an earlier state could make a trace walk loop for ever.
+   */
+  static resumed(words: number, states: Uint32Array[], parents: Uint32Array[], size: number): StateStore {
+    if (!Number.isInteger(size) || size < 0 || states.length !== Math.ceil(size / CHUNK) || parents.length !== states.length) {
+      throw new RangeError(`${size} states need ${Math.ceil(size / CHUNK)} chunks, the checkpoint has ${states.length} state and ${parents.length} parent chunks`)
+    }
+    for (let c = 0; c < states.length; c++) {
+      const problem = StateStore.chunkProblem(words, c, states[c]!, parents[c]!, size)
+      if (problem !== undefined) throw new RangeError(`state store chunk ${c}, ${problem.of}: ${problem.why}`)
+    }
+    return StateStore.restore(words, states, parents, size)
+  }
+
+  /**
+   * Why `states` and `parents` cannot be chunk c of a store of `size` states of `words` words, or
+   * undefined if they can: full-size chunks, and every stored state's parent is an earlier state
+   * (breadth-first discovery order) or none (an initial state). `of` says which part is wrong.
+   */
+  static chunkProblem(words: number, c: number, states: Uint32Array, parents: Uint32Array, size: number): { of: 'states' | 'parents'; why: string } | undefined {
+    if (states.length !== CHUNK * words) return { of: 'states', why: `${states.length * 4} bytes, a chunk holds ${CHUNK * words * 4}` }
+    if (parents.length !== CHUNK) return { of: 'parents', why: `${parents.length * 4} bytes, a chunk holds ${CHUNK * 4}` }
+    const base = c * CHUNK
+    const n = Math.min(CHUNK, size - base)
+    for (let k = 0; k < n; k++) {
+      const p = parents[k]!
+      if (p !== NO_PARENT && p >= base + k) return { of: 'parents', why: `state ${base + k} names state ${p} as its parent, which was not found before it` }
+    }
+    return undefined
+  }
+
+  /** A store from chunks as they are (the caller vouches for them: see `resumed` for checkpoints). */
   static restore(words: number, states: Uint32Array[], parents: Uint32Array[], size: number): StateStore {
     const st = new StateStore(words)
     st.stateChunks.push(...states)

@@ -149,7 +149,7 @@ function identityOf(r: Resolved): Identity {
 function run(r: Resolved, quiet: boolean, flags: SearchFlags = {}): Report {
   if ((flags.checkpoint || flags.resume) && r.order !== 'bfs') throw new InputError('checkpoints are for breadth-first searches (drop --order dfs)', '--checkpoint')
   const id = identityOf(r)
-  const resume = flags.resume ? readCheckpoint(flags.resume, id) : undefined
+  const resume = flags.resume ? readCheckpoint(flags.resume, id, { shouldStop: () => stopRequested() }) : undefined
   const dir = flags.checkpoint ?? flags.resume
   if (!quiet) process.stderr.write(startLine(r, resume))
   const every = flags['checkpoint-every'] !== undefined ? parseDuration(String(flags['checkpoint-every'])) : 10 * 60_000

@@ -4,7 +4,9 @@
  * which the loop polls, so an interrupted run ends with an inconclusive verdict and its statistics.
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import { Interrupted } from '../checker/checkpoint.js'
 import { ModelError } from '../checker/layout.js'
+import { EXIT } from '../checker/verdict.js'
 import { InputError } from '../checker/params.js'
 import { FileError } from '../checker/yamlFile.js'
 import { cmdCheck, cmdSimulate, onStopRequest } from './commands.js'
@@ -18,6 +20,10 @@ async function main(): Promise<WorkerReply> {
     const code = command === 'check' ? await cmdCheck(argv) : cmdSimulate(argv)
     return { code }
   } catch (e) {
+    if (e instanceof Interrupted) {
+      process.stderr.write(`fencecheck: ${e.message}; nothing was explored and the checkpoint is unchanged\n`)
+      return { code: EXIT.inconclusive }
+    }
     if (e instanceof InputError) return { error: { kind: 'input', message: e.message, ...(e.where ? { where: e.where } : {}), file: e instanceof FileError } }
     if (e instanceof ModelError) return { error: { kind: 'model', message: e.message } }
     return { error: { kind: 'internal', message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) } }
