@@ -115,8 +115,8 @@ export class VisitedSet {
     const slots = this.segs[s]!
     const mask = this.masks[s]!
     let i = home0(hi, lo, mask)
-    // Bounded: a table always keeps an empty slot (3/4 load), so at most every slot is probed.
-    for (let n = 0; n <= mask; n++) {
+    // Ends: a table always keeps an empty slot (3/4 load; restore refuses tables without one).
+    for (;;) {
       const j = i << 1
       const h = slots[j]!
       const l = slots[j + 1]!
@@ -130,7 +130,6 @@ export class VisitedSet {
       if (h === hi && l === lo) return false
       i = (i + 1) & mask
     }
-    throw new Error(`visited set segment ${s} has no empty slot (its table is corrupt)`)
   }
 
   has(hi: number, lo: number): boolean {
