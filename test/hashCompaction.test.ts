@@ -1,7 +1,7 @@
 import test from 'ava'
 import { join } from 'node:path'
 import { explore } from '../checker/explore.js'
-import { replay, violationTrace } from '../checker/trace.js'
+import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
 import { r1 } from '../model/r1.js'
 import { loadScenario } from '../model/scenario.js'
 import { ROOT } from './root.js'
@@ -48,7 +48,7 @@ for (const file of ['gpu/s02-cu-reservation.yaml', 'gpu/s07b-dma-progress.yaml',
       t.is(hc.verdict.traceLength, full.verdict.traceLength)
       const trace = violationTrace(hc)!
       t.deepEqual(trace, violationTrace(full))
-      t.true(replay(sc.model, trace, hc.verdict.property.name).ok)
+      t.true(replay(sc.model, trace, hc.verdict.property.name, { evidence: evidenceTraces(hc) }).ok)
     }
   })
 }

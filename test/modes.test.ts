@@ -11,7 +11,7 @@ import type { Snapshot } from '../checker/checkpoint.js'
 import { type Exploration, explore, type ExploreOptions } from '../checker/explore.js'
 import type { Action, Model } from '../checker/model.js'
 import { exploreParallel } from '../checker/parallel.js'
-import { replay, violationTrace } from '../checker/trace.js'
+import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
 import type { Verdict } from '../checker/verdict.js'
 import { FACTORY_URL } from '../model/factory.js'
 import { loadScenario, scenarioFiles } from '../model/scenario.js'
@@ -26,7 +26,7 @@ const MODES: readonly Mode[] = ['dfs', 'workers', 'symmetry', 'hash-compaction',
 function replays(t: ExecutionContext, m: Model<Action>, x: Exploration<Action>, what: string): void {
   if (x.verdict.status !== 'violated') return
   const trace = violationTrace(x)!
-  const r = replay(m, trace, x.verdict.property.name)
+  const r = replay(m, trace, x.verdict.property.name, { evidence: evidenceTraces(x) })
   t.true(r.ok, `${what}: ${r.failure?.reason ?? ''}`)
 }
 

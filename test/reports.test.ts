@@ -82,9 +82,9 @@ test('a proved scenario states PROVED and its bounds at the top', (t) => {
   const r = scenarioReport(gpu('s02-cu-reservation.yaml'), { maxDepth: 100, maxMemoryBytes: 2 ** 31 })
   t.is(r.verdict.status, 'proved')
   const head = toMarkdown(r).split('\n').slice(0, 5).join('\n')
-  t.regex(head, /\*\*PROVED within bounds\*\* — all \d+ reachable states explored \(BFS, bounds: depth <= 100, memory <= 2048 MiB/)
+  t.regex(head, /\*\*PROVED within bounds(, for the \d+ properties checked)?\*\* — all \d+ reachable states explored \(BFS, bounds: depth <= 100, memory <= 2048 MiB/)
   const text = toPlainText(r)
-  t.regex(text.split('\n').slice(0, 6).join('\n'), /PROVED within bounds - all \d+ reachable states explored/)
+  t.regex(text.split('\n').slice(0, 6).join('\n'), /PROVED within bounds(, for the \d+ properties checked)? - all \d+ reachable\s+states explored/)
   t.regex(text, /bounds: depth <= 100/)
 })
 
