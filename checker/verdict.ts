@@ -112,7 +112,7 @@ export function headline(v: Verdict): string {
     case 'violated':
       return `VIOLATED: ${v.property.name}`
     case 'proved':
-      return v.notSelected.length ? `PROVED within bounds, for the ${v.checked.length} properties checked` : 'PROVED within bounds'
+      return v.notSelected.length ? `PROVED within bounds, for the ${v.checked.length === 1 ? 'one property' : `${v.checked.length} properties`} checked` : 'PROVED within bounds'
     case 'inconclusive':
       if (v.cutBy === 'unchecked') return `INCONCLUSIVE: ${v.unchecked.length} propert${v.unchecked.length === 1 ? 'y was' : 'ies were'} not checked`
       if (v.cutBy === 'interrupted') return 'INCONCLUSIVE: interrupted'
@@ -125,7 +125,10 @@ export function coverageLines(v: Verdict): string[] {
   const out: string[] = []
   if (v.status === 'proved' && v.notSelected.length) out.push(`proved for: ${v.checked.map((p) => p.name).join('; ')}`)
   for (const u of v.unchecked) out.push(`not checked: ${u.name} (${u.reason})`)
-  for (const u of v.notSelected) out.push(`not selected: ${u.name} (${u.reason})`)
+  // Grouped by reason: a scenario that lists two properties leaves a dozen out for one reason.
+  const byReason = new Map<string, string[]>()
+  for (const u of v.notSelected) byReason.set(u.reason, [...(byReason.get(u.reason) ?? []), u.name])
+  for (const [reason, names] of byReason) out.push(`not selected (${reason}): ${names.join('; ')}`)
   return out
 }
 
