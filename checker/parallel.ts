@@ -4,14 +4,13 @@
  * workers, successors owned elsewhere are exchanged at the barrier, and only then does the next
  * level start.
  *
- * Contract: an unbounded run (or one bounded by depth) gives exactly the serial breadth-first
+ * Contract: a run unbounded or bounded by depth or states gives exactly the serial breadth-first
  * search's result (explore.ts): verdict, property, counterexample trace, distinct states,
- * transitions, depths and `sometimes` witnesses, also when the search stops at a violation in the
- * middle of a level and for the graph properties checked afterwards. This holds because every
- * state gets its serial index (see parallelWorker.ts for how), and the coordinator reconstructs
- * where the serial search would have stopped. The state bound is checked at level ends only, so
- * a run it cuts may count more than the serial one; time, memory and interrupts stop the workers
- * wherever they are.
+ * transitions, depths and `sometimes` witnesses, also when the search stops at a violation or the
+ * state bound in the middle of a level, and for the graph properties checked afterwards. This
+ * holds because every state gets its serial index (see parallelWorker.ts for how), and the
+ * coordinator reconstructs where the serial search would have stopped. Time, memory and
+ * interrupts stop the workers wherever they are: such a run is inconclusive, with its own counts.
  *
  * Models cannot be sent to a thread, so each worker builds its own from `factory` (a module URL
  * exporting `buildFromSpec`) and `spec` (plain data: a built-in model and its parameters, or a
@@ -62,13 +61,15 @@ class Pool {
   }
 }
 
-/** The first violation of a level, in the serial search's order. */
+type ViolationKind = 'invariant' | 'step' | 'deadlock'
+
+/** Where the serial search stops in a level: its first violation, or the state bound. */
 interface LevelEvent {
-  readonly kind: 'invariant' | 'step' | 'deadlock'
+  readonly kind: ViolationKind | 'states'
   readonly property: number
   /** (parent serial index) * KEY + ordinal: where the serial search meets it */
   readonly key: number
-  /** step and invariant violations come in that order at the same key */
+  /** at the same key: a step violation, then the successor's invariants, then the state bound */
   readonly rank: number
   /** the expanded state (step, deadlock) and the transitions it fired up to the event */
   readonly parent: number
@@ -76,13 +77,13 @@ interface LevelEvent {
   readonly rule?: number
 }
 
-/** How many of the sorted `keys` are below `key`. */
-function below(keys: Float64Array, key: number): number {
+/** How many of the ascending `sorted` are below `x`. */
+function below(sorted: ArrayLike<number>, x: number): number {
   let lo = 0
-  let hi = keys.length
+  let hi = sorted.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (keys[mid]! < key) lo = mid + 1
+    if (sorted[mid]! < x) lo = mid + 1
     else hi = mid
   }
   return lo
@@ -179,7 +180,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
     let deepest = 0
     let truncated = false
     let storage = 0
-    let violation: { event: LevelEvent; stateIndex: number } | undefined
+    let violation: { event: LevelEvent & { kind: ViolationKind }; stateIndex: number } | undefined
     for (;;) {
       const keys = absorbed.map((r) => r.keys)
       const base = total
@@ -196,8 +197,18 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
         event = { kind: 'invariant', property: r.invariant.property, key, rank: 1, parent: Math.floor(key / KEY), ordinal: key % KEY }
         eventState = maps[w]![r.invariant.offset]!
       })
-      // The states the serial search holds at that point: those keyed before it, and an invariant's violator.
-      total = !event ? base + added : event.kind === 'invariant' ? eventState + 1 : base + keys.reduce((n, k) => n + below(k, event!.key), 0)
+      // The state bound, where the serial search applies it: before each expansion, so it stops
+      // after expanding the parent of its (maxStates)th state, unless a violation comes first.
+      if (depth > 0 && base < maxStates && base + added >= maxStates) {
+        const w = owners[maxStates - 1]!
+        const parent = Math.floor(keys[w]![below(maps[w]!, maxStates - 1)]! / KEY)
+        const key = parent * KEY + KEY - 1
+        if (!event || key < event.key) event = { kind: 'states', property: 0, key, rank: 2, parent, ordinal: KEY - 1 }
+      }
+      // The states the serial search holds at that point: those keyed before it (at it, for a
+      // state bound), and an invariant's violator.
+      const upTo = !event ? Infinity : event.kind === 'states' ? event.key + 1 : event.key
+      total = !event ? base + added : event.kind === 'invariant' ? eventState + 1 : base + keys.reduce((n, k) => n + below(k, upTo), 0)
       for (let p = 0; p < sometimes.length; p++) {
         if (reached[p]) continue
         let first = Infinity
@@ -212,13 +223,17 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
       }
       if (event) {
         if (depth > 0) {
-          // Transitions: the complete levels, this level's states before the event's parent, and its own up to the event.
-          const before = await pool.all<{ transitions: number }>(() => ({ cmd: 'count', below: event!.parent }))
-          transitions += before.reduce((n, r) => n + r.transitions, 0) + (event.kind === 'deadlock' ? 0 : event.ordinal + 1)
+          // Transitions: the complete levels, this level's states before the event's parent, and
+          // the parent's own up to the event (all of them before a state bound, none for a deadlock).
+          const e = event
+          const stopAfter = e.kind === 'states'
+          const before = await pool.all<{ transitions: number }>(() => ({ cmd: 'count', below: stopAfter ? e.parent + 1 : e.parent }))
+          transitions += before.reduce((n, r) => n + r.transitions, 0) + (stopAfter || e.kind === 'deadlock' ? 0 : e.ordinal + 1)
         }
         completeDepth = Math.max(-1, depth - 2)
         deepest = depth === 0 || total > base ? depth : depth - 1
-        violation = { event, stateIndex: eventState }
+        if (event.kind === 'states') cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
+        else violation = { event: event as LevelEvent & { kind: ViolationKind }, stateIndex: eventState }
         break
       }
       transitions += levelTransitions
@@ -233,7 +248,8 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
         const el = lastProgress - start
         options.onProgress?.({ depth, distinctStates: total, transitions, queued: added, elapsedMs: el, statesPerSec: total / (el / 1000), rssBytes: process.memoryUsage.rss() })
       }
-      if (total >= maxStates && !cut) cut = { by: 'states', detail: `the state bound (${maxStates}) was reached (checked at level ends)` }
+      // Only the initial states can reach the state bound at a level's end (it is then applied before any expansion).
+      if (total >= maxStates && !cut) cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
       if (cut) break
 
       const expanded = await pool.all<ExpandReply>(
@@ -281,7 +297,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
       }
     }
 
-    const ref = (e: LevelEvent): PropertyRef => {
+    const ref = (e: LevelEvent & { kind: ViolationKind }): PropertyRef => {
       const p = e.kind === 'invariant' ? invariants[e.property]! : e.kind === 'step' ? steps[e.property]! : model.deadlock!
       return { name: p.name, kind: e.kind, ...(p.cite ? { cite: p.cite } : {}) }
     }

@@ -32,6 +32,8 @@ const cases: Case[] = [
   fromBuiltin('r1 naive 2,3,3,0 (deadlock)', r1({ C: 2, G: 3, K: 3, M: 0, POLICY: 'naive' }) as ModelSpec & { kind: 'builtin' }),
   fromBuiltin('r1 broken eviction', r1({ C: 2, G: 2, K: 2, M: 0, POLICY: 'skip', BUG: 'evict-leaks-page' }) as ModelSpec & { kind: 'builtin' }),
   fromBuiltin('r1 preempt 2,3,3,1, depth bound 6', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, { bounds: { maxDepth: 6 } }),
+  fromBuiltin('r1 preempt 2,3,3,1, state bound 1000', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, { bounds: { maxStates: 1000 } }),
+  fromBuiltin('r1 naive 2,3,3,0, state bound 40', r1({ C: 2, G: 3, K: 3, M: 0, POLICY: 'naive' }) as ModelSpec & { kind: 'builtin' }, { bounds: { maxStates: 40 } }),
   fromBuiltin('r1 preempt 3,3,3,1, symmetry', r1({ C: 3, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, { symmetry: true }),
   ...[
     builtin('diehard', {}),
@@ -115,15 +117,19 @@ test('M8 with two workers: a fair lasso that replays', (t) =>
     t.true(r.ok, r.failure?.reason)
   }))
 
-test('three workers stop where the serial search stops, in the middle of a level', (t) =>
-  limited(async () => {
-    const file = join(ROOT, 'scenarios', 'gpu', 's05b-no-flush.yaml')
-    const sc = loadScenario(file)
-    const one = explore(sc.model)
-    const three = await exploreParallel(sc.model, { factory: FACTORY_URL, spec: { kind: 'scenario', file } }, { workers: 3 })
-    t.deepEqual(outcome(three.verdict), outcome(one.verdict))
-    t.deepEqual(actions(three), actions(one))
-  }))
+for (const [name, spec, bounds] of [
+  ['S5b, a deadlock mid-level', { kind: 'scenario', file: join(ROOT, 'scenarios', 'gpu', 's05b-no-flush.yaml') }, {}],
+  ['R1 preempt 2,3,3,1, a state bound mid-level', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }), { maxStates: 1234 }],
+] as [string, ModelSpec, Bounds][]) {
+  test(`three workers stop where the serial search stops: ${name}`, (t) =>
+    limited(async () => {
+      const m = spec.kind === 'builtin' ? buildModel(spec.name, spec.params) : loadScenario(spec.file).model
+      const one = explore(m, { bounds })
+      const three = await exploreParallel(m, { factory: FACTORY_URL, spec }, { workers: 3, bounds })
+      t.deepEqual(outcome(three.verdict), outcome(one.verdict))
+      t.deepEqual(actions(three), actions(one))
+    }))
+}
 
 test('the parallel search is deterministic: the same trace twice', (t) =>
   limited(async () => {
