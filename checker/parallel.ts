@@ -71,7 +71,7 @@ interface LevelEvent {
   readonly key: number
   /** at the same key: a step violation, then the successor's invariants, then the state bound */
   readonly rank: number
-  /** the expanded state (step, deadlock) and the transitions it fired up to the event */
+  /** the state being expanded at the event (for the state bound: the last one) and its transitions before the event */
   readonly parent: number
   readonly ordinal: number
   readonly rule?: number
