@@ -2,8 +2,15 @@
  * Breadth-first search on several cores: worker threads, each owning the states whose fingerprint
  * hashes to it (see parallelWorker.ts). The search is level-synchronous: a level is expanded by all
  * workers, successors owned elsewhere are exchanged at the barrier, and only then does the next
- * level start. So counterexamples are shortest, as in the sequential search, and the run is
- * deterministic: the same states, counts, verdict and trace every time, whatever the timing.
+ * level start.
+ *
+ * Contract: a run unbounded or bounded by depth or states gives exactly the serial breadth-first
+ * search's result (explore.ts): verdict, property, counterexample trace, distinct states,
+ * transitions, depths and `sometimes` witnesses, also when the search stops at a violation or the
+ * state bound in the middle of a level, and for the graph properties checked afterwards. This
+ * holds because every state gets its serial index (see parallelWorker.ts for how), and the
+ * coordinator reconstructs where the serial search would have stopped. Time, memory and
+ * interrupts stop the workers wherever they are: such a run is inconclusive, with its own counts.
  *
  * Models cannot be sent to a thread, so each worker builds its own from `factory` (a module URL
  * exporting `buildFromSpec`) and `spec` (plain data: a built-in model and its parameters, or a
@@ -13,26 +20,15 @@ import { Worker } from 'node:worker_threads'
 import { type Exploration, type ExploreOptions, conclude, fmtBytes, modeOf } from './explore.js'
 import { hasGraphChecks, planProperties } from './plan.js'
 import { ModelError } from './layout.js'
-import type { Action, Invariant, Model, StepProperty } from './model.js'
-import type { Command, FoundViolation, WorkerInit } from './parallelWorker.js'
-import { NO_PARENT, StateStore } from './stateStore.js'
+import type { Action, Model } from './model.js'
+import type { AbsorbReply, Command, ExpandEvent, ExpandReply, WorkerInit } from './parallelWorker.js'
+import { StateStore } from './stateStore.js'
 import type { CutBy, PropertyRef } from './verdict.js'
 
 export interface ModelSource {
   /** URL of a module exporting `buildFromSpec(spec): Model` */
   readonly factory: string
   readonly spec: unknown
-}
-
-interface Reply {
-  size?: number
-  found?: FoundViolation[]
-  stopped?: boolean
-  transitions?: number
-  truncated?: boolean
-  boxes?: ArrayBuffer[]
-  visitedBytes?: number
-  storeBytes?: number
 }
 
 class Pool {
@@ -66,13 +62,43 @@ class Pool {
   }
 }
 
+type ViolationKind = 'invariant' | 'step' | 'deadlock'
+
+/** Where the serial search stops in a level: its first violation, or the state bound. */
+interface LevelEvent {
+  readonly kind: ViolationKind | 'states'
+  readonly property: number
+  /** (parent serial index) * KEY + ordinal: where the serial search meets it */
+  readonly key: number
+  /** at the same key: a step violation, then the successor's invariants, then the state bound */
+  readonly rank: number
+  /** the state being expanded at the event (for the state bound: the last one) and its transitions before the event */
+  readonly parent: number
+  readonly ordinal: number
+  readonly rule?: number
+}
+
+/** How many of the ascending `sorted` are below `x`. */
+function below(sorted: ArrayLike<number>, x: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid]! < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 export async function exploreParallel<A extends Action>(model: Model<A>, source: ModelSource, options: ExploreOptions & { workers: number }): Promise<Exploration<A>> {
   const N = options.workers
   if (!Number.isInteger(N) || N < 1 || N > 64) throw new RangeError(`workers must be an integer in 1..64, got ${N}`)
   if ((options.order ?? 'bfs') !== 'bfs') throw new ModelError('parallel search is breadth-first')
   if (options.resume || options.checkpoint) throw new ModelError('checkpoints are taken by the single-worker search')
   if (options.symmetry && !model.symmetry) throw new ModelError(`model '${model.name}' declares no symmetry to reduce by`)
-  const plan = planProperties(model, modeOf(options, N))
+  // Keys (parent serial index, ordinal) are packed in a double: parent * KEY + ordinal, exact below 2^53.
+  const KEY = model.rules.length + 1
+  if (KEY >= 2 ** 21) throw new ModelError('the parallel search orders successors by rule: at most 2^21 - 2 rules')
   const bounds = options.bounds ?? {}
   const maxStates = bounds.maxStates ?? Infinity
   const maxTimeMs = bounds.maxTimeMs ?? Infinity
@@ -92,8 +118,6 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
   const pool = new Pool(workers)
   let cut: { by: CutBy; detail: string } | undefined
   let peakRss = process.memoryUsage.rss()
-  let storage = 0
-  let total = 0
   let lastProgress = start
   // The main thread is free while the workers search: it watches the clock, memory and Ctrl-C.
   const watch = setInterval(() => {
@@ -106,107 +130,189 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
     else if (options.shouldStop?.()) cut = { by: 'interrupted', detail: 'the run was interrupted' }
     if (cut) Atomics.store(stop, 0, 1)
   }, 100)
+
+  const plan = planProperties(model, modeOf(options, N))
+  const { invariants, steps, sometimes } = plan
+  const reached = new Uint8Array(sometimes.length)
+  const witnesses = sometimes.map(() => -1)
+  const witnessDepth = sometimes.map(() => -1)
+  /** owners[s]: the worker storing the state with serial index s */
+  let owners = new Uint8Array(1 << 16)
+  let total = 0
+
+  /** Serial indices of a level's new states, from each worker's sorted keys (a k-way merge). */
+  const number = (keys: readonly Float64Array[]): Uint32Array[] => {
+    const maps = keys.map((k) => new Uint32Array(k.length))
+    const added = keys.reduce((n, k) => n + k.length, 0)
+    if (total + added > owners.length) {
+      let cap = owners.length
+      while (cap < total + added) cap *= 2
+      const bigger = new Uint8Array(cap)
+      bigger.set(owners)
+      owners = bigger
+    }
+    const pos = new Int32Array(N)
+    for (let s = total; s < total + added; s++) {
+      let w = -1
+      let min = Infinity
+      for (let v = 0; v < N; v++) {
+        const p = pos[v]!
+        if (p < keys[v]!.length && keys[v]![p]! < min) {
+          min = keys[v]![p]!
+          w = v
+        }
+      }
+      maps[w]![pos[w]!++] = s
+      owners[s] = w
+    }
+    return maps
+  }
+
   try {
     await Promise.all(workers.map((w) => pool.next(w)))
-    const inits = await pool.all<Reply>(() => ({ cmd: 'init' }))
-    const found: FoundViolation[] = inits.flatMap((r) => r.found ?? [])
-    total = inits.reduce((n, r) => n + r.size!, 0)
-    let transitions = 0
+    let absorbed = await pool.all<AbsorbReply>(() => ({ cmd: 'init', reached }))
+    /** depth of the states in `absorbed` */
     let depth = 0
+    let expandEvent: LevelEvent | undefined
+    let transitions = 0
+    let levelTransitions = 0
     let completeDepth = -1
+    let deepest = 0
     let truncated = false
-    while (found.length === 0 && !cut) {
-      const expanded = await pool.all<Reply>(() => ({ cmd: 'expand', depth }))
-      transitions = expanded.reduce((n, r) => n + r.transitions!, 0)
-      truncated = expanded.some((r) => r.truncated)
-      found.push(...expanded.flatMap((r) => r.found ?? []))
-      if (expanded.some((r) => r.stopped)) break
-      // Route the outboxes: worker i receives what every other worker sent it, in worker order.
-      const inboxes = workers.map((_, i) => expanded.map((r) => r.boxes![i]!).filter((b) => b.byteLength > 0))
-      const absorbed = await pool.all<Reply>(
-        (_w, i) => ({ cmd: 'absorb', depth, inboxes: inboxes[i]! }),
-        (i) => inboxes[i]!,
-      )
-      found.push(...absorbed.flatMap((r) => r.found ?? []))
-      const now = absorbed.reduce((n, r) => n + r.size!, 0)
-      storage = absorbed.reduce((n, r) => n + r.visitedBytes! + r.storeBytes!, 0)
-      const added = now - total
-      total = now
-      completeDepth = depth
-      depth++
+    let storage = 0
+    let violation: { event: LevelEvent & { kind: ViolationKind }; stateIndex: number } | undefined
+    for (;;) {
+      const keys = absorbed.map((r) => r.keys)
+      const base = total
+      const maps = number(keys)
+      const added = keys.reduce((n, k) => n + k.length, 0)
+      storage = absorbed.reduce((n, r) => n + r.visitedBytes + r.storeBytes, 0)
+      // The level's first violation: the expansion's, or a new state's invariant, whichever comes first.
+      let event = expandEvent
+      let eventState = event?.parent ?? -1
+      absorbed.forEach((r, w) => {
+        if (!r.invariant) return
+        const key = r.keys[r.invariant.offset]!
+        if (event && (event.key < key || (event.key === key && event.rank < 1))) return
+        event = { kind: 'invariant', property: r.invariant.property, key, rank: 1, parent: Math.floor(key / KEY), ordinal: key % KEY }
+        eventState = maps[w]![r.invariant.offset]!
+      })
+      // The state bound, where the serial search applies it: before each expansion, so it stops
+      // after expanding the parent of its (maxStates)th state, unless a violation comes first.
+      if (depth > 0 && base < maxStates && base + added >= maxStates) {
+        const w = owners[maxStates - 1]!
+        const parent = Math.floor(keys[w]![below(maps[w]!, maxStates - 1)]! / KEY)
+        const key = parent * KEY + KEY - 1
+        if (!event || key < event.key) event = { kind: 'states', property: 0, key, rank: 2, parent, ordinal: KEY - 1 }
+      }
+      // The states the serial search holds at that point: those keyed before it (at it, for a
+      // state bound), and an invariant's violator.
+      const upTo = !event ? Infinity : event.kind === 'states' ? event.key + 1 : event.key
+      total = !event ? base + added : event.kind === 'invariant' ? eventState + 1 : base + keys.reduce((n, k) => n + below(k, upTo), 0)
+      for (let p = 0; p < sometimes.length; p++) {
+        if (reached[p]) continue
+        let first = Infinity
+        absorbed.forEach((r, w) => {
+          if (r.witness[p]! >= 0) first = Math.min(first, maps[w]![r.witness[p]!]!)
+        })
+        if (first < total) {
+          witnesses[p] = first
+          witnessDepth[p] = depth
+          reached[p] = 1
+        }
+      }
+      if (event) {
+        if (depth > 0) {
+          // Transitions: the complete levels, this level's states before the event's parent, and
+          // the parent's own up to the event (all of them before a state bound, none for a deadlock).
+          const e = event
+          const stopAfter = e.kind === 'states'
+          const before = await pool.all<{ transitions: number }>(() => ({ cmd: 'count', below: stopAfter ? e.parent + 1 : e.parent }))
+          transitions += before.reduce((n, r) => n + r.transitions, 0) + (stopAfter || e.kind === 'deadlock' ? 0 : e.ordinal + 1)
+        }
+        completeDepth = Math.max(-1, depth - 2)
+        deepest = depth === 0 || total > base ? depth : depth - 1
+        if (event.kind === 'states') cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
+        else violation = { event: event as LevelEvent & { kind: ViolationKind }, stateIndex: eventState }
+        break
+      }
+      transitions += levelTransitions
+      if (added === 0) {
+        completeDepth = deepest = Math.max(0, depth - 1)
+        break
+      }
+      completeDepth = depth - 1
+      deepest = depth
       if (Date.now() - lastProgress >= (options.progressIntervalMs ?? 5000)) {
         lastProgress = Date.now()
         const el = lastProgress - start
         options.onProgress?.({ depth, distinctStates: total, transitions, queued: added, elapsedMs: el, statesPerSec: total / (el / 1000), rssBytes: process.memoryUsage.rss() })
       }
-      if (added === 0) {
-        completeDepth = depth
-        break
-      }
-      if (total >= maxStates && !cut) cut = { by: 'states', detail: `the state bound (${maxStates}) was reached (checked at level ends)` }
-    }
-    if (!cut && found.length === 0 && truncated) cut = { by: 'depth', detail: `states at depth ${bounds.maxDepth} had enabled actions that were not explored` }
+      // Only the initial states can reach the state bound at a level's end (it is then applied before any expansion).
+      if (total >= maxStates && !cut) cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
+      if (cut) break
 
-    // Gather the stores and merge them in BFS order: level by level, worker by worker.
-    const finals = await pool.all<{ states: Uint32Array[]; parents: Uint32Array[]; size: number; levelStart: number[]; witness: { state: number; depth: number }[]; transitions: number }>(() => ({ cmd: 'finish' }))
+      const expanded = await pool.all<ExpandReply>(
+        (_w, i) => ({ cmd: 'expand', depth, serials: maps[i]! }),
+        (i) => [maps[i]!.buffer as ArrayBuffer],
+      )
+      if (expanded.some((r) => r.truncated)) truncated = true
+      // A stopped worker left the level incomplete: its first violation is not known.
+      if (expanded.some((r) => r.stopped)) break
+      levelTransitions = expanded.reduce((n, r) => n + r.transitions, 0)
+      expandEvent = undefined
+      for (const r of expanded) {
+        const e: ExpandEvent | undefined = r.event
+        if (!e) continue
+        const key = e.state * KEY + e.ordinal
+        if (expandEvent && expandEvent.key < key) continue
+        expandEvent = { kind: e.kind, property: e.property, key, rank: 0, parent: e.state, ordinal: e.ordinal, ...(e.rule !== undefined ? { rule: e.rule } : {}) }
+      }
+      // Route the boxes: worker i receives what every other worker sent it.
+      const inboxes = workers.map((_, i) => expanded.flatMap((r) => (r.boxes[i] ? [r.boxes[i]] : [])))
+      absorbed = await pool.all<AbsorbReply>(
+        (_w, i) => ({ cmd: 'absorb', inboxes: inboxes[i]!, limit: expandEvent?.key ?? Infinity, reached }),
+        (i) => inboxes[i]!.map((b) => b.buffer as ArrayBuffer),
+      )
+      depth++
+    }
+    if (!cut && !violation && truncated) cut = { by: 'depth', detail: `states at depth ${bounds.maxDepth} had enabled actions that were not explored` }
+
+    // The stores are merged in serial order only when states must be read back (traces, graph
+    // checks): merging copies them. Worker stores list their states in serial order too.
     const W = model.layout.words
-    // Merge only when states must be read back (traces, graph checks): it copies the stores.
-    const needMerge = found.length > 0 || hasGraphChecks(plan)
-    const parts = finals.map((f) => StateStore.restore(W, f.states, f.parents, f.size))
-    const merged = needMerge ? new StateStore(W) : StateStore.restore(W, [], [], total)
-    const maps = finals.map((f) => new Int32Array(needMerge ? f.size : 0))
-    const levels = Math.max(...finals.map((f) => f.levelStart.length))
-    let deepest = 0
-    for (let L = 0; L < levels; L++) {
-      for (const f of finals) if ((f.levelStart[L] ?? f.size) < (f.levelStart[L + 1] ?? f.size)) deepest = L
-    }
+    const needMerge = violation !== undefined || hasGraphChecks(plan)
+    let store = StateStore.restore(W, [], [], total)
     if (needMerge) {
+      const finals = await pool.all<{ states: Uint32Array[]; parents: Uint32Array[]; size: number }>(() => ({ cmd: 'finish' }))
+      const parts = finals.map((f) => StateStore.restore(W, f.states, f.parents, f.size))
+      const next = new Int32Array(N)
       const words = new Uint32Array(W)
-      for (let L = 0; L < levels; L++) {
-        for (let w = 0; w < N; w++) {
-          const f = finals[w]!
-          const from = f.levelStart[L] ?? f.size
-          const to = f.levelStart[L + 1] ?? f.size
-          for (let local = from; local < to; local++) {
-            parts[w]!.read(local, words)
-            const g = parts[w]!.parent(local)
-            const parent = g === NO_PARENT ? NO_PARENT : maps[g % N]![Math.floor(g / N)]!
-            maps[w]![local] = merged.append(words, 0, parent)
-          }
-        }
+      store = new StateStore(W)
+      for (let s = 0; s < total; s++) {
+        const w = owners[s]!
+        const local = next[w]!++
+        parts[w]!.read(local, words)
+        store.append(words, 0, parts[w]!.parent(local))
       }
     }
-    const toMerged = (g: number): number => (needMerge ? maps[g % N]![Math.floor(g / N)]! : 0)
 
-    // The violation: the shortest, then the first in merged (BFS) order; the same every run.
-    const best = found
-      .map((v) => ({ v, at: toMerged(v.state) }))
-      .sort((a, b) => a.v.length - b.v.length || a.at - b.at || (a.v.rule ?? -1) - (b.v.rule ?? -1))[0]
-    const invariants = model.properties.filter((p): p is Invariant => p.kind === 'invariant')
-    const steps = model.properties.filter((p): p is StepProperty<A> => p.kind === 'step')
-    const ref = (v: FoundViolation): PropertyRef => {
-      const p = v.kind === 'invariant' ? invariants[v.property]! : v.kind === 'step' ? steps[v.property]! : model.deadlock!
-      return { name: p.name, kind: v.kind, ...(p.cite ? { cite: p.cite } : {}) }
-    }
-    const nSometimes = finals[0]!.witness.length
-    const witnesses: number[] = []
-    const witnessDepth: number[] = []
-    for (let p = 0; p < nSometimes; p++) {
-      const hits = finals.map((f) => f.witness[p]!).filter((w) => w.state >= 0)
-      const first = hits.map((w) => ({ ...w, at: toMerged(w.state) })).sort((a, b) => a.depth - b.depth || a.at - b.at || a.state - b.state)[0]
-      witnesses.push(first ? first.at : -1)
-      witnessDepth.push(first ? first.depth : -1)
+    const ref = (e: LevelEvent & { kind: ViolationKind }): PropertyRef => {
+      const p = e.kind === 'invariant' ? invariants[e.property]! : e.kind === 'step' ? steps[e.property]! : model.deadlock!
+      return { name: p.name, kind: e.kind, ...(p.cite ? { cite: p.cite } : {}) }
     }
     return conclude({
       model,
       plan,
-      store: merged,
+      store,
       order: 'bfs',
       bounds,
       symmetric: options.symmetry ?? false,
-      ...(best ? { violation: { property: ref(best.v), stateIndex: best.at, ...(best.v.rule !== undefined ? { finalRule: best.v.rule } : {}) } } : {}),
-      ...(cut && !best ? { cut } : {}),
-      transitions: finals.reduce((n, f) => n + f.transitions, 0),
+      ...(violation
+        ? { violation: { property: ref(violation.event), stateIndex: violation.stateIndex, ...(violation.event.rule !== undefined ? { finalRule: violation.event.rule } : {}) } }
+        : {}),
+      ...(cut && !violation ? { cut } : {}),
+      transitions,
       deepest,
       startMs: start,
       peakRss,

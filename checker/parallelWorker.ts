@@ -1,15 +1,31 @@
 /**
  * One worker of the parallel breadth-first search (parallel.ts). The worker owns the states whose
  * fingerprint hashes to it: it stores them, deduplicates them in its own visited set and checks
- * their invariants. Each level it expands the frontier it owns; successors it owns are inserted at
- * once, the others go to their owner's inbox, absorbed after the level's barrier in worker order.
- * Every step is deterministic, so the run is the same run to run, and levels stay whole, so
- * counterexamples stay shortest.
+ * their invariants and `sometimes` properties.
+ *
+ * The order contract, which makes the run equal to the serial BFS (explore.ts): every state has a
+ * serial index, its position in the serial search's store. A successor is keyed by (serial index
+ * of its parent, ordinal of the transition among the parent's transitions); the serial search
+ * stores a new state where its smallest key is first met, so the next level in serial order is
+ * its new states sorted by smallest key. Each worker expands its frontier in serial order, so
+ * every box it fills (one per owner, its own included) is sorted by key; the owner merges its
+ * boxes by key, so the first copy of a state it meets carries that state's smallest key, and its
+ * new states are stored in key order. The coordinator merges the workers' sorted keys into serial
+ * indices and sends each worker the serial indices of its new states, the parents of the next
+ * level's keys.
+ *
+ * Violations are ordered the way the serial search meets them: while expanding state i, for each
+ * enabled rule, its step properties, then (if the successor is new) the successor's invariants;
+ * after all rules, deadlock. A worker stops at its own first step violation or deadlock, and stops
+ * storing at its own first invariant violation or at the coordinator's `limit`: nothing after
+ * either can come before the run's first violation.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { fingerprint, fp } from './fingerprint.js'
-import { Cursor, type Action, type Invariant, type Model, type Reader, type Sometimes, type StepProperty, Values } from './model.js'
-import { StateStore } from './stateStore.js'
+import { DEADLOCK, Expander, STEP_VIOLATED, type SuccessorSink, TRUNCATED } from './expand.js'
+import { type Action, type Model, type Reader, Values } from './model.js'
+import { planProperties } from './plan.js'
+import { NO_PARENT, StateStore } from './stateStore.js'
 import { VisitedSet } from './visitedSet.js'
 
 export interface WorkerInit {
@@ -22,21 +38,46 @@ export interface WorkerInit {
   readonly maxDepth: number
 }
 
-/** A violation found by a worker, with a key that orders violations the same way every run. */
-export interface FoundViolation {
-  readonly kind: 'invariant' | 'step' | 'deadlock'
+/** The first step violation or deadlock a worker met while expanding its frontier. */
+export interface ExpandEvent {
+  readonly kind: 'step' | 'deadlock'
   readonly property: number
-  /** global id of the state (the pre-state for step violations and deadlocks) */
+  /** serial index of the expanded state */
   readonly state: number
+  /** transitions of that state before this one (for deadlock: the number of rules) */
+  readonly ordinal: number
+  /** the violating rule (step properties) */
   readonly rule?: number
-  /** length of the counterexample */
-  readonly length: number
+}
+
+export interface ExpandReply {
+  readonly event?: ExpandEvent
+  /** transitions fired in this level (complete only when neither `event` nor `stopped`) */
+  readonly transitions: number
+  readonly truncated: boolean
+  /** the stop flag was raised: this level is incomplete */
+  readonly stopped: boolean
+  /** per destination worker (none for this one): successors as records [words, parent, ordinal] */
+  readonly boxes: (Uint32Array | undefined)[]
+}
+
+export interface AbsorbReply {
+  /** keys of the new states, in local (= key) order */
+  readonly keys: Float64Array
+  /** the first new state (offset among the new states) failing an invariant, and which */
+  readonly invariant?: { readonly offset: number; readonly property: number }
+  /** per `sometimes` property: offset of the first new state satisfying it, or -1 */
+  readonly witness: readonly number[]
+  readonly size: number
+  readonly visitedBytes: number
+  readonly storeBytes: number
 }
 
 export type Command =
-  | { readonly cmd: 'init' }
-  | { readonly cmd: 'expand'; readonly depth: number }
-  | { readonly cmd: 'absorb'; readonly depth: number; readonly inboxes: readonly ArrayBuffer[] }
+  | { readonly cmd: 'init'; readonly reached: Uint8Array }
+  | { readonly cmd: 'expand'; readonly depth: number; readonly serials: Uint32Array }
+  | { readonly cmd: 'absorb'; readonly inboxes: readonly Uint32Array[]; readonly limit: number; readonly reached: Uint8Array }
+  | { readonly cmd: 'count'; readonly below: number }
   | { readonly cmd: 'finish' }
 
 const init = workerData as WorkerInit
@@ -47,155 +88,246 @@ const model = buildFromSpec(init.spec)
 const layout = model.layout
 const W = layout.words
 const rules = model.rules
-const invariants = model.properties.filter((p): p is Invariant => p.kind === 'invariant')
-const steps = model.properties.filter((p): p is StepProperty<Action> => p.kind === 'step')
-const sometimes = model.properties.filter((p): p is Sometimes => p.kind === 'sometimes')
+const nRules = rules.length
+const plan = planProperties(model, { order: 'bfs', workers: N, symmetry: init.symmetry, hashCompaction: false, resumed: false, simulation: false })
+const { invariants, sometimes } = plan
 const canon = init.symmetry ? model.symmetry!.canonicalize.bind(model.symmetry) : undefined
 const derive = model.derive ? model.derive.bind(model) : undefined
+const ex = new Expander(model, plan, { symmetry: init.symmetry })
+/** serial index of the state being expanded */
+let expanding = 0
+/** Each successor goes to its owner's box, keyed by (parent serial index, ordinal). */
+const sink: SuccessorSink = {
+  successor: () => {
+    const owner = fp.hi % N
+    // States of earlier levels are dropped here already when this worker owns them.
+    if (owner !== me || !visited.has(fp.hi, fp.lo)) emit(owner, expanding, ex.enabled - 1)
+    return true
+  },
+}
+
+/** A record in a box: the state's words, its parent's serial index, the transition's ordinal. */
+const REC = W + 2
+/** key = parent * KEY + ordinal; exact in a double while parent < 2^32 and KEY < 2^21 (checked by the coordinator) */
+const KEY = nRules + 1
 
 const visited = new VisitedSet()
 const store = new StateStore(W)
-const cursor = new Cursor(layout)
-const cur = new Uint32Array(W)
-const out = new Uint32Array(W)
-cursor.out = out
+const out = ex.out
 const postValues = new Int32Array(layout.slots)
 const post: Reader = new Values(postValues)
-/** first state (global id) and depth reaching each `sometimes` */
-const witness = sometimes.map(() => ({ state: -1, depth: -1 }))
-/** local index where each level starts */
-const levelStart: number[] = [0]
-let transitions = 0
 let truncated = false
 
-const globalId = (local: number): number => local * N + me
-const ownerOf = (hi: number): number => hi % N
+/** The frontier: local indices [frontierFrom, frontierTo), their serial indices and out-degrees. */
+let frontierFrom = 0
+let frontierTo = 0
+let serials: Uint32Array = new Uint32Array(0)
+let outdeg = new Uint32Array(0)
 
-/** Outboxes: per destination, records of [W words, parent global id]. */
-let outbox: Uint32Array[] = []
-let outLen: number[] = []
-const resetOutboxes = (): void => {
-  outbox = Array.from({ length: N }, () => new Uint32Array(1024 * (W + 1)))
-  outLen = Array.from({ length: N }, () => 0)
-}
-const send = (to: number, words: Uint32Array, parent: number): void => {
-  let box = outbox[to]!
-  if (outLen[to]! + W + 1 > box.length) {
+/** Boxes, one per destination (this worker's own included), and their used lengths in words. */
+const boxes: Uint32Array[] = Array.from({ length: N }, () => new Uint32Array(1024 * REC))
+const boxLen = new Int32Array(N)
+
+/** The first event of this level's expansion (kind 0: none). */
+let evKind: 0 | 'step' | 'deadlock' = 0
+let evProperty = 0
+let evState = 0
+let evOrdinal = 0
+let evRule = 0
+
+function emit(to: number, parent: number, ordinal: number): void {
+  let box = boxes[to]!
+  const o = boxLen[to]!
+  if (o + REC > box.length) {
     const bigger = new Uint32Array(box.length * 2)
-    bigger.set(box)
-    outbox[to] = box = bigger
+    bigger.set(box.subarray(0, o))
+    boxes[to] = box = bigger
   }
-  const o = outLen[to]!
-  for (let i = 0; i < W; i++) box[o + i] = words[i]!
+  for (let i = 0; i < W; i++) box[o + i] = out[i]!
   box[o + W] = parent
-  outLen[to] = o + W + 1
+  box[o + W + 1] = ordinal
+  boxLen[to] = o + REC
 }
 
-/** Insert a state this worker owns; check it. Returns a violation if an invariant fails. */
-function insert(words: Uint32Array, parent: number, depth: number, found: FoundViolation[]): void {
-  fingerprint(words, 0, W)
-  if (!visited.add(fp.hi, fp.lo)) return
-  const local = store.append(words, 0, parent)
-  if (invariants.length === 0 && sometimes.length === 0) return
-  layout.decodeInto(words, 0, postValues)
-  derive?.(postValues)
-  for (let p = 0; p < sometimes.length; p++) {
-    if (witness[p]!.state === -1 && sometimes[p]!.holds(post)) witness[p] = { state: globalId(local), depth }
+/**
+ * Expand stored state `local` (serial index `serial`, at `depth`), as the serial search does:
+ * each successor goes to its owner's box with key (serial, ordinal). Returns the number of
+ * transitions fired; on a step violation or a deadlock it records the event and returns at once.
+ */
+function expandState(local: number, serial: number, depth: number): number {
+  ex.loadStored(store, local)
+  expanding = serial
+  const res = ex.expand(sink, depth >= init.maxDepth)
+  if (res === TRUNCATED) {
+    truncated = true
+    return 0
   }
-  for (let p = 0; p < invariants.length; p++) {
-    if (!invariants[p]!.holds(post)) {
-      found.push({ kind: 'invariant', property: p, state: globalId(local), length: depth })
-      return
+  if (res === STEP_VIOLATED) {
+    evKind = 'step'
+    evProperty = ex.brokenStep
+    evState = serial
+    evOrdinal = ex.enabled - 1
+    evRule = ex.brokenRule
+  } else if (res === DEADLOCK) {
+    evKind = 'deadlock'
+    evProperty = 0
+    evState = serial
+    evOrdinal = nRules
+  }
+  return ex.enabled
+}
+
+function expandLevel(depth: number): ExpandReply {
+  evKind = 0
+  let transitions = 0
+  let stopped = false
+  outdeg = new Uint32Array(frontierTo - frontierFrom)
+  for (let k = 0; k < outdeg.length; k++) {
+    if ((k & 1023) === 1023 && Atomics.load(init.stop, 0) === 1) {
+      stopped = true
+      break
     }
+    const d = expandState(frontierFrom + k, serials[k]!, depth)
+    outdeg[k] = d
+    transitions += d
+    if (evKind !== 0) break
   }
+  const event: ExpandEvent | undefined =
+    evKind === 0 ? undefined : { kind: evKind, property: evProperty, state: evState, ordinal: evOrdinal, ...(evKind === 'step' ? { rule: evRule } : {}) }
+  const sent = boxes.map((b, i) => (i === me ? undefined : b.subarray(0, boxLen[i]!)))
+  // The sent boxes are transferred; start the next level's at the size this one needed.
+  for (let i = 0; i < N; i++) {
+    if (i === me) continue
+    boxes[i] = new Uint32Array(Math.max(1024 * REC, boxLen[i]!))
+    boxLen[i] = 0
+  }
+  return { ...(event ? { event } : {}), transitions, truncated, stopped, boxes: sent }
 }
 
-function expandLevel(depth: number): { found: FoundViolation[]; stopped: boolean } {
-  const found: FoundViolation[] = []
-  resetOutboxes()
-  const start = levelStart[levelStart.length - 1]!
-  const end = store.size
-  levelStart.push(end)
-  for (let index = start; index < end; index++) {
-    if ((index & 1023) === 0 && Atomics.load(init.stop, 0) === 1) return { found, stopped: true }
-    store.read(index, cur)
-    layout.decodeInto(cur, 0, cursor.pre)
-    if (derive) derive(cursor.pre)
-    let enabled = 0
-    for (let r = 0; r < rules.length; r++) {
-      const rule = rules[r]!
-      if (!rule.guard(cursor)) continue
-      enabled++
-      if (depth >= init.maxDepth) {
-        truncated = true
-        break
-      }
-      for (let w = 0; w < W; w++) out[w] = cur[w]!
-      rule.apply(cursor)
-      transitions++
-      if (steps.length > 0) {
-        layout.decodeInto(out, 0, postValues)
-        if (derive) derive(postValues)
-        for (let p = 0; p < steps.length; p++) {
-          if (!steps[p]!.holds(cursor, rule.action, post)) found.push({ kind: 'step', property: p, state: globalId(index), rule: r, length: depth + 1 })
+/**
+ * Store the new states of the level from `streams` (each sorted by key), merged by key, checking
+ * each as the serial search does; stop before `limit` or after the first invariant violation.
+ */
+function absorb(streams: readonly Uint32Array[], limit: number, reached: Uint8Array): AbsorbReply {
+  const n = streams.length
+  const pos = new Int32Array(n)
+  const heads = new Float64Array(n)
+  const keyAt = (s: number): number => {
+    const box = streams[s]!
+    const o = pos[s]!
+    return o < box.length ? box[o + W]! * KEY + box[o + W + 1]! : Infinity
+  }
+  for (let s = 0; s < n; s++) heads[s] = keyAt(s)
+  const from = store.size
+  let keys = new Float64Array(1024)
+  let added = 0
+  let invariant: AbsorbReply['invariant']
+  const witness = sometimes.map(() => -1)
+  let unreached = 0
+  for (let p = 0; p < sometimes.length; p++) if (!reached[p]) unreached++
+  const check = invariants.length > 0 || unreached > 0
+  for (;;) {
+    let s = 0
+    for (let t = 1; t < n; t++) if (heads[t]! < heads[s]!) s = t
+    const key = heads[s]!
+    if (key >= limit) break
+    const box = streams[s]!
+    const o = pos[s]!
+    pos[s] = o + REC
+    heads[s] = keyAt(s)
+    fingerprint(box, o, W)
+    if (!visited.add(fp.hi, fp.lo)) continue
+    store.append(box, o, box[o + W]!)
+    if (added === keys.length) {
+      const bigger = new Float64Array(keys.length * 2)
+      bigger.set(keys)
+      keys = bigger
+    }
+    const offset = added++
+    keys[offset] = key
+    if (!check) continue
+    layout.decodeInto(box, o, postValues)
+    derive?.(postValues)
+    if (unreached > 0) {
+      for (let p = 0; p < sometimes.length; p++) {
+        if (!reached[p] && witness[p] === -1 && sometimes[p]!.holds(post)) {
+          witness[p] = offset
+          unreached--
         }
       }
-      if (canon) canon(out)
-      fingerprint(out, 0, W)
-      const owner = ownerOf(fp.hi)
-      if (owner === me) insert(out, globalId(index), depth + 1, found)
-      else send(owner, out, globalId(index))
     }
-    if (enabled === 0 && model.deadlock && !model.deadlock.terminal(cursor)) {
-      found.push({ kind: 'deadlock', property: 0, state: globalId(index), length: depth })
+    let failed = -1
+    for (let p = 0; p < invariants.length && failed < 0; p++) if (!invariants[p]!.holds(post)) failed = p
+    if (failed >= 0) {
+      invariant = { offset, property: failed }
+      break
     }
   }
-  return { found, stopped: false }
+  frontierFrom = from
+  frontierTo = store.size
+  return {
+    keys: keys.slice(0, added),
+    ...(invariant ? { invariant } : {}),
+    witness,
+    size: store.size,
+    visitedBytes: visited.bytes,
+    storeBytes: store.bytes,
+  }
 }
 
-function absorb(depth: number, inboxes: readonly ArrayBuffer[]): FoundViolation[] {
-  const found: FoundViolation[] = []
-  const words = new Uint32Array(W)
-  for (const buf of inboxes) {
-    const box = new Uint32Array(buf)
-    for (let o = 0; o < box.length; o += W + 1) {
-      for (let i = 0; i < W; i++) words[i] = box[o + i]!
-      insert(words, box[o + W]!, depth + 1, found)
-    }
+/** The initial states this worker owns, as one stream keyed by position (parent NO_PARENT). */
+function initialStream(): Uint32Array {
+  const inits = model.init()
+  const box = new Uint32Array(inits.length * REC)
+  let o = 0
+  for (const [position, v] of inits.entries()) {
+    const words = layout.encode(v)
+    if (canon) canon(words)
+    fingerprint(words, 0, W)
+    if (fp.hi % N !== me) continue
+    box.set(words, o)
+    box[o + W] = NO_PARENT
+    box[o + W + 1] = position
+    o += REC
   }
-  return found
+  return box.subarray(0, o)
 }
+
+const reply = (m: unknown, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer)
 
 parentPort!.on('message', (c: Command) => {
   switch (c.cmd) {
     case 'init': {
-      const found: FoundViolation[] = []
-      for (const v of model.init()) {
-        const words = layout.encode(v)
-        if (canon) canon(words)
-        fingerprint(words, 0, W)
-        if (ownerOf(fp.hi) === me) insert(words, 0xffffffff, 0, found)
-      }
-      parentPort!.postMessage({ size: store.size, found })
+      const r = absorb([initialStream()], Infinity, c.reached)
+      reply(r, [r.keys.buffer as ArrayBuffer])
       return
     }
     case 'expand': {
-      const { found, stopped } = expandLevel(c.depth)
-      const boxes = outbox.map((b, i) => b.slice(0, outLen[i]!).buffer)
-      parentPort!.postMessage({ found, stopped, transitions, truncated, boxes }, boxes)
+      serials = c.serials
+      const r = expandLevel(c.depth)
+      reply(r, r.boxes.flatMap((b) => (b ? [b.buffer as ArrayBuffer] : [])))
       return
     }
     case 'absorb': {
-      const found = absorb(c.depth, c.inboxes)
-      parentPort!.postMessage({ size: store.size, visitedBytes: visited.bytes, storeBytes: store.bytes, found })
+      const own = boxes[me]!.subarray(0, boxLen[me]!)
+      const r = absorb([own, ...c.inboxes], c.limit, c.reached)
+      boxLen[me] = 0
+      reply(r, [r.keys.buffer as ArrayBuffer])
+      return
+    }
+    case 'count': {
+      // Transitions fired by this worker's frontier states that come before `below` in serial order.
+      let sum = 0
+      for (let k = 0; k < outdeg.length && serials[k]! < c.below; k++) sum += outdeg[k]!
+      reply({ transitions: sum })
       return
     }
     case 'finish': {
       const { states, parents } = store.chunks
       const buffers = [...states, ...parents].map((a) => a.buffer as ArrayBuffer)
-      parentPort!.postMessage({ states, parents, size: store.size, levelStart, witness, transitions }, buffers)
+      reply({ states, parents, size: store.size }, buffers)
       return
     }
   }
 })
-parentPort!.postMessage({ ready: true })
+reply({ ready: true })

@@ -1,62 +1,142 @@
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { join } from 'node:path'
-import { explore } from '../checker/explore.js'
+import { explore, type Exploration } from '../checker/explore.js'
+import type { Action, Model } from '../checker/model.js'
 import { exploreParallel } from '../checker/parallel.js'
-import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
+import { replay, violationTrace } from '../checker/trace.js'
+import type { Bounds, Verdict } from '../checker/verdict.js'
 import { FACTORY_URL, type ModelSpec } from '../model/factory.js'
 import { buildModel } from '../model/registry.js'
-import { loadScenario } from '../model/scenario.js'
+import { loadScenario, scenarioFiles } from '../model/scenario.js'
 import { ROOT } from './root.js'
 
-const builtin = (params: Record<string, string | number>): ModelSpec => ({ kind: 'builtin', name: 'r1', params })
+// The contract of the parallel search: two workers give exactly the serial breadth-first
+// search's result, wherever the search stops.
 
-const cases: { name: string; spec: ModelSpec }[] = [
-  { name: 'r1 preempt 2,3,3,1', spec: builtin({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) },
-  { name: 'r1 reserve 3,3,3,1', spec: builtin({ C: 3, G: 3, K: 3, M: 1, POLICY: 'reserve' }) },
-  { name: 'r1 naive 2,3,3,0 (deadlock)', spec: builtin({ C: 2, G: 3, K: 3, M: 0, POLICY: 'naive' }) },
-  { name: 'r1 broken eviction', spec: builtin({ C: 2, G: 2, K: 2, M: 0, POLICY: 'skip', BUG: 'evict-leaks-page' }) },
-  ...['s01-fault-vs-reclaim-naive', 's06-shrinker-skips', 's07b-dma-progress', 's13b-textbook-lockdep', 's17-double-signal'].map((s) => ({
-    name: s,
-    spec: { kind: 'scenario', file: join(ROOT, 'scenarios', 'gpu', `${s}.yaml`) } as ModelSpec,
-  })),
-]
+const builtin = (name: string, params: Record<string, string | number>): ModelSpec => ({ kind: 'builtin', name, params })
+const r1 = (params: Record<string, string | number>): ModelSpec => builtin('r1', params)
 
-const modelOf = (spec: ModelSpec) => (spec.kind === 'builtin' ? buildModel(spec.name, spec.params) : loadScenario(spec.file).model)
-
-for (const c of cases) {
-  test(`two workers reach the verdict, counts and trace length of one: ${c.name}`, async (t) => {
-    const m = modelOf(c.spec)
-    const one = explore(m).verdict
-    const x = await exploreParallel(m, { factory: FACTORY_URL, spec: c.spec }, { workers: 2 })
-    const two = x.verdict
-    t.is(two.status, one.status)
-    if (one.status === 'proved') t.is(two.stats.distinctStates, one.stats.distinctStates)
-    if (one.status === 'proved') t.is(two.stats.transitions, one.stats.transitions)
-    if (one.status === 'violated' && two.status === 'violated') {
-      t.is(two.property.name, one.property.name)
-      t.is(two.traceLength, one.traceLength)
-      const trace = violationTrace(x)!
-      const r = replay(m, trace, two.property, { evidence: evidenceTraces(x) })
-      t.true(r.ok, r.failure?.reason)
-    }
-    t.deepEqual(two.sometimes.map((s) => s.reached), one.sometimes.map((s) => s.reached))
-  })
+interface Case {
+  readonly name: string
+  readonly spec: ModelSpec
+  readonly model: Model<Action>
+  readonly bounds?: Bounds
+  readonly symmetry?: boolean
 }
 
-test('the parallel search is deterministic: the same trace twice', async (t) => {
-  const spec = builtin({ C: 2, G: 3, K: 4, M: 0, POLICY: 'naive' })
-  const m = modelOf(spec)
-  const a = await exploreParallel(m, { factory: FACTORY_URL, spec }, { workers: 2 })
-  const b = await exploreParallel(m, { factory: FACTORY_URL, spec }, { workers: 2 })
-  t.is(a.verdict.stats.distinctStates, b.verdict.stats.distinctStates)
-  t.deepEqual(violationTrace(a), violationTrace(b))
-})
+const fromBuiltin = (name: string, spec: ModelSpec & { kind: 'builtin' }, extra: Partial<Case> = {}): Case => ({ name, spec, model: buildModel(spec.name, spec.params), ...extra })
 
-test('symmetry reduction composes with workers', async (t) => {
-  const spec = builtin({ C: 3, G: 3, K: 3, M: 1, POLICY: 'preempt' })
-  const m = modelOf(spec)
-  const one = explore(m, { symmetry: true }).verdict
-  const two = (await exploreParallel(m, { factory: FACTORY_URL, spec }, { workers: 2, symmetry: true })).verdict
-  t.is(two.status, 'proved')
-  t.is(two.stats.distinctStates, one.stats.distinctStates)
-})
+const cases: Case[] = [
+  fromBuiltin('r1 preempt 2,3,3,1', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }),
+  fromBuiltin('r1 reserve 3,3,3,1', r1({ C: 3, G: 3, K: 3, M: 1, POLICY: 'reserve' }) as ModelSpec & { kind: 'builtin' }),
+  fromBuiltin('r1 naive 2,3,3,0 (deadlock)', r1({ C: 2, G: 3, K: 3, M: 0, POLICY: 'naive' }) as ModelSpec & { kind: 'builtin' }),
+  fromBuiltin('r1 broken eviction', r1({ C: 2, G: 2, K: 2, M: 0, POLICY: 'skip', BUG: 'evict-leaks-page' }) as ModelSpec & { kind: 'builtin' }),
+  fromBuiltin('r1 preempt 2,3,3,1, depth bound 6', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, { bounds: { maxDepth: 6 } }),
+  fromBuiltin('r1 preempt 2,3,3,1, state bound 1000', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, { bounds: { maxStates: 1000 } }),
+  fromBuiltin('r1 naive 2,3,3,0, state bound 40', r1({ C: 2, G: 3, K: 3, M: 0, POLICY: 'naive' }) as ModelSpec & { kind: 'builtin' }, { bounds: { maxStates: 40 } }),
+  fromBuiltin('r1 preempt 3,3,3,1, symmetry', r1({ C: 3, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, { symmetry: true }),
+  ...[
+    builtin('diehard', {}),
+    builtin('peterson', {}),
+    builtin('broken-mutex', {}),
+    builtin('retry', { VARIANT: 'polite' }),
+    builtin('retry', { VARIANT: 'fair-cycle' }),
+    builtin('retry', { VARIANT: 'intermittent' }),
+  ].map((spec) => {
+    const b = spec as ModelSpec & { kind: 'builtin' }
+    return fromBuiltin(`${b.name} ${JSON.stringify(b.params)}`, b)
+  }),
+  ...scenarioFiles(join(ROOT, 'scenarios')).map((file): Case => {
+    const sc = loadScenario(file)
+    return { name: file.slice(ROOT.length + 1), spec: { kind: 'scenario', file }, model: sc.model, bounds: sc.bounds, symmetry: sc.symmetry }
+  }),
+]
+
+/** Everything a run reports that does not depend on time or memory. */
+function outcome(v: Verdict): Record<string, unknown> {
+  return {
+    status: v.status,
+    ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}),
+    ...(v.status === 'inconclusive' ? { cutBy: v.cutBy } : {}),
+    distinctStates: v.stats.distinctStates,
+    transitions: v.stats.transitions,
+    maxDepth: v.stats.maxDepth,
+    completeDepth: v.scope.completeDepth,
+    sometimes: v.sometimes,
+    notes: v.notes,
+  }
+}
+
+const actions = (x: Exploration): { actions: unknown[]; loop?: number } | undefined => {
+  const tr = violationTrace(x)
+  return tr && { actions: tr.steps.map((s) => s.action), ...(tr.loop !== undefined ? { loop: tr.loop } : {}) }
+}
+
+async function sameAsSerial(t: ExecutionContext, c: Case): Promise<void> {
+  const opts = { ...(c.bounds ? { bounds: c.bounds } : {}), ...(c.symmetry ? { symmetry: true } : {}) }
+  const one = explore(c.model, opts)
+  const two = await exploreParallel(c.model, { factory: FACTORY_URL, spec: c.spec }, { ...opts, workers: 2 })
+  t.deepEqual(outcome(two.verdict), outcome(one.verdict))
+  t.deepEqual(two.violation?.stateIndex, one.violation?.stateIndex)
+  t.deepEqual(two.violation?.finalRule, one.violation?.finalRule)
+  t.deepEqual(actions(two), actions(one))
+  if (two.verdict.status === 'violated') {
+    const r = replay(c.model, violationTrace(two)!, two.verdict.property.name)
+    t.true(r.ok, r.failure?.reason)
+  }
+}
+
+// Two worker threads per run: run two at a time, so a 2-core machine is busy but not swamped.
+let running = 0
+const waiting: (() => void)[] = []
+async function limited<T>(f: () => Promise<T>): Promise<T> {
+  if (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve))
+  running++
+  try {
+    return await f()
+  } finally {
+    running--
+    waiting.shift()?.()
+  }
+}
+
+for (const c of cases) {
+  test(`two workers give the serial search's verdict, counts, trace and witnesses: ${c.name}`, (t) => limited(() => sameAsSerial(t, c)))
+}
+
+test('M8 with two workers: a fair lasso that replays', (t) =>
+  limited(async () => {
+    const file = join(ROOT, 'scenarios', 'mem', 'm8-two-devices-evict-retry.yaml')
+    const sc = loadScenario(file)
+    const x = await exploreParallel(sc.model, { factory: FACTORY_URL, spec: { kind: 'scenario', file } }, { workers: 2 })
+    t.is(x.verdict.status, 'violated')
+    t.truthy(x.violation?.lasso)
+    const trace = violationTrace(x)!
+    t.not(trace.loop, undefined)
+    const r = replay(sc.model, trace, x.verdict.status === 'violated' ? x.verdict.property.name : undefined)
+    t.true(r.ok, r.failure?.reason)
+  }))
+
+for (const [name, spec, bounds] of [
+  ['S5b, a deadlock mid-level', { kind: 'scenario', file: join(ROOT, 'scenarios', 'gpu', 's05b-no-flush.yaml') }, {}],
+  ['R1 preempt 2,3,3,1, a state bound mid-level', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }), { maxStates: 1234 }],
+] as [string, ModelSpec, Bounds][]) {
+  test(`three workers stop where the serial search stops: ${name}`, (t) =>
+    limited(async () => {
+      const m = spec.kind === 'builtin' ? buildModel(spec.name, spec.params) : loadScenario(spec.file).model
+      const one = explore(m, { bounds })
+      const three = await exploreParallel(m, { factory: FACTORY_URL, spec }, { workers: 3, bounds })
+      t.deepEqual(outcome(three.verdict), outcome(one.verdict))
+      t.deepEqual(actions(three), actions(one))
+    }))
+}
+
+test('the parallel search is deterministic: the same trace twice', (t) =>
+  limited(async () => {
+    const spec = r1({ C: 2, G: 3, K: 4, M: 0, POLICY: 'naive' })
+    const m = buildModel('r1', (spec as ModelSpec & { kind: 'builtin' }).params)
+    const a = await exploreParallel(m, { factory: FACTORY_URL, spec }, { workers: 2 })
+    const b = await exploreParallel(m, { factory: FACTORY_URL, spec }, { workers: 2 })
+    t.is(a.verdict.stats.distinctStates, b.verdict.stats.distinctStates)
+    t.deepEqual(violationTrace(a), violationTrace(b))
+  }))
