@@ -42,7 +42,7 @@ export class Expander<A extends Action = Action> {
   /** the successor, decoded (valid after decodePost) */
   readonly postValues: Int32Array
   readonly post: Reader
-  /** enabled rules of the loaded state seen so far */
+  /** enabled rules of the loaded state, set when `expand` returns */
   enabled = 0
   /** after STEP_VIOLATED: which step property (index into plan.steps) and which rule */
   brokenStep = -1

@@ -94,14 +94,16 @@ const { invariants, sometimes } = plan
 const canon = init.symmetry ? model.symmetry!.canonicalize.bind(model.symmetry) : undefined
 const derive = model.derive ? model.derive.bind(model) : undefined
 const ex = new Expander(model, plan, { symmetry: init.symmetry })
-/** serial index of the state being expanded */
+/** serial index of the state being expanded, and how many transitions it has fired */
 let expanding = 0
+let ordinal = 0
 /** Each successor goes to its owner's box, keyed by (parent serial index, ordinal). */
 const sink: SuccessorSink = {
   successor: () => {
     const owner = fp.hi % N
     // States of earlier levels are dropped here already when this worker owns them.
-    if (owner !== me || !visited.has(fp.hi, fp.lo)) emit(owner, expanding, ex.enabled - 1)
+    if (owner !== me || !visited.has(fp.hi, fp.lo)) emit(owner, expanding, ordinal)
+    ordinal++
     return true
   },
 }
@@ -157,6 +159,7 @@ function emit(to: number, parent: number, ordinal: number): void {
 function expandState(local: number, serial: number, depth: number): number {
   ex.loadStored(store, local)
   expanding = serial
+  ordinal = 0
   const res = ex.expand(sink, depth >= init.maxDepth)
   if (res === TRUNCATED) {
     truncated = true

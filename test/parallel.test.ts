@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { explore, type Exploration } from '../checker/explore.js'
 import type { Action, Model } from '../checker/model.js'
 import { exploreParallel } from '../checker/parallel.js'
-import { replay, violationTrace } from '../checker/trace.js'
+import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
 import type { Bounds, Verdict } from '../checker/verdict.js'
 import { FACTORY_URL, type ModelSpec } from '../model/factory.js'
 import { buildModel } from '../model/registry.js'
@@ -81,7 +81,7 @@ async function sameAsSerial(t: ExecutionContext, c: Case): Promise<void> {
   t.deepEqual(two.violation?.finalRule, one.violation?.finalRule)
   t.deepEqual(actions(two), actions(one))
   if (two.verdict.status === 'violated') {
-    const r = replay(c.model, violationTrace(two)!, two.verdict.property.name)
+    const r = replay(c.model, violationTrace(two)!, two.verdict.property.name, { evidence: evidenceTraces(two) })
     t.true(r.ok, r.failure?.reason)
   }
 }
