@@ -14,7 +14,7 @@ import { type GraphCheckResult, GraphRecorder, indexStore, type OrderEdge, type 
 import type { Lasso } from './liveness.js'
 import { ModelError } from './layout.js'
 import { type Action, type Model, Values } from './model.js'
-import { hasGraphChecks, type NotSelected, planProperties, type PropertyPlan, refOf, type SearchMode, type Unchecked } from './plan.js'
+import { hasGraphChecks, type NotSelected, planProperties, type PropertyPlan, refOf, type SearchMode, type Selection, type Unchecked } from './plan.js'
 import { IndexTable } from './typedLists.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
 import type { Bounds, CutBy, PropertyRef, SearchOrder, Stats, Verdict } from './verdict.js'
@@ -41,6 +41,8 @@ export interface ExploreOptions {
   readonly checkpoint?: { readonly everyMs: number; write(s: Snapshot): void }
   /** the property plan, when the caller made it (default: planned for these options) */
   readonly plan?: PropertyPlan<any>
+  /** which properties to check (default: all the model states) */
+  readonly select?: Selection
 }
 
 export interface Progress {
@@ -137,7 +139,7 @@ class Search<A extends Action> implements SuccessorSink {
       throw new ModelError('hash compaction runs a breadth-first search without checkpoints or symmetry reduction')
     }
     if (compact && model.rules.length > 0xffff) throw new ModelError('hash compaction records rule numbers in 16 bits: at most 65535 rules')
-    this.plan = options.plan ?? planProperties(model, modeOf(options))
+    this.plan = options.plan ?? planProperties(model, modeOf(options), options.select)
     this.dfs = order === 'dfs'
     if (this.dfs) this.stack = new Uint32Array(1 << 12)
     this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : new VisitedSet()

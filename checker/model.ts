@@ -77,6 +77,8 @@ export interface Rule<A extends Action = Action> {
 }
 
 export interface Citation {
+  /** a short name users select the property by (e.g. `lock-order`); the name is accepted too */
+  readonly id?: string
   /** where the rule comes from, e.g. "seed 000, rule 5" or "dma-fence.c, DOC: fence cross-driver contract" */
   readonly cite?: string
   /**

@@ -131,7 +131,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
     if (cut) Atomics.store(stop, 0, 1)
   }, 100)
 
-  const plan = planProperties(model, modeOf(options, N))
+  const plan = planProperties(model, modeOf(options, N), options.select)
   const { invariants, steps, sometimes } = plan
   const reached = new Uint8Array(sometimes.length)
   const witnesses = sometimes.map(() => -1)

@@ -71,6 +71,31 @@ export function refOf(p: { readonly name: string; readonly cite?: string }, kind
   return { name: p.name, kind, ...(p.cite ? { cite: p.cite } : {}) }
 }
 
+/**
+ * The properties a run is asked to check, by id or name: `only` keeps those named (and the
+ * deadlock check only if named), `skip` drops those named. Dropped ones are named in the verdict.
+ */
+export interface Selection {
+  readonly only?: readonly string[]
+  readonly skip?: readonly string[]
+}
+
+const named = (names: readonly string[] | undefined, p: { readonly name: string; readonly id?: string }): boolean =>
+  names !== undefined && names.some((x) => x === p.name || (p.id !== undefined && x === p.id))
+
+/** Why a property is left out by the selection, or undefined if it is selected. */
+function deselected(sel: Selection | undefined, p: { readonly name: string; readonly id?: string }): string | undefined {
+  if (sel?.only !== undefined && !named(sel.only, p)) return 'not named by --property'
+  if (named(sel?.skip, p)) return 'deselected with --skip-property'
+  return undefined
+}
+
+/** The names in a selection that match no property of the model (each is a usage error). */
+export function unknownSelection(model: Model<any>, sel: Selection): string[] {
+  const all = [...model.properties.filter((p) => p.kind !== 'sometimes'), ...(model.deadlock ? [model.deadlock] : []), ...(model.omitted ?? [])]
+  return [...(sel.only ?? []), ...(sel.skip ?? [])].filter((x) => !all.some((p) => named([x], p)))
+}
+
 /** Does the plan check anything on the state graph after the search? */
 export function hasGraphChecks(plan: PropertyPlan<any>): boolean {
   return plan.progress.length + plan.order.length + plan.liveness.length > 0
@@ -82,7 +107,7 @@ export function hasGraphChecks(plan: PropertyPlan<any>): boolean {
  * so a symmetry-reduced graph (actors permuted) cannot decide it; progress obligations that the
  * symmetry moves between actors cannot be followed on the reduced graph either.
  */
-export function planProperties<A extends Action>(model: Model<A>, mode: SearchMode): PropertyPlan<A> {
+export function planProperties<A extends Action>(model: Model<A>, mode: SearchMode, selection?: Selection): PropertyPlan<A> {
   const unchecked: Unchecked[] = []
   const invariants: Invariant[] = []
   const steps: StepProperty<A>[] = []
@@ -101,6 +126,11 @@ export function planProperties<A extends Action>(model: Model<A>, mode: SearchMo
     else notSelected.push({ name: p.name, reason: `does not apply: ${reason}` })
   }
   for (const p of model.properties) {
+    const left = p.kind === 'sometimes' ? undefined : deselected(selection, p)
+    if (left !== undefined) {
+      notSelected.push({ name: p.name, reason: left })
+      continue
+    }
     switch (p.kind) {
       case 'invariant':
         invariants.push(p)
@@ -140,7 +170,7 @@ export function planProperties<A extends Action>(model: Model<A>, mode: SearchMo
         break
     }
   }
-  const deadlock = model.deadlock
+  const deadlock = model.deadlock && deselected(selection, { id: 'deadlock', ...model.deadlock }) === undefined ? model.deadlock : undefined
   // The global deadlock check may share its name with an invariant (the GPU model's wait-for cycle).
   if (deadlock && !checked.some((c) => c.name === deadlock.name)) checked.push(refOf(deadlock, 'deadlock'))
   for (const o of model.omitted ?? []) {

@@ -384,8 +384,12 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   if (v.reclaimSteps.length > 0 && design.threads.some((_, t) => f.rpc[t]! >= 0)) {
     props.push(sometimes('reclaim runs', (s) => design.threads.some((_, t) => f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0)))
   }
-  // Listed by name: a property of these with nothing to check makes the run inconclusive.
-  return design.propertiesListed ? props.map((p) => ({ ...p, requested: true })) : props
+  // Each property carries its id; listed by name, one with nothing to check makes the run inconclusive.
+  const idOf = new Map(PROPERTY_IDS.map((id) => [PROPERTY_NAMES[ID_KEY[id]] as string, id]))
+  return props.map((p) => {
+    const id = idOf.get(p.name)
+    return { ...p, ...(id ? { id } : {}), ...(design.propertiesListed && p.kind !== 'sometimes' ? { requested: true } : {}) }
+  })
 }
 
 /**
