@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { explore } from '../checker/explore.js'
 import { bool, int, LayoutBuilder } from '../checker/layout.js'
 import { type Action, leadsTo, type Model, type Rule } from '../checker/model.js'
-import { EXHAUSTIVE_BFS, planProperties } from '../checker/plan.js'
+import { EXHAUSTIVE_BFS, planProperties, unknownSelection } from '../checker/plan.js'
 import { simulate } from '../checker/simulate.js'
 import { replay, violationTrace } from '../checker/trace.js'
 import { EXIT } from '../checker/verdict.js'
@@ -136,4 +136,22 @@ test('progress under a symmetry that moves dma_fence obligations is not checked,
   // S19's interchangeable jobs are hmm jobs: their fences are not obligations, so progress stays.
   t.true(sc.model.symmetry?.fixesObligations)
   t.false(plan.unchecked.some((u) => u.kind === 'progress'))
+})
+
+test('a selection checks only the named properties, by id or name, and names the rest', (t) => {
+  // S1 checks every property; its first violation is the deadlock.
+  const sc = loadScenario(join(ROOT, 'scenarios', 'gpu', 's01-fault-vs-reclaim-naive.yaml'))
+  const all = explore(sc.model).verdict
+  t.is(all.status === 'violated' ? all.property.name : all.status, 'deadlock')
+  const only = explore(sc.model, { select: { only: ['rule-4', 'signalling section: no reclaim, no dma_resv, no waiter-held lock, no user fault'] } }).verdict
+  t.deepEqual(
+    only.checked.map((c) => c.name),
+    ['rule 4: a dma_fence waited on in a critical section never needs that section', 'signalling section: no reclaim, no dma_resv, no waiter-held lock, no user fault'],
+  )
+  t.true(only.notSelected.some((n) => n.name === 'deadlock' && n.reason === 'not named by --property'))
+  const skipped = explore(sc.model, { select: { skip: ['deadlock'] } }).verdict
+  t.false(skipped.checked.some((c) => c.name === 'deadlock'))
+  t.true(skipped.notSelected.some((n) => n.name === 'deadlock' && n.reason === 'deselected with --skip-property'))
+  if (skipped.status === 'violated') t.not(skipped.property.name, 'deadlock')
+  t.deepEqual(unknownSelection(sc.model, { only: ['lock-order', 'lockorder'], skip: ['deadlock'] }), ['lockorder'])
 })
