@@ -126,7 +126,7 @@ function instrument(model: Model<Action>): { model: Model<Action>; meters: { p: 
     }
   })
   const d = model.deadlock
-  const deadlock = d ? { ...d, terminal: timedFn(d.terminal.bind(d), meter(`${d.name} (global: terminal states)`, 'deadlock')) } : undefined
+  const deadlock = d ? { ...d, terminal: timedFn(d.terminal.bind(d), meter(`global ${d.name}: is a state without successors terminal`, 'deadlock')) } : undefined
   return { model: { ...model, properties: wrapped, ...(deadlock ? { deadlock } : {}) }, meters }
 }
 

@@ -52,6 +52,9 @@ const R1_QUICK = { C: 2, G: 3, K: 4, M: 1, policy: 'preempt', expect: 320827 } a
 
 export const REPEATS = 3
 
+/** the per-property table lists what takes at least this share (%) of its phase */
+const MIN_SHARE = 1
+
 /** SPIN as the R1 ladder builds it (bench/README.md), without and with partial-order reduction. */
 const SPIN_CFLAGS = { nopor: ['-O2', '-DBFS', '-DSAFETY', '-DNOREDUCE', '-DMEMLIM=16384'], por: ['-O2', '-DBFS', '-DSAFETY', '-DMEMLIM=16384'] } as const
 type SpinTool = keyof typeof SPIN_CFLAGS
@@ -304,22 +307,24 @@ export function sectionGpu(ctx: GpuContext): number {
       byName.set(key, e)
     }
     ins.forEach((j, round) => {
-      for (const p of j.properties ?? []) put(p, p.kind === 'sometimes' ? 'witnesses (every sometimes property)' : p.name, p.kind, round)
+      for (const p of j.properties ?? []) put(p, p.kind === 'sometimes' ? 'witnesses: every sometimes property' : p.name, p.kind, round)
       for (const p of j.graphChecks ?? []) put(p, `graph check: ${p.name}`, `${p.kind} (graph)`, round)
     })
     const entries = [...byName.entries()].map(([name, e]) => ({ name, kind: e.kind, calls: e.calls, ms: median(e.ms.map((x) => x ?? 0)) ?? 0 }))
     entries.sort((a, b) => b.ms - a.ms)
-    entries.forEach((e, i) => {
+    const share = (e: { kind: string; ms: number }): number | undefined => {
       const whole = e.kind.endsWith('(graph)') ? graphMs : searchMs
-      prow.push([
-        i === 0 ? sizeName(s.rung.size) : '',
-        e.name.length > 70 ? `${e.name.slice(0, 67)}...` : e.name,
-        e.kind,
-        fmtInt(e.calls),
-        e.ms.toFixed(1),
-        whole ? `${((100 * e.ms) / whole).toFixed(1)}%` : '-',
-      ])
+      return whole ? (100 * e.ms) / whole : undefined
+    }
+    // Rows for what takes at least MIN_SHARE of its phase; the rest in one line.
+    const shown = entries.filter((e) => (share(e) ?? 100) >= MIN_SHARE)
+    const rest = entries.filter((e) => !shown.includes(e))
+    shown.forEach((e, i) => {
+      const sh = share(e)
+      prow.push([i === 0 ? sizeName(s.rung.size) : '', e.name.length > 70 ? `${e.name.slice(0, 67)}...` : e.name, e.kind, fmtInt(e.calls), e.ms.toFixed(1), sh !== undefined ? `${sh.toFixed(1)}%` : '-'])
     })
+    const restMs = rest.reduce((n, e) => n + e.ms, 0)
+    if (rest.length) prow.push(`-> ${rest.length} more, each under ${MIN_SHARE}% of its phase: ${restMs.toFixed(1)} ms together (${rest.map((e) => e.name.replace(/^graph check: /, 'graph check of ').split(':')[0]).join(', ')})`)
     const inSearch = entries.filter((e) => !e.kind.endsWith('(graph)')).reduce((n, e) => n + e.ms, 0)
     prow.push(`-> properties: ${inSearch.toFixed(0)} ms of an instrumented ${searchMs !== undefined ? searchMs.toFixed(0) : '-'} ms search (${searchMs ? ((100 * inSearch) / searchMs).toFixed(0) : '-'}%); timer bias ${median(defined(ins.map((j) => j.timerNs)))?.toFixed(0) ?? '-'} ns per call subtracted`)
   }
