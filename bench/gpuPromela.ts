@@ -6,11 +6,12 @@
  *     node dist/bench/gpuPromela.js N G C > s19.pml
  *
  * Contract: with -DNOREDUCE, pan stores exactly as many states as fencecheck explores for the
- * generated scenario (bench/run.ts checks this). So every fencecheck rule is one Promela
+ * generated scenario (bench/gpuSection.ts and test/gpuBench.test.ts check this). So every fencecheck rule is one Promela
  * transition, and a Promela state is a fencecheck state written differently, never more:
  *
  *  - every rule is a d_step (one transition, no intermediate states); a `goto` after it is not a
- *    statement of its own (SPIN follows jumps when it builds the transition graph);
+ *    statement of its own (SPIN follows jumps when it builds the transition graph); a labelled
+ *    single step is a one-option `if`, since a label on a d_step is a jump into it, which SPIN refuses;
  *  - each fault handler is its own process, and its program counter is the process's control
  *    location: fencecheck's pc, reclaim pc, `reclaimed` flag, `failed` flag and its read hold of
  *    mmap_lock are all functions of where the handler is (A0/A1 are the allocation step before
