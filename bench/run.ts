@@ -5,13 +5,14 @@
  *     npm run bench -- --quick      only the small rungs (BENCH_QUICK=1 does the same)
  *     npm run bench -- --tools fencecheck,rumur    a subset of the tools
  *     npm run bench -- --sections ladder,symmetry   a subset of the tables (ladder, symmetry,
- *                                   workers, simulation; default all)
+ *                                   workers, simulation, liveness, gpu; default all)
  *     npm run bench -- --skip-long  the full rungs, without the simulation section's exhaustive
  *                                   searches (up to 10 minutes each)
  *
- * After the ladder come three more tables (bench/sections.ts): fencecheck --symmetry against
- * Rumur's scalarset symmetry reduction (bench/r1sym.m), fencecheck --workers 1 against 2, and
- * fencecheck simulate against exhaustive search on R1 beyond the ladder.
+ * After the ladder come more tables (bench/sections.ts): fencecheck --symmetry against
+ * Rumur's scalarset symmetry reduction (bench/r1sym.m), fencecheck --workers 1 against 2,
+ * fencecheck simulate against exhaustive search on R1 beyond the ladder, the cost of liveness
+ * checking, and the GPU ladder (bench/gpuSection.ts) with its SPIN pairs.
  *
  * Every tool runs as its own child process under `/usr/bin/time -f '%e %M'`, so wall time and peak
  * RSS are measured the same way for all of them (fencecheck through bench/fencecheckOne.ts).
@@ -352,7 +353,8 @@ function main(): number {
   }
 
   const rumurSkip = !wanted.includes('rumur') ? 'not in --tools' : skip.get('rumur')
-  bad += runSections({ rungs: RUNGS, quick, skipLong, sections, ...(rumurSkip ? { rumurSkip } : {}) })
+  const spinSkip = !wanted.includes('spin') && !wanted.includes('spin-por') ? 'not in --tools' : skip.get('spin')
+  bad += runSections({ rungs: RUNGS, quick, skipLong, sections, ...(rumurSkip ? { rumurSkip } : {}), ...(spinSkip ? { spinSkip } : {}) })
   if (sections.has('liveness')) {
     console.log('')
     console.log('4. Liveness checking vs safety-only on the livelock scenarios M8 and M9 (median of 9 alternating in-process runs)')

@@ -9,12 +9,16 @@
  *                (skipped with a note when the CLI does not know --workers);
  *  - simulation: `fencecheck simulate` against exhaustive BFS (with and without --symmetry) on R1
  *                naive at sizes far beyond the ladder, where the deadlock is either impossible
- *                (M > 0) or 12 / 24 steps deep (M = 0); every counterexample is replayed.
+ *                (M > 0) or 12 / 24 steps deep (M = 0); every counterexample is replayed;
+ *  - gpu:        the GPU ladder (bench/gpuSection.ts): scaled GPU designs with every property,
+ *                their phases and property costs, R1 in the same rounds, and the S19-like rungs
+ *                in Promela for SPIN.
  *
  * Every run is its own child process under GNU time, like the ladder's.
  */
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { sectionGpu } from './gpuSection.js'
 import {
   clip,
   cliMain,
@@ -35,7 +39,7 @@ import {
   type Verdict,
 } from './util.js'
 
-export const SECTIONS = ['ladder', 'symmetry', 'workers', 'simulation', 'liveness'] as const
+export const SECTIONS = ['ladder', 'symmetry', 'workers', 'simulation', 'liveness', 'gpu'] as const
 export type SectionId = (typeof SECTIONS)[number]
 
 export interface SectionContext {
@@ -47,6 +51,8 @@ export interface SectionContext {
   readonly sections: ReadonlySet<SectionId>
   /** why Rumur cannot run (not installed, not wanted, no C compiler); undefined if it can */
   readonly rumurSkip?: string
+  /** why SPIN cannot run, likewise (the GPU ladder's Promela rows) */
+  readonly spinSkip?: string
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -527,5 +533,6 @@ export function runSections(ctx: SectionContext): number {
   if (ctx.sections.has('symmetry')) bad += sectionSymmetry(ctx)
   if (ctx.sections.has('workers')) bad += sectionWorkers(ctx)
   if (ctx.sections.has('simulation')) bad += sectionSimulation(ctx)
+  if (ctx.sections.has('gpu')) bad += sectionGpu({ quick: ctx.quick, ...(ctx.spinSkip ? { spinSkip: ctx.spinSkip } : {}) })
   return bad
 }
