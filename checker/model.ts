@@ -136,6 +136,8 @@ export interface OrderProperty<A extends Action = Action> extends Citation {
   readonly kind: 'order'
   readonly name: string
   readonly primed: readonly (readonly [string, string])[]
+  /** where the primed edges come from, as reports name them (absent: "primed") */
+  readonly primedLabel?: string
   edges(pre: Reader, action: A, post: Reader): readonly (readonly [string, string])[]
 }
 

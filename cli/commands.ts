@@ -2,16 +2,16 @@
  * The commands behind the command line. `check` and `simulate` run in a worker thread (see
  * worker.ts), so the main thread stays free to turn Ctrl-C and SIGTERM into a clean stop.
  */
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { explore, type ExploreOptions, fmtBytes, type Progress } from '../checker/explore.js'
 import { type Action, fromValues, type Model, Values } from '../checker/model.js'
-import { describeParam, InputError } from '../checker/params.js'
+import { describeParam, FileError, InputError } from '../checker/params.js'
 import { replay, type Trace, type TraceStep } from '../checker/trace.js'
 import { EXIT, type Bounds, type SearchOrder, type Verdict } from '../checker/verdict.js'
-import { FileError } from '../checker/yamlFile.js'
 import { buildModel, MODELS } from '../model/registry.js'
 import { loadScenario, parseBytes, scenarioFiles, unmet, type Scenario } from '../model/scenario.js'
 import { FORMAT_VERSION, makeReport, narrate, READABLE_FORMAT_VERSIONS, type Report, type Target, toJson, toText } from './render.js'
@@ -21,7 +21,7 @@ import { FACTORY_URL, type ModelSpec } from '../model/factory.js'
 import { toItf } from './itf.js'
 import { indexHtml, type IndexRow } from './indexPage.js'
 import { reportKind, writeReport, writeWhole } from './reports.js'
-import { hashText, type Identity, readCheckpoint, type Snapshot, writeCheckpoint } from '../checker/checkpoint.js'
+import { type Identity, readCheckpoint, type Snapshot, writeCheckpoint } from '../checker/checkpoint.js'
 import { LIBRARY } from '../model/gpu/library.js'
 import { prepareOutputs } from './outputs.js'
 
@@ -57,6 +57,11 @@ interface SearchFlags {
 let stopRequested: () => boolean = () => false
 export function onStopRequest(check: () => boolean): void {
   stopRequested = check
+}
+
+/** The first 16 hex digits of the SHA-256 of a text: how results and checkpoints tell a changed scenario. */
+export function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16)
 }
 
 export function parseDuration(s: string): number {
@@ -139,7 +144,7 @@ function identityOf(r: Resolved): Identity {
   return {
     model: r.model.name,
     params: r.model.params,
-    ...(r.scenario ? { scenarioHash: hashText(readFileSync(r.scenario.file, 'utf8')) } : {}),
+    ...(r.scenario ? { inputHash: hashText(readFileSync(r.scenario.file, 'utf8')) } : {}),
     layout: `${r.model.layout.words}w/${r.model.layout.fieldCount}f/${r.model.rules.length}r`,
     order: r.order,
     symmetry: r.symmetry,

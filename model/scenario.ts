@@ -8,8 +8,8 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Action, Model } from '../checker/model.js'
 import type { Bounds, SearchOrder, Status } from '../checker/verdict.js'
-import { FileError, type LoadedYaml, loadYaml, validate } from '../checker/yamlFile.js'
-import { InputError } from '../checker/params.js'
+import { FileError, InputError } from '../checker/params.js'
+import { type LoadedYaml, loadYaml, validate } from './yamlFile.js'
 import { buildModel, MODELS } from './registry.js'
 import { compileGpu } from './gpu/compile.js'
 import { buildDesign, type DesignInput, SpecError } from './gpu/spec.js'
@@ -214,7 +214,7 @@ export function parseBytes(v: string | number): number | undefined {
 export function loadScenario(file: string): Scenario {
   const y = loadYaml(file)
   if (y.data === null || y.data === undefined) throw new FileError(file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
-  validate(y, SCENARIO_SCHEMA, 'scenario')
+  validate(y, SCENARIO_SCHEMA, 'scenario', 'a scenario is a map of fields such as name:, about:, engines:')
   const d = y.data as DesignInput & {
     name: string
     about: string
