@@ -12,7 +12,8 @@ import { type Action, fromValues, type Model, Values } from '../checker/model.js
 import { describeParam, FileError, InputError } from '../checker/params.js'
 import { replay, type Trace, type TraceStep } from '../checker/trace.js'
 import { EXIT, type Bounds, type SearchOrder, type Verdict } from '../checker/verdict.js'
-import { buildModel, MODELS } from '../model/registry.js'
+import { buildNarrated, MODELS } from '../model/registry.js'
+import type { NarratedModel, Narrator } from '../report/narrator.js'
 import { loadScenario, parseBytes, scenarioFiles, unmet, type Scenario } from '../model/scenario.js'
 import { FORMAT_VERSION, makeReport, narrate, READABLE_FORMAT_VERSIONS, type Report, type Target, toJson, toText } from './render.js'
 import { simulate } from '../checker/simulate.js'
@@ -32,6 +33,7 @@ export const DEFAULT_MEMORY = Math.floor(totalmem() * 0.75)
 interface Resolved {
   readonly target: Target
   readonly model: Model<Action>
+  readonly narrator: Narrator<Action>
   readonly symmetry: boolean
   readonly order: SearchOrder
   readonly bounds: Bounds
@@ -123,14 +125,14 @@ function resolveTarget(name: string, flags: SearchFlags): Resolved {
     }
     const symmetry = flags.symmetry ?? sc.symmetry
     if (symmetry && !sc.model.symmetry) throw new InputError(`'${name}' declares no symmetry to reduce by`, '--symmetry')
-    return { target, model: sc.model, symmetry, order, bounds: searchBounds(flags, sc.bounds), scenario: sc, reproduce: reproduceLine(target, order, flags) }
+    return { target, model: sc.model, narrator: sc.narrator, symmetry, order, bounds: searchBounds(flags, sc.bounds), scenario: sc, reproduce: reproduceLine(target, order, flags) }
   }
-  const model = buildModel(name, flags.param ?? [])
+  const { model, narrator } = buildNarrated(name, flags.param ?? [])
   const order = (flags.order as SearchOrder | undefined) ?? 'bfs'
   const target: Target = { target: name, model: model.name, params: { ...model.params } }
   const symmetry = flags.symmetry ?? false
   if (symmetry && !model.symmetry) throw new InputError(`model '${name}' declares no symmetry to reduce by`, '--symmetry')
-  return { target, model, symmetry, order, bounds: searchBounds(flags, {}), reproduce: reproduceLine(target, order, flags) }
+  return { target, model, narrator, symmetry, order, bounds: searchBounds(flags, {}), reproduce: reproduceLine(target, order, flags) }
 }
 
 function progressLine(p: Progress): void {
@@ -174,7 +176,7 @@ function run(r: Resolved, quiet: boolean, flags: SearchFlags = {}): Report {
     ...searchOptions(r, quiet),
     hashCompaction: flags['hash-compaction'] ?? false,
   })
-  return makeReport(r.target, x, r.reproduce)
+  return makeReport(r.target, x, r.narrator, r.reproduce)
 }
 
 /** The line that says a search has begun (from here on, Ctrl-C gives a verdict with statistics). */
@@ -198,7 +200,7 @@ function searchOptions(r: Resolved, quiet: boolean): ExploreOptions {
 async function runParallel(r: Resolved, quiet: boolean, workers: number): Promise<Report> {
   const spec: ModelSpec = r.scenario ? { kind: 'scenario', file: r.scenario.file } : { kind: 'builtin', name: r.model.name, params: { ...r.model.params } }
   const x = await exploreParallel(r.model, { factory: FACTORY_URL, spec }, { ...searchOptions(r, quiet), workers })
-  return makeReport(r.target, x, r.reproduce)
+  return makeReport(r.target, x, r.narrator, r.reproduce)
 }
 
 function exitFor(verdicts: readonly Verdict[]): number {
@@ -284,16 +286,16 @@ export function cmdSimulate(
     lines.push(`scope: ${doc.scopeSummary}`)
     for (const u of res.unchecked) lines.push(`not checked: ${u.name} (${u.reason})`)
     if (res.trace) {
-      const { narrative, initial } = narrate(r.model, res.trace)
+      const { narrative, initial } = narrate(r.model, r.narrator, res.trace)
       lines.push('', `trace (${res.trace.steps.length} steps):`, `   0  initial state: ${initial[0] ?? ''}`, ...initial.slice(1).map((l) => `        ${l}`))
       for (const n of narrative) {
         lines.push(`  ${String(n.step).padStart(2)}  ${n.actor}: ${n.text}`)
         if (n.changes.length) lines.push(`        ${n.changes.join('; ')}`)
       }
-      if (r.model.explain) {
+      if (r.narrator.explain) {
         const last = res.trace.steps.length ? res.trace.steps[res.trace.steps.length - 1]!.state : res.trace.initialState
         const parsed = r.model.layout.fromObject(last)
-        if (typeof parsed !== 'string') lines.push('', ...r.model.explain(new Values(fromValues(r.model, parsed))))
+        if (typeof parsed !== 'string') lines.push('', ...r.narrator.explain(new Values(fromValues(r.model, parsed))))
       }
     }
     const acts = Object.entries(c.actions).map(([k, v]) => `${k}=${v}`).join(', ')
@@ -401,7 +403,7 @@ export function cmdReplay(argv: { file: string; quiet: boolean }): number {
   if (!Array.isArray(doc.trace) || typeof doc.initialState !== 'object') {
     throw new FileError(argv.file, undefined, 'trace', `has no trace to replay (its verdict is ${String(doc.verdict)})`)
   }
-  const { model, changed } = modelOf(doc, argv.file, argv.quiet)
+  const { model, narrator, changed } = modelOf(doc, argv.file, argv.quiet)
   const trace: Trace = { ...traceOf(doc.initialState, doc.trace), ...(typeof doc.loop === 'number' ? { loop: doc.loop } : {}) }
   if (doc.evidence !== undefined && !Array.isArray(doc.evidence)) throw new FileError(argv.file, undefined, 'evidence', 'is not a list of traces')
   const evidence = ((doc.evidence ?? []) as { label?: unknown; initialState?: unknown; trace?: unknown }[]).map((e, i) => {
@@ -413,7 +415,9 @@ export function cmdReplay(argv: { file: string; quiet: boolean }): number {
   const p = doc.property as { name?: unknown; kind?: unknown } | undefined
   const property = typeof p?.name === 'string' ? { name: p.name, ...(typeof p.kind === 'string' ? { kind: p.kind } : {}) } : undefined
   const res = replay(model, trace, property, { evidence })
-  if (!argv.quiet) for (const line of [...res.log, ...(res.explanation ?? []).map((l) => `  ${l}`)]) process.stdout.write(line + '\n')
+  // Why the end state is bad, in the model's words: the checker confirms, the narrator explains.
+  const explanation = res.badState && narrator.explain ? narrator.explain(res.badState) : []
+  if (!argv.quiet) for (const line of [...res.log, ...explanation.map((l) => `  ${l}`)]) process.stdout.write(line + '\n')
   const since = changed ? ' (against the scenario as it is now, which changed since the trace was recorded)' : ''
   if (!res.ok) {
     const f = res.failure!
@@ -438,7 +442,7 @@ function traceOf(initialState: unknown, steps: unknown): Trace {
  * The model a result was recorded against. For a scenario, also whether its text changed since
  * (told on stderr before anything is replayed, so a load error of the new text is understood).
  */
-function modelOf(doc: Record<string, unknown>, file: string, quiet: boolean): { model: Model<Action>; changed: boolean } {
+function modelOf(doc: Record<string, unknown>, file: string, quiet: boolean): NarratedModel<Action> & { changed: boolean } {
   const sc = doc.scenario as { file?: string } | undefined
   if (sc?.file) {
     const beside = resolve(dirname(file), sc.file)
@@ -451,11 +455,12 @@ function modelOf(doc: Record<string, unknown>, file: string, quiet: boolean): { 
     const changed = typeof recorded === 'string' && recorded !== now
     if (changed) process.stderr.write(`fencecheck: ${file}: warning: the scenario ${path} changed since the trace was recorded (text hash ${recorded} then, ${now} now); replaying against it as it is now\n`)
     else if (typeof recorded !== 'string' && !quiet) process.stderr.write(`fencecheck: ${file}: note: the result records no scenario hash, so whether ${path} changed since cannot be told\n`)
-    return { model: loadScenario(path).model, changed }
+    const loaded = loadScenario(path)
+    return { model: loaded.model, narrator: loaded.narrator, changed }
   }
   const m = doc.model as { name?: string; params?: Record<string, unknown> } | undefined
   if (!m?.name) throw new FileError(file, undefined, 'model', 'names no model')
-  return { model: buildModel(m.name, m.params ?? {}, `${file}: model.params`), changed: false }
+  return { ...buildNarrated(m.name, m.params ?? {}, `${file}: model.params`), changed: false }
 }
 
 export function cmdList(): number {
@@ -497,7 +502,7 @@ export async function cmdSuite(argv: { quiet: boolean; dir?: string; reports?: s
       scenario: { file, name: sc.name, about: sc.about },
       scenarioHash: hashText(readFileSync(sc.file, 'utf8')),
     }
-    const report = run({ target, model: sc.model, symmetry: sc.symmetry, order: sc.order, bounds: searchBounds({}, sc.bounds), scenario: sc, reproduce: reproduceLine(target, sc.order, {}) }, true)
+    const report = run({ target, model: sc.model, narrator: sc.narrator, symmetry: sc.symmetry, order: sc.order, bounds: searchBounds({}, sc.bounds), scenario: sc, reproduce: reproduceLine(target, sc.order, {}) }, true)
     const v = report.verdict
     const computed = v.status === 'violated' ? `violated: ${v.property.name} (${v.traceLength} steps)` : v.status === 'inconclusive' ? `inconclusive: ${v.cutBy}` : 'proved'
     const expected = sc.expect

@@ -197,7 +197,7 @@ export function toItf(r: Report, loop: number | undefined = r.trace?.loop): ItfT
 /** The evidence traces of a report (one per observed edge of a lock-order cycle), each as ITF. */
 export function evidenceItf(r: Report): { label: string; itf: ItfTrace }[] {
   return r.evidence.map((e) => {
-    const story = narrate(r.exploration.model, e.trace).narrative
+    const story = narrate(r.exploration.model, r.narrator, e.trace).narrative
     return {
       label: e.label,
       itf: traceToItf(r, e.trace, {

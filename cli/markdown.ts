@@ -19,7 +19,7 @@ import { narrate, type NarrativeStep, type Report } from './render.js'
 
 /** A trace as a story in the model's words (as `makeReport` tells the primary trace). */
 export function narrateTrace(r: Report, trace: Trace): NarrativeStep[] {
-  return narrate(r.exploration.model, trace).narrative.map(({ graph: _graph, ...n }) => n)
+  return narrate(r.exploration.model, r.narrator, trace).narrative.map(({ graph: _graph, ...n }) => n)
 }
 
 const num = (x: number): string => x.toLocaleString('en-US')

@@ -6,6 +6,7 @@ import type { Exploration } from '../checker/explore.js'
 import { fmtBytes } from '../checker/explore.js'
 import { formatAction, fromValues, type Action, Values } from '../checker/model.js'
 import { evidenceTraces, type Trace, violationTrace } from '../checker/trace.js'
+import type { Narrator } from '../report/narrator.js'
 import { coverageLines, headline, scopeLine, type Verdict } from '../checker/verdict.js'
 
 /**
@@ -29,6 +30,8 @@ export interface Target {
 export interface Report {
   readonly target: Target
   readonly exploration: Exploration<Action>
+  /** how the model's states and steps read */
+  readonly narrator: Narrator<Action>
   readonly verdict: Verdict
   readonly trace?: Trace
   /** further traces that are part of the evidence (one per observed edge of a lock-order cycle) */
@@ -57,29 +60,30 @@ export interface NarrativeStep {
   readonly graph?: string
 }
 
-export function makeReport(target: Target, x: Exploration<Action>, reproduce: string): Report {
+export function makeReport(target: Target, x: Exploration<Action>, narrator: Narrator<Action>, reproduce: string): Report {
   const trace = violationTrace(x)
   const explanation: string[] = [...(x.violation?.detail ?? [])]
-  if (trace && x.model.explain) {
+  if (trace && narrator.explain) {
     const last = trace.steps.length ? trace.steps[trace.steps.length - 1]!.state : trace.initialState
     const parsed = x.model.layout.fromObject(last)
-    if (typeof parsed !== 'string') explanation.push(...x.model.explain(new Values(fromValues(x.model, parsed))))
+    if (typeof parsed !== 'string') explanation.push(...narrator.explain(new Values(fromValues(x.model, parsed))))
   }
   const model = x.model
-  const { narrative, graphs, initial } = narrate(model, trace)
+  const { narrative, graphs, initial } = narrate(model, narrator, trace)
   const g = x.violation?.graph
   if (g) graphs.lockOrder = orderDot(g.edges, g.cycle)
-  const actors = model.actors ? [...model.actors()] : [...new Set(narrative.map((n) => n.actor))]
+  const actors = narrator.actors ? [...narrator.actors()] : [...new Set(narrative.map((n) => n.actor))]
   const rules = [
     ...model.properties.filter((p) => p.kind !== 'sometimes').map((p) => ({ name: p.name, kind: p.kind, ...(p.cite ? { cite: p.cite } : {}) })),
     ...(model.deadlock && !model.properties.some((p) => p.name === model.deadlock!.name) ? [{ name: model.deadlock.name, kind: 'deadlock', ...(model.deadlock.cite ? { cite: model.deadlock.cite } : {}) }] : []),
   ]
-  return { target, exploration: x, verdict: x.verdict, ...(trace ? { trace } : {}), evidence: evidenceTraces(x), explanation, narrative, actors, graphs, initial, rules, reproduce }
+  return { target, exploration: x, narrator, verdict: x.verdict, ...(trace ? { trace } : {}), evidence: evidenceTraces(x), explanation, narrative, actors, graphs, initial, rules, reproduce }
 }
 
 /** A trace told in the model's words: per step the actor, the action and the changes; the graphs. */
 export function narrate(
   model: Exploration<Action>['model'],
+  narrator: Narrator<Action>,
   trace: Trace | undefined,
 ): { narrative: NarrativeStep[]; graphs: { waitFor?: string; lockOrder?: string }; initial: string[] } {
   const decodeObj = (o: Record<string, unknown>): Values | undefined => {
@@ -93,18 +97,18 @@ export function narrate(
   trace.steps.forEach((st, i) => {
     const pre = decodeObj(prev)
     const post = decodeObj(st.state)
-    const d = model.describeStep && pre && post ? model.describeStep(pre, st.action, post) : { actor: actorOf(st.action), text: formatAction(st.action) }
+    const d = narrator.describeStep && pre && post ? narrator.describeStep(pre, st.action, post) : { actor: actorOf(st.action), text: formatAction(st.action) }
     const changes = Object.entries(st.changes)
-      .map(([k, [a, b]]) => (model.describeChange ? model.describeChange(k, a, b) : `${k}: ${fmtValue(a)} -> ${fmtValue(b)}`))
+      .map(([k, [a, b]]) => (narrator.describeChange ? narrator.describeChange(k, a, b) : `${k}: ${fmtValue(a)} -> ${fmtValue(b)}`))
       .filter((c): c is string => c !== undefined)
-    narrative.push({ step: i + 1, actor: d.actor, text: d.text, changes, ...(model.graph && post ? { graph: model.graph(post) } : {}) })
+    narrative.push({ step: i + 1, actor: d.actor, text: d.text, changes, ...(narrator.graph && post ? { graph: narrator.graph(post) } : {}) })
     prev = st.state
   })
   const last = decodeObj(prev)
-  if (model.graph && last) graphs.waitFor = model.graph(last)
+  if (narrator.graph && last) graphs.waitFor = narrator.graph(last)
   const init = decodeObj(trace.initialState)
   const initial =
-    model.describeState && init ? model.describeState(init) : [Object.entries(trace.initialState).map(([k, val]) => `${k}=${fmtValue(val)}`).join(' ')]
+    narrator.describeState && init ? narrator.describeState(init) : [Object.entries(trace.initialState).map(([k, val]) => `${k}=${fmtValue(val)}`).join(' ')]
   return { narrative, graphs, initial }
 }
 

@@ -27,6 +27,7 @@ function reportFor(rel: string): Report {
   return makeReport(
     { target: rel, model: sc.model.name, params: { ...sc.model.params }, scenario: { file: rel, name: sc.name, about: sc.about } },
     x,
+    sc.narrator,
     'fencecheck check ' + rel,
   )
 }

@@ -3,7 +3,7 @@ import { Ajv } from 'ajv'
 import { join, relative } from 'node:path'
 import { explore } from '../checker/explore.js'
 import type { Bounds } from '../checker/verdict.js'
-import { buildModel } from '../model/registry.js'
+import { buildNarrated } from '../model/registry.js'
 import { loadScenario, scenarioFiles } from '../model/scenario.js'
 import { toMarkdown, toPlainText } from '../cli/markdown.js'
 import { makeReport, type Report, toJson } from '../cli/render.js'
@@ -15,7 +15,7 @@ function scenarioReport(path: string, bounds?: Bounds): Report {
   const file = relative(ROOT, path)
   const sc = loadScenario(path)
   const x = explore(sc.model, { order: sc.order, bounds: bounds ?? sc.bounds, symmetry: sc.symmetry })
-  return makeReport({ target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }, x, 'fencecheck check ' + file)
+  return makeReport({ target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }, x, sc.narrator, 'fencecheck check ' + file)
 }
 
 const gpu = (name: string): string => join(ROOT, 'scenarios', 'gpu', name)
@@ -32,8 +32,8 @@ for (const [name, r] of all) {
 }
 
 test('the result schema also covers built-in models and inconclusive verdicts', (t) => {
-  const model = buildModel('r1', ['C=1', 'G=1', 'K=1', 'M=0', 'POLICY=naive'])
-  const r = makeReport({ target: 'r1', model: model.name, params: { ...model.params } }, explore(model), 'fencecheck check r1')
+  const { model, narrator } = buildNarrated('r1', ['C=1', 'G=1', 'K=1', 'M=0', 'POLICY=naive'])
+  const r = makeReport({ target: 'r1', model: model.name, params: { ...model.params } }, explore(model), narrator, 'fencecheck check r1')
   t.true(validateResult(asWritten(r)), JSON.stringify(validateResult.errors))
   const cut = scenarioReport(gpu('s05-engine-flush.yaml'), { maxDepth: 2, maxMemoryBytes: 2 ** 31 })
   t.is(cut.verdict.status, 'inconclusive')
