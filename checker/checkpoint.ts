@@ -16,8 +16,8 @@ import { InputError } from './params.js'
 import { CHUNK, StateStore } from './stateStore.js'
 import { SEGMENTS, VisitedSet } from './visitedSet.js'
 
-/** 2: checkpoint.json records each binary file's size and sha256. */
-export const CHECKPOINT_VERSION = 2
+/** 2: checkpoint.json records each binary file's size and sha256. 3: the identity's input hash is `inputHash`. */
+export const CHECKPOINT_VERSION = 3
 
 /** Everything the search loop needs to continue. */
 export interface Snapshot {
@@ -40,19 +40,18 @@ export interface Snapshot {
   readonly parents: readonly Uint32Array[]
 }
 
-/** What the checkpoint is of: resuming against anything else is refused. */
+/**
+ * What the checkpoint is of: resuming against anything else is refused. Every field is compared
+ * as given; the caller decides what identifies its input.
+ */
 export interface Identity {
   readonly model: string
   readonly params: Readonly<Record<string, string | number>>
-  /** a hash of the scenario file's text, for scenario targets */
-  readonly scenarioHash?: string
+  /** a hash of the text the model was built from (a file the caller read), when there is one */
+  readonly inputHash?: string
   readonly layout: string
   readonly order: string
   readonly symmetry: boolean
-}
-
-export function hashText(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16)
 }
 
 const bytes = (a: Uint32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength)

@@ -284,7 +284,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
           sites: observed.map((e) => e.site!),
           detail: [
             `cycle: ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`,
-            ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? 'observed (trace below)' : 'primed at boot (dma_resv_lockdep)'}`),
+            ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? 'observed (trace below)' : (prop.primedLabel ?? 'primed')}`),
           ],
           graph: {
             edges: [...prop.primed.map(([from, to]) => ({ from, to, observed: false })), ...seen.map((e) => ({ from: e.from, to: e.to, observed: true }))],

@@ -136,6 +136,8 @@ export interface OrderProperty<A extends Action = Action> extends Citation {
   readonly kind: 'order'
   readonly name: string
   readonly primed: readonly (readonly [string, string])[]
+  /** where the primed edges come from, as reports name them (absent: "primed") */
+  readonly primedLabel?: string
   edges(pre: Reader, action: A, post: Reader): readonly (readonly [string, string])[]
 }
 
@@ -210,6 +212,10 @@ export interface DeadlockCheck extends Citation {
   terminal(s: Reader): boolean
 }
 
+/**
+ * What the search needs of a system, and nothing else. How its states and steps read in reports
+ * is a separate object the model package provides beside it (report/narrator.ts).
+ */
 export interface Model<A extends Action = Action> {
   readonly name: string
   /** the parameters this instance was built with, echoed in reports and traces */
@@ -227,18 +233,6 @@ export interface Model<A extends Action = Action> {
   readonly about?: string
   /** fill the layout's derived slots of a decoded state from its stored fields */
   derive?(values: Int32Array): void
-  /** why a state is stuck, in the model's vocabulary (e.g. the wait-for cycle); empty if it is not */
-  explain?(s: Reader): string[]
-  /** a trace step in the model's vocabulary: who acts and what it does */
-  describeStep?(pre: Reader, action: A, post: Reader): { actor: string; text: string }
-  /** a field change in the model's vocabulary; undefined to leave it out of narratives */
-  describeChange?(field: string, before: unknown, after: unknown): string | undefined
-  /** a state in a few lines of the model's vocabulary (used for the initial state of traces) */
-  describeState?(s: Reader): string[]
-  /** the actors, for swim lanes, in display order */
-  actors?(): readonly string[]
-  /** DOT source of a graph that explains the state (e.g. its wait-for graph) */
-  graph?(s: Reader): string
   /**
    * Symmetry reduction: rewrite a packed state, in place, to the canonical member of its orbit
    * under the model's declared symmetries (permutations of interchangeable jobs, CUs, ...). Every

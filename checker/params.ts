@@ -1,6 +1,7 @@
 /**
  * Typed model parameters (`--param C=2 --param POLICY=reserve`). Every model declares its
  * parameters; values are checked here so a typo is a clear error, never a silent default.
+ * Bad input of any kind is an InputError (a FileError when it is located in a file).
  */
 
 export type ParamSpec =
@@ -17,6 +18,18 @@ export class InputError extends Error {
     readonly where?: string,
   ) {
     super(message)
+  }
+}
+
+/** An input error located in a file: `file:line: field: message`. */
+export class FileError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly field: string | undefined,
+    message: string,
+  ) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${message}`, file)
   }
 }
 

@@ -4,7 +4,7 @@
  * be checked again, step by step, by `replay`.
  */
 import { fromJS, is } from 'immutable'
-import { Cursor, type Action, type DeadlockCheck, type LivenessProperty, type Model, type OrderProperty, type Property, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
+import { Cursor, type Action, type DeadlockCheck, type LivenessProperty, type Model, type OrderProperty, type Property, type Reader, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
 import { findCycle } from './orderCycle.js'
 import { explore, type Exploration } from './explore.js'
 import { Expander } from './expand.js'
@@ -201,8 +201,11 @@ export interface ReplayResult {
   readonly failure?: { step: number; reason: string; evidence?: string }
   /** set when the trace replays: the property the final state (or step, or lasso) violates */
   readonly violates?: string
-  /** why the end state is stuck, in the model's words (its `explain`), for invariants and deadlocks */
-  readonly explanation?: readonly string[]
+  /**
+   * set when the confirmed violation is one of the end state itself (an invariant or a deadlock):
+   * that state, for the caller to say in the model's words why it is bad (the checker has no words)
+   */
+  readonly badState?: Reader
 }
 
 /** The property a result claims: its name, and its kind when the result records one. */
@@ -326,7 +329,7 @@ interface EdgeSite {
 
 /** The outcome of checking one property against a replayed trace. */
 type Judgement =
-  | { readonly violated: true; readonly lines: readonly string[]; readonly note?: string; readonly explain?: true }
+  | { readonly violated: true; readonly lines: readonly string[]; readonly note?: string; readonly ofEndState?: true }
   | { readonly violated: false; readonly why: string }
 
 /**
@@ -370,7 +373,7 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
     switch (c.kind) {
       case 'invariant':
         if (c.holds(end)) return { violated: false, why: 'it holds in the end state' }
-        return { violated: true, lines: [], explain: true }
+        return { violated: true, lines: [], ofEndState: true }
       case 'step':
         if (!lastStep) return { violated: false, why: 'the trace has no step' }
         if (c.holds(lastStep.pre, lastStep.action, end)) return { violated: false, why: `the last step, ${formatAction(lastStep.action)}, satisfies it` }
@@ -379,7 +382,7 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
         const enabled = model.rules.find((r) => r.guard(end))
         if (enabled) return { violated: false, why: `${formatAction(enabled.action)} is enabled in the end state` }
         if (c.check.terminal(end)) return { violated: false, why: 'no rule is enabled, but the end state is terminal' }
-        return { violated: true, lines: [], note: 'no rule is enabled and the end state is not terminal', explain: true }
+        return { violated: true, lines: [], note: 'no rule is enabled and the end state is not terminal', ofEndState: true }
       }
       case 'progress':
         for (let o = 0; o < c.obligations; o++) {
@@ -412,8 +415,7 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
 
   const confirmed = (c: Checkable<A>, v: Judgement & { violated: true }): ReplayResult => {
     log.push(...v.lines, `end: violates '${c.name}'${v.note ? ` (${v.note})` : ''}`)
-    const explanation = v.explain && model.explain ? model.explain(end) : []
-    return { ok: true, log, replayed: true, violates: c.name, ...(explanation.length ? { explanation } : {}) }
+    return { ok: true, log, replayed: true, violates: c.name, ...(v.ofEndState ? { badState: end } : {}) }
   }
 
   if (property === undefined) {

@@ -1,164 +1,45 @@
 /**
- * The fencecheck command line: a thin typed yargs shell with one exit point. Library functions
- * return values; only the command layer prints, and only this file sets the exit code. It is
- * loaded by main.ts once the signal handlers are in place (see signals.ts).
+ * The fencecheck command line: a thin typed yargs shell with one exit point. Each command is a
+ * module of its own (check.ts, simulate.ts, ...) exporting its `builder` and `handler`; a handler
+ * returns the exit code, and only this file sets it. Library functions return values; only the
+ * command layer prints. This file is loaded by main.ts once the signal handlers are in place.
  */
-import { Worker } from 'node:worker_threads'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { fmtBytes } from '../checker/explore.js'
 import { ModelError } from '../checker/layout.js'
-import { InputError } from '../checker/params.js'
+import { FileError, InputError } from '../checker/params.js'
 import { EXIT } from '../checker/verdict.js'
-import { FileError } from '../checker/yamlFile.js'
-import { loadScenario, SCENARIO_SCHEMA } from '../model/scenario.js'
-import { RESULT_SCHEMA } from './resultSchema.js'
-import { ITF_SCHEMA } from './itf.js'
-import { cmdList, cmdMerge, cmdReplay, cmdSuite, DEFAULT_MEMORY } from './commands.js'
-import { explainScenario } from './explain.js'
-import { stopFlag, stopRequested } from './signals.js'
+import * as check from './check.js'
+import * as explain from './explain.js'
+import * as list from './list.js'
+import * as merge from './merge.js'
+import { type Command, type GlobalArgv, globalOptions } from './options.js'
+import * as replay from './replay.js'
+import * as schema from './schema.js'
+import { notStarted } from './searchThread.js'
+import { stopRequested } from './signals.js'
+import * as simulate from './simulate.js'
+import * as suite from './suite.js'
 
-export interface WorkerReply {
-  readonly code?: number
-  readonly error?: { readonly kind: 'input' | 'model' | 'internal'; readonly message: string; readonly where?: string; readonly file?: boolean; readonly stack?: string }
-}
-
-/** A stop asked for before a command began: the command does not begin; exit 3 (interrupted). */
-function notStarted(what: string): number {
-  process.stderr.write(`fencecheck: interrupted before ${what} started; nothing was done\n`)
-  return EXIT.inconclusive
-}
-
-/** Run `check` or `simulate` in a worker thread; the main thread keeps handling signals. */
-function inWorker(command: 'check' | 'simulate', argv: unknown): Promise<number> {
-  if (stopRequested()) return Promise.resolve(notStarted('the search'))
-  return new Promise((resolvePromise, reject) => {
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { command, argv: JSON.parse(JSON.stringify(argv)), stopFlag } })
-    let reply: WorkerReply | undefined
-    w.on('message', (m: WorkerReply) => (reply = m))
-    w.on('error', reject)
-    w.on('exit', () => {
-      if (!reply) return reject(new Error('the search worker stopped without a result'))
-      if (reply.error) {
-        const e = reply.error
-        if (e.kind === 'input') return reject(e.file ? Object.assign(new InputError(e.message), { fromFile: true }) : new InputError(e.message, e.where))
-        if (e.kind === 'model') return reject(new ModelError(e.message))
-        return reject(Object.assign(new Error(e.message), { stack: e.stack }))
-      }
-      resolvePromise(reply.code ?? EXIT.internal)
-    })
-  })
-}
-
-const searchOptions = {
-  param: { type: 'string', array: true, describe: 'model parameter NAME=VALUE (repeatable)' },
-  order: { choices: ['bfs', 'dfs'], describe: 'search order (BFS gives shortest counterexamples)' },
-  'max-depth': { type: 'number', describe: 'do not expand states at this depth' },
-  'max-states': { type: 'number', describe: 'stop after this many distinct states' },
-  'max-time': { type: 'string', describe: 'stop after this long (e.g. 90s, 10m)' },
-  symmetry: { type: 'boolean', describe: 'explore one state per symmetry orbit (models that declare interchangeable jobs)' },
-  'max-memory': { type: 'string', describe: `memory bound (e.g. 512MiB, 4GiB; default 75% of RAM = ${fmtBytes(DEFAULT_MEMORY)})` },
-} as const
-
+/** Parse `args`, run the command they name, and return its exit code. */
 export async function main(args: string[]): Promise<number> {
   let code: number = EXIT.badInput
-  const parser = yargs(args)
-    .scriptName('fencecheck')
-    .usage('$0 <command> [options]')
-    .strict()
-    .recommendCommands()
-    .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines on stderr' })
-    .command(
-      'check <targets..>',
-      'explore a built-in model or scenario files and print a verdict',
-      (y) =>
-        y
-          .positional('targets', { type: 'string', array: true, demandOption: true, describe: 'a built-in model name (see list) or scenario file(s)' })
-          .options(searchOptions)
-          .option('format', { choices: ['text', 'json', 'itf'], default: 'text', describe: 'output format (itf: the Informal Trace Format of Apalache and Quint)' })
-          .option('out', { type: 'string', describe: 'also write the JSON result (with its trace) to this file, for replay' })
-          .option('hash-compaction', { type: 'boolean', describe: 'keep fingerprints, parents and rules but not the states (about half the memory); the verdict states the omission probability' })
-          .option('workers', { type: 'number', describe: 'search on N worker threads (level-synchronous BFS: same verdict, counts and shortest trace)' })
-          .option('report', { type: 'string', array: true, describe: 'write a report: FILE.md (with SVG graphs beside it), FILE.txt (mail), FILE.html (trace viewer), FILE.itf.json' })
-          .option('checkpoint', { type: 'string', describe: 'write checkpoints to this folder (periodically, and when a bound or Ctrl-C stops the run)' })
-          .option('checkpoint-every', { type: 'string', describe: 'checkpoint interval (default 10m)' })
-          .option('resume', { type: 'string', describe: 'continue the run checkpointed in this folder (and keep checkpointing there)' }),
-      async (argv) => {
-        code = await inWorker('check', argv)
-      },
-    )
-    .command(
-      'simulate <target>',
-      'seeded random walks for state spaces beyond exhaustive reach; reports coverage (never proves)',
-      (y) =>
-        y
-          .positional('target', { type: 'string', demandOption: true, describe: 'a built-in model name or a scenario file' })
-          .options(searchOptions)
-          .option('seed', { type: 'number', default: 1, describe: 'random seed (the same seed gives the same walks)' })
-          .option('walks', { type: 'number', default: 1000, describe: 'number of random walks' })
-          .option('depth', { type: 'number', default: 1000, describe: 'steps per walk at most' })
-          .option('format', { choices: ['text', 'json'], default: 'text', describe: 'output format' })
-          .option('out', { type: 'string', describe: 'also write the JSON result to this file, for replay' })
-          .option('swarm-index', { type: 'number', describe: 'this member of a swarm (default: $JOB_COMPLETION_INDEX)' })
-          .option('swarm-count', { type: 'number', describe: 'swarm size; each member walks with its own seed' }),
-      async (argv) => {
-        code = await inWorker('simulate', argv)
-      },
-    )
-    .command(
-      'merge <files..>',
-      'merge the JSON results of swarm members: any violation wins (the shortest), coverage adds up',
-      (y) =>
-        y
-          .positional('files', { type: 'string', array: true, demandOption: true })
-          .option('format', { choices: ['text', 'json'], default: 'text' })
-          .option('out', { type: 'string', describe: 'write the merged JSON result to this file' }),
-      (argv) => {
-        code = cmdMerge(argv as never)
-      },
-    )
-    .command(
-      'replay <file>',
-      're-run a counterexample saved with --format json or --out: every step must be enabled and lead to the recorded state, and the end must violate the property',
-      (y) => y.positional('file', { type: 'string', demandOption: true }),
-      (argv) => {
-        code = cmdReplay(argv as never)
-      },
-    )
-    .command(
-      'explain <file>',
-      'print a scenario as the model understands it: engines, jobs, threads and their steps, policies, properties',
-      (y) => y.positional('file', { type: 'string', demandOption: true }),
-      (argv) => {
-        process.stdout.write(explainScenario(loadScenario(argv.file as string)) + '\n')
-        code = 0
-      },
-    )
-    .command(
-      'schema <which>',
-      'print a published JSON Schema: result (the --format json document), scenario (scenario files), itf (the ITF trace shape)',
-      (y) => y.positional('which', { choices: ['result', 'scenario', 'itf'], demandOption: true }),
-      (argv) => {
-        const which = argv.which as 'result' | 'scenario' | 'itf'
-        const schema = which === 'result' ? RESULT_SCHEMA : which === 'scenario' ? SCENARIO_SCHEMA : ITF_SCHEMA
-        process.stdout.write(JSON.stringify(schema, null, 2) + '\n')
-        code = 0
-      },
-    )
-    .command('list', 'list built-in models, their parameters, and the bundled scenarios', {}, () => {
-      code = cmdList()
+  const y: GlobalArgv = yargs(args).scriptName('fencecheck').usage('$0 <command> [options]').strict().recommendCommands().options(globalOptions)
+  // Each command's handler gives the exit code; the command line keeps it until it is set below.
+  const add = <U>(c: Command<U>): void => {
+    y.command(c.command, c.describe, c.builder, async (argv) => {
+      code = await c.handler(argv)
     })
-    .command(
-      'suite [dir]',
-      'run every bundled scenario and print a verdict table; exits 1 if any verdict differs from its expectation',
-      (y) =>
-        y
-          .positional('dir', { type: 'string', describe: 'scenario folder (default: the bundled scenarios/)' })
-          .option('reports', { type: 'string', default: 'reports', describe: 'folder for index.html and each scenario\'s HTML and Markdown report' }),
-      async (argv) => {
-        code = await cmdSuite(argv as never)
-      },
-    )
+  }
+  add(check)
+  add(simulate)
+  add(merge)
+  add(replay)
+  add(explain)
+  add(schema)
+  add(list)
+  add(suite)
+  await y
     .demandCommand(1, 'name a command: check, replay, list or suite')
     .epilogue('exit codes: 0 proved, 1 violated, 2 bad input or usage, 3 inconclusive, 4 internal error')
     .fail((msg, err) => {
@@ -167,11 +48,11 @@ export async function main(args: string[]): Promise<number> {
     })
     .help()
     .version()
-  await parser.parseAsync()
+    .parseAsync()
   return code
 }
 
-/** Run the command named by the process arguments and set the exit code. */
+/** Run the command named by the process arguments and set the exit code: the one exit point. */
 export async function runCommandLine(): Promise<void> {
   if (stopRequested()) {
     process.exitCode = notStarted('the command')

@@ -1,23 +1,26 @@
 /**
- * The worker thread that runs `check` and `simulate`. The search loop is synchronous; running it
- * here leaves the main thread free to receive Ctrl-C and SIGTERM and raise the shared stop flag,
- * which the loop polls, so an interrupted run ends with an inconclusive verdict and its statistics.
+ * The worker thread that runs `check` and `simulate` (see searchThread.ts). The search loop is
+ * synchronous; running it here leaves the main thread free to receive Ctrl-C and SIGTERM and raise
+ * the shared stop flag, which the loop polls, so an interrupted run ends with an inconclusive
+ * verdict and its statistics.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { Interrupted } from '../checker/checkpoint.js'
 import { ModelError } from '../checker/layout.js'
+import { FileError, InputError } from '../checker/params.js'
 import { EXIT } from '../checker/verdict.js'
-import { InputError } from '../checker/params.js'
-import { FileError } from '../checker/yamlFile.js'
-import { cmdCheck, cmdSimulate, onStopRequest } from './commands.js'
-import type { WorkerReply } from './app.js'
+import { runCheck } from './check.js'
+import { onStopRequest } from './search.js'
+import type { WorkerReply, WorkerTask } from './searchThread.js'
+import { runSimulate } from './simulate.js'
 
-const { command, argv, stopFlag } = workerData as { command: 'check' | 'simulate'; argv: never; stopFlag: Int32Array }
+// What searchThread.ts posts: the task as plain data, and the stop flag it shares.
+const { task, stopFlag } = workerData as { readonly task: WorkerTask; readonly stopFlag: Int32Array }
 onStopRequest(() => Atomics.load(stopFlag, 0) === 1)
 
 async function main(): Promise<WorkerReply> {
   try {
-    const code = command === 'check' ? await cmdCheck(argv) : cmdSimulate(argv)
+    const code = task.command === 'check' ? await runCheck(task.argv) : runSimulate(task.argv)
     return { code }
   } catch (e) {
     if (e instanceof Interrupted) {
@@ -30,4 +33,4 @@ async function main(): Promise<WorkerReply> {
   }
 }
 
-main().then((reply) => parentPort!.postMessage(reply))
+void main().then((reply) => parentPort!.postMessage(reply))

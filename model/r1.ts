@@ -12,6 +12,7 @@
 import { LayoutBuilder, bool, enumOf, int } from '../checker/layout.js'
 import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes } from '../checker/model.js'
 import type { ParamSpec, ParamValues } from '../checker/params.js'
+import type { Narrator } from '../report/narrator.js'
 import { pageConservation } from '../properties/r1.js'
 
 export const POLICIES = ['naive', 'reserve', 'preempt', 'skip'] as const
@@ -240,25 +241,6 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
     init: () => [initial],
     rules,
     symmetry: { describe: 'graphics jobs interchangeable, compute jobs interchangeable', canonicalize },
-    describeStep: (_pre, a) => {
-      const actor = a.k !== undefined && a.name !== 'gfx_preempt' ? `compute job k${String(a.k)}` : `graphics job g${String(a.g)}`
-      const text: Record<string, string> = {
-        gfx_start: 'starts on a free CU',
-        gfx_preempt: `preempts compute job k${String(a.k)} and takes its CU`,
-        gfx_end: 'completes: its dma_fence signals',
-        comp_start: 'starts on a free CU',
-        comp_resume: 'gets a CU back',
-        comp_fault: 'GPU page fault: it stalls, keeping its CU',
-        fault_alloc: 'the fault handler allocates a free page',
-        fault_evict: `reclaim evicts g${String(a.g)}'s buffer (its fence has signalled): a page is freed`,
-        fault_wait: `no free page: reclaim waits on g${String(a.g)}'s dma_fence`,
-        fault_fail: 'no page can be found: the fault fails and the job is killed',
-        wait_wake: 'the awaited dma_fence signalled: reclaim goes on',
-        comp_end: 'completes and frees its page',
-      }
-      return { actor, text: text[a.name] ?? a.name }
-    },
-    actors: () => [...Array.from({ length: G }, (_, g) => `graphics job g${g}`), ...Array.from({ length: K }, (_, k) => `compute job k${k}`)],
     derive(v) {
       let running = 0
       let comp = 0
@@ -297,5 +279,32 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
         return true
       },
     },
+  }
+}
+
+/** R1's steps in the words of the reference specification: which job acts, and what it does. */
+export function r1Narrator(params: ParamValues): Narrator<Action> {
+  const G = params.G as number
+  const K = params.K as number
+  return {
+    describeStep: (_pre, a) => {
+      const actor = a.k !== undefined && a.name !== 'gfx_preempt' ? `compute job k${String(a.k)}` : `graphics job g${String(a.g)}`
+      const text: Record<string, string> = {
+        gfx_start: 'starts on a free CU',
+        gfx_preempt: `preempts compute job k${String(a.k)} and takes its CU`,
+        gfx_end: 'completes: its dma_fence signals',
+        comp_start: 'starts on a free CU',
+        comp_resume: 'gets a CU back',
+        comp_fault: 'GPU page fault: it stalls, keeping its CU',
+        fault_alloc: 'the fault handler allocates a free page',
+        fault_evict: `reclaim evicts g${String(a.g)}'s buffer (its fence has signalled): a page is freed`,
+        fault_wait: `no free page: reclaim waits on g${String(a.g)}'s dma_fence`,
+        fault_fail: 'no page can be found: the fault fails and the job is killed',
+        wait_wake: 'the awaited dma_fence signalled: reclaim goes on',
+        comp_end: 'completes and frees its page',
+      }
+      return { actor, text: text[a.name] ?? a.name }
+    },
+    actors: () => [...Array.from({ length: G }, (_, g) => `graphics job g${g}`), ...Array.from({ length: K }, (_, k) => `compute job k${k}`)],
   }
 }

@@ -4,7 +4,8 @@
  */
 import type { Action, Model } from '../checker/model.js'
 import { InputError, type ParamSpec, type ParamValues, parseParams } from '../checker/params.js'
-import { R1_PARAMS, r1 } from './r1.js'
+import type { NarratedModel } from '../report/narrator.js'
+import { R1_PARAMS, r1, r1Narrator } from './r1.js'
 import { CLASSIC_MODELS } from './classic/index.js'
 import { HMM_PARAMS, hmm } from './hmm/index.js'
 
@@ -12,7 +13,8 @@ export interface ModelEntry {
   readonly name: string
   readonly about: string
   readonly params: readonly ParamSpec[]
-  build(params: ParamValues): Model<Action>
+  /** the model with these parameters, and its narrator */
+  build(params: ParamValues): NarratedModel<Action>
 }
 
 export const MODELS: readonly ModelEntry[] = [
@@ -20,7 +22,7 @@ export const MODELS: readonly ModelEntry[] = [
     name: 'r1',
     about: 'R1 reference: fault vs. reclaim on a shared engine (seed 000)',
     params: R1_PARAMS,
-    build: r1,
+    build: (p) => ({ model: r1(p), narrator: r1Narrator(p) }),
   },
   {
     name: 'hmm',
@@ -37,8 +39,13 @@ export function findModel(name: string): ModelEntry {
   return m
 }
 
-/** Build a registered model from `NAME=VALUE` strings or a record of values. */
-export function buildModel(name: string, given: readonly string[] | Record<string, unknown>, where?: string): Model<Action> {
+/** Build a registered model and its narrator from `NAME=VALUE` strings or a record of values. */
+export function buildNarrated(name: string, given: readonly string[] | Record<string, unknown>, where?: string): NarratedModel<Action> {
   const entry = findModel(name)
   return entry.build(parseParams(name, entry.params, given, where))
+}
+
+/** Build a registered model alone (for searches, which need no narrator). */
+export function buildModel(name: string, given: readonly string[] | Record<string, unknown>, where?: string): Model<Action> {
+  return buildNarrated(name, given, where).model
 }

@@ -8,10 +8,12 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Action, Model } from '../checker/model.js'
 import type { Bounds, SearchOrder, Status } from '../checker/verdict.js'
-import { FileError, type LoadedYaml, loadYaml, validate } from '../checker/yamlFile.js'
-import { InputError } from '../checker/params.js'
-import { buildModel, MODELS } from './registry.js'
+import { FileError, InputError } from '../checker/params.js'
+import { type LoadedYaml, loadYaml, validate } from './yamlFile.js'
+import type { NarratedModel, Narrator } from '../report/narrator.js'
+import { buildNarrated, MODELS } from './registry.js'
 import { compileGpu } from './gpu/compile.js'
+import { gpuNarrator } from './gpu/narrator.js'
 import { buildDesign, type DesignInput, SpecError } from './gpu/spec.js'
 import { SymmetryError } from './gpu/symmetry.js'
 import { CONTEXTS, PROPERTY_IDS, USAGES } from './gpu/types.js'
@@ -30,6 +32,8 @@ export interface Scenario {
   readonly name: string
   readonly about: string
   readonly model: Model<Action>
+  /** how the model's states and steps read in reports */
+  readonly narrator: Narrator<Action>
   readonly order: SearchOrder
   readonly bounds: Bounds
   /** reduce by the model's declared symmetry (search.symmetry) */
@@ -214,7 +218,7 @@ export function parseBytes(v: string | number): number | undefined {
 export function loadScenario(file: string): Scenario {
   const y = loadYaml(file)
   if (y.data === null || y.data === undefined) throw new FileError(file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
-  validate(y, SCENARIO_SCHEMA, 'scenario')
+  validate(y, SCENARIO_SCHEMA, 'scenario', 'a scenario is a map of fields such as name:, about:, engines:')
   const d = y.data as DesignInput & {
     name: string
     about: string
@@ -226,13 +230,16 @@ export function loadScenario(file: string): Scenario {
   }
   const modelName = d.model ?? 'gpu'
   let model: Model<Action>
+  let narrator: Narrator<Action>
   let design: GpuDesign | undefined
   if (modelName === 'gpu') {
     if (d.params !== undefined) throw new FileError(file, y.lineOf(['params']), 'params', "params apply to built-in models; a GPU design is stated by engines, jobs, threads, ...")
     if (!d.engines) throw new FileError(file, y.lineOf([]), undefined, "the scenario states no design: give 'model: NAME' with params, or a GPU design (engines, jobs, threads, ...)")
     try {
       design = buildDesign(d)
-      model = compileGpu(design, d.name)
+      const compiled = compileGpu(design, d.name)
+      model = compiled
+      narrator = gpuNarrator(compiled.view)
     } catch (e) {
       if (e instanceof SpecError) throw new FileError(file, y.lineOf(e.path), e.path.join('.') || undefined, e.message)
       if (e instanceof SymmetryError) throw new FileError(file, y.lineOf(['symmetry']), 'symmetry', `${e.message}; the declared jobs are not interchangeable in this design`)
@@ -244,7 +251,9 @@ export function loadScenario(file: string): Scenario {
     }
     const stray = GPU_FIELDS.find((k) => d[k] !== undefined)
     if (stray) throw new FileError(file, y.lineOf([stray]), stray, `applies to GPU designs only, not to model '${modelName}'`)
-    model = loadBuiltin(file, y, modelName, d.params)
+    const built = loadBuiltin(file, y, modelName, d.params)
+    model = built.model
+    narrator = built.narrator
   }
   if (d.expect?.unreached) {
     const known = model.properties.filter((p) => p.kind === 'sometimes').map((p) => p.name)
@@ -273,6 +282,7 @@ export function loadScenario(file: string): Scenario {
     name: d.name,
     about: d.about.trim(),
     model,
+    narrator,
     order: s.order ?? 'bfs',
     bounds,
     symmetry: s.symmetry ?? false,
@@ -282,9 +292,9 @@ export function loadScenario(file: string): Scenario {
   }
 }
 
-function loadBuiltin(file: string, y: LoadedYaml, name: string, params: Record<string, unknown> | undefined): Model<Action> {
+function loadBuiltin(file: string, y: LoadedYaml, name: string, params: Record<string, unknown> | undefined): NarratedModel<Action> {
   try {
-    return buildModel(name, params ?? {})
+    return buildNarrated(name, params ?? {})
   } catch (e) {
     if (e instanceof InputError) {
       const pname = /parameter '?(\w+)'?/.exec(e.message)?.[1]

@@ -314,6 +314,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
       name: PROPERTY_NAMES.lockOrder,
       cite: 'dma-resv.c dma_resv_lockdep(); mm/page_alloc.c fs_reclaim_acquire(); dma-fence.c __dma_fence_might_wait()',
       primed: PRIMED_ORDER,
+      primedLabel: 'primed at boot (dma_resv_lockdep)',
       edges: (pre, a) => {
         const t = actor(a)
         if (t < 0) return []

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { explore } from '../checker/explore.js'
 import { countOrbits } from './orbits.js'
-import { FileError } from '../checker/yamlFile.js'
+import { FileError } from '../checker/params.js'
 import { replay, violationTrace } from '../checker/trace.js'
 import { loadScenario } from '../model/scenario.js'
 

@@ -25,7 +25,6 @@ import {
 } from './types.js'
 import { waitFor, type WaitForGraph } from './waitFor.js'
 import { gpuCanonicalizer, symmetryPerms } from './symmetry.js'
-import { describeChange, describeState, describeStep } from './describe.js'
 
 // Value encodings.
 export const FS = { pending: 0, signalled: 1, error: 2 } as const
@@ -1248,17 +1247,6 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       }
       v[anyFault] = fault
     },
-    explain: (s) => waitFor(view, s).describe(),
-    describeStep: (pre, a, post) => describeStep(view, pre, a, post),
-    describeState: (s) => describeState(view, s),
-    describeChange: (field, before, after) => describeChange(design, field, before, after),
-    actors: () => [
-      ...threads.map((th) => th.name),
-      ...jobs.map((j) => `${j.queue === 'user' ? 'compute' : 'kernel'} job ${j.name}`),
-      ...fences.filter((fe) => fe.kind === 'preempt').map((fe) => `preempt fence ${fe.name}`),
-      ...fences.filter((_, i) => proxyOf[i]! >= 0).map((fe) => `fence ${fe.name}`),
-    ],
-    graph: (s) => waitFor(view, s).toDot(),
     view,
   }
 }

@@ -22,8 +22,9 @@ import { LayoutBuilder, enumOf, int } from '../../checker/layout.js'
 import { type Action, type Cursor, leadsTo, type Model, type Reader, type Rule, sometimes } from '../../checker/model.js'
 import type { ParamValues } from '../../checker/params.js'
 import { PROGRESS } from '../../properties/hmm.js'
+import type { NarratedModel } from '../../report/narrator.js'
 
-export function multidev(params: ParamValues): Model<Action> {
+export function multidev(params: ParamValues): NarratedModel<Action> {
   const order = params.ORDER as 'evict-retry' | 'serialized'
   const D = 2
   const b = new LayoutBuilder()
@@ -58,7 +59,7 @@ export function multidev(params: ParamValues): Model<Action> {
   const initial = new Int32Array(layout.fieldCount)
   initial[owner] = -1
   const allServed = (s: Reader): boolean => st.every((f) => s.get(f) === 2)
-  return {
+  const model: Model<Action> = {
     name: 'hmm',
     params: { MECH: 'multidev', ORDER: order },
     about: `two devices migrating one range (${order})`,
@@ -70,20 +71,25 @@ export function multidev(params: ParamValues): Model<Action> {
       sometimes('a device maps the range from its own VRAM', (s) => st.some((f) => s.get(f) === 2)),
       sometimes('both devices have their faults served', allServed),
     ],
-    actors: () => ['device 0 fault handler', 'device 1 fault handler'],
-    describeStep: (_pre, a, post) => ({
-      actor: `device ${String(a.d)} fault handler`,
-      text:
-        a.name === 'migrate_to_vram'
-          ? `migrates the range to vram${String(a.d)} (evicting it from the other device)`
-          : post.get(st[a.d as number]!) === 2
-            ? 'the range is still in its VRAM: maps it, the fault is served'
-            : 'the range was migrated away meanwhile: retries the fault',
-    }),
+  }
+  return {
+    model,
+    narrator: {
+      actors: () => ['device 0 fault handler', 'device 1 fault handler'],
+      describeStep: (_pre, a, post) => ({
+        actor: `device ${String(a.d)} fault handler`,
+        text:
+          a.name === 'migrate_to_vram'
+            ? `migrates the range to vram${String(a.d)} (evicting it from the other device)`
+            : post.get(st[a.d as number]!) === 2
+              ? 'the range is still in its VRAM: maps it, the fault is served'
+              : 'the range was migrated away meanwhile: retries the fault',
+      }),
+    },
   }
 }
 
-export function cpufault(params: ParamValues): Model<Action> {
+export function cpufault(params: ParamValues): NarratedModel<Action> {
   const order = params.REFORDER as 'ref-first' | 'trylock-first'
   const T = params.THREADS as number
   const b = new LayoutBuilder()
@@ -156,7 +162,7 @@ export function cpufault(params: ParamValues): Model<Action> {
   const initial = new Int32Array(layout.fieldCount)
   initial[lock] = -1
   const allDone = (s: Reader): boolean => th.every((f) => s.get(f) === TH.done)
-  return {
+  const model: Model<Action> = {
     name: 'hmm',
     params: { MECH: 'cpufault', REFORDER: order, THREADS: T },
     about: `CPU threads faulting one device-private page (${order})`,
@@ -167,17 +173,22 @@ export function cpufault(params: ParamValues): Model<Action> {
       leadsTo(PROGRESS, { goal: allDone, fairness: (a) => a.t as number, groups: Array.from({ length: T }, (_, t) => `CPU thread ${t}`) }, { cite: 'rules 39, 51' }),
       sometimes('the page migrates to system memory', (s) => s.get(loc) === 1),
     ],
-    actors: () => Array.from({ length: T }, (_, t) => `CPU thread ${t}`),
-    describeStep: (pre, a, post) => {
-      const t = a.t as number
-      const text: Record<string, string> = {
-        fault_maps_system_page: 'the page is in system memory: maps it, done',
-        get_page: 'takes a page reference',
-        lock_page: 'takes the page lock',
-        trylock_page: post.get(lock) === t && pre.get(lock) !== t ? 'trylock succeeds' : 'trylock fails: drops its reference and refaults',
-        migrate_to_ram: post.get(loc) === 1 && pre.get(loc) === 0 ? 'migrate_to_ram: the page moves to system memory' : 'migrate_to_ram: extra references, the page is busy: unlock, put, refault',
-      }
-      return { actor: `CPU thread ${t}`, text: text[a.name] ?? a.name }
+  }
+  return {
+    model,
+    narrator: {
+      actors: () => Array.from({ length: T }, (_, t) => `CPU thread ${t}`),
+      describeStep: (pre, a, post) => {
+        const t = a.t as number
+        const text: Record<string, string> = {
+          fault_maps_system_page: 'the page is in system memory: maps it, done',
+          get_page: 'takes a page reference',
+          lock_page: 'takes the page lock',
+          trylock_page: post.get(lock) === t && pre.get(lock) !== t ? 'trylock succeeds' : 'trylock fails: drops its reference and refaults',
+          migrate_to_ram: post.get(loc) === 1 && pre.get(loc) === 0 ? 'migrate_to_ram: the page moves to system memory' : 'migrate_to_ram: extra references, the page is busy: unlock, put, refault',
+        }
+        return { actor: `CPU thread ${t}`, text: text[a.name] ?? a.name }
+      },
     },
   }
 }

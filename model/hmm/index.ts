@@ -5,8 +5,9 @@
  * variant under review. Each mechanism is a small pure transition system in its own file; the
  * properties they share are in properties/hmm.ts. Scenarios: scenarios/mem/.
  */
-import type { Action, Model } from '../../checker/model.js'
+import type { Action } from '../../checker/model.js'
 import type { ParamSpec, ParamValues } from '../../checker/params.js'
+import type { NarratedModel } from '../../report/narrator.js'
 import { cpufault, multidev } from './contention.js'
 import { migrate } from './migrate.js'
 import { mirror } from './mirror.js'
@@ -30,7 +31,8 @@ export const HMM_PARAMS: readonly ParamSpec[] = [
   { name: 'SVM', kind: 'enum', values: ['process', 'per-device'], default: 'per-device', doc: 'proxy: one process-wide SVM address space | a mirror per device and guest' },
 ]
 
-export function hmm(params: ParamValues): Model<Action> {
+/** The mechanism MECH names, with its narrator. */
+export function hmm(params: ParamValues): NarratedModel<Action> {
   switch (params.MECH as (typeof MECHS)[number]) {
     case 'mirror':
       return mirror(params)

@@ -22,13 +22,14 @@ import { LayoutBuilder, enumOf, int } from '../../checker/layout.js'
 import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes } from '../../checker/model.js'
 import type { ParamValues } from '../../checker/params.js'
 import { dataSurvives, pageConservation, staleAccess } from '../../properties/hmm.js'
+import type { NarratedModel } from '../../report/narrator.js'
 
 const V = 0
 const MIG = 3
 const MST = { idle: 0, collected: 1, isolated: 2, copying: 3, copied: 4, done: 5 } as const
 const WRITES = 2
 
-export function migrate(params: ParamValues): Model<Action> {
+export function migrate(params: ParamValues): NarratedModel<Action> {
   const locking = params.LOCKING as 'kernel' | 'none'
   const copyWait = params.COPYWAIT as 'yes' | 'no'
   const M = 2
@@ -139,7 +140,7 @@ export function migrate(params: ParamValues): Model<Action> {
 
   const inFlightDst = (s: Reader, f: number): boolean => f > 0 && (s.get(mst[f - 1]!) === MST.copying || s.get(mst[f - 1]!) === MST.copied)
   const sourceHeld = (s: Reader): boolean => mst.some((x) => s.get(x) >= MST.collected && s.get(x) <= MST.copied)
-  return {
+  const model: Model<Action> = {
     name: 'hmm',
     params: { MECH: 'migrate', LOCKING: locking, COPYWAIT: copyWait },
     about: `migration VRAM -> system racing a GPU fault (locking ${locking}, copy wait ${copyWait})`,
@@ -166,26 +167,31 @@ export function migrate(params: ParamValues): Model<Action> {
       sometimes('the page reaches system memory after a GPU write', (s) => s.get(own) !== V && s.get(own) !== MIG && s.get(latest) >= 1),
       sometimes('the GPU faults the migrated page back in and writes it', (s) => s.get(pte) > 0 && s.get(latest) === WRITES),
     ],
-    actors: () => ['eviction (migrator 0)', 'CPU fault migrate_to_ram (migrator 1)', 'copy engine', 'GPU fault handler', 'GPU'],
-    describeStep: (_pre, a) => {
-      const m = a.m as number
-      const migrator = m === 0 ? 'eviction (migrator 0)' : 'CPU fault migrate_to_ram (migrator 1)'
-      const text: Record<string, string> = {
-        migrate_collect: 'migrate_vma_setup: collects the VRAM page (reference)',
-        migrate_nothing_to_do: 'the page is no longer in VRAM: nothing to migrate',
-        migrate_lock_isolate: locking === 'kernel' ? 'locks and isolates the page, installs a migration entry; the notifier zaps the GPU PTE' : 'isolates the page (no page lock), installs a migration entry; the notifier zaps the GPU PTE',
-        migrate_skip_busy_page: 'trylock fails: skips the page (best effort)',
-        migrate_alloc_copy: `allocates S${m} and submits the copy job (dma_fence)`,
-        copy_fence_signals: `the copy into S${m} completes: its dma_fence signals`,
-        migrate_pages_finalize: `migrate_vma_pages/finalize: the CPU maps S${m}; V is freed`,
-        gpu_fault_read_begin: 'seq = mmu_interval_read_begin()',
-        gpu_fault_hmm_range_fault: 'hmm_range_fault(): looks up the page',
-        gpu_fault_read_retry: 'mmu_interval_read_retry() is true: retries',
-        gpu_fault_program_pte: 'programs the GPU PTE under the update lock',
-        gpu_write: 'writes the page through its PTE',
-      }
-      const actor = a.name.startsWith('gpu_fault') ? 'GPU fault handler' : a.name === 'gpu_write' ? 'GPU' : a.name === 'copy_fence_signals' ? 'copy engine' : migrator
-      return { actor, text: text[a.name] ?? a.name }
+  }
+  return {
+    model,
+    narrator: {
+      actors: () => ['eviction (migrator 0)', 'CPU fault migrate_to_ram (migrator 1)', 'copy engine', 'GPU fault handler', 'GPU'],
+      describeStep: (_pre, a) => {
+        const m = a.m as number
+        const migrator = m === 0 ? 'eviction (migrator 0)' : 'CPU fault migrate_to_ram (migrator 1)'
+        const text: Record<string, string> = {
+          migrate_collect: 'migrate_vma_setup: collects the VRAM page (reference)',
+          migrate_nothing_to_do: 'the page is no longer in VRAM: nothing to migrate',
+          migrate_lock_isolate: locking === 'kernel' ? 'locks and isolates the page, installs a migration entry; the notifier zaps the GPU PTE' : 'isolates the page (no page lock), installs a migration entry; the notifier zaps the GPU PTE',
+          migrate_skip_busy_page: 'trylock fails: skips the page (best effort)',
+          migrate_alloc_copy: `allocates S${m} and submits the copy job (dma_fence)`,
+          copy_fence_signals: `the copy into S${m} completes: its dma_fence signals`,
+          migrate_pages_finalize: `migrate_vma_pages/finalize: the CPU maps S${m}; V is freed`,
+          gpu_fault_read_begin: 'seq = mmu_interval_read_begin()',
+          gpu_fault_hmm_range_fault: 'hmm_range_fault(): looks up the page',
+          gpu_fault_read_retry: 'mmu_interval_read_retry() is true: retries',
+          gpu_fault_program_pte: 'programs the GPU PTE under the update lock',
+          gpu_write: 'writes the page through its PTE',
+        }
+        const actor = a.name.startsWith('gpu_fault') ? 'GPU fault handler' : a.name === 'gpu_write' ? 'GPU' : a.name === 'copy_fence_signals' ? 'copy engine' : migrator
+        return { actor, text: text[a.name] ?? a.name }
+      },
     },
   }
 }

@@ -28,13 +28,14 @@ import { LayoutBuilder, bool, enumOf, int } from '../../checker/layout.js'
 import { type Action, type Cursor, leadsTo, type Model, type Reader, type Rule, sometimes } from '../../checker/model.js'
 import { InputError, type ParamValues } from '../../checker/params.js'
 import { PROGRESS, staleAccess } from '../../properties/hmm.js'
+import type { NarratedModel } from '../../report/narrator.js'
 
 const NST = { idle: 0, called: 1, locked: 2, evicting: 3, returned: 4 } as const
 const FST = { idle: 0, begun: 1, faulted: 2, locked: 3 } as const
 const LOCK = { free: 0, notifier: 1, handler: 2 } as const
 const EF = { pending: 0, enabled: 1, signalled: 2 } as const
 
-export function mirror(params: ParamValues): Model<Action> {
+export function mirror(params: ParamValues): NarratedModel<Action> {
   const xnack = params.XNACK as 'on' | 'off'
   const notifier = params.NOTIFIER as 'zap' | 'exit-early' | 'preempt' | 'clear'
   const retry = params.RETRY as 'check' | 'none'
@@ -251,7 +252,7 @@ export function mirror(params: ParamValues): Model<Action> {
 
   const params_: Record<string, string | number> = { MECH: 'mirror', XNACK: xnack, NOTIFIER: notifier, RETRY: retry, PAGES: P, EVENTS: EV }
   if (P === 2) params_.NOTIFIERS = chunking
-  return {
+  const model: Model<Action> = {
     name: 'hmm',
     params: params_,
     about: `HMM mirror: collision-retry vs. MMU interval notifier (XNACK ${xnack}, notifier ${notifier})`,
@@ -278,43 +279,48 @@ export function mirror(params: ParamValues): Model<Action> {
       ...(retry === 'check' && EV >= 1 ? [sometimes('mmu_interval_read_retry sends the handler round again', (s: Reader) => s.get(retried) === 1)] : []),
       ...(off && notifier === 'preempt' ? [sometimes('the eviction fence signals with the queue preempted', (s: Reader) => s.get(ef) === EF.signalled)] : []),
     ],
-    actors: () => ['CPU', 'notifier', off ? 'restore worker' : 'fault handler', ...(off ? ['preempt worker'] : []), 'GPU'],
-    describeStep: (_pre, a) => {
-      const actor =
-        a.name.startsWith('cpu_') || a.name === 'process_exit'
-          ? 'CPU'
-          : a.name.startsWith('notifier_')
-            ? 'notifier'
-            : a.name.startsWith('fault_')
-              ? 'fault handler'
-              : a.name.startsWith('restore_')
-                ? 'restore worker'
-                : a.name === 'preempt_queue_signal'
-                  ? 'preempt worker'
-                  : 'GPU'
-      const text: Record<string, string> = {
-        cpu_invalidate_start: `invalidate_range_start on page ${String(a.p)}: seq odd, notifiers called`,
-        cpu_invalidate_end: 'invalidate_range_end: seq even; the page is freed and reused (generation + 1)',
-        process_exit: 'the process starts exiting',
-        notifier_exit_return: 'the process is exiting: returns at once',
-        notifier_lock_set_seq: 'takes the update lock, mmu_interval_set_seq()',
-        notifier_enable_signaling: 'enables signalling on the eviction fence',
-        notifier_fence_wait_return: 'the eviction fence signalled: unlocks and returns',
-        notifier_zap_return: off ? 'clears the GPU PTEs, unlocks and returns (the queue keeps running)' : 'zaps the GPU PTEs, unlocks and returns',
-        preempt_queue_signal: 'preempts the queue; the eviction fence signals',
-        fault_read_begin: 'seq = mmu_interval_read_begin()',
-        restore_read_begin: 'seq = mmu_interval_read_begin()',
-        fault_hmm_range_fault: 'hmm_range_fault(): snapshots the pages',
-        restore_hmm_range_fault: 'hmm_range_fault(): snapshots the pages',
-        fault_take_update_lock: 'takes the update lock',
-        restore_take_update_lock: 'takes the update lock',
-        fault_read_retry: 'mmu_interval_read_retry() is true: unlocks and retries',
-        restore_read_retry: 'an eviction raced: unlocks and retries',
-        fault_program_ptes: 'programs the GPU PTEs under the lock',
-        restore_map_resume: 'maps the pages, installs a new eviction fence, resumes the queue',
-        gpu_access: `accesses page ${String(a.p)} through its PTE`,
-      }
-      return { actor, text: text[a.name] ?? a.name }
+  }
+  return {
+    model,
+    narrator: {
+      actors: () => ['CPU', 'notifier', off ? 'restore worker' : 'fault handler', ...(off ? ['preempt worker'] : []), 'GPU'],
+      describeStep: (_pre, a) => {
+        const actor =
+          a.name.startsWith('cpu_') || a.name === 'process_exit'
+            ? 'CPU'
+            : a.name.startsWith('notifier_')
+              ? 'notifier'
+              : a.name.startsWith('fault_')
+                ? 'fault handler'
+                : a.name.startsWith('restore_')
+                  ? 'restore worker'
+                  : a.name === 'preempt_queue_signal'
+                    ? 'preempt worker'
+                    : 'GPU'
+        const text: Record<string, string> = {
+          cpu_invalidate_start: `invalidate_range_start on page ${String(a.p)}: seq odd, notifiers called`,
+          cpu_invalidate_end: 'invalidate_range_end: seq even; the page is freed and reused (generation + 1)',
+          process_exit: 'the process starts exiting',
+          notifier_exit_return: 'the process is exiting: returns at once',
+          notifier_lock_set_seq: 'takes the update lock, mmu_interval_set_seq()',
+          notifier_enable_signaling: 'enables signalling on the eviction fence',
+          notifier_fence_wait_return: 'the eviction fence signalled: unlocks and returns',
+          notifier_zap_return: off ? 'clears the GPU PTEs, unlocks and returns (the queue keeps running)' : 'zaps the GPU PTEs, unlocks and returns',
+          preempt_queue_signal: 'preempts the queue; the eviction fence signals',
+          fault_read_begin: 'seq = mmu_interval_read_begin()',
+          restore_read_begin: 'seq = mmu_interval_read_begin()',
+          fault_hmm_range_fault: 'hmm_range_fault(): snapshots the pages',
+          restore_hmm_range_fault: 'hmm_range_fault(): snapshots the pages',
+          fault_take_update_lock: 'takes the update lock',
+          restore_take_update_lock: 'takes the update lock',
+          fault_read_retry: 'mmu_interval_read_retry() is true: unlocks and retries',
+          restore_read_retry: 'an eviction raced: unlocks and retries',
+          fault_program_ptes: 'programs the GPU PTEs under the lock',
+          restore_map_resume: 'maps the pages, installs a new eviction fence, resumes the queue',
+          gpu_access: `accesses page ${String(a.p)} through its PTE`,
+        }
+        return { actor, text: text[a.name] ?? a.name }
+      },
     },
   }
 }

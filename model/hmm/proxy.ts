@@ -15,8 +15,9 @@ import { LayoutBuilder, bool, enumOf } from '../../checker/layout.js'
 import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes } from '../../checker/model.js'
 import type { ParamValues } from '../../checker/params.js'
 import { faultAttribution } from '../../properties/hmm.js'
+import type { NarratedModel } from '../../report/narrator.js'
 
-export function proxy(params: ParamValues): Model<Action> {
+export function proxy(params: ParamValues): NarratedModel<Action> {
   const svm = params.SVM as 'process' | 'per-device'
   const G = 2
   const b = new LayoutBuilder()
@@ -38,7 +39,7 @@ export function proxy(params: ParamValues): Model<Action> {
     for (let h = 0; h < G; h++) if (s.get(bound[h]!) === 1 && spaceOf(h) === spaceOf(g)) n++
     return n
   }
-  return {
+  const model: Model<Action> = {
     name: 'hmm',
     params: { MECH: 'proxy', SVM: svm },
     about: `a proxy process for two guests (${svm === 'process' ? 'process-wide SVM' : 'per-device mirrors'})`,
@@ -49,12 +50,17 @@ export function proxy(params: ParamValues): Model<Action> {
       faultAttribution((pre, a) => (a.name === 'handle_fault' ? claimants(pre, a.g as number) : -1)),
       sometimes('a GPU fault of each guest is served', (s) => flt.every((f) => s.get(f) === 2)),
     ],
-    actors: () => ['guest 0', 'guest 1', 'GPU fault handler'],
-    describeStep: (pre, a) => {
-      const g = a.g as number
-      if (a.name === 'mirror_range') return { actor: `guest ${g}`, text: `mirrors CPU A..B to GPU C..D in address space ${spaceOf(g)}` }
-      if (a.name === 'gpu_fault') return { actor: `guest ${g}`, text: `its shader faults at C..D in address space ${spaceOf(g)}` }
-      return { actor: 'GPU fault handler', text: `handles the fault: ${claimants(pre, g)} mirror(s) claim C..D in address space ${spaceOf(g)}` }
+  }
+  return {
+    model,
+    narrator: {
+      actors: () => ['guest 0', 'guest 1', 'GPU fault handler'],
+      describeStep: (pre, a) => {
+        const g = a.g as number
+        if (a.name === 'mirror_range') return { actor: `guest ${g}`, text: `mirrors CPU A..B to GPU C..D in address space ${spaceOf(g)}` }
+        if (a.name === 'gpu_fault') return { actor: `guest ${g}`, text: `its shader faults at C..D in address space ${spaceOf(g)}` }
+        return { actor: 'GPU fault handler', text: `handles the fault: ${claimants(pre, g)} mirror(s) claim C..D in address space ${spaceOf(g)}` }
+      },
     },
   }
 }

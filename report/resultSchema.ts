@@ -1,9 +1,9 @@
 /**
  * The published schema (JSON Schema draft-07) of the native result document, `fencecheck check
- * --format json` (and `--out`), exactly as `toJson` in render.ts writes it: a key that is added,
+ * --format json` (and `--out`), exactly as `toJson` in json.ts writes it: a key that is added,
  * renamed or dropped there must be changed here too, and the tests hold the two together.
  */
-import { FORMAT_VERSION } from './render.js'
+import { FORMAT_VERSION } from './json.js'
 
 const count = { type: 'integer', minimum: 0 } as const
 const nonNegative = { type: 'number', minimum: 0 } as const

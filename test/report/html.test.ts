@@ -5,13 +5,13 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { instance } from '@viz-js/viz'
 import type { Browser, Page } from 'playwright-core'
-import { explore } from '../checker/explore.js'
-import { scopeLine } from '../checker/verdict.js'
-import { loadScenario } from '../model/scenario.js'
-import { toHtml } from '../cli/html.js'
-import { indexHtml } from '../cli/indexPage.js'
-import { makeReport, type Report } from '../cli/render.js'
-import { ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import { scopeLine } from '../../checker/verdict.js'
+import { loadScenario } from '../../model/scenario.js'
+import { toHtml } from '../../report/html.js'
+import { indexHtml } from '../../report/indexPage.js'
+import { findingsOf, makeReport, type Report } from '../../report/report.js'
+import { ROOT } from '../root.js'
 
 // The HTML report in a real browser (Debian's chromium, driven by playwright-core). Without
 // /usr/bin/chromium the browser tests are skipped; the escaping checks below always run.
@@ -26,7 +26,8 @@ function reportFor(rel: string): Report {
   const x = explore(sc.model, { order: sc.order, bounds: sc.bounds })
   return makeReport(
     { target: rel, model: sc.model.name, params: { ...sc.model.params }, scenario: { file: rel, name: sc.name, about: sc.about } },
-    x,
+    sc,
+    findingsOf(x),
     'fencecheck check ' + rel,
   )
 }
@@ -46,6 +47,18 @@ test('the HTML report escapes scenario text and embeds its data safely', (t) => 
   t.false(data![1]!.includes('</'), 'no closing tag inside the embedded JSON')
   t.is((JSON.parse(data![1]!) as { steps: unknown[] }).steps.length, 9)
   t.false(/(src|href)="(https?:)?\/\//.test(html), 'no external resources')
+})
+
+test('the page inlines the built viewer: the bundle of report/viewer/client.ts and the style sheets', (t) => {
+  const html = toHtml(reportFor(S1))
+  const viewer = join(ROOT, 'dist', 'report', 'viewer')
+  const bundle = readFileSync(join(viewer, 'client.js'), 'utf8').trim()
+  t.true(html.includes(`<script>${bundle}</script>`))
+  t.true(bundle.includes('// report/viewer/client.ts'), 'bundled from the source file')
+  const css = readFileSync(join(viewer, 'base.css'), 'utf8') + readFileSync(join(viewer, 'trace.css'), 'utf8')
+  t.true(html.includes(`<style>${css}</style>`))
+  const index = indexHtml([])
+  t.true(index.includes(`<script>${readFileSync(join(viewer, 'indexFilter.js'), 'utf8').trim()}</script>`))
 })
 
 test('the index page drops unsafe links and escapes names', (t) => {

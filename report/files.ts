@@ -4,20 +4,21 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
-import { InputError } from '../checker/params.js'
 import { toHtml } from './html.js'
 import { toItf } from './itf.js'
-import { svgFileNames, toMarkdown, toPlainText } from './markdown.js'
-import type { Report } from './render.js'
+import { toPlainText } from './mail.js'
+import { svgFileNames, toMarkdown } from './markdown.js'
+import type { Report } from './report.js'
 import { renderSvg } from './svg.js'
 
 export const REPORT_KINDS = ['.md', '.txt', '.html', '.itf.json'] as const
+export type ReportKind = (typeof REPORT_KINDS)[number]
 
-export function reportKind(file: string): (typeof REPORT_KINDS)[number] {
+/** The kind of report a file name asks for, by its ending; undefined for any other name. */
+export function reportKind(file: string): ReportKind | undefined {
   if (file.endsWith('.itf.json')) return '.itf.json'
   const ext = extname(file)
-  if (ext === '.md' || ext === '.txt' || ext === '.html') return ext
-  throw new InputError(`--report ${file}: unknown report type '${ext || '(none)'}' (use FILE.md, FILE.txt for mail, FILE.html, or FILE.itf.json)`, '--report')
+  return ext === '.md' || ext === '.txt' || ext === '.html' ? ext : undefined
 }
 
 /** Write a file only once it is complete: a temporary file renamed into place. */
@@ -36,8 +37,11 @@ async function graphs(r: Report): Promise<{ waitFor?: string; lockOrder?: string
   }
 }
 
+/** Write the report `file` asks for by its ending (see reportKind); the caller has checked the name. */
 export async function writeReport(r: Report, file: string): Promise<void> {
-  switch (reportKind(file)) {
+  const kind = reportKind(file)
+  if (kind === undefined) throw new Error(`${file}: not a report file name (${REPORT_KINDS.join(', ')})`)
+  switch (kind) {
     case '.md': {
       const svg = await graphs(r)
       const prefix = basename(file, '.md')

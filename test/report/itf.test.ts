@@ -1,24 +1,26 @@
 import test from 'ava'
 import { Ajv } from 'ajv'
 import { join, relative } from 'node:path'
-import { explore } from '../checker/explore.js'
-import { type Action, formatAction } from '../checker/model.js'
-import { buildModel } from '../model/registry.js'
-import { loadScenario, scenarioFiles } from '../model/scenario.js'
-import { ACTION_TAKEN, evidenceItf, ITF_SCHEMA, itfShapeErrors, NONDET_PICKS, parseItf, toItf } from '../cli/itf.js'
-import { makeReport, type Report } from '../cli/render.js'
-import { ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import { type Action, formatAction } from '../../checker/model.js'
+import { buildNarrated } from '../../model/registry.js'
+import { loadScenario, scenarioFiles } from '../../model/scenario.js'
+import { ACTION_TAKEN, evidenceItf, NONDET_PICKS, toItf } from '../../report/itf.js'
+import { parseItf } from '../../report/itfRead.js'
+import { ITF_SCHEMA, itfShapeErrors } from '../../report/itfSchema.js'
+import { findingsOf, makeReport, type Report } from '../../report/report.js'
+import { ROOT } from '../root.js'
 
 function scenarioReport(file: string): Report {
   const sc = loadScenario(file)
   const x = explore(sc.model, { order: sc.order, bounds: sc.bounds, symmetry: sc.symmetry })
-  return makeReport({ target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }, x, 'fencecheck check ' + file)
+  return makeReport({ target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }, sc, findingsOf(x), 'fencecheck check ' + file)
 }
 
 function r1Report(): Report {
-  const model = buildModel('r1', ['C=1', 'G=1', 'K=1', 'M=0', 'POLICY=naive'])
-  const x = explore(model)
-  return makeReport({ target: 'r1', model: model.name, params: { ...model.params } }, x, 'fencecheck check r1')
+  const r1 = buildNarrated('r1', ['C=1', 'G=1', 'K=1', 'M=0', 'POLICY=naive'])
+  const x = explore(r1.model)
+  return makeReport({ target: 'r1', model: r1.model.name, params: { ...r1.model.params } }, r1, findingsOf(x), 'fencecheck check r1')
 }
 
 const validateSchema = new Ajv({ allErrors: true, strict: true }).compile(ITF_SCHEMA)

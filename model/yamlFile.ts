@@ -1,30 +1,19 @@
 /**
  * Loading a YAML file against a JSON Schema, with errors that name the file, the line and the
  * field, say what is wrong and how to fix it. YAML parsing is the `yaml` package (it keeps source
- * positions); validation is Ajv.
+ * positions); validation is Ajv. Scenario files are read with it (scenario.ts); the loader itself
+ * knows no file kind: what a wrong top level should look like is the caller's hint.
  */
 import { readFileSync } from 'node:fs'
 import { Ajv, type ErrorObject } from 'ajv'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml'
-import { InputError } from './params.js'
+import { FileError } from '../checker/params.js'
 
 export interface LoadedYaml {
   readonly file: string
   readonly data: unknown
   /** 1-based line of the value at a JSON path like ['jobs', 2, 'deps'], or undefined */
   lineOf(path: readonly (string | number)[]): number | undefined
-}
-
-/** An input error located in a file: `file:line: field: message`. */
-export class FileError extends InputError {
-  constructor(
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly field: string | undefined,
-    message: string,
-  ) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${message}`, file)
-  }
 }
 
 export function loadYaml(file: string): LoadedYaml {
@@ -79,15 +68,16 @@ const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
 
 /**
  * Validate against a JSON Schema. The first error becomes a FileError naming the line and field
- * (errors in deeper fields are preferred; they are the more precise ones).
+ * (errors in deeper fields are preferred; they are the more precise ones). `rootHint` is added to
+ * a wrong type of the whole document, e.g. what its top-level map holds.
  */
-export function validate(y: LoadedYaml, schema: object, what: string): void {
+export function validate(y: LoadedYaml, schema: object, what: string, rootHint?: string): void {
   const check = ajv.getSchema(what) ?? (ajv.addSchema(schema, what), ajv.getSchema(what)!)
   if (check(y.data)) return
   const errors = [...(check.errors ?? [])].sort((a, b) => depth(b) - depth(a))
   const e = pickError(errors)
   const path = pathOf(e)
-  throw new FileError(y.file, y.lineOf(path), path.length ? path.join('.') : undefined, explain(e))
+  throw new FileError(y.file, y.lineOf(path), path.length ? path.join('.') : undefined, explain(e, rootHint))
 }
 
 function depth(e: ErrorObject): number {
@@ -109,7 +99,7 @@ function pathOf(e: ErrorObject): (string | number)[] {
   return parts
 }
 
-function explain(e: ErrorObject): string {
+function explain(e: ErrorObject, rootHint: string | undefined): string {
   const p = e.params as Record<string, unknown>
   switch (e.keyword) {
     case 'additionalProperties':
@@ -118,7 +108,7 @@ function explain(e: ErrorObject): string {
       return `missing required field '${String(p.missingProperty)}'`
     case 'type': {
       const types = String(p.type).split(',').map((t) => (t === 'integer' ? 'an integer' : t === 'object' ? 'a map of fields' : t === 'array' ? 'a list' : `a ${t}`))
-      return `must be ${types.join(' or ')}${e.instancePath === '' ? " (a scenario is a map of fields such as name:, about:, engines:)" : ''}`
+      return `must be ${types.join(' or ')}${e.instancePath === '' && rootHint !== undefined ? ` (${rootHint})` : ''}`
     }
     case 'enum':
       return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`

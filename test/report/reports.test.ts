@@ -1,21 +1,23 @@
 import test from 'ava'
 import { Ajv } from 'ajv'
 import { join, relative } from 'node:path'
-import { explore } from '../checker/explore.js'
-import type { Bounds } from '../checker/verdict.js'
-import { buildModel } from '../model/registry.js'
-import { loadScenario, scenarioFiles } from '../model/scenario.js'
-import { toMarkdown, toPlainText } from '../cli/markdown.js'
-import { makeReport, type Report, toJson } from '../cli/render.js'
-import { RESULT_SCHEMA } from '../cli/resultSchema.js'
-import { renderSvg } from '../cli/svg.js'
-import { ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import type { Bounds } from '../../checker/verdict.js'
+import { buildNarrated } from '../../model/registry.js'
+import { loadScenario, scenarioFiles } from '../../model/scenario.js'
+import { toJson } from '../../report/json.js'
+import { toPlainText } from '../../report/mail.js'
+import { toMarkdown } from '../../report/markdown.js'
+import { findingsOf, makeReport, type Report } from '../../report/report.js'
+import { RESULT_SCHEMA } from '../../report/resultSchema.js'
+import { renderSvg } from '../../report/svg.js'
+import { ROOT } from '../root.js'
 
 function scenarioReport(path: string, bounds?: Bounds): Report {
   const file = relative(ROOT, path)
   const sc = loadScenario(path)
   const x = explore(sc.model, { order: sc.order, bounds: bounds ?? sc.bounds, symmetry: sc.symmetry })
-  return makeReport({ target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }, x, 'fencecheck check ' + file)
+  return makeReport({ target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }, sc, findingsOf(x), 'fencecheck check ' + file)
 }
 
 const gpu = (name: string): string => join(ROOT, 'scenarios', 'gpu', name)
@@ -32,8 +34,8 @@ for (const [name, r] of all) {
 }
 
 test('the result schema also covers built-in models and inconclusive verdicts', (t) => {
-  const model = buildModel('r1', ['C=1', 'G=1', 'K=1', 'M=0', 'POLICY=naive'])
-  const r = makeReport({ target: 'r1', model: model.name, params: { ...model.params } }, explore(model), 'fencecheck check r1')
+  const r1 = buildNarrated('r1', ['C=1', 'G=1', 'K=1', 'M=0', 'POLICY=naive'])
+  const r = makeReport({ target: 'r1', model: r1.model.name, params: { ...r1.model.params } }, r1, findingsOf(explore(r1.model)), 'fencecheck check r1')
   t.true(validateResult(asWritten(r)), JSON.stringify(validateResult.errors))
   const cut = scenarioReport(gpu('s05-engine-flush.yaml'), { maxDepth: 2, maxMemoryBytes: 2 ** 31 })
   t.is(cut.verdict.status, 'inconclusive')

@@ -1,0 +1,82 @@
+/**
+ * What the commands share: the options every command has, the search options of `check` and
+ * `simulate` (order, bounds, symmetry, parameters) and their checking, and the typing of a command
+ * module (its yargs `builder` and `handler`, as Quint writes its commands).
+ */
+import { totalmem } from 'node:os'
+import type { ArgumentsCamelCase, Argv } from 'yargs'
+import { fmtBytes } from '../checker/explore.js'
+import { InputError } from '../checker/params.js'
+import type { Bounds } from '../checker/verdict.js'
+import { parseBytes } from '../model/index.js'
+
+export const DEFAULT_MEMORY = Math.floor(totalmem() * 0.75)
+
+/** Options of every command. */
+export const globalOptions = {
+  quiet: { type: 'boolean', default: false, describe: 'no progress lines on stderr' },
+} as const
+export type GlobalArgv = Argv<{ quiet: boolean }>
+
+/** The parsed arguments of a command, as its builder declares them. */
+export type ArgsOf<B> = B extends (y: GlobalArgv) => Argv<infer U> ? ArgumentsCamelCase<U> : never
+
+/**
+ * A command: its yargs `command` string, description, `builder` and `handler`. The handler
+ * returns the exit code; the command line (app.ts) sets it, at its one exit point.
+ */
+export interface Command<U> {
+  readonly command: string
+  readonly describe: string
+  readonly builder: (y: GlobalArgv) => Argv<U>
+  readonly handler: (argv: ArgumentsCamelCase<U>) => number | Promise<number>
+}
+
+/** The options of a search (`check`, `simulate`). */
+export const searchOptions = {
+  param: { type: 'string', array: true, describe: 'model parameter NAME=VALUE (repeatable)' },
+  order: { choices: ['bfs', 'dfs'], describe: 'search order (BFS gives shortest counterexamples)' },
+  'max-depth': { type: 'number', describe: 'do not expand states at this depth' },
+  'max-states': { type: 'number', describe: 'stop after this many distinct states' },
+  'max-time': { type: 'string', describe: 'stop after this long (e.g. 90s, 10m)' },
+  symmetry: { type: 'boolean', describe: 'explore one state per symmetry orbit (models that declare interchangeable jobs)' },
+  'max-memory': { type: 'string', describe: `memory bound (e.g. 512MiB, 4GiB; default 75% of RAM = ${fmtBytes(DEFAULT_MEMORY)})` },
+} as const
+
+/** The search flags as the commands read them (a command's arguments have at least these). */
+export interface SearchFlags {
+  readonly order?: 'bfs' | 'dfs' | undefined
+  readonly 'max-depth'?: number | undefined
+  readonly 'max-states'?: number | undefined
+  readonly 'max-time'?: string | undefined
+  readonly 'max-memory'?: string | undefined
+  readonly param?: readonly string[] | undefined
+  readonly symmetry?: boolean | undefined
+  readonly 'hash-compaction'?: boolean | undefined
+}
+
+export function parseDuration(s: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?$/.exec(s.trim())
+  if (!m) throw new InputError(`--max-time '${s}' is not a duration (for example 90, 90s, 10m, 2h)`, '--max-time')
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+}
+
+export function checkInt(v: number, flag: string, min: number): number {
+  if (!Number.isInteger(v) || v < min) throw new InputError(`${flag} must be an integer >= ${min}, got ${v}`, flag)
+  return v
+}
+
+/** The bounds of a search: the flags over the scenario's own, with the default memory bound. */
+export function searchBounds(flags: SearchFlags, base: Bounds): Bounds {
+  const b: { -readonly [K in keyof Bounds]: Bounds[K] } = { ...base }
+  if (flags['max-depth'] !== undefined) b.maxDepth = checkInt(flags['max-depth'], '--max-depth', 0)
+  if (flags['max-states'] !== undefined) b.maxStates = checkInt(flags['max-states'], '--max-states', 1)
+  if (flags['max-time'] !== undefined) b.maxTimeMs = parseDuration(String(flags['max-time']))
+  if (flags['max-memory'] !== undefined) {
+    const bytes = parseBytes(String(flags['max-memory']))
+    if (bytes === undefined) throw new InputError(`'${flags['max-memory']}' is not a size (for example 512MiB, 2GiB)`, '--max-memory')
+    b.maxMemoryBytes = bytes
+  }
+  if (b.maxMemoryBytes === undefined) b.maxMemoryBytes = DEFAULT_MEMORY
+  return b
+}

@@ -1,0 +1,48 @@
+/**
+ * `check` and `simulate` run their search in a worker thread (worker.ts), so the main thread
+ * stays free to turn Ctrl-C and SIGTERM into a clean stop: it raises the shared stop flag, which
+ * the search polls. The worker sends back the exit code, or the error to report.
+ */
+import { Worker } from 'node:worker_threads'
+import { ModelError } from '../checker/layout.js'
+import { InputError } from '../checker/params.js'
+import { EXIT } from '../checker/verdict.js'
+import type { CheckArgs } from './check.js'
+import { stopFlag, stopRequested } from './signals.js'
+import type { SimulateArgs } from './simulate.js'
+
+/** What the worker is asked to run: a command and its parsed arguments (as plain data). */
+export type WorkerTask = { readonly command: 'check'; readonly argv: CheckArgs } | { readonly command: 'simulate'; readonly argv: SimulateArgs }
+
+export interface WorkerReply {
+  readonly code?: number
+  readonly error?: { readonly kind: 'input' | 'model' | 'internal'; readonly message: string; readonly where?: string; readonly file?: boolean; readonly stack?: string }
+}
+
+/** A stop asked for before a command began: the command does not begin; exit 3 (interrupted). */
+export function notStarted(what: string): number {
+  process.stderr.write(`fencecheck: interrupted before ${what} started; nothing was done\n`)
+  return EXIT.inconclusive
+}
+
+/** Run a task in a worker thread; resolves to its exit code, rejects with the error it reports. */
+export function inWorker(task: WorkerTask): Promise<number> {
+  if (stopRequested()) return Promise.resolve(notStarted('the search'))
+  return new Promise((resolvePromise, reject) => {
+    const workerData = { task: JSON.parse(JSON.stringify(task)) as WorkerTask, stopFlag }
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData })
+    let reply: WorkerReply | undefined
+    w.on('message', (m: WorkerReply) => (reply = m))
+    w.on('error', reject)
+    w.on('exit', () => {
+      if (!reply) return reject(new Error('the search worker stopped without a result'))
+      if (reply.error) {
+        const e = reply.error
+        if (e.kind === 'input') return reject(e.file ? Object.assign(new InputError(e.message), { fromFile: true }) : new InputError(e.message, e.where))
+        if (e.kind === 'model') return reject(new ModelError(e.message))
+        return reject(Object.assign(new Error(e.message), { stack: e.stack }))
+      }
+      resolvePromise(reply.code ?? EXIT.internal)
+    })
+  })
+}

@@ -1,0 +1,91 @@
+/**
+ * What a command runs on: a built-in model (by name, with --param) or a scenario file, resolved
+ * into the model, its narrator, the search order and bounds, and the one command that reproduces
+ * the run. Nothing is run here.
+ */
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Action, Model } from '../checker/model.js'
+import { InputError } from '../checker/params.js'
+import type { Bounds, SearchOrder } from '../checker/verdict.js'
+import { buildNarrated, loadScenario, type Scenario } from '../model/index.js'
+import type { Narrator } from '../report/narrator.js'
+import type { Target } from '../report/report.js'
+import { searchBounds, type SearchFlags } from './options.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** The bundled scenarios, which `list` and `suite` use by default. */
+export const SCENARIO_DIR = join(ROOT, 'scenarios')
+
+export interface Resolved {
+  readonly target: Target
+  readonly model: Model<Action>
+  readonly narrator: Narrator<Action>
+  readonly symmetry: boolean
+  readonly order: SearchOrder
+  readonly bounds: Bounds
+  readonly scenario?: Scenario
+  readonly reproduce: string
+}
+
+/** The first 16 hex digits of the SHA-256 of a text: how results and checkpoints tell a changed scenario. */
+export function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16)
+}
+
+/** The hash of a scenario file's text as it is now. */
+export function scenarioHash(file: string): string {
+  return hashText(readFileSync(file, 'utf8'))
+}
+
+function reproduceLine(t: Target, order: SearchOrder, flags: SearchFlags): string {
+  const parts = ['fencecheck', 'check', t.scenario ? t.scenario.file : t.model]
+  if (!t.scenario) for (const [k, v] of Object.entries(t.params)) parts.push('--param', `${k}=${v}`)
+  if (order !== 'bfs') parts.push('--order', order)
+  if (flags.symmetry) parts.push('--symmetry')
+  if (flags['hash-compaction']) parts.push('--hash-compaction')
+  for (const f of ['max-depth', 'max-states', 'max-time', 'max-memory'] as const) {
+    if (flags[f] !== undefined) parts.push(`--${f}`, String(flags[f]))
+  }
+  return parts.join(' ')
+}
+
+function isScenarioPath(t: string): boolean {
+  return /\.ya?ml$/.test(t) || t.includes('/') || existsSync(t)
+}
+
+/**
+ * A loaded scenario as a target: `given` as it was named (on the command line), `file` as it is
+ * shown (relative to the working directory), with the search flags over its own settings.
+ */
+export function scenarioTarget(sc: Scenario, given: string, file: string, flags: SearchFlags = {}): Resolved {
+  const order = flags.order ?? sc.order
+  const target: Target = {
+    target: given,
+    model: sc.model.name,
+    params: { ...sc.model.params },
+    scenario: { file, name: sc.name, about: sc.about },
+    scenarioHash: scenarioHash(sc.file),
+  }
+  const symmetry = flags.symmetry ?? sc.symmetry
+  if (symmetry && !sc.model.symmetry) throw new InputError(`'${given}' declares no symmetry to reduce by`, '--symmetry')
+  return { target, model: sc.model, narrator: sc.narrator, symmetry, order, bounds: searchBounds(flags, sc.bounds), scenario: sc, reproduce: reproduceLine(target, order, flags) }
+}
+
+/** Resolve a command-line target (model name or scenario file) without running anything. */
+export function resolveTarget(name: string, flags: SearchFlags): Resolved {
+  if (isScenarioPath(name)) {
+    if (flags.param && flags.param.length > 0) {
+      throw new InputError(`--param applies to built-in models; '${name}' is a scenario file (set params inside the file)`, '--param')
+    }
+    return scenarioTarget(loadScenario(name), name, relative(process.cwd(), resolve(name)) || name, flags)
+  }
+  const { model, narrator } = buildNarrated(name, flags.param ?? [])
+  const order = flags.order ?? 'bfs'
+  const target: Target = { target: name, model: model.name, params: { ...model.params } }
+  const symmetry = flags.symmetry ?? false
+  if (symmetry && !model.symmetry) throw new InputError(`model '${name}' declares no symmetry to reduce by`, '--symmetry')
+  return { target, model, narrator, symmetry, order, bounds: searchBounds(flags, {}), reproduce: reproduceLine(target, order, flags) }
+}
