@@ -26,11 +26,13 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { explore } from '../checker/explore.js'
-import { hashText } from '../checker/checkpoint.js'
 import { GraphRecorder } from '../checker/graphChecks.js'
 import type { Action, Model, Property } from '../checker/model.js'
-import { makeReport, toJson, toText, type Target } from '../cli/render.js'
-import { writeReport, writeWhole } from '../cli/reports.js'
+import { hashText } from '../cli/target.js'
+import { writeReport, writeWhole } from '../report/files.js'
+import { toJson } from '../report/json.js'
+import { findingsOf, makeReport, type Target } from '../report/report.js'
+import { toText } from '../report/text.js'
 import { loadScenario } from '../model/scenario.js'
 
 export interface PropertyTime {
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
     scenario: { file: relative(process.cwd(), resolve(file)) || file, name: sc.name, about: sc.about },
     scenarioHash: hashText(readFileSync(file, 'utf8')),
   }
-  const report = makeReport(target, x, `fencecheck check ${file}`)
+  const report = makeReport(target, { model: sc.model, narrator: sc.narrator }, findingsOf(x), `fencecheck check ${file}`)
   writeWhole(join(outDir, 'result.json'), JSON.stringify(toJson(report), null, 2) + '\n')
   writeWhole(join(outDir, 'report.txt'), toText(report) + '\n')
   await writeReport(report, join(outDir, 'report.md'))
