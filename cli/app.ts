@@ -11,6 +11,7 @@ import { ModelError } from '../checker/layout.js'
 import { InputError } from '../checker/params.js'
 import { EXIT } from '../checker/verdict.js'
 import { FileError } from '../checker/yamlFile.js'
+import type { ErrorCode } from '../errors/codes.js'
 import { loadScenario, SCENARIO_SCHEMA } from '../model/scenario.js'
 import { RESULT_SCHEMA } from './resultSchema.js'
 import { ITF_SCHEMA } from './itf.js'
@@ -20,7 +21,7 @@ import { stopFlag, stopRequested } from './signals.js'
 
 export interface WorkerReply {
   readonly code?: number
-  readonly error?: { readonly kind: 'input' | 'model' | 'internal'; readonly message: string; readonly where?: string; readonly file?: boolean; readonly stack?: string }
+  readonly error?: { readonly kind: 'input' | 'model' | 'internal'; readonly code: ErrorCode; readonly message: string; readonly where?: string; readonly file?: boolean; readonly stack?: string }
 }
 
 /** A stop asked for before a command began: the command does not begin; exit 3 (interrupted). */
@@ -41,8 +42,8 @@ function inWorker(command: 'check' | 'simulate', argv: unknown): Promise<number>
       if (!reply) return reject(new Error('the search worker stopped without a result'))
       if (reply.error) {
         const e = reply.error
-        if (e.kind === 'input') return reject(e.file ? Object.assign(new InputError(e.message), { fromFile: true }) : new InputError(e.message, e.where))
-        if (e.kind === 'model') return reject(new ModelError(e.message))
+        if (e.kind === 'input') return reject(e.file ? Object.assign(new InputError(e.code, e.message), { fromFile: true }) : new InputError(e.code, e.message, e.where))
+        if (e.kind === 'model') return reject(new ModelError(e.code, e.message))
         return reject(Object.assign(new Error(e.message), { stack: e.stack }))
       }
       resolvePromise(reply.code ?? EXIT.internal)
@@ -163,7 +164,7 @@ export async function main(args: string[]): Promise<number> {
     .epilogue('exit codes: 0 proved, 1 violated, 2 bad input or usage, 3 inconclusive, 4 internal error')
     .fail((msg, err) => {
       if (err) throw err
-      throw new InputError(/^Did you mean/.test(msg) ? `unknown command. ${msg} (see fencecheck --help)` : `${msg} (see fencecheck --help)`)
+      throw /^Did you mean/.test(msg) ? new InputError('FC201', `unknown command. ${msg} (see fencecheck --help)`) : new InputError('FC200', `${msg} (see fencecheck --help)`)
     })
     .help()
     .version()

@@ -61,7 +61,7 @@ export function onStopRequest(check: () => boolean): void {
 
 export function parseDuration(s: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?$/.exec(s.trim())
-  if (!m) throw new InputError(`--max-time '${s}' is not a duration (for example 90, 90s, 10m, 2h)`, '--max-time')
+  if (!m) throw new InputError('FC210', `--max-time '${s}' is not a duration (for example 90, 90s, 10m, 2h)`, '--max-time')
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
 }
 
@@ -72,7 +72,7 @@ function searchBounds(flags: SearchFlags, base: Bounds): Bounds {
   if (flags['max-time'] !== undefined) b.maxTimeMs = parseDuration(String(flags['max-time']))
   if (flags['max-memory'] !== undefined) {
     const bytes = parseBytes(String(flags['max-memory']))
-    if (bytes === undefined) throw new InputError(`'${flags['max-memory']}' is not a size (for example 512MiB, 2GiB)`, '--max-memory')
+    if (bytes === undefined) throw new InputError('FC211', `'${flags['max-memory']}' is not a size (for example 512MiB, 2GiB)`, '--max-memory')
     b.maxMemoryBytes = bytes
   }
   if (b.maxMemoryBytes === undefined) b.maxMemoryBytes = DEFAULT_MEMORY
@@ -80,7 +80,7 @@ function searchBounds(flags: SearchFlags, base: Bounds): Bounds {
 }
 
 function checkInt(v: number, flag: string, min: number): number {
-  if (!Number.isInteger(v) || v < min) throw new InputError(`${flag} must be an integer >= ${min}, got ${v}`, flag)
+  if (!Number.isInteger(v) || v < min) throw new InputError('FC212', `${flag} must be an integer >= ${min}, got ${v}`, flag)
   return v
 }
 
@@ -104,7 +104,7 @@ function isScenarioPath(t: string): boolean {
 function resolveTarget(name: string, flags: SearchFlags): Resolved {
   if (isScenarioPath(name)) {
     if (flags.param && flags.param.length > 0) {
-      throw new InputError(`--param applies to built-in models; '${name}' is a scenario file (set params inside the file)`, '--param')
+      throw new InputError('FC220', `--param applies to built-in models; '${name}' is a scenario file (set params inside the file)`, '--param')
     }
     const sc = loadScenario(name)
     const order = (flags.order as SearchOrder | undefined) ?? sc.order
@@ -117,14 +117,14 @@ function resolveTarget(name: string, flags: SearchFlags): Resolved {
       scenarioHash: hashText(readFileSync(name, 'utf8')),
     }
     const symmetry = flags.symmetry ?? sc.symmetry
-    if (symmetry && !sc.model.symmetry) throw new InputError(`'${name}' declares no symmetry to reduce by`, '--symmetry')
+    if (symmetry && !sc.model.symmetry) throw new InputError('FC221', `'${name}' declares no symmetry to reduce by`, '--symmetry')
     return { target, model: sc.model, symmetry, order, bounds: searchBounds(flags, sc.bounds), scenario: sc, reproduce: reproduceLine(target, order, flags) }
   }
   const model = buildModel(name, flags.param ?? [])
   const order = (flags.order as SearchOrder | undefined) ?? 'bfs'
   const target: Target = { target: name, model: model.name, params: { ...model.params } }
   const symmetry = flags.symmetry ?? false
-  if (symmetry && !model.symmetry) throw new InputError(`model '${name}' declares no symmetry to reduce by`, '--symmetry')
+  if (symmetry && !model.symmetry) throw new InputError('FC221', `model '${name}' declares no symmetry to reduce by`, '--symmetry')
   return { target, model, symmetry, order, bounds: searchBounds(flags, {}), reproduce: reproduceLine(target, order, flags) }
 }
 
@@ -147,7 +147,7 @@ function identityOf(r: Resolved): Identity {
 }
 
 function run(r: Resolved, quiet: boolean, flags: SearchFlags = {}): Report {
-  if ((flags.checkpoint || flags.resume) && r.order !== 'bfs') throw new InputError('checkpoints are for breadth-first searches (drop --order dfs)', '--checkpoint')
+  if ((flags.checkpoint || flags.resume) && r.order !== 'bfs') throw new InputError('FC240', 'checkpoints are for breadth-first searches (drop --order dfs)', '--checkpoint')
   const id = identityOf(r)
   const resume = flags.resume ? readCheckpoint(flags.resume, id, { shouldStop: () => stopRequested() }) : undefined
   const dir = flags.checkpoint ?? flags.resume
@@ -207,15 +207,15 @@ export async function cmdCheck(argv: SearchFlags & { targets: string[]; format: 
   for (const f of reportFiles) reportKind(f)
   prepareOutputs({ out: argv.out, report: reportFiles, checkpoint: argv.checkpoint, resume: argv.resume })
   const resolved = argv.targets.map((t) => resolveTarget(t, argv))
-  if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('--checkpoint and --resume take one target', '--checkpoint')
-  if (reportFiles.length && resolved.length > 1) throw new InputError('--report takes one target (run check once per scenario, or use suite)', '--report')
+  if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('FC241', '--checkpoint and --resume take one target', '--checkpoint')
+  if (reportFiles.length && resolved.length > 1) throw new InputError('FC222', '--report takes one target (run check once per scenario, or use suite)', '--report')
   const workers = argv.workers ?? 1
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new InputError(`--workers must be an integer in 1..64, got ${workers}`, '--workers')
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new InputError('FC212', `--workers must be an integer in 1..64, got ${workers}`, '--workers')
   if (argv['hash-compaction'] && (argv.symmetry || argv.checkpoint || argv.resume || workers > 1 || resolved.some((r) => r.order !== 'bfs'))) {
-    throw new InputError('--hash-compaction runs a single-worker breadth-first search, without --symmetry or checkpoints', '--hash-compaction')
+    throw new InputError('FC224', '--hash-compaction runs a single-worker breadth-first search, without --symmetry or checkpoints', '--hash-compaction')
   }
-  if (workers > 1 && (argv.checkpoint || argv.resume)) throw new InputError('checkpoints are taken by the single-worker search (drop --workers)', '--workers')
-  if (workers > 1 && resolved.some((r) => r.order !== 'bfs')) throw new InputError('--workers runs a breadth-first search (drop --order dfs)', '--workers')
+  if (workers > 1 && (argv.checkpoint || argv.resume)) throw new InputError('FC225', 'checkpoints are taken by the single-worker search (drop --workers)', '--workers')
+  if (workers > 1 && resolved.some((r) => r.order !== 'bfs')) throw new InputError('FC226', '--workers runs a breadth-first search (drop --order dfs)', '--workers')
   const reports: Report[] = []
   for (const r of resolved) reports.push(workers > 1 ? await runParallel(r, argv.quiet, workers) : run(r, argv.quiet, argv))
   const one = <T>(docs: T[]): T | T[] => (docs.length === 1 ? docs[0]! : docs)
@@ -233,7 +233,7 @@ export function cmdSimulate(
   prepareOutputs({ out: argv.out })
   const r = resolveTarget(argv.target, argv)
   for (const [flag, v, min] of [['--seed', argv.seed, 0], ['--walks', argv.walks, 1], ['--depth', argv.depth, 1]] as const) {
-    if (!Number.isInteger(v) || v < min) throw new InputError(`${flag} must be an integer >= ${min}, got ${v}`, flag)
+    if (!Number.isInteger(v) || v < min) throw new InputError('FC212', `${flag} must be an integer >= ${min}, got ${v}`, flag)
   }
   const swarm = swarmOf(argv)
   // Each swarm member walks with its own seed, derived from the base seed and its index.
@@ -306,13 +306,13 @@ function swarmOf(argv: { 'swarm-index'?: number; 'swarm-count'?: number }): { in
   const count = argv['swarm-count']
   let index = argv['swarm-index']
   if (count === undefined) {
-    if (index !== undefined) throw new InputError('--swarm-index needs --swarm-count', '--swarm-index')
+    if (index !== undefined) throw new InputError('FC213', '--swarm-index needs --swarm-count', '--swarm-index')
     return undefined
   }
   if (index === undefined && process.env.JOB_COMPLETION_INDEX !== undefined) index = Number(process.env.JOB_COMPLETION_INDEX)
-  if (!Number.isInteger(count) || count < 1) throw new InputError(`--swarm-count must be an integer >= 1, got ${count}`, '--swarm-count')
+  if (!Number.isInteger(count) || count < 1) throw new InputError('FC212', `--swarm-count must be an integer >= 1, got ${count}`, '--swarm-count')
   if (index === undefined || !Number.isInteger(index) || index < 0 || index >= count) {
-    throw new InputError(`--swarm-index must be an integer in 0..${count - 1} (or set JOB_COMPLETION_INDEX), got ${index}`, '--swarm-index')
+    throw new InputError('FC214', `--swarm-index must be an integer in 0..${count - 1} (or set JOB_COMPLETION_INDEX), got ${index}`, '--swarm-index')
   }
   return { index, count }
 }
@@ -328,12 +328,12 @@ export function cmdMerge(argv: { files: string[]; format: string; out?: string }
       if (d.format !== 'fencecheck-result') throw new Error('not a fencecheck result')
       return { file: f, d }
     } catch (e) {
-      throw new FileError(f, undefined, undefined, `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; merge takes results written with --format json or --out`)
+      throw new FileError('FC420', f, undefined, undefined, `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; merge takes results written with --format json or --out`)
     }
   })
   const key = (d: Record<string, unknown>): string => JSON.stringify([d.model, (d.scenario as { file?: string } | undefined)?.file ?? null])
   const k0 = key(docs[0]!.d)
-  for (const { file, d } of docs) if (key(d) !== k0) throw new FileError(file, undefined, undefined, `is a result for ${key(d)}, not ${k0}; merge results of one target`)
+  for (const { file, d } of docs) if (key(d) !== k0) throw new FileError('FC421', file, undefined, undefined, `is a result for ${key(d)}, not ${k0}; merge results of one target`)
   const violated = docs.filter(({ d }) => d.verdict === 'violated').sort((a, b) => (a.d.traceLength as number) - (b.d.traceLength as number))
   const swarm = docs.map(({ d }) => d.swarm as { index: number; count: number } | undefined).filter((x) => x !== undefined)
   const count = swarm[0]?.count
@@ -384,24 +384,24 @@ export function cmdReplay(argv: { file: string; quiet: boolean }): number {
     doc = JSON.parse(readFileSync(argv.file, 'utf8')) as Record<string, unknown>
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`
-    throw new FileError(argv.file, undefined, undefined, `${why}; replay takes the output of 'fencecheck check ... --format json'`)
+    throw new FileError('FC400', argv.file, undefined, undefined, `${why}; replay takes the output of 'fencecheck check ... --format json'`)
   }
-  if (Array.isArray(doc)) throw new FileError(argv.file, undefined, undefined, 'holds several results; replay one (save each target with its own --out file)')
-  if (doc.format !== 'fencecheck-result') throw new FileError(argv.file, undefined, 'format', "is not a fencecheck result (expected \"format\": \"fencecheck-result\")")
+  if (Array.isArray(doc)) throw new FileError('FC401', argv.file, undefined, undefined, 'holds several results; replay one (save each target with its own --out file)')
+  if (doc.format !== 'fencecheck-result') throw new FileError('FC402', argv.file, undefined, 'format', "is not a fencecheck result (expected \"format\": \"fencecheck-result\")")
   const readable = READABLE_FORMAT_VERSIONS.join(', ')
-  if (doc.formatVersion === undefined) throw new FileError(argv.file, undefined, 'formatVersion', `is missing; this fencecheck replays results of format version ${readable}`)
+  if (doc.formatVersion === undefined) throw new FileError('FC403', argv.file, undefined, 'formatVersion', `is missing; this fencecheck replays results of format version ${readable}`)
   if (typeof doc.formatVersion !== 'number' || !READABLE_FORMAT_VERSIONS.includes(doc.formatVersion)) {
-    throw new FileError(argv.file, undefined, 'formatVersion', `${JSON.stringify(doc.formatVersion)} is not a format version this fencecheck replays (it replays ${readable}); replay it with the fencecheck that wrote it`)
+    throw new FileError('FC404', argv.file, undefined, 'formatVersion', `${JSON.stringify(doc.formatVersion)} is not a format version this fencecheck replays (it replays ${readable}); replay it with the fencecheck that wrote it`)
   }
   if (!Array.isArray(doc.trace) || typeof doc.initialState !== 'object') {
-    throw new FileError(argv.file, undefined, 'trace', `has no trace to replay (its verdict is ${String(doc.verdict)})`)
+    throw new FileError('FC405', argv.file, undefined, 'trace', `has no trace to replay (its verdict is ${String(doc.verdict)})`)
   }
   const { model, changed } = modelOf(doc, argv.file, argv.quiet)
   const trace: Trace = { ...traceOf(doc.initialState, doc.trace), ...(typeof doc.loop === 'number' ? { loop: doc.loop } : {}) }
-  if (doc.evidence !== undefined && !Array.isArray(doc.evidence)) throw new FileError(argv.file, undefined, 'evidence', 'is not a list of traces')
+  if (doc.evidence !== undefined && !Array.isArray(doc.evidence)) throw new FileError('FC406', argv.file, undefined, 'evidence', 'is not a list of traces')
   const evidence = ((doc.evidence ?? []) as { label?: unknown; initialState?: unknown; trace?: unknown }[]).map((e, i) => {
     if (typeof e !== 'object' || e === null || !Array.isArray(e.trace) || typeof e.initialState !== 'object') {
-      throw new FileError(argv.file, undefined, `evidence.${i}`, 'is not a trace (it needs label, initialState and trace)')
+      throw new FileError('FC406', argv.file, undefined, `evidence.${i}`, 'is not a trace (it needs label, initialState and trace)')
     }
     return { label: typeof e.label === 'string' ? e.label : `evidence ${i + 1}`, trace: traceOf(e.initialState, e.trace) }
   })
@@ -439,7 +439,7 @@ function modelOf(doc: Record<string, unknown>, file: string, quiet: boolean): { 
     const beside = resolve(dirname(file), sc.file)
     const path = existsSync(sc.file) ? sc.file : existsSync(beside) ? beside : undefined
     if (!path) {
-      throw new FileError(file, undefined, 'scenario.file', `names ${sc.file}, which is found neither in the working directory nor beside the result (${beside})`)
+      throw new FileError('FC407', file, undefined, 'scenario.file', `names ${sc.file}, which is found neither in the working directory nor beside the result (${beside})`)
     }
     const now = hashText(readFileSync(path, 'utf8'))
     const recorded = doc.scenarioHash
@@ -449,7 +449,7 @@ function modelOf(doc: Record<string, unknown>, file: string, quiet: boolean): { 
     return { model: loadScenario(path).model, changed }
   }
   const m = doc.model as { name?: string; params?: Record<string, unknown> } | undefined
-  if (!m?.name) throw new FileError(file, undefined, 'model', 'names no model')
+  if (!m?.name) throw new FileError('FC408', file, undefined, 'model', 'names no model')
   return { model: buildModel(m.name, m.params ?? {}, `${file}: model.params`), changed: false }
 }
 
@@ -477,7 +477,7 @@ export function cmdList(): number {
 export async function cmdSuite(argv: { quiet: boolean; dir?: string; reports?: string }): Promise<number> {
   const dir = argv.dir ?? SCENARIO_DIR
   const files = scenarioFiles(dir).map((f) => relative(process.cwd(), f) || f)
-  if (files.length === 0) throw new InputError(`no scenario files under ${dir}`)
+  if (files.length === 0) throw new InputError('FC250', `no scenario files under ${dir}`)
   const scenarios = files.map((f) => loadScenario(f))
   const outDir = argv.reports ?? 'reports'
   const rows: string[][] = [['scenario', 'model', 'expected', 'computed', 'states', 'time', 'result']]

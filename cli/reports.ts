@@ -17,7 +17,7 @@ export function reportKind(file: string): (typeof REPORT_KINDS)[number] {
   if (file.endsWith('.itf.json')) return '.itf.json'
   const ext = extname(file)
   if (ext === '.md' || ext === '.txt' || ext === '.html') return ext
-  throw new InputError(`--report ${file}: unknown report type '${ext || '(none)'}' (use FILE.md, FILE.txt for mail, FILE.html, or FILE.itf.json)`, '--report')
+  throw new InputError('FC223', `--report ${file}: unknown report type '${ext || '(none)'}' (use FILE.md, FILE.txt for mail, FILE.html, or FILE.itf.json)`, '--report')
 }
 
 /** Write a file only once it is complete: a temporary file renamed into place. */
