@@ -365,7 +365,7 @@ export function cmdMerge(argv: { files: string[]; format: string; out?: string }
     if (violated.length) lines.push(`shortest violation: ${String((violated[0]!.d.property as { name: string }).name)} in ${String(violated[0]!.d.traceLength)} steps, from ${violated[0]!.file}`, `reproduce: ${String(violated[0]!.d.reproduce)}`)
     lines.push(`coverage: ${merged.coverage.walks} walks, ${merged.coverage.steps} steps, at most ${merged.coverage.distinctStatesUpperBound} distinct states (members may overlap)`)
     if (merged.coverage.neverFired.length) lines.push(`never fired in any member: ${merged.coverage.neverFired.join(', ')}`)
-    if (missing.length) lines.push(`warning: swarm members missing: ${missing.join(', ')} of ${count}`)
+    if (missing.length) lines.push(`FC503 warning: swarm members missing: ${missing.join(', ')} of ${count}`)
     process.stdout.write(lines.join('\n') + '\n')
   }
   return verdict === 'violated' ? EXIT.violated : verdict === 'proved' ? EXIT.proved : EXIT.inconclusive
@@ -414,7 +414,7 @@ export function cmdReplay(argv: { file: string; quiet: boolean }): number {
     const f = res.failure!
     // A claim's and an evidence trace's reason name what they are about; the main trace's says where.
     const what = res.replayed || f.evidence !== undefined ? f.reason : `trace does not replay at step ${f.step}: ${f.reason}`
-    process.stderr.write(`fencecheck: ${argv.file}: ${what}${since}\n`)
+    process.stderr.write(`fencecheck: ${f.code} ${argv.file}: ${what}${since}\n`)
     return EXIT.badInput
   }
   const also = evidence.length ? ` (with ${evidence.length} evidence trace${evidence.length === 1 ? '' : 's'})` : ''
@@ -444,8 +444,8 @@ function modelOf(doc: Record<string, unknown>, file: string, quiet: boolean): { 
     const now = hashText(readFileSync(path, 'utf8'))
     const recorded = doc.scenarioHash
     const changed = typeof recorded === 'string' && recorded !== now
-    if (changed) process.stderr.write(`fencecheck: ${file}: warning: the scenario ${path} changed since the trace was recorded (text hash ${recorded} then, ${now} now); replaying against it as it is now\n`)
-    else if (typeof recorded !== 'string' && !quiet) process.stderr.write(`fencecheck: ${file}: note: the result records no scenario hash, so whether ${path} changed since cannot be told\n`)
+    if (changed) process.stderr.write(`fencecheck: FC501 ${file}: warning: the scenario ${path} changed since the trace was recorded (text hash ${recorded} then, ${now} now); replaying against it as it is now\n`)
+    else if (typeof recorded !== 'string' && !quiet) process.stderr.write(`fencecheck: FC502 ${file}: note: the result records no scenario hash, so whether ${path} changed since cannot be told\n`)
     return { model: loadScenario(path).model, changed }
   }
   const m = doc.model as { name?: string; params?: Record<string, unknown> } | undefined
