@@ -120,10 +120,10 @@ export function readCheckpoint(dir: string, expect: Identity, opts: { shouldStop
   const metaFile = join(cur, 'checkpoint.json')
   if (!existsSync(metaFile)) {
     const what = existsSync(dir) ? `holds no checkpoint (${readdirSync(dir).length} entries, no current/checkpoint.json)` : 'does not exist'
-    throw new InputError(`--resume ${dir}: the folder ${what}; start a run with --checkpoint ${dir} first`, '--resume')
+    throw new InputError('FC242', `--resume ${dir}: the folder ${what}; start a run with --checkpoint ${dir} first`, '--resume')
   }
   const damaged = (file: string, why: string): InputError =>
-    new InputError(`--resume ${dir}: ${join(cur, file)} ${why}; this checkpoint cannot be resumed: start a fresh run (--checkpoint ${dir} replaces it)`, '--resume')
+    new InputError('FC245', `--resume ${dir}: ${join(cur, file)} ${why}; this checkpoint cannot be resumed: start a fresh run (--checkpoint ${dir} replaces it)`, '--resume')
   let meta: Meta
   try {
     meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Meta
@@ -132,13 +132,14 @@ export function readCheckpoint(dir: string, expect: Identity, opts: { shouldStop
   }
   if (meta === null || typeof meta !== 'object' || meta.format !== 'fencecheck-checkpoint' || meta.version !== CHECKPOINT_VERSION) {
     throw new InputError(
+      'FC243',
       `--resume ${dir}: not a checkpoint of this fencecheck version (format ${String(meta?.format)}, version ${String(meta?.version)}, expected ${CHECKPOINT_VERSION}); start a fresh run`,
       '--resume',
     )
   }
   const a = JSON.stringify(meta.identity)
   const b = JSON.stringify(expect)
-  if (a !== b) throw new InputError(`--resume ${dir}: the checkpoint is of another run (${a}); this run is ${b}`, '--resume')
+  if (a !== b) throw new InputError('FC244', `--resume ${dir}: the checkpoint is of another run (${a}); this run is ${b}`, '--resume')
   const problem = metaProblem(meta)
   if (problem !== undefined) throw damaged('checkpoint.json', `is inconsistent: ${problem}`)
 

@@ -131,14 +131,14 @@ class Search<A extends Action> implements SuccessorSink {
   ) {
     const order = options.order ?? 'bfs'
     const W = model.layout.words
-    if (options.symmetry && !model.symmetry) throw new ModelError(`model '${model.name}' declares no symmetry to reduce by`)
+    if (options.symmetry && !model.symmetry) throw new ModelError('FC311', `model '${model.name}' declares no symmetry to reduce by`)
     const resume = options.resume
-    if (resume && (order !== 'bfs' || resume.words !== W)) throw new ModelError('a checkpoint resumes breadth-first searches of the same state layout only')
+    if (resume && (order !== 'bfs' || resume.words !== W)) throw new ModelError('FC310', 'a checkpoint resumes breadth-first searches of the same state layout only')
     const compact = options.hashCompaction ?? false
     if (compact && (order !== 'bfs' || resume || options.checkpoint || options.symmetry)) {
-      throw new ModelError('hash compaction runs a breadth-first search without checkpoints or symmetry reduction')
+      throw new ModelError('FC310', 'hash compaction runs a breadth-first search without checkpoints or symmetry reduction')
     }
-    if (compact && model.rules.length > 0xffff) throw new ModelError('hash compaction records rule numbers in 16 bits: at most 65535 rules')
+    if (compact && model.rules.length > 0xffff) throw new ModelError('FC312', 'hash compaction records rule numbers in 16 bits: at most 65535 rules')
     this.plan = options.plan ?? planProperties(model, modeOf(options), options.select)
     this.dfs = order === 'dfs'
     if (this.dfs) this.stack = new Uint32Array(1 << 12)
@@ -235,7 +235,7 @@ class Search<A extends Action> implements SuccessorSink {
         if (this.dfs) this.push(index, 0)
       }
     } catch (e) {
-      if (e instanceof RangeError) throw new ModelError(`initial state: ${e.message}`)
+      if (e instanceof RangeError) throw new ModelError('FC301', `initial state: ${e.message}`)
       throw e
     }
     if (!resume) levelEnd = store.size
@@ -353,7 +353,7 @@ class Search<A extends Action> implements SuccessorSink {
           break
         }
         if (e instanceof ModelError) throw e
-        throw new ModelError(`the model threw while expanding a state: ${e instanceof Error ? e.message : String(e)}`)
+        throw new ModelError('FC302', `the model threw while expanding a state: ${e instanceof Error ? e.message : String(e)}`)
       }
       if (res === TRUNCATED) {
         truncatedByDepth = true

@@ -6,6 +6,7 @@
  * stores every state as `words` Uint32 values and fingerprints those words. Unused bits are always
  * zero, so equal states have equal words (the encoding is canonical).
  */
+import type { ErrorCode } from '../errors/codes.js'
 
 export type FieldType =
   | { readonly kind: 'int'; readonly min: number; readonly max: number }
@@ -186,7 +187,7 @@ export class StateLayout {
   /** Write one field of a packed state. Out-of-range values are a model bug, never silently wrapped. */
   write(words: Uint32Array, f: Field, value: number): void {
     if (!((value | 0) === value && value >= this.minOf[f]! && value <= this.maxOf[f]!)) {
-      throw new ModelError(`value ${value} is outside the declared range of state field '${this.name(f)}'`)
+      throw new ModelError('FC300', `value ${value} is outside the declared range of state field '${this.name(f)}'`)
     }
     const w = this.wordOf[f]!
     const m = this.maskOf[f]! << this.shiftOf[f]!
@@ -259,7 +260,16 @@ export class StateLayout {
   }
 }
 
-/** A model broke its own contract (a value out of range, a non-total transition). Exit code 4. */
+/**
+ * A model broke its own contract (a value out of range, a non-total transition), or the search was
+ * asked for what it does not do. Exit code 4; `code` names the kind (see errors/codes.ts).
+ */
 export class ModelError extends Error {
   override readonly name = 'ModelError'
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
 }

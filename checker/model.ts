@@ -55,7 +55,7 @@ export class Cursor implements Reader {
 
   set(f: Field, value: number): void {
     if (!((value | 0) === value && value >= this.minOf[f]! && value <= this.maxOf[f]!)) {
-      throw new ModelError(`value ${value} is outside the declared range of state field '${this.layout.name(f)}'`)
+      throw new ModelError('FC300', `value ${value} is outside the declared range of state field '${this.layout.name(f)}'`)
     }
     const sh = this.shiftOf[f]!
     const m = this.maskOf[f]! << sh

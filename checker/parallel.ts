@@ -93,12 +93,12 @@ function below(sorted: ArrayLike<number>, x: number): number {
 export async function exploreParallel<A extends Action>(model: Model<A>, source: ModelSource, options: ExploreOptions & { workers: number }): Promise<Exploration<A>> {
   const N = options.workers
   if (!Number.isInteger(N) || N < 1 || N > 64) throw new RangeError(`workers must be an integer in 1..64, got ${N}`)
-  if ((options.order ?? 'bfs') !== 'bfs') throw new ModelError('parallel search is breadth-first')
-  if (options.resume || options.checkpoint) throw new ModelError('checkpoints are taken by the single-worker search')
-  if (options.symmetry && !model.symmetry) throw new ModelError(`model '${model.name}' declares no symmetry to reduce by`)
+  if ((options.order ?? 'bfs') !== 'bfs') throw new ModelError('FC310', 'parallel search is breadth-first')
+  if (options.resume || options.checkpoint) throw new ModelError('FC310', 'checkpoints are taken by the single-worker search')
+  if (options.symmetry && !model.symmetry) throw new ModelError('FC311', `model '${model.name}' declares no symmetry to reduce by`)
   // Keys (parent serial index, ordinal) are packed in a double: parent * KEY + ordinal, exact below 2^53.
   const KEY = model.rules.length + 1
-  if (KEY >= 2 ** 21) throw new ModelError('the parallel search orders successors by rule: at most 2^21 - 2 rules')
+  if (KEY >= 2 ** 21) throw new ModelError('FC312', 'the parallel search orders successors by rule: at most 2^21 - 2 rules')
   const bounds = options.bounds ?? {}
   const maxStates = bounds.maxStates ?? Infinity
   const maxTimeMs = bounds.maxTimeMs ?? Infinity

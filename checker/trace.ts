@@ -4,6 +4,7 @@
  * be checked again, step by step, by `replay`.
  */
 import { fromJS, is } from 'immutable'
+import type { ErrorCode } from '../errors/codes.js'
 import { Cursor, type Action, type DeadlockCheck, type LivenessProperty, type Model, type OrderProperty, type Property, type Reader, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
 import { findCycle } from './orderCycle.js'
 import { explore, type Exploration } from './explore.js'
@@ -51,14 +52,14 @@ function reconstruct<A extends Action>(x: Exploration<A>, indices: number[]): { 
   let concrete: Int32Array | undefined
   if (x.symmetric) {
     concrete = model.init().map((v) => fromValues(model, v)).find((v) => sameWords(canon(layout.encode(v.subarray(0, layout.fieldCount))), stored[0]!))
-    if (!concrete) throw new ModelError('trace reconstruction failed: no initial state has the stored canonical form')
+    if (!concrete) throw new ModelError('FC303', 'trace reconstruction failed: no initial state has the stored canonical form')
   } else concrete = decode(model, stored[0]!)
   const values = [concrete]
   const rules: number[] = []
   for (let k = 1; k < stored.length; k++) {
     const from = values[k - 1]!
     const r = findRule(model, from, layout.encode(from.subarray(0, layout.fieldCount)), stored[k]!, canon)
-    if (r < 0) throw new ModelError(`trace reconstruction failed at step ${k}: no rule leads from the stored parent to the stored state`)
+    if (r < 0) throw new ModelError('FC303', `trace reconstruction failed at step ${k}: no rule leads from the stored parent to the stored state`)
     rules.push(r)
     values.push(nextState(model, from, model.rules[r]!))
   }
@@ -195,10 +196,11 @@ export interface ReplayResult {
    */
   readonly replayed: boolean
   /**
-   * set when the trace does not replay, or does not violate what is claimed: the step (1-based,
-   * 0 for the initial state) and why; `evidence` names the evidence trace that does not replay
+   * set when the trace does not replay, or does not violate what is claimed: the kind (its code,
+   * see errors/codes.ts), the step (1-based, 0 for the initial state) and why; `evidence` names
+   * the evidence trace that does not replay
    */
-  readonly failure?: { step: number; reason: string; evidence?: string }
+  readonly failure?: { code: ErrorCode; step: number; reason: string; evidence?: string }
   /** set when the trace replays: the property the final state (or step, or lasso) violates */
   readonly violates?: string
   /**
@@ -347,19 +349,19 @@ type Judgement =
  */
 export function replay<A extends Action>(model: Model<A>, trace: Trace, property?: ClaimedProperty, opts: ReplayOptions = {}): ReplayResult {
   const log: string[] = []
-  const fail = (stage: 'replay' | 'claim', step: number, reason: string, evidence?: string): ReplayResult => ({
+  const fail = (stage: 'replay' | 'claim', code: ErrorCode, step: number, reason: string, evidence?: string): ReplayResult => ({
     ok: false,
     log,
     replayed: stage === 'claim',
-    failure: { step, reason, ...(evidence !== undefined ? { evidence } : {}) },
+    failure: { code, step, reason, ...(evidence !== undefined ? { evidence } : {}) },
   })
 
   const main = walk(model, trace, (line) => log.push(line))
-  if (!('states' in main)) return fail('replay', main.step, main.reason)
+  if (!('states' in main)) return fail('replay', 'FC410', main.step, main.reason)
   const evidence: { label: string; walk: Walk }[] = []
   for (const e of opts.evidence ?? []) {
     const w = walk(model, e.trace, () => {})
-    if (!('states' in w)) return fail('replay', w.step, `evidence trace '${e.label}' does not replay at step ${w.step}: ${w.reason}`, e.label)
+    if (!('states' in w)) return fail('replay', 'FC411', w.step, `evidence trace '${e.label}' does not replay at step ${w.step}: ${w.reason}`, e.label)
     log.push(`evidence '${e.label}': ${e.trace.steps.length} step${e.trace.steps.length === 1 ? '' : 's'} replay from an initial state`)
     evidence.push({ label: e.label, walk: w })
   }
@@ -423,7 +425,7 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
       const v = check(c)
       if (v.violated) return confirmed(c, v)
     }
-    return fail('claim', trace.steps.length, 'the trace replays, but its end does not violate a property')
+    return fail('claim', 'FC412', trace.steps.length, 'the trace replays, but its end does not violate a property')
   }
 
   const name = typeof property === 'string' ? property : property.name
@@ -434,6 +436,7 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
     const known = [...new Set(checkable.map((c) => `${c.name} (${c.kind})`))].join('; ')
     return fail(
       'claim',
+      'FC413',
       trace.steps.length,
       sometimesNamed ? `${name} is a sometimes witness, which no trace violates` : `the model has no ${kind ? `${kind} ` : ''}property ${name} (it checks: ${known || 'nothing'})`,
     )
@@ -447,7 +450,7 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
   for (const w of whys) log.push(`end: not a violation of '${name}': ${w}`)
   // What the end does violate instead: every other kind but progress, whose check re-explores.
   const instead = [...new Set(checkable.filter((c) => c.kind !== 'progress' && !named.includes(c) && check(c).violated).map((c) => c.name))]
-  return fail('claim', trace.steps.length, `the trace replays, but its end does not violate ${name}${instead.length ? ` (it violates: ${instead.join(', ')})` : ''}: ${whys.join('; ')}`)
+  return fail('claim', 'FC414', trace.steps.length, `the trace replays, but its end does not violate ${name}${instead.length ? ` (it violates: ${instead.join(', ')})` : ''}: ${whys.join('; ')}`)
 }
 
 /**

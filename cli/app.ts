@@ -44,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
     .epilogue('exit codes: 0 proved, 1 violated, 2 bad input or usage, 3 inconclusive, 4 internal error')
     .fail((msg, err) => {
       if (err) throw err
-      throw new InputError(/^Did you mean/.test(msg) ? `unknown command. ${msg} (see fencecheck --help)` : `${msg} (see fencecheck --help)`)
+      throw /^Did you mean/.test(msg) ? new InputError('FC201', `unknown command. ${msg} (see fencecheck --help)`) : new InputError('FC200', `${msg} (see fencecheck --help)`)
     })
     .help()
     .version()
@@ -63,13 +63,13 @@ export async function runCommandLine(): Promise<void> {
   } catch (e) {
     if (e instanceof InputError) {
       const where = e instanceof FileError || (e as { fromFile?: boolean }).fromFile || !e.where || e.message.startsWith(e.where) ? '' : `${e.where}: `
-      process.stderr.write(`fencecheck: ${where}${e.message}\n`)
+      process.stderr.write(`fencecheck: ${e.code} ${where}${e.message}\n`)
       process.exitCode = EXIT.badInput
     } else if (e instanceof ModelError) {
-      process.stderr.write(`fencecheck: model error: ${e.message}\n`)
+      process.stderr.write(`fencecheck: ${e.code} model error: ${e.message}\n`)
       process.exitCode = EXIT.internal
     } else {
-      process.stderr.write(`fencecheck: internal error: ${e instanceof Error ? e.message : String(e)}\n`)
+      process.stderr.write(`fencecheck: FC399 internal error: ${e instanceof Error ? e.message : String(e)}\n`)
       if (process.env.FENCECHECK_DEBUG) console.error(e)
       process.exitCode = EXIT.internal
     }

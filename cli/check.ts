@@ -44,20 +44,20 @@ export async function runCheck(argv: CheckArgs): Promise<number> {
   const reportFiles = argv.report ?? []
   for (const f of reportFiles) {
     if (reportKind(f) === undefined) {
-      throw new InputError(`--report ${f}: unknown report type '${extname(f) || '(none)'}' (use FILE.md, FILE.txt for mail, FILE.html, or FILE.itf.json)`, '--report')
+      throw new InputError('FC223', `--report ${f}: unknown report type '${extname(f) || '(none)'}' (use FILE.md, FILE.txt for mail, FILE.html, or FILE.itf.json)`, '--report')
     }
   }
   prepareOutputs({ out: argv.out, report: reportFiles, checkpoint: argv.checkpoint, resume: argv.resume })
   const resolved = argv.targets.map((t) => resolveTarget(t, argv))
-  if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('--checkpoint and --resume take one target', '--checkpoint')
-  if (reportFiles.length && resolved.length > 1) throw new InputError('--report takes one target (run check once per scenario, or use suite)', '--report')
+  if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('FC241', '--checkpoint and --resume take one target', '--checkpoint')
+  if (reportFiles.length && resolved.length > 1) throw new InputError('FC222', '--report takes one target (run check once per scenario, or use suite)', '--report')
   const workers = argv.workers ?? 1
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new InputError(`--workers must be an integer in 1..64, got ${workers}`, '--workers')
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new InputError('FC212', `--workers must be an integer in 1..64, got ${workers}`, '--workers')
   if (argv['hash-compaction'] && (argv.symmetry || argv.checkpoint || argv.resume || workers > 1 || resolved.some((r) => r.order !== 'bfs'))) {
-    throw new InputError('--hash-compaction runs a single-worker breadth-first search, without --symmetry or checkpoints', '--hash-compaction')
+    throw new InputError('FC224', '--hash-compaction runs a single-worker breadth-first search, without --symmetry or checkpoints', '--hash-compaction')
   }
-  if (workers > 1 && (argv.checkpoint || argv.resume)) throw new InputError('checkpoints are taken by the single-worker search (drop --workers)', '--workers')
-  if (workers > 1 && resolved.some((r) => r.order !== 'bfs')) throw new InputError('--workers runs a breadth-first search (drop --order dfs)', '--workers')
+  if (workers > 1 && (argv.checkpoint || argv.resume)) throw new InputError('FC225', 'checkpoints are taken by the single-worker search (drop --workers)', '--workers')
+  if (workers > 1 && resolved.some((r) => r.order !== 'bfs')) throw new InputError('FC226', '--workers runs a breadth-first search (drop --order dfs)', '--workers')
   const reports: Report[] = []
   for (const r of resolved) reports.push(workers > 1 ? await runParallel(r, argv.quiet, workers) : run(r, argv.quiet, argv))
   const one = <T>(docs: T[]): T | T[] => (docs.length === 1 ? docs[0]! : docs)

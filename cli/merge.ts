@@ -28,12 +28,12 @@ export function handler(argv: MergeArgs): number {
       if (d.format !== 'fencecheck-result') throw new Error('not a fencecheck result')
       return { file: f, d }
     } catch (e) {
-      throw new FileError(f, undefined, undefined, `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; merge takes results written with --format json or --out`)
+      throw new FileError('FC420', f, undefined, undefined, `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; merge takes results written with --format json or --out`)
     }
   })
   const key = (d: Record<string, unknown>): string => JSON.stringify([d.model, (d.scenario as { file?: string } | undefined)?.file ?? null])
   const k0 = key(docs[0]!.d)
-  for (const { file, d } of docs) if (key(d) !== k0) throw new FileError(file, undefined, undefined, `is a result for ${key(d)}, not ${k0}; merge results of one target`)
+  for (const { file, d } of docs) if (key(d) !== k0) throw new FileError('FC421', file, undefined, undefined, `is a result for ${key(d)}, not ${k0}; merge results of one target`)
   const violated = docs.filter(({ d }) => d.verdict === 'violated').sort((a, b) => (a.d.traceLength as number) - (b.d.traceLength as number))
   const swarm = docs.map(({ d }) => d.swarm as { index: number; count: number } | undefined).filter((x) => x !== undefined)
   const count = swarm[0]?.count
@@ -65,7 +65,7 @@ export function handler(argv: MergeArgs): number {
     if (violated.length) lines.push(`shortest violation: ${String((violated[0]!.d.property as { name: string }).name)} in ${String(violated[0]!.d.traceLength)} steps, from ${violated[0]!.file}`, `reproduce: ${String(violated[0]!.d.reproduce)}`)
     lines.push(`coverage: ${merged.coverage.walks} walks, ${merged.coverage.steps} steps, at most ${merged.coverage.distinctStatesUpperBound} distinct states (members may overlap)`)
     if (merged.coverage.neverFired.length) lines.push(`never fired in any member: ${merged.coverage.neverFired.join(', ')}`)
-    if (missing.length) lines.push(`warning: swarm members missing: ${missing.join(', ')} of ${count}`)
+    if (missing.length) lines.push(`FC503 warning: swarm members missing: ${missing.join(', ')} of ${count}`)
     process.stdout.write(lines.join('\n') + '\n')
   }
   return verdict === 'violated' ? EXIT.violated : verdict === 'proved' ? EXIT.proved : EXIT.inconclusive

@@ -57,12 +57,12 @@ export interface SearchFlags {
 
 export function parseDuration(s: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?$/.exec(s.trim())
-  if (!m) throw new InputError(`--max-time '${s}' is not a duration (for example 90, 90s, 10m, 2h)`, '--max-time')
+  if (!m) throw new InputError('FC210', `--max-time '${s}' is not a duration (for example 90, 90s, 10m, 2h)`, '--max-time')
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
 }
 
 export function checkInt(v: number, flag: string, min: number): number {
-  if (!Number.isInteger(v) || v < min) throw new InputError(`${flag} must be an integer >= ${min}, got ${v}`, flag)
+  if (!Number.isInteger(v) || v < min) throw new InputError('FC212', `${flag} must be an integer >= ${min}, got ${v}`, flag)
   return v
 }
 
@@ -74,7 +74,7 @@ export function searchBounds(flags: SearchFlags, base: Bounds): Bounds {
   if (flags['max-time'] !== undefined) b.maxTimeMs = parseDuration(String(flags['max-time']))
   if (flags['max-memory'] !== undefined) {
     const bytes = parseBytes(String(flags['max-memory']))
-    if (bytes === undefined) throw new InputError(`'${flags['max-memory']}' is not a size (for example 512MiB, 2GiB)`, '--max-memory')
+    if (bytes === undefined) throw new InputError('FC211', `'${flags['max-memory']}' is not a size (for example 512MiB, 2GiB)`, '--max-memory')
     b.maxMemoryBytes = bytes
   }
   if (b.maxMemoryBytes === undefined) b.maxMemoryBytes = DEFAULT_MEMORY

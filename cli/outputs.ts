@@ -8,6 +8,7 @@
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { InputError } from '../checker/params.js'
+import type { ErrorCode } from '../errors/codes.js'
 
 export interface Outputs {
   readonly out?: string | undefined
@@ -38,8 +39,8 @@ export function prepareOutputs(o: Outputs): void {
   for (const t of targets) prepare(t)
 }
 
-function fail(t: Target, why: string): InputError {
-  return new InputError(`${t.flag} ${t.path}: ${why}`, t.flag)
+function fail(t: Target, code: ErrorCode, why: string): InputError {
+  return new InputError(code, `${t.flag} ${t.path}: ${why}`, t.flag)
 }
 
 function kindOf(p: string): 'file' | 'folder' | 'other' | undefined {
@@ -56,10 +57,10 @@ function kindOf(p: string): 'file' | 'folder' | 'other' | undefined {
 
 function check(t: Target): void {
   const here = kindOf(t.path)
-  if (t.kind === 'file' && here === 'folder') throw fail(t, 'is a folder; give a file name inside it')
+  if (t.kind === 'file' && here === 'folder') throw fail(t, 'FC230', 'is a folder; give a file name inside it')
   // Results are written whole: to a temporary file, then renamed over the path.
-  if (t.kind === 'file' && here === 'other') throw fail(t, 'is not a regular file; results are written whole by renaming a new file onto the path, so give a file name')
-  if (t.kind === 'folder' && here !== undefined && here !== 'folder') throw fail(t, 'is a file; give a folder for the checkpoints (a new or an existing one)')
+  if (t.kind === 'file' && here === 'other') throw fail(t, 'FC230', 'is not a regular file; results are written whole by renaming a new file onto the path, so give a file name')
+  if (t.kind === 'folder' && here !== undefined && here !== 'folder') throw fail(t, 'FC230', 'is a file; give a folder for the checkpoints (a new or an existing one)')
   // The nearest existing ancestor of the folder must be a folder we may write into.
   let p = resolve(t.folder)
   for (;;) {
@@ -67,7 +68,7 @@ function check(t: Target): void {
     if (k === 'folder') break
     if (k !== undefined) {
       const what = p === resolve(t.folder) ? `${t.folder} is` : `${p} is in the way: it is`
-      throw fail(t, `cannot create the folder ${t.folder}: ${what} ${k === 'file' ? 'a file' : 'not a folder'}; choose a path in a folder`)
+      throw fail(t, 'FC231', `cannot create the folder ${t.folder}: ${what} ${k === 'file' ? 'a file' : 'not a folder'}; choose a path in a folder`)
     }
     const up = dirname(p)
     if (up === p) break
@@ -76,7 +77,7 @@ function check(t: Target): void {
   try {
     accessSync(p, constants.W_OK | constants.X_OK)
   } catch {
-    throw fail(t, `the folder ${p} is not writable; choose a writable folder`)
+    throw fail(t, 'FC231', `the folder ${p} is not writable; choose a writable folder`)
   }
 }
 
@@ -84,14 +85,14 @@ function prepare(t: Target): void {
   try {
     mkdirSync(t.folder, { recursive: true })
   } catch (e) {
-    throw fail(t, `cannot create the folder ${t.folder} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable folder`)
+    throw fail(t, 'FC231', `cannot create the folder ${t.folder} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable folder`)
   }
   // The probe is named like the temporary file a result is written to before its rename.
   const probe = t.kind === 'file' ? `${t.path}.${process.pid}.tmp` : join(t.folder, `probe.${process.pid}.tmp`)
   try {
     closeSync(openSync(probe, 'wx'))
   } catch (e) {
-    throw fail(t, `cannot write in the folder ${t.folder} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable folder`)
+    throw fail(t, 'FC231', `cannot write in the folder ${t.folder} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable folder`)
   }
   rmSync(probe, { force: true })
 }

@@ -33,24 +33,24 @@ export function handler(argv: ReplayArgs): number {
     doc = JSON.parse(readFileSync(argv.file, 'utf8')) as Record<string, unknown>
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`
-    throw new FileError(argv.file, undefined, undefined, `${why}; replay takes the output of 'fencecheck check ... --format json'`)
+    throw new FileError('FC400', argv.file, undefined, undefined, `${why}; replay takes the output of 'fencecheck check ... --format json'`)
   }
-  if (Array.isArray(doc)) throw new FileError(argv.file, undefined, undefined, 'holds several results; replay one (save each target with its own --out file)')
-  if (doc.format !== 'fencecheck-result') throw new FileError(argv.file, undefined, 'format', "is not a fencecheck result (expected \"format\": \"fencecheck-result\")")
+  if (Array.isArray(doc)) throw new FileError('FC401', argv.file, undefined, undefined, 'holds several results; replay one (save each target with its own --out file)')
+  if (doc.format !== 'fencecheck-result') throw new FileError('FC402', argv.file, undefined, 'format', "is not a fencecheck result (expected \"format\": \"fencecheck-result\")")
   const readable = READABLE_FORMAT_VERSIONS.join(', ')
-  if (doc.formatVersion === undefined) throw new FileError(argv.file, undefined, 'formatVersion', `is missing; this fencecheck replays results of format version ${readable}`)
+  if (doc.formatVersion === undefined) throw new FileError('FC403', argv.file, undefined, 'formatVersion', `is missing; this fencecheck replays results of format version ${readable}`)
   if (typeof doc.formatVersion !== 'number' || !READABLE_FORMAT_VERSIONS.includes(doc.formatVersion)) {
-    throw new FileError(argv.file, undefined, 'formatVersion', `${JSON.stringify(doc.formatVersion)} is not a format version this fencecheck replays (it replays ${readable}); replay it with the fencecheck that wrote it`)
+    throw new FileError('FC404', argv.file, undefined, 'formatVersion', `${JSON.stringify(doc.formatVersion)} is not a format version this fencecheck replays (it replays ${readable}); replay it with the fencecheck that wrote it`)
   }
   if (!Array.isArray(doc.trace) || typeof doc.initialState !== 'object') {
-    throw new FileError(argv.file, undefined, 'trace', `has no trace to replay (its verdict is ${String(doc.verdict)})`)
+    throw new FileError('FC405', argv.file, undefined, 'trace', `has no trace to replay (its verdict is ${String(doc.verdict)})`)
   }
   const { model, narrator, changed } = modelOf(doc, argv.file, argv.quiet)
   const trace: Trace = { ...traceOf(doc.initialState, doc.trace), ...(typeof doc.loop === 'number' ? { loop: doc.loop } : {}) }
-  if (doc.evidence !== undefined && !Array.isArray(doc.evidence)) throw new FileError(argv.file, undefined, 'evidence', 'is not a list of traces')
+  if (doc.evidence !== undefined && !Array.isArray(doc.evidence)) throw new FileError('FC406', argv.file, undefined, 'evidence', 'is not a list of traces')
   const evidence = ((doc.evidence ?? []) as { label?: unknown; initialState?: unknown; trace?: unknown }[]).map((e, i) => {
     if (typeof e !== 'object' || e === null || !Array.isArray(e.trace) || typeof e.initialState !== 'object') {
-      throw new FileError(argv.file, undefined, `evidence.${i}`, 'is not a trace (it needs label, initialState and trace)')
+      throw new FileError('FC406', argv.file, undefined, `evidence.${i}`, 'is not a trace (it needs label, initialState and trace)')
     }
     return { label: typeof e.label === 'string' ? e.label : `evidence ${i + 1}`, trace: traceOf(e.initialState, e.trace) }
   })
@@ -65,7 +65,7 @@ export function handler(argv: ReplayArgs): number {
     const f = res.failure!
     // A claim's and an evidence trace's reason name what they are about; the main trace's says where.
     const what = res.replayed || f.evidence !== undefined ? f.reason : `trace does not replay at step ${f.step}: ${f.reason}`
-    process.stderr.write(`fencecheck: ${argv.file}: ${what}${since}\n`)
+    process.stderr.write(`fencecheck: ${f.code} ${argv.file}: ${what}${since}\n`)
     return EXIT.badInput
   }
   const also = evidence.length ? ` (with ${evidence.length} evidence trace${evidence.length === 1 ? '' : 's'})` : ''
@@ -90,17 +90,17 @@ function modelOf(doc: Record<string, unknown>, file: string, quiet: boolean): Na
     const beside = resolve(dirname(file), sc.file)
     const path = existsSync(sc.file) ? sc.file : existsSync(beside) ? beside : undefined
     if (!path) {
-      throw new FileError(file, undefined, 'scenario.file', `names ${sc.file}, which is found neither in the working directory nor beside the result (${beside})`)
+      throw new FileError('FC407', file, undefined, 'scenario.file', `names ${sc.file}, which is found neither in the working directory nor beside the result (${beside})`)
     }
     const now = hashText(readFileSync(path, 'utf8'))
     const recorded = doc.scenarioHash
     const changed = typeof recorded === 'string' && recorded !== now
-    if (changed) process.stderr.write(`fencecheck: ${file}: warning: the scenario ${path} changed since the trace was recorded (text hash ${recorded} then, ${now} now); replaying against it as it is now\n`)
-    else if (typeof recorded !== 'string' && !quiet) process.stderr.write(`fencecheck: ${file}: note: the result records no scenario hash, so whether ${path} changed since cannot be told\n`)
+    if (changed) process.stderr.write(`fencecheck: FC501 ${file}: warning: the scenario ${path} changed since the trace was recorded (text hash ${recorded} then, ${now} now); replaying against it as it is now\n`)
+    else if (typeof recorded !== 'string' && !quiet) process.stderr.write(`fencecheck: FC502 ${file}: note: the result records no scenario hash, so whether ${path} changed since cannot be told\n`)
     const loaded = loadScenario(path)
     return { model: loaded.model, narrator: loaded.narrator, changed }
   }
   const m = doc.model as { name?: string; params?: Record<string, unknown> } | undefined
-  if (!m?.name) throw new FileError(file, undefined, 'model', 'names no model')
+  if (!m?.name) throw new FileError('FC408', file, undefined, 'model', 'names no model')
   return { ...buildNarrated(m.name, m.params ?? {}, `${file}: model.params`), changed: false }
 }

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { ModelError } from '../checker/layout.js'
+import type { ErrorCode } from '../errors/codes.js'
 import { InputError } from '../checker/params.js'
 import { EXIT } from '../checker/verdict.js'
 import type { CheckArgs } from './check.js'
@@ -16,7 +17,7 @@ export type WorkerTask = { readonly command: 'check'; readonly argv: CheckArgs }
 
 export interface WorkerReply {
   readonly code?: number
-  readonly error?: { readonly kind: 'input' | 'model' | 'internal'; readonly message: string; readonly where?: string; readonly file?: boolean; readonly stack?: string }
+  readonly error?: { readonly kind: 'input' | 'model' | 'internal'; readonly code: ErrorCode; readonly message: string; readonly where?: string; readonly file?: boolean; readonly stack?: string }
 }
 
 /** A stop asked for before a command began: the command does not begin; exit 3 (interrupted). */
@@ -38,8 +39,8 @@ export function inWorker(task: WorkerTask): Promise<number> {
       if (!reply) return reject(new Error('the search worker stopped without a result'))
       if (reply.error) {
         const e = reply.error
-        if (e.kind === 'input') return reject(e.file ? Object.assign(new InputError(e.message), { fromFile: true }) : new InputError(e.message, e.where))
-        if (e.kind === 'model') return reject(new ModelError(e.message))
+        if (e.kind === 'input') return reject(e.file ? Object.assign(new InputError(e.code, e.message), { fromFile: true }) : new InputError(e.code, e.message, e.where))
+        if (e.kind === 'model') return reject(new ModelError(e.code, e.message))
         return reject(Object.assign(new Error(e.message), { stack: e.stack }))
       }
       resolvePromise(reply.code ?? EXIT.internal)

@@ -42,7 +42,7 @@ export function runSimulate(argv: SimulateArgs): number {
   prepareOutputs({ out: argv.out })
   const r = resolveTarget(argv.target, argv)
   for (const [flag, v, min] of [['--seed', argv.seed, 0], ['--walks', argv.walks, 1], ['--depth', argv.depth, 1]] as const) {
-    if (!Number.isInteger(v) || v < min) throw new InputError(`${flag} must be an integer >= ${min}, got ${v}`, flag)
+    if (!Number.isInteger(v) || v < min) throw new InputError('FC212', `${flag} must be an integer >= ${min}, got ${v}`, flag)
   }
   const swarm = swarmOf(argv)
   // Each swarm member walks with its own seed, derived from the base seed and its index.
@@ -78,13 +78,13 @@ function swarmOf(argv: { readonly 'swarm-index'?: number | undefined; readonly '
   const count = argv['swarm-count']
   let index = argv['swarm-index']
   if (count === undefined) {
-    if (index !== undefined) throw new InputError('--swarm-index needs --swarm-count', '--swarm-index')
+    if (index !== undefined) throw new InputError('FC213', '--swarm-index needs --swarm-count', '--swarm-index')
     return undefined
   }
   if (index === undefined && process.env.JOB_COMPLETION_INDEX !== undefined) index = Number(process.env.JOB_COMPLETION_INDEX)
-  if (!Number.isInteger(count) || count < 1) throw new InputError(`--swarm-count must be an integer >= 1, got ${count}`, '--swarm-count')
+  if (!Number.isInteger(count) || count < 1) throw new InputError('FC212', `--swarm-count must be an integer >= 1, got ${count}`, '--swarm-count')
   if (index === undefined || !Number.isInteger(index) || index < 0 || index >= count) {
-    throw new InputError(`--swarm-index must be an integer in 0..${count - 1} (or set JOB_COMPLETION_INDEX), got ${index}`, '--swarm-index')
+    throw new InputError('FC214', `--swarm-index must be an integer in 0..${count - 1} (or set JOB_COMPLETION_INDEX), got ${index}`, '--swarm-index')
   }
   return { index, count }
 }

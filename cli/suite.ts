@@ -28,7 +28,7 @@ export type SuiteArgs = ArgsOf<typeof builder>
 export async function handler(argv: SuiteArgs): Promise<number> {
   const dir = argv.dir ?? SCENARIO_DIR
   const files = scenarioFiles(dir).map((f) => relative(process.cwd(), f) || f)
-  if (files.length === 0) throw new InputError(`no scenario files under ${dir}`)
+  if (files.length === 0) throw new InputError('FC250', `no scenario files under ${dir}`)
   const scenarios = files.map((f) => loadScenario(f))
   const outDir = argv.reports ?? 'reports'
   const rows: string[][] = [['scenario', 'model', 'expected', 'computed', 'states', 'time', 'result']]

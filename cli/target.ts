@@ -70,7 +70,7 @@ export function scenarioTarget(sc: Scenario, given: string, file: string, flags:
     scenarioHash: scenarioHash(sc.file),
   }
   const symmetry = flags.symmetry ?? sc.symmetry
-  if (symmetry && !sc.model.symmetry) throw new InputError(`'${given}' declares no symmetry to reduce by`, '--symmetry')
+  if (symmetry && !sc.model.symmetry) throw new InputError('FC221', `'${given}' declares no symmetry to reduce by`, '--symmetry')
   return { target, model: sc.model, narrator: sc.narrator, symmetry, order, bounds: searchBounds(flags, sc.bounds), scenario: sc, reproduce: reproduceLine(target, order, flags) }
 }
 
@@ -78,7 +78,7 @@ export function scenarioTarget(sc: Scenario, given: string, file: string, flags:
 export function resolveTarget(name: string, flags: SearchFlags): Resolved {
   if (isScenarioPath(name)) {
     if (flags.param && flags.param.length > 0) {
-      throw new InputError(`--param applies to built-in models; '${name}' is a scenario file (set params inside the file)`, '--param')
+      throw new InputError('FC220', `--param applies to built-in models; '${name}' is a scenario file (set params inside the file)`, '--param')
     }
     return scenarioTarget(loadScenario(name), name, relative(process.cwd(), resolve(name)) || name, flags)
   }
@@ -86,6 +86,6 @@ export function resolveTarget(name: string, flags: SearchFlags): Resolved {
   const order = flags.order ?? 'bfs'
   const target: Target = { target: name, model: model.name, params: { ...model.params } }
   const symmetry = flags.symmetry ?? false
-  if (symmetry && !model.symmetry) throw new InputError(`model '${name}' declares no symmetry to reduce by`, '--symmetry')
+  if (symmetry && !model.symmetry) throw new InputError('FC221', `model '${name}' declares no symmetry to reduce by`, '--symmetry')
   return { target, model, narrator, symmetry, order, bounds: searchBounds(flags, {}), reproduce: reproduceLine(target, order, flags) }
 }

@@ -27,9 +27,9 @@ async function main(): Promise<WorkerReply> {
       process.stderr.write(`fencecheck: ${e.message}; nothing was explored and the checkpoint is unchanged\n`)
       return { code: EXIT.inconclusive }
     }
-    if (e instanceof InputError) return { error: { kind: 'input', message: e.message, ...(e.where ? { where: e.where } : {}), file: e instanceof FileError } }
-    if (e instanceof ModelError) return { error: { kind: 'model', message: e.message } }
-    return { error: { kind: 'internal', message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) } }
+    if (e instanceof InputError) return { error: { kind: 'input', code: e.code, message: e.message, ...(e.where ? { where: e.where } : {}), file: e instanceof FileError } }
+    if (e instanceof ModelError) return { error: { kind: 'model', code: e.code, message: e.message } }
+    return { error: { kind: 'internal', code: 'FC399', message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) } }
   }
 }
 

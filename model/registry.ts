@@ -35,7 +35,7 @@ export const MODELS: readonly ModelEntry[] = [
 
 export function findModel(name: string): ModelEntry {
   const m = MODELS.find((e) => e.name === name)
-  if (!m) throw new InputError(`unknown model '${name}' (built-in models: ${MODELS.map((e) => e.name).join(', ')}; or give a scenario file path)`)
+  if (!m) throw new InputError('FC202', `unknown model '${name}' (built-in models: ${MODELS.map((e) => e.name).join(', ')}; or give a scenario file path)`)
   return m
 }
 

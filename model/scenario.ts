@@ -217,7 +217,7 @@ export function parseBytes(v: string | number): number | undefined {
 
 export function loadScenario(file: string): Scenario {
   const y = loadYaml(file)
-  if (y.data === null || y.data === undefined) throw new FileError(file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
+  if (y.data === null || y.data === undefined) throw new FileError('FC104', file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
   validate(y, SCENARIO_SCHEMA, 'scenario', 'a scenario is a map of fields such as name:, about:, engines:')
   const d = y.data as DesignInput & {
     name: string
@@ -233,24 +233,24 @@ export function loadScenario(file: string): Scenario {
   let narrator: Narrator<Action>
   let design: GpuDesign | undefined
   if (modelName === 'gpu') {
-    if (d.params !== undefined) throw new FileError(file, y.lineOf(['params']), 'params', "params apply to built-in models; a GPU design is stated by engines, jobs, threads, ...")
-    if (!d.engines) throw new FileError(file, y.lineOf([]), undefined, "the scenario states no design: give 'model: NAME' with params, or a GPU design (engines, jobs, threads, ...)")
+    if (d.params !== undefined) throw new FileError('FC121', file, y.lineOf(['params']), 'params', "params apply to built-in models; a GPU design is stated by engines, jobs, threads, ...")
+    if (!d.engines) throw new FileError('FC120', file, y.lineOf([]), undefined, "the scenario states no design: give 'model: NAME' with params, or a GPU design (engines, jobs, threads, ...)")
     try {
       design = buildDesign(d)
       const compiled = compileGpu(design, d.name)
       model = compiled
       narrator = gpuNarrator(compiled.view)
     } catch (e) {
-      if (e instanceof SpecError) throw new FileError(file, y.lineOf(e.path), e.path.join('.') || undefined, e.message)
-      if (e instanceof SymmetryError) throw new FileError(file, y.lineOf(['symmetry']), 'symmetry', `${e.message}; the declared jobs are not interchangeable in this design`)
+      if (e instanceof SpecError) throw new FileError(e.code, file, y.lineOf(e.path), e.path.join('.') || undefined, e.message)
+      if (e instanceof SymmetryError) throw new FileError(e.code, file, y.lineOf(['symmetry']), 'symmetry', `${e.message}; the declared jobs are not interchangeable in this design`)
       throw e
     }
   } else {
     if (!MODELS.some((m) => m.name === modelName)) {
-      throw new FileError(file, y.lineOf(['model']), 'model', `unknown model '${modelName}' (built-in models: ${MODELS.map((m) => m.name).join(', ')}, or gpu)`)
+      throw new FileError('FC122', file, y.lineOf(['model']), 'model', `unknown model '${modelName}' (built-in models: ${MODELS.map((m) => m.name).join(', ')}, or gpu)`)
     }
     const stray = GPU_FIELDS.find((k) => d[k] !== undefined)
-    if (stray) throw new FileError(file, y.lineOf([stray]), stray, `applies to GPU designs only, not to model '${modelName}'`)
+    if (stray) throw new FileError('FC123', file, y.lineOf([stray]), stray, `applies to GPU designs only, not to model '${modelName}'`)
     const built = loadBuiltin(file, y, modelName, d.params)
     model = built.model
     narrator = built.narrator
@@ -259,18 +259,18 @@ export function loadScenario(file: string): Scenario {
     const known = model.properties.filter((p) => p.kind === 'sometimes').map((p) => p.name)
     d.expect.unreached.forEach((u, k) => {
       if (!known.includes(u)) {
-        throw new FileError(file, y.lineOf(['expect', 'unreached', k]), `expect.unreached.${k}`, `no sometimes witness named '${u}' (${known.length ? `witnesses: ${known.join('; ')}` : 'this design has no sometimes witnesses'})`)
+        throw new FileError('FC124', file, y.lineOf(['expect', 'unreached', k]), `expect.unreached.${k}`, `no sometimes witness named '${u}' (${known.length ? `witnesses: ${known.join('; ')}` : 'this design has no sometimes witnesses'})`)
       }
     })
   }
   if (d.expect?.property !== undefined) {
     const known = [...model.properties.filter((p) => p.kind !== 'sometimes').map((p) => p.name), ...(model.deadlock ? [model.deadlock.name] : [])]
     if (!known.includes(d.expect.property)) {
-      throw new FileError(file, y.lineOf(['expect', 'property']), 'expect.property', `no property named '${d.expect.property}' is checked here (properties: ${[...new Set(known)].join('; ')})`)
+      throw new FileError('FC125', file, y.lineOf(['expect', 'property']), 'expect.property', `no property named '${d.expect.property}' is checked here (properties: ${[...new Set(known)].join('; ')})`)
     }
   }
   const s = d.search ?? {}
-  if (s.symmetry && !model.symmetry) throw new FileError(file, y.lineOf(['search', 'symmetry']), 'search.symmetry', `model '${model.name}' declares no symmetry to reduce by`)
+  if (s.symmetry && !model.symmetry) throw new FileError('FC126', file, y.lineOf(['search', 'symmetry']), 'search.symmetry', `model '${model.name}' declares no symmetry to reduce by`)
   const bounds: Bounds = {
     ...(s.maxDepth !== undefined ? { maxDepth: s.maxDepth } : {}),
     ...(s.maxStates !== undefined ? { maxStates: s.maxStates } : {}),
@@ -300,7 +300,7 @@ function loadBuiltin(file: string, y: LoadedYaml, name: string, params: Record<s
       const pname = /parameter '?(\w+)'?/.exec(e.message)?.[1]
       const given = params !== undefined
       const line = !given ? y.lineOf(['model']) : pname && params[pname] !== undefined ? y.lineOf(['params', pname]) : y.lineOf(['params'])
-      throw new FileError(file, line, pname ? `params.${pname}` : 'params', e.message)
+      throw new FileError(e.code, file, line, pname ? `params.${pname}` : 'params', e.message)
     }
     throw e
   }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { Ajv, type ErrorObject } from 'ajv'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml'
 import { FileError } from '../checker/params.js'
+import type { ErrorCode } from '../errors/codes.js'
 
 export interface LoadedYaml {
   readonly file: string
@@ -22,7 +23,7 @@ export function loadYaml(file: string): LoadedYaml {
     text = readFileSync(file, 'utf8')
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    throw new FileError(file, undefined, undefined, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`)
+    throw new FileError('FC100', file, undefined, undefined, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`)
   }
   const lc = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
@@ -32,15 +33,15 @@ export function loadYaml(file: string): LoadedYaml {
     if (e.code === 'DUPLICATE_KEY') {
       const lineText = text.split('\n')[line - 1] ?? ''
       const key = /^\s*-?\s*([^:#{]+?)\s*:/.exec(lineText)?.[1] ?? text.slice(e.pos[0], e.pos[1])
-      throw new FileError(file, line, undefined, `invalid YAML: the key '${key}' appears twice in the same map (remove or rename one)`)
+      throw new FileError('FC102', file, line, undefined, `invalid YAML: the key '${key}' appears twice in the same map (remove or rename one)`)
     }
-    throw new FileError(file, line, undefined, `invalid YAML: ${e.message.split('\n')[0]} (fix the syntax at this line)`)
+    throw new FileError('FC101', file, line, undefined, `invalid YAML: ${e.message.split('\n')[0]} (fix the syntax at this line)`)
   }
   let data: unknown
   try {
     data = doc.toJS({ maxAliasCount: 100 }) as unknown
   } catch (e) {
-    throw new FileError(file, undefined, undefined, `invalid YAML: ${(e as Error).message} (use fewer aliases)`)
+    throw new FileError('FC103', file, undefined, undefined, `invalid YAML: ${(e as Error).message} (use fewer aliases)`)
   }
   const lineOf = (path: readonly (string | number)[]): number | undefined => {
     let node: unknown = doc.contents
@@ -77,7 +78,7 @@ export function validate(y: LoadedYaml, schema: object, what: string, rootHint?:
   const errors = [...(check.errors ?? [])].sort((a, b) => depth(b) - depth(a))
   const e = pickError(errors)
   const path = pathOf(e)
-  throw new FileError(y.file, y.lineOf(path), path.length ? path.join('.') : undefined, explain(e, rootHint))
+  throw new FileError(codeOf(e), y.file, y.lineOf(path), path.length ? path.join('.') : undefined, explain(e, rootHint))
 }
 
 function depth(e: ErrorObject): number {
@@ -97,6 +98,34 @@ function pathOf(e: ErrorObject): (string | number)[] {
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
   if (e.keyword === 'additionalProperties') parts.push((e.params as { additionalProperty: string }).additionalProperty)
   return parts
+}
+
+/** The code of a schema error: one per kind of mistake `explain` tells apart. */
+function codeOf(e: ErrorObject): ErrorCode {
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return 'FC110'
+    case 'required':
+      return 'FC111'
+    case 'type':
+      return 'FC112'
+    case 'enum':
+    case 'const':
+      return 'FC113'
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+      return 'FC114'
+    case 'minItems':
+    case 'minProperties':
+      return 'FC115'
+    case 'pattern': {
+      const p = String((e.params as { pattern?: unknown }).pattern)
+      return p.includes('KiB') ? 'FC116' : p.startsWith('^[A-Za-z_]') ? 'FC117' : 'FC118'
+    }
+    default:
+      return 'FC118'
+  }
 }
 
 function explain(e: ErrorObject, rootHint: string | undefined): string {

@@ -100,7 +100,7 @@ function sometimesSection(v: Verdict): string {
         `${w.cite ? `<span class="cite">${esc(w.cite)}</span>` : ''}</li>`,
     )
     .join('')
-  const warn = unreached && v.status === 'proved' ? '<p class="warn">A proof is vacuous for behaviour that is never reached.</p>' : ''
+  const warn = unreached && v.status === 'proved' ? '<p class="warn">FC500: a proof is vacuous for behaviour that is never reached.</p>' : ''
   return `<section class="card" id="sometimes"><h2>Sometimes (vacuity checks)</h2><ul class="witnesses">${items}</ul>${warn}</section>`
 }
 

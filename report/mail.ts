@@ -54,7 +54,7 @@ export function toPlainText(r: Report): string {
   } else if (v.status === 'proved') {
     out.push(...wrap(`All ${r.rules.length} rules listed under "Rules checked" hold in every reachable state within these bounds.`))
     const unreached = v.sometimes.filter((w) => !w.reached)
-    if (unreached.length) out.push(...wrap(`Warning: the proof is vacuous for behaviour never reached: ${unreached.map((w) => w.name).join('; ')}.`))
+    if (unreached.length) out.push(...wrap(`Warning FC500: the proof is vacuous for behaviour never reached: ${unreached.map((w) => w.name).join('; ')}.`))
   } else {
     out.push(...wrap(`No violation among the states explored${v.scope.completeDepth >= 0 ? `; every state up to depth ${v.scope.completeDepth} was checked` : ''}. This is not a proof.`))
   }

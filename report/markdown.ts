@@ -66,7 +66,7 @@ export function toMarkdown(r: Report, svg: { waitFor?: string; lockOrder?: strin
   } else if (v.status === 'proved') {
     const unreached = v.sometimes.filter((w) => !w.reached)
     out.push(`All ${r.rules.length} rules listed under *Rules checked* hold in every reachable state within these bounds.`)
-    if (unreached.length) out.push(`**Warning:** the proof is vacuous for behaviour never reached: ${unreached.map((w) => mdEscape(w.name)).join('; ')}.`)
+    if (unreached.length) out.push(`**Warning FC500:** the proof is vacuous for behaviour never reached: ${unreached.map((w) => mdEscape(w.name)).join('; ')}.`)
   } else {
     out.push(`No violation among the states explored${v.scope.completeDepth >= 0 ? `; every state up to depth ${v.scope.completeDepth} was checked` : ''}. This is not a proof.`)
   }

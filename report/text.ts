@@ -52,7 +52,7 @@ export function toText(r: Report): string {
   if (v.sometimes.length > 0) {
     lines.push('', 'sometimes (vacuity checks):')
     for (const w of v.sometimes) lines.push(`  ${w.reached ? 'reached' : 'NEVER REACHED'}  ${w.name}${w.reached ? ` (depth ${w.depth})` : ''}`)
-    if (unreached.length > 0 && v.status === 'proved') lines.push('  warning: a proof is vacuous for behaviour that is never reached')
+    if (unreached.length > 0 && v.status === 'proved') lines.push('  FC500 warning: a proof is vacuous for behaviour that is never reached')
   }
   lines.push(
     '',

@@ -41,8 +41,8 @@ test('a checkpoint of another run is refused', (t) => {
   const m = r1(id.params)
   const dir = mkdtempSync(join(tmpdir(), 'fencecheck-ck-'))
   explore(m, { bounds: { maxStates: 1000 }, checkpoint: { everyMs: 1e9, write: (s) => writeCheckpoint(dir, id, s) } })
-  t.throws(() => readCheckpoint(dir, { ...id, params: { ...id.params, C: 3 } }), { message: /checkpoint is of another run/ })
-  t.throws(() => readCheckpoint(join(dir, 'nothing'), id), { message: /does not exist/ })
+  t.throws(() => readCheckpoint(dir, { ...id, params: { ...id.params, C: 3 } }), { instanceOf: InputError, code: 'FC244' })
+  t.throws(() => readCheckpoint(join(dir, 'nothing'), id), { instanceOf: InputError, code: 'FC242', message: /does not exist/ })
 })
 
 /** A checkpoint of a run cut by the state bound, in a fresh folder. */
@@ -77,7 +77,7 @@ test('a checkpoint with a missing, truncated or corrupt file is refused, naming 
   ]
   for (const [file, damage, message] of cases) {
     const copy = damaged(dir, file, damage)
-    const e = t.throws(() => readCheckpoint(copy, id), { instanceOf: InputError, message })
+    const e = t.throws(() => readCheckpoint(copy, id), { instanceOf: InputError, code: 'FC245', message })
     t.true(e!.message.includes(join(copy, 'current', file)) && e!.message.includes('start a fresh run'), e!.message)
   }
 })
@@ -98,10 +98,11 @@ test('a checkpoint whose counters contradict its files is refused, even with mat
   }
   t.throws(() => readCheckpoint(meta(moveHalf), id), {
     instanceOf: InputError,
+    code: 'FC245',
     message: /visited-0\.bin does not hold a valid visited set segment \(\d+ occupied slots, but \d+ members recorded\)/,
   })
-  t.throws(() => readCheckpoint(meta((m) => (m.visitedSizes[0]! -= 1)), id), { instanceOf: InputError, message: /fingerprints, but \d+ states are stored/ })
-  t.throws(() => readCheckpoint(meta((m) => (m.head = m.size + 1)), id), { instanceOf: InputError, message: /BFS cursor/ })
+  t.throws(() => readCheckpoint(meta((m) => (m.visitedSizes[0]! -= 1)), id), { instanceOf: InputError, code: 'FC245', message: /fingerprints, but \d+ states are stored/ })
+  t.throws(() => readCheckpoint(meta((m) => (m.head = m.size + 1)), id), { instanceOf: InputError, code: 'FC245', message: /BFS cursor/ })
 })
 
 test('reading a checkpoint stops when asked to', (t) => {
@@ -160,7 +161,7 @@ test('resuming from a damaged checkpoint is refused at once with exit 2, naming 
     // The timeout is a safety net only (a damaged checkpoint once made resume spin); refusal is prompt.
     const r = await runCli(['check', 'r1', ...R1_SMALL, '--resume', copy, '--quiet'], { timeoutMs: 120_000 })
     t.is(r.code, 2, r.stderr)
-    t.regex(r.stderr, new RegExp(`^fencecheck: --resume ${copy}: ${join(copy, 'current', file)} is .*start a fresh run`))
+    t.regex(r.stderr, new RegExp(`^fencecheck: FC245 --resume ${copy}: ${join(copy, 'current', file)} is .*start a fresh run`))
     t.is(r.stdout, '')
   }
 })

@@ -105,7 +105,7 @@ test('diehard: with jugs of 2 and 4 gallons only even amounts exist, so 3 gallon
 })
 
 test('diehard: a goal bigger than the big jug is an input error', (t) => {
-  t.throws(() => diehard({ SMALL: 3, BIG: 5, GOAL: 6 }), { instanceOf: InputError, message: /GOAL/ })
+  t.throws(() => diehard({ SMALL: 3, BIG: 5, GOAL: 6 }), { instanceOf: InputError, code: 'FC138', message: /GOAL/ })
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ test('the mirror liveness property is live: without the safety check, M3b starve
 })
 
 test('inconsistent parameter combinations are input errors', (t) => {
-  t.throws(() => buildModel('hmm', { NOTIFIER: 'preempt' }), { instanceOf: InputError })
-  t.throws(() => buildModel('hmm', { NOTIFIERS: 'partial' }), { instanceOf: InputError })
-  t.throws(() => buildModel('hmm', { XNACK: 'off', NOTIFIER: 'preempt', PAGES: 2 }), { instanceOf: InputError })
+  t.throws(() => buildModel('hmm', { NOTIFIER: 'preempt' }), { instanceOf: InputError, code: 'FC138' })
+  t.throws(() => buildModel('hmm', { NOTIFIERS: 'partial' }), { instanceOf: InputError, code: 'FC138' })
+  t.throws(() => buildModel('hmm', { XNACK: 'off', NOTIFIER: 'preempt', PAGES: 2 }), { instanceOf: InputError, code: 'FC138' })
 })

@@ -201,7 +201,7 @@ test('a single-valued field takes no bits and decodes to its value', (t) => {
   l.decodeInto(l.encode([7, 0]), 0, out)
   t.deepEqual([...out], [7, 0])
   t.deepEqual(l.toObject(out), { k: 7, e: 'only' })
-  t.throws(() => l.encode([8, 0]), { instanceOf: ModelError })
+  t.throws(() => l.encode([8, 0]), { instanceOf: ModelError, code: 'FC300' })
   t.is(k, 0)
   t.is(e, 1)
 })
@@ -232,9 +232,9 @@ test('out-of-range values are ModelErrors naming the field, never wrapped', (t) 
   for (const [f, v, name] of cases) {
     const values = [...ok]
     values[f] = v
-    t.throws(() => layout.encode(values), { instanceOf: ModelError, message: `value ${v} is outside the declared range of state field '${name}'` })
+    t.throws(() => layout.encode(values), { instanceOf: ModelError, code: 'FC300', message: `value ${v} is outside the declared range of state field '${name}'` })
     const words = layout.encode(ok)
-    t.throws(() => layout.write(words, f, v), { instanceOf: ModelError })
+    t.throws(() => layout.write(words, f, v), { instanceOf: ModelError, code: 'FC300' })
     t.deepEqual([...words], [...layout.encode(ok)], 'a refused write changes nothing')
   }
 })
@@ -313,7 +313,7 @@ test('non-integer values are refused, not truncated', (t) => {
   const b = new LayoutBuilder()
   b.scalar('x', int(0, 7))
   const l = b.build()
-  t.throws(() => l.encode([2.7]), { instanceOf: ModelError })
+  t.throws(() => l.encode([2.7]), { instanceOf: ModelError, code: 'FC300' })
 })
 
 test('fromObject refuses a list longer than the array field', (t) => {

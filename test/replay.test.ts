@@ -62,6 +62,7 @@ test('a step that adds an edge consistent with the primed order is no lock-order
   const r = replay(m, trace, LOCK_ORDER)
   t.false(r.ok)
   t.true(r.replayed, 'every step replays; the claim is what fails')
+  t.is(r.failure!.code, 'FC414')
   t.regex(r.failure!.reason, /does not violate lock order \(lockdep\): .*close no cycle/)
   t.false(replay(m, trace).ok, 'nor does it violate anything unnamed')
 })
@@ -78,7 +79,10 @@ test('a lock-order result replays with its evidence traces, and not without the 
   const dropped = evidence.map((_, i) => replay(m, trace, property, { evidence: evidence.filter((_, j) => j !== i) }))
   const open = dropped.filter((d) => !d.ok)
   t.true(open.length > 0)
-  for (const d of open) t.regex(d.failure!.reason, /close no cycle/)
+  for (const d of open) {
+    t.is(d.failure!.code, 'FC414')
+    t.regex(d.failure!.reason, /close no cycle/)
+  }
   t.false(replay(m, trace, property).ok, 'the main trace alone does not close the cycle')
 })
 
@@ -90,6 +94,7 @@ test('an evidence trace must replay itself', (t) => {
   const r = replay(m, trace, property, { evidence: [bad, ...evidence.slice(1)] })
   t.false(r.ok)
   t.false(r.replayed)
+  t.is(r.failure?.code, 'FC411')
   t.is(r.failure?.evidence, evidence[0]!.label)
   t.regex(r.failure!.reason, new RegExp(`^evidence trace '.*' does not replay at step ${steps.length + 1}: `))
 })
@@ -111,12 +116,15 @@ test('a lasso replays; one whose loop does not close, or whose goal holds in the
 
   const cut = replay(m, { ...trace, steps: trace.steps.slice(0, -1) }, property)
   t.false(cut.ok)
+  t.is(cut.failure!.code, 'FC414')
   t.regex(cut.failure!.reason, /loop does not close|out of range/)
   const shifted = replay(m, { ...trace, loop: trace.loop! + 1 }, property)
   t.false(shifted.ok)
+  t.is(shifted.failure!.code, 'FC414')
   t.regex(shifted.failure!.reason, /loop does not close/)
   const noLoop = replay(m, { initialState: trace.initialState, steps: trace.steps }, property)
   t.false(noLoop.ok)
+  t.is(noLoop.failure!.code, 'FC414')
   t.regex(noLoop.failure!.reason, /not a lasso/)
 
   // The same steps against a property whose trigger never holds: nothing was pending.
@@ -126,6 +134,7 @@ test('a lasso replays; one whose loop does not close, or whose goal holds in the
   }
   const u = replay(untriggered, trace, property)
   t.false(u.ok)
+  t.is(u.failure!.code, 'FC414')
   t.regex(u.failure!.reason, /trigger holds in no state/)
 })
 
@@ -145,6 +154,7 @@ test('a lasso on which the goal holds in the loop is no liveness violation', (t)
   }
   const r = replay(m, trace, 'the worker finishes')
   t.false(r.ok)
+  t.is(r.failure!.code, 'FC414')
   t.regex(r.failure!.reason, /the goal holds in the loop/)
 })
 
@@ -162,9 +172,11 @@ test('a deadlock replays with the wait-for cycle in the log; a wrong claim names
   const wrong = replay(m, trace, other.name)
   t.false(wrong.ok)
   t.true(wrong.replayed)
+  t.is(wrong.failure!.code, 'FC414')
   t.regex(wrong.failure!.reason, new RegExp(`does not violate ${other.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(it violates: deadlock\\): it holds in the end state`))
   const kind = replay(m, trace, { name: 'deadlock', kind: 'progress' })
   t.false(kind.ok)
+  t.is(kind.failure!.code, 'FC413')
   t.regex(kind.failure!.reason, /no progress property deadlock/)
 })
 
@@ -205,6 +217,7 @@ test('cli: a lock-order result is confirmed with its evidence, found beside the 
   t.true(refused.length > 0)
   for (const r of refused) {
     t.is(r.status, 2)
+    t.regex(r.stderr, /^fencecheck: FC414 /)
     t.regex(r.stderr, /does not violate lock order \(lockdep\): .*close no cycle/)
   }
 })
@@ -215,7 +228,7 @@ test('cli: a result of an unknown or missing format version is refused (exit 2)'
   writeFileSync(future, JSON.stringify({ ...doc, formatVersion: 99 }))
   const r = fencecheck(dir, 'replay', future)
   t.is(r.status, 2)
-  t.regex(r.stderr, /formatVersion: 99 is not a format version this fencecheck replays/)
+  t.regex(r.stderr, /^fencecheck: FC404 .*: formatVersion: 99 /)
   t.is(r.stdout, '')
   const { formatVersion: _v, ...rest } = doc
   void _v
@@ -223,14 +236,14 @@ test('cli: a result of an unknown or missing format version is refused (exit 2)'
   writeFileSync(none, JSON.stringify(rest))
   const n = fencecheck(dir, 'replay', none)
   t.is(n.status, 2)
-  t.regex(n.stderr, /formatVersion: is missing/)
+  t.regex(n.stderr, /^fencecheck: FC403 .*: formatVersion: /)
 })
 
 test('cli: a scenario changed since the trace was recorded is reported, and the trace still replayed', (t) => {
   const { dir, result } = recorded(gpu('s14-mmap-under-resv.yaml'))
   appendFileSync(join(dir, 'x.yaml'), '# edited after the run\n')
   const r = fencecheck(dir, 'replay', 'r.json')
-  t.regex(r.stderr, /warning: the scenario x\.yaml changed since the trace was recorded/)
+  t.regex(r.stderr, /^fencecheck: FC501 r\.json: warning: the scenario x\.yaml changed/)
   t.is(r.status, 0, r.stderr)
   t.regex(r.stdout, /confirmed: .* \(against the scenario as it is now, which changed since the trace was recorded\)/)
   // A change that breaks the trace: the replay fails, and says the scenario changed.
@@ -238,6 +251,6 @@ test('cli: a scenario changed since the trace was recorded is reported, and the 
   writeFileSync(join(dir, 'x.yaml'), text)
   const broken = fencecheck(ROOT, 'replay', '--quiet', result)
   t.is(broken.status, 2)
-  t.regex(broken.stderr, /changed since the trace was recorded/)
-  t.regex(broken.stderr, /does not replay at step \d+: .*\(against the scenario as it is now/)
+  t.regex(broken.stderr, /^fencecheck: FC501 /)
+  t.regex(broken.stderr, /^fencecheck: FC410 .*: trace does not replay at step \d+: .*\(against the scenario as it is now/m)
 })

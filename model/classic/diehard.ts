@@ -31,7 +31,7 @@ export function diehard(params: ParamValues = {}): Model<Action> & { fields: Die
   const SMALL = (params.SMALL ?? 3) as number
   const BIG = (params.BIG ?? 5) as number
   const GOAL = (params.GOAL ?? 4) as number
-  if (GOAL > BIG) throw new InputError(`parameter GOAL (${GOAL}) must be at most BIG (${BIG})`, 'GOAL')
+  if (GOAL > BIG) throw new InputError('FC138', `parameter GOAL (${GOAL}) must be at most BIG (${BIG})`, 'GOAL')
 
   const b = new LayoutBuilder()
   const fields: DiehardFields = {

@@ -43,9 +43,9 @@ export function mirror(params: ParamValues): NarratedModel<Action> {
   const chunking = params.NOTIFIERS as 'chunked' | 'partial'
   const EV = params.EVENTS as number
   const off = xnack === 'off'
-  if (notifier === 'preempt' && !off) throw new InputError("parameter NOTIFIER=preempt needs XNACK=off (the eviction-fence path is the no-fault one, rule 72)")
-  if (off && P !== 1) throw new InputError('parameter PAGES must be 1 with XNACK=off (the restore worker revalidates one range)')
-  if (P === 1 && chunking === 'partial') throw new InputError('parameter NOTIFIERS=partial needs PAGES=2 (a VMA spanning two notifiers)')
+  if (notifier === 'preempt' && !off) throw new InputError('FC138', "parameter NOTIFIER=preempt needs XNACK=off (the eviction-fence path is the no-fault one, rule 72)")
+  if (off && P !== 1) throw new InputError('FC138', 'parameter PAGES must be 1 with XNACK=off (the restore worker revalidates one range)')
+  if (P === 1 && chunking === 'partial') throw new InputError('FC138', 'parameter NOTIFIERS=partial needs PAGES=2 (a VMA spanning two notifiers)')
 
   // Ranges the fault handler works on, and the notifier each one's seq comes from.
   const ranges: { pages: number[]; notifier: number }[] =
