@@ -18,6 +18,7 @@ import type { StateStore } from '../checker/stateStore.js'
 import { compileGpu, type GpuView, JS } from '../model/gpu/compile.js'
 import { buildDesign } from '../model/gpu/spec.js'
 import { loadScenario, scenarioFiles } from '../model/scenario.js'
+import { noDeadlockCheck } from './bare.js'
 import { ROOT } from './root.js'
 
 /** Designs above this many states are left out (the oracle stores every edge). */
@@ -35,7 +36,7 @@ interface Graph {
 /** Every reachable state of the model, and every transition between them. */
 function stateGraph(m: Model<Action>): Graph | { tooBig: number } {
   // No properties and no deadlock check: the search does not stop before the space is complete.
-  const bare: Model<Action> = { ...m, properties: [], deadlock: undefined }
+  const bare: Model<Action> = { ...noDeadlockCheck(m), properties: [] }
   const x = explore(bare, { bounds: { maxStates: MAX_STATES + 1 } })
   if (x.verdict.status !== 'proved') return { tooBig: x.store.size }
   const W = m.layout.words
