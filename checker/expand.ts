@@ -201,7 +201,7 @@ export class StateChecks {
   needed: boolean
 
   constructor(
-    readonly plan: PropertyPlan<any>,
+    readonly plan: Pick<PropertyPlan, 'invariants' | 'sometimes'>,
     from?: { readonly witnesses: readonly number[]; readonly witnessDepth: readonly number[] },
   ) {
     this.witnesses = from ? [...from.witnesses] : plan.sometimes.map(() => -1)

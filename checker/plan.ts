@@ -72,7 +72,7 @@ export function refOf(p: { readonly name: string; readonly cite?: string }, kind
 }
 
 /** Does the plan check anything on the state graph after the search? */
-export function hasGraphChecks(plan: PropertyPlan<any>): boolean {
+export function hasGraphChecks<A extends Action>(plan: PropertyPlan<A>): boolean {
   return plan.progress.length + plan.order.length + plan.liveness.length > 0
 }
 
