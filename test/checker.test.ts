@@ -159,8 +159,9 @@ test('a step property violation ends with the violating transition and replays',
 // Replay rejects tampered traces
 // ---------------------------------------------------------------------------------------------
 
-const clone = (tr: Trace): { initialState: Record<string, unknown>; steps: { action: Action; state: Record<string, unknown>; changes: Record<string, [unknown, unknown]> }[] } =>
-  JSON.parse(JSON.stringify(tr))
+/** A trace as JSON gives it back, with every member open to tampering. */
+type LooseTrace = { initialState: Record<string, unknown>; steps: { action: Action; state: Record<string, unknown>; changes: Record<string, [unknown, unknown]> }[] }
+const clone = (tr: Trace): LooseTrace => JSON.parse(JSON.stringify(tr)) as LooseTrace
 
 function mutexTrace(): { model: Model<Action>; trace: Trace } {
   const model = brokenMutex()

@@ -143,7 +143,7 @@ function compare(m: Model<Action>): OracleResult | undefined {
     const stuck = new Set(v.waitFor(s).stuck)
     if (stuck.size) stuckStates++
     let doomedHere = false
-    actors.forEach((id, a) => {
+    for (const [a, id] of actors.entries()) {
       const doomed = engaged(s, a) && !canMove[a]![i]
       if (doomed) doomedHere = true
       if (stuck.has(id) && !doomed) {
@@ -151,7 +151,7 @@ function compare(m: Model<Action>): OracleResult | undefined {
         if (examples.length < 3) examples.push(`state ${i}: ${id} is called stuck but can move again`)
       }
       if (doomed && !stuck.has(id)) misses++
-    })
+    }
     if (doomedHere) doomedStates++
   }
   return { states: g.n, falsePositives, misses, stuckStates, doomedStates, examples }
