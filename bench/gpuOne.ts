@@ -75,11 +75,11 @@ function usage(msg: string): never {
 }
 
 /** Wrap `f` so that each call is counted and timed into `m`. */
-function timedFn<F extends (...args: any[]) => any>(f: F, m: Meter): F {
-  return function (this: unknown, ...args: any[]) {
+function timedFn<F extends (...args: never[]) => unknown>(f: F, m: Meter): F {
+  return function (this: unknown, ...args: Parameters<F>): ReturnType<F> {
     const t0 = performance.now()
     try {
-      return f.apply(this, args)
+      return f.apply(this, args) as ReturnType<F>
     } finally {
       m.ms += performance.now() - t0
       m.calls++

@@ -310,7 +310,7 @@ export function sectionGpu(ctx: GpuContext): number {
       for (const p of j.properties ?? []) put(p, p.kind === 'sometimes' ? 'witnesses: every sometimes property' : p.name, p.kind, round)
       for (const p of j.graphChecks ?? []) put(p, `graph check: ${p.name}`, `${p.kind} (graph)`, round)
     })
-    const entries = [...byName.entries()].map(([name, e]) => ({ name, kind: e.kind, calls: e.calls, ms: median(e.ms.map((x) => x ?? 0)) ?? 0 }))
+    const entries = [...byName.entries()].map(([name, e]) => ({ name, kind: e.kind, calls: e.calls, ms: median(Array.from({ length: e.ms.length }, (_, i) => e.ms[i] ?? 0)) ?? 0 }))
     entries.sort((a, b) => b.ms - a.ms)
     const share = (e: { kind: string; ms: number }): number | undefined => {
       const whole = e.kind.endsWith('(graph)') ? graphMs : searchMs

@@ -109,7 +109,8 @@ function runFencecheck(r: Rung, dir: string): Result {
   if (!t.ok) return fail('fencecheck', 'run failed', t)
   let j: { status: string; property?: string; trace?: string[]; distinctStates: number }
   try {
-    j = JSON.parse(t.stdout.trim().split('\n').pop() ?? '')
+    // fencecheckOne.ts prints its result as one JSON line of this shape.
+    j = JSON.parse(t.stdout.trim().split('\n').pop() ?? '') as typeof j
   } catch {
     return fail('fencecheck', 'unreadable output', t)
   }

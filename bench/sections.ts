@@ -174,7 +174,7 @@ function sectionSymmetry(ctx: SectionContext): number {
     const tools: SymTool[] = ['fc-sym']
     if (!ctx.rumurSkip) {
       tools.push('rumur-ex', 'rumur-heur')
-      if (deadlock || (r.expect !== undefined && r.expect <= SYM_OFF_MAX_STATES)) tools.push('rumur-off')
+      if (deadlock || r.expect <= SYM_OFF_MAX_STATES) tools.push('rumur-off')
     }
     const results: SymResult[] = []
     for (const tool of tools) {
@@ -198,7 +198,7 @@ function sectionSymmetry(ctx: SectionContext): number {
         j === 0 ? rungName(r) : '',
         SYM_LABEL[x.tool],
         x.states !== undefined ? fmtInt(x.states) : '-',
-        symmetric && !deadlock && r.expect !== undefined && x.states ? `${(r.expect / x.states).toFixed(1)}x` : '-',
+        symmetric && !deadlock && x.states ? `${(r.expect / x.states).toFixed(1)}x` : '-',
         clip(verdict),
         fmtS(x.compileS),
         fmtS(x.runS),
@@ -233,7 +233,7 @@ function sectionSymmetry(ctx: SectionContext): number {
       if (fc?.states !== undefined && heur?.states !== undefined && fc.states > heur.states) {
         problems.push(`fencecheck's ${fmtInt(fc.states)} > rumur heuristic ${fmtInt(heur.states)}`)
       }
-      if (off?.states !== undefined && r.expect !== undefined && off.states !== r.expect) {
+      if (off?.states !== undefined && off.states !== r.expect) {
         problems.push(`r1sym.m without symmetry reaches ${fmtInt(off.states)} states, not R1's ${fmtInt(r.expect)}`)
       }
       const parts = [`${fmtInt(fc?.states ?? 0)} orbits`]
@@ -493,9 +493,9 @@ function sectionSimulation(ctx: SectionContext): number {
     if (b) {
       summary.push(
         b.verdict === 'violated'
-          ? `BFS finds the ${b.traceLength}-step deadlock after ${fmtInt(b.distinctStates ?? 0)} states in ${fmtS(bfs.run!.t.wallS)} s`
+          ? `BFS finds the ${b.traceLength}-step deadlock after ${fmtInt(b.distinctStates ?? 0)} states in ${fmtS(bfs.run.t.wallS)} s`
           : b.verdict === 'proved'
-            ? `BFS proves it in ${fmtS(bfs.run!.t.wallS)} s (${fmtInt(b.distinctStates ?? 0)} states)`
+            ? `BFS proves it in ${fmtS(bfs.run.t.wallS)} s (${fmtInt(b.distinctStates ?? 0)} states)`
             : `BFS is cut after ${fmtInt(b.distinctStates ?? 0)} states, every level up to depth ${b.scope?.completeDepth ?? '-'} complete`,
       )
     }

@@ -110,7 +110,7 @@ export function timed(cmd: string, args: readonly string[], cwd: string, log: st
 export function probe(cmd: string, args: readonly string[]): string | undefined {
   const r = spawnSync(cmd, args, { encoding: 'utf8' })
   if (r.error) return undefined
-  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim()
+  const text = `${r.stdout}${r.stderr}`.trim()
   return text.split('\n')[0] ?? cmd
 }
 

@@ -110,6 +110,11 @@ type Meta = Omit<Snapshot, 'visited' | 'states' | 'parents'> & {
   readonly files: Readonly<Record<string, FileRecord>>
 }
 
+/** checkpoint.json as parsed: no member is trusted, or even present, until it is checked. */
+type Unverified<T> = { readonly [K in keyof T]?: unknown }
+
+const isRecord = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null
+
 /**
  * Read and verify the checkpoint in `dir`. Throws InputError, naming the file, for a checkpoint
  * that is missing, of another run or version, or damaged; throws Interrupted if `shouldStop`
@@ -124,24 +129,28 @@ export function readCheckpoint(dir: string, expect: Identity, opts: { shouldStop
   }
   const damaged = (file: string, why: string): InputError =>
     new InputError('FC245', `--resume ${dir}: ${join(cur, file)} ${why}; this checkpoint cannot be resumed: start a fresh run (--checkpoint ${dir} replaces it)`, '--resume')
-  let meta: Meta
+  let parsed: unknown
   try {
-    meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Meta
+    parsed = JSON.parse(readFileSync(metaFile, 'utf8'))
   } catch (e) {
     throw damaged('checkpoint.json', `is not valid JSON (${(e as Error).message})`)
   }
-  if (meta === null || typeof meta !== 'object' || meta.format !== 'fencecheck-checkpoint' || meta.version !== CHECKPOINT_VERSION) {
+  const unverified: Unverified<Meta> = isRecord(parsed) ? parsed : {}
+  if (unverified.format !== 'fencecheck-checkpoint' || unverified.version !== CHECKPOINT_VERSION) {
     throw new InputError(
       'FC243',
-      `--resume ${dir}: not a checkpoint of this fencecheck version (format ${String(meta?.format)}, version ${String(meta?.version)}, expected ${CHECKPOINT_VERSION}); start a fresh run`,
+      `--resume ${dir}: not a checkpoint of this fencecheck version (format ${String(unverified.format)}, version ${String(unverified.version)}, expected ${CHECKPOINT_VERSION}); start a fresh run`,
       '--resume',
     )
   }
-  const a = JSON.stringify(meta.identity)
+  const a = JSON.stringify(unverified.identity)
   const b = JSON.stringify(expect)
   if (a !== b) throw new InputError('FC244', `--resume ${dir}: the checkpoint is of another run (${a}); this run is ${b}`, '--resume')
-  const problem = metaProblem(meta)
+  const problem = metaProblem(unverified)
   if (problem !== undefined) throw damaged('checkpoint.json', `is inconsistent: ${problem}`)
+  // Every member is checked now: the identity by equality, the rest by metaProblem (each file's
+  // record is checked as the file is loaded).
+  const meta = unverified as Meta
 
   const stop = (): void => {
     if (opts.shouldStop?.()) throw new Interrupted('interrupted while reading the checkpoint')
@@ -183,23 +192,32 @@ export function readCheckpoint(dir: string, expect: Identity, opts: { shouldStop
   return { ...rest, visited, states, parents }
 }
 
+const COUNTS = ['words', 'size', 'head', 'depth', 'levelEnd', 'transitions', 'deepest', 'elapsedMs', 'chunks', 'segments'] as const
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0
+/** v is an array of integers in [min, below) */
+const isIntList = (v: unknown, min: number, below: number): v is readonly number[] =>
+  Array.isArray(v) && v.every((x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= min && x < below)
+
 /** Why the counters of checkpoint.json cannot describe a search, or undefined if they can. */
-function metaProblem(m: Meta): string | undefined {
-  const nat = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0
-  for (const k of ['words', 'size', 'head', 'depth', 'levelEnd', 'transitions', 'deepest', 'elapsedMs', 'chunks', 'segments'] as const) {
-    if (!nat(m[k])) return `${k} is ${JSON.stringify(m[k])}, not a count`
-  }
-  if (!Number.isInteger(m.completeDepth) || m.completeDepth < -1) return `completeDepth is ${JSON.stringify(m.completeDepth)}`
-  if (!(m.head <= m.levelEnd && m.levelEnd <= m.size)) return `the BFS cursor (head ${m.head}, level end ${m.levelEnd}) is not within the ${m.size} stored states`
-  if (m.chunks !== Math.ceil(m.size / CHUNK)) return `${m.size} states need ${Math.ceil(m.size / CHUNK)} chunks, not ${m.chunks}`
-  if (m.segments !== SEGMENTS || !Array.isArray(m.visitedSizes) || m.visitedSizes.length !== SEGMENTS || !m.visitedSizes.every(nat)) {
+function metaProblem(m: Unverified<Meta>): string | undefined {
+  for (const k of COUNTS) if (!isCount(m[k])) return `${k} is ${JSON.stringify(m[k])}, not a count`
+  // Each of COUNTS is a count: checked just above.
+  const { head, levelEnd, size, chunks, segments } = m as Pick<Meta, (typeof COUNTS)[number]>
+  const depth = m.completeDepth
+  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < -1) return `completeDepth is ${JSON.stringify(depth)}`
+  if (!(head <= levelEnd && levelEnd <= size)) return `the BFS cursor (head ${head}, level end ${levelEnd}) is not within the ${size} stored states`
+  if (chunks !== Math.ceil(size / CHUNK)) return `${size} states need ${Math.ceil(size / CHUNK)} chunks, not ${chunks}`
+  const sizes = m.visitedSizes
+  if (segments !== SEGMENTS || !isIntList(sizes, 0, Infinity) || sizes.length !== SEGMENTS) {
     return `the visited set has ${SEGMENTS} segments with a size each`
   }
-  const members = m.visitedSizes.reduce((n, x) => n + x, 0)
-  if (members !== m.size) return `the visited set holds ${members} fingerprints, but ${m.size} states are stored`
-  if (!Array.isArray(m.witnesses) || !Array.isArray(m.witnessDepth) || m.witnesses.length !== m.witnessDepth.length) return 'witnesses and their depths do not match'
-  if (!m.witnesses.every((w) => Number.isInteger(w) && w >= -1 && w < m.size)) return 'a witness is not a stored state'
+  const members = sizes.reduce((n, x) => n + x, 0)
+  if (members !== size) return `the visited set holds ${members} fingerprints, but ${size} states are stored`
+  const { witnesses, witnessDepth } = m
+  if (!Array.isArray(witnesses) || !Array.isArray(witnessDepth) || witnesses.length !== witnessDepth.length) return 'witnesses and their depths do not match'
+  if (!isIntList(witnesses, -1, size)) return 'a witness is not a stored state'
   if (typeof m.truncatedByDepth !== 'boolean') return 'truncatedByDepth is not a boolean'
-  if (m.files === null || typeof m.files !== 'object') return 'no file sizes and checksums'
+  if (!isRecord(m.files)) return 'no file sizes and checksums'
   return undefined
 }

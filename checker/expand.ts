@@ -7,6 +7,15 @@
  * Hot path: one Expander per search, reused for every state; no allocation per successor. The
  * successor is handed to a sink in `out` (packed, canonical when reducing), with its fingerprint
  * in `fp`; `decodePost()` decodes it on demand, once.
+ *
+ * Non-null assertions in the search loop (this file, explore.ts, visitedSet.ts, fingerprint.ts,
+ * and layout.ts's encode/decode) stay. Under noUncheckedIndexedAccess every `a[i]` may be
+ * undefined to the compiler; there the index is in range by construction: a word below the
+ * layout's `words`, a rule number below `rules.length`, a property index the plan handed out, a
+ * slot under the visited table's mask. A `!` costs nothing at run time, where `?? 0` or a check
+ * would add a branch to every read of the inner loop. The few on members (`model.symmetry!`,
+ * `plan.deadlock!`) rest on a check made once before the loop (symmetry requested only with a
+ * declared symmetry; DEADLOCK returned only when the plan has a deadlock check).
  */
 import { fingerprint, fp } from './fingerprint.js'
 import { Cursor, type Action, type Model, type Reader, type Rule, Values } from './model.js'
@@ -201,7 +210,7 @@ export class StateChecks {
   needed: boolean
 
   constructor(
-    readonly plan: PropertyPlan<any>,
+    readonly plan: Pick<PropertyPlan, 'invariants' | 'sometimes'>,
     from?: { readonly witnesses: readonly number[]; readonly witnessDepth: readonly number[] },
   ) {
     this.witnesses = from ? [...from.witnesses] : plan.sometimes.map(() => -1)

@@ -20,7 +20,7 @@ import { NO_PARENT, StateStore } from './stateStore.js'
 import type { Bounds, CutBy, PropertyRef, SearchOrder, Stats, Verdict } from './verdict.js'
 import { VisitedSet } from './visitedSet.js'
 
-export interface ExploreOptions {
+export interface ExploreOptions<A extends Action = Action> {
   readonly order?: SearchOrder
   readonly bounds?: Bounds
   /** called about every `progressIntervalMs` with a snapshot of the statistics */
@@ -40,7 +40,7 @@ export interface ExploreOptions {
   /** write checkpoints every `everyMs`, and when a bound or an interrupt stops the search */
   readonly checkpoint?: { readonly everyMs: number; write(s: Snapshot): void }
   /** the property plan, when the caller made it (default: planned for these options) */
-  readonly plan?: PropertyPlan<any>
+  readonly plan?: PropertyPlan<A>
   /** which properties to check (default: all the model states) */
   readonly select?: Selection
 }
@@ -85,7 +85,7 @@ export interface Exploration<A extends Action = Action> {
 
 const DEFAULT_PROGRESS_MS = 5000
 
-export function explore<A extends Action>(model: Model<A>, options: ExploreOptions = {}): Exploration<A> {
+export function explore<A extends Action>(model: Model<A>, options: ExploreOptions<A> = {}): Exploration<A> {
   return new Search(model, options).run()
 }
 
@@ -127,7 +127,7 @@ class Search<A extends Action> implements SuccessorSink {
 
   constructor(
     readonly model: Model<A>,
-    readonly options: ExploreOptions,
+    readonly options: ExploreOptions<A>,
   ) {
     const order = options.order ?? 'bfs'
     const W = model.layout.words

@@ -59,8 +59,8 @@ export interface GraphCheckResult {
 type Empty = (p: { name: string; cite?: string; requested?: boolean; kind: Unchecked['kind'] }, reason: string) => void
 
 /** Progress labels: per obligation, which states have it pending and which done. */
-interface ProgressLabels {
-  readonly prop: ProgressProperty<any>
+interface ProgressLabels<A extends Action> {
+  readonly prop: ProgressProperty<A>
   readonly pend: U8List[]
   readonly done: U8List[]
   /** per rule: does the property allow it? */
@@ -68,8 +68,8 @@ interface ProgressLabels {
 }
 
 /** Liveness labels: goal-free states, trigger states, and the fairness groups enabled per state. */
-interface LivenessLabels {
-  readonly prop: LivenessProperty<any>
+interface LivenessLabels<A extends Action> {
+  readonly prop: LivenessProperty<A>
   readonly bad: U8List
   readonly trigger: U8List
   /** per state, ceil(groups / 32) words of enabled-group bits */
@@ -85,8 +85,8 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
   private readonly src = new U32List()
   private readonly dst = new U32List()
   private readonly rule = new U32List()
-  private readonly progress: ProgressLabels[]
-  private readonly liveness: LivenessLabels[]
+  private readonly progress: ProgressLabels<A>[]
+  private readonly liveness: LivenessLabels<A>[]
   private readonly orders: readonly OrderProperty<A>[]
   private readonly edgeSeen: Map<string, { from: string; to: string; site: TraceSite }>[]
   private n = 0
@@ -113,7 +113,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
       groupOf: Int32Array.from(rules, (r) => prop.fairness(r.action)),
     }))
     this.orders = plan.order
-    this.edgeSeen = plan.order.map(() => new Map())
+    this.edgeSeen = plan.order.map(() => new Map<string, { from: string; to: string; site: TraceSite }>())
     this.needsEdges = this.progress.length + this.liveness.length > 0
     this.observer = plan.order.length > 0 ? this : undefined
   }
@@ -210,12 +210,18 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
         let qh = 0
         let qt = 0
         const d = p.done[o]!
-        for (let i = 0; i < n; i++) if (d.get(i)) (reach[i] = 1), (queue[qt++] = i)
+        for (let i = 0; i < n; i++) {
+          if (!d.get(i)) continue
+          reach[i] = 1
+          queue[qt++] = i
+        }
         while (qh < qt) {
           const j = queue[qh++]!
           for (let e = adj.start[j]!; e < adj.start[j + 1]!; e++) {
             const i = adj.to[e]!
-            if (!reach[i]) (reach[i] = 1), (queue[qt++] = i)
+            if (reach[i]) continue
+            reach[i] = 1
+            queue[qt++] = i
           }
         }
         const pe = p.pend[o]!

@@ -174,6 +174,7 @@ export class StateLayout {
       const min = this.minOf[f]!
       lines.push(`out[${f}] = ((w${this.wordOf[f]} >>> ${this.shiftOf[f]}) & ${this.maskOf[f]})${min ? ` + (${min})` : ''};`)
     }
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated once per layout from its own constants (see above): the fastest decode there is
     return new Function('words', 'offset', 'out', lines.join('\n')) as (words: Uint32Array, offset: number, out: Int32Array) => void
   }
 

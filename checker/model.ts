@@ -247,7 +247,7 @@ export interface Model<A extends Action = Action> {
 }
 
 /** Decode a packed state into a fresh value array, derived values included. */
-export function decode(model: Model<any>, words: Uint32Array, offset = 0): Int32Array {
+export function decode(model: Pick<Model, 'layout' | 'derive'>, words: Uint32Array, offset = 0): Int32Array {
   const v = new Int32Array(model.layout.slots)
   model.layout.decodeInto(words, offset, v)
   model.derive?.(v)
@@ -255,7 +255,7 @@ export function decode(model: Model<any>, words: Uint32Array, offset = 0): Int32
 }
 
 /** A decoded state with derived values filled in, from one value per stored field. */
-export function fromValues(model: Model<any>, values: ArrayLike<number>): Int32Array {
+export function fromValues(model: Pick<Model, 'layout' | 'derive'>, values: ArrayLike<number>): Int32Array {
   const v = new Int32Array(model.layout.slots)
   for (let f = 0; f < model.layout.fieldCount; f++) v[f] = values[f]!
   model.derive?.(v)

@@ -21,7 +21,7 @@ import { type Exploration, type ExploreOptions, conclude, fmtBytes, modeOf } fro
 import { hasGraphChecks, planProperties } from './plan.js'
 import { ModelError } from './layout.js'
 import type { Action, Model } from './model.js'
-import type { AbsorbReply, Command, ExpandEvent, ExpandReply, WorkerInit } from './parallelWorker.js'
+import type { Command, ExpandEvent, Replies, Reply, WorkerInit } from './parallelWorker.js'
 import { StateStore } from './stateStore.js'
 import type { CutBy, PropertyRef } from './verdict.js'
 
@@ -31,14 +31,21 @@ export interface ModelSource {
   readonly spec: unknown
 }
 
+/**
+ * The coordinator's side of the worker protocol (parallelWorker.ts): one outstanding command per
+ * worker, answered by a Reply that names the command. A reply to another command, or a worker's
+ * error, rejects the wait.
+ */
 class Pool {
-  private readonly waiting = new Map<Worker, { resolve: (m: unknown) => void; reject: (e: unknown) => void }>()
+  private readonly waiting = new Map<Worker, { readonly cmd: keyof Replies; resolve: (m: Reply) => void; reject: (e: unknown) => void }>()
   constructor(readonly workers: Worker[]) {
     for (const w of workers) {
-      w.on('message', (m) => {
+      // A worker posts only Replies (parallelWorker.ts: reply()); this is their structured clone.
+      w.on('message', (m: Reply) => {
         const p = this.waiting.get(w)
         this.waiting.delete(w)
-        p?.resolve(m)
+        if (p && m.cmd !== p.cmd) p.reject(new Error(`a search worker answered '${m.cmd}' while '${p.cmd}' was awaited`))
+        else p?.resolve(m)
       })
       w.on('error', (e) => {
         const p = this.waiting.get(w)
@@ -47,17 +54,17 @@ class Pool {
       })
     }
   }
-  next<T>(w: Worker): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(w, { resolve: resolve as (m: unknown) => void, reject })
+  next<C extends keyof Replies>(w: Worker, cmd: C): Promise<Replies[C]> {
+    return new Promise<Replies[C]>((resolve, reject) => {
+      // The message handler resolves only with a reply whose cmd is `cmd`, so its body is a Replies[C].
+      this.waiting.set(w, { cmd, resolve: (m) => resolve(m.body as Replies[C]), reject })
     })
   }
-  async all<T>(send: (w: Worker, i: number) => Command | undefined, transfer: (i: number) => ArrayBuffer[] = () => []): Promise<T[]> {
-    const replies = this.workers.map((w) => this.next<T>(w))
-    this.workers.forEach((w, i) => {
-      const c = send(w, i)
-      if (c) w.postMessage(c, transfer(i))
-    })
+  /** Send each worker its command (all of one kind) and wait for every reply. */
+  async all<C extends Command['cmd']>(send: (w: Worker, i: number) => Command & { readonly cmd: C }, transfer: (i: number) => ArrayBuffer[] = () => []): Promise<Replies[C][]> {
+    const commands = this.workers.map((w, i) => send(w, i))
+    const replies = this.workers.map((w, i) => this.next(w, commands[i]!.cmd))
+    this.workers.forEach((w, i) => w.postMessage(commands[i], transfer(i)))
     return Promise.all(replies)
   }
 }
@@ -90,7 +97,7 @@ function below(sorted: ArrayLike<number>, x: number): number {
   return lo
 }
 
-export async function exploreParallel<A extends Action>(model: Model<A>, source: ModelSource, options: ExploreOptions & { workers: number }): Promise<Exploration<A>> {
+export async function exploreParallel<A extends Action>(model: Model<A>, source: ModelSource, options: ExploreOptions<A> & { workers: number }): Promise<Exploration<A>> {
   const N = options.workers
   if (!Number.isInteger(N) || N < 1 || N > 64) throw new RangeError(`workers must be an integer in 1..64, got ${N}`)
   if ((options.order ?? 'bfs') !== 'bfs') throw new ModelError('FC310', 'parallel search is breadth-first')
@@ -169,8 +176,8 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
   }
 
   try {
-    await Promise.all(workers.map((w) => pool.next(w)))
-    let absorbed = await pool.all<AbsorbReply>(() => ({ cmd: 'init', reached }))
+    await Promise.all(workers.map((w) => pool.next(w, 'ready')))
+    let absorbed = await pool.all(() => ({ cmd: 'init', reached }))
     /** depth of the states in `absorbed` */
     let depth = 0
     let expandEvent: LevelEvent | undefined
@@ -227,7 +234,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
           // the parent's own up to the event (all of them before a state bound, none for a deadlock).
           const e = event
           const stopAfter = e.kind === 'states'
-          const before = await pool.all<{ transitions: number }>(() => ({ cmd: 'count', below: stopAfter ? e.parent + 1 : e.parent }))
+          const before = await pool.all(() => ({ cmd: 'count', below: stopAfter ? e.parent + 1 : e.parent }))
           transitions += before.reduce((n, r) => n + r.transitions, 0) + (stopAfter || e.kind === 'deadlock' ? 0 : e.ordinal + 1)
         }
         completeDepth = Math.max(-1, depth - 2)
@@ -252,7 +259,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
       if (total >= maxStates && !cut) cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
       if (cut) break
 
-      const expanded = await pool.all<ExpandReply>(
+      const expanded = await pool.all(
         (_w, i) => ({ cmd: 'expand', depth, serials: maps[i]! }),
         (i) => [maps[i]!.buffer as ArrayBuffer],
       )
@@ -270,7 +277,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
       }
       // Route the boxes: worker i receives what every other worker sent it.
       const inboxes = workers.map((_, i) => expanded.flatMap((r) => (r.boxes[i] ? [r.boxes[i]] : [])))
-      absorbed = await pool.all<AbsorbReply>(
+      absorbed = await pool.all(
         (_w, i) => ({ cmd: 'absorb', inboxes: inboxes[i]!, limit: expandEvent?.key ?? Infinity, reached }),
         (i) => inboxes[i]!.map((b) => b.buffer as ArrayBuffer),
       )
@@ -284,7 +291,7 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
     const needMerge = violation !== undefined || hasGraphChecks(plan)
     let store = StateStore.restore(W, [], [], total)
     if (needMerge) {
-      const finals = await pool.all<{ states: Uint32Array[]; parents: Uint32Array[]; size: number }>(() => ({ cmd: 'finish' }))
+      const finals = await pool.all(() => ({ cmd: 'finish' }))
       const parts = finals.map((f) => StateStore.restore(W, f.states, f.parents, f.size))
       const next = new Int32Array(N)
       const words = new Uint32Array(W)

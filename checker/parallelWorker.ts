@@ -73,6 +73,18 @@ export interface AbsorbReply {
   readonly storeBytes: number
 }
 
+export interface CountReply {
+  /** transitions fired by this worker's frontier states before the given serial index */
+  readonly transitions: number
+}
+
+export interface FinishReply {
+  /** the store's chunks, transferred: the coordinator owns them from here on */
+  readonly states: Uint32Array[]
+  readonly parents: Uint32Array[]
+  readonly size: number
+}
+
 export type Command =
   | { readonly cmd: 'init'; readonly reached: Uint8Array }
   | { readonly cmd: 'expand'; readonly depth: number; readonly serials: Uint32Array }
@@ -80,10 +92,29 @@ export type Command =
   | { readonly cmd: 'count'; readonly below: number }
   | { readonly cmd: 'finish' }
 
+/** What a worker answers to each command; `ready` it sends once, unasked, when its model is built. */
+export interface Replies {
+  readonly ready: Record<string, never>
+  readonly init: AbsorbReply
+  readonly expand: ExpandReply
+  readonly absorb: AbsorbReply
+  readonly count: CountReply
+  readonly finish: FinishReply
+}
+
+/** Every message a worker posts: the reply to `cmd`, named so the coordinator can check it got the one it waits for. */
+export interface Reply<C extends keyof Replies = keyof Replies> {
+  readonly cmd: C
+  readonly body: Replies[C]
+}
+
+if (!parentPort) throw new Error('parallelWorker.js runs as a worker thread of the parallel search')
+const port = parentPort
+// workerData is the structured clone of the WorkerInit that parallel.ts passes to new Worker().
 const init = workerData as WorkerInit
 const N = init.count
 const me = init.index
-const { buildFromSpec } = (await import(init.factory)) as { buildFromSpec(spec: unknown): Model<Action> }
+const { buildFromSpec } = (await import(init.factory)) as { readonly buildFromSpec: (spec: unknown) => Model<Action> }
 const model = buildFromSpec(init.spec)
 const layout = model.layout
 const W = layout.words
@@ -130,13 +161,6 @@ let outdeg = new Uint32Array(0)
 const boxes: Uint32Array[] = Array.from({ length: N }, () => new Uint32Array(1024 * REC))
 const boxLen = new Int32Array(N)
 
-/** The first event of this level's expansion (kind 0: none). */
-let evKind: 0 | 'step' | 'deadlock' = 0
-let evProperty = 0
-let evState = 0
-let evOrdinal = 0
-let evRule = 0
-
 function emit(to: number, parent: number, ordinal: number): void {
   let box = boxes[to]!
   const o = boxLen[to]!
@@ -152,52 +176,42 @@ function emit(to: number, parent: number, ordinal: number): void {
 }
 
 /**
- * Expand stored state `local` (serial index `serial`, at `depth`), as the serial search does:
- * each successor goes to its owner's box with key (serial, ordinal). Returns the number of
- * transitions fired; on a step violation or a deadlock it records the event and returns at once.
+ * Expand frontier state `k` (local index frontierFrom + k, serial index `serial`, at `depth`), as
+ * the serial search does: each successor goes to its owner's box with key (serial, ordinal), and
+ * outdeg[k] is set to the number of transitions fired. On a step violation or a deadlock it stops
+ * there and returns the event.
  */
-function expandState(local: number, serial: number, depth: number): number {
-  ex.loadStored(store, local)
+function expandState(k: number, serial: number, depth: number): ExpandEvent | undefined {
+  ex.loadStored(store, frontierFrom + k)
   expanding = serial
   ordinal = 0
   const res = ex.expand(sink, depth >= init.maxDepth)
   if (res === TRUNCATED) {
     truncated = true
-    return 0
+    outdeg[k] = 0
+    return undefined
   }
-  if (res === STEP_VIOLATED) {
-    evKind = 'step'
-    evProperty = ex.brokenStep
-    evState = serial
-    evOrdinal = ex.enabled - 1
-    evRule = ex.brokenRule
-  } else if (res === DEADLOCK) {
-    evKind = 'deadlock'
-    evProperty = 0
-    evState = serial
-    evOrdinal = nRules
-  }
-  return ex.enabled
+  outdeg[k] = ex.enabled
+  if (res === STEP_VIOLATED) return { kind: 'step', property: ex.brokenStep, state: serial, ordinal: ex.enabled - 1, rule: ex.brokenRule }
+  if (res === DEADLOCK) return { kind: 'deadlock', property: 0, state: serial, ordinal: nRules }
+  return undefined
 }
 
 function expandLevel(depth: number): ExpandReply {
-  evKind = 0
   let transitions = 0
   let stopped = false
+  let event: ExpandEvent | undefined
   outdeg = new Uint32Array(frontierTo - frontierFrom)
   for (let k = 0; k < outdeg.length; k++) {
     if ((k & 1023) === 1023 && Atomics.load(init.stop, 0) === 1) {
       stopped = true
       break
     }
-    const d = expandState(frontierFrom + k, serials[k]!, depth)
-    outdeg[k] = d
-    transitions += d
-    if (evKind !== 0) break
+    event = expandState(k, serials[k]!, depth)
+    transitions += outdeg[k]!
+    if (event) break
   }
-  const event: ExpandEvent | undefined =
-    evKind === 0 ? undefined : { kind: evKind, property: evProperty, state: evState, ordinal: evOrdinal, ...(evKind === 'step' ? { rule: evRule } : {}) }
-  const sent = boxes.map((b, i) => (i === me ? undefined : b.subarray(0, boxLen[i]!)))
+  const sent = boxes.map((b, i) => (i === me ? undefined : b.subarray(0, boxLen[i])))
   // The sent boxes are transferred; start the next level's at the size this one needed.
   for (let i = 0; i < N; i++) {
     if (i === me) continue
@@ -296,41 +310,45 @@ function initialStream(): Uint32Array {
   return box.subarray(0, o)
 }
 
-const reply = (m: unknown, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer)
+function reply<C extends keyof Replies>(cmd: C, body: Replies[C], transfer: ArrayBuffer[] = []): void {
+  const m: Reply<C> = { cmd, body }
+  port.postMessage(m, transfer)
+}
 
-parentPort!.on('message', (c: Command) => {
+// Messages from the coordinator are the structured clones of the Commands that parallel.ts posts.
+port.on('message', (c: Command) => {
   switch (c.cmd) {
     case 'init': {
       const r = absorb([initialStream()], Infinity, c.reached)
-      reply(r, [r.keys.buffer as ArrayBuffer])
+      reply('init', r, [r.keys.buffer as ArrayBuffer])
       return
     }
     case 'expand': {
       serials = c.serials
       const r = expandLevel(c.depth)
-      reply(r, r.boxes.flatMap((b) => (b ? [b.buffer as ArrayBuffer] : [])))
+      reply('expand', r, r.boxes.flatMap((b) => (b ? [b.buffer as ArrayBuffer] : [])))
       return
     }
     case 'absorb': {
-      const own = boxes[me]!.subarray(0, boxLen[me]!)
+      const own = boxes[me]!.subarray(0, boxLen[me])
       const r = absorb([own, ...c.inboxes], c.limit, c.reached)
       boxLen[me] = 0
-      reply(r, [r.keys.buffer as ArrayBuffer])
+      reply('absorb', r, [r.keys.buffer as ArrayBuffer])
       return
     }
     case 'count': {
       // Transitions fired by this worker's frontier states that come before `below` in serial order.
       let sum = 0
       for (let k = 0; k < outdeg.length && serials[k]! < c.below; k++) sum += outdeg[k]!
-      reply({ transitions: sum })
+      reply('count', { transitions: sum })
       return
     }
     case 'finish': {
       const { states, parents } = store.chunks
       const buffers = [...states, ...parents].map((a) => a.buffer as ArrayBuffer)
-      reply({ states, parents, size: store.size }, buffers)
+      reply('finish', { states: [...states], parents: [...parents], size: store.size }, buffers)
       return
     }
   }
 })
-reply({ ready: true })
+reply('ready', {})

@@ -49,6 +49,9 @@ export function describeParam(p: ParamSpec): string {
  * Parse `NAME=VALUE` strings (or an already-split record) against the specs. Unknown names,
  * missing values, ill-typed or out-of-range values are InputErrors naming the parameter.
  */
+/** A parameter value as the user wrote it: a string as is, anything else (a scenario file's number, list or map) as JSON. */
+const shown = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v))
+
 export function parseParams(model: string, specs: readonly ParamSpec[], given: readonly string[] | Record<string, unknown>, where = '--param'): ParamValues {
   const raw = new Map<string, unknown>()
   if (Array.isArray(given)) {
@@ -80,12 +83,12 @@ export function parseParams(model: string, specs: readonly ParamSpec[], given: r
       continue
     }
     if (spec.kind === 'int') {
-      const n = typeof v === 'number' ? v : /^-?\d+$/.test(String(v)) ? Number(v) : NaN
-      if (!Number.isInteger(n)) throw new InputError('FC135', `parameter ${spec.name} must be an integer, got '${v}'`, where)
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN
+      if (!Number.isInteger(n)) throw new InputError('FC135', `parameter ${spec.name} must be an integer, got '${shown(v)}'`, where)
       if (n < spec.min || n > spec.max) throw new InputError('FC136', `parameter ${spec.name} must be in ${spec.min}..${spec.max}, got ${n}`, where)
       out[spec.name] = n
     } else {
-      const s = String(v)
+      const s = shown(v)
       if (!spec.values.includes(s)) throw new InputError('FC137', `parameter ${spec.name} must be one of ${spec.values.join(', ')}, got '${s}'`, where)
       out[spec.name] = s
     }

@@ -91,13 +91,13 @@ function deselected(sel: Selection | undefined, p: { readonly name: string; read
 }
 
 /** The names in a selection that match no property of the model (each is a usage error). */
-export function unknownSelection(model: Model<any>, sel: Selection): string[] {
+export function unknownSelection<A extends Action>(model: Model<A>, sel: Selection): string[] {
   const all = [...model.properties.filter((p) => p.kind !== 'sometimes'), ...(model.deadlock ? [model.deadlock] : []), ...(model.omitted ?? [])]
   return [...(sel.only ?? []), ...(sel.skip ?? [])].filter((x) => !all.some((p) => named([x], p)))
 }
 
 /** Does the plan check anything on the state graph after the search? */
-export function hasGraphChecks(plan: PropertyPlan<any>): boolean {
+export function hasGraphChecks<A extends Action>(plan: PropertyPlan<A>): boolean {
   return plan.progress.length + plan.order.length + plan.liveness.length > 0
 }
 

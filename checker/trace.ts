@@ -228,7 +228,7 @@ interface Walk {
   readonly rules: number[]
 }
 
-function sameFields(model: Model<any>, a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+function sameFields(model: Pick<Model, 'layout'>, a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   for (let f = 0; f < model.layout.fieldCount; f++) if (a[f] !== b[f]) return false
   return true
 }

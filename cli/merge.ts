@@ -52,7 +52,7 @@ export function handler(argv: MergeArgs): number {
     coverage: {
       walks: cov.reduce((n, c) => n + (c?.walks ?? 0), 0),
       steps: cov.reduce((n, c) => n + (c?.steps ?? 0), 0),
-      distinctStatesUpperBound: docs.reduce((n, { d }) => n + ((d.coverage as { distinctStates?: number } | undefined)?.distinctStates ?? (d.distinctStates as number) ?? 0), 0),
+      distinctStatesUpperBound: docs.reduce((n, { d }) => n + ((d.coverage as { distinctStates?: number } | undefined)?.distinctStates ?? (d.distinctStates as number | undefined) ?? 0), 0),
       actions,
       neverFired: Object.entries(actions).filter(([, n]) => n === 0).map(([a]) => a),
     },

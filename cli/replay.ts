@@ -48,8 +48,9 @@ export function handler(argv: ReplayArgs): number {
   const { model, narrator, changed } = modelOf(doc, argv.file, argv.quiet)
   const trace: Trace = { ...traceOf(doc.initialState, doc.trace), ...(typeof doc.loop === 'number' ? { loop: doc.loop } : {}) }
   if (doc.evidence !== undefined && !Array.isArray(doc.evidence)) throw new FileError('FC406', argv.file, undefined, 'evidence', 'is not a list of traces')
-  const evidence = ((doc.evidence ?? []) as { label?: unknown; initialState?: unknown; trace?: unknown }[]).map((e, i) => {
-    if (typeof e !== 'object' || e === null || !Array.isArray(e.trace) || typeof e.initialState !== 'object') {
+  const evidence = ((doc.evidence ?? []) as unknown[]).map((x, i) => {
+    const e = (typeof x === 'object' && x !== null ? x : {}) as { label?: unknown; initialState?: unknown; trace?: unknown }
+    if (!Array.isArray(e.trace) || typeof e.initialState !== 'object') {
       throw new FileError('FC406', argv.file, undefined, `evidence.${i}`, 'is not a trace (it needs label, initialState and trace)')
     }
     return { label: typeof e.label === 'string' ? e.label : `evidence ${i + 1}`, trace: traceOf(e.initialState, e.trace) }

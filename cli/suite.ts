@@ -30,7 +30,7 @@ export async function handler(argv: SuiteArgs): Promise<number> {
   const files = scenarioFiles(dir).map((f) => relative(process.cwd(), f) || f)
   if (files.length === 0) throw new InputError('FC250', `no scenario files under ${dir}`)
   const scenarios = files.map((f) => loadScenario(f))
-  const outDir = argv.reports ?? 'reports'
+  const outDir = argv.reports
   const rows: string[][] = [['scenario', 'model', 'expected', 'computed', 'states', 'time', 'result']]
   const index: IndexRow[] = []
   let failures = 0

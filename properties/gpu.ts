@@ -267,7 +267,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     // nor are GPU accesses (they change nothing). One fairness group per actor; checker/liveness.ts.
     const accessing = design.jobs.map((j, i) => (j.accesses.length > 0 ? i : -1)).filter((i) => i >= 0)
     const calm = (s: Reader): boolean =>
-      (f.active as number) < 0 || s.get(f.active as number) === 0
+      f.active < 0 || s.get(f.active) === 0
         ? accessing.every((j) => (f.pf[j]! < 0 || s.get(f.pf[j]!) === 0) && s.get(f.js[j]!) !== JS.suspended)
         : false
     const T = design.threads.length

@@ -86,7 +86,7 @@ function varTypesOf(model: Model<Action>, vars: readonly string[], sample: Recor
   const out: Record<string, string> = {}
   for (const v of vars) {
     const isList = sample ? Array.isArray(sample[v]) : !scalar.has(v)
-    out[v] = elem[v] !== undefined ? (isList ? `Seq(${elem[v]})` : elem[v]!) : typeOfValue(sample?.[v])
+    out[v] = elem[v] !== undefined ? (isList ? `Seq(${elem[v]})` : elem[v]) : typeOfValue(sample?.[v])
   }
   return out
 }

@@ -199,7 +199,8 @@ export function itfShapeErrors(obj: unknown): string[] {
   const reported = out.map((e) => e.slice(0, e.indexOf(':')))
   for (const e of validate(obj)) {
     if (e.schemaPath.includes('/anyOf/')) continue
-    const extra = e.keyword === 'additionalProperties' ? e.params.additionalProperty : e.keyword === 'required' ? e.params.missingProperty : undefined
+    const params = e.params as { additionalProperty?: unknown; missingProperty?: unknown }
+    const extra: unknown = e.keyword === 'additionalProperties' ? params.additionalProperty : e.keyword === 'required' ? params.missingProperty : undefined
     const at = typeof extra === 'string' ? `${e.instancePath}${ptr([extra])}` : e.instancePath || '/'
     if (reported.some((p) => at === p || at.startsWith(p + '/') || p.startsWith(at + '/'))) continue
     out.push(`${at}: ${e.message ?? 'does not match the ITF schema'} (schema ${e.schemaPath})`)

@@ -73,9 +73,9 @@ export function simulationText(s: Simulation): string {
       lines.push(`  ${String(n.step).padStart(2)}  ${n.actor}: ${n.text}`)
       if (n.changes.length) lines.push(`        ${n.changes.join('; ')}`)
     }
-    const explain = s.subject.narrator.explain
-    const end = explain ? readState(s.subject, lastState(res.trace)) : undefined
-    if (explain && end) lines.push('', ...explain(end))
+    const narrator = s.subject.narrator
+    const end = narrator.explain ? readState(s.subject, lastState(res.trace)) : undefined
+    if (narrator.explain && end) lines.push('', ...narrator.explain(end))
   }
   const acts = Object.entries(c.actions)
     .map(([k, v]) => `${k}=${v}`)

@@ -37,10 +37,10 @@ export function lastState(trace: Trace): Record<string, unknown> {
 
 /** Why the last state of a trace is bad, in the narrator's words; empty when it has none to say. */
 export function explainEnd(subject: NarratedModel<Action>, trace: Trace): string[] {
-  const explain = subject.narrator.explain
-  if (!explain) return []
+  const narrator = subject.narrator
+  if (!narrator.explain) return []
   const end = readState(subject, lastState(trace))
-  return end ? explain(end) : []
+  return end ? narrator.explain(end) : []
 }
 
 /** A trace told in the model's words. */

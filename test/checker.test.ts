@@ -13,6 +13,7 @@ import type { ParamValues } from '../checker/params.js'
 import { replay, traceTo, violationTrace, type Trace } from '../checker/trace.js'
 import { brokenMutex, diehard, peterson } from '../model/classic/index.js'
 import { POLICIES, r1 } from '../model/r1.js'
+import { noDeadlockCheck } from './bare.js'
 
 interface Case {
   readonly label: string
@@ -41,7 +42,7 @@ const CASES: Case[] = [
 ]
 
 /** The same system with nothing to check: exploration covers every reachable state. */
-const bare = <A extends Action>(m: Model<A>): Model<A> => ({ ...m, properties: [], deadlock: undefined })
+const bare = <A extends Action>(m: Model<A>): Model<A> => ({ ...noDeadlockCheck(m), properties: [] })
 
 // ---------------------------------------------------------------------------------------------
 // Search order
@@ -102,7 +103,7 @@ test('every counterexample, BFS and DFS, replays and ends in the reported violat
 test('BFS witnesses of `sometimes` are shortest: their trace length is the reported depth', (t) => {
   for (const c of CASES) {
     const props = c.model.properties.filter((p): p is Sometimes => p.kind === 'sometimes')
-    const x = explore({ ...c.model, properties: props, deadlock: undefined })
+    const x = explore({ ...noDeadlockCheck(c.model), properties: props })
     t.is(x.verdict.status, 'proved')
     // The least BFS depth of a state satisfying each witness, over the whole space (parents are
     // stored before their children, so depths fill in one pass).
@@ -158,8 +159,9 @@ test('a step property violation ends with the violating transition and replays',
 // Replay rejects tampered traces
 // ---------------------------------------------------------------------------------------------
 
-const clone = (tr: Trace): { initialState: Record<string, unknown>; steps: { action: Action; state: Record<string, unknown>; changes: Record<string, [unknown, unknown]> }[] } =>
-  JSON.parse(JSON.stringify(tr))
+/** A trace as JSON gives it back, with every member open to tampering. */
+type LooseTrace = { initialState: Record<string, unknown>; steps: { action: Action; state: Record<string, unknown>; changes: Record<string, [unknown, unknown]> }[] }
+const clone = (tr: Trace): LooseTrace => JSON.parse(JSON.stringify(tr)) as LooseTrace
 
 function mutexTrace(): { model: Model<Action>; trace: Trace } {
   const model = brokenMutex()

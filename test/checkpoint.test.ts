@@ -78,15 +78,16 @@ test('a checkpoint with a missing, truncated or corrupt file is refused, naming 
   for (const [file, damage, message] of cases) {
     const copy = damaged(dir, file, damage)
     const e = t.throws(() => readCheckpoint(copy, id), { instanceOf: InputError, code: 'FC245', message })
-    t.true(e!.message.includes(join(copy, 'current', file)) && e!.message.includes('start a fresh run'), e!.message)
+    t.true(e.message.includes(join(copy, 'current', file)) && e.message.includes('start a fresh run'), e.message)
   }
 })
 
 test('a checkpoint whose counters contradict its files is refused, even with matching checksums', (t) => {
   const dir = smallCheckpoint()
-  const meta = (edit: (m: { visitedSizes: number[]; head: number; size: number }) => void) =>
+  type Counters = { visitedSizes: number[]; head: number; size: number }
+  const meta = (edit: (m: Counters) => void) =>
     damaged(dir, 'checkpoint.json', (p) => {
-      const m = JSON.parse(readFileSync(p, 'utf8'))
+      const m = JSON.parse(readFileSync(p, 'utf8')) as Counters
       edit(m)
       writeFileSync(p, JSON.stringify(m))
     })

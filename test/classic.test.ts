@@ -81,7 +81,7 @@ test('diehard: BFS counterexample to "big jug never holds 4" is a 6-step solutio
   t.true(r.ok, r.failure?.reason)
   t.is(r.violates, 'big jug never holds 4 gallons')
   // A trace read back from JSON replays too.
-  t.true(replay(model, JSON.parse(JSON.stringify(trace))).ok)
+  t.true(replay(model, JSON.parse(JSON.stringify(trace)) as typeof trace).ok)
 })
 
 test('diehard: DFS also finds a solution, no shorter than the BFS one, and it replays', (t) => {

@@ -18,6 +18,7 @@ import type { StateStore } from '../checker/stateStore.js'
 import { compileGpu, type GpuView, JS } from '../model/gpu/compile.js'
 import { buildDesign } from '../model/gpu/spec.js'
 import { loadScenario, scenarioFiles } from '../model/scenario.js'
+import { noDeadlockCheck } from './bare.js'
 import { ROOT } from './root.js'
 
 /** Designs above this many states are left out (the oracle stores every edge). */
@@ -35,7 +36,7 @@ interface Graph {
 /** Every reachable state of the model, and every transition between them. */
 function stateGraph(m: Model<Action>): Graph | { tooBig: number } {
   // No properties and no deadlock check: the search does not stop before the space is complete.
-  const bare: Model<Action> = { ...m, properties: [], deadlock: undefined }
+  const bare: Model<Action> = { ...noDeadlockCheck(m), properties: [] }
   const x = explore(bare, { bounds: { maxStates: MAX_STATES + 1 } })
   if (x.verdict.status !== 'proved') return { tooBig: x.store.size }
   const W = m.layout.words
@@ -142,7 +143,7 @@ function compare(m: Model<Action>): OracleResult | undefined {
     const stuck = new Set(v.waitFor(s).stuck)
     if (stuck.size) stuckStates++
     let doomedHere = false
-    actors.forEach((id, a) => {
+    for (const [a, id] of actors.entries()) {
       const doomed = engaged(s, a) && !canMove[a]![i]
       if (doomed) doomedHere = true
       if (stuck.has(id) && !doomed) {
@@ -150,7 +151,7 @@ function compare(m: Model<Action>): OracleResult | undefined {
         if (examples.length < 3) examples.push(`state ${i}: ${id} is called stuck but can move again`)
       }
       if (doomed && !stuck.has(id)) misses++
-    })
+    }
     if (doomedHere) doomedStates++
   }
   return { states: g.n, falsePositives, misses, stuckStates, doomedStates, examples }

@@ -60,6 +60,6 @@ for (const lock of ['trylock', 'lock'] as const) {
 test('a symmetry declaration the design does not have is refused with the line', (t) => {
   const text = design('trylock').replace('{ name: fh2, path: gpu_page_fault, with: { job: k2 } }', '{ name: fh2, steps: [begin_signalling, end_signalling] }')
   const e = t.throws(() => loadScenario(write('asym.yaml', text)), { instanceOf: FileError, code: 'FC195' })
-  t.is((e as FileError).field, 'symmetry')
-  t.is((e as FileError).line, 17)
+  t.is(e.field, 'symmetry')
+  t.is(e.line, 17)
 })

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { inspect } from 'node:util'
 import { FileError, InputError } from '../checker/params.js'
 import type { ErrorCode } from '../errors/codes.js'
 import { loadScenario } from '../model/scenario.js'
@@ -70,7 +71,7 @@ function loadError(t: ExecutionContext, file: string): FileError | undefined {
     return undefined
   }
   if (!(thrown instanceof FileError)) {
-    t.fail(`expected a FileError, got ${(thrown as Error)?.constructor?.name ?? typeof thrown}: ${(thrown as Error)?.message ?? String(thrown)}`)
+    t.fail(`expected a FileError, got ${thrown instanceof Error ? `${thrown.constructor.name}: ${thrown.message}` : inspect(thrown)}`)
     return undefined
   }
   t.true(thrown instanceof InputError, 'a FileError is an InputError (exit code 2)')

@@ -31,7 +31,7 @@ function duringLoad(args: string[], signals: NodeJS.Signals[]): Promise<CliRun> 
     on: (stderr: string, p: ChildProcess) => {
       if (step === 0 && stderr.includes(HOLDING)) {
         step = 1
-        p.kill(signals[0]!)
+        p.kill(signals[0])
       } else if (step === 1 && FIRST.test(stderr)) {
         step = 2
         if (signals[1]) p.kill(signals[1])

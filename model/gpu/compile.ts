@@ -70,22 +70,28 @@ export interface Site {
   readonly held: readonly (readonly Held[])[]
 }
 
+/**
+ * A field this design may lack: -1 when it is absent (test `>= 0` before reading it). It is a plain
+ * number, as Field is, so the compiler does not tell the two apart: the name says which is meant.
+ */
+export type OptionalField = Field
+
 export interface GpuFields {
   readonly pc: readonly Field[]
-  readonly rpc: readonly (Field | -1)[]
-  readonly rf: readonly (Field | -1)[]
+  readonly rpc: readonly OptionalField[]
+  readonly rf: readonly OptionalField[]
   readonly sig: readonly Field[]
   readonly failed: readonly Field[]
   readonly owner: readonly Field[]
-  readonly readers: readonly (Field | -1)[]
+  readonly readers: readonly OptionalField[]
   readonly fs: readonly Field[]
   readonly en: readonly Field[]
   readonly pub: readonly Field[]
-  readonly px: readonly (Field | -1)[]
+  readonly px: readonly OptionalField[]
   readonly js: readonly Field[]
-  readonly pf: readonly (Field | -1)[]
-  readonly fdone: readonly (Field | -1)[]
-  readonly jd: readonly (Field | -1)[]
+  readonly pf: readonly OptionalField[]
+  readonly fdone: readonly OptionalField[]
+  readonly jd: readonly OptionalField[]
   readonly place: readonly Field[]
   readonly resv: readonly Field[]
   readonly vram: Field
@@ -95,15 +101,15 @@ export interface GpuFields {
   /** pte[range][k]: the PTE of the range's k-th page */
   readonly pte: readonly (readonly Field[])[]
   /** pfn[thread][page]: the pfn hmm_range_fault returned still names the page's generation */
-  readonly pfn: readonly (readonly (Field | -1)[])[]
+  readonly pfn: readonly (readonly OptionalField[])[]
   /** snap[thread][notifier]: the seq read_begin returned is still the notifier's */
-  readonly snap: readonly (readonly (Field | -1)[])[]
+  readonly snap: readonly (readonly OptionalField[])[]
   /** set_seq was called during the current odd period of the mm's seq */
   readonly inval: readonly Field[]
   /** invalidations in flight (the mm's seq is odd while it is above zero) */
-  readonly active: Field | -1
-  readonly npc: readonly (Field | -1)[]
-  readonly exiting: Field | -1
+  readonly active: OptionalField
+  readonly npc: readonly OptionalField[]
+  readonly exiting: OptionalField
   // derived
   readonly usedCU: readonly Field[]
   readonly hmmCU: readonly Field[]
@@ -755,7 +761,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         // mmu_notifier_invalidate_range_start(): the mm's seq becomes odd (rule 36) and stays odd
         // while any invalidation is in flight (rule 37); then the covering callbacks run.
         add({ name: step.nonblock ? 'invalidate_range_start_nonblock' : 'invalidate_range_start', ...base, pages: pg, event: step.event }, m('invalidate_start'), (s) => p.at_(s), (c) => {
-          c.set(active as Field, c.get(active as Field) + 1)
+          c.set(active, c.get(active) + 1)
           c.set(npc[t]!, L_ > 0 ? 1 : L_ + 1)
         })
         for (let k = 0; k < L_; k++) stepRules(notifierPos(x, k), x.steps[k]!)
@@ -774,8 +780,8 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         })
         // mmu_notifier_invalidate_range_end(): when the last one ends the seq turns even again.
         add({ name: 'invalidate_range_end', ...base, pages: pg }, m('invalidate_end', { site: x }), (s) => s.get(npc[t]!) === L_ + 2 && siteGuard(x)(s), (c) => {
-          const left = c.get(active as Field) - 1
-          c.set(active as Field, left)
+          const left = c.get(active) - 1
+          c.set(active, left)
           if (left === 0) for (const fld of inval) c.set(fld, 0)
           c.set(npc[t]!, 0)
           p.advance(c)
@@ -849,7 +855,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       }
       case 'exit_mm':
         add({ name: 'exit_mm', ...base }, m('exit_mm'), (s) => p.at_(s), (c) => {
-          c.set(exiting as Field, 1)
+          c.set(exiting, 1)
           p.advance(c)
         })
         return
@@ -884,8 +890,8 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         return
       }
       case 'skip_if_exiting':
-        add({ name: 'process_exiting', ...base, exiting: true }, m('exit_shortcut'), (s) => p.at_(s) && s.get(exiting as Field) === 1, (c) => p.abandon(c, false))
-        add({ name: 'process_exiting', ...base, exiting: false }, m('not_exiting'), (s) => p.at_(s) && s.get(exiting as Field) === 0, (c) => p.advance(c))
+        add({ name: 'process_exiting', ...base, exiting: true }, m('exit_shortcut'), (s) => p.at_(s) && s.get(exiting) === 1, (c) => p.abandon(c, false))
+        add({ name: 'process_exiting', ...base, exiting: false }, m('not_exiting'), (s) => p.at_(s) && s.get(exiting) === 0, (c) => p.advance(c))
         return
     }
   }

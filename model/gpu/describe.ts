@@ -116,7 +116,7 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         return { actor, text: `every notifier returned; ${ev === 'migrate' ? `the CPU moves ${pagesOf()} to new frames` : ev === 'pressure' ? `${pagesOf()} swapped out and freed` : ev === 'oom' ? `${pagesOf()} reaped and freed` : `${pagesOf()} unmapped and freed`} (old references now stale)${where}` }
       }
       case 'invalidate_end':
-        return { actor, text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active as number) === 0 ? ': no invalidation left, the seq turns even' : ''}${where}` }
+        return { actor, text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active) === 0 ? ': no invalidation left, the seq turns even' : ''}${where}` }
       case 'collision':
         return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: collision (the notifier ran since read_begin), ${m.step?.op === 'read_retry' && m.step.else === 'retry' ? 'back to read_begin' : String(action.then)}${holding}${where}` }
       case 'read_retry':

@@ -340,7 +340,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
         throw new SpecError('FC144', where, `unknown step '${op}' (steps: ${STEP_OPS.join(', ')})`)
       }
     } else if (item && typeof item === 'object' && !Array.isArray(item)) {
-      const keys = Object.keys(item as Obj)
+      const keys = Object.keys(item)
       const ops = keys.filter((key) => (STEP_OPS as readonly string[]).includes(key))
       if (ops.length === 0) throw new SpecError('FC144', where, `unknown step '${keys[0] ?? ''}' (steps: ${STEP_OPS.join(', ')})`)
       if (ops.length > 1) throw new SpecError('FC151', where, `one operation per step; this one has ${ops.join(' and ')} (split it into two steps)`)
@@ -435,7 +435,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
       case 'run': {
         const j = job(str(arg, 'the job'), [...where, op])
         if ((op === 'await_fault' || op === 'resolve_fault') && !jobs[j]!.faults) throw new SpecError('FC164', [...where, op], `job '${jobs[j]!.name}' cannot fault (set faults: true on it)`)
-        return [{ ...w, op, job: j } as Step]
+        return [{ ...w, op, job: j }]
       }
       case 'submit': {
         const j = job(str(arg, 'the job'), [...where, op])
@@ -492,7 +492,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
       case 'get_pages':
       case 'map':
       case 'zap':
-        return [{ ...w, op, range: range(str(arg, 'the range'), [...where, op]) } as Step]
+        return [{ ...w, op, range: range(str(arg, 'the range'), [...where, op]) }]
       case 'read_retry':
         return [{ ...w, op: 'read_retry', range: range(str(arg, 'the range'), [...where, op]), else: outcome(mods.else, 'retry'), back: -1 }]
       case 'exit_mm':
@@ -528,7 +528,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
     for (const p of lib.params) {
       const v = g[p.name] ?? p.default
       if (v === undefined) throw new SpecError('FC168', where, `library path '${libName}' needs parameter '${p.name}' (${p.doc}); add it under with:`)
-      out[p.name] = String(v)
+      // A value that is not a name is kept as its JSON, so the error it leads to shows what was written.
+      out[p.name] = typeof v === 'string' ? v : JSON.stringify(v)
     }
     return out
   }

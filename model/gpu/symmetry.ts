@@ -43,8 +43,8 @@ function permutations(items: readonly number[]): number[][] {
 
 const renameStep = (s: Step, job: Int32Array, fence: Int32Array): Step => {
   const o = { ...s } as Record<string, unknown>
-  for (const k of ['job']) if (typeof o[k] === 'number') o[k] = job[o[k] as number]
-  for (const k of ['fence', 'from', 'to']) if (typeof o[k] === 'number') o[k] = fence[o[k] as number]
+  for (const k of ['job']) if (typeof o[k] === 'number') o[k] = job[o[k]]
+  for (const k of ['fence', 'from', 'to']) if (typeof o[k] === 'number') o[k] = fence[o[k]]
   delete o.where
   return o as unknown as Step
 }

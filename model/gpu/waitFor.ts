@@ -268,7 +268,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
   let cycleIsLoop = false
   if (stuck.length > 0) {
     const seen = new Map<NodeId, number>()
-    let cur: NodeId | undefined = stuck[0]!
+    let cur: NodeId | undefined = stuck[0]
     while (cur !== undefined && !seen.has(cur)) {
       seen.set(cur, cycle.length)
       cycle.push(cur)
@@ -277,7 +277,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     }
     if (cur !== undefined) {
       cycleIsLoop = true
-      cycle.splice(0, seen.get(cur)!)
+      cycle.splice(0, seen.get(cur))
     }
   }
 

@@ -11,7 +11,7 @@ function main(): void {
   const repro = document.getElementById('reproduce')
   if (copy && repro) {
     copy.addEventListener('click', () => {
-      const text = repro.textContent ?? ''
+      const text = repro.textContent
       const done = (): void => {
         copy.textContent = 'copied'
         setTimeout(() => (copy.textContent = 'copy'), 1200)
@@ -23,6 +23,7 @@ function main(): void {
         sel?.removeAllRanges()
         sel?.addRange(range)
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- absent outside secure contexts (a report opened from file://), whatever the DOM types say
       if (navigator.clipboard) navigator.clipboard.writeText(text).then(done, fallback)
       else fallback()
     })
@@ -42,7 +43,7 @@ function main(): void {
     return e
   }
   const fmt = (v: unknown): string =>
-    Array.isArray(v) ? '[' + v.map(fmt).join(' ') + ']' : v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)
+    Array.isArray(v) ? '[' + v.map(fmt).join(' ') + ']' : v === null || v === undefined ? '-' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v)
   const valueSpan = (v: unknown, cls: string): HTMLElement => {
     const s = el('span', cls + ' v-' + (typeof v === 'boolean' ? String(v) : typeof v), fmt(v))
     return s
@@ -126,9 +127,9 @@ function main(): void {
     const svg = box?.querySelector('svg')
     if (!box || !svg) return
     const w = parseFloat(svg.getAttribute('width') || '')
-    const vb = svg.viewBox?.baseVal
+    const vb = svg.viewBox.baseVal
     const unit = /pt$/.test(svg.getAttribute('width') || '') ? 4 / 3 : 1
-    const natural = w ? w * unit : vb && vb.width ? vb.width : 0
+    const natural = w ? w * unit : vb.width
     svg.removeAttribute('height')
     svg.style.height = 'auto'
     if (!natural) {

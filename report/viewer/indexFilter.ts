@@ -9,7 +9,7 @@ function main(): void {
   const apply = (): void => {
     const words = (q?.value ?? '').toLowerCase().split(/\s+/).filter(Boolean)
     document.querySelectorAll<HTMLTableRowElement>('#index tbody tr').forEach((tr) => {
-      const text = (tr.textContent ?? '').toLowerCase()
+      const text = tr.textContent.toLowerCase()
       const show = words.every((w) => text.includes(w)) && (!only?.checked || tr.dataset.ok === 'false')
       tr.hidden = !show
     })

@@ -88,7 +88,8 @@ if (HAVE_CHROMIUM) {
     const viz = await instance()
     const svg = (dot: string | undefined): string | undefined => (dot ? viz.renderString(dot, { format: 'svg' }) : undefined)
     const r = s1!
-    writeFileSync(join(dir, 's01.html'), toHtml(r, { waitFor: svg(r.graphs.waitFor), steps: r.narrative.map((n) => svg(n.graph)) }))
+    const waitFor = svg(r.graphs.waitFor)
+    writeFileSync(join(dir, 's01.html'), toHtml(r, { ...(waitFor !== undefined ? { waitFor } : {}), steps: r.narrative.map((n) => svg(n.graph)) }))
     writeFileSync(join(dir, 's01-dot.html'), toHtml(r))
     writeFileSync(join(dir, 's01-inject.html'), toHtml(injected(r)))
     writeFileSync(join(dir, 's02.html'), toHtml(s2!))

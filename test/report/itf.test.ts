@@ -2,7 +2,7 @@ import test from 'ava'
 import { Ajv } from 'ajv'
 import { join, relative } from 'node:path'
 import { explore } from '../../checker/explore.js'
-import { type Action, formatAction } from '../../checker/model.js'
+import { formatAction } from '../../checker/model.js'
 import { buildNarrated } from '../../model/registry.js'
 import { loadScenario, scenarioFiles } from '../../model/scenario.js'
 import { ACTION_TAKEN, evidenceItf, NONDET_PICKS, toItf } from '../../report/itf.js'
@@ -54,7 +54,7 @@ function checkRoundTrip(t: import('ava').ExecutionContext, doc: object, trace: N
   trace.steps.forEach((st, i) => {
     const picks = parsed.states[i + 1]![NONDET_PICKS] as Record<string, { tag: string; value: unknown }>
     const chosen = Object.fromEntries(Object.entries(picks).filter(([, p]) => p.tag === 'Some').map(([k, p]) => [k, p.value]))
-    const { name: _name, ...args } = st.action as Action
+    const { name: _name, ...args } = st.action
     t.deepEqual(chosen, args, `step ${i + 1} parameters`)
     t.true(Object.values(picks).every((p) => p.tag === 'Some' || p.tag === 'None'))
     t.is(parsed.stateMeta[i + 1]!.action, formatAction(st.action))
