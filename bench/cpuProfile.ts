@@ -52,13 +52,19 @@ export function summarize(file: string, top: number): void {
   const pct = (us: number): string => `${((100 * us) / total).toFixed(1)}%`
   console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled`)
   console.log('')
-  const rows = [...fn.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => {
-    const [name, at] = k.split('\u0000')
-    return [name!, at!, fmtInt(Math.round(us / 1000)), pct(us)]
-  })
+  const rows = [...fn.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, us]) => {
+      const [name, at] = k.split('\u0000')
+      return [name!, at!, fmtInt(Math.round(us / 1000)), pct(us)]
+    })
   printTable(['function', 'where (dist/, 1-based line)', 'self (ms)', 'self'], rows, new Set([2, 3]))
   console.log('')
-  const frows = [...files.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([f, us]) => [f, fmtInt(Math.round(us / 1000)), pct(us)])
+  const frows = [...files.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([f, us]) => [f, fmtInt(Math.round(us / 1000)), pct(us)])
   printTable(['file', 'self (ms)', 'self'], frows, new Set([1, 2]))
 }
 

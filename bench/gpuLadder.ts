@@ -151,7 +151,7 @@ export function locksYaml(s: LocksSize): string {
     `name: lock-heavy T=${s.T} L=${s.L}`,
     'about: >',
     `  A lock-heavy design for the benchmark: ${s.T} threads each take the mutexes m1..m${s.L} one after the other`,
-    '  and wait on the graphics job g0\'s dma_fence while holding each. Every property that applies.',
+    "  and wait on the graphics job g0's dma_fence while holding each. Every property that applies.",
     'engines:',
     '  - { name: gfx, cus: 1 }',
     'locks:',
@@ -159,7 +159,9 @@ export function locksYaml(s: LocksSize): string {
     'jobs:',
     '  - { name: g0, engine: gfx, queue: kernel }',
     'threads:',
-    ...range(s.T, 1).map((t) => [`  - name: t${t}`, '    steps:', ...ls.flatMap((l) => [`      - { lock: m${l} }`, '      - { wait: g0 }', `      - { unlock: m${l} }`])].join('\n')),
+    ...range(s.T, 1).map((t) =>
+      [`  - name: t${t}`, '    steps:', ...ls.flatMap((l) => [`      - { lock: m${l} }`, '      - { wait: g0 }', `      - { unlock: m${l} }`])].join('\n'),
+    ),
     '',
   ].join('\n')
 }

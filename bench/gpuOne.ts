@@ -128,7 +128,9 @@ function instrument(model: Model<Action>): { model: Model<Action>; meters: { p: 
     }
   })
   const d = model.deadlock
-  const deadlock = d ? { ...d, terminal: timedFn(d.terminal.bind(d), meter(`global ${d.name}: is a state without successors terminal`, 'deadlock')) } : undefined
+  const deadlock = d
+    ? { ...d, terminal: timedFn(d.terminal.bind(d), meter(`global ${d.name}: is a state without successors terminal`, 'deadlock')) }
+    : undefined
   return { model: { ...model, properties: wrapped, ...(deadlock ? { deadlock } : {}) }, meters }
 }
 
@@ -158,7 +160,11 @@ async function main(): Promise<void> {
     model = x.model
     meters = x.meters
     // The recorder's per-kind checks (private in TypeScript, ordinary prototype methods at run time).
-    for (const [method, kind] of [['checkProgress', 'progress'], ['checkLiveness', 'liveness'], ['checkOrders', 'order']] as const) {
+    for (const [method, kind] of [
+      ['checkProgress', 'progress'],
+      ['checkLiveness', 'liveness'],
+      ['checkOrders', 'order'],
+    ] as const) {
       const m: Meter = { calls: 0, ms: 0 }
       const names = model.properties.filter((p) => p.kind === kind).map((p) => p.name)
       if (names.length === 0) continue

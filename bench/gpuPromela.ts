@@ -43,7 +43,9 @@ export function s19Promela(s: S19Size): string {
   const gJob = (g: number): number => g
   const kJob = (t: number): number => G + t
   const J = G + N
-  const running = range(J).map((j) => `(js[${j}] == RUNNING)`).join(' + ')
+  const running = range(J)
+    .map((j) => `(js[${j}] == RUNNING)`)
+    .join(' + ')
   const lines: string[] = []
   const out = (x = ''): void => {
     lines.push(x)
@@ -60,7 +62,11 @@ export function s19Promela(s: S19Size): string {
   out(`#define SIGNALLED ${FS.signalled}`)
   out(`#define ERROR ${FS.error}`)
   out(`#define USED (${running})`)
-  out(`#define TERMINAL (ended == ${N} && ${range(J).map((j) => `js[${j}] == DONE`).join(' && ')})`)
+  out(
+    `#define TERMINAL (ended == ${N} && ${range(J)
+      .map((j) => `js[${j}] == DONE`)
+      .join(' && ')})`,
+  )
   out()
   out(`byte js[${J}] = QUEUED;   /* every job is submitted at start */`)
   out(`byte fs[${J}] = PENDING;  /* fence of job j */`)
@@ -120,7 +126,9 @@ export function s19Promela(s: S19Size): string {
     out('    fi;')
     out('A1: if     /* alloc, after a pass through reclaim */')
     out('    :: d_step { vram > 0 -> vram-- } -> goto S3')
-    out(`    :: d_step { vram == 0 -> ended++; js[${j}] = DONE; pf[${t}] = 0; if :: fs[${j}] == PENDING -> fs[${j}] = ERROR :: else -> skip fi } -> goto FAILED    /* alloc_failed: the handler fails, its job is killed */`)
+    out(
+      `    :: d_step { vram == 0 -> ended++; js[${j}] = DONE; pf[${t}] = 0; if :: fs[${j}] == PENDING -> fs[${j}] = ERROR :: else -> skip fi } -> goto FAILED    /* alloc_failed: the handler fails, its job is killed */`,
+    )
     out('    fi;')
     out('S3: if :: d_step { skip } -> goto S4 fi;    /* unlock mmap_lock */')
     out(`S4: if :: d_step { pf[${t}] = 0; ended++ } -> goto OK fi;    /* resolve_fault */`)

@@ -257,11 +257,14 @@ export function sectionGpu(ctx: GpuContext): number {
     for (const j of [...js, ...defined(s.instr.map((x) => x.j))]) {
       if (j.verdict !== 'proved') problems.push(`says ${j.verdict}${j.property ? ` (${j.property})` : ''}, expected proved`)
       if (j.distinctStates !== s.rung.expect) problems.push(`${fmtInt(j.distinctStates)} states != reference ${fmtInt(s.rung.expect)}`)
-      if (first && j.transitions !== first.transitions) problems.push(`transitions differ between runs (${fmtInt(j.transitions)} vs ${fmtInt(first.transitions)})`)
+      if (first && j.transitions !== first.transitions)
+        problems.push(`transitions differ between runs (${fmtInt(j.transitions)} vs ${fmtInt(first.transitions)})`)
     }
     const uniq = [...new Set(problems)]
     if (uniq.length) bad++
-    rows.push(`-> ${uniq.length ? `MISMATCH: ${uniq.join('; ')}` : `ok: ${fmtInt(s.rung.expect)} states (= reference) and the same transitions in ${js.length} runs; proved${s.rung.note ? ` (${s.rung.note})` : ''}`}`)
+    rows.push(
+      `-> ${uniq.length ? `MISMATCH: ${uniq.join('; ')}` : `ok: ${fmtInt(s.rung.expect)} states (= reference) and the same transitions in ${js.length} runs; proved${s.rung.note ? ` (${s.rung.note})` : ''}`}`,
+    )
   }
   {
     const ok = r1Runs.filter((z) => z.states !== undefined)
@@ -269,26 +272,73 @@ export function sectionGpu(ctx: GpuContext): number {
     const rss = median(defined(ok.map((z) => z.t.peakRssBytes)))
     const search = median(defined(ok.map((z) => (z.timeMs !== undefined ? z.timeMs / 1000 : undefined))))
     const st = ok[0]?.states
-    rows.push([r1Name, st !== undefined ? fmtInt(st) : '-', '-', ok.length ? 'proved' : 'error', fmtS(wall), '-', fmtS(search), '-', '-', '-', st && wall ? fmtInt(Math.round(st / wall)) : '-', st && search ? fmtInt(Math.round(st / search)) : '-', '-', fmtMiB(rss), st && rss ? fmtInt(Math.round(rss / st)) : '-', '1'])
-    const problems = [...r1Runs.filter((z) => z.error).map((z) => z.error!), ...ok.filter((z) => z.states !== r1.expect).map((z) => `${fmtInt(z.states!)} states != reference ${fmtInt(r1.expect)}`)]
+    rows.push([
+      r1Name,
+      st !== undefined ? fmtInt(st) : '-',
+      '-',
+      ok.length ? 'proved' : 'error',
+      fmtS(wall),
+      '-',
+      fmtS(search),
+      '-',
+      '-',
+      '-',
+      st && wall ? fmtInt(Math.round(st / wall)) : '-',
+      st && search ? fmtInt(Math.round(st / search)) : '-',
+      '-',
+      fmtMiB(rss),
+      st && rss ? fmtInt(Math.round(rss / st)) : '-',
+      '1',
+    ])
+    const problems = [
+      ...r1Runs.filter((z) => z.error).map((z) => z.error!),
+      ...ok.filter((z) => z.states !== r1.expect).map((z) => `${fmtInt(z.states!)} states != reference ${fmtInt(r1.expect)}`),
+    ]
     if (problems.length) bad++
-    rows.push(`-> ${problems.length ? `MISMATCH: ${[...new Set(problems)].join('; ')}` : `ok: ${fmtInt(r1.expect)} states (= reference) in ${ok.length} runs (bench/fencecheckOne.ts: explore(r1(...)), no graph checks)`}`)
+    rows.push(
+      `-> ${problems.length ? `MISMATCH: ${[...new Set(problems)].join('; ')}` : `ok: ${fmtInt(r1.expect)} states (= reference) in ${ok.length} runs (bench/fencecheckOne.ts: explore(r1(...)), no graph checks)`}`,
+    )
   }
   console.log('')
   console.log(`GPU ladder: scaled designs of the bundled families (bench/gpuLadder.ts), every property that applies; medians of ${REPEATS} rounds`)
   console.log('')
   printTable(
-    ['design', 'states', 'transitions', 'verdict', 'time (s)', 'load (s)', 'search (s)', 'graph (s)', 'report (s)', 'other (s)', 'states/s', 'states/s (search)', 'transitions/s', 'peak RSS (MiB)', 'B/state', 'rate vs R1'],
+    [
+      'design',
+      'states',
+      'transitions',
+      'verdict',
+      'time (s)',
+      'load (s)',
+      'search (s)',
+      'graph (s)',
+      'report (s)',
+      'other (s)',
+      'states/s',
+      'states/s (search)',
+      'transitions/s',
+      'peak RSS (MiB)',
+      'B/state',
+      'rate vs R1',
+    ],
     rows,
     new Set([1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]),
   )
   console.log('')
-  console.log('time: wall seconds of the whole process (node dist/bench/gpuOne.js FILE, under GNU time); load: parse and compile the scenario; search: explore()')
-  console.log('up to its graph checks; graph: the checks on the recorded graph (progress, lock order, liveness); report: the report with its trace, JSON result, text,')
-  console.log('Markdown and HTML reports; other: the rest of the process (node start-up, loading the modules, exit). states/s, transitions/s: per second of the')
+  console.log(
+    'time: wall seconds of the whole process (node dist/bench/gpuOne.js FILE, under GNU time); load: parse and compile the scenario; search: explore()',
+  )
+  console.log(
+    'up to its graph checks; graph: the checks on the recorded graph (progress, lock order, liveness); report: the report with its trace, JSON result, text,',
+  )
+  console.log(
+    'Markdown and HTML reports; other: the rest of the process (node start-up, loading the modules, exit). states/s, transitions/s: per second of the',
+  )
   console.log('whole process; states/s (search): per second of search. peak RSS: whole process.')
   console.log(`B/state: peak RSS / states. rate vs R1: this design's states/s over ${r1Name}'s in the same round, median over the rounds.`)
-  console.log(`every run is repeated in ${REPEATS} rounds (every rung once per round, R1 after the largest S19 rung); the figures are medians. designs: node dist/bench/gpuLadder.js FAMILY SIZES.`)
+  console.log(
+    `every run is repeated in ${REPEATS} rounds (every rung once per round, R1 after the largest S19 rung); the figures are medians. designs: node dist/bench/gpuLadder.js FAMILY SIZES.`,
+  )
 
   // ---- where the property time goes (instrumented runs)
   const prow: (string[] | string)[] = []
@@ -310,7 +360,12 @@ export function sectionGpu(ctx: GpuContext): number {
       for (const p of j.properties ?? []) put(p, p.kind === 'sometimes' ? 'witnesses: every sometimes property' : p.name, p.kind, round)
       for (const p of j.graphChecks ?? []) put(p, `graph check: ${p.name}`, `${p.kind} (graph)`, round)
     })
-    const entries = [...byName.entries()].map(([name, e]) => ({ name, kind: e.kind, calls: e.calls, ms: median(Array.from({ length: e.ms.length }, (_, i) => e.ms[i] ?? 0)) ?? 0 }))
+    const entries = [...byName.entries()].map(([name, e]) => ({
+      name,
+      kind: e.kind,
+      calls: e.calls,
+      ms: median(Array.from({ length: e.ms.length }, (_, i) => e.ms[i] ?? 0)) ?? 0,
+    }))
     entries.sort((a, b) => b.ms - a.ms)
     const share = (e: { kind: string; ms: number }): number | undefined => {
       const whole = e.kind.endsWith('(graph)') ? graphMs : searchMs
@@ -321,12 +376,24 @@ export function sectionGpu(ctx: GpuContext): number {
     const rest = entries.filter((e) => !shown.includes(e))
     shown.forEach((e, i) => {
       const sh = share(e)
-      prow.push([i === 0 ? sizeName(s.rung.size) : '', e.name.length > 70 ? `${e.name.slice(0, 67)}...` : e.name, e.kind, fmtInt(e.calls), e.ms.toFixed(1), sh !== undefined ? `${sh.toFixed(1)}%` : '-'])
+      prow.push([
+        i === 0 ? sizeName(s.rung.size) : '',
+        e.name.length > 70 ? `${e.name.slice(0, 67)}...` : e.name,
+        e.kind,
+        fmtInt(e.calls),
+        e.ms.toFixed(1),
+        sh !== undefined ? `${sh.toFixed(1)}%` : '-',
+      ])
     })
     const restMs = rest.reduce((n, e) => n + e.ms, 0)
-    if (rest.length) prow.push(`-> ${rest.length} more, each under ${MIN_SHARE}% of its phase: ${restMs.toFixed(1)} ms together (${rest.map((e) => e.name.replace(/^graph check: /, 'graph check of ').split(':')[0]).join(', ')})`)
+    if (rest.length)
+      prow.push(
+        `-> ${rest.length} more, each under ${MIN_SHARE}% of its phase: ${restMs.toFixed(1)} ms together (${rest.map((e) => e.name.replace(/^graph check: /, 'graph check of ').split(':')[0]).join(', ')})`,
+      )
     const inSearch = entries.filter((e) => !e.kind.endsWith('(graph)')).reduce((n, e) => n + e.ms, 0)
-    prow.push(`-> properties: ${inSearch.toFixed(0)} ms of an instrumented ${searchMs !== undefined ? searchMs.toFixed(0) : '-'} ms search (${searchMs ? ((100 * inSearch) / searchMs).toFixed(0) : '-'}%); timer bias ${median(defined(ins.map((j) => j.timerNs)))?.toFixed(0) ?? '-'} ns per call subtracted`)
+    prow.push(
+      `-> properties: ${inSearch.toFixed(0)} ms of an instrumented ${searchMs !== undefined ? searchMs.toFixed(0) : '-'} ms search (${searchMs ? ((100 * inSearch) / searchMs).toFixed(0) : '-'}%); timer bias ${median(defined(ins.map((j) => j.timerNs)))?.toFixed(0) ?? '-'} ns per call subtracted`,
+    )
   }
   console.log('')
   console.log(`Where the property time goes: instrumented runs (bench/gpuOne.ts --instrument), medians of ${REPEATS}`)
@@ -335,7 +402,9 @@ export function sectionGpu(ctx: GpuContext): number {
   console.log('')
   console.log("time: in the property's own functions (a timer around every call, its bias subtracted). share: of the instrumented run's search phase")
   console.log('(graph checks: of its graph phase), which the timers lengthen, so shares are lower bounds. Invariants run once per new state, step and order')
-  console.log('properties once per transition, progress and liveness labels once per expanded state (and obligation). Instrumented times are used nowhere else.')
+  console.log(
+    'properties once per transition, progress and liveness labels once per expanded state (and obligation). Instrumented times are used nowhere else.',
+  )
 
   // ---- SPIN
   if (spinOn) {
@@ -345,7 +414,19 @@ export function sectionGpu(ctx: GpuContext): number {
       const fcOk = s.fc.filter((x) => x.j)
       const fcStates = fcOk[0]?.j?.distinctStates
       const fcWall = median(fcOk.map((x) => x.t.wallS))
-      srows.push([sizeName(s.rung.size), 'fencecheck', fcStates !== undefined ? fmtInt(fcStates) : '-', fcOk[0]?.j ? fmtInt(fcOk[0].j.transitions) : '-', '-', '-', fmtS(fcWall), fcStates && fcWall ? fmtInt(Math.round(fcStates / fcWall)) : '-', fmtMiB(median(defined(fcOk.map((x) => x.t.peakRssBytes)))), '-', '-'])
+      srows.push([
+        sizeName(s.rung.size),
+        'fencecheck',
+        fcStates !== undefined ? fmtInt(fcStates) : '-',
+        fcOk[0]?.j ? fmtInt(fcOk[0].j.transitions) : '-',
+        '-',
+        '-',
+        fmtS(fcWall),
+        fcStates && fcWall ? fmtInt(Math.round(fcStates / fcWall)) : '-',
+        fmtMiB(median(defined(fcOk.map((x) => x.t.peakRssBytes)))),
+        '-',
+        '-',
+      ])
       const problems: string[] = []
       const counts: Partial<Record<SpinTool, number>> = {}
       for (const tool of ['nopor', 'por'] as const) {
@@ -375,9 +456,11 @@ export function sectionGpu(ctx: GpuContext): number {
           fcStates && st ? `${(fcStates / st).toFixed(3)}x` : '-',
           fcWall && wall && wall >= 0.1 ? `${(wall / fcWall).toFixed(2)}x` : '-',
         ])
-        if (errors !== undefined && errors > 0) problems.push(`${SPIN_LABEL[tool]} reports ${errors} error(s) (a global deadlock) where fencecheck proves the design`)
+        if (errors !== undefined && errors > 0)
+          problems.push(`${SPIN_LABEL[tool]} reports ${errors} error(s) (a global deadlock) where fencecheck proves the design`)
       }
-      if (counts.nopor !== undefined && fcStates !== undefined && counts.nopor !== fcStates) problems.push(`spin (no POR) stores ${fmtInt(counts.nopor)} states, fencecheck ${fmtInt(fcStates)}`)
+      if (counts.nopor !== undefined && fcStates !== undefined && counts.nopor !== fcStates)
+        problems.push(`spin (no POR) stores ${fmtInt(counts.nopor)} states, fencecheck ${fmtInt(fcStates)}`)
       if (problems.length) bad++
       srows.push(
         `-> ${
@@ -390,11 +473,21 @@ export function sectionGpu(ctx: GpuContext): number {
     console.log('')
     console.log(`The S19-like rungs in Promela (bench/gpuPromela.ts) for SPIN, without and with partial-order reduction; medians of ${REPEATS} rounds`)
     console.log('')
-    printTable(['design', 'tool', 'states', 'transitions', 'verdict', 'compile (s)', 'time (s)', 'states/s', 'peak RSS (MiB)', 'fc states / this', 'fc speed'], srows, new Set([2, 3, 5, 6, 7, 8, 9, 10]))
+    printTable(
+      ['design', 'tool', 'states', 'transitions', 'verdict', 'compile (s)', 'time (s)', 'states/s', 'peak RSS (MiB)', 'fc states / this', 'fc speed'],
+      srows,
+      new Set([2, 3, 5, 6, 7, 8, 9, 10]),
+    )
     console.log('')
-    console.log(`spin -a s19.pml; cc ${SPIN_CFLAGS.nopor.join(' ')} (no POR) or without -DNOREDUCE (POR); ./pan -m10000 -w<log2 states>. pan checks the global deadlock only`)
-    console.log("(d_step { timeout; assert(...) }); its transitions also count the self-loop of every terminal state. fencecheck: the whole process with every property")
-    console.log("(the ladder's time). fc speed: pan's time / fencecheck's (above 1: fencecheck is faster). fencecheck has no partial-order reduction yet (issue 13, item 3).")
+    console.log(
+      `spin -a s19.pml; cc ${SPIN_CFLAGS.nopor.join(' ')} (no POR) or without -DNOREDUCE (POR); ./pan -m10000 -w<log2 states>. pan checks the global deadlock only`,
+    )
+    console.log(
+      '(d_step { timeout; assert(...) }); its transitions also count the self-loop of every terminal state. fencecheck: the whole process with every property',
+    )
+    console.log(
+      "(the ladder's time). fc speed: pan's time / fencecheck's (above 1: fencecheck is faster). fencecheck has no partial-order reduction yet (issue 13, item 3).",
+    )
   }
   for (const n of notes) console.log(`note: ${n}`)
   return bad

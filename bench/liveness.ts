@@ -68,7 +68,15 @@ export function livenessCost(runs = 9): Row[] {
 
 export function livenessTable(rows: Row[]): string {
   const head = ['scenario', 'states', 'verdict (with liveness)', 'verdict (safety only)', 'time with (ms)', 'time safety-only (ms)', 'cost']
-  const body = rows.map((r) => [r.name, String(r.states), r.verdictWith, r.verdictWithout, r.msWith.toFixed(2), r.msWithout.toFixed(2), `${(r.msWith / r.msWithout).toFixed(2)}x`])
+  const body = rows.map((r) => [
+    r.name,
+    String(r.states),
+    r.verdictWith,
+    r.verdictWithout,
+    r.msWith.toFixed(2),
+    r.msWithout.toFixed(2),
+    `${(r.msWith / r.msWithout).toFixed(2)}x`,
+  ])
   const all = [head, ...body]
   const w = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)))
   const line = (r: string[]): string => r.map((x, c) => x.padEnd(w[c]!)).join('  ')

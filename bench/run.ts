@@ -90,7 +90,6 @@ const TOOL_LABEL: Record<ToolId, string> = {
   rumur: 'rumur',
 }
 
-
 /** A tool's outcome on one rung (trace: the actions of the counterexample, when one was found). */
 interface Result extends ToolOutcome {
   readonly tool: ToolId
@@ -105,7 +104,12 @@ const fail = (tool: ToolId, detail: string, t?: Timed): Result => ({
 // ---- fencecheck
 
 function runFencecheck(r: Rung, dir: string): Result {
-  const t = timed(process.execPath, ['--max-old-space-size=4096', fencecheckOne, `${r.C}`, `${r.G}`, `${r.K}`, `${r.M}`, r.policy], dir, join(dir, 'fencecheck'))
+  const t = timed(
+    process.execPath,
+    ['--max-old-space-size=4096', fencecheckOne, `${r.C}`, `${r.G}`, `${r.K}`, `${r.M}`, r.policy],
+    dir,
+    join(dir, 'fencecheck'),
+  )
   if (!t.ok) return fail('fencecheck', 'run failed', t)
   let j: { status: string; property?: string; trace?: string[]; distinctStates: number }
   try {
@@ -172,12 +176,33 @@ function runSpin(r: Rung, dir: string, tool: 'spin' | 'spin-por'): Result {
     ...(run.peakRssBytes !== undefined ? { peakRssBytes: run.peakRssBytes } : {}),
   }
   if (/max search depth too small|out of memory|hash table is full/i.test(out)) {
-    return { ...base, verdict: 'inconclusive', detail: lastLines(out.split('\n').filter((l) => /depth too small|memory|full/i.test(l)).join('\n'), 1) }
+    return {
+      ...base,
+      verdict: 'inconclusive',
+      detail: lastLines(
+        out
+          .split('\n')
+          .filter((l) => /depth too small|memory|full/i.test(l))
+          .join('\n'),
+        1,
+      ),
+    }
   }
   if (Number(errors[1]) === 0) return { ...base, verdict: 'proved' }
   // The deadlock assertion (TERMINAL) does not mention `free`; page conservation does.
   const failed = /assertion violated\s+(.*)/.exec(out)
-  if (!failed) return { ...base, verdict: 'error', detail: `pan: ${lastLines(out.split('\n').filter((l) => /error|invalid/i.test(l)).join('\n'), 1)}` }
+  if (!failed)
+    return {
+      ...base,
+      verdict: 'error',
+      detail: `pan: ${lastLines(
+        out
+          .split('\n')
+          .filter((l) => /error|invalid/i.test(l))
+          .join('\n'),
+        1,
+      )}`,
+    }
   const verdict: Verdict = failed[1]!.includes('free') ? 'page conservation' : 'deadlock'
   // Replay the trail and name each step by the source line of its do-branch.
   const replay = timed('spin', [...spinDefines(r), '-t', '-p', 'r1.pml'], d, join(d, 'replay'))
@@ -187,7 +212,10 @@ function runSpin(r: Rung, dir: string, tool: 'spin' | 'spin-por'): Result {
     const m = /^\s*(\d+):\s+proc\s+\d+ \(\S+\) \S+?:(\d+) /.exec(line)
     if (m && !steps.has(Number(m[1]))) steps.set(Number(m[1]), families.get(Number(m[2])) ?? `line ${m[2]}`)
   }
-  const trace = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([, f]) => f).filter((f) => f !== '(deadlock check)')
+  const trace = [...steps.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([, f]) => f)
+    .filter((f) => f !== '(deadlock check)')
   return { ...base, verdict, trace }
 }
 
@@ -238,7 +266,10 @@ function main(): number {
   const allTools: ToolId[] = ['fencecheck', 'spin', 'spin-por', 'rumur']
   const wanted: ToolId[] =
     toolsArg >= 0
-      ? (argv[toolsArg + 1] ?? '').split(',').flatMap((t) => (t === 'spin' ? ['spin', 'spin-por'] : [t])).filter((t): t is ToolId => (allTools as string[]).includes(t))
+      ? (argv[toolsArg + 1] ?? '')
+          .split(',')
+          .flatMap((t) => (t === 'spin' ? ['spin', 'spin-por'] : [t]))
+          .filter((t): t is ToolId => (allTools as string[]).includes(t))
       : allTools
   if (wanted.length === 0) {
     console.error('bench: --tools takes a comma-separated list of fencecheck, spin, spin-por, rumur')
@@ -279,7 +310,9 @@ function main(): number {
   mkdirSync(outRoot, { recursive: true })
   const cpu = cpus()
   console.log(`R1 benchmark${quick ? ' (--quick: small rungs only)' : skipLong ? ' (--skip-long)' : ''}: ${versions.join('; ')}`)
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} hardware threads, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; the ladder: every tool single-threaded, BFS`)
+  console.log(
+    `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} hardware threads, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; the ladder: every tool single-threaded, BFS`,
+  )
 
   let bad = 0
   if (sections.has('ladder')) {
@@ -304,7 +337,9 @@ function main(): number {
         } catch (e) {
           x = fail(tool, e instanceof Error ? e.message : String(e))
         }
-        process.stderr.write(` ${x.verdict}${x.states !== undefined ? `, ${fmtInt(x.states)} states` : ''}${x.runS !== undefined ? `, ${x.runS.toFixed(2)} s` : ''}\n`)
+        process.stderr.write(
+          ` ${x.verdict}${x.states !== undefined ? `, ${fmtInt(x.states)} states` : ''}${x.runS !== undefined ? `, ${x.runS.toFixed(2)} s` : ''}\n`,
+        )
         results.push(x)
       }
       const fc = results.find((x) => x.tool === 'fencecheck' && x.verdict !== 'error' && x.verdict !== 'skipped')
@@ -328,9 +363,12 @@ function main(): number {
       } else {
         for (const x of done) if (x.verdict !== 'proved') mismatches.push(`${TOOL_LABEL[x.tool]} says ${x.verdict}`)
         const counts = new Set(done.map((x) => x.states))
-        if (counts.size > 1) mismatches.push(`counts differ (${done.map((x) => `${TOOL_LABEL[x.tool]} ${x.states !== undefined ? fmtInt(x.states) : '-'}`).join(', ')})`)
+        if (counts.size > 1)
+          mismatches.push(`counts differ (${done.map((x) => `${TOOL_LABEL[x.tool]} ${x.states !== undefined ? fmtInt(x.states) : '-'}`).join(', ')})`)
         if (r.expect !== undefined) {
-          for (const x of done) if (x.states !== r.expect) mismatches.push(`${TOOL_LABEL[x.tool]} ${x.states !== undefined ? fmtInt(x.states) : '-'} != reference ${fmtInt(r.expect)}`)
+          for (const x of done)
+            if (x.states !== r.expect)
+              mismatches.push(`${TOOL_LABEL[x.tool]} ${x.states !== undefined ? fmtInt(x.states) : '-'} != reference ${fmtInt(r.expect)}`)
         }
         ok = `ok: counts match (${fmtInt(done[0]?.states ?? 0)} states${r.expect !== undefined ? ', = reference' : ''}) across ${names}; all proved`
       }
@@ -345,11 +383,15 @@ function main(): number {
     })
 
     console.log('')
-    printTable(['rung', 'tool', 'distinct states', 'verdict', 'compile (s)', 'time (s)', 'states/s', 'peak RSS (MiB)', 'bytes/state', 'fc speed'], rows, new Set([2, 4, 5, 6, 7, 8, 9]))
+    printTable(
+      ['rung', 'tool', 'distinct states', 'verdict', 'compile (s)', 'time (s)', 'states/s', 'peak RSS (MiB)', 'bytes/state', 'fc speed'],
+      rows,
+      new Set([2, 4, 5, 6, 7, 8, 9]),
+    )
     console.log('')
     console.log('time: wall seconds of the verification process (fencecheck: the whole node process); compile: spin -a or rumur, plus cc.')
     console.log(`states/s: distinct states / time, for proved runs of at least ${MIN_RATE_S} s. fc speed: fencecheck's states/s divided by that tool's.`)
-    console.log('bytes/state: peak RSS / distinct states (so it includes each process\'s fixed footprint, large on the small rungs).')
+    console.log("bytes/state: peak RSS / distinct states (so it includes each process's fixed footprint, large on the small rungs).")
     for (const n of notes) console.log(`note: ${n}`)
   }
 
@@ -363,7 +405,7 @@ function main(): number {
   }
 
   console.log('')
-  if (bad > 0) console.log('each run\'s output and logs are under bench/out/')
+  if (bad > 0) console.log("each run's output and logs are under bench/out/")
   console.log(bad === 0 ? 'all rungs agree.' : `${bad} rung(s) with a MISMATCH or ERROR: see the lines above.`)
   return bad === 0 ? 0 : 1
 }

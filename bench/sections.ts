@@ -255,10 +255,18 @@ function sectionSymmetry(ctx: SectionContext): number {
     new Set([2, 3, 5, 6, 7, 8, 9, 10]),
   )
   console.log('')
-  console.log("reduction: the rung's unreduced count (the ladder's reference) / distinct states. states vs fc, time vs fc: that row's / fencecheck --symmetry's")
-  console.log(`(above 1: fencecheck stores fewer states / is faster; time ratios only for runs of at least ${MIN_RATIO_S} s). time: wall seconds of the checking process`)
-  console.log("(fencecheck: the whole CLI, node start-up included; Rumur: the compiled verifier); search: fencecheck's own search time. compile: rumur plus cc.")
-  console.log(`rumur off (r1sym.m): the scalarset encoding with --symmetry-reduction off, run where R1 has at most ${fmtInt(SYM_OFF_MAX_STATES)} states, to show it is R1.`)
+  console.log(
+    "reduction: the rung's unreduced count (the ladder's reference) / distinct states. states vs fc, time vs fc: that row's / fencecheck --symmetry's",
+  )
+  console.log(
+    `(above 1: fencecheck stores fewer states / is faster; time ratios only for runs of at least ${MIN_RATIO_S} s). time: wall seconds of the checking process`,
+  )
+  console.log(
+    "(fencecheck: the whole CLI, node start-up included; Rumur: the compiled verifier); search: fencecheck's own search time. compile: rumur plus cc.",
+  )
+  console.log(
+    `rumur off (r1sym.m): the scalarset encoding with --symmetry-reduction off, run where R1 has at most ${fmtInt(SYM_OFF_MAX_STATES)} states, to show it is R1.`,
+  )
   for (const n of notes) console.log(`note: ${n}`)
   return bad
 }
@@ -276,7 +284,8 @@ interface WorkersSupport {
 /** Does the CLI know --workers? Asked on the smallest rung (R1 naive 1,1,1,0). */
 function workersSupported(dir: string): WorkersSupport {
   const x = fcCli(['check', 'r1', ...cliParams({ C: 1, G: 1, K: 1, M: 0, policy: 'naive' }), '--workers', '2'], dir, 'probe-workers')
-  if (x.t.status === 2 && /Unknown argument/i.test(x.t.stderr)) return { ok: false, why: 'this fencecheck has no --workers flag (exit 2, "Unknown argument: workers")' }
+  if (x.t.status === 2 && /Unknown argument/i.test(x.t.stderr))
+    return { ok: false, why: 'this fencecheck has no --workers flag (exit 2, "Unknown argument: workers")' }
   if (!x.j) return { ok: false, why: `--workers 2 failed on R1 naive C=1 G=1 K=1 M=0: ${x.error ?? 'no result'}` }
   if (x.j.verdict !== 'violated') return { ok: false, why: `--workers 2 says ${x.j.verdict} on R1 naive C=1 G=1 K=1 M=0 (a known deadlock)` }
   return { ok: true }
@@ -330,24 +339,41 @@ function sectionWorkers(ctx: SectionContext): number {
         else {
           if (x.j.verdict !== 'proved') problems.push(`--workers ${n} says ${x.j.verdict}`)
           if (x.j.distinctStates !== r.expect) problems.push(`--workers ${n}: ${fmtInt(x.j.distinctStates ?? 0)} states != reference ${fmtInt(r.expect ?? 0)}`)
-          if (base.j && x.j.transitions !== base.j.transitions) problems.push(`--workers ${n}: ${fmtInt(x.j.transitions ?? 0)} transitions != 1 worker's ${fmtInt(base.j.transitions ?? 0)}`)
+          if (base.j && x.j.transitions !== base.j.transitions)
+            problems.push(`--workers ${n}: ${fmtInt(x.j.transitions ?? 0)} transitions != 1 worker's ${fmtInt(base.j.transitions ?? 0)}`)
         }
       }
       if (problems.length) bad++
-      rows.push(`-> ${problems.length ? `MISMATCH: ${problems.join('; ')}` : `ok: same verdict, states (= reference) and transitions with ${WORKER_COUNTS.join(' and ')} workers`}`)
+      rows.push(
+        `-> ${problems.length ? `MISMATCH: ${problems.join('; ')}` : `ok: same verdict, states (= reference) and transitions with ${WORKER_COUNTS.join(' and ')} workers`}`,
+      )
     })
   }
   console.log('')
   console.log('Workers: fencecheck check r1 --workers N (level-synchronous parallel BFS), same rung, same run')
   console.log('')
   printTable(
-    ['rung', 'workers', 'distinct states', 'transitions', 'verdict', 'time (s)', 'search (s)', 'states/s', 'peak RSS (MiB)', 'speedup (time)', 'speedup (search)'],
+    [
+      'rung',
+      'workers',
+      'distinct states',
+      'transitions',
+      'verdict',
+      'time (s)',
+      'search (s)',
+      'states/s',
+      'peak RSS (MiB)',
+      'speedup (time)',
+      'speedup (search)',
+    ],
     rows,
     new Set([1, 2, 3, 5, 6, 7, 8, 9, 10]),
   )
   console.log('')
-  console.log("time: wall seconds of the whole CLI process; search: fencecheck's own timeMs (the search, without start-up and output). states/s: distinct states / search.")
-  console.log('speedup: the 1-worker run\'s time (or search) / this run\'s. peak RSS: the whole process, all threads.')
+  console.log(
+    "time: wall seconds of the whole CLI process; search: fencecheck's own timeMs (the search, without start-up and output). states/s: distinct states / search.",
+  )
+  console.log("speedup: the 1-worker run's time (or search) / this run's. peak RSS: the whole process, all threads.")
   for (const n of notes) console.log(`note: ${n}`)
   return bad
 }
@@ -435,7 +461,8 @@ function sectionSimulation(ctx: SectionContext): number {
   const notes: string[] = []
   let bad = 0
   const long = !ctx.quick && !ctx.skipLong
-  if (!long) notes.push(`the exhaustive BFS rows (up to ${EXHAUSTIVE_TIME} each) ran only in the full run: ${ctx.quick ? '--quick' : '--skip-long'} leaves them out`)
+  if (!long)
+    notes.push(`the exhaustive BFS rows (up to ${EXHAUSTIVE_TIME} each) ran only in the full run: ${ctx.quick ? '--quick' : '--skip-long'} leaves them out`)
   for (const s of SIM_SIZES) {
     const dir = freshDir('simulation', simTag(s))
     const bfs: SimRow = long ? exhaustive(s, dir, false) : { method: 'exhaustive BFS', skipped: ctx.quick ? '--quick' : '--skip-long' }
@@ -477,10 +504,13 @@ function sectionSimulation(ctx: SectionContext): number {
       if (sym.run?.j && sym.run.j.verdict !== 'proved') problems.push(`exhaustive --symmetry says ${sym.run.j.verdict}, expected proved`)
     } else {
       if (sym.run?.j && (sym.run.j.verdict !== 'violated' || sym.run.j.traceLength !== s.deadlockDepth)) {
-        problems.push(`exhaustive --symmetry: ${sym.run.j.verdict}${sym.run.j.traceLength !== undefined ? ` in ${sym.run.j.traceLength} steps` : ''}, expected the deadlock in ${s.deadlockDepth}`)
+        problems.push(
+          `exhaustive --symmetry: ${sym.run.j.verdict}${sym.run.j.traceLength !== undefined ? ` in ${sym.run.j.traceLength} steps` : ''}, expected the deadlock in ${s.deadlockDepth}`,
+        )
       }
       const b = bfs.run?.j
-      if (b && b.verdict === 'violated' && b.traceLength !== s.deadlockDepth) problems.push(`exhaustive BFS: a ${b.traceLength}-step trace, expected ${s.deadlockDepth}`)
+      if (b && b.verdict === 'violated' && b.traceLength !== s.deadlockDepth)
+        problems.push(`exhaustive BFS: a ${b.traceLength}-step trace, expected ${s.deadlockDepth}`)
       if (b && b.verdict === 'proved') problems.push('exhaustive BFS says proved')
       if (sim.run?.j) {
         if (sim.run.j.verdict !== 'violated') problems.push(`simulation did not find the deadlock with seeds ${SIM_SEEDS.join(', ')}`)
@@ -501,7 +531,9 @@ function sectionSimulation(ctx: SectionContext): number {
     }
     const sj = sim.run?.j
     if (sj?.verdict === 'violated' && sj.coverage) {
-      summary.push(`simulation (${sim.method}) finds a ${sj.traceLength}-step deadlock in walk ${fmtInt(sj.coverage.walks)} (${fmtS(sj.coverage.timeMs / 1000)} s), replay ${sim.replay?.ok ? 'confirms it' : 'FAILS'}`)
+      summary.push(
+        `simulation (${sim.method}) finds a ${sj.traceLength}-step deadlock in walk ${fmtInt(sj.coverage.walks)} (${fmtS(sj.coverage.timeMs / 1000)} s), replay ${sim.replay?.ok ? 'confirms it' : 'FAILS'}`,
+      )
     } else if (sj) {
       const walks = sims.reduce((n, x) => n + (x.run?.j?.coverage?.walks ?? 0), 0)
       summary.push(`simulation: ${sj.verdict} after ${fmtInt(walks)} walks over ${sims.length} seed(s)`)
@@ -518,9 +550,13 @@ function sectionSimulation(ctx: SectionContext): number {
   )
   console.log('')
   console.log(`exhaustive: fencecheck check r1 --max-time ${EXHAUSTIVE_TIME} --max-memory ${EXHAUSTIVE_MEMORY} (BFS; with --symmetry: one state per orbit).`)
-  console.log(`simulation: fencecheck simulate r1 --walks ${fmtInt(ctx.quick ? SIM_WALKS_QUICK : SIM_WALKS)} --depth ${SIM_DEPTH} --max-time ${SIM_TIME} --out FILE, seeds ${SIM_SEEDS.join(', ')} in turn until one finds the violation;`)
-  console.log('one row per seed tried; walks and steps are those done up to the violation (or all of them); the counterexample is checked with fencecheck replay FILE (exit 0 = confirmed).')
-  console.log('complete depth: every state up to this depth was explored. time: wall seconds of the process; search: fencecheck\'s own time.')
+  console.log(
+    `simulation: fencecheck simulate r1 --walks ${fmtInt(ctx.quick ? SIM_WALKS_QUICK : SIM_WALKS)} --depth ${SIM_DEPTH} --max-time ${SIM_TIME} --out FILE, seeds ${SIM_SEEDS.join(', ')} in turn until one finds the violation;`,
+  )
+  console.log(
+    'one row per seed tried; walks and steps are those done up to the violation (or all of them); the counterexample is checked with fencecheck replay FILE (exit 0 = confirmed).',
+  )
+  console.log("complete depth: every state up to this depth was explored. time: wall seconds of the process; search: fencecheck's own time.")
   for (const n of notes) console.log(`note: ${n}`)
   return bad
 }

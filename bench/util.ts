@@ -103,7 +103,15 @@ export function timed(cmd: string, args: readonly string[], cwd: string, log: st
     : r.status === null || !okStatus.includes(r.status)
       ? `${cmd} exited with status ${r.status}${r.signal ? ` (${r.signal})` : ''}`
       : undefined
-  return { ok: error === undefined, status: r.status, wallS, ...(peakRssBytes !== undefined ? { peakRssBytes } : {}), stdout, stderr, ...(error ? { error } : {}) }
+  return {
+    ok: error === undefined,
+    status: r.status,
+    wallS,
+    ...(peakRssBytes !== undefined ? { peakRssBytes } : {}),
+    stdout,
+    stderr,
+    ...(error ? { error } : {}),
+  }
 }
 
 /** Is `cmd` runnable? Returns its first output line (the version), or undefined. */
@@ -151,7 +159,10 @@ export function printTable(header: string[], rows: (string[] | string)[], right:
   const cells = rows.filter((r): r is string[] => Array.isArray(r))
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
   const fmt = (c: string[]): string =>
-    c.map((v, i) => (right.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd()
+    c
+      .map((v, i) => (right.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   const rule = widths.map((w) => '-'.repeat(w)).join('  ')
   console.log(fmt(header))
   console.log(rule)
@@ -183,7 +194,10 @@ export interface ToolOutcome {
  * `rumur RUMUR_FLAGS extraFlags`, then `cc RUMUR_CFLAGS`, then `./verifier`.
  */
 export function rumurCheck(r: Rung, d: string, file: string, extraFlags: readonly string[] = []): ToolOutcome {
-  const failed = (detail: string, t: Timed): ToolOutcome => ({ verdict: 'error', detail: `${detail}: ${t.error ?? ''} ${lastLines(t.stderr || t.stdout)}`.trim() })
+  const failed = (detail: string, t: Timed): ToolOutcome => ({
+    verdict: 'error',
+    detail: `${detail}: ${t.error ?? ''} ${lastLines(t.stderr || t.stdout)}`.trim(),
+  })
   mkdirSync(d, { recursive: true })
   writeFileSync(join(d, 'r1.m'), murphiFor(r, file))
   const gen = timed('rumur', [...RUMUR_FLAGS, ...extraFlags, '--output', 'r1.c', 'r1.m'], d, join(d, 'rumur'))

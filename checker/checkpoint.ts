@@ -92,7 +92,11 @@ export function writeCheckpoint(dir: string, id: Identity, s: Snapshot): void {
   void _p
   writeFileSync(
     join(tmp, 'checkpoint.json'),
-    JSON.stringify({ format: 'fencecheck-checkpoint', version: CHECKPOINT_VERSION, identity: id, chunks: s.states.length, segments: s.visited.length, ...rest, files }, null, 2),
+    JSON.stringify(
+      { format: 'fencecheck-checkpoint', version: CHECKPOINT_VERSION, identity: id, chunks: s.states.length, segments: s.visited.length, ...rest, files },
+      null,
+      2,
+    ),
   )
   const cur = join(dir, 'current')
   const old = join(dir, `old.${process.pid}`)
@@ -128,7 +132,11 @@ export function readCheckpoint(dir: string, expect: Identity, opts: { shouldStop
     throw new InputError('FC242', `--resume ${dir}: the folder ${what}; start a run with --checkpoint ${dir} first`, '--resume')
   }
   const damaged = (file: string, why: string): InputError =>
-    new InputError('FC245', `--resume ${dir}: ${join(cur, file)} ${why}; this checkpoint cannot be resumed: start a fresh run (--checkpoint ${dir} replaces it)`, '--resume')
+    new InputError(
+      'FC245',
+      `--resume ${dir}: ${join(cur, file)} ${why}; this checkpoint cannot be resumed: start a fresh run (--checkpoint ${dir} replaces it)`,
+      '--resume',
+    )
   let parsed: unknown
   try {
     parsed = JSON.parse(readFileSync(metaFile, 'utf8'))
@@ -158,7 +166,8 @@ export function readCheckpoint(dir: string, expect: Identity, opts: { shouldStop
   const load = (name: string): Uint32Array => {
     stop()
     const rec = meta.files[name]
-    if (rec === undefined || typeof rec.bytes !== 'number' || typeof rec.sha256 !== 'string') throw damaged('checkpoint.json', `records no size and checksum for ${name}`)
+    if (rec === undefined || typeof rec.bytes !== 'number' || typeof rec.sha256 !== 'string')
+      throw damaged('checkpoint.json', `records no size and checksum for ${name}`)
     const path = join(cur, name)
     let size: number
     try {
@@ -166,9 +175,11 @@ export function readCheckpoint(dir: string, expect: Identity, opts: { shouldStop
     } catch {
       throw damaged(name, 'is missing')
     }
-    if (size !== rec.bytes) throw damaged(name, `is ${size} bytes, the checkpoint recorded ${rec.bytes} (${size < rec.bytes ? 'truncated' : 'longer than written'})`)
+    if (size !== rec.bytes)
+      throw damaged(name, `is ${size} bytes, the checkpoint recorded ${rec.bytes} (${size < rec.bytes ? 'truncated' : 'longer than written'})`)
     const data = readFileSync(path)
-    if (data.byteLength !== rec.bytes || data.byteLength % 4 !== 0 || sha256(data) !== rec.sha256) throw damaged(name, 'is corrupt (its sha256 differs from the one recorded)')
+    if (data.byteLength !== rec.bytes || data.byteLength % 4 !== 0 || sha256(data) !== rec.sha256)
+      throw damaged(name, 'is corrupt (its sha256 differs from the one recorded)')
     return words(data)
   }
   const visited: Uint32Array[] = []

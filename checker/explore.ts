@@ -133,7 +133,8 @@ class Search<A extends Action> implements SuccessorSink {
     const W = model.layout.words
     if (options.symmetry && !model.symmetry) throw new ModelError('FC311', `model '${model.name}' declares no symmetry to reduce by`)
     const resume = options.resume
-    if (resume && (order !== 'bfs' || resume.words !== W)) throw new ModelError('FC310', 'a checkpoint resumes breadth-first searches of the same state layout only')
+    if (resume && (order !== 'bfs' || resume.words !== W))
+      throw new ModelError('FC310', 'a checkpoint resumes breadth-first searches of the same state layout only')
     const compact = options.hashCompaction ?? false
     if (compact && (order !== 'bfs' || resume || options.checkpoint || options.symmetry)) {
       throw new ModelError('FC310', 'hash compaction runs a breadth-first search without checkpoints or symmetry reduction')
@@ -494,7 +495,9 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
   }))
   let verdict: Verdict
   if (violation) {
-    const traceLength = violation.lasso ? violation.lasso.path.length - 1 : store.path(violation.stateIndex).length - 1 + (violation.finalRule !== undefined ? 1 : 0)
+    const traceLength = violation.lasso
+      ? violation.lasso.path.length - 1
+      : store.path(violation.stateIndex).length - 1 + (violation.finalRule !== undefined ? 1 : 0)
     verdict = { status: 'violated', property: violation.property, traceLength, ...common, sometimes: sometimesReport }
   } else if (e.cut) {
     verdict = { status: 'inconclusive', cutBy: e.cut.by, detail: e.cut.detail, ...common, sometimes: sometimesReport }
@@ -515,7 +518,11 @@ function graphCheck<A extends Action>(e: SearchEnd<A>): GraphCheckResult {
     const index = indexStore(store, model.layout.words)
     if (!recorder.backfill(store, store.size, index, e.symmetric, e.shouldStop)) {
       const graphProps = [...plan.progress, ...plan.order, ...plan.liveness]
-      return { notes: [], notApplicable: [], unchecked: graphProps.map((p) => ({ ...refOf(p, p.kind), reason: 'the run was interrupted before the graph checks ended' })) }
+      return {
+        notes: [],
+        notApplicable: [],
+        unchecked: graphProps.map((p) => ({ ...refOf(p, p.kind), reason: 'the run was interrupted before the graph checks ended' })),
+      }
     }
   }
   return recorder.check(store.size, (i) => store.parent(i), e.cut === undefined, e.shouldStop)

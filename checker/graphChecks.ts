@@ -118,7 +118,6 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
     this.observer = plan.order.length > 0 ? this : undefined
   }
 
-
   /** Bytes held by the recording. */
   get bytes(): number {
     let b = this.src.bytes + this.dst.bytes + this.rule.bytes
@@ -183,7 +182,10 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
     }
     if (!complete) {
       for (const p of [...this.progress, ...this.liveness]) {
-        unchecked.push({ ...refOf(p.prop, p.prop.kind), reason: 'the search was cut, so "can still be done" and fair cycles cannot be decided on a partial graph' })
+        unchecked.push({
+          ...refOf(p.prop, p.prop.kind),
+          reason: 'the search was cut, so "can still be done" and fair cycles cannot be decided on a partial graph',
+        })
       }
     } else {
       const v = this.checkProgress(n, notes, unchecked, empty, shouldStop) ?? this.checkLiveness(n, parent, notes, empty)
@@ -257,7 +259,14 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
         continue
       }
       const enabled = (u: number, grp: number): boolean => (l.enabled.get(u * l.stride + (grp >>> 5)) & (1 << (grp & 31))) !== 0
-      const lasso = findFairLasso(graph, prop.groups, l.groupOf, (i) => l.bad.get(i) === 1, (i) => l.trigger.get(i) === 1, enabled)
+      const lasso = findFairLasso(
+        graph,
+        prop.groups,
+        l.groupOf,
+        (i) => l.bad.get(i) === 1,
+        (i) => l.trigger.get(i) === 1,
+        enabled,
+      )
       if (lasso) {
         return {
           property: refOf(prop, 'liveness'),

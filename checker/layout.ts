@@ -37,8 +37,7 @@ interface FieldInfo {
   readonly type: FieldType
 }
 
-const span = (t: FieldType): number =>
-  t.kind === 'int' ? t.max - t.min + 1 : t.kind === 'enum' ? t.values.length : 2
+const span = (t: FieldType): number => (t.kind === 'int' ? t.max - t.min + 1 : t.kind === 'enum' ? t.values.length : 2)
 
 const bitsFor = (n: number): number => {
   if (n > 2 ** 30) return 31 // wider than any supported field; reported by the caller

@@ -210,7 +210,7 @@ function bfsWithin(g: StateGraph, src: number, inC: (v: number) => boolean, targ
       prev.set(v, [u, g.rule[e]!])
       if (target(v)) {
         const out: [number, number][] = []
-        for (let x = v; x !== src || out.length === 0; ) {
+        for (let x = v; x !== src || out.length === 0;) {
           const [p, r] = prev.get(x)!
           out.unshift([x, r])
           x = p

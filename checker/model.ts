@@ -167,13 +167,7 @@ export const leadsTo = <A extends Action>(
   opts: Citation = {},
 ): LivenessProperty<A> => ({ kind: 'liveness', name, ...spec, ...opts })
 
-export type Property<A extends Action = Action> =
-  | Invariant
-  | StepProperty<A>
-  | Sometimes
-  | ProgressProperty<A>
-  | OrderProperty<A>
-  | LivenessProperty<A>
+export type Property<A extends Action = Action> = Invariant | StepProperty<A> | Sometimes | ProgressProperty<A> | OrderProperty<A> | LivenessProperty<A>
 
 export const always = (name: string, holds: (s: Reader) => boolean, opts: Citation = {}): Invariant => ({
   kind: 'invariant',
@@ -181,11 +175,12 @@ export const always = (name: string, holds: (s: Reader) => boolean, opts: Citati
   holds,
   ...opts,
 })
-export const step = <A extends Action>(
-  name: string,
-  holds: (pre: Reader, action: A, post: Reader) => boolean,
-  opts: Citation = {},
-): StepProperty<A> => ({ kind: 'step', name, holds, ...opts })
+export const step = <A extends Action>(name: string, holds: (pre: Reader, action: A, post: Reader) => boolean, opts: Citation = {}): StepProperty<A> => ({
+  kind: 'step',
+  name,
+  holds,
+  ...opts,
+})
 export const sometimes = (name: string, holds: (s: Reader) => boolean, opts: Citation = {}): Sometimes => ({
   kind: 'sometimes',
   name,

@@ -16,7 +16,10 @@ export interface CycleEdge<S> {
  * form a cycle (the primed order is a chain). Self-edges are ignored. Between the same pair an
  * observed edge is preferred over a primed one, and the first observed edge over later ones.
  */
-export function findCycle<S>(primed: readonly (readonly [string, string])[], observed: readonly { readonly from: string; readonly to: string; readonly site: S }[]): CycleEdge<S>[] | undefined {
+export function findCycle<S>(
+  primed: readonly (readonly [string, string])[],
+  observed: readonly { readonly from: string; readonly to: string; readonly site: S }[],
+): CycleEdge<S>[] | undefined {
   const edges: CycleEdge<S>[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
   const out = new Map<string, CycleEdge<S>[]>()
   for (const e of edges) {

@@ -61,7 +61,10 @@ class Pool {
     })
   }
   /** Send each worker its command (all of one kind) and wait for every reply. */
-  async all<C extends Command['cmd']>(send: (w: Worker, i: number) => Command & { readonly cmd: C }, transfer: (i: number) => ArrayBuffer[] = () => []): Promise<Replies[C][]> {
+  async all<C extends Command['cmd']>(
+    send: (w: Worker, i: number) => Command & { readonly cmd: C },
+    transfer: (i: number) => ArrayBuffer[] = () => [],
+  ): Promise<Replies[C][]> {
     const commands = this.workers.map((w, i) => send(w, i))
     const replies = this.workers.map((w, i) => this.next(w, commands[i]!.cmd))
     this.workers.forEach((w, i) => w.postMessage(commands[i], transfer(i)))
@@ -97,7 +100,11 @@ function below(sorted: ArrayLike<number>, x: number): number {
   return lo
 }
 
-export async function exploreParallel<A extends Action>(model: Model<A>, source: ModelSource, options: ExploreOptions<A> & { workers: number }): Promise<Exploration<A>> {
+export async function exploreParallel<A extends Action>(
+  model: Model<A>,
+  source: ModelSource,
+  options: ExploreOptions<A> & { workers: number },
+): Promise<Exploration<A>> {
   const N = options.workers
   if (!Number.isInteger(N) || N < 1 || N > 64) throw new RangeError(`workers must be an integer in 1..64, got ${N}`)
   if ((options.order ?? 'bfs') !== 'bfs') throw new ModelError('FC310', 'parallel search is breadth-first')
@@ -253,7 +260,15 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
       if (Date.now() - lastProgress >= (options.progressIntervalMs ?? 5000)) {
         lastProgress = Date.now()
         const el = lastProgress - start
-        options.onProgress?.({ depth, distinctStates: total, transitions, queued: added, elapsedMs: el, statesPerSec: total / (el / 1000), rssBytes: process.memoryUsage.rss() })
+        options.onProgress?.({
+          depth,
+          distinctStates: total,
+          transitions,
+          queued: added,
+          elapsedMs: el,
+          statesPerSec: total / (el / 1000),
+          rssBytes: process.memoryUsage.rss(),
+        })
       }
       // Only the initial states can reach the state bound at a level's end (it is then applied before any expansion).
       if (total >= maxStates && !cut) cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
@@ -273,7 +288,15 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
         if (!e) continue
         const key = e.state * KEY + e.ordinal
         if (expandEvent && expandEvent.key < key) continue
-        expandEvent = { kind: e.kind, property: e.property, key, rank: 0, parent: e.state, ordinal: e.ordinal, ...(e.rule !== undefined ? { rule: e.rule } : {}) }
+        expandEvent = {
+          kind: e.kind,
+          property: e.property,
+          key,
+          rank: 0,
+          parent: e.state,
+          ordinal: e.ordinal,
+          ...(e.rule !== undefined ? { rule: e.rule } : {}),
+        }
       }
       // Route the boxes: worker i receives what every other worker sent it.
       const inboxes = workers.map((_, i) => expanded.flatMap((r) => (r.boxes[i] ? [r.boxes[i]] : [])))
@@ -316,7 +339,13 @@ export async function exploreParallel<A extends Action>(model: Model<A>, source:
       bounds,
       symmetric: options.symmetry ?? false,
       ...(violation
-        ? { violation: { property: ref(violation.event), stateIndex: violation.stateIndex, ...(violation.event.rule !== undefined ? { finalRule: violation.event.rule } : {}) } }
+        ? {
+            violation: {
+              property: ref(violation.event),
+              stateIndex: violation.stateIndex,
+              ...(violation.event.rule !== undefined ? { finalRule: violation.event.rule } : {}),
+            },
+          }
         : {}),
       ...(cut && !violation ? { cut } : {}),
       transitions,

@@ -326,7 +326,11 @@ port.on('message', (c: Command) => {
     case 'expand': {
       serials = c.serials
       const r = expandLevel(c.depth)
-      reply('expand', r, r.boxes.flatMap((b) => (b ? [b.buffer as ArrayBuffer] : [])))
+      reply(
+        'expand',
+        r,
+        r.boxes.flatMap((b) => (b ? [b.buffer as ArrayBuffer] : [])),
+      )
       return
     }
     case 'absorb': {

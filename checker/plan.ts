@@ -6,18 +6,7 @@
  * anything unchecked can never conclude 'proved': `conclude` makes it inconclusive and names what
  * was not checked and why (STYLE §12).
  */
-import type {
-  Action,
-  DeadlockCheck,
-  Invariant,
-  LivenessProperty,
-  Model,
-  OrderProperty,
-  ProgressProperty,
-  Property,
-  Sometimes,
-  StepProperty,
-} from './model.js'
+import type { Action, DeadlockCheck, Invariant, LivenessProperty, Model, OrderProperty, ProgressProperty, Property, Sometimes, StepProperty } from './model.js'
 import type { PropertyRef, SearchOrder, UncheckedProperty } from './verdict.js'
 
 /** How the state space is searched. Everything that changes what a search can check is here. */
@@ -145,7 +134,12 @@ export function planProperties<A extends Action>(model: Model<A>, mode: SearchMo
         break
       case 'progress':
         if (mode.simulation) skip(p, 'progress', 'random walks never see the whole state graph, which "can still be done" needs')
-        else if (mode.symmetry && !model.symmetry?.fixesObligations) skip(p, 'progress', 'the symmetry reduction moves its obligations between actors, so they cannot be followed on the reduced graph; run without --symmetry')
+        else if (mode.symmetry && !model.symmetry?.fixesObligations)
+          skip(
+            p,
+            'progress',
+            'the symmetry reduction moves its obligations between actors, so they cannot be followed on the reduced graph; run without --symmetry',
+          )
         else if (p.obligations === 0) empty(p, 'progress', 'it has no obligation to check (nothing it covers exists in this model)')
         else {
           progress.push(p)

@@ -87,7 +87,9 @@ export class StateStore {
    */
   static resumed(words: number, states: Uint32Array[], parents: Uint32Array[], size: number): StateStore {
     if (!Number.isInteger(size) || size < 0 || states.length !== Math.ceil(size / CHUNK) || parents.length !== states.length) {
-      throw new RangeError(`${size} states need ${Math.ceil(size / CHUNK)} chunks, the checkpoint has ${states.length} state and ${parents.length} parent chunks`)
+      throw new RangeError(
+        `${size} states need ${Math.ceil(size / CHUNK)} chunks, the checkpoint has ${states.length} state and ${parents.length} parent chunks`,
+      )
     }
     for (let c = 0; c < states.length; c++) {
       const problem = StateStore.chunkProblem(words, c, states[c]!, parents[c]!, size)
@@ -101,7 +103,13 @@ export class StateStore {
    * undefined if they can: full-size chunks, and every stored state's parent is an earlier state
    * (breadth-first discovery order) or none (an initial state). `of` says which part is wrong.
    */
-  static chunkProblem(words: number, c: number, states: Uint32Array, parents: Uint32Array, size: number): { of: 'states' | 'parents'; why: string } | undefined {
+  static chunkProblem(
+    words: number,
+    c: number,
+    states: Uint32Array,
+    parents: Uint32Array,
+    size: number,
+  ): { of: 'states' | 'parents'; why: string } | undefined {
     if (states.length !== CHUNK * words) return { of: 'states', why: `${states.length * 4} bytes, a chunk holds ${CHUNK * words * 4}` }
     if (parents.length !== CHUNK) return { of: 'parents', why: `${parents.length * 4} bytes, a chunk holds ${CHUNK * 4}` }
     const base = c * CHUNK

@@ -5,7 +5,22 @@
  */
 import { fromJS, is } from 'immutable'
 import type { ErrorCode } from '../errors/codes.js'
-import { Cursor, type Action, type DeadlockCheck, type LivenessProperty, type Model, type OrderProperty, type Property, type Reader, decode, formatAction, fromValues, nextState, sameAction, Values } from './model.js'
+import {
+  Cursor,
+  type Action,
+  type DeadlockCheck,
+  type LivenessProperty,
+  type Model,
+  type OrderProperty,
+  type Property,
+  type Reader,
+  decode,
+  formatAction,
+  fromValues,
+  nextState,
+  sameAction,
+  Values,
+} from './model.js'
 import { findCycle } from './orderCycle.js'
 import { explore, type Exploration } from './explore.js'
 import { Expander } from './expand.js'
@@ -51,7 +66,10 @@ function reconstruct<A extends Action>(x: Exploration<A>, indices: number[]): { 
   const canon = x.symmetric ? (w: Uint32Array): Uint32Array => (model.symmetry!.canonicalize(w), w) : (w: Uint32Array) => w
   let concrete: Int32Array | undefined
   if (x.symmetric) {
-    concrete = model.init().map((v) => fromValues(model, v)).find((v) => sameWords(canon(layout.encode(v.subarray(0, layout.fieldCount))), stored[0]!))
+    concrete = model
+      .init()
+      .map((v) => fromValues(model, v))
+      .find((v) => sameWords(canon(layout.encode(v.subarray(0, layout.fieldCount))), stored[0]!))
     if (!concrete) throw new ModelError('FC303', 'trace reconstruction failed: no initial state has the stored canonical form')
   } else concrete = decode(model, stored[0]!)
   const values = [concrete]
@@ -282,7 +300,8 @@ function lassoViolates<A extends Action>(model: Model<A>, p: LivenessProperty<A>
   const { states } = w
   const end = states.length - 1
   if (!Number.isInteger(loop) || loop < 0 || loop >= end) return `loop index ${loop} is out of range (the trace has ${end} steps)`
-  if (!sameFields(model, states[loop]!, states[end]!)) return `the loop does not close: the state after step ${end} is not the loop start state (after step ${loop})`
+  if (!sameFields(model, states[loop]!, states[end]!))
+    return `the loop does not close: the state after step ${end} is not the loop start state (after step ${loop})`
   const goal = (k: number): boolean => p.goal(new Values(states[k]!))
   for (let k = loop; k <= end; k++) if (goal(k)) return `the goal holds in the loop (in the state after step ${k})`
   // The goal-free suffix: states first..end; the obligation must start inside it, before the loop.
@@ -321,7 +340,8 @@ function canStillReach<A extends Action>(model: Model<A>, start: Int32Array, all
 }
 
 /** Something a trace can violate: a property of the model, or its deadlock check. */
-type Checkable<A extends Action> = Exclude<Property<A>, { kind: 'sometimes' }> | { readonly kind: 'deadlock'; readonly name: string; readonly check: DeadlockCheck }
+type Checkable<A extends Action> =
+  Exclude<Property<A>, { kind: 'sometimes' }> | { readonly kind: 'deadlock'; readonly name: string; readonly check: DeadlockCheck }
 
 /** Where an observed order edge was established: which trace, which step. */
 interface EdgeSite {
@@ -369,7 +389,8 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
   const states = main.states
   const endValues = states[states.length - 1]!
   const end = new Values(endValues)
-  const lastStep = main.rules.length > 0 ? { pre: new Values(states[states.length - 2]!), action: model.rules[main.rules[main.rules.length - 1]!]!.action } : undefined
+  const lastStep =
+    main.rules.length > 0 ? { pre: new Values(states[states.length - 2]!), action: model.rules[main.rules[main.rules.length - 1]!]!.action } : undefined
 
   const check = (c: Checkable<A>): Judgement => {
     switch (c.kind) {
@@ -401,7 +422,9 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
         if (why !== undefined) return { violated: false, why }
         return {
           violated: true,
-          lines: [`end: the state after step ${trace.steps.length} equals the loop start (step ${trace.loop}); '${c.name}' is pending from at or before the loop, its goal never holds from there on, and the loop is weakly fair`],
+          lines: [
+            `end: the state after step ${trace.steps.length} equals the loop start (step ${trace.loop}); '${c.name}' is pending from at or before the loop, its goal never holds from there on, and the loop is weakly fair`,
+          ],
         }
       }
     }
@@ -438,7 +461,9 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
       'claim',
       'FC413',
       trace.steps.length,
-      sometimesNamed ? `${name} is a sometimes witness, which no trace violates` : `the model has no ${kind ? `${kind} ` : ''}property ${name} (it checks: ${known || 'nothing'})`,
+      sometimesNamed
+        ? `${name} is a sometimes witness, which no trace violates`
+        : `the model has no ${kind ? `${kind} ` : ''}property ${name} (it checks: ${known || 'nothing'})`,
     )
   }
   const whys: string[] = []
@@ -450,7 +475,12 @@ export function replay<A extends Action>(model: Model<A>, trace: Trace, property
   for (const w of whys) log.push(`end: not a violation of '${name}': ${w}`)
   // What the end does violate instead: every other kind but progress, whose check re-explores.
   const instead = [...new Set(checkable.filter((c) => c.kind !== 'progress' && !named.includes(c) && check(c).violated).map((c) => c.name))]
-  return fail('claim', 'FC414', trace.steps.length, `the trace replays, but its end does not violate ${name}${instead.length ? ` (it violates: ${instead.join(', ')})` : ''}: ${whys.join('; ')}`)
+  return fail(
+    'claim',
+    'FC414',
+    trace.steps.length,
+    `the trace replays, but its end does not violate ${name}${instead.length ? ` (it violates: ${instead.join(', ')})` : ''}: ${whys.join('; ')}`,
+  )
 }
 
 /**

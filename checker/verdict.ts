@@ -112,7 +112,9 @@ export function headline(v: Verdict): string {
     case 'violated':
       return `VIOLATED: ${v.property.name}`
     case 'proved':
-      return v.notSelected.length ? `PROVED within bounds, for the ${v.checked.length === 1 ? 'one property' : `${v.checked.length} properties`} checked` : 'PROVED within bounds'
+      return v.notSelected.length
+        ? `PROVED within bounds, for the ${v.checked.length === 1 ? 'one property' : `${v.checked.length} properties`} checked`
+        : 'PROVED within bounds'
     case 'inconclusive':
       if (v.cutBy === 'unchecked') return `INCONCLUSIVE: ${v.unchecked.length} propert${v.unchecked.length === 1 ? 'y was' : 'ies were'} not checked`
       if (v.cutBy === 'interrupted') return 'INCONCLUSIVE: interrupted'

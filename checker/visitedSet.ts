@@ -79,7 +79,8 @@ export class VisitedSet {
    */
   static segmentProblem(s: number, slots: Uint32Array, size: number): string | undefined {
     const cap = slots.length / 2
-    if (!Number.isInteger(cap) || cap < MIN_SEGMENT || (cap & (cap - 1)) !== 0) return `${slots.length * 4} bytes is not a table of 2^k slots of 8 bytes (k >= 6)`
+    if (!Number.isInteger(cap) || cap < MIN_SEGMENT || (cap & (cap - 1)) !== 0)
+      return `${slots.length * 4} bytes is not a table of 2^k slots of 8 bytes (k >= 6)`
     if (!Number.isInteger(size) || size < 0 || size > Math.floor((cap * 3) / 4)) return `${size} members do not fit the 3/4 load of ${cap} slots`
     const mask = cap - 1
     let empty = -1

@@ -44,7 +44,9 @@ export async function main(args: string[]): Promise<number> {
     .epilogue('exit codes: 0 proved, 1 violated, 2 bad input or usage, 3 inconclusive, 4 internal error')
     .fail((msg, err: Error | undefined) => {
       if (err) throw err
-      throw /^Did you mean/.test(msg) ? new InputError('FC201', `unknown command. ${msg} (see fencecheck --help)`) : new InputError('FC200', `${msg} (see fencecheck --help)`)
+      throw /^Did you mean/.test(msg)
+        ? new InputError('FC201', `unknown command. ${msg} (see fencecheck --help)`)
+        : new InputError('FC200', `${msg} (see fencecheck --help)`)
     })
     .help()
     .version()

@@ -23,11 +23,22 @@ export function builder(y: GlobalArgv) {
   return y
     .positional('targets', { type: 'string', array: true, demandOption: true, describe: 'a built-in model name (see list) or scenario file(s)' })
     .options(searchOptions)
-    .option('format', { choices: ['text', 'json', 'itf'] as const, default: 'text' as const, describe: 'output format (itf: the Informal Trace Format of Apalache and Quint)' })
+    .option('format', {
+      choices: ['text', 'json', 'itf'] as const,
+      default: 'text' as const,
+      describe: 'output format (itf: the Informal Trace Format of Apalache and Quint)',
+    })
     .option('out', { type: 'string', describe: 'also write the JSON result (with its trace) to this file, for replay' })
-    .option('hash-compaction', { type: 'boolean', describe: 'keep fingerprints, parents and rules but not the states (about half the memory); the verdict states the omission probability' })
+    .option('hash-compaction', {
+      type: 'boolean',
+      describe: 'keep fingerprints, parents and rules but not the states (about half the memory); the verdict states the omission probability',
+    })
     .option('workers', { type: 'number', describe: 'search on N worker threads (level-synchronous BFS: same verdict, counts and shortest trace)' })
-    .option('report', { type: 'string', array: true, describe: 'write a report: FILE.md (with SVG graphs beside it), FILE.txt (mail), FILE.html (trace viewer), FILE.itf.json' })
+    .option('report', {
+      type: 'string',
+      array: true,
+      describe: 'write a report: FILE.md (with SVG graphs beside it), FILE.txt (mail), FILE.html (trace viewer), FILE.itf.json',
+    })
     .option('checkpoint', { type: 'string', describe: 'write checkpoints to this folder (periodically, and when a bound or Ctrl-C stops the run)' })
     .option('checkpoint-every', { type: 'string', describe: 'checkpoint interval (default 10m)' })
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in this folder (and keep checkpointing there)' })
@@ -44,20 +55,28 @@ export async function runCheck(argv: CheckArgs): Promise<number> {
   const reportFiles = argv.report ?? []
   for (const f of reportFiles) {
     if (reportKind(f) === undefined) {
-      throw new InputError('FC223', `--report ${f}: unknown report type '${extname(f) || '(none)'}' (use FILE.md, FILE.txt for mail, FILE.html, or FILE.itf.json)`, '--report')
+      throw new InputError(
+        'FC223',
+        `--report ${f}: unknown report type '${extname(f) || '(none)'}' (use FILE.md, FILE.txt for mail, FILE.html, or FILE.itf.json)`,
+        '--report',
+      )
     }
   }
   prepareOutputs({ out: argv.out, report: reportFiles, checkpoint: argv.checkpoint, resume: argv.resume })
   const resolved = argv.targets.map((t) => resolveTarget(t, argv))
   if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('FC241', '--checkpoint and --resume take one target', '--checkpoint')
-  if (reportFiles.length && resolved.length > 1) throw new InputError('FC222', '--report takes one target (run check once per scenario, or use suite)', '--report')
+  if (reportFiles.length && resolved.length > 1)
+    throw new InputError('FC222', '--report takes one target (run check once per scenario, or use suite)', '--report')
   const workers = argv.workers ?? 1
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new InputError('FC212', `--workers must be an integer in 1..64, got ${workers}`, '--workers')
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new InputError('FC212', `--workers must be an integer in 1..64, got ${workers}`, '--workers')
   if (argv['hash-compaction'] && (argv.symmetry || argv.checkpoint || argv.resume || workers > 1 || resolved.some((r) => r.order !== 'bfs'))) {
     throw new InputError('FC224', '--hash-compaction runs a single-worker breadth-first search, without --symmetry or checkpoints', '--hash-compaction')
   }
-  if (workers > 1 && (argv.checkpoint || argv.resume)) throw new InputError('FC225', 'checkpoints are taken by the single-worker search (drop --workers)', '--workers')
-  if (workers > 1 && resolved.some((r) => r.order !== 'bfs')) throw new InputError('FC226', '--workers runs a breadth-first search (drop --order dfs)', '--workers')
+  if (workers > 1 && (argv.checkpoint || argv.resume))
+    throw new InputError('FC225', 'checkpoints are taken by the single-worker search (drop --workers)', '--workers')
+  if (workers > 1 && resolved.some((r) => r.order !== 'bfs'))
+    throw new InputError('FC226', '--workers runs a breadth-first search (drop --order dfs)', '--workers')
   const reports: Report[] = []
   for (const r of resolved) reports.push(workers > 1 ? await runParallel(r, argv.quiet, workers) : run(r, argv.quiet, argv))
   const one = <T>(docs: T[]): T | T[] => (docs.length === 1 ? docs[0]! : docs)

@@ -32,7 +32,9 @@ export function handler(_argv: ListArgs): number {
   out.push('', `bundled scenarios (${relative(process.cwd(), SCENARIO_DIR) || '.'}):`)
   for (const f of scenarioFiles(SCENARIO_DIR)) {
     const sc = loadScenario(f)
-    out.push(`  ${relative(process.cwd(), f)}  ${sc.name}${sc.expect ? `  (expect ${sc.expect.verdict}${sc.expect.property ? `: ${sc.expect.property}` : ''})` : ''}`)
+    out.push(
+      `  ${relative(process.cwd(), f)}  ${sc.name}${sc.expect ? `  (expect ${sc.expect.verdict}${sc.expect.property ? `: ${sc.expect.property}` : ''})` : ''}`,
+    )
   }
   process.stdout.write(out.join('\n') + '\n')
   return 0

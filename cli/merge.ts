@@ -28,17 +28,26 @@ export function handler(argv: MergeArgs): number {
       if (d.format !== 'fencecheck-result') throw new Error('not a fencecheck result')
       return { file: f, d }
     } catch (e) {
-      throw new FileError('FC420', f, undefined, undefined, `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; merge takes results written with --format json or --out`)
+      throw new FileError(
+        'FC420',
+        f,
+        undefined,
+        undefined,
+        `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; merge takes results written with --format json or --out`,
+      )
     }
   })
   const key = (d: Record<string, unknown>): string => JSON.stringify([d.model, (d.scenario as { file?: string } | undefined)?.file ?? null])
   const k0 = key(docs[0]!.d)
-  for (const { file, d } of docs) if (key(d) !== k0) throw new FileError('FC421', file, undefined, undefined, `is a result for ${key(d)}, not ${k0}; merge results of one target`)
+  for (const { file, d } of docs)
+    if (key(d) !== k0) throw new FileError('FC421', file, undefined, undefined, `is a result for ${key(d)}, not ${k0}; merge results of one target`)
   const violated = docs.filter(({ d }) => d.verdict === 'violated').sort((a, b) => (a.d.traceLength as number) - (b.d.traceLength as number))
   const swarm = docs.map(({ d }) => d.swarm as { index: number; count: number } | undefined).filter((x) => x !== undefined)
   const count = swarm[0]?.count
   const missing = count !== undefined ? Array.from({ length: count }, (_, i) => i).filter((i) => !swarm.some((x) => x.index === i)) : []
-  const cov = docs.map(({ d }) => d.coverage as { walks: number; steps: number; distinctStates: number; actions: Record<string, number>; neverFired: string[] } | undefined)
+  const cov = docs.map(
+    ({ d }) => d.coverage as { walks: number; steps: number; distinctStates: number; actions: Record<string, number>; neverFired: string[] } | undefined,
+  )
   const actions: Record<string, number> = {}
   for (const c of cov) for (const [a, n] of Object.entries(c?.actions ?? {})) actions[a] = (actions[a] ?? 0) + n
   const allProved = docs.every(({ d }) => d.verdict === 'proved')
@@ -47,14 +56,24 @@ export function handler(argv: MergeArgs): number {
     format: 'fencecheck-merged-result',
     formatVersion: 1,
     verdict,
-    members: docs.map(({ file, d }) => ({ file, verdict: d.verdict, ...(d.swarm ? { swarm: d.swarm } : {}), ...(d.seed !== undefined ? { seed: d.seed } : {}) })),
+    members: docs.map(({ file, d }) => ({
+      file,
+      verdict: d.verdict,
+      ...(d.swarm ? { swarm: d.swarm } : {}),
+      ...(d.seed !== undefined ? { seed: d.seed } : {}),
+    })),
     ...(missing.length ? { missingSwarmIndexes: missing } : {}),
     coverage: {
       walks: cov.reduce((n, c) => n + (c?.walks ?? 0), 0),
       steps: cov.reduce((n, c) => n + (c?.steps ?? 0), 0),
-      distinctStatesUpperBound: docs.reduce((n, { d }) => n + ((d.coverage as { distinctStates?: number } | undefined)?.distinctStates ?? (d.distinctStates as number | undefined) ?? 0), 0),
+      distinctStatesUpperBound: docs.reduce(
+        (n, { d }) => n + ((d.coverage as { distinctStates?: number } | undefined)?.distinctStates ?? (d.distinctStates as number | undefined) ?? 0),
+        0,
+      ),
       actions,
-      neverFired: Object.entries(actions).filter(([, n]) => n === 0).map(([a]) => a),
+      neverFired: Object.entries(actions)
+        .filter(([, n]) => n === 0)
+        .map(([a]) => a),
     },
     ...(violated.length ? { violation: violated[0]!.d, foundBy: violated[0]!.file } : {}),
   }
@@ -62,8 +81,14 @@ export function handler(argv: MergeArgs): number {
   if (argv.format === 'json') process.stdout.write(JSON.stringify(merged, null, 2) + '\n')
   else {
     const lines = [`merged ${docs.length} result(s): ${verdict.toUpperCase()}`]
-    if (violated.length) lines.push(`shortest violation: ${String((violated[0]!.d.property as { name: string }).name)} in ${String(violated[0]!.d.traceLength)} steps, from ${violated[0]!.file}`, `reproduce: ${String(violated[0]!.d.reproduce)}`)
-    lines.push(`coverage: ${merged.coverage.walks} walks, ${merged.coverage.steps} steps, at most ${merged.coverage.distinctStatesUpperBound} distinct states (members may overlap)`)
+    if (violated.length)
+      lines.push(
+        `shortest violation: ${String((violated[0]!.d.property as { name: string }).name)} in ${String(violated[0]!.d.traceLength)} steps, from ${violated[0]!.file}`,
+        `reproduce: ${String(violated[0]!.d.reproduce)}`,
+      )
+    lines.push(
+      `coverage: ${merged.coverage.walks} walks, ${merged.coverage.steps} steps, at most ${merged.coverage.distinctStatesUpperBound} distinct states (members may overlap)`,
+    )
     if (merged.coverage.neverFired.length) lines.push(`never fired in any member: ${merged.coverage.neverFired.join(', ')}`)
     if (missing.length) lines.push(`FC503 warning: swarm members missing: ${missing.join(', ')} of ${count}`)
     process.stdout.write(lines.join('\n') + '\n')

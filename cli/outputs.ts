@@ -59,8 +59,10 @@ function check(t: Target): void {
   const here = kindOf(t.path)
   if (t.kind === 'file' && here === 'folder') throw fail(t, 'FC230', 'is a folder; give a file name inside it')
   // Results are written whole: to a temporary file, then renamed over the path.
-  if (t.kind === 'file' && here === 'other') throw fail(t, 'FC230', 'is not a regular file; results are written whole by renaming a new file onto the path, so give a file name')
-  if (t.kind === 'folder' && here !== undefined && here !== 'folder') throw fail(t, 'FC230', 'is a file; give a folder for the checkpoints (a new or an existing one)')
+  if (t.kind === 'file' && here === 'other')
+    throw fail(t, 'FC230', 'is not a regular file; results are written whole by renaming a new file onto the path, so give a file name')
+  if (t.kind === 'folder' && here !== undefined && here !== 'folder')
+    throw fail(t, 'FC230', 'is a file; give a folder for the checkpoints (a new or an existing one)')
   // The nearest existing ancestor of the folder must be a folder we may write into.
   let p = resolve(t.folder)
   for (;;) {

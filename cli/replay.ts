@@ -35,12 +35,21 @@ export function handler(argv: ReplayArgs): number {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`
     throw new FileError('FC400', argv.file, undefined, undefined, `${why}; replay takes the output of 'fencecheck check ... --format json'`)
   }
-  if (Array.isArray(doc)) throw new FileError('FC401', argv.file, undefined, undefined, 'holds several results; replay one (save each target with its own --out file)')
-  if (doc.format !== 'fencecheck-result') throw new FileError('FC402', argv.file, undefined, 'format', "is not a fencecheck result (expected \"format\": \"fencecheck-result\")")
+  if (Array.isArray(doc))
+    throw new FileError('FC401', argv.file, undefined, undefined, 'holds several results; replay one (save each target with its own --out file)')
+  if (doc.format !== 'fencecheck-result')
+    throw new FileError('FC402', argv.file, undefined, 'format', 'is not a fencecheck result (expected "format": "fencecheck-result")')
   const readable = READABLE_FORMAT_VERSIONS.join(', ')
-  if (doc.formatVersion === undefined) throw new FileError('FC403', argv.file, undefined, 'formatVersion', `is missing; this fencecheck replays results of format version ${readable}`)
+  if (doc.formatVersion === undefined)
+    throw new FileError('FC403', argv.file, undefined, 'formatVersion', `is missing; this fencecheck replays results of format version ${readable}`)
   if (typeof doc.formatVersion !== 'number' || !READABLE_FORMAT_VERSIONS.includes(doc.formatVersion)) {
-    throw new FileError('FC404', argv.file, undefined, 'formatVersion', `${JSON.stringify(doc.formatVersion)} is not a format version this fencecheck replays (it replays ${readable}); replay it with the fencecheck that wrote it`)
+    throw new FileError(
+      'FC404',
+      argv.file,
+      undefined,
+      'formatVersion',
+      `${JSON.stringify(doc.formatVersion)} is not a format version this fencecheck replays (it replays ${readable}); replay it with the fencecheck that wrote it`,
+    )
   }
   if (!Array.isArray(doc.trace) || typeof doc.initialState !== 'object') {
     throw new FileError('FC405', argv.file, undefined, 'trace', `has no trace to replay (its verdict is ${String(doc.verdict)})`)
@@ -91,13 +100,23 @@ function modelOf(doc: Record<string, unknown>, file: string, quiet: boolean): Na
     const beside = resolve(dirname(file), sc.file)
     const path = existsSync(sc.file) ? sc.file : existsSync(beside) ? beside : undefined
     if (!path) {
-      throw new FileError('FC407', file, undefined, 'scenario.file', `names ${sc.file}, which is found neither in the working directory nor beside the result (${beside})`)
+      throw new FileError(
+        'FC407',
+        file,
+        undefined,
+        'scenario.file',
+        `names ${sc.file}, which is found neither in the working directory nor beside the result (${beside})`,
+      )
     }
     const now = hashText(readFileSync(path, 'utf8'))
     const recorded = doc.scenarioHash
     const changed = typeof recorded === 'string' && recorded !== now
-    if (changed) process.stderr.write(`fencecheck: FC501 ${file}: warning: the scenario ${path} changed since the trace was recorded (text hash ${recorded} then, ${now} now); replaying against it as it is now\n`)
-    else if (typeof recorded !== 'string' && !quiet) process.stderr.write(`fencecheck: FC502 ${file}: note: the result records no scenario hash, so whether ${path} changed since cannot be told\n`)
+    if (changed)
+      process.stderr.write(
+        `fencecheck: FC501 ${file}: warning: the scenario ${path} changed since the trace was recorded (text hash ${recorded} then, ${now} now); replaying against it as it is now\n`,
+      )
+    else if (typeof recorded !== 'string' && !quiet)
+      process.stderr.write(`fencecheck: FC502 ${file}: note: the result records no scenario hash, so whether ${path} changed since cannot be told\n`)
     const loaded = loadScenario(path)
     return { model: loaded.model, narrator: loaded.narrator, changed }
   }

@@ -68,7 +68,8 @@ function exploreOptions(r: Resolved, quiet: boolean): ExploreOptions {
 
 /** The search on this thread, checkpointed or resumed if the flags say so. */
 export function run(r: Resolved, quiet: boolean, flags: CheckpointFlags = {}): Report {
-  if ((flags.checkpoint || flags.resume) && r.order !== 'bfs') throw new InputError('FC240', 'checkpoints are for breadth-first searches (drop --order dfs)', '--checkpoint')
+  if ((flags.checkpoint || flags.resume) && r.order !== 'bfs')
+    throw new InputError('FC240', 'checkpoints are for breadth-first searches (drop --order dfs)', '--checkpoint')
   const id = identityOf(r)
   const resume = flags.resume ? readCheckpoint(flags.resume, id, { shouldStop: () => stopRequested() }) : undefined
   const dir = flags.checkpoint ?? flags.resume

@@ -17,7 +17,14 @@ export type WorkerTask = { readonly command: 'check'; readonly argv: CheckArgs }
 
 export interface WorkerReply {
   readonly code?: number
-  readonly error?: { readonly kind: 'input' | 'model' | 'internal'; readonly code: ErrorCode; readonly message: string; readonly where?: string; readonly file?: boolean; readonly stack?: string }
+  readonly error?: {
+    readonly kind: 'input' | 'model' | 'internal'
+    readonly code: ErrorCode
+    readonly message: string
+    readonly where?: string
+    readonly file?: boolean
+    readonly stack?: string
+  }
 }
 
 /** A stop asked for before a command began: the command does not begin; exit 3 (interrupted). */
@@ -39,7 +46,8 @@ export function inWorker(task: WorkerTask): Promise<number> {
       if (!reply) return reject(new Error('the search worker stopped without a result'))
       if (reply.error) {
         const e = reply.error
-        if (e.kind === 'input') return reject(e.file ? Object.assign(new InputError(e.code, e.message), { fromFile: true }) : new InputError(e.code, e.message, e.where))
+        if (e.kind === 'input')
+          return reject(e.file ? Object.assign(new InputError(e.code, e.message), { fromFile: true }) : new InputError(e.code, e.message, e.where))
         if (e.kind === 'model') return reject(new ModelError(e.code, e.message))
         return reject(Object.assign(new Error(e.message), { stack: e.stack }))
       }

@@ -41,7 +41,11 @@ export function handler(argv: SimulateArgs): Promise<number> {
 export function runSimulate(argv: SimulateArgs): number {
   prepareOutputs({ out: argv.out })
   const r = resolveTarget(argv.target, argv)
-  for (const [flag, v, min] of [['--seed', argv.seed, 0], ['--walks', argv.walks, 1], ['--depth', argv.depth, 1]] as const) {
+  for (const [flag, v, min] of [
+    ['--seed', argv.seed, 0],
+    ['--walks', argv.walks, 1],
+    ['--depth', argv.depth, 1],
+  ] as const) {
     if (!Number.isInteger(v) || v < min) throw new InputError('FC212', `${flag} must be an integer >= ${min}, got ${v}`, flag)
   }
   const swarm = swarmOf(argv)
@@ -55,7 +59,11 @@ export function runSimulate(argv: SimulateArgs): number {
     shouldStop: () => stopWasRequested(),
   })
   const t = r.target
-  const params = t.scenario ? '' : Object.entries(t.params).map(([k, v]) => ` --param ${k}=${v}`).join('')
+  const params = t.scenario
+    ? ''
+    : Object.entries(t.params)
+        .map(([k, v]) => ` --param ${k}=${v}`)
+        .join('')
   const reproduce = `fencecheck simulate ${t.scenario ? t.scenario.file : t.model}${params} --seed ${seed} --walks ${argv.walks} --depth ${argv.depth}`
   const run: Simulation = {
     target: t,
@@ -74,7 +82,10 @@ export function runSimulate(argv: SimulateArgs): number {
 }
 
 /** --swarm-index/--swarm-count, the index defaulting to a Kubernetes Indexed Job's JOB_COMPLETION_INDEX. */
-function swarmOf(argv: { readonly 'swarm-index'?: number | undefined; readonly 'swarm-count'?: number | undefined }): { index: number; count: number } | undefined {
+function swarmOf(argv: {
+  readonly 'swarm-index'?: number | undefined
+  readonly 'swarm-count'?: number | undefined
+}): { index: number; count: number } | undefined {
   const count = argv['swarm-count']
   let index = argv['swarm-index']
   if (count === undefined) {

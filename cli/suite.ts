@@ -40,7 +40,8 @@ export async function handler(argv: SuiteArgs): Promise<number> {
     const target = r.target
     const report = run(r, true)
     const v = report.verdict
-    const computed = v.status === 'violated' ? `violated: ${v.property.name} (${v.traceLength} steps)` : v.status === 'inconclusive' ? `inconclusive: ${v.cutBy}` : 'proved'
+    const computed =
+      v.status === 'violated' ? `violated: ${v.property.name} (${v.traceLength} steps)` : v.status === 'inconclusive' ? `inconclusive: ${v.cutBy}` : 'proved'
     const expected = sc.expect
       ? `${sc.expect.verdict}${sc.expect.property ? `: ${sc.expect.property}` : ''}${sc.expect.traceLength !== undefined ? ` (${sc.expect.traceLength} steps)` : ''}`
       : '(none)'
@@ -52,7 +53,17 @@ export async function handler(argv: SuiteArgs): Promise<number> {
     const base = file.replace(/\.ya?ml$/, '').replace(/[\\/]/g, '_')
     await writeReport(report, join(outDir, `${base}.html`))
     await writeReport(report, join(outDir, `${base}.md`))
-    index.push({ file, name: sc.name, expected, computed, ok: problems.length === 0, states: v.stats.distinctStates, timeMs: v.stats.timeMs, reportHref: `${base}.html`, markdownHref: `${base}.md` })
+    index.push({
+      file,
+      name: sc.name,
+      expected,
+      computed,
+      ok: problems.length === 0,
+      states: v.stats.distinctStates,
+      timeMs: v.stats.timeMs,
+      reportHref: `${base}.html`,
+      markdownHref: `${base}.md`,
+    })
     rows.push([
       file,
       [target.model, ...Object.entries(target.params).map(([k, x]) => `${k}=${x}`)].join(' '),
@@ -65,7 +76,11 @@ export async function handler(argv: SuiteArgs): Promise<number> {
   }
   writeWhole(join(outDir, 'index.html'), indexHtml(index))
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
-  const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()
+  const line = (r: string[]): string =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd()
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)]
   out.push('', `${scenarios.length - failures} of ${scenarios.length} scenarios meet their expectation`, `reports: ${join(outDir, 'index.html')}`)
   process.stdout.write(out.join('\n') + '\n')

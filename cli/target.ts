@@ -71,7 +71,16 @@ export function scenarioTarget(sc: Scenario, given: string, file: string, flags:
   }
   const symmetry = flags.symmetry ?? sc.symmetry
   if (symmetry && !sc.model.symmetry) throw new InputError('FC221', `'${given}' declares no symmetry to reduce by`, '--symmetry')
-  return { target, model: sc.model, narrator: sc.narrator, symmetry, order, bounds: searchBounds(flags, sc.bounds), scenario: sc, reproduce: reproduceLine(target, order, flags) }
+  return {
+    target,
+    model: sc.model,
+    narrator: sc.narrator,
+    symmetry,
+    order,
+    bounds: searchBounds(flags, sc.bounds),
+    scenario: sc,
+    reproduce: reproduceLine(target, order, flags),
+  }
 }
 
 /** Resolve a command-line target (model name or scenario file) without running anything. */

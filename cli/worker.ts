@@ -27,9 +27,17 @@ async function main(): Promise<WorkerReply> {
       process.stderr.write(`fencecheck: ${e.message}; nothing was explored and the checkpoint is unchanged\n`)
       return { code: EXIT.inconclusive }
     }
-    if (e instanceof InputError) return { error: { kind: 'input', code: e.code, message: e.message, ...(e.where ? { where: e.where } : {}), file: e instanceof FileError } }
+    if (e instanceof InputError)
+      return { error: { kind: 'input', code: e.code, message: e.message, ...(e.where ? { where: e.where } : {}), file: e instanceof FileError } }
     if (e instanceof ModelError) return { error: { kind: 'model', code: e.code, message: e.message } }
-    return { error: { kind: 'internal', code: 'FC399', message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) } }
+    return {
+      error: {
+        kind: 'internal',
+        code: 'FC399',
+        message: e instanceof Error ? e.message : String(e),
+        ...(e instanceof Error && e.stack ? { stack: e.stack } : {}),
+      },
+    }
   }
 }
 

@@ -116,7 +116,7 @@ export const ERROR_CODES = {
   },
   FC122: {
     title: 'unknown model',
-    cause: 'The scenario\'s `model:` names no built-in model.',
+    cause: "The scenario's `model:` names no built-in model.",
     fix: 'Use a model listed by `fencecheck list`, or `gpu` for a GPU design.',
   },
   FC123: {
@@ -169,7 +169,7 @@ export const ERROR_CODES = {
   FC135: {
     title: 'parameter not an integer',
     cause: 'An integer parameter with a value that is not an integer.',
-    fix: 'Give an integer in the parameter\'s range.',
+    fix: "Give an integer in the parameter's range.",
   },
   FC136: {
     title: 'parameter out of range',
@@ -190,7 +190,8 @@ export const ERROR_CODES = {
   // FC14x: GPU design names, references and sizes
   FC140: {
     title: 'name used twice',
-    cause: 'Two engines, locks, buffers, fences, jobs, threads, pages, notifiers or ranges share a name (a job\'s fence is named after the job; a buffer brings `BO.resv`).',
+    cause:
+      "Two engines, locks, buffers, fences, jobs, threads, pages, notifiers or ranges share a name (a job's fence is named after the job; a buffer brings `BO.resv`).",
     fix: 'Rename one of them.',
   },
   FC141: {
@@ -215,7 +216,7 @@ export const ERROR_CODES = {
   },
   FC145: {
     title: 'unknown context',
-    cause: 'A thread\'s `context:` that is not a known execution context.',
+    cause: "A thread's `context:` that is not a known execution context.",
     fix: 'Use a context documented in `fencecheck schema scenario`.',
   },
   FC146: {
@@ -226,7 +227,7 @@ export const ERROR_CODES = {
   FC147: {
     title: 'more compute units than the engine has',
     cause: 'An engine reserving more CUs for DMA than it has, or a job needing more CUs than its engine has.',
-    fix: 'Lower the job\'s `cus` or `reserveForDma`, or give the engine more CUs.',
+    fix: "Lower the job's `cus` or `reserveForDma`, or give the engine more CUs.",
   },
   FC148: {
     title: 'design too large',
@@ -257,7 +258,7 @@ export const ERROR_CODES = {
   },
   FC154: {
     title: 'step argument not a name',
-    cause: 'A step\'s argument that is empty or not a string.',
+    cause: "A step's argument that is empty or not a string.",
     fix: 'Give the name of the lock, fence, job, buffer, ... it acts on.',
   },
   FC155: {
@@ -294,7 +295,7 @@ export const ERROR_CODES = {
   },
   FC161: {
     title: 'step not allowed in a notifier callback',
-    cause: 'A step that cannot run inside an MMU-notifier callback, which runs inside the CPU\'s invalidation.',
+    cause: "A step that cannot run inside an MMU-notifier callback, which runs inside the CPU's invalidation.",
     fix: 'Move the step to a thread.',
   },
   FC162: {
@@ -304,8 +305,8 @@ export const ERROR_CODES = {
   },
   FC163: {
     title: 'set_seq of another notifier',
-    cause: 'A notifier\'s callback that sets the seq of a different notifier.',
-    fix: 'Write `set_seq` without an argument (it sets its own notifier\'s seq).',
+    cause: "A notifier's callback that sets the seq of a different notifier.",
+    fix: "Write `set_seq` without an argument (it sets its own notifier's seq).",
   },
   FC164: {
     title: 'fault step for a job that cannot fault',
@@ -336,17 +337,18 @@ export const ERROR_CODES = {
   // FC17x: threads, fences, buffers, pages and ranges
   FC170: {
     title: 'path and steps both given, or neither',
-    cause: 'A thread, reclaim path or notifier needs exactly one of `path: LIBRARY_PATH` and its own steps (`steps:`, or `callback:` for a notifier); a reclaim path written as a bare name has neither.',
+    cause:
+      'A thread, reclaim path or notifier needs exactly one of `path: LIBRARY_PATH` and its own steps (`steps:`, or `callback:` for a notifier); a reclaim path written as a bare name has neither.',
     fix: 'Keep exactly one of them.',
   },
   FC171: {
     title: 'with: without a library path',
-    cause: '`with:` binds a library path\'s parameters, but the thread or notifier has its own steps.',
+    cause: "`with:` binds a library path's parameters, but the thread or notifier has its own steps.",
     fix: 'Remove `with:`, or use `path:`.',
   },
   FC172: {
     title: 'thread without steps',
-    cause: 'A thread whose steps (its own, or its library path\'s) are empty.',
+    cause: "A thread whose steps (its own, or its library path's) are empty.",
     fix: 'Give it steps, or remove it.',
   },
   FC173: {
@@ -361,7 +363,7 @@ export const ERROR_CODES = {
   },
   FC175: {
     title: 'fence in a dma_resv with two usages',
-    cause: 'The same fence added to one buffer\'s dma_resv with two different usages.',
+    cause: "The same fence added to one buffer's dma_resv with two different usages.",
     fix: 'Use one usage per fence and buffer.',
   },
   FC176: {
@@ -371,7 +373,7 @@ export const ERROR_CODES = {
   },
   FC177: {
     title: 'notifier covers none of the range',
-    cause: 'A range lists a notifier that covers none of the range\'s pages.',
+    cause: "A range lists a notifier that covers none of the range's pages.",
     fix: 'Remove the notifier from the range, or give them a page in common.',
   },
   FC178: {
@@ -381,8 +383,8 @@ export const ERROR_CODES = {
   },
   FC179: {
     title: 'range of another device',
-    cause: 'A job accessing a range that lives in another engine\'s page tables.',
-    fix: 'Access a range of the job\'s engine, or move the job.',
+    cause: "A job accessing a range that lives in another engine's page tables.",
+    fix: "Access a range of the job's engine, or move the job.",
   },
 
   // FC18x: jobs and lock discipline
@@ -399,7 +401,7 @@ export const ERROR_CODES = {
   FC182: {
     title: 'job submitted at start and pushed',
     cause: 'A job with `submitted: true` that a thread also pushes.',
-    fix: 'Remove `submitted: true`, or the thread\'s push.',
+    fix: "Remove `submitted: true`, or the thread's push.",
   },
   FC185: {
     title: 'recursive locking',
@@ -412,8 +414,8 @@ export const ERROR_CODES = {
     fix: 'Lock it earlier in the same path, or remove the unlock.',
   },
   FC187: {
-    title: 'evict without the buffer\'s dma_resv',
-    cause: 'TTM evicts under the buffer\'s dma_resv; the path does not hold `BO.resv` at the evict.',
+    title: "evict without the buffer's dma_resv",
+    cause: "TTM evicts under the buffer's dma_resv; the path does not hold `BO.resv` at the evict.",
     fix: 'Lock `BO.resv` before the evict.',
   },
   FC188: {
@@ -445,7 +447,8 @@ export const ERROR_CODES = {
   },
   FC194: {
     title: 'jobs not interchangeable',
-    cause: 'Jobs of a symmetry group that differ (engine, queue, dependencies, buffers, flags), whose fences sit unevenly in a dma_resv, or one of whose fences a reclaim path names.',
+    cause:
+      'Jobs of a symmetry group that differ (engine, queue, dependencies, buffers, flags), whose fences sit unevenly in a dma_resv, or one of whose fences a reclaim path names.',
     fix: 'Make the jobs alike, or remove them from the group.',
   },
   FC195: {
@@ -457,7 +460,7 @@ export const ERROR_CODES = {
   // FC20x: the command line
   FC200: {
     title: 'command line not understood',
-    cause: 'An unknown flag, a missing argument, or a value not among a flag\'s choices.',
+    cause: "An unknown flag, a missing argument, or a value not among a flag's choices.",
     fix: 'See `fencecheck --help` and `fencecheck COMMAND --help`.',
   },
   FC201: {
@@ -484,7 +487,8 @@ export const ERROR_CODES = {
   },
   FC212: {
     title: 'integer flag out of range',
-    cause: 'A flag that takes an integer (`--max-depth`, `--max-states`, `--workers`, `--seed`, `--walks`, `--depth`, `--swarm-count`) with a value that is not one, or out of its range.',
+    cause:
+      'A flag that takes an integer (`--max-depth`, `--max-states`, `--workers`, `--seed`, `--walks`, `--depth`, `--swarm-count`) with a value that is not one, or out of its range.',
     fix: 'Give an integer in the range named.',
   },
   FC213: {
@@ -501,7 +505,7 @@ export const ERROR_CODES = {
   // FC22x: flag combinations
   FC220: {
     title: '--param with a scenario file',
-    cause: '`--param` sets a built-in model\'s parameters; a scenario file states its own.',
+    cause: "`--param` sets a built-in model's parameters; a scenario file states its own.",
     fix: 'Set `params:` inside the scenario file.',
   },
   FC221: {
@@ -590,11 +594,11 @@ export const ERROR_CODES = {
   FC300: {
     title: 'state value out of range',
     cause: 'A model wrote a value outside the declared range of a state field.',
-    fix: 'Widen the field\'s declared range, or fix the transition that computes the value.',
+    fix: "Widen the field's declared range, or fix the transition that computes the value.",
   },
   FC301: {
     title: 'model threw computing its initial states',
-    cause: 'A RangeError while the initial states were encoded and checked (for example a stack overflow in the model\'s code).',
+    cause: "A RangeError while the initial states were encoded and checked (for example a stack overflow in the model's code).",
     fix: 'Fix the model; run with `FENCECHECK_DEBUG=1` for the stack.',
   },
   FC302: {
@@ -605,13 +609,14 @@ export const ERROR_CODES = {
   FC303: {
     title: 'trace reconstruction failed',
     cause: 'The stored states do not lead back to an initial state; the model is not deterministic or its canonical form is not.',
-    fix: 'Make the model\'s transitions and canonicalisation deterministic.',
+    fix: "Make the model's transitions and canonicalisation deterministic.",
   },
 
   // FC31x: search options the search refuses
   FC310: {
     title: 'search options that do not go together',
-    cause: 'Options the search cannot combine: a parallel or hash-compaction search that is not breadth-first, or that has checkpoints or symmetry; a checkpoint of another state layout.',
+    cause:
+      'Options the search cannot combine: a parallel or hash-compaction search that is not breadth-first, or that has checkpoints or symmetry; a checkpoint of another state layout.',
     fix: 'Drop one of the options (the command line names which).',
   },
   FC311: {
@@ -663,7 +668,7 @@ export const ERROR_CODES = {
   },
   FC406: {
     title: 'malformed evidence',
-    cause: 'The result\'s `evidence` is not a list of traces with label, initialState and trace.',
+    cause: "The result's `evidence` is not a list of traces with label, initialState and trace.",
     fix: 'Replay the result as fencecheck wrote it.',
   },
   FC407: {
@@ -680,12 +685,12 @@ export const ERROR_CODES = {
   // FC41x: replay verdicts
   FC410: {
     title: 'trace does not replay',
-    cause: 'A step of the trace is not enabled where it is taken, or does not lead to the recorded state, or the initial state is not one of the model\'s.',
+    cause: "A step of the trace is not enabled where it is taken, or does not lead to the recorded state, or the initial state is not one of the model's.",
     fix: 'The model or scenario changed since the trace was recorded (see FC501), or the result was edited: re-run the check.',
   },
   FC411: {
     title: 'evidence trace does not replay',
-    cause: 'One of the result\'s evidence traces does not replay.',
+    cause: "One of the result's evidence traces does not replay.",
     fix: 'As for FC410: re-run the check.',
   },
   FC412: {
@@ -724,12 +729,12 @@ export const ERROR_CODES = {
   },
   FC501: {
     title: 'scenario changed since the trace was recorded',
-    cause: 'The scenario\'s text hash differs from the one the result recorded; replay goes on against the text as it is now.',
+    cause: "The scenario's text hash differs from the one the result recorded; replay goes on against the text as it is now.",
     fix: 'None needed if the change is intended; re-run the check for a trace of the scenario as it is now.',
   },
   FC502: {
     title: 'result records no scenario hash',
-    cause: 'The result does not record its scenario\'s text hash, so whether the scenario changed cannot be told.',
+    cause: "The result does not record its scenario's text hash, so whether the scenario changed cannot be told.",
     fix: 'None needed; results written by current fencecheck record the hash.',
   },
   FC503: {
@@ -743,9 +748,19 @@ export type ErrorCode = keyof typeof ERROR_CODES
 
 /** The ranges, in order, with the heading docs/errors.md gives each. */
 export const CODE_RANGES: readonly { readonly from: number; readonly to: number; readonly title: string; readonly about: string }[] = [
-  { from: 100, to: 199, title: 'FC1xx: scenario and input files', about: 'A scenario file, or a model parameter, cannot be used. Exit code 2; for a file, the message names the file, the line and the field.' },
+  {
+    from: 100,
+    to: 199,
+    title: 'FC1xx: scenario and input files',
+    about: 'A scenario file, or a model parameter, cannot be used. Exit code 2; for a file, the message names the file, the line and the field.',
+  },
   { from: 200, to: 299, title: 'FC2xx: command-line usage', about: 'The command line cannot be carried out. Exit code 2; nothing was explored.' },
-  { from: 300, to: 399, title: 'FC3xx: search and model errors', about: 'A model broke its contract, or the search was asked for what it does not do. Exit code 4.' },
+  {
+    from: 300,
+    to: 399,
+    title: 'FC3xx: search and model errors',
+    about: 'A model broke its contract, or the search was asked for what it does not do. Exit code 4.',
+  },
   { from: 400, to: 499, title: 'FC4xx: replay and merge refusals', about: 'A saved result cannot be replayed or merged. Exit code 2.' },
   { from: 500, to: 599, title: 'FC5xx: warnings', about: 'The command goes on and its exit code is unchanged, but a result may not mean what it seems to.' },
 ]
@@ -760,7 +775,7 @@ export function errorsMarkdown(): string {
     'Every error and warning fencecheck prints starts with a stable code:',
     '',
     '```',
-    'fencecheck: FC141 scenarios/x.yaml:10: threads.0.steps.0.wait: no fence named \'nosuch\' (fences: ...)',
+    "fencecheck: FC141 scenarios/x.yaml:10: threads.0.steps.0.wait: no fence named 'nosuch' (fences: ...)",
     '```',
     '',
     'A code keeps its meaning from release to release; search this page for it.',

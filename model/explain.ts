@@ -12,12 +12,20 @@ export function explainScenario(sc: Scenario): string {
   out.push('', sc.about, '')
   const d = sc.design
   if (!d) {
-    out.push(`model: ${sc.model.name} ${Object.entries(sc.model.params).map(([k, v]) => `${k}=${v}`).join(' ')}`)
+    out.push(
+      `model: ${sc.model.name} ${Object.entries(sc.model.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    )
   } else {
     out.push('engines:')
     for (const e of d.engines) {
       const pol = [
-        e.preempt === 'none' ? 'cannot preempt hmm work' : e.preempt === 'hmm' ? 'dma work preempts hmm work (not while it faults)' : 'dma work preempts hmm work, even with a fault pending',
+        e.preempt === 'none'
+          ? 'cannot preempt hmm work'
+          : e.preempt === 'hmm'
+            ? 'dma work preempts hmm work (not while it faults)'
+            : 'dma work preempts hmm work, even with a fault pending',
         ...(e.reserveForDma ? [`${e.reserveForDma} CU(s) reserved for dma_fence work`] : []),
         ...(e.flush ? ['engine flush (gang scheduling)'] : []),
         ...(e.hmmPreemptsDma ? ['hmm work may preempt dma work (bug)'] : []),
@@ -27,13 +35,21 @@ export function explainScenario(sc: Scenario): string {
     out.push(`memory: ${d.memory.vram} free VRAM page(s), ${d.memory.system} free system page(s)`)
     if (d.buffers.length) {
       out.push('buffers:')
-      for (const b of d.buffers) out.push(`  ${b.name} in ${b.placement}; dma_resv ${b.name}.resv holds: ${b.fences.map((f) => d.fences[f]!.name).join(', ') || 'nothing'}`)
+      for (const b of d.buffers)
+        out.push(`  ${b.name} in ${b.placement}; dma_resv ${b.name}.resv holds: ${b.fences.map((f) => d.fences[f]!.name).join(', ') || 'nothing'}`)
     }
     out.push(`locks: ${d.locks.map((l) => `${l.name} (${l.kind}, lockdep class ${l.cls})`).join(', ')}`)
     out.push('fences:')
     for (const f of d.fences) {
-      const by = f.job !== undefined ? `signalled when job ${d.jobs[f.job]!.name} completes` : f.kind === 'preempt' ? `preempt fence of job ${d.jobs[f.of!]!.name}` : 'signalled by a thread'
-      out.push(`  ${f.name}: ${f.kind === 'hmm' ? 'hmm_fence (userspace may never signal it)' : f.kind === 'preempt' ? 'dma_fence (preempt/eviction)' : 'dma_fence'}; ${by}`)
+      const by =
+        f.job !== undefined
+          ? `signalled when job ${d.jobs[f.job]!.name} completes`
+          : f.kind === 'preempt'
+            ? `preempt fence of job ${d.jobs[f.of!]!.name}`
+            : 'signalled by a thread'
+      out.push(
+        `  ${f.name}: ${f.kind === 'hmm' ? 'hmm_fence (userspace may never signal it)' : f.kind === 'preempt' ? 'dma_fence (preempt/eviction)' : 'dma_fence'}; ${by}`,
+      )
     }
     out.push('jobs:')
     for (const j of d.jobs) {
@@ -75,6 +91,9 @@ export function explainScenario(sc: Scenario): string {
   ].filter(Boolean)
   out.push(`search: ${sc.order.toUpperCase()}, bounds: ${bounds.join(', ') || 'none (the whole reachable state space)'}`)
   out.push(`state: ${sc.model.layout.fieldCount} fields packed in ${sc.model.layout.words * 4} bytes; ${sc.model.rules.length} transition rules`)
-  if (sc.expect) out.push(`expected: ${sc.expect.verdict}${sc.expect.property ? ` (${sc.expect.property})` : ''}${sc.expect.traceLength !== undefined ? `, ${sc.expect.traceLength} steps` : ''}`)
+  if (sc.expect)
+    out.push(
+      `expected: ${sc.expect.verdict}${sc.expect.property ? ` (${sc.expect.property})` : ''}${sc.expect.traceLength !== undefined ? `, ${sc.expect.traceLength} steps` : ''}`,
+    )
   return out.join('\n')
 }

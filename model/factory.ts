@@ -6,7 +6,8 @@ import type { Action, Model } from '../checker/model.js'
 import { buildModel } from './registry.js'
 import { loadScenario } from './scenario.js'
 
-export type ModelSpec = { readonly kind: 'builtin'; readonly name: string; readonly params: Record<string, string | number> } | { readonly kind: 'scenario'; readonly file: string }
+export type ModelSpec =
+  { readonly kind: 'builtin'; readonly name: string; readonly params: Record<string, string | number> } | { readonly kind: 'scenario'; readonly file: string }
 
 export function buildFromSpec(spec: ModelSpec): Model<Action> {
   return spec.kind === 'builtin' ? buildModel(spec.name, spec.params) : loadScenario(spec.file).model

@@ -26,7 +26,12 @@ export const R1_PARAMS: readonly ParamSpec[] = [
   { name: 'G', kind: 'int', min: 0, max: 8, doc: 'graphics (dma_fence) jobs' },
   { name: 'K', kind: 'int', min: 0, max: 8, doc: 'compute (hmm_fence) jobs that may page-fault' },
   { name: 'M', kind: 'int', min: 0, max: 16, doc: 'free pages at start' },
-  { name: 'POLICY', kind: 'enum', values: POLICIES, doc: 'naive | reserve (one CU kept for dma_fence work) | preempt (gfx preempts compute) | skip (reclaim skips unsignalled fences)' },
+  {
+    name: 'POLICY',
+    kind: 'enum',
+    values: POLICIES,
+    doc: 'naive | reserve (one CU kept for dma_fence work) | preempt (gfx preempts compute) | skip (reclaim skips unsignalled fences)',
+  },
   { name: 'BUG', kind: 'enum', values: BUGS, default: 'none', doc: 'evict-leaks-page: eviction forgets to free the page (breaks page conservation)' },
 ]
 
@@ -85,7 +90,11 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
   }
 
   for (let g = 0; g < G; g++) {
-    rule({ name: 'gfx_start', g }, (s) => s.get(gst[g]!) === GST.Q && s.get(usedC) < C, (s) => s.set(gst[g]!, GST.R))
+    rule(
+      { name: 'gfx_start', g },
+      (s) => s.get(gst[g]!) === GST.Q && s.get(usedC) < C,
+      (s) => s.set(gst[g]!, GST.R),
+    )
   }
   if (policy === 'preempt') {
     for (let g = 0; g < G; g++) {
@@ -103,7 +112,11 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
   }
   for (let g = 0; g < G; g++) {
     // Its dma_fence signals.
-    rule({ name: 'gfx_end', g }, (s) => s.get(gst[g]!) === GST.R, (s) => s.set(gst[g]!, GST.D))
+    rule(
+      { name: 'gfx_end', g },
+      (s) => s.get(gst[g]!) === GST.R,
+      (s) => s.set(gst[g]!, GST.D),
+    )
   }
   for (let k = 0; k < K; k++) {
     rule(
@@ -123,7 +136,11 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
       (s) => s.set(cu[k]!, 1),
     )
     // The GPU touches a non-present page; the job keeps its CU while the fault is served.
-    rule({ name: 'comp_fault', k }, (s) => s.get(kst[k]!) === KST.RUN && s.get(cu[k]!) === 1, (s) => s.set(kst[k]!, KST.FLT))
+    rule(
+      { name: 'comp_fault', k },
+      (s) => s.get(kst[k]!) === KST.RUN && s.get(cu[k]!) === 1,
+      (s) => s.set(kst[k]!, KST.FLT),
+    )
     rule(
       { name: 'fault_alloc', k },
       (s) => s.get(kst[k]!) === KST.FLT && s.get(free) > 0,
@@ -158,11 +175,7 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
     }
     rule(
       { name: 'fault_fail', k },
-      (s) =>
-        s.get(kst[k]!) === KST.FLT &&
-        s.get(free) === 0 &&
-        s.get(evictable) === 0 &&
-        (policy === 'skip' || s.get(anyResident) === 0),
+      (s) => s.get(kst[k]!) === KST.FLT && s.get(free) === 0 && s.get(evictable) === 0 && (policy === 'skip' || s.get(anyResident) === 0),
       (s) => {
         s.set(kst[k]!, KST.FAIL)
         s.set(cu[k]!, 0)

@@ -49,7 +49,12 @@ export interface Scenario {
 const namesWithUsage = (key: 'fence' | 'bo') =>
   ({
     type: 'array',
-    items: { anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: false, required: [key], properties: { [key]: { type: 'string' }, usage: { enum: USAGES } } }] },
+    items: {
+      anyOf: [
+        { type: 'string' },
+        { type: 'object', additionalProperties: false, required: [key], properties: { [key]: { type: 'string' }, usage: { enum: USAGES } } },
+      ],
+    },
   }) as const
 
 /** An array of objects with exactly these fields (JSON Schema draft-07). */
@@ -73,7 +78,11 @@ export const SCENARIO_SCHEMA = {
     name: { type: 'string', minLength: 1, description: 'short title of the design' },
     about: { type: 'string', minLength: 1, description: 'which design this states and which seed it comes from' },
     seed: { type: 'string', description: 'the seed discussion (e.g. "000")' },
-    model: { type: 'string', minLength: 1, description: "a built-in model (see `fencecheck list`), or 'gpu' (the default) for a GPU design given by the fields below" },
+    model: {
+      type: 'string',
+      minLength: 1,
+      description: "a built-in model (see `fencecheck list`), or 'gpu' (the default) for a GPU design given by the fields below",
+    },
     params: { type: 'object', description: 'the model parameters', additionalProperties: { type: ['integer', 'string'] } },
     engines: objects(['name', 'cus'], {
       name: { $ref: '#/definitions/name' },
@@ -92,7 +101,12 @@ export const SCENARIO_SCHEMA = {
     },
     locks: {
       type: 'array',
-      items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['mutex', 'rwsem'] } } },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['mutex', 'rwsem'] } },
+      },
     },
     buffers: objects(['name'], {
       name: { $ref: '#/definitions/name' },
@@ -137,23 +151,34 @@ export const SCENARIO_SCHEMA = {
         type: 'object',
         additionalProperties: false,
         required: ['name'],
-        properties: { name: { $ref: '#/definitions/name' }, at: { enum: ['none', 'system', 'vram'], description: 'where the page is at start (none: not present)' } },
+        properties: {
+          name: { $ref: '#/definitions/name' },
+          at: { enum: ['none', 'system', 'vram'], description: 'where the page is at start (none: not present)' },
+        },
       },
     },
-    notifiers: objects(['name', 'pages'], {
-      name: { $ref: '#/definitions/name' },
-      pages: { type: ['array', 'string'] },
-      callback: { type: 'array' },
-      path: { type: 'string' },
-      with: { type: 'object' },
-    }, 'mmu_interval_notifier subscriptions: the pages each covers and its invalidate callback'),
-    ranges: objects(['name', 'engine', 'pages'], {
-      name: { $ref: '#/definitions/name' },
-      engine: { type: 'string' },
-      pages: { type: ['array', 'string'] },
-      notifiers: { type: 'array', items: { type: 'string' } },
-      mapped: { type: 'boolean', description: 'PTEs valid at start' },
-    }, 'GPU mirrors (SVM ranges, userptrs): one device\'s PTEs for CPU pages, kept coherent through notifiers'),
+    notifiers: objects(
+      ['name', 'pages'],
+      {
+        name: { $ref: '#/definitions/name' },
+        pages: { type: ['array', 'string'] },
+        callback: { type: 'array' },
+        path: { type: 'string' },
+        with: { type: 'object' },
+      },
+      'mmu_interval_notifier subscriptions: the pages each covers and its invalidate callback',
+    ),
+    ranges: objects(
+      ['name', 'engine', 'pages'],
+      {
+        name: { $ref: '#/definitions/name' },
+        engine: { type: 'string' },
+        pages: { type: ['array', 'string'] },
+        notifiers: { type: 'array', items: { type: 'string' } },
+        mapped: { type: 'boolean', description: 'PTEs valid at start' },
+      },
+      "GPU mirrors (SVM ranges, userptrs): one device's PTEs for CPU pages, kept coherent through notifiers",
+    ),
     reclaim: objects([], {
       name: { type: 'string' },
       path: { type: 'string' },
@@ -204,7 +229,22 @@ export const SCENARIO_SCHEMA = {
   },
 } as const
 
-const GPU_FIELDS = ['engines', 'memory', 'locks', 'buffers', 'fences', 'jobs', 'threads', 'reclaim', 'policies', 'properties', 'symmetry', 'pages', 'notifiers', 'ranges'] as const
+const GPU_FIELDS = [
+  'engines',
+  'memory',
+  'locks',
+  'buffers',
+  'fences',
+  'jobs',
+  'threads',
+  'reclaim',
+  'policies',
+  'properties',
+  'symmetry',
+  'pages',
+  'notifiers',
+  'ranges',
+] as const
 
 /** Parse "512MiB", "2GiB", "800MB", "1048576" into bytes. */
 export function parseBytes(v: string | number): number | undefined {
@@ -217,7 +257,8 @@ export function parseBytes(v: string | number): number | undefined {
 
 export function loadScenario(file: string): Scenario {
   const y = loadYaml(file)
-  if (y.data === null || y.data === undefined) throw new FileError('FC104', file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
+  if (y.data === null || y.data === undefined)
+    throw new FileError('FC104', file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
   validate(y, SCENARIO_SCHEMA, 'scenario', 'a scenario is a map of fields such as name:, about:, engines:')
   const d = y.data as DesignInput & {
     name: string
@@ -233,8 +274,22 @@ export function loadScenario(file: string): Scenario {
   let narrator: Narrator<Action>
   let design: GpuDesign | undefined
   if (modelName === 'gpu') {
-    if (d.params !== undefined) throw new FileError('FC121', file, y.lineOf(['params']), 'params', "params apply to built-in models; a GPU design is stated by engines, jobs, threads, ...")
-    if (!d.engines) throw new FileError('FC120', file, y.lineOf([]), undefined, "the scenario states no design: give 'model: NAME' with params, or a GPU design (engines, jobs, threads, ...)")
+    if (d.params !== undefined)
+      throw new FileError(
+        'FC121',
+        file,
+        y.lineOf(['params']),
+        'params',
+        'params apply to built-in models; a GPU design is stated by engines, jobs, threads, ...',
+      )
+    if (!d.engines)
+      throw new FileError(
+        'FC120',
+        file,
+        y.lineOf([]),
+        undefined,
+        "the scenario states no design: give 'model: NAME' with params, or a GPU design (engines, jobs, threads, ...)",
+      )
     try {
       design = buildDesign(d)
       const compiled = compileGpu(design, d.name)
@@ -242,12 +297,19 @@ export function loadScenario(file: string): Scenario {
       narrator = gpuNarrator(compiled.view)
     } catch (e) {
       if (e instanceof SpecError) throw new FileError(e.code, file, y.lineOf(e.path), e.path.join('.') || undefined, e.message)
-      if (e instanceof SymmetryError) throw new FileError(e.code, file, y.lineOf(['symmetry']), 'symmetry', `${e.message}; the declared jobs are not interchangeable in this design`)
+      if (e instanceof SymmetryError)
+        throw new FileError(e.code, file, y.lineOf(['symmetry']), 'symmetry', `${e.message}; the declared jobs are not interchangeable in this design`)
       throw e
     }
   } else {
     if (!MODELS.some((m) => m.name === modelName)) {
-      throw new FileError('FC122', file, y.lineOf(['model']), 'model', `unknown model '${modelName}' (built-in models: ${MODELS.map((m) => m.name).join(', ')}, or gpu)`)
+      throw new FileError(
+        'FC122',
+        file,
+        y.lineOf(['model']),
+        'model',
+        `unknown model '${modelName}' (built-in models: ${MODELS.map((m) => m.name).join(', ')}, or gpu)`,
+      )
     }
     const stray = GPU_FIELDS.find((k) => d[k] !== undefined)
     if (stray) throw new FileError('FC123', file, y.lineOf([stray]), stray, `applies to GPU designs only, not to model '${modelName}'`)
@@ -259,18 +321,31 @@ export function loadScenario(file: string): Scenario {
     const known = model.properties.filter((p) => p.kind === 'sometimes').map((p) => p.name)
     d.expect.unreached.forEach((u, k) => {
       if (!known.includes(u)) {
-        throw new FileError('FC124', file, y.lineOf(['expect', 'unreached', k]), `expect.unreached.${k}`, `no sometimes witness named '${u}' (${known.length ? `witnesses: ${known.join('; ')}` : 'this design has no sometimes witnesses'})`)
+        throw new FileError(
+          'FC124',
+          file,
+          y.lineOf(['expect', 'unreached', k]),
+          `expect.unreached.${k}`,
+          `no sometimes witness named '${u}' (${known.length ? `witnesses: ${known.join('; ')}` : 'this design has no sometimes witnesses'})`,
+        )
       }
     })
   }
   if (d.expect?.property !== undefined) {
     const known = [...model.properties.filter((p) => p.kind !== 'sometimes').map((p) => p.name), ...(model.deadlock ? [model.deadlock.name] : [])]
     if (!known.includes(d.expect.property)) {
-      throw new FileError('FC125', file, y.lineOf(['expect', 'property']), 'expect.property', `no property named '${d.expect.property}' is checked here (properties: ${[...new Set(known)].join('; ')})`)
+      throw new FileError(
+        'FC125',
+        file,
+        y.lineOf(['expect', 'property']),
+        'expect.property',
+        `no property named '${d.expect.property}' is checked here (properties: ${[...new Set(known)].join('; ')})`,
+      )
     }
   }
   const s = d.search ?? {}
-  if (s.symmetry && !model.symmetry) throw new FileError('FC126', file, y.lineOf(['search', 'symmetry']), 'search.symmetry', `model '${model.name}' declares no symmetry to reduce by`)
+  if (s.symmetry && !model.symmetry)
+    throw new FileError('FC126', file, y.lineOf(['search', 'symmetry']), 'search.symmetry', `model '${model.name}' declares no symmetry to reduce by`)
   const bounds: Bounds = {
     ...(s.maxDepth !== undefined ? { maxDepth: s.maxDepth } : {}),
     ...(s.maxStates !== undefined ? { maxStates: s.maxStates } : {}),

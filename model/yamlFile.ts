@@ -136,7 +136,9 @@ function explain(e: ErrorObject, rootHint: string | undefined): string {
     case 'required':
       return `missing required field '${String(p.missingProperty)}'`
     case 'type': {
-      const types = String(p.type).split(',').map((t) => (t === 'integer' ? 'an integer' : t === 'object' ? 'a map of fields' : t === 'array' ? 'a list' : `a ${t}`))
+      const types = String(p.type)
+        .split(',')
+        .map((t) => (t === 'integer' ? 'an integer' : t === 'object' ? 'a map of fields' : t === 'array' ? 'a list' : `a ${t}`))
       return `must be ${types.join(' or ')}${e.instancePath === '' && rootHint !== undefined ? ` (${rootHint})` : ''}`
     }
     case 'enum':

@@ -74,7 +74,9 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   /** Does thread t's path create a dma_fence after step `from` (arm/push of kernel work, signal)? */
   const createsDmaLater = (t: number, s: Reader): boolean => {
     const th = design.threads[t]!
-    return th.steps.slice(s.get(f.pc[t]!)).some((x) => ((x.op === 'arm' || x.op === 'push') && design.jobs[x.job]!.queue === 'kernel') || (x.op === 'signal' && isDma(x.fence)))
+    return th.steps
+      .slice(s.get(f.pc[t]!))
+      .some((x) => ((x.op === 'arm' || x.op === 'push') && design.jobs[x.job]!.queue === 'kernel') || (x.op === 'signal' && isDma(x.fence)))
   }
   const actor = (a: Action): number => {
     const m = meta(a)
@@ -115,7 +117,11 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   }
 
   if (want.has('rule-2')) {
-    props.push(step(PROPERTY_NAMES.rule2, (_pre, a) => meta(a).does !== 'preempt_dma', { cite: 'seed 000 rule 2; dma-buf.rst "Recoverable Hardware Page Faults Implications"' }))
+    props.push(
+      step(PROPERTY_NAMES.rule2, (_pre, a) => meta(a).does !== 'preempt_dma', {
+        cite: 'seed 000 rule 2; dma-buf.rst "Recoverable Hardware Page Faults Implications"',
+      }),
+    )
   }
 
   if (want.has('rule-4')) {
@@ -135,7 +141,9 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           }
           return true
         },
-        { cite: 'seed 000 rule 4; dma-fence.c DOC: fence cross-driver contract (waits under dma_resv, in shrinkers and notifiers are allowed, so signalling code may not take dma_resv nor reclaim)' },
+        {
+          cite: 'seed 000 rule 4; dma-fence.c DOC: fence cross-driver contract (waits under dma_resv, in shrinkers and notifiers are allowed, so signalling code may not take dma_resv nor reclaim)',
+        },
       ),
     )
   }
@@ -204,7 +212,9 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           if (m.acquires && (cls(m.acquires.lock) === 'dma_resv' || v.heldAtWait.has(m.acquires.lock))) return false
           return true
         },
-        { cite: 'dma-fence.c DOC: fence signalling annotation and cross-driver contract; commit d0b9a9aef0a1 (no dma_resv, no GFP_KERNEL/NOFS/NOIO, no userspace faults)' },
+        {
+          cite: 'dma-fence.c DOC: fence signalling annotation and cross-driver contract; commit d0b9a9aef0a1 (no dma_resv, no GFP_KERNEL/NOFS/NOIO, no userspace faults)',
+        },
       ),
     )
   }
@@ -255,7 +265,9 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           if (st.op === 'alloc' && reclaims(st.gfp) && m.does === 'alloc') return false
           return true
         },
-        { cite: 'rule 38: include/linux/mmu_notifier.h (invalidate_range_start: "cannot sleep" unless mmu_notifier_range_blockable(); ops->invalidate returns false only then)' },
+        {
+          cite: 'rule 38: include/linux/mmu_notifier.h (invalidate_range_start: "cannot sleep" unless mmu_notifier_range_blockable(); ops->invalidate returns false only then)',
+        },
       ),
     )
   }
@@ -267,12 +279,14 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     // nor are GPU accesses (they change nothing). One fairness group per actor; checker/liveness.ts.
     const accessing = design.jobs.map((j, i) => (j.accesses.length > 0 ? i : -1)).filter((i) => i >= 0)
     const calm = (s: Reader): boolean =>
-      f.active < 0 || s.get(f.active) === 0
-        ? accessing.every((j) => (f.pf[j]! < 0 || s.get(f.pf[j]!) === 0) && s.get(f.js[j]!) !== JS.suspended)
-        : false
+      f.active < 0 || s.get(f.active) === 0 ? accessing.every((j) => (f.pf[j]! < 0 || s.get(f.pf[j]!) === 0) && s.get(f.js[j]!) !== JS.suspended) : false
     const T = design.threads.length
     const J = design.jobs.length
-    const groups = [...design.threads.map((th) => `thread ${th.name}`), ...design.jobs.map((j) => `job ${j.name} (GPU)`), ...fences.map((fe) => `fence ${fe.name}`)]
+    const groups = [
+      ...design.threads.map((th) => `thread ${th.name}`),
+      ...design.jobs.map((j) => `job ${j.name} (GPU)`),
+      ...fences.map((fe) => `fence ${fe.name}`),
+    ]
     {
       props.push(
         leadsTo(

@@ -140,13 +140,18 @@ function header(r: Report): string {
   const t = r.target
   const b = badge(v)
   const name = t.scenario?.name ?? t.model
-  const params = Object.entries(t.params).map(([k, x]) => `${k}=${x}`).join(' ')
+  const params = Object.entries(t.params)
+    .map(([k, x]) => `${k}=${x}`)
+    .join(' ')
   const meta = [
     t.scenario ? `<span>scenario <code>${esc(t.scenario.file)}</code></span>` : '',
     `<span>model <code>${esc(t.model)}${params ? ' ' + esc(params) : ''}</code></span>`,
     r.trace ? `<span>${r.trace.steps.length}-step trace</span>` : '',
   ].filter(Boolean)
-  const cite = v.status === 'violated' && v.property.cite ? `<p class="property-cite"><span class="label">property</span> ${esc(v.property.name)} <span class="muted">(${esc(v.property.kind)})</span> &mdash; ${esc(v.property.cite)}</p>` : ''
+  const cite =
+    v.status === 'violated' && v.property.cite
+      ? `<p class="property-cite"><span class="label">property</span> ${esc(v.property.name)} <span class="muted">(${esc(v.property.kind)})</span> &mdash; ${esc(v.property.cite)}</p>`
+      : ''
   const covered =
     v.status === 'inconclusive' && v.scope.completeDepth >= 0 ? `<p class="covered">Every state up to depth ${v.scope.completeDepth} was explored.</p>` : ''
   const proved = v.status === 'proved' ? '<p class="covered">Proved within these bounds only.</p>' : ''
@@ -170,7 +175,11 @@ function traceSections(r: Report, svgs: HtmlSvgs, data: PageData): string {
 
   const lanesHead =
     `<div class="lane lane-head"><div class="lane-label">step</div>` +
-    Array.from({ length: n + 1 }, (_, i) => `<button type="button" class="col-head" data-step="${i}" data-col="${i}" title="${i === 0 ? 'initial state' : `step ${i}`}">${i === 0 ? 'init' : i}</button>`).join('') +
+    Array.from(
+      { length: n + 1 },
+      (_, i) =>
+        `<button type="button" class="col-head" data-step="${i}" data-col="${i}" title="${i === 0 ? 'initial state' : `step ${i}`}">${i === 0 ? 'init' : i}</button>`,
+    ).join('') +
     `</div>`
   const lanes = actors
     .map((a) => {

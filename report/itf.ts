@@ -218,10 +218,15 @@ export function evidenceItf(r: Report): { label: string; itf: ItfTrace }[] {
     const story = narrate(r.subject, e.trace).narrative
     return {
       label: e.label,
-      itf: traceToItf(r.subject.model, e.trace, { ...header, description: `${header.description}; evidence for the lock-order edge ${e.label}` }, {
-        actors: story.map((n) => n.actor),
-        texts: story.map((n) => n.text),
-      }),
+      itf: traceToItf(
+        r.subject.model,
+        e.trace,
+        { ...header, description: `${header.description}; evidence for the lock-order edge ${e.label}` },
+        {
+          actors: story.map((n) => n.actor),
+          texts: story.map((n) => n.text),
+        },
+      ),
     }
   })
 }

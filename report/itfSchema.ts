@@ -74,7 +74,12 @@ export const ITF_SCHEMA = {
       properties: { '#map': { type: 'array', items: { type: 'array', minItems: 2, maxItems: 2, items: { $ref: '#/definitions/expr' } } } },
     },
     unserializable: { type: 'object', required: ['#unserializable'], additionalProperties: false, properties: { '#unserializable': { type: 'string' } } },
-    variant: { type: 'object', required: ['tag', 'value'], additionalProperties: false, properties: { tag: { type: 'string' }, value: { $ref: '#/definitions/expr' } } },
+    variant: {
+      type: 'object',
+      required: ['tag', 'value'],
+      additionalProperties: false,
+      properties: { tag: { type: 'string' }, value: { $ref: '#/definitions/expr' } },
+    },
     record: { type: 'object', propertyNames: { pattern: '^[^#]' }, additionalProperties: { $ref: '#/definitions/expr' } },
   },
 } as const
@@ -138,7 +143,8 @@ export function itfShapeErrors(obj: unknown): string[] {
   const out: string[] = []
   if (!isObj(obj)) return ['/: an ITF trace is a JSON object']
   for (const k of Object.keys(obj)) {
-    if (!['#meta', 'params', 'vars', 'states', 'loop'].includes(k)) out.push(`/${k}: not a field of an ITF trace${k.startsWith('#') ? " (the only '#' key of a trace is #meta)" : ''}`)
+    if (!['#meta', 'params', 'vars', 'states', 'loop'].includes(k))
+      out.push(`/${k}: not a field of an ITF trace${k.startsWith('#') ? " (the only '#' key of a trace is #meta)" : ''}`)
   }
   if (obj['#meta'] !== undefined && !isObj(obj['#meta'])) out.push('/#meta: must be an object')
   const names = (k: 'vars' | 'params'): string[] => {

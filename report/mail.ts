@@ -56,7 +56,11 @@ export function toPlainText(r: Report): string {
     const unreached = v.sometimes.filter((w) => !w.reached)
     if (unreached.length) out.push(...wrap(`Warning FC500: the proof is vacuous for behaviour never reached: ${unreached.map((w) => w.name).join('; ')}.`))
   } else {
-    out.push(...wrap(`No violation among the states explored${v.scope.completeDepth >= 0 ? `; every state up to depth ${v.scope.completeDepth} was checked` : ''}. This is not a proof.`))
+    out.push(
+      ...wrap(
+        `No violation among the states explored${v.scope.completeDepth >= 0 ? `; every state up to depth ${v.scope.completeDepth} was checked` : ''}. This is not a proof.`,
+      ),
+    )
   }
   out.push(...wrap(`Checked: ${tl.file ? `${tl.file} (model ${tl.model})` : `model ${tl.model}`}.`), '')
 

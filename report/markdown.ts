@@ -68,7 +68,9 @@ export function toMarkdown(r: Report, svg: { waitFor?: string; lockOrder?: strin
     out.push(`All ${r.rules.length} rules listed under *Rules checked* hold in every reachable state within these bounds.`)
     if (unreached.length) out.push(`**Warning FC500:** the proof is vacuous for behaviour never reached: ${unreached.map((w) => mdEscape(w.name)).join('; ')}.`)
   } else {
-    out.push(`No violation among the states explored${v.scope.completeDepth >= 0 ? `; every state up to depth ${v.scope.completeDepth} was checked` : ''}. This is not a proof.`)
+    out.push(
+      `No violation among the states explored${v.scope.completeDepth >= 0 ? `; every state up to depth ${v.scope.completeDepth} was checked` : ''}. This is not a proof.`,
+    )
   }
   out.push(`Checked: ${tl.file ? `\`${tl.file}\` (model \`${tl.model}\`)` : `model \`${tl.model}\``}.`, '')
 

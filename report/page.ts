@@ -15,7 +15,10 @@ const esc = escapeHtml
 
 /** JSON for a `<script type="application/json">` element: no `<` can close the element or open a comment. */
 export function jsonForScript(data: unknown): string {
-  return JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
+  return JSON.stringify(data)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
 }
 
 /**
@@ -32,7 +35,10 @@ export function inlineSvg(svg: string, idPrefix: string): string {
     .replace(/<foreignObject\b[\s\S]*?<\/foreignObject\s*>/gi, '')
     .replace(/\son[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, '')
     .replace(/(\s(?:xlink:)?href\s*=\s*)("|')\s*(?:javascript|data|vbscript):[^"']*\2/gi, '$1$2#$2')
-  s = s.replace(/\sid="([^"]*)"/g, ` id="${idPrefix}$1"`).replace(/url\(#/g, `url(#${idPrefix}`).replace(/href="#(?!")/g, `href="#${idPrefix}`)
+  s = s
+    .replace(/\sid="([^"]*)"/g, ` id="${idPrefix}$1"`)
+    .replace(/url\(#/g, `url(#${idPrefix}`)
+    .replace(/href="#(?!")/g, `href="#${idPrefix}`)
   const start = s.search(/<svg\b/i)
   return start < 0 ? '' : s.slice(start).trim()
 }

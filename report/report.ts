@@ -87,9 +87,24 @@ export function makeReport(target: Target, subject: NarratedModel<Action>, f: Fi
   const deadlock = model.deadlock
   const rules = [
     ...model.properties.filter((p) => p.kind !== 'sometimes').map((p) => ({ name: p.name, kind: p.kind, ...(p.cite ? { cite: p.cite } : {}) })),
-    ...(deadlock && !model.properties.some((p) => p.name === deadlock.name) ? [{ name: deadlock.name, kind: 'deadlock', ...(deadlock.cite ? { cite: deadlock.cite } : {}) }] : []),
+    ...(deadlock && !model.properties.some((p) => p.name === deadlock.name)
+      ? [{ name: deadlock.name, kind: 'deadlock', ...(deadlock.cite ? { cite: deadlock.cite } : {}) }]
+      : []),
   ]
-  return { target, subject, verdict: f.verdict, ...(trace ? { trace } : {}), evidence: f.evidence, explanation, narrative, actors, graphs, initial, rules, reproduce }
+  return {
+    target,
+    subject,
+    verdict: f.verdict,
+    ...(trace ? { trace } : {}),
+    evidence: f.evidence,
+    explanation,
+    narrative,
+    actors,
+    graphs,
+    initial,
+    rules,
+    reproduce,
+  }
 }
 
 /** The target in one line: the scenario's name and file, or the model, with the parameters. */

@@ -61,7 +61,8 @@ export const RESULT_SCHEMA = {
     scenarioHash: {
       type: 'string',
       pattern: '^[0-9a-f]{16}$',
-      description: "the first 16 hex digits of the SHA-256 of the scenario file's text when the result was written; replay says so when the file has changed since",
+      description:
+        "the first 16 hex digits of the SHA-256 of the scenario file's text when the result was written; replay says so when the file has changed since",
     },
     verdict: { enum: ['proved', 'violated', 'inconclusive'] },
     property: {
@@ -76,17 +77,30 @@ export const RESULT_SCHEMA = {
       },
     },
     traceLength: { ...count, description: 'steps in the counterexample' },
-    cutBy: { enum: ['depth', 'states', 'time', 'memory', 'interrupted', 'unchecked'], description: 'why the run is inconclusive: a bound, an interrupt, or properties not checked (see unchecked)' },
+    cutBy: {
+      enum: ['depth', 'states', 'time', 'memory', 'interrupted', 'unchecked'],
+      description: 'why the run is inconclusive: a bound, an interrupt, or properties not checked (see unchecked)',
+    },
     checked: { type: 'array', description: 'every property this run checked', items: { $ref: '#/definitions/propertyRef' } },
     unchecked: {
       type: 'array',
       description: 'properties asked for and not checked in this run, with the reason; a run with any is never proved',
-      items: { type: 'object', additionalProperties: false, required: ['name', 'kind', 'reason'], properties: { name: { type: 'string' }, kind: { type: 'string' }, cite: { type: 'string' }, reason: { type: 'string' } } },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'kind', 'reason'],
+        properties: { name: { type: 'string' }, kind: { type: 'string' }, cite: { type: 'string' }, reason: { type: 'string' } },
+      },
     },
     notSelected: {
       type: 'array',
       description: 'properties left out on purpose (deselected, or not applicable to the design), with the reason',
-      items: { type: 'object', additionalProperties: false, required: ['name', 'reason'], properties: { name: { type: 'string' }, reason: { type: 'string' } } },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'reason'],
+        properties: { name: { type: 'string' }, reason: { type: 'string' } },
+      },
     },
     detail: { type: 'string' },
     scopeSummary: { type: 'string', description: 'the scope in one line, as printed next to the verdict' },
@@ -131,11 +145,16 @@ export const RESULT_SCHEMA = {
     },
     initialState: { $ref: '#/definitions/state' },
     trace: { $ref: '#/definitions/trace' },
-    loop: { type: 'integer', minimum: 0, description: 'a lasso (liveness violation): the loop starts at the state after this many steps; the last state equals it' },
+    loop: {
+      type: 'integer',
+      minimum: 0,
+      description: 'a lasso (liveness violation): the loop starts at the state after this many steps; the last state equals it',
+    },
     explanation: { type: 'array', items: { type: 'string' }, description: "why the last state violates the property, in the model's words" },
     evidence: {
       type: 'array',
-      description: 'further traces, one per observed edge of a lock-order cycle; replay replays each and closes the cycle over the edges of all of them and of the main trace',
+      description:
+        'further traces, one per observed edge of a lock-order cycle; replay replays each and closes the cycle over the edges of all of them and of the main trace',
       items: {
         type: 'object',
         additionalProperties: false,

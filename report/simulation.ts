@@ -53,7 +53,12 @@ export function simulationJson(s: Simulation): Record<string, unknown> {
     ...(s.swarm ? { swarm: s.swarm } : {}),
     coverage: res.coverage,
     unchecked: res.unchecked,
-    ...(res.trace ? { initialState: res.trace.initialState, trace: res.trace.steps.map((st, i) => ({ step: i + 1, action: st.action, state: st.state, changes: st.changes })) } : {}),
+    ...(res.trace
+      ? {
+          initialState: res.trace.initialState,
+          trace: res.trace.steps.map((st, i) => ({ step: i + 1, action: st.action, state: st.state, changes: st.changes })),
+        }
+      : {}),
     reproduce: s.reproduce,
   }
 }
@@ -80,7 +85,10 @@ export function simulationText(s: Simulation): string {
   const acts = Object.entries(c.actions)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ')
-  lines.push('', `coverage: ${c.walks} walks, ${c.steps} steps, ${c.distinctStates} distinct states, deepest walk ${c.maxDepth}, ${(c.timeMs / 1000).toFixed(2)} s`)
+  lines.push(
+    '',
+    `coverage: ${c.walks} walks, ${c.steps} steps, ${c.distinctStates} distinct states, deepest walk ${c.maxDepth}, ${(c.timeMs / 1000).toFixed(2)} s`,
+  )
   lines.push(`actions fired: ${acts}`)
   if (c.neverFired.length) lines.push(`never fired: ${c.neverFired.join(', ')}`)
   lines.push(`reproduce: ${s.reproduce}`)

@@ -62,7 +62,13 @@ export function narrate(subject: NarratedModel<Action>, trace: Trace | undefined
   const last = readState(subject, prev)
   const init = readState(subject, trace.initialState)
   const initial =
-    narrator.describeState && init ? narrator.describeState(init) : [Object.entries(trace.initialState).map(([k, val]) => `${k}=${fmtValue(val)}`).join(' ')]
+    narrator.describeState && init
+      ? narrator.describeState(init)
+      : [
+          Object.entries(trace.initialState)
+            .map(([k, val]) => `${k}=${fmtValue(val)}`)
+            .join(' '),
+        ]
   return { narrative, ...(narrator.graph && last ? { lastGraph: narrator.graph(last) } : {}), initial }
 }
 

@@ -30,7 +30,9 @@ export function endSentence(v: Verdict): string | undefined {
     case 'deadlock':
       return 'In the last state no action is enabled, and it is not a final state: the system is deadlocked.'
     case 'invariant':
-      return p.name === 'deadlock' ? 'In the last state the system is deadlocked: nothing that is waited for can happen any more.' : `In the last state, "${p.name}" does not hold.`
+      return p.name === 'deadlock'
+        ? 'In the last state the system is deadlocked: nothing that is waited for can happen any more.'
+        : `In the last state, "${p.name}" does not hold.`
     case 'step':
       return `The last step breaks "${p.name}".`
     case 'progress':
@@ -45,13 +47,17 @@ export function endSentence(v: Verdict): string | undefined {
 export function title(r: Report): string {
   const t = r.target
   if (t.scenario) return t.scenario.name
-  const params = Object.entries(t.params).map(([k, v]) => `${k}=${v}`).join(' ')
+  const params = Object.entries(t.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')
   return params ? `${t.model} (${params})` : t.model
 }
 
 export function targetLine(r: Report): { file?: string; model: string } {
   const t = r.target
-  const params = Object.entries(t.params).map(([k, v]) => `${k}=${v}`).join(' ')
+  const params = Object.entries(t.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')
   return { ...(t.scenario ? { file: t.scenario.file } : {}), model: params ? `${t.model} ${params}` : t.model }
 }
 
@@ -60,7 +66,6 @@ export function explanationTitle(r: Report): string {
   if (r.explanation.some((l) => l.startsWith('wait-for cycle'))) return 'Why: the wait-for cycle'
   return 'Why'
 }
-
 
 export function statRows(r: Report): [string, string][] {
   const v = r.verdict
@@ -71,10 +76,15 @@ export function statRows(r: Report): [string, string][] {
     ['distinct states', num(s.distinctStates)],
     ['transitions', num(s.transitions)],
     ['max depth', String(s.maxDepth)],
-    ...(sc.completeDepth >= 0 ? ([['complete to depth', `${sc.completeDepth} (every state this close to an initial state was checked)`]] as [string, string][]) : []),
+    ...(sc.completeDepth >= 0
+      ? ([['complete to depth', `${sc.completeDepth} (every state this close to an initial state was checked)`]] as [string, string][])
+      : []),
     ['time', `${(s.timeMs / 1000).toFixed(2)} s (${num(s.statesPerSec)} states/s)`],
     ['peak memory', fmtBytes(s.peakMemoryBytes)],
     ['storage', `${fmtBytes(s.storageBytes)}; ${sc.storage}`],
-    ['fingerprint collision probability', `${s.collisionProbability.toExponential(1)} (optimistic estimate ${s.collisionProbabilityOptimistic.toExponential(1)})`],
+    [
+      'fingerprint collision probability',
+      `${s.collisionProbability.toExponential(1)} (optimistic estimate ${s.collisionProbabilityOptimistic.toExponential(1)})`,
+    ],
   ]
 }

@@ -35,7 +35,8 @@ export function toText(r: Report): string {
       else if (v.property.kind === 'invariant') lines.push(`  end: '${v.property.name}' does not hold in this state`)
       else if (v.property.kind === 'step') lines.push(`  end: the last step breaks '${v.property.name}'`)
       else if (v.property.kind === 'progress') lines.push(`  end: from here, '${v.property.name}' can no longer be met`)
-      else if (v.property.kind === 'liveness') lines.push(`  end: back at the state after step ${r.trace.loop ?? 0}: steps ${(r.trace.loop ?? 0) + 1}-${r.trace.steps.length} repeat for ever`)
+      else if (v.property.kind === 'liveness')
+        lines.push(`  end: back at the state after step ${r.trace.loop ?? 0}: steps ${(r.trace.loop ?? 0) + 1}-${r.trace.steps.length} repeat for ever`)
       else lines.push(`  end: this step establishes an edge that closes a cycle in '${v.property.name}'`)
     }
   }

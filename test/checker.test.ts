@@ -20,7 +20,12 @@ interface Case {
   readonly model: Model<Action>
 }
 
-const r1Case = (p: ParamValues): Case => ({ label: `r1 ${Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ')}`, model: r1(p) })
+const r1Case = (p: ParamValues): Case => ({
+  label: `r1 ${Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')}`,
+  model: r1(p),
+})
 
 const R1_SIZES: [number, number, number, number][] = [
   [1, 1, 1, 0],
@@ -150,7 +155,11 @@ test('a step property violation ends with the violating transition and replays',
     const trace = violationTrace(x)!
     t.is(trace.steps.length, v.traceLength)
     t.is(trace.steps.at(-1)!.action.name, 'empty_big')
-    if (order === 'bfs') t.deepEqual(trace.steps.map((s) => s.action.name), ['fill_big', 'empty_big'])
+    if (order === 'bfs')
+      t.deepEqual(
+        trace.steps.map((s) => s.action.name),
+        ['fill_big', 'empty_big'],
+      )
     t.true(replay(model, trace, 'a full big jug is never emptied').ok)
   }
 })
@@ -160,7 +169,10 @@ test('a step property violation ends with the violating transition and replays',
 // ---------------------------------------------------------------------------------------------
 
 /** A trace as JSON gives it back, with every member open to tampering. */
-type LooseTrace = { initialState: Record<string, unknown>; steps: { action: Action; state: Record<string, unknown>; changes: Record<string, [unknown, unknown]> }[] }
+type LooseTrace = {
+  initialState: Record<string, unknown>
+  steps: { action: Action; state: Record<string, unknown>; changes: Record<string, [unknown, unknown]> }[]
+}
 const clone = (tr: Trace): LooseTrace => JSON.parse(JSON.stringify(tr)) as LooseTrace
 
 function mutexTrace(): { model: Model<Action>; trace: Trace } {

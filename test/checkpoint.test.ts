@@ -102,8 +102,22 @@ test('a checkpoint whose counters contradict its files is refused, even with mat
     code: 'FC245',
     message: /visited-0\.bin does not hold a valid visited set segment \(\d+ occupied slots, but \d+ members recorded\)/,
   })
-  t.throws(() => readCheckpoint(meta((m) => (m.visitedSizes[0]! -= 1)), id), { instanceOf: InputError, code: 'FC245', message: /fingerprints, but \d+ states are stored/ })
-  t.throws(() => readCheckpoint(meta((m) => (m.head = m.size + 1)), id), { instanceOf: InputError, code: 'FC245', message: /BFS cursor/ })
+  t.throws(
+    () =>
+      readCheckpoint(
+        meta((m) => (m.visitedSizes[0]! -= 1)),
+        id,
+      ),
+    { instanceOf: InputError, code: 'FC245', message: /fingerprints, but \d+ states are stored/ },
+  )
+  t.throws(
+    () =>
+      readCheckpoint(
+        meta((m) => (m.head = m.size + 1)),
+        id,
+      ),
+    { instanceOf: InputError, code: 'FC245', message: /BFS cursor/ },
+  )
 })
 
 test('reading a checkpoint stops when asked to', (t) => {
@@ -121,7 +135,14 @@ test('restoring the visited set and the state store refuses tables that break th
   const full = copy()
   full[3]!.fill(0x0c000000)
   t.throws(() => VisitedSet.restore(full, sizes), { instanceOf: RangeError, message: /segment 3/ })
-  t.throws(() => VisitedSet.restore(full, sizes.map((n, s) => (s === 3 ? full[3]!.length / 2 : n))), { instanceOf: RangeError, message: /do not fit the 3\/4 load/ })
+  t.throws(
+    () =>
+      VisitedSet.restore(
+        full,
+        sizes.map((n, s) => (s === 3 ? full[3]!.length / 2 : n)),
+      ),
+    { instanceOf: RangeError, message: /do not fit the 3\/4 load/ },
+  )
   // A segment whose slot count is not a power of two: the probe mask would skip slots.
   const odd = copy()
   odd[7] = odd[7]!.slice(0, odd[7]!.length - 2)
@@ -133,7 +154,10 @@ test('restoring the visited set and the state store refuses tables that break th
   const empty = seg.findIndex((x, j) => j % 2 === 0 && x === 0 && seg[j + 1] === 0 && Math.abs(j - at) > 8)
   seg.copyWithin(empty, at, at + 2)
   seg.fill(0, at, at + 2)
-  t.throws(() => VisitedSet.restore(moved, sizes), { instanceOf: RangeError, message: /segment 9: slot \d+ holds a fingerprint that probing from its home slot cannot reach/ })
+  t.throws(() => VisitedSet.restore(moved, sizes), {
+    instanceOf: RangeError,
+    message: /segment 9: slot \d+ holds a fingerprint that probing from its home slot cannot reach/,
+  })
   t.is(SEGMENTS, segments.length)
 
   const states = [new Uint32Array(CHUNK)]

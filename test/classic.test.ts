@@ -129,7 +129,8 @@ function petersonExpected(): Set<string> {
       for (const turn of [0, 1]) {
         let ok: boolean
         if (outside(p0) && outside(p1)) ok = true
-        else if (outside(p1)) ok = turn === 1 // process 0 in W or C: it set turn := 1 last
+        else if (outside(p1))
+          ok = turn === 1 // process 0 in W or C: it set turn := 1 last
         else if (outside(p0)) ok = turn === 0
         else if (p0 === 'wait' && p1 === 'wait') ok = true
         else if (p0 === 'cs' && p1 === 'wait') ok = turn === 0
@@ -201,7 +202,13 @@ test('broken mutex: mutual exclusion is violated in exactly 4 steps (two tests, 
   const names = trace.steps.map((s) => s.action.name)
   t.deepEqual(names.slice(0, 2), ['test', 'test'])
   t.deepEqual(names.slice(2), ['acquire', 'acquire'])
-  t.deepEqual(trace.steps.slice(0, 2).map((s) => s.action.p).sort(), [0, 1])
+  t.deepEqual(
+    trace.steps
+      .slice(0, 2)
+      .map((s) => s.action.p)
+      .sort(),
+    [0, 1],
+  )
   t.deepEqual(trace.steps.at(-1)!.state, { lock: true, pc: ['cs', 'cs'] })
   const r = replay(model, trace, 'mutual exclusion')
   t.true(r.ok, r.failure?.reason)

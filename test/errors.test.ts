@@ -63,7 +63,10 @@ test('every code is in a range, with a title, a cause and a fix of its own', (t)
   for (const code of registered) {
     const n = Number(code.slice(2))
     t.regex(code, /^FC\d{3}$/)
-    t.true(CODE_RANGES.some((r) => n >= r.from && n <= r.to), `${code} is in no range`)
+    t.true(
+      CODE_RANGES.some((r) => n >= r.from && n <= r.to),
+      `${code} is in no range`,
+    )
     const info = ERROR_CODES[code]
     for (const part of [info.title, info.cause, info.fix]) t.true(part.trim().length > 0, `${code} has an empty part`)
     t.false(titles.has(info.title), `${code}: another code has the title '${info.title}'`)

@@ -51,7 +51,7 @@ test('s19 N=2 G=1 C=2 is S19 without its symmetry declaration', (t) => {
   t.is(x.states, bundled('scenarios/gpu/s19-two-faulting-queues-symmetric.yaml'))
 })
 
-test('m4 N=2 reaches M4\'s state count', (t) => {
+test("m4 N=2 reaches M4's state count", (t) => {
   const x = check({ family: 'm4', N: 2 })
   t.is(x.status, 'proved')
   t.is(x.states, bundled('scenarios/mem/m4-collision-retry.yaml'))

@@ -35,7 +35,13 @@ for (const p of configs) {
 
 // The graph checks (progress, lock order, liveness) run on the graph recorded during the search,
 // so hash compaction, which keeps no states, checks them too and agrees with the full search.
-for (const file of ['gpu/s02-cu-reservation.yaml', 'gpu/s07b-dma-progress.yaml', 'gpu/s13b-textbook-lockdep.yaml', 'mem/m8-two-devices-evict-retry.yaml', 'mem/m13-reclaim-in-retry-loop.yaml']) {
+for (const file of [
+  'gpu/s02-cu-reservation.yaml',
+  'gpu/s07b-dma-progress.yaml',
+  'gpu/s13b-textbook-lockdep.yaml',
+  'mem/m8-two-devices-evict-retry.yaml',
+  'mem/m13-reclaim-in-retry-loop.yaml',
+]) {
   test(`hash compaction checks the graph properties too: ${file}`, (t) => {
     const sc = loadScenario(join(ROOT, 'scenarios', file))
     const full = explore(sc.model)

@@ -232,7 +232,11 @@ test('out-of-range values are ModelErrors naming the field, never wrapped', (t) 
   for (const [f, v, name] of cases) {
     const values = [...ok]
     values[f] = v
-    t.throws(() => layout.encode(values), { instanceOf: ModelError, code: 'FC300', message: `value ${v} is outside the declared range of state field '${name}'` })
+    t.throws(() => layout.encode(values), {
+      instanceOf: ModelError,
+      code: 'FC300',
+      message: `value ${v} is outside the declared range of state field '${name}'`,
+    })
     const words = layout.encode(ok)
     t.throws(() => layout.write(words, f, v), { instanceOf: ModelError, code: 'FC300' })
     t.deepEqual([...words], [...layout.encode(ok)], 'a refused write changes nothing')

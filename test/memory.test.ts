@@ -198,7 +198,10 @@ test('rule 38: returning false from a blockable invalidation is a violation', (t
 test('a non-blockable invalidation whose callback returns false leaves the pages alone', (t) => {
   const m = compile({
     ...base,
-    ranges: [{ name: 'r0', engine: 'gpu0', pages: ['p0'], notifiers: ['n0'], mapped: true }, { name: 'r1', engine: 'gpu0', pages: ['p1'], notifiers: ['n1'] }],
+    ranges: [
+      { name: 'r0', engine: 'gpu0', pages: ['p0'], notifiers: ['n0'], mapped: true },
+      { name: 'r1', engine: 'gpu0', pages: ['p1'], notifiers: ['n1'] },
+    ],
     threads: [
       { name: 'holder', steps: [{ lock: 'notifier_lock' }, { unlock: 'notifier_lock' }] },
       { name: 'reaper', steps: [{ invalidate: 'p0', event: 'oom', nonblock: true }] },

@@ -36,7 +36,11 @@ function sameVerdict(t: ExecutionContext, ref: Verdict, got: Verdict, what: stri
     // Allowed only when the property the reference found (if any) is among those not checked,
     // or the reference proved everything the mode did check.
     t.true(got.unchecked.length > 0 && got.unchecked.every((u) => u.reason.length > 0), `${what}: unchecked without reasons`)
-    if (ref.status === 'violated') t.true(got.unchecked.some((u) => u.name === ref.property.name), `${what}: inconclusive, but the reference's violated property '${ref.property.name}' was checked`)
+    if (ref.status === 'violated')
+      t.true(
+        got.unchecked.some((u) => u.name === ref.property.name),
+        `${what}: inconclusive, but the reference's violated property '${ref.property.name}' was checked`,
+      )
     return
   }
   t.is(got.status, ref.status, `${what}: verdict`)

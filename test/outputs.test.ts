@@ -25,8 +25,22 @@ function place(): string {
 }
 
 const cases: { name: string; args: (d: string) => string[]; code: ErrorCode; flag: string; path: (d: string) => string; why: RegExp }[] = [
-  { name: '--out under a file', args: (d) => ['check', 'diehard', '--out', join(d, 'afile', 'x.json')], code: 'FC231', flag: '--out', path: (d) => join(d, 'afile', 'x.json'), why: /is a file; choose a path in a folder/ },
-  { name: '--out naming a folder', args: (d) => ['check', 'diehard', '--out', join(d, 'adir')], code: 'FC230', flag: '--out', path: (d) => join(d, 'adir'), why: /is a folder; give a file name inside it/ },
+  {
+    name: '--out under a file',
+    args: (d) => ['check', 'diehard', '--out', join(d, 'afile', 'x.json')],
+    code: 'FC231',
+    flag: '--out',
+    path: (d) => join(d, 'afile', 'x.json'),
+    why: /is a file; choose a path in a folder/,
+  },
+  {
+    name: '--out naming a folder',
+    args: (d) => ['check', 'diehard', '--out', join(d, 'adir')],
+    code: 'FC230',
+    flag: '--out',
+    path: (d) => join(d, 'adir'),
+    why: /is a folder; give a file name inside it/,
+  },
   {
     name: 'the second --report under a file, after a good one',
     args: (d) => ['check', 'diehard', '--out', join(d, 'new', 'r.json'), '--report', join(d, 'ok.md'), '--report', join(d, 'afile', 'deeper', 'r.html')],
@@ -35,9 +49,30 @@ const cases: { name: string; args: (d: string) => string[]; code: ErrorCode; fla
     path: (d) => join(d, 'afile', 'deeper', 'r.html'),
     why: /is in the way: it is a file/,
   },
-  { name: '--checkpoint naming a file', args: (d) => ['check', 'diehard', '--checkpoint', join(d, 'afile')], code: 'FC230', flag: '--checkpoint', path: (d) => join(d, 'afile'), why: /is a file; give a folder/ },
-  { name: '--checkpoint under a file', args: (d) => ['check', 'diehard', '--checkpoint', join(d, 'afile', 'ck')], code: 'FC231', flag: '--checkpoint', path: (d) => join(d, 'afile', 'ck'), why: /is a file; choose a path/ },
-  { name: 'simulate --out under a file', args: (d) => ['simulate', 'diehard', '--out', join(d, 'afile', 's.json')], code: 'FC231', flag: '--out', path: (d) => join(d, 'afile', 's.json'), why: /is a file/ },
+  {
+    name: '--checkpoint naming a file',
+    args: (d) => ['check', 'diehard', '--checkpoint', join(d, 'afile')],
+    code: 'FC230',
+    flag: '--checkpoint',
+    path: (d) => join(d, 'afile'),
+    why: /is a file; give a folder/,
+  },
+  {
+    name: '--checkpoint under a file',
+    args: (d) => ['check', 'diehard', '--checkpoint', join(d, 'afile', 'ck')],
+    code: 'FC231',
+    flag: '--checkpoint',
+    path: (d) => join(d, 'afile', 'ck'),
+    why: /is a file; choose a path/,
+  },
+  {
+    name: 'simulate --out under a file',
+    args: (d) => ['simulate', 'diehard', '--out', join(d, 'afile', 's.json')],
+    code: 'FC231',
+    flag: '--out',
+    path: (d) => join(d, 'afile', 's.json'),
+    why: /is a file/,
+  },
 ]
 
 for (const c of cases) {

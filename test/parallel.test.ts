@@ -24,16 +24,27 @@ interface Case {
   readonly symmetry?: boolean
 }
 
-const fromBuiltin = (name: string, spec: ModelSpec & { kind: 'builtin' }, extra: Partial<Case> = {}): Case => ({ name, spec, model: buildModel(spec.name, spec.params), ...extra })
+const fromBuiltin = (name: string, spec: ModelSpec & { kind: 'builtin' }, extra: Partial<Case> = {}): Case => ({
+  name,
+  spec,
+  model: buildModel(spec.name, spec.params),
+  ...extra,
+})
 
 const cases: Case[] = [
   fromBuiltin('r1 preempt 2,3,3,1', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }),
   fromBuiltin('r1 reserve 3,3,3,1', r1({ C: 3, G: 3, K: 3, M: 1, POLICY: 'reserve' }) as ModelSpec & { kind: 'builtin' }),
   fromBuiltin('r1 naive 2,3,3,0 (deadlock)', r1({ C: 2, G: 3, K: 3, M: 0, POLICY: 'naive' }) as ModelSpec & { kind: 'builtin' }),
   fromBuiltin('r1 broken eviction', r1({ C: 2, G: 2, K: 2, M: 0, POLICY: 'skip', BUG: 'evict-leaks-page' }) as ModelSpec & { kind: 'builtin' }),
-  fromBuiltin('r1 preempt 2,3,3,1, depth bound 6', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, { bounds: { maxDepth: 6 } }),
-  fromBuiltin('r1 preempt 2,3,3,1, state bound 1000', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, { bounds: { maxStates: 1000 } }),
-  fromBuiltin('r1 naive 2,3,3,0, state bound 40', r1({ C: 2, G: 3, K: 3, M: 0, POLICY: 'naive' }) as ModelSpec & { kind: 'builtin' }, { bounds: { maxStates: 40 } }),
+  fromBuiltin('r1 preempt 2,3,3,1, depth bound 6', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, {
+    bounds: { maxDepth: 6 },
+  }),
+  fromBuiltin('r1 preempt 2,3,3,1, state bound 1000', r1({ C: 2, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, {
+    bounds: { maxStates: 1000 },
+  }),
+  fromBuiltin('r1 naive 2,3,3,0, state bound 40', r1({ C: 2, G: 3, K: 3, M: 0, POLICY: 'naive' }) as ModelSpec & { kind: 'builtin' }, {
+    bounds: { maxStates: 40 },
+  }),
   fromBuiltin('r1 preempt 3,3,3,1, symmetry', r1({ C: 3, G: 3, K: 3, M: 1, POLICY: 'preempt' }) as ModelSpec & { kind: 'builtin' }, { symmetry: true }),
   ...[
     builtin('diehard', {}),

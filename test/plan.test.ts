@@ -146,7 +146,10 @@ test('a selection checks only the named properties, by id or name, and names the
   const only = explore(sc.model, { select: { only: ['rule-4', 'signalling section: no reclaim, no dma_resv, no waiter-held lock, no user fault'] } }).verdict
   t.deepEqual(
     only.checked.map((c) => c.name),
-    ['rule 4: a dma_fence waited on in a critical section never needs that section', 'signalling section: no reclaim, no dma_resv, no waiter-held lock, no user fault'],
+    [
+      'rule 4: a dma_fence waited on in a critical section never needs that section',
+      'signalling section: no reclaim, no dma_resv, no waiter-held lock, no user fault',
+    ],
   )
   t.true(only.notSelected.some((n) => n.name === 'deadlock' && n.reason === 'not named by --property'))
   const skipped = explore(sc.model, { select: { skip: ['deadlock'] } }).verdict

@@ -10,7 +10,10 @@ import { KST, POLICIES, r1 } from '../model/r1.js'
 import { noDeadlockCheck } from './bare.js'
 
 const cfg = (C: number, G: number, K: number, M: number, POLICY: string, extra: ParamValues = {}): ParamValues => ({ C, G, K, M, POLICY, ...extra })
-const label = (p: ParamValues): string => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ')
+const label = (p: ParamValues): string =>
+  Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')
 
 test('naive, C=1 G=1 K=1 M=0: the seed deadlock in 3 steps (comp_start, comp_fault, fault_wait)', (t) => {
   const model = r1(cfg(1, 1, 1, 0, 'naive'))
@@ -44,7 +47,10 @@ test('reserve, C=1: compute can never start, so the run ends stuck with compute 
   t.is(v.property.name, 'deadlock')
   t.is(v.traceLength, 2)
   const trace = violationTrace(x)!
-  t.deepEqual(trace.steps.map((s) => s.action.name), ['gfx_start', 'gfx_end'])
+  t.deepEqual(
+    trace.steps.map((s) => s.action.name),
+    ['gfx_start', 'gfx_end'],
+  )
   t.deepEqual((trace.steps.at(-1)!.state as { kst: string[] }).kst, ['Q'])
   t.true(replay(model, trace, 'deadlock').ok)
   // Only gfx moves: Q, R, D.
@@ -72,7 +78,10 @@ for (const POLICY of ['preempt', 'skip', 'reserve']) {
       const v = explore(r1(p)).verdict
       t.is(v.status, 'proved')
       // Not vacuous: every progress witness of the model is reached.
-      t.deepEqual(v.sometimes.filter((s) => !s.reached).map((s) => s.name), [])
+      t.deepEqual(
+        v.sometimes.filter((s) => !s.reached).map((s) => s.name),
+        [],
+      )
     })
   }
 }
@@ -82,7 +91,13 @@ test('preempt and skip also survive the C=1 configuration that deadlocks naive',
 })
 
 test('page conservation holds in every policy, deadlocking ones included', (t) => {
-  const sizes: [number, number, number, number][] = [[1, 1, 1, 0], [1, 2, 2, 1], [2, 2, 2, 0], [2, 2, 2, 1], [3, 2, 2, 0]]
+  const sizes: [number, number, number, number][] = [
+    [1, 1, 1, 0],
+    [1, 2, 2, 1],
+    [2, 2, 2, 0],
+    [2, 2, 2, 1],
+    [3, 2, 2, 0],
+  ]
   for (const POLICY of POLICIES) {
     for (const [C, G, K, M] of sizes) {
       const p = cfg(C, G, K, M, POLICY)
@@ -94,7 +109,7 @@ test('page conservation holds in every policy, deadlocking ones included', (t) =
   }
 })
 
-test("BUG=evict-leaks-page breaks page conservation at the first eviction (5 steps), and the trace replays", (t) => {
+test('BUG=evict-leaks-page breaks page conservation at the first eviction (5 steps), and the trace replays', (t) => {
   // The shortest eviction: gfx_start, gfx_end (the BO becomes evictable), comp_start, comp_fault
   // (no free page), fault_evict: 5 steps.
   for (const POLICY of ['skip', 'naive']) {

@@ -38,7 +38,13 @@ function prefix(m: Model<Action>, n: number): Trace {
   return traceFromPath(m, values, rules)
 }
 
-function violated(file: string): { m: Model<Action>; narrator: Narrator<Action>; trace: Trace; evidence: ReturnType<typeof evidenceTraces>; property: { name: string; kind: string } } {
+function violated(file: string): {
+  m: Model<Action>
+  narrator: Narrator<Action>
+  trace: Trace
+  evidence: ReturnType<typeof evidenceTraces>
+  property: { name: string; kind: string }
+} {
   const sc = loadScenario(file)
   const x = explore(sc.model, { order: sc.order, bounds: sc.bounds })
   if (x.verdict.status !== 'violated') throw new Error(`${file} is not violated`)
@@ -58,7 +64,10 @@ test('a step that adds an edge consistent with the primed order is no lock-order
   )
   t.is(explore(m).verdict.status, 'proved')
   const trace = prefix(m, 2)
-  t.deepEqual(trace.steps.map((s) => s.action.name), ['lock_read', 'lock'])
+  t.deepEqual(
+    trace.steps.map((s) => s.action.name),
+    ['lock_read', 'lock'],
+  )
   const r = replay(m, trace, LOCK_ORDER)
   t.false(r.ok)
   t.true(r.replayed, 'every step replays; the claim is what fails')
@@ -166,14 +175,20 @@ test('a deadlock replays with the wait-for cycle in the log; a wrong claim names
   // the end state is handed back for the narrator to explain; the checker itself has no words
   t.truthy(r.badState)
   const why = narrator.explain!(r.badState!)
-  t.true(why.some((l) => /wait-for cycle/.test(l)), why.join('\n'))
+  t.true(
+    why.some((l) => /wait-for cycle/.test(l)),
+    why.join('\n'),
+  )
   const other = m.properties.find((p) => p.kind === 'invariant' && p.name !== 'deadlock' && !replay(m, trace, p.name).ok)!
   t.truthy(other, 'an invariant the end state satisfies')
   const wrong = replay(m, trace, other.name)
   t.false(wrong.ok)
   t.true(wrong.replayed)
   t.is(wrong.failure!.code, 'FC414')
-  t.regex(wrong.failure!.reason, new RegExp(`does not violate ${other.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(it violates: deadlock\\): it holds in the end state`))
+  t.regex(
+    wrong.failure!.reason,
+    new RegExp(`does not violate ${other.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(it violates: deadlock\\): it holds in the end state`),
+  )
   const kind = replay(m, trace, { name: 'deadlock', kind: 'progress' })
   t.false(kind.ok)
   t.is(kind.failure!.code, 'FC413')

@@ -31,7 +31,10 @@ function fixture(text: string, stem = 'case'): string {
 /** A YAML fixture written inline: drops the first newline and the common indentation. */
 function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
   const text = strings.reduce((acc, part, i) => acc + part + (i < values.length ? String(values[i]) : ''), '')
-  const lines = text.replace(/^\n/, '').replace(/\n[ ]*$/, '\n').split('\n')
+  const lines = text
+    .replace(/^\n/, '')
+    .replace(/\n[ ]*$/, '\n')
+    .split('\n')
   const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => /^ */.exec(l)![0].length))
   return lines.map((l) => l.slice(indent)).join('\n')
 }
@@ -665,7 +668,9 @@ pages:
 `
 
 bad('a range naming an unknown page', {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     ranges:
       - { name: r0, engine: gpu0, pages: [p0, p9] }   # <-
   `,
@@ -676,7 +681,9 @@ bad('a range naming an unknown page', {
 })
 
 bad('a range mapped at start over a page that is not present', {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     ranges:
       - { name: r0, engine: gpu0, pages: [p1], mapped: true }   # <-
   `,
@@ -687,7 +694,9 @@ bad('a range mapped at start over a page that is not present', {
 })
 
 bad("a job accessing another device's range", {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     ranges:
       - { name: r0, engine: gpu0, pages: [p0] }
     jobs:
@@ -700,7 +709,9 @@ bad("a job accessing another device's range", {
 })
 
 bad('set_seq outside a notifier callback', {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     threads:
       - name: t1
         steps:
@@ -713,7 +724,9 @@ bad('set_seq outside a notifier callback', {
 })
 
 bad('read_retry with no read_begin before it', {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     ranges:
       - { name: r0, engine: gpu0, pages: [p0] }
     threads:
@@ -730,7 +743,9 @@ bad('read_retry with no read_begin before it', {
 })
 
 bad('map with no get_pages before it', {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     ranges:
       - { name: r0, engine: gpu0, pages: [p0] }
     threads:
@@ -745,7 +760,9 @@ bad('map with no get_pages before it', {
 })
 
 bad('an invalidation inside a notifier callback', {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     notifiers:
       - name: n0
         pages: [p0]
@@ -759,7 +776,9 @@ bad('an invalidation inside a notifier callback', {
 })
 
 bad("'again' outside a notifier callback", {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     threads:
       - name: t1
         steps:
@@ -773,7 +792,9 @@ bad("'again' outside a notifier callback", {
 })
 
 bad('an unknown invalidation event', {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     threads:
       - name: t1
         steps:
@@ -786,7 +807,9 @@ bad('an unknown invalidation event', {
 })
 
 bad('a notifier with both a callback and a library path', {
-  text: MEM_HEAD + yaml`
+  text:
+    MEM_HEAD +
+    yaml`
     notifiers:
       - name: n0   # <-
         pages: [p0]
@@ -985,7 +1008,7 @@ bad('an empty reclaim entry is an input error, not an internal error', {
   code: 'FC112',
   line: 6,
   field: 'reclaim.0',
-  message: ["must be a map of fields"],
+  message: ['must be a map of fields'],
 })
 
 bad('reclaim steps that are not a list are an input error, not an internal error', {

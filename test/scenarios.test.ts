@@ -16,7 +16,11 @@ for (const file of scenarioFiles(join(ROOT, 'scenarios'))) {
     const v = x.verdict
     t.deepEqual(unmet(sc.expect!, { status: v.status, ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}) }), [])
     if (v.status === 'proved') {
-      t.deepEqual(v.sometimes.filter((s) => !s.reached).map((s) => s.name), [], 'no proof is vacuous')
+      t.deepEqual(
+        v.sometimes.filter((s) => !s.reached).map((s) => s.name),
+        [],
+        'no proof is vacuous',
+      )
     }
     if (v.status === 'violated') {
       const trace = violationTrace(x)!
@@ -47,6 +51,9 @@ test('every GPU property is violated by at least one shipped scenario', (t) => {
     if (v.status === 'violated') violated.add(v.property.name)
   }
   // Every property the GPU model defines is checked by some scenario, so none escapes the check below.
-  t.deepEqual(Object.values(PROPERTY_NAMES).filter((p) => !all.has(p)), [])
+  t.deepEqual(
+    Object.values(PROPERTY_NAMES).filter((p) => !all.has(p)),
+    [],
+  )
   t.deepEqual([...all].filter((p) => !violated.has(p)).sort(), [])
 })

@@ -52,7 +52,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   test(`a second ${sig} ends the process at once with ${code}`, async (t) => {
     const r = await duringLoad(R1, [sig, sig])
     t.is(r.signal, null, r.stderr)

@@ -41,7 +41,11 @@ export function brokenMutex(_params: ParamValues = {}): Model<Action> & { fields
     const rule = (name: string, guard: (s: Reader) => boolean, apply: (s: Cursor) => void): void => {
       rules.push({ action: { name, p: i }, guard, apply })
     }
-    rule('test', (s) => s.get(pc[i]!) === MPC.IDLE && s.get(lock) === 0, (s) => s.set(pc[i]!, MPC.SET))
+    rule(
+      'test',
+      (s) => s.get(pc[i]!) === MPC.IDLE && s.get(lock) === 0,
+      (s) => s.set(pc[i]!, MPC.SET),
+    )
     rule(
       'acquire',
       (s) => s.get(pc[i]!) === MPC.SET,

@@ -46,10 +46,26 @@ export function diehard(params: ParamValues = {}): Model<Action> & { fields: Die
     rules.push({ action: { name }, guard, apply })
   }
   // Guards leave out actions that would not change the state (filling a full jug, ...).
-  rule('fill_small', (s) => s.get(small) < SMALL, (s) => s.set(small, SMALL))
-  rule('fill_big', (s) => s.get(big) < BIG, (s) => s.set(big, BIG))
-  rule('empty_small', (s) => s.get(small) > 0, (s) => s.set(small, 0))
-  rule('empty_big', (s) => s.get(big) > 0, (s) => s.set(big, 0))
+  rule(
+    'fill_small',
+    (s) => s.get(small) < SMALL,
+    (s) => s.set(small, SMALL),
+  )
+  rule(
+    'fill_big',
+    (s) => s.get(big) < BIG,
+    (s) => s.set(big, BIG),
+  )
+  rule(
+    'empty_small',
+    (s) => s.get(small) > 0,
+    (s) => s.set(small, 0),
+  )
+  rule(
+    'empty_big',
+    (s) => s.get(big) > 0,
+    (s) => s.set(big, 0),
+  )
   rule(
     'pour_small_big',
     (s) => s.get(small) > 0 && s.get(big) < BIG,

@@ -15,7 +15,13 @@ import { type Action, type Cursor, leadsTo, type Model, type Reader, type Rule }
 import type { ParamSpec, ParamValues } from '../../checker/params.js'
 
 export const RETRY_PARAMS: readonly ParamSpec[] = [
-  { name: 'VARIANT', kind: 'enum', values: ['polite', 'fair-cycle', 'intermittent'], default: 'polite', doc: 'which tiny liveness model (see model/classic/retry.ts)' },
+  {
+    name: 'VARIANT',
+    kind: 'enum',
+    values: ['polite', 'fair-cycle', 'intermittent'],
+    default: 'polite',
+    doc: 'which tiny liveness model (see model/classic/retry.ts)',
+  },
 ]
 
 export function retry(params: ParamValues): Model<Action> {
@@ -29,9 +35,21 @@ export function retry(params: ParamValues): Model<Action> {
     const layout = b.build()
     for (const t of [0, 1]) {
       const o = 1 - t
-      rule({ name: 'raise', t }, (s) => s.get(pc[t]!) === 0, (s) => (s.set(flag[t]!, 1), s.set(pc[t]!, 1)))
-      rule({ name: 'back_off', t }, (s) => s.get(pc[t]!) === 1 && s.get(flag[o]!) === 1, (s) => (s.set(flag[t]!, 0), s.set(pc[t]!, 0)))
-      rule({ name: 'enter', t }, (s) => s.get(pc[t]!) === 1 && s.get(flag[o]!) === 0, (s) => s.set(pc[t]!, 2))
+      rule(
+        { name: 'raise', t },
+        (s) => s.get(pc[t]!) === 0,
+        (s) => (s.set(flag[t]!, 1), s.set(pc[t]!, 1)),
+      )
+      rule(
+        { name: 'back_off', t },
+        (s) => s.get(pc[t]!) === 1 && s.get(flag[o]!) === 1,
+        (s) => (s.set(flag[t]!, 0), s.set(pc[t]!, 0)),
+      )
+      rule(
+        { name: 'enter', t },
+        (s) => s.get(pc[t]!) === 1 && s.get(flag[o]!) === 0,
+        (s) => s.set(pc[t]!, 2),
+      )
     }
     return {
       name: 'retry',
@@ -48,7 +66,11 @@ export function retry(params: ParamValues): Model<Action> {
   const tick = b.scalar('tick', bool)
   const done = b.scalar('done', bool)
   const layout = b.build()
-  rule({ name: 'tick' }, () => true, (s) => s.set(tick, 1 - s.get(tick)))
+  rule(
+    { name: 'tick' },
+    () => true,
+    (s) => s.set(tick, 1 - s.get(tick)),
+  )
   rule({ name: 'finish' }, variant === 'fair-cycle' ? (s) => s.get(done) === 0 : (s) => s.get(done) === 0 && s.get(tick) === 1, (s) => s.set(done, 1))
   return {
     name: 'retry',

@@ -10,19 +10,7 @@
 import { type Field, LayoutBuilder, bool, enumOf, int } from '../../checker/layout.js'
 import type { Action, Cursor, DeadlockCheck, Model, Property, Reader, Rule } from '../../checker/model.js'
 import { gpuOmitted, gpuProperties } from '../../properties/gpu.js'
-import {
-  type Fence,
-  type GpuDesign,
-  type Job,
-  type LockMode,
-  type Outcome,
-  type Step,
-  type Thread,
-  USAGES,
-  type Usage,
-  reclaims,
-  usageKey,
-} from './types.js'
+import { type Fence, type GpuDesign, type Job, type LockMode, type Outcome, type Step, type Thread, USAGES, type Usage, reclaims, usageKey } from './types.js'
 import { waitFor, type WaitForGraph } from './waitFor.js'
 import { gpuCanonicalizer, symmetryPerms } from './symmetry.js'
 
@@ -223,9 +211,10 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     th.steps.forEach((st, i) => {
       if (st.op === 'invalidate') makeSite(t, 'path', i, st, pathHeld[t]![i]!)
     })
-    if (canReclaim[t]) reclaimSteps.forEach((st, i) => {
-      if (st.op === 'invalidate') makeSite(t, 'reclaim', i, st, reclaimHeld[i]!)
-    })
+    if (canReclaim[t])
+      reclaimSteps.forEach((st, i) => {
+        if (st.op === 'invalidate') makeSite(t, 'reclaim', i, st, reclaimHeld[i]!)
+      })
   })
   const siteLen = threads.map((_, t) => Math.max(-1, ...sites.filter((x) => x.thread === t).map((x) => x.steps.length)))
 
@@ -280,7 +269,38 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   const hmmCU = engines.map((e) => b.derived(`hmmCU.${e.name}`))
   const anyFault = b.derived('anyFault')
   const layout = b.build()
-  const f: GpuFields = { pc, rpc, rf, sig, failed, owner, readers, fs, en, pub, px, js, pf, fdone, jd, place, resv, vram, system, pageAt, pte, pfn, snap, inval, active, npc, exiting, usedCU, hmmCU, anyFault }
+  const f: GpuFields = {
+    pc,
+    rpc,
+    rf,
+    sig,
+    failed,
+    owner,
+    readers,
+    fs,
+    en,
+    pub,
+    px,
+    js,
+    pf,
+    fdone,
+    jd,
+    place,
+    resv,
+    vram,
+    system,
+    pageAt,
+    pte,
+    pfn,
+    snap,
+    inval,
+    active,
+    npc,
+    exiting,
+    usedCU,
+    hmmCU,
+    anyFault,
+  }
 
   const bit = (i: number): number => 2 ** i
   const has = (mask: number, i: number): boolean => Math.floor(mask / bit(i)) % 2 === 1
@@ -323,8 +343,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     rules.push({ action, guard, apply })
   }
 
-  const lockFree = (s: Reader, l: number, mode: LockMode): boolean =>
-    s.get(owner[l]!) === 0 && (mode === 'read' || readers[l]! < 0 || s.get(readers[l]!) === 0)
+  const lockFree = (s: Reader, l: number, mode: LockMode): boolean => s.get(owner[l]!) === 0 && (mode === 'read' || readers[l]! < 0 || s.get(readers[l]!) === 0)
   const takeLock = (c: Cursor, t: number, l: number, mode: LockMode): void => {
     if (mode === 'read' && readers[l]! >= 0) c.set(readers[l]!, c.post(readers[l]!) + bit(t))
     else c.set(owner[l]!, t + 1)
@@ -446,7 +465,8 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       // (mn_itree_invalidate -> -EAGAIN): the pages stay. A blockable one WARNs and goes on.
       const x = p.site!
       if (x.step.nonblock) {
-        for (const h of x.held[p.at]!) if (!(x.frame === 'path' ? pathHeld[p.t]![x.at]! : reclaimHeld[x.at]!).some((o) => o.lock === h.lock)) dropLock(c, p.t, h.lock)
+        for (const h of x.held[p.at]!)
+          if (!(x.frame === 'path' ? pathHeld[p.t]![x.at]! : reclaimHeld[x.at]!).some((o) => o.lock === h.lock)) dropLock(c, p.t, h.lock)
         c.set(npc[p.t]!, x.steps.length + 2)
       } else p.abandon(c, false)
     }
@@ -458,9 +478,22 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     const th = threads[t]!
     const base = {
       thread: th.name,
-      at: p.frame === 'path' ? p.at + 1 : p.frame === 'reclaim' ? `reclaim:${p.at + 1}` : `${siteLabel(p.site!)}:${notifiers[p.site!.segNotifier[p.at]!]!.name}:${p.at + 1}`,
+      at:
+        p.frame === 'path'
+          ? p.at + 1
+          : p.frame === 'reclaim'
+            ? `reclaim:${p.at + 1}`
+            : `${siteLabel(p.site!)}:${notifiers[p.site!.segNotifier[p.at]!]!.name}:${p.at + 1}`,
     }
-    const m = (does: string, extra: Partial<RuleMeta> = {}): RuleMeta => ({ actor: { kind: 'thread', index: t }, step, frame: p.frame, at: p.at, does, ...(p.site ? { site: p.site } : {}), ...extra })
+    const m = (does: string, extra: Partial<RuleMeta> = {}): RuleMeta => ({
+      actor: { kind: 'thread', index: t },
+      step,
+      frame: p.frame,
+      at: p.at,
+      does,
+      ...(p.site ? { site: p.site } : {}),
+      ...extra,
+    })
     const L = (i: number): string => locks[i]!.name
     const F = (i: number): string => fences[i]!.name
     const J = (i: number): string => jobs[i]!.name
@@ -470,11 +503,21 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         const { lock, mode } = step
         if (step.op === 'lock' && step.nonblock && p.site?.step.nonblock) {
           // Non-blockable invalidation: mutex_trylock, and return false if it is taken (rule 38).
-          add({ name: 'trylock_nonblock', ...base, lock: L(lock) }, m('acquire', { acquires: { lock, mode } }), (s) => p.at_(s) && lockFree(s, lock, mode), (c) => {
-            takeLock(c, t, lock, mode)
-            p.advance(c)
-          })
-          add({ name: 'trylock_nonblock_failed', ...base, lock: L(lock), then: 'again' }, m('return_false'), (s) => p.at_(s) && !lockFree(s, lock, mode), (c) => outcome(p, 'again', c))
+          add(
+            { name: 'trylock_nonblock', ...base, lock: L(lock) },
+            m('acquire', { acquires: { lock, mode } }),
+            (s) => p.at_(s) && lockFree(s, lock, mode),
+            (c) => {
+              takeLock(c, t, lock, mode)
+              p.advance(c)
+            },
+          )
+          add(
+            { name: 'trylock_nonblock_failed', ...base, lock: L(lock), then: 'again' },
+            m('return_false'),
+            (s) => p.at_(s) && !lockFree(s, lock, mode),
+            (c) => outcome(p, 'again', c),
+          )
           return
         }
         const name = step.op === 'lock' ? (mode === 'read' ? 'lock_read' : 'lock') : mode === 'read' ? 'trylock_read' : 'trylock'
@@ -500,30 +543,56 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       }
       case 'unlock': {
         const lock = step.lock
-        add({ name: 'unlock', ...base, lock: L(lock) }, m('release'), (s) => p.at_(s), (c) => {
-          dropLock(c, t, lock)
-          p.advance(c)
-        })
+        add(
+          { name: 'unlock', ...base, lock: L(lock) },
+          m('release'),
+          (s) => p.at_(s),
+          (c) => {
+            dropLock(c, t, lock)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'wait': {
         const fe = step.fence
         if (step.nonblock && p.site?.step.nonblock) {
           // Non-blockable invalidation: test the fence; return false if it has not signalled.
-          add({ name: 'dma_fence_is_signaled', ...base, fence: F(fe), signaled: true }, m('test_fence'), (s) => p.at_(s) && s.get(fs[fe]!) !== FS.pending, (c) => p.advance(c))
-          add({ name: 'dma_fence_is_signaled', ...base, fence: F(fe), signaled: false, then: 'again' }, m('return_false'), (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending, (c) => outcome(p, 'again', c))
+          add(
+            { name: 'dma_fence_is_signaled', ...base, fence: F(fe), signaled: true },
+            m('test_fence'),
+            (s) => p.at_(s) && s.get(fs[fe]!) !== FS.pending,
+            (c) => p.advance(c),
+          )
+          add(
+            { name: 'dma_fence_is_signaled', ...base, fence: F(fe), signaled: false, then: 'again' },
+            m('return_false'),
+            (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending,
+            (c) => outcome(p, 'again', c),
+          )
           return
         }
         // dma_fence_wait() first enables signalling (include/linux/dma-fence.h, enable_signaling):
         // preempt and eviction fences only start acting here.
-        add({ name: 'enable_signaling', ...base, fence: F(fe) }, m('enable'), (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending && s.get(en[fe]!) === 0, (c) =>
-          c.set(en[fe]!, 1),
+        add(
+          { name: 'enable_signaling', ...base, fence: F(fe) },
+          m('enable'),
+          (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending && s.get(en[fe]!) === 0,
+          (c) => c.set(en[fe]!, 1),
         )
-        add({ name: 'dma_fence_wait', ...base, fence: F(fe) }, m('wait_return'), (s) => p.at_(s) && s.get(fs[fe]!) !== FS.pending, (c) => p.advance(c))
+        add(
+          { name: 'dma_fence_wait', ...base, fence: F(fe) },
+          m('wait_return'),
+          (s) => p.at_(s) && s.get(fs[fe]!) !== FS.pending,
+          (c) => p.advance(c),
+        )
         if (step.ifFaultPending === 'skip') {
           // Glisse's "can this fence deadlock?" (seed 000): back off while a GPU page fault is pending.
-          add({ name: 'skip_fence', ...base, fence: F(fe) }, m('skip'), (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending && s.get(anyFault) === 1, (c) =>
-            p.abandon(c, false),
+          add(
+            { name: 'skip_fence', ...base, fence: F(fe) },
+            m('skip'),
+            (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending && s.get(anyFault) === 1,
+            (c) => p.abandon(c, false),
           )
         }
         return
@@ -533,8 +602,18 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         if (step.nonblock && p.site?.step.nonblock) {
           const cands = fences.map((_, i) => i).filter((i) => usageRank(usageOf(bo, i)) <= usageRank(usage))
           const pendingIn = (s: Reader): boolean => cands.some((i) => has(s.get(resv[bo]!), i) && s.get(fs[i]!) === FS.pending)
-          add({ name: 'dma_resv_test_signaled', ...base, bo: buffers[bo]!.name, signaled: true }, m('test_fence'), (s) => p.at_(s) && !pendingIn(s), (c) => p.advance(c))
-          add({ name: 'dma_resv_test_signaled', ...base, bo: buffers[bo]!.name, signaled: false, then: 'again' }, m('return_false'), (s) => p.at_(s) && pendingIn(s), (c) => outcome(p, 'again', c))
+          add(
+            { name: 'dma_resv_test_signaled', ...base, bo: buffers[bo]!.name, signaled: true },
+            m('test_fence'),
+            (s) => p.at_(s) && !pendingIn(s),
+            (c) => p.advance(c),
+          )
+          add(
+            { name: 'dma_resv_test_signaled', ...base, bo: buffers[bo]!.name, signaled: false, then: 'again' },
+            m('return_false'),
+            (s) => p.at_(s) && pendingIn(s),
+            (c) => outcome(p, 'again', c),
+          )
           return
         }
         // dma_resv_wait_timeout(usage): waits every fence of that usage or a lower one (dma-resv.h).
@@ -551,51 +630,79 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
             (c) => c.set(en[fe]!, 1),
           )
         }
-        add({ name: 'dma_resv_wait', ...base, bo: buffers[bo]!.name, usage }, m('wait_return'), (s) => p.at_(s) && !pendingIn(s), (c) => p.advance(c))
+        add(
+          { name: 'dma_resv_wait', ...base, bo: buffers[bo]!.name, usage },
+          m('wait_return'),
+          (s) => p.at_(s) && !pendingIn(s),
+          (c) => p.advance(c),
+        )
         if (step.ifFaultPending === 'skip') {
-          add({ name: 'skip_resv', ...base, bo: buffers[bo]!.name }, m('skip'), (s) => p.at_(s) && pendingIn(s) && s.get(anyFault) === 1, (c) => p.abandon(c, false))
+          add(
+            { name: 'skip_resv', ...base, bo: buffers[bo]!.name },
+            m('skip'),
+            (s) => p.at_(s) && pendingIn(s) && s.get(anyFault) === 1,
+            (c) => p.abandon(c, false),
+          )
         }
         return
       }
       case 'enable_signaling': {
         const fe = step.fence
-        add({ name: 'enable_signaling', ...base, fence: F(fe) }, m('enable'), (s) => p.at_(s), (c) => {
-          if (c.get(fs[fe]!) === FS.pending) c.set(en[fe]!, 1)
-          p.advance(c)
-        })
+        add(
+          { name: 'enable_signaling', ...base, fence: F(fe) },
+          m('enable'),
+          (s) => p.at_(s),
+          (c) => {
+            if (c.get(fs[fe]!) === FS.pending) c.set(en[fe]!, 1)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'signal': {
         const fe = step.fence
         const err = step.error
-        add({ name: err ? 'dma_fence_set_error+signal' : 'dma_fence_signal', ...base, fence: F(fe) }, m('signal', { signals: fe, userspace: th.context === 'userspace' }), (s) => p.at_(s), (c) => {
-          // A second signal is a no-op in the kernel (-EINVAL); fence sanity flags it.
-          if (c.get(fs[fe]!) === FS.pending) c.set(fs[fe]!, err ? FS.error : FS.signalled)
-          // Force-completing the fence of a job that is not on the hardware removes the job (hang
-          // recovery); a running job goes on and will signal again.
-          const j = fences[fe]!.job
-          if (j !== undefined) {
-            const st = c.get(js[j]!)
-            if (st === JS.queued || st === JS.ready || st === JS.preempted || st === JS.suspended) c.set(js[j]!, JS.done)
-          }
-          p.advance(c)
-        })
+        add(
+          { name: err ? 'dma_fence_set_error+signal' : 'dma_fence_signal', ...base, fence: F(fe) },
+          m('signal', { signals: fe, userspace: th.context === 'userspace' }),
+          (s) => p.at_(s),
+          (c) => {
+            // A second signal is a no-op in the kernel (-EINVAL); fence sanity flags it.
+            if (c.get(fs[fe]!) === FS.pending) c.set(fs[fe]!, err ? FS.error : FS.signalled)
+            // Force-completing the fence of a job that is not on the hardware removes the job (hang
+            // recovery); a running job goes on and will signal again.
+            const j = fences[fe]!.job
+            if (j !== undefined) {
+              const st = c.get(js[j]!)
+              if (st === JS.queued || st === JS.ready || st === JS.preempted || st === JS.suspended) c.set(js[j]!, JS.done)
+            }
+            p.advance(c)
+          },
+        )
         return
       }
       case 'alloc': {
         const { gfp, pool } = step
         const mem = pool === 'vram' ? vram : system
         const canEnter = p.frame === 'path' && canReclaim[t]! && reclaims(gfp)
-        add({ name: 'alloc', ...base, gfp: `GFP_${gfp}`, pool }, m('alloc'), (s) => p.at_(s) && s.get(mem) > 0, (c) => {
-          c.set(mem, c.get(mem) - 1)
-          if (rf[t]! >= 0) c.set(rf[t]!, 0)
-          p.advance(c)
-        })
+        add(
+          { name: 'alloc', ...base, gfp: `GFP_${gfp}`, pool },
+          m('alloc'),
+          (s) => p.at_(s) && s.get(mem) > 0,
+          (c) => {
+            c.set(mem, c.get(mem) - 1)
+            if (rf[t]! >= 0) c.set(rf[t]!, 0)
+            p.advance(c)
+          },
+        )
         if (canEnter) {
           // Direct reclaim runs the shrinkers and MMU notifiers in the allocating thread's context,
           // holding fs_reclaim (mm/page_alloc.c fs_reclaim_acquire; dma-fence.c cross-driver contract).
-          add({ name: 'enter_reclaim', ...base, gfp: `GFP_${gfp}`, pool }, m('enter_reclaim'), (s) => p.at_(s) && s.get(mem) === 0 && s.get(rf[t]!) === 0, (c) =>
-            c.set(rpc[t]!, 1),
+          add(
+            { name: 'enter_reclaim', ...base, gfp: `GFP_${gfp}`, pool },
+            m('enter_reclaim'),
+            (s) => p.at_(s) && s.get(mem) === 0 && s.get(rf[t]!) === 0,
+            (c) => c.set(rpc[t]!, 1),
           )
         }
         const o = step.else
@@ -612,26 +719,44 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       }
       case 'free': {
         const mem = step.pool === 'vram' ? vram : system
-        add({ name: 'free_page', ...base, pool: step.pool }, m('free'), (s) => p.at_(s), (c) => {
-          c.set(mem, Math.min(c.get(mem) + 1, layout.maxOf[mem]!))
-          p.advance(c)
-        })
+        add(
+          { name: 'free_page', ...base, pool: step.pool },
+          m('free'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(mem, Math.min(c.get(mem) + 1, layout.maxOf[mem]!))
+            p.advance(c)
+          },
+        )
         return
       }
       case 'evict': {
         const bo = step.bo
         // TTM eviction (ttm_bo.c): under the BO's resv, after its fences; the copy runs on an
         // engine the faulting work cannot block (dma-buf.rst rule: independent hardware).
-        add({ name: 'evict', ...base, bo: buffers[bo]!.name }, m('evict'), (s) => p.at_(s) && s.get(place[bo]!) === PLACE.vram && s.get(system) > 0, (c) => {
-          c.set(place[bo]!, PLACE.system)
-          c.set(vram, c.get(vram) + 1)
-          c.set(system, c.get(system) - 1)
-          p.advance(c)
-        })
-        add({ name: 'evict_nothing', ...base, bo: buffers[bo]!.name }, m('evict'), (s) => p.at_(s) && s.get(place[bo]!) === PLACE.system, (c) => p.advance(c))
+        add(
+          { name: 'evict', ...base, bo: buffers[bo]!.name },
+          m('evict'),
+          (s) => p.at_(s) && s.get(place[bo]!) === PLACE.vram && s.get(system) > 0,
+          (c) => {
+            c.set(place[bo]!, PLACE.system)
+            c.set(vram, c.get(vram) + 1)
+            c.set(system, c.get(system) - 1)
+            p.advance(c)
+          },
+        )
+        add(
+          { name: 'evict_nothing', ...base, bo: buffers[bo]!.name },
+          m('evict'),
+          (s) => p.at_(s) && s.get(place[bo]!) === PLACE.system,
+          (c) => p.advance(c),
+        )
         const o = step.else
-        add({ name: 'evict_failed', ...base, bo: buffers[bo]!.name, then: o }, m('evict_failed'), (s) => p.at_(s) && s.get(place[bo]!) === PLACE.vram && s.get(system) === 0, (c) =>
-          outcome(p, o, c),
+        add(
+          { name: 'evict_failed', ...base, bo: buffers[bo]!.name, then: o },
+          m('evict_failed'),
+          (s) => p.at_(s) && s.get(place[bo]!) === PLACE.vram && s.get(system) === 0,
+          (c) => outcome(p, o, c),
         )
         return
       }
@@ -639,37 +764,57 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         const j = step.job
         const eng = engines[jobs[j]!.engine]!
         const stoppable = (s: Reader): boolean => pf[j]! < 0 || s.get(pf[j]!) === 0 || eng.preempt === 'faulting'
-        add({ name: 'preempt_queue', ...base, job: J(j) }, m('preempt'), (s) => {
-          if (!p.at_(s)) return false
-          const st = s.get(js[j]!)
-          return st === JS.ready || st === JS.preempted || (st === JS.running && stoppable(s))
-        }, (c) => {
-          c.set(js[j]!, JS.suspended)
-          p.advance(c)
-        })
-        add({ name: 'preempt_queue_idle', ...base, job: J(j) }, m('preempt'), (s) => {
-          if (!p.at_(s)) return false
-          const st = s.get(js[j]!)
-          return st === JS.idle || st === JS.queued || st === JS.suspended || st === JS.done
-        }, (c) => p.advance(c))
+        add(
+          { name: 'preempt_queue', ...base, job: J(j) },
+          m('preempt'),
+          (s) => {
+            if (!p.at_(s)) return false
+            const st = s.get(js[j]!)
+            return st === JS.ready || st === JS.preempted || (st === JS.running && stoppable(s))
+          },
+          (c) => {
+            c.set(js[j]!, JS.suspended)
+            p.advance(c)
+          },
+        )
+        add(
+          { name: 'preempt_queue_idle', ...base, job: J(j) },
+          m('preempt'),
+          (s) => {
+            if (!p.at_(s)) return false
+            const st = s.get(js[j]!)
+            return st === JS.idle || st === JS.queued || st === JS.suspended || st === JS.done
+          },
+          (c) => p.advance(c),
+        )
         return
       }
       case 'resume': {
         const j = step.job
-        add({ name: 'resume_queue', ...base, job: J(j) }, m('resume'), (s) => p.at_(s), (c) => {
-          if (c.get(js[j]!) === JS.suspended) c.set(js[j]!, JS.ready)
-          p.advance(c)
-        })
+        add(
+          { name: 'resume_queue', ...base, job: J(j) },
+          m('resume'),
+          (s) => p.at_(s),
+          (c) => {
+            if (c.get(js[j]!) === JS.suspended) c.set(js[j]!, JS.ready)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'arm': {
         const j = step.job
         // drm_sched_job_arm(): the fence becomes publishable; the signalling section starts (dma-fence.c).
-        add({ name: 'drm_sched_job_arm', ...base, job: J(j) }, m('arm'), (s) => p.at_(s), (c) => {
-          c.set(pub[jobs[j]!.fence]!, 1)
-          c.set(sig[t]!, 1)
-          p.advance(c)
-        })
+        add(
+          { name: 'drm_sched_job_arm', ...base, job: J(j) },
+          m('arm'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(pub[jobs[j]!.fence]!, 1)
+            c.set(sig[t]!, 1)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'push': {
@@ -696,62 +841,99 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       case 'add_fence': {
         const { bo, fence: fe } = step
         // dma_resv_add_fence(): readers see it at once (RCU), so the fence is published here (dma-fence.c).
-        add({ name: 'dma_resv_add_fence', ...base, bo: buffers[bo]!.name, fence: F(fe), usage: step.usage }, m('publish'), (s) => p.at_(s), (c) => {
-          c.set(resv[bo]!, addBit(c.post(resv[bo]!), fe))
-          c.set(pub[fe]!, 1)
-          p.advance(c)
-        })
+        add(
+          { name: 'dma_resv_add_fence', ...base, bo: buffers[bo]!.name, fence: F(fe), usage: step.usage },
+          m('publish'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(resv[bo]!, addBit(c.post(resv[bo]!), fe))
+            c.set(pub[fe]!, 1)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'begin_signalling':
       case 'end_signalling': {
         const on = step.op === 'begin_signalling' ? 1 : 0
-        add({ name: `dma_fence_${step.op}`, ...base }, m(step.op), (s) => p.at_(s), (c) => {
-          c.set(sig[t]!, on)
-          p.advance(c)
-        })
+        add(
+          { name: `dma_fence_${step.op}`, ...base },
+          m(step.op),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(sig[t]!, on)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'await_fault': {
         const j = step.job
-        add({ name: 'gpu_page_fault', ...base, job: J(j) }, m('fault_received'), (s) => p.at_(s) && s.get(pf[j]!) === 1, (c) => p.advance(c))
+        add(
+          { name: 'gpu_page_fault', ...base, job: J(j) },
+          m('fault_received'),
+          (s) => p.at_(s) && s.get(pf[j]!) === 1,
+          (c) => p.advance(c),
+        )
         add(
           { name: 'no_fault', ...base, job: J(j) },
           m('no_fault'),
-          fdone[j]! >= 0 ? (s) => p.at_(s) && (s.get(js[j]!) === JS.done || (s.get(fdone[j]!) === 1 && s.get(pf[j]!) === 0)) : (s) => p.at_(s) && s.get(js[j]!) === JS.done,
+          fdone[j]! >= 0
+            ? (s) => p.at_(s) && (s.get(js[j]!) === JS.done || (s.get(fdone[j]!) === 1 && s.get(pf[j]!) === 0))
+            : (s) => p.at_(s) && s.get(js[j]!) === JS.done,
           (c) => c.set(pc[t]!, th.steps.length),
         )
         return
       }
       case 'resolve_fault': {
         const j = step.job
-        add({ name: 'resolve_fault', ...base, job: J(j) }, m('resolve_fault'), (s) => p.at_(s), (c) => {
-          if (c.get(pf[j]!) === 1) c.set(pf[j]!, 0)
-          p.advance(c)
-        })
+        add(
+          { name: 'resolve_fault', ...base, job: J(j) },
+          m('resolve_fault'),
+          (s) => p.at_(s),
+          (c) => {
+            if (c.get(pf[j]!) === 1) c.set(pf[j]!, 0)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'await_deps': {
         const j = step.job
-        add({ name: 'drm_sched_dependencies', ...base, job: J(j) }, m('deps_ready'), (s) => p.at_(s) && s.get(js[j]!) === JS.queued && depsSettled(s, j), (c) => p.advance(c))
+        add(
+          { name: 'drm_sched_dependencies', ...base, job: J(j) },
+          m('deps_ready'),
+          (s) => p.at_(s) && s.get(js[j]!) === JS.queued && depsSettled(s, j),
+          (c) => p.advance(c),
+        )
         return
       }
       case 'run': {
         const j = step.job
-        add({ name: 'run_job', ...base, job: J(j) }, m('run'), (s) => p.at_(s) && s.get(js[j]!) === JS.queued, (c) => {
-          if (jobs[j]!.propagateErrors && depErrored(c, j)) finishJob(c, j, true)
-          else c.set(js[j]!, JS.ready)
-          p.advance(c)
-        })
+        add(
+          { name: 'run_job', ...base, job: J(j) },
+          m('run'),
+          (s) => p.at_(s) && s.get(js[j]!) === JS.queued,
+          (c) => {
+            if (jobs[j]!.propagateErrors && depErrored(c, j)) finishJob(c, j, true)
+            else c.set(js[j]!, JS.ready)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'syncobj_proxy': {
         const { from, to } = step
-        add({ name: 'syncobj_proxy_fence', ...base, from: F(from), to: F(to) }, m('proxy'), (s) => p.at_(s), (c) => {
-          c.set(px[to]!, 1)
-          c.set(pub[to]!, 1)
-          p.advance(c)
-        })
+        add(
+          { name: 'syncobj_proxy_fence', ...base, from: F(from), to: F(to) },
+          m('proxy'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(px[to]!, 1)
+            c.set(pub[to]!, 1)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'invalidate': {
@@ -760,43 +942,63 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         const pg = step.pages.map((q) => pages[q]!.name).join(',')
         // mmu_notifier_invalidate_range_start(): the mm's seq becomes odd (rule 36) and stays odd
         // while any invalidation is in flight (rule 37); then the covering callbacks run.
-        add({ name: step.nonblock ? 'invalidate_range_start_nonblock' : 'invalidate_range_start', ...base, pages: pg, event: step.event }, m('invalidate_start'), (s) => p.at_(s), (c) => {
-          c.set(active, c.get(active) + 1)
-          c.set(npc[t]!, L_ > 0 ? 1 : L_ + 1)
-        })
+        add(
+          { name: step.nonblock ? 'invalidate_range_start_nonblock' : 'invalidate_range_start', ...base, pages: pg, event: step.event },
+          m('invalidate_start'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(active, c.get(active) + 1)
+            c.set(npc[t]!, L_ > 0 ? 1 : L_ + 1)
+          },
+        )
         for (let k = 0; k < L_; k++) stepRules(notifierPos(x, k), x.steps[k]!)
         // Every callback returned: the CPU side goes on and the pages change (a new generation):
         // unmap/exit/pressure free or swap them out, migrate moves them to a new frame.
-        add({ name: 'cpu_pages_change', ...base, pages: pg, event: step.event }, m('invalidate_pages', { site: x }), (s) => s.get(npc[t]!) === L_ + 1 && siteGuard(x)(s), (c) => {
-          for (const q of step.pages) {
-            ranges.forEach((r, ri) => {
-              const k = r.pages.indexOf(q)
-              if (k >= 0 && c.get(pte[ri]![k]!) === PTE.valid) c.set(pte[ri]![k]!, PTE.stale)
-            })
-            for (let u = 0; u < T; u++) if (pfn[u]![q]! >= 0) c.set(pfn[u]![q]!, 0)
-            if (step.event !== 'migrate') c.set(pageAt[q]!, PAGE.none)
-          }
-          c.set(npc[t]!, L_ + 2)
-        })
+        add(
+          { name: 'cpu_pages_change', ...base, pages: pg, event: step.event },
+          m('invalidate_pages', { site: x }),
+          (s) => s.get(npc[t]!) === L_ + 1 && siteGuard(x)(s),
+          (c) => {
+            for (const q of step.pages) {
+              ranges.forEach((r, ri) => {
+                const k = r.pages.indexOf(q)
+                if (k >= 0 && c.get(pte[ri]![k]!) === PTE.valid) c.set(pte[ri]![k]!, PTE.stale)
+              })
+              for (let u = 0; u < T; u++) if (pfn[u]![q]! >= 0) c.set(pfn[u]![q]!, 0)
+              if (step.event !== 'migrate') c.set(pageAt[q]!, PAGE.none)
+            }
+            c.set(npc[t]!, L_ + 2)
+          },
+        )
         // mmu_notifier_invalidate_range_end(): when the last one ends the seq turns even again.
-        add({ name: 'invalidate_range_end', ...base, pages: pg }, m('invalidate_end', { site: x }), (s) => s.get(npc[t]!) === L_ + 2 && siteGuard(x)(s), (c) => {
-          const left = c.get(active) - 1
-          c.set(active, left)
-          if (left === 0) for (const fld of inval) c.set(fld, 0)
-          c.set(npc[t]!, 0)
-          p.advance(c)
-        })
+        add(
+          { name: 'invalidate_range_end', ...base, pages: pg },
+          m('invalidate_end', { site: x }),
+          (s) => s.get(npc[t]!) === L_ + 2 && siteGuard(x)(s),
+          (c) => {
+            const left = c.get(active) - 1
+            c.set(active, left)
+            if (left === 0) for (const fld of inval) c.set(fld, 0)
+            c.set(npc[t]!, 0)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'set_seq': {
         const n = step.notifier
         // mmu_interval_set_seq(): the subscription takes the mm's odd seq, so every read_retry on a
         // seq read before now reports a collision, and read_begin waits until the seq is even.
-        add({ name: 'mmu_interval_set_seq', ...base, notifier: notifiers[n]!.name }, m('set_seq'), (s) => p.at_(s), (c) => {
-          c.set(inval[n]!, 1)
-          for (let u = 0; u < T; u++) if (snap[u]![n]! >= 0) c.set(snap[u]![n]!, 0)
-          p.advance(c)
-        })
+        add(
+          { name: 'mmu_interval_set_seq', ...base, notifier: notifiers[n]!.name },
+          m('set_seq'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(inval[n]!, 1)
+            for (let u = 0; u < T; u++) if (snap[u]![n]! >= 0) c.set(snap[u]![n]!, 0)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'read_begin': {
@@ -815,83 +1017,143 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       case 'get_pages': {
         const r = ranges[step.range]!
         // hmm_range_fault(): faults missing pages in and returns their pfns (current generations).
-        add({ name: 'hmm_range_fault', ...base, range: r.name }, m('get_pages'), (s) => p.at_(s), (c) => {
-          for (const q of r.pages) {
-            if (c.get(pageAt[q]!) === PAGE.none) c.set(pageAt[q]!, PAGE.system)
-            c.set(pfn[t]![q]!, 1)
-          }
-          p.advance(c)
-        })
+        add(
+          { name: 'hmm_range_fault', ...base, range: r.name },
+          m('get_pages'),
+          (s) => p.at_(s),
+          (c) => {
+            for (const q of r.pages) {
+              if (c.get(pageAt[q]!) === PAGE.none) c.set(pageAt[q]!, PAGE.system)
+              c.set(pfn[t]![q]!, 1)
+            }
+            p.advance(c)
+          },
+        )
         return
       }
       case 'read_retry': {
         const r = ranges[step.range]!
         const fresh = (s: Reader): boolean => r.notifiers.every((n) => s.get(snap[t]![n]!) === 1)
-        add({ name: 'mmu_interval_read_retry', ...base, range: r.name, collision: false }, m('read_retry'), (s) => p.at_(s) && fresh(s), (c) => p.advance(c))
+        add(
+          { name: 'mmu_interval_read_retry', ...base, range: r.name, collision: false },
+          m('read_retry'),
+          (s) => p.at_(s) && fresh(s),
+          (c) => p.advance(c),
+        )
         const o = step.else
-        add({ name: 'mmu_interval_read_retry', ...base, range: r.name, collision: true, then: o }, m('collision'), (s) => p.at_(s) && !fresh(s), (c) => {
-          if (o === 'retry') p.jump(c, step.back)
-          else outcome(p, o, c)
-        })
+        add(
+          { name: 'mmu_interval_read_retry', ...base, range: r.name, collision: true, then: o },
+          m('collision'),
+          (s) => p.at_(s) && !fresh(s),
+          (c) => {
+            if (o === 'retry') p.jump(c, step.back)
+            else outcome(p, o, c)
+          },
+        )
         return
       }
       case 'map': {
         const ri = step.range
         const r = ranges[ri]!
         // Program the GPU PTEs with the pfns get_pages returned: stale if the page changed since.
-        add({ name: 'program_gpu_ptes', ...base, range: r.name }, m('map'), (s) => p.at_(s), (c) => {
-          r.pages.forEach((q, k) => c.set(pte[ri]![k]!, c.get(pfn[t]![q]!) === 1 ? PTE.valid : PTE.stale))
-          p.advance(c)
-        })
+        add(
+          { name: 'program_gpu_ptes', ...base, range: r.name },
+          m('map'),
+          (s) => p.at_(s),
+          (c) => {
+            r.pages.forEach((q, k) => c.set(pte[ri]![k]!, c.get(pfn[t]![q]!) === 1 ? PTE.valid : PTE.stale))
+            p.advance(c)
+          },
+        )
         return
       }
       case 'zap': {
         const ri = step.range
-        add({ name: 'zap_gpu_ptes', ...base, range: ranges[ri]!.name }, m('zap'), (s) => p.at_(s), (c) => {
-          for (const fld of pte[ri]!) c.set(fld, PTE.invalid)
-          p.advance(c)
-        })
+        add(
+          { name: 'zap_gpu_ptes', ...base, range: ranges[ri]!.name },
+          m('zap'),
+          (s) => p.at_(s),
+          (c) => {
+            for (const fld of pte[ri]!) c.set(fld, PTE.invalid)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'exit_mm':
-        add({ name: 'exit_mm', ...base }, m('exit_mm'), (s) => p.at_(s), (c) => {
-          c.set(exiting, 1)
-          p.advance(c)
-        })
+        add(
+          { name: 'exit_mm', ...base },
+          m('exit_mm'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(exiting, 1)
+            p.advance(c)
+          },
+        )
         return
       case 'await_evicted': {
         const j = step.job
         // The restore work the eviction scheduled (kfd_svm.c svm_range_evict -> restore work).
-        add({ name: 'restore_work_scheduled', ...base, job: J(j) }, m('evicted'), (s) => p.at_(s) && s.get(js[j]!) === JS.suspended, (c) => p.advance(c))
-        add({ name: 'no_eviction', ...base, job: J(j) }, m('no_fault'), (s) => p.at_(s) && s.get(js[j]!) === JS.done, (c) => c.set(pc[t]!, th.steps.length))
+        add(
+          { name: 'restore_work_scheduled', ...base, job: J(j) },
+          m('evicted'),
+          (s) => p.at_(s) && s.get(js[j]!) === JS.suspended,
+          (c) => p.advance(c),
+        )
+        add(
+          { name: 'no_eviction', ...base, job: J(j) },
+          m('no_fault'),
+          (s) => p.at_(s) && s.get(js[j]!) === JS.done,
+          (c) => c.set(pc[t]!, th.steps.length),
+        )
         return
       }
       case 'destroy_queue': {
         const j = step.job
         // The queue is torn down (process exit: kfd_process_notifier_release, xe_exec_queue_kill):
         // its work is gone and its fence completes with an error if it had not signalled.
-        add({ name: 'destroy_queue', ...base, job: J(j) }, m('destroy'), (s) => p.at_(s), (c) => {
-          killJob(c, j)
-          p.advance(c)
-        })
+        add(
+          { name: 'destroy_queue', ...base, job: J(j) },
+          m('destroy'),
+          (s) => p.at_(s),
+          (c) => {
+            killJob(c, j)
+            p.advance(c)
+          },
+        )
         return
       }
       case 'new_fence': {
         const fe = step.fence
         // A fresh eviction/preempt fence replaces the signalled one (amdgpu_amdkfd_fence_create in
         // restore_process_bos; xe_preempt_fence re-arm on rebind).
-        add({ name: 'install_new_fence', ...base, fence: F(fe) }, m('new_fence'), (s) => p.at_(s), (c) => {
-          if (c.get(fs[fe]!) !== FS.pending) {
-            c.set(fs[fe]!, FS.pending)
-            c.set(en[fe]!, 0)
-          }
-          p.advance(c)
-        })
+        add(
+          { name: 'install_new_fence', ...base, fence: F(fe) },
+          m('new_fence'),
+          (s) => p.at_(s),
+          (c) => {
+            if (c.get(fs[fe]!) !== FS.pending) {
+              c.set(fs[fe]!, FS.pending)
+              c.set(en[fe]!, 0)
+            }
+            p.advance(c)
+          },
+        )
         return
       }
       case 'skip_if_exiting':
-        add({ name: 'process_exiting', ...base, exiting: true }, m('exit_shortcut'), (s) => p.at_(s) && s.get(exiting) === 1, (c) => p.abandon(c, false))
-        add({ name: 'process_exiting', ...base, exiting: false }, m('not_exiting'), (s) => p.at_(s) && s.get(exiting) === 0, (c) => p.advance(c))
+        add(
+          { name: 'process_exiting', ...base, exiting: true },
+          m('exit_shortcut'),
+          (s) => p.at_(s) && s.get(exiting) === 1,
+          (c) => p.abandon(c, false),
+        )
+        add(
+          { name: 'process_exiting', ...base, exiting: false },
+          m('not_exiting'),
+          (s) => p.at_(s) && s.get(exiting) === 0,
+          (c) => p.advance(c),
+        )
         return
     }
   }
@@ -955,7 +1217,12 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   const flushAllows = (s: Reader, j: number): boolean => {
     const job = jobs[j]!
     if (!engines[job.engine]!.flush || !job.faults) return true
-    return jobs.every((k, i) => k.engine !== job.engine || k.queue !== 'kernel' || (s.get(js[i]!) !== JS.queued && s.get(js[i]!) !== JS.ready && s.get(js[i]!) !== JS.running && s.get(js[i]!) !== JS.preempted))
+    return jobs.every(
+      (k, i) =>
+        k.engine !== job.engine ||
+        k.queue !== 'kernel' ||
+        (s.get(js[i]!) !== JS.queued && s.get(js[i]!) !== JS.ready && s.get(js[i]!) !== JS.running && s.get(js[i]!) !== JS.preempted),
+    )
   }
 
   jobs.forEach((job, j) => {
@@ -975,8 +1242,18 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
         },
       )
     }
-    add({ name: 'job_start', job: job.name, engine: eng.name }, jm('start'), (s) => s.get(js[j]!) === JS.ready && mayTake(s, j), (c) => c.set(js[j]!, JS.running))
-    add({ name: 'job_resume', job: job.name, engine: eng.name }, jm('resume'), (s) => s.get(js[j]!) === JS.preempted && mayTake(s, j), (c) => c.set(js[j]!, JS.running))
+    add(
+      { name: 'job_start', job: job.name, engine: eng.name },
+      jm('start'),
+      (s) => s.get(js[j]!) === JS.ready && mayTake(s, j),
+      (c) => c.set(js[j]!, JS.running),
+    )
+    add(
+      { name: 'job_resume', job: job.name, engine: eng.name },
+      jm('resume'),
+      (s) => s.get(js[j]!) === JS.preempted && mayTake(s, j),
+      (c) => c.set(js[j]!, JS.running),
+    )
     if (pteFaults[j]) {
       // XNACK on: an access through an invalid PTE is a recoverable fault; the job stalls.
       const slots = job.accesses.flatMap((ri) => pte[ri]!)
@@ -990,19 +1267,20 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     // A GPU access the mirror must never allow: through a stale PTE (the page was freed, migrated
     // or reused after its notifier returned), or, on no-fault hardware, through an invalid one.
     // Accesses through a valid PTE change nothing and are not separate steps.
-    if (design.properties.includes('gpu-access')) for (const ri of job.accesses) {
-      const r = ranges[ri]!
-      r.pages.forEach((q, k) => {
-        const x = pte[ri]![k]!
-        const bad = eng.xnack ? (v: number) => v === PTE.stale : (v: number) => v !== PTE.valid
-        add(
-          { name: 'gpu_access', job: job.name, range: r.name, page: pages[q]!.name },
-          jm('access', {}),
-          pf[j]! >= 0 ? (s) => s.get(js[j]!) === JS.running && s.get(pf[j]!) === 0 && bad(s.get(x)) : (s) => s.get(js[j]!) === JS.running && bad(s.get(x)),
-          () => {},
-        )
-      })
-    }
+    if (design.properties.includes('gpu-access'))
+      for (const ri of job.accesses) {
+        const r = ranges[ri]!
+        r.pages.forEach((q, k) => {
+          const x = pte[ri]![k]!
+          const bad = eng.xnack ? (v: number) => v === PTE.stale : (v: number) => v !== PTE.valid
+          add(
+            { name: 'gpu_access', job: job.name, range: r.name, page: pages[q]!.name },
+            jm('access', {}),
+            pf[j]! >= 0 ? (s) => s.get(js[j]!) === JS.running && s.get(pf[j]!) === 0 && bad(s.get(x)) : (s) => s.get(js[j]!) === JS.running && bad(s.get(x)),
+            () => {},
+          )
+        })
+      }
     if (job.faults && !pteFaults[j]) {
       // A recoverable GPU page fault: the job stalls, keeping its CUs (dma-buf.rst).
       add(
@@ -1071,7 +1349,10 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       add(
         { name: 'preempt_fence_signal', fence: fe.name, job: jobs[j]!.name },
         { actor: { kind: 'fence', index: i }, does: 'preempt_fence', signals: i },
-        (s) => s.get(en[i]!) === 1 && s.get(fs[i]!) === FS.pending && (s.get(js[j]!) !== JS.running || pf[j]! < 0 || s.get(pf[j]!) === 0 || eng.preempt === 'faulting'),
+        (s) =>
+          s.get(en[i]!) === 1 &&
+          s.get(fs[i]!) === FS.pending &&
+          (s.get(js[j]!) !== JS.running || pf[j]! < 0 || s.get(pf[j]!) === 0 || eng.preempt === 'faulting'),
         (c) => {
           // Eviction takes every queue of the process off the hardware, submitted or running.
           const st = c.get(js[j]!)
@@ -1124,19 +1405,22 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
 
   // ---- static facts for the properties ----
   const heldAtWait = new Set<number>()
-  threads.forEach((th, t) => th.steps.forEach((s, i) => {
-    if (s.op === 'wait' || s.op === 'wait_resv') for (const h of pathHeld[t]![i]!) heldAtWait.add(h.lock)
-    if (s.op === 'alloc' && canReclaim[t] && reclaims(s.gfp)) {
-      // Locks held when entering reclaim are held across the reclaim paths' waits.
-      if (reclaimSteps.some((r) => r.op === 'wait' || r.op === 'wait_resv')) for (const h of pathHeld[t]![i]!) heldAtWait.add(h.lock)
-    }
-  }))
+  threads.forEach((th, t) =>
+    th.steps.forEach((s, i) => {
+      if (s.op === 'wait' || s.op === 'wait_resv') for (const h of pathHeld[t]![i]!) heldAtWait.add(h.lock)
+      if (s.op === 'alloc' && canReclaim[t] && reclaims(s.gfp)) {
+        // Locks held when entering reclaim are held across the reclaim paths' waits.
+        if (reclaimSteps.some((r) => r.op === 'wait' || r.op === 'wait_resv')) for (const h of pathHeld[t]![i]!) heldAtWait.add(h.lock)
+      }
+    }),
+  )
   reclaimSteps.forEach((s, i) => {
     if (s.op === 'wait' || s.op === 'wait_resv') for (const h of reclaimHeld[i]!) heldAtWait.add(h.lock)
   })
-  for (const x of sites) x.steps.forEach((s, k) => {
-    if (s.op === 'wait' || s.op === 'wait_resv') for (const h of x.held[k]!) heldAtWait.add(h.lock)
-  })
+  for (const x of sites)
+    x.steps.forEach((s, k) => {
+      if (s.op === 'wait' || s.op === 'wait_resv') for (const h of x.held[k]!) heldAtWait.add(h.lock)
+    })
   const signalPathLocks = fences.map(() => new Set<number>())
   const signalPathReclaims = fences.map(() => false)
   const noteSignalPath = (fe: number, steps: readonly Step[], t: number): void => {
@@ -1167,7 +1451,12 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     const inReclaim = r > 0 ? ` (in reclaim: ${reclaimSegName[r - 1]})` : ''
     if (x) {
       const k = s.get(npc[t]!) - 1
-      if (k < x.steps.length) return { step: x.steps[k], where: ` (in notifier ${notifiers[x.segNotifier[k]!]!.name}'s invalidate callback${inReclaim ? `, in reclaim: ${reclaimSegName[r - 1]}` : ''})`, site: x }
+      if (k < x.steps.length)
+        return {
+          step: x.steps[k],
+          where: ` (in notifier ${notifiers[x.segNotifier[k]!]!.name}'s invalidate callback${inReclaim ? `, in reclaim: ${reclaimSegName[r - 1]}` : ''})`,
+          site: x,
+        }
       return { step: x.step, where: inReclaim, site: x }
     }
     return { step: r > 0 ? reclaimSteps[r - 1] : threads[t]!.steps[s.get(pc[t]!)], where: inReclaim }
@@ -1218,14 +1507,15 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   }
 
   const properties: Property<Action>[] = gpuProperties(view, perms)
-  const symmetry = perms.length > 1
-    ? {
-        describe: design.symmetry.map((g) => `jobs ${g.map((j) => jobs[j]!.name).join(', ')} interchangeable`).join('; '),
-        canonicalize: gpuCanonicalizer(layout, f, perms),
-        // progress obligations are dma_fences; a permutation that moves a job owning one moves them
-        fixesObligations: perms.every((p) => jobs.every((job, j) => p.job[j] === j || fences[job.fence]!.kind === 'hmm')),
-      }
-    : undefined
+  const symmetry =
+    perms.length > 1
+      ? {
+          describe: design.symmetry.map((g) => `jobs ${g.map((j) => jobs[j]!.name).join(', ')} interchangeable`).join('; '),
+          canonicalize: gpuCanonicalizer(layout, f, perms),
+          // progress obligations are dma_fences; a permutation that moves a job owning one moves them
+          fixesObligations: perms.every((p) => jobs.every((job, j) => p.job[j] === j || fences[job.fence]!.kind === 'hmm')),
+        }
+      : undefined
   return {
     name: 'gpu',
     params,

@@ -85,8 +85,6 @@ export function stepText(d: GpuDesign, s: Step): string {
   }
 }
 
-
-
 /** One trace step: who acts, and what it does, in kernel terms. */
 export function describeStep(v: GpuView, pre: Reader, action: Action, post: Reader): { actor: string; text: string } {
   const d = v.design
@@ -113,12 +111,21 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         return { actor, text: `${m.step ? stepText(d, m.step) : 'invalidate'}${holding}${where}` }
       case 'invalidate_pages': {
         const ev = m.site!.step.event
-        return { actor, text: `every notifier returned; ${ev === 'migrate' ? `the CPU moves ${pagesOf()} to new frames` : ev === 'pressure' ? `${pagesOf()} swapped out and freed` : ev === 'oom' ? `${pagesOf()} reaped and freed` : `${pagesOf()} unmapped and freed`} (old references now stale)${where}` }
+        return {
+          actor,
+          text: `every notifier returned; ${ev === 'migrate' ? `the CPU moves ${pagesOf()} to new frames` : ev === 'pressure' ? `${pagesOf()} swapped out and freed` : ev === 'oom' ? `${pagesOf()} reaped and freed` : `${pagesOf()} unmapped and freed`} (old references now stale)${where}`,
+        }
       }
       case 'invalidate_end':
-        return { actor, text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active) === 0 ? ': no invalidation left, the seq turns even' : ''}${where}` }
+        return {
+          actor,
+          text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active) === 0 ? ': no invalidation left, the seq turns even' : ''}${where}`,
+        }
       case 'collision':
-        return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: collision (the notifier ran since read_begin), ${m.step?.op === 'read_retry' && m.step.else === 'retry' ? 'back to read_begin' : String(action.then)}${holding}${where}` }
+        return {
+          actor,
+          text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: collision (the notifier ran since read_begin), ${m.step?.op === 'read_retry' && m.step.else === 'retry' ? 'back to read_begin' : String(action.then)}${holding}${where}`,
+        }
       case 'read_retry':
         return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: no collision${holding}${where}` }
       case 'return_false':
@@ -134,7 +141,10 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
       case 'exit_reclaim':
         return { actor, text: 'leaves reclaim and retries the allocation' }
       case 'enable':
-        return { actor, text: `${m.step ? stepText(d, m.step) : 'wait'}${holding}: enable_signaling(${String(action.fence)}), then blocks until it signals${where}` }
+        return {
+          actor,
+          text: `${m.step ? stepText(d, m.step) : 'wait'}${holding}: enable_signaling(${String(action.fence)}), then blocks until it signals${where}`,
+        }
       case 'wait_return':
         return { actor, text: `${m.step ? stepText(d, m.step) : 'wait'} returns${holding}${where}` }
       case 'spin':
@@ -160,22 +170,41 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
     const eng = d.engines[job.engine]!.name
     switch (m.does) {
       case 'ready':
-        return { actor, text: post.get(f.js[m.actor.index]!) === 6 ? 'a dependency failed: the job is cancelled, its fence gets the error' : job.queue === 'kernel' ? 'dependencies signalled; the scheduler queues it' : 'submitted to its user queue' }
+        return {
+          actor,
+          text:
+            post.get(f.js[m.actor.index]!) === 6
+              ? 'a dependency failed: the job is cancelled, its fence gets the error'
+              : job.queue === 'kernel'
+                ? 'dependencies signalled; the scheduler queues it'
+                : 'submitted to its user queue',
+        }
       case 'start':
         return { actor, text: `starts on ${eng} (takes ${job.cus} CU${job.cus > 1 ? 's' : ''})` }
       case 'resume':
         return { actor, text: `resumes on ${eng}` }
       case 'fault':
-        return { actor, text: job.accesses.length ? 'GPU page fault on an invalid PTE: it stalls, keeping its CUs' : 'GPU page fault: it stalls, keeping its CUs' }
+        return {
+          actor,
+          text: job.accesses.length ? 'GPU page fault on an invalid PTE: it stalls, keeping its CUs' : 'GPU page fault: it stalls, keeping its CUs',
+        }
       case 'access': {
         const k = d.ranges.findIndex((r) => r.name === action.range)
         const pg = String(action.page)
         const slot = k >= 0 ? f.pte[k]![d.ranges[k]!.pages.findIndex((p) => d.pages[p]!.name === pg)]! : -1
         const stale = slot >= 0 && pre.get(slot) === 2
-        return { actor, text: stale ? `the GPU touches page ${pg} through a stale PTE of range ${String(action.range)}: the page was freed, moved or reused after its notifier returned` : `the GPU touches page ${pg} through an invalid PTE of range ${String(action.range)}: ${eng} has no page-fault path (XNACK off)` }
+        return {
+          actor,
+          text: stale
+            ? `the GPU touches page ${pg} through a stale PTE of range ${String(action.range)}: the page was freed, moved or reused after its notifier returned`
+            : `the GPU touches page ${pg} through an invalid PTE of range ${String(action.range)}: ${eng} has no page-fault path (XNACK off)`,
+        }
       }
       case 'complete':
-        return { actor, text: `completes: ${job.queue === 'user' ? 'hmm_fence' : 'dma_fence'} ${job.name} ${post.get(f.fs[job.fence]!) === 2 ? 'signals with an error' : 'signals'}` }
+        return {
+          actor,
+          text: `completes: ${job.queue === 'user' ? 'hmm_fence' : 'dma_fence'} ${job.name} ${post.get(f.fs[job.fence]!) === 2 ? 'signals with an error' : 'signals'}`,
+        }
       case 'preempt':
         return { actor, text: `preempts compute job ${String(action.victim)} on ${eng}` }
       case 'preempt_dma':
@@ -206,7 +235,11 @@ export function describeChange(d: GpuDesign, field: string, before: unknown, aft
       return `${name}: ${who(before)} -> ${who(after)}`
     }
     case 'readers': {
-      const who = (x: unknown): string => d.threads.filter((_, t) => Math.floor((x as number) / 2 ** t) % 2 === 1).map((th) => th.name).join(', ') || 'none'
+      const who = (x: unknown): string =>
+        d.threads
+          .filter((_, t) => Math.floor((x as number) / 2 ** t) % 2 === 1)
+          .map((th) => th.name)
+          .join(', ') || 'none'
       return `${name}: read-held by ${who(before)} -> ${who(after)}`
     }
     case 'enabled':
@@ -226,7 +259,11 @@ export function describeChange(d: GpuDesign, field: string, before: unknown, aft
     case 'placement':
       return `${name}: ${String(before)} -> ${String(after)}`
     case 'resv': {
-      const set = (x: unknown): string => d.fences.filter((_, i) => Math.floor((x as number) / 2 ** i) % 2 === 1).map((fe) => fe.name).join(', ') || 'empty'
+      const set = (x: unknown): string =>
+        d.fences
+          .filter((_, i) => Math.floor((x as number) / 2 ** i) % 2 === 1)
+          .map((fe) => fe.name)
+          .join(', ') || 'empty'
       return `${name}'s dma_resv: {${set(before)}} -> {${set(after)}}`
     }
     case 'implicitDeps':
@@ -261,11 +298,17 @@ export function describeState(v: GpuView, s: Reader): string[] {
   const fsn = ['pending', 'signalled', 'error']
   const out: string[] = []
   out.push(`memory: ${s.get(f.vram)} free VRAM page(s), ${s.get(f.system)} free system page(s)`)
-  if (d.jobs.length) out.push(`jobs: ${d.jobs.map((j, i) => `${j.name} ${js[s.get(f.js[i]!)]} (${j.queue === 'user' ? 'hmm_fence' : 'dma_fence'}${j.faults ? ', may fault' : ''})`).join(', ')}`)
+  if (d.jobs.length)
+    out.push(
+      `jobs: ${d.jobs.map((j, i) => `${j.name} ${js[s.get(f.js[i]!)]} (${j.queue === 'user' ? 'hmm_fence' : 'dma_fence'}${j.faults ? ', may fault' : ''})`).join(', ')}`,
+    )
   const others = d.fences.filter((fe) => fe.job === undefined)
   if (others.length) out.push(`fences: ${others.map((fe) => `${fe.name} ${fsn[s.get(f.fs[d.fences.indexOf(fe)]!)]}`).join(', ')}`)
   if (d.pages.length) out.push(`pages: ${d.pages.map((pg, q) => `${pg.name} ${['absent', 'in system memory', 'in VRAM'][s.get(f.pageAt[q]!)]}`).join(', ')}`)
-  for (const [i, r] of d.ranges.entries()) out.push(`range ${r.name} on ${d.engines[r.engine]!.name}: PTEs ${r.pages.map((p, k) => `${d.pages[p]!.name} ${['invalid', 'valid', 'stale'][s.get(f.pte[i]![k]!)]}`).join(', ')}; notifiers ${r.notifiers.map((n) => d.notifiers[n]!.name).join(', ') || 'none'}`)
+  for (const [i, r] of d.ranges.entries())
+    out.push(
+      `range ${r.name} on ${d.engines[r.engine]!.name}: PTEs ${r.pages.map((p, k) => `${d.pages[p]!.name} ${['invalid', 'valid', 'stale'][s.get(f.pte[i]![k]!)]}`).join(', ')}; notifiers ${r.notifiers.map((n) => d.notifiers[n]!.name).join(', ') || 'none'}`,
+    )
   for (const [i, b] of d.buffers.entries()) {
     const mask = s.get(f.resv[i]!)
     const inResv = d.fences.filter((_, k) => Math.floor(mask / 2 ** k) % 2 === 1).map((fe) => fe.name)

@@ -157,7 +157,7 @@ export const LIBRARY: readonly LibraryPath[] = [
   },
   {
     name: 'notifier_zap',
-    doc: 'MMU interval notifier callback: take the update lock (in a non-blockable invalidation: trylock, else return false), mmu_interval_set_seq, zap the range\'s GPU PTEs, release',
+    doc: "MMU interval notifier callback: take the update lock (in a non-blockable invalidation: trylock, else return false), mmu_interval_set_seq, zap the range's GPU PTEs, release",
     cite: 'Documentation/mm/hmm.rst (rule 35); drm_gpusvm.c / xe_svm.c xe_svm_invalidate; amdgpu_hmm.c amdgpu_hmm_invalidate_gfx (rule 38)',
     context: 'notifier',
     params: [

@@ -107,7 +107,21 @@ const MODIFIERS: Record<string, readonly string[]> = {
 }
 const NO_ARG = new Set(['begin_signalling', 'end_signalling', 'user_fault', 'exit_mm', 'skip_if_exiting', 'set_seq'])
 /** steps that make no sense inside an MMU-notifier callback (it runs inside the CPU's invalidation) */
-const NOT_IN_CALLBACK = new Set(['invalidate', 'read_begin', 'get_pages', 'read_retry', 'map', 'exit_mm', 'await_fault', 'resolve_fault', 'await_deps', 'run', 'arm', 'push', 'await_evicted'])
+const NOT_IN_CALLBACK = new Set([
+  'invalidate',
+  'read_begin',
+  'get_pages',
+  'read_retry',
+  'map',
+  'exit_mm',
+  'await_fault',
+  'resolve_fault',
+  'await_deps',
+  'run',
+  'arm',
+  'push',
+  'await_evicted',
+])
 
 export const MAX_FENCES = 24
 export const MAX_THREADS = 8
@@ -134,11 +148,17 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const names = new Map<string, string>()
   const claim = (name: string, what: string, path: Path): void => {
     const prior = names.get(name)
-    if (prior) throw new SpecError('FC140', path, `the name '${name}' is already used by ${prior}; names of engines, locks, buffers, fences, jobs, threads, pages, notifiers and ranges must be unique`)
+    if (prior)
+      throw new SpecError(
+        'FC140',
+        path,
+        `the name '${name}' is already used by ${prior}; names of engines, locks, buffers, fences, jobs, threads, pages, notifiers and ranges must be unique`,
+      )
     names.set(name, what)
   }
 
-  if (!d.engines || d.engines.length === 0) throw new SpecError('FC146', ['engines'], 'a GPU design needs at least one engine (for example: engines: [{ name: gfx, cus: 1 }])')
+  if (!d.engines || d.engines.length === 0)
+    throw new SpecError('FC146', ['engines'], 'a GPU design needs at least one engine (for example: engines: [{ name: gfx, cus: 1 }])')
   const engines: Engine[] = d.engines.map((e, i) => {
     claim(e.name as string, `engine #${i + 1}`, ['engines', i, 'name'])
     const cus = e.cus as number
@@ -187,17 +207,24 @@ export function buildDesign(d: DesignInput): GpuDesign {
     const kind = fe.kind as Fence['kind']
     let of: number | undefined
     if (kind === 'preempt') {
-      if (fe.of === undefined) throw new SpecError('FC173', ['fences', i], `preempt fence '${fe.name as string}' needs 'of: JOB' (the queue it takes off the hardware)`)
+      if (fe.of === undefined)
+        throw new SpecError('FC173', ['fences', i], `preempt fence '${fe.name as string}' needs 'of: JOB' (the queue it takes off the hardware)`)
       of = jobIx.get(fe.of as string)
       if (of === undefined) throw new SpecError('FC141', ['fences', i, 'of'], `no job named '${fe.of as string}'`)
     } else if (fe.of !== undefined) throw new SpecError('FC174', ['fences', i, 'of'], `'of' applies to preempt fences only`)
     fences.push({ name: fe.name as string, kind, ...(of !== undefined ? { of } : {}) })
   }
-  if (fences.length > MAX_FENCES) throw new SpecError('FC148', ['fences'], `${fences.length} fences (one per job plus declared ones); at most ${MAX_FENCES} are supported`)
+  if (fences.length > MAX_FENCES)
+    throw new SpecError('FC148', ['fences'], `${fences.length} fences (one per job plus declared ones); at most ${MAX_FENCES} are supported`)
   const fenceIx = new Map(fences.map((f, i) => [f.name, i]))
   const fence = (name: unknown, path: Path): number => {
     const i = fenceIx.get(name as string)
-    if (i === undefined) throw new SpecError('FC141', path, `no fence named '${String(name)}' (fences: ${[...fenceIx.keys()].join(', ') || 'none'}; every job's fence is named after the job)`)
+    if (i === undefined)
+      throw new SpecError(
+        'FC141',
+        path,
+        `no fence named '${String(name)}' (fences: ${[...fenceIx.keys()].join(', ') || 'none'}; every job's fence is named after the job)`,
+      )
     return i
   }
   const job = (name: unknown, path: Path): number => {
@@ -207,7 +234,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
   }
   const lock = (name: unknown, path: Path): number => {
     const i = lockIx.get(name as string)
-    if (i === undefined) throw new SpecError('FC141', path, `no lock named '${String(name)}' (locks: ${[...lockIx.keys()].join(', ')}; declare it under locks:, or use BO.resv for a buffer's dma_resv)`)
+    if (i === undefined)
+      throw new SpecError(
+        'FC141',
+        path,
+        `no lock named '${String(name)}' (locks: ${[...lockIx.keys()].join(', ')}; declare it under locks:, or use BO.resv for a buffer's dma_resv)`,
+      )
     return i
   }
   const bufferIx = new Map(bufferIn.map((b, i) => [b.name as string, i]))
@@ -221,7 +253,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const setUsage = (bo: number, fe: number, u: Usage, path: Path): void => {
     const k = usageKey(bo, fe)
     const prior = usageOf.get(k)
-    if (prior && prior !== u) throw new SpecError('FC175', path, `fence '${fences[fe]!.name}' is already in ${bufferIn[bo]!.name as string}'s dma_resv with usage ${prior}; one usage per fence and buffer`)
+    if (prior && prior !== u)
+      throw new SpecError(
+        'FC175',
+        path,
+        `fence '${fences[fe]!.name}' is already in ${bufferIn[bo]!.name as string}'s dma_resv with usage ${prior}; one usage per fence and buffer`,
+      )
     usageOf.set(k, u)
   }
 
@@ -232,7 +269,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
       setUsage(i, fe, (entry.usage as Usage | undefined) ?? 'write', ['buffers', i, 'fences', k])
       return fe
     })
-    return { name: b.name as string, placement: (b.placement as 'vram' | 'system' | undefined) ?? 'vram', fences: fs, lock: lockIx.get(`${b.name as string}.resv`)! }
+    return {
+      name: b.name as string,
+      placement: (b.placement as 'vram' | 'system' | undefined) ?? 'vram',
+      fences: fs,
+      lock: lockIx.get(`${b.name as string}.resv`)!,
+    }
   })
 
   // Memory: pages, notifier subscriptions (callbacks are read once steps can be), GPU ranges.
@@ -243,7 +285,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const pageIx = new Map(pages.map((pg, i) => [pg.name, i]))
   const page = (name: unknown, path: Path): number => {
     const i = pageIx.get(name as string)
-    if (i === undefined) throw new SpecError('FC141', path, `no page named '${String(name)}' (pages: ${[...pageIx.keys()].join(', ') || 'none; declare them under pages:'})`)
+    if (i === undefined)
+      throw new SpecError('FC141', path, `no page named '${String(name)}' (pages: ${[...pageIx.keys()].join(', ') || 'none; declare them under pages:'})`)
     return i
   }
   const pageList = (v: unknown, path: Path): number[] => {
@@ -258,30 +301,47 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const notifierIx = new Map(notifierIn.map((n, i) => [n.name as string, i]))
   const notifier = (name: unknown, path: Path): number => {
     const i = notifierIx.get(name as string)
-    if (i === undefined) throw new SpecError('FC141', path, `no notifier named '${String(name)}' (notifiers: ${[...notifierIx.keys()].join(', ') || 'none; declare them under notifiers:'})`)
+    if (i === undefined)
+      throw new SpecError(
+        'FC141',
+        path,
+        `no notifier named '${String(name)}' (notifiers: ${[...notifierIx.keys()].join(', ') || 'none; declare them under notifiers:'})`,
+      )
     return i
   }
   const notifierPages = notifierIn.map((n, i) => pageList(n.pages, ['notifiers', i, 'pages']))
   const ranges: Range[] = (d.ranges ?? []).map((r, i) => {
     claim(r.name as string, `range #${i + 1}`, ['ranges', i, 'name'])
     const e = engineIx.get(r.engine as string)
-    if (e === undefined) throw new SpecError('FC141', ['ranges', i, 'engine'], `no engine named '${r.engine as string}' (engines: ${engines.map((x) => x.name).join(', ')}); a range lives in one device's page tables`)
+    if (e === undefined)
+      throw new SpecError(
+        'FC141',
+        ['ranges', i, 'engine'],
+        `no engine named '${r.engine as string}' (engines: ${engines.map((x) => x.name).join(', ')}); a range lives in one device's page tables`,
+      )
     const ps = pageList(r.pages, ['ranges', i, 'pages'])
     const ns = ((r.notifiers as unknown[] | undefined) ?? []).map((x, k) => notifier(x, ['ranges', i, 'notifiers', k]))
     for (const [k, n] of ns.entries()) {
-      if (!notifierPages[n]!.some((p) => ps.includes(p))) throw new SpecError('FC177', ['ranges', i, 'notifiers', k], `notifier '${notifierIn[n]!.name as string}' covers none of the range's pages`)
+      if (!notifierPages[n]!.some((p) => ps.includes(p)))
+        throw new SpecError('FC177', ['ranges', i, 'notifiers', k], `notifier '${notifierIn[n]!.name as string}' covers none of the range's pages`)
     }
     const mapped = (r.mapped as boolean | undefined) ?? false
     if (mapped) {
       const absent = ps.find((p) => pages[p]!.at === 'none')
-      if (absent !== undefined) throw new SpecError('FC178', ['ranges', i, 'mapped'], `page '${pages[absent]!.name}' is not present (at: none), so its PTE cannot start valid; set mapped: false or give the page a location`)
+      if (absent !== undefined)
+        throw new SpecError(
+          'FC178',
+          ['ranges', i, 'mapped'],
+          `page '${pages[absent]!.name}' is not present (at: none), so its PTE cannot start valid; set mapped: false or give the page a location`,
+        )
     }
     return { name: r.name as string, engine: e, pages: ps, notifiers: ns, mapped }
   })
   const rangeIx = new Map(ranges.map((r, i) => [r.name, i]))
   const range = (name: unknown, path: Path): number => {
     const i = rangeIx.get(name as string)
-    if (i === undefined) throw new SpecError('FC141', path, `no range named '${String(name)}' (ranges: ${[...rangeIx.keys()].join(', ') || 'none; declare them under ranges:'})`)
+    if (i === undefined)
+      throw new SpecError('FC141', path, `no range named '${String(name)}' (ranges: ${[...rangeIx.keys()].join(', ') || 'none; declare them under ranges:'})`)
     return i
   }
 
@@ -297,14 +357,28 @@ export function buildDesign(d: DesignInput): GpuDesign {
     const e = engineIx.get(j.engine as string)!
     const accesses = ((j.accesses as unknown[] | undefined) ?? []).map((x, k) => {
       const r = range(x, ['jobs', i, 'accesses', k])
-      if (ranges[r]!.engine !== e) throw new SpecError('FC179', ['jobs', i, 'accesses', k], `range '${ranges[r]!.name}' is in the page tables of ${engines[ranges[r]!.engine]!.name}, but job '${j.name as string}' runs on ${engines[e]!.name}`)
+      if (ranges[r]!.engine !== e)
+        throw new SpecError(
+          'FC179',
+          ['jobs', i, 'accesses', k],
+          `range '${ranges[r]!.name}' is in the page tables of ${engines[ranges[r]!.engine]!.name}, but job '${j.name as string}' runs on ${engines[e]!.name}`,
+        )
       return r
     })
     // On XNACK-on hardware an access through an invalid PTE faults: the job's faults come from its PTEs.
     const pteFaults = accesses.length > 0 && engines[e]!.xnack
-    if (pteFaults && j.faults === false) throw new SpecError('FC180', ['jobs', i, 'faults'], `job '${j.name as string}' accesses ranges on ${engines[e]!.name}, which has XNACK on, so it faults whenever a PTE is invalid; remove faults: false (or set xnack: off on the engine)`)
+    if (pteFaults && j.faults === false)
+      throw new SpecError(
+        'FC180',
+        ['jobs', i, 'faults'],
+        `job '${j.name as string}' accesses ranges on ${engines[e]!.name}, which has XNACK on, so it faults whenever a PTE is invalid; remove faults: false (or set xnack: off on the engine)`,
+      )
     if ((j.cus as number | undefined) !== undefined && (j.cus as number) > engines[engineIx.get(j.engine as string)!]!.cus) {
-      throw new SpecError('FC147', ['jobs', i, 'cus'], `needs ${j.cus as number} CUs but engine '${j.engine as string}' has ${engines[engineIx.get(j.engine as string)!]!.cus}`)
+      throw new SpecError(
+        'FC147',
+        ['jobs', i, 'cus'],
+        `needs ${j.cus as number} CUs but engine '${j.engine as string}' has ${engines[engineIx.get(j.engine as string)!]!.cus}`,
+      )
     }
     return {
       name: j.name as string,
@@ -350,7 +424,11 @@ export function buildDesign(d: DesignInput): GpuDesign {
       delete mods[op]
       for (const m of Object.keys(mods)) {
         if (!(MODIFIERS[op] ?? []).includes(m)) {
-          throw new SpecError('FC152', [...where, m], `unknown field '${m}' for step '${op}'${MODIFIERS[op] ? ` (it takes: ${MODIFIERS[op]!.join(', ')})` : ' (it takes no modifiers)'}`)
+          throw new SpecError(
+            'FC152',
+            [...where, m],
+            `unknown field '${m}' for step '${op}'${MODIFIERS[op] ? ` (it takes: ${MODIFIERS[op]!.join(', ')})` : ' (it takes no modifiers)'}`,
+          )
         }
       }
     } else throw new SpecError('FC153', where, 'a step is a name (begin_signalling) or a one-key map (lock: X)')
@@ -362,25 +440,41 @@ export function buildDesign(d: DesignInput): GpuDesign {
     const outcome = (v: unknown, dflt: Outcome): Outcome => {
       if (v === undefined) return dflt
       if (v === 'again') {
-        if (inCallback === undefined) throw new SpecError('FC160', [...where, 'else'], "'again' (return false from the invalidate callback, rule 38) is only for steps of a notifier callback")
+        if (inCallback === undefined)
+          throw new SpecError(
+            'FC160',
+            [...where, 'else'],
+            "'again' (return false from the invalidate callback, rule 38) is only for steps of a notifier callback",
+          )
         return v
       }
-      if (v !== 'skip' && v !== 'retry' && v !== 'fail') throw new SpecError('FC155', [...where, 'else'], `must be skip, retry or fail${inCallback !== undefined ? ', or again' : ''}, got ${JSON.stringify(v)}`)
+      if (v !== 'skip' && v !== 'retry' && v !== 'fail')
+        throw new SpecError('FC155', [...where, 'else'], `must be skip, retry or fail${inCallback !== undefined ? ', or again' : ''}, got ${JSON.stringify(v)}`)
       return v
     }
     if (inCallback !== undefined && NOT_IN_CALLBACK.has(op)) {
-      throw new SpecError('FC161', where, `step '${op}' cannot run inside an MMU-notifier callback (notifier ${notifierIn[inCallback]!.name as string}); the callback runs inside the CPU's invalidation`)
+      throw new SpecError(
+        'FC161',
+        where,
+        `step '${op}' cannot run inside an MMU-notifier callback (notifier ${notifierIn[inCallback]!.name as string}); the callback runs inside the CPU's invalidation`,
+      )
     }
     const usage = (v: unknown, dflt: Usage): Usage => {
       if (v === undefined) return dflt
-      if (!(USAGES as readonly unknown[]).includes(v)) throw new SpecError('FC155', [...where, 'usage'], `must be one of ${USAGES.join(', ')} (dma_resv usages), got ${JSON.stringify(v)}`)
+      if (!(USAGES as readonly unknown[]).includes(v))
+        throw new SpecError('FC155', [...where, 'usage'], `must be one of ${USAGES.join(', ')} (dma_resv usages), got ${JSON.stringify(v)}`)
       return v as Usage
     }
     // In a callback: in a non-blockable invalidation, trylock / test the fence instead of sleeping,
     // and return false if that fails (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
     const nonblock = (): { nonblock?: 'again' } => {
       if (mods.nonblock === undefined) return {}
-      if (mods.nonblock !== 'again') throw new SpecError('FC155', [...where, 'nonblock'], `must be again (in a non-blockable invalidation: do not sleep, return false), got ${JSON.stringify(mods.nonblock)}`)
+      if (mods.nonblock !== 'again')
+        throw new SpecError(
+          'FC155',
+          [...where, 'nonblock'],
+          `must be again (in a non-blockable invalidation: do not sleep, return false), got ${JSON.stringify(mods.nonblock)}`,
+        )
       if (inCallback === undefined) throw new SpecError('FC160', [...where, 'nonblock'], 'nonblock applies to steps of a notifier callback only')
       return { nonblock: 'again' }
     }
@@ -396,7 +490,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
       case 'trylock_read': {
         const l = lock(str(arg, 'the lock'), [...where, op])
         const mode: LockMode = op.endsWith('_read') ? 'read' : 'write'
-        if (mode === 'read' && locks[l]!.kind !== 'rwsem') throw new SpecError('FC159', [...where, op], `'${locks[l]!.name}' is a ${locks[l]!.kind}; only an rwsem can be taken for read`)
+        if (mode === 'read' && locks[l]!.kind !== 'rwsem')
+          throw new SpecError('FC159', [...where, op], `'${locks[l]!.name}' is a ${locks[l]!.kind}; only an rwsem can be taken for read`)
         if (op.startsWith('trylock')) return [{ ...w, op: 'trylock', lock: l, mode, else: outcome(mods.else, 'skip') }]
         return [{ ...w, op: 'lock', lock: l, mode, ...nonblock() }]
       }
@@ -405,7 +500,9 @@ export function buildDesign(d: DesignInput): GpuDesign {
       case 'wait':
         return [{ ...w, op: 'wait', fence: fence(str(arg, 'the fence'), [...where, op]), ...faultPolicy(), ...nonblock() }]
       case 'wait_resv':
-        return [{ ...w, op: 'wait_resv', bo: buffer(str(arg, 'the buffer'), [...where, op]), usage: usage(mods.usage, 'bookkeep'), ...faultPolicy(), ...nonblock() }]
+        return [
+          { ...w, op: 'wait_resv', bo: buffer(str(arg, 'the buffer'), [...where, op]), usage: usage(mods.usage, 'bookkeep'), ...faultPolicy(), ...nonblock() },
+        ]
       case 'enable_signaling':
         return [{ ...w, op: 'enable_signaling', fence: fence(str(arg, 'the fence'), [...where, op]) }]
       case 'signal':
@@ -434,7 +531,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
       case 'await_deps':
       case 'run': {
         const j = job(str(arg, 'the job'), [...where, op])
-        if ((op === 'await_fault' || op === 'resolve_fault') && !jobs[j]!.faults) throw new SpecError('FC164', [...where, op], `job '${jobs[j]!.name}' cannot fault (set faults: true on it)`)
+        if ((op === 'await_fault' || op === 'resolve_fault') && !jobs[j]!.faults)
+          throw new SpecError('FC164', [...where, op], `job '${jobs[j]!.name}' cannot fault (set faults: true on it)`)
         return [{ ...w, op, job: j }]
       }
       case 'submit': {
@@ -477,14 +575,24 @@ export function buildDesign(d: DesignInput): GpuDesign {
       }
       case 'invalidate': {
         const event = (mods.event ?? 'unmap') as MemEvent
-        if (!(EVENTS as readonly unknown[]).includes(event)) throw new SpecError('FC155', [...where, 'event'], `must be one of ${EVENTS.join(', ')}, got ${JSON.stringify(mods.event)}`)
+        if (!(EVENTS as readonly unknown[]).includes(event))
+          throw new SpecError('FC155', [...where, 'event'], `must be one of ${EVENTS.join(', ')}, got ${JSON.stringify(mods.event)}`)
         if (mods.nonblock !== undefined && typeof mods.nonblock !== 'boolean') throw new SpecError('FC155', [...where, 'nonblock'], 'must be true or false')
         return [{ ...w, op: 'invalidate', pages: pageList(arg, [...where, op]), event, nonblock: mods.nonblock === true }]
       }
       case 'set_seq': {
-        if (inCallback === undefined) throw new SpecError('FC160', where, 'set_seq (mmu_interval_set_seq) is called from a notifier\'s invalidate callback; move it under notifiers: [{ callback: [...] }]')
+        if (inCallback === undefined)
+          throw new SpecError(
+            'FC160',
+            where,
+            "set_seq (mmu_interval_set_seq) is called from a notifier's invalidate callback; move it under notifiers: [{ callback: [...] }]",
+          )
         if (arg !== undefined && notifier(str(arg, 'the notifier'), [...where, op]) !== inCallback) {
-          throw new SpecError('FC163', [...where, op], `the callback of notifier '${notifierIn[inCallback]!.name as string}' can only set its own seq (write set_seq without an argument)`)
+          throw new SpecError(
+            'FC163',
+            [...where, op],
+            `the callback of notifier '${notifierIn[inCallback]!.name as string}' can only set its own seq (write set_seq without an argument)`,
+          )
         }
         return [{ ...w, op: 'set_seq', notifier: inCallback }]
       }
@@ -503,7 +611,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
         return [{ ...w, op, job: job(str(arg, 'the job'), [...where, op]) }]
       case 'new_fence': {
         const fe = fence(str(arg, 'the fence'), [...where, op])
-        if (fences[fe]!.kind !== 'preempt') throw new SpecError('FC165', [...where, op], `'${fences[fe]!.name}' is a ${fences[fe]!.kind} fence; new_fence re-arms a preempt/eviction fence`)
+        if (fences[fe]!.kind !== 'preempt')
+          throw new SpecError('FC165', [...where, op], `'${fences[fe]!.name}' is a ${fences[fe]!.kind} fence; new_fence re-arms a preempt/eviction fence`)
         return [{ ...w, op, fence: fe }]
       }
       case 'use': {
@@ -523,7 +632,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
     if (typeof g !== 'object' || Array.isArray(g)) throw new SpecError('FC166', where, 'must be a map of parameter: value')
     const out: Record<string, string> = {}
     for (const k of Object.keys(g)) {
-      if (!lib.params.some((p) => p.name === k)) throw new SpecError('FC167', [...where, k], `library path '${libName}' has no parameter '${k}' (its parameters: ${lib.params.map((p) => p.name).join(', ')})`)
+      if (!lib.params.some((p) => p.name === k))
+        throw new SpecError(
+          'FC167',
+          [...where, k],
+          `library path '${libName}' has no parameter '${k}' (its parameters: ${lib.params.map((p) => p.name).join(', ')})`,
+        )
     }
     for (const p of lib.params) {
       const v = g[p.name] ?? p.default
@@ -546,11 +660,20 @@ export function buildDesign(d: DesignInput): GpuDesign {
             break
           }
         }
-        if (back < 0) throw new SpecError('FC158', s.where, `${who}: read_retry of range '${ranges[s.range]!.name}' has no read_begin of it earlier in the path (the collision-retry loop starts at mmu_interval_read_begin, rule 34)`)
+        if (back < 0)
+          throw new SpecError(
+            'FC158',
+            s.where,
+            `${who}: read_retry of range '${ranges[s.range]!.name}' has no read_begin of it earlier in the path (the collision-retry loop starts at mmu_interval_read_begin, rule 34)`,
+          )
         return { ...s, back }
       }
       if (s.op === 'map' && !steps.slice(0, k).some((x) => x.op === 'get_pages' && x.range === s.range)) {
-        throw new SpecError('FC158', s.where, `${who}: map of range '${ranges[s.range]!.name}' has no get_pages of it earlier in the path (map programs the pfns hmm_range_fault returned)`)
+        throw new SpecError(
+          'FC158',
+          s.where,
+          `${who}: map of range '${ranges[s.range]!.name}' has no get_pages of it earlier in the path (map programs the pfns hmm_range_fault returned)`,
+        )
       }
       return s
     })
@@ -561,14 +684,16 @@ export function buildDesign(d: DesignInput): GpuDesign {
     claim(th.name as string, `thread #${i + 1}`, ['threads', i, 'name'])
     const hasPath = th.path !== undefined
     const hasSteps = th.steps !== undefined
-    if (hasPath === hasSteps) throw new SpecError('FC170', ['threads', i], `thread '${th.name as string}' needs exactly one of 'path: LIBRARY_PATH' or 'steps: [...]'`)
+    if (hasPath === hasSteps)
+      throw new SpecError('FC170', ['threads', i], `thread '${th.name as string}' needs exactly one of 'path: LIBRARY_PATH' or 'steps: [...]'`)
     let steps: Step[]
     let context = th.context as Context | undefined
     let signalling = th.signalling as boolean | undefined
     let origin = 'custom'
     if (hasPath) {
       const lib = findLibrary(th.path as string)
-      if (!lib) throw new SpecError('FC142', ['threads', i, 'path'], `no library path '${th.path as string}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
+      if (!lib)
+        throw new SpecError('FC142', ['threads', i, 'path'], `no library path '${th.path as string}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
       steps = normSteps(lib.steps(bind(lib.name, th.with, ['threads', i, 'with']), policies), ['threads', i, 'path'])
       context ??= lib.context
       signalling ??= lib.signalling ?? false
@@ -578,7 +703,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
       steps = normSteps(th.steps as unknown[], ['threads', i, 'steps'])
     }
     if (steps.length === 0) throw new SpecError('FC172', ['threads', i, 'steps'], `thread '${th.name as string}' has no steps`)
-    if (context !== undefined && !(CONTEXTS as readonly string[]).includes(context)) throw new SpecError('FC145', ['threads', i, 'context'], `unknown context '${context}'`)
+    if (context !== undefined && !(CONTEXTS as readonly string[]).includes(context))
+      throw new SpecError('FC145', ['threads', i, 'context'], `unknown context '${context}'`)
     checkLocking(steps, `thread '${th.name as string}'`, locks, buffers)
     steps = linkMemorySteps(steps, `thread '${th.name as string}'`)
     if (th.repeat !== undefined && typeof th.repeat !== 'boolean') throw new SpecError('FC155', ['threads', i, 'repeat'], 'must be true or false')
@@ -618,14 +744,20 @@ export function buildDesign(d: DesignInput): GpuDesign {
     inCallback = i
     let steps: Step[]
     let origin = 'custom'
-    if ((n.path === undefined) === (n.callback === undefined)) throw new SpecError('FC170', where, `notifier '${n.name as string}' needs exactly one of 'callback: [...]' (its invalidate callback's steps) or 'path: LIBRARY_PATH'`)
+    if ((n.path === undefined) === (n.callback === undefined))
+      throw new SpecError(
+        'FC170',
+        where,
+        `notifier '${n.name as string}' needs exactly one of 'callback: [...]' (its invalidate callback's steps) or 'path: LIBRARY_PATH'`,
+      )
     if (n.path !== undefined) {
       const lib = findLibrary(n.path as string)
       if (!lib) throw new SpecError('FC142', [...where, 'path'], `no library path '${n.path as string}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
       steps = normSteps(lib.steps(bind(lib.name, n.with, [...where, 'with']), policies), [...where, 'path'])
       origin = lib.name
     } else {
-      if (n.with !== undefined) throw new SpecError('FC171', [...where, 'with'], `'with' binds a library path's parameters; this notifier has its own callback steps`)
+      if (n.with !== undefined)
+        throw new SpecError('FC171', [...where, 'with'], `'with' binds a library path's parameters; this notifier has its own callback steps`)
       steps = normSteps(n.callback as unknown[], [...where, 'callback'])
     }
     inCallback = undefined
@@ -645,18 +777,28 @@ export function buildDesign(d: DesignInput): GpuDesign {
   }
   const finalJobs = jobs.map((j, i) => {
     const explicit = jobIn[i]!.submitted as boolean | undefined
-    if (explicit === true && pushedBy.has(i)) throw new SpecError('FC182', ['jobs', i, 'submitted'], `job '${j.name}' is submitted at start but also pushed by a thread (at ${pushedBy.get(i)!.join('.')})`)
+    if (explicit === true && pushedBy.has(i))
+      throw new SpecError(
+        'FC182',
+        ['jobs', i, 'submitted'],
+        `job '${j.name}' is submitted at start but also pushed by a thread (at ${pushedBy.get(i)!.join('.')})`,
+      )
     return { ...j, submitted: explicit ?? !pushedBy.has(i) }
   })
 
   const props = d.properties ?? [...PROPERTY_IDS]
   props.forEach((p, k) => {
-    if (!(PROPERTY_IDS as readonly string[]).includes(p)) throw new SpecError('FC143', ['properties', k], `unknown property '${p}' (properties: ${PROPERTY_IDS.join(', ')})`)
+    if (!(PROPERTY_IDS as readonly string[]).includes(p))
+      throw new SpecError('FC143', ['properties', k], `unknown property '${p}' (properties: ${PROPERTY_IDS.join(', ')})`)
   })
 
   const seen = new Set<number>()
   if ((d.symmetry ?? []).length > 0 && (pages.length > 0 || ranges.length > 0)) {
-    throw new SpecError('FC190', ['symmetry'], 'symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs); remove symmetry:')
+    throw new SpecError(
+      'FC190',
+      ['symmetry'],
+      'symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs); remove symmetry:',
+    )
   }
   const symmetry = (d.symmetry ?? []).map((g, k) => {
     if (g.length < 2) throw new SpecError('FC191', ['symmetry', k], 'a symmetry group names at least two interchangeable jobs')
@@ -696,13 +838,20 @@ function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[
   const held = new Map<number, readonly (string | number)[]>()
   for (const s of steps) {
     if (s.op === 'lock' || s.op === 'trylock') {
-      if (held.has(s.lock)) throw new SpecError('FC185', s.where, `${who} takes '${locks[s.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`)
+      if (held.has(s.lock))
+        throw new SpecError('FC185', s.where, `${who} takes '${locks[s.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`)
       held.set(s.lock, s.where)
     } else if (s.op === 'unlock') {
-      if (!held.has(s.lock)) throw new SpecError('FC186', s.where, `${who} unlocks '${locks[s.lock]!.name}' but does not hold it here (lock it earlier in the same path)`)
+      if (!held.has(s.lock))
+        throw new SpecError('FC186', s.where, `${who} unlocks '${locks[s.lock]!.name}' but does not hold it here (lock it earlier in the same path)`)
       held.delete(s.lock)
     } else if (s.op === 'evict') {
-      if (!held.has(buffers[s.bo]!.lock)) throw new SpecError('FC187', s.where, `${who} evicts '${buffers[s.bo]!.name}' without holding '${buffers[s.bo]!.name}.resv' (TTM evicts under the buffer's dma_resv; lock it first)`)
+      if (!held.has(buffers[s.bo]!.lock))
+        throw new SpecError(
+          'FC187',
+          s.where,
+          `${who} evicts '${buffers[s.bo]!.name}' without holding '${buffers[s.bo]!.name}.resv' (TTM evicts under the buffer's dma_resv; lock it first)`,
+        )
     }
   }
   if (held.size > 0) {

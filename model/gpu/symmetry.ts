@@ -83,22 +83,54 @@ export function symmetryPerms(design: GpuDesign, groups: readonly (readonly numb
     })
     for (let f = 0; f < F; f++) {
       const of = design.fences[f]!.of
-      if (of !== undefined && job[of] !== of) throw new SymmetryError('FC193', 0, `fence ${design.fences[f]!.name} belongs to job ${design.jobs[of]!.name}, which is permuted; declare the jobs without preempt fences`)
+      if (of !== undefined && job[of] !== of)
+        throw new SymmetryError(
+          'FC193',
+          0,
+          `fence ${design.fences[f]!.name} belongs to job ${design.jobs[of]!.name}, which is permuted; declare the jobs without preempt fences`,
+        )
     }
     // Jobs must look the same after renaming.
     for (let j = 0; j < J; j++) {
       const a = design.jobs[j]!
       const b = design.jobs[job[j]!]!
       const view = (x: typeof a, rename: boolean): string =>
-        key([x.engine, x.queue, (rename ? x.deps.map((d) => fence[d]) : x.deps).slice().sort(), x.uses, x.faults, x.cus, x.submitted, x.propagateErrors, x.waitsDeps])
-      if (view(a, true) !== view(b, false)) throw new SymmetryError('FC194', 0, `jobs ${a.name} and ${b.name} are not interchangeable: they differ in engine, queue, dependencies, buffers or flags`)
+        key([
+          x.engine,
+          x.queue,
+          (rename ? x.deps.map((d) => fence[d]) : x.deps).slice().sort(),
+          x.uses,
+          x.faults,
+          x.cus,
+          x.submitted,
+          x.propagateErrors,
+          x.waitsDeps,
+        ])
+      if (view(a, true) !== view(b, false))
+        throw new SymmetryError(
+          'FC194',
+          0,
+          `jobs ${a.name} and ${b.name} are not interchangeable: they differ in engine, queue, dependencies, buffers or flags`,
+        )
     }
     for (const bo of design.buffers) {
       const set = bo.fences.map((f) => fence[f]).sort()
-      if (key(set) !== key([...bo.fences].sort())) throw new SymmetryError('FC194', 0, `buffer ${bo.name}'s dma_resv holds fences of the permuted jobs unevenly`)
+      if (key(set) !== key([...bo.fences].sort()))
+        throw new SymmetryError('FC194', 0, `buffer ${bo.name}'s dma_resv holds fences of the permuted jobs unevenly`)
     }
     for (const r of design.reclaim) {
-      if (key(r.steps.map((s) => renameStep(s, job, fence))) !== key(r.steps.map((s) => renameStep(s, Int32Array.from({ length: J }, (_, x) => x), Int32Array.from({ length: F }, (_, x) => x))))) {
+      if (
+        key(r.steps.map((s) => renameStep(s, job, fence))) !==
+        key(
+          r.steps.map((s) =>
+            renameStep(
+              s,
+              Int32Array.from({ length: J }, (_, x) => x),
+              Int32Array.from({ length: F }, (_, x) => x),
+            ),
+          ),
+        )
+      ) {
         throw new SymmetryError('FC194', 0, `reclaim path ${r.name} names one of the permuted jobs' fences`)
       }
     }
@@ -110,7 +142,12 @@ export function symmetryPerms(design: GpuDesign, groups: readonly (readonly numb
     for (let t = 0; t < T; t++) {
       const want = threadSig(t, job, fence)
       const u = design.threads.findIndex((_, c) => !taken.has(c) && threadSig(c, id, idF) === want)
-      if (u < 0) throw new SymmetryError('FC195', 0, `thread ${design.threads[t]!.name} has no counterpart for the permuted jobs (declare a matching thread for each job of the group)`)
+      if (u < 0)
+        throw new SymmetryError(
+          'FC195',
+          0,
+          `thread ${design.threads[t]!.name} has no counterpart for the permuted jobs (declare a matching thread for each job of the group)`,
+        )
       thread[t] = u
       taken.add(u)
     }

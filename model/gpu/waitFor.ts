@@ -63,7 +63,8 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
   const Fn = (i: number): NodeId => `fence:${i}`
   const Ln = (l: number): NodeId => `lock:${l}`
   const En = (e: number): NodeId => `engine:${e}`
-  const fenceName = (i: number): string => `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
+  const fenceName = (i: number): string =>
+    `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
 
   // Threads.
   design.threads.forEach((th, t) => {
@@ -93,7 +94,8 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       case 'wait_resv': {
         const mask = s.get(f.resv[step.bo]!)
         design.fences.forEach((_, i) => {
-          if (Math.floor(mask / 2 ** i) % 2 === 1 && s.get(f.fs[i]!) === FS.pending) edge(n, Fn(i), `waits on ${fenceName(i)} in ${design.buffers[step.bo]!.name}'s dma_resv${inReclaim}`)
+          if (Math.floor(mask / 2 ** i) % 2 === 1 && s.get(f.fs[i]!) === FS.pending)
+            edge(n, Fn(i), `waits on ${fenceName(i)} in ${design.buffers[step.bo]!.name}'s dma_resv${inReclaim}`)
         })
         break
       }
@@ -105,10 +107,13 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
         if (s.get(f.js[step.job]!) === JS.idle) {
           design.threads.forEach((other, o) => {
             const opc = s.get(f.pc[o]!)
-            if (other.steps.some((x, k) => k >= opc && x.op === 'push' && x.job === step.job)) edge(n, T(o), `waits for thread ${other.name} to submit job ${design.jobs[step.job]!.name}`)
+            if (other.steps.some((x, k) => k >= opc && x.op === 'push' && x.job === step.job))
+              edge(n, T(o), `waits for thread ${other.name} to submit job ${design.jobs[step.job]!.name}`)
           })
           n.mode = 'any'
-        } else for (const d of v.depsOf(s, step.job)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)} of job ${design.jobs[step.job]!.name}`)
+        } else
+          for (const d of v.depsOf(s, step.job))
+            if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)} of job ${design.jobs[step.job]!.name}`)
         break
       case 'await_fault':
         edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name} to fault`)
@@ -120,7 +125,8 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
         // mmu_interval_read_begin() sleeps until the mm's seq turns even: every invalidation in
         // flight must end (rule 37).
         design.threads.forEach((other, o) => {
-          if (o !== t && f.npc[o]! >= 0 && s.get(f.npc[o]!) > 0) edge(n, T(o), `mmu_interval_read_begin(${design.ranges[step.range]!.name}) waits for ${other.name}'s invalidation to end`)
+          if (o !== t && f.npc[o]! >= 0 && s.get(f.npc[o]!) > 0)
+            edge(n, T(o), `mmu_interval_read_begin(${design.ranges[step.range]!.name}) waits for ${other.name}'s invalidation to end`)
         })
         break
       }
@@ -182,7 +188,8 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       design.threads.forEach((th, t) => {
         const pc = s.get(f.pc[t]!)
         if (th.steps.some((x, i) => i >= pc && x.op === 'resume' && x.job === j)) edge(n, T(t), `is suspended until thread ${th.name} resumes it`)
-        if (th.steps.some((x, i) => i >= pc && x.op === 'signal' && x.fence === job.fence)) edge(n, T(t), `is suspended until thread ${th.name} force-completes it`)
+        if (th.steps.some((x, i) => i >= pc && x.op === 'signal' && x.fence === job.fence))
+          edge(n, T(t), `is suspended until thread ${th.name} force-completes it`)
       })
       n.mode = 'any'
     }
@@ -224,7 +231,8 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       if (st === JS.idle) {
         design.threads.forEach((th, t) => {
           const pc = s.get(f.pc[t]!)
-          if (th.steps.some((x, k) => k >= pc && x.op === 'push' && x.job === fe.job)) edge(n, T(t), `job ${design.jobs[fe.job!]!.name} is not submitted yet; thread ${th.name} submits it`)
+          if (th.steps.some((x, k) => k >= pc && x.op === 'push' && x.job === fe.job))
+            edge(n, T(t), `job ${design.jobs[fe.job!]!.name} is not submitted yet; thread ${th.name} submits it`)
         })
       } else edge(n, Jn(fe.job), `signalled when job ${design.jobs[fe.job]!.name} completes`)
     }
@@ -289,7 +297,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       const n = nodes.get(cycle[k]!)!
       const next = cycle[k + 1] ?? (cycleIsLoop ? cycle[0] : undefined)
       const idx = next ? n.targets.indexOf(next) : -1
-      parts.push(`${n.label} ${idx >= 0 ? n.why[idx] : n.why[0] ?? 'waits for something that never happens'}`)
+      parts.push(`${n.label} ${idx >= 0 ? n.why[idx] : (n.why[0] ?? 'waits for something that never happens')}`)
     }
     lines.push(cycleIsLoop ? 'wait-for cycle:' : 'blocked for ever (chain to a dead end):')
     parts.forEach((p, k) => lines.push(`  ${k === 0 ? '' : '-> '}${p}`))

@@ -67,7 +67,11 @@ export function multidev(params: ParamValues): NarratedModel<Action> {
     init: () => [initial],
     rules,
     properties: [
-      leadsTo(PROGRESS, { goal: allServed, fairness: (a) => a.d as number, groups: ['device 0 fault handler', 'device 1 fault handler'] }, { cite: 'rules 53, 59, 73' }),
+      leadsTo(
+        PROGRESS,
+        { goal: allServed, fairness: (a) => a.d as number, groups: ['device 0 fault handler', 'device 1 fault handler'] },
+        { cite: 'rules 53, 59, 73' },
+      ),
       sometimes('a device maps the range from its own VRAM', (s) => st.some((f) => s.get(f) === 2)),
       sometimes('both devices have their faults served', allServed),
     ],
@@ -104,7 +108,11 @@ export function cpufault(params: ParamValues): NarratedModel<Action> {
   const TH = { faulting: 0, reffed: 1, locked: 2, ready: 3, done: 4 } as const
   for (let t = 0; t < T; t++) {
     // The page is already in system memory: the fault maps it and is done.
-    rule({ name: 'fault_maps_system_page', t }, (s) => s.get(th[t]!) === TH.faulting && s.get(loc) === 1, (s) => s.set(th[t]!, TH.done))
+    rule(
+      { name: 'fault_maps_system_page', t },
+      (s) => s.get(th[t]!) === TH.faulting && s.get(loc) === 1,
+      (s) => s.set(th[t]!, TH.done),
+    )
     if (order === 'ref-first') {
       rule(
         { name: 'get_page', t },
@@ -170,7 +178,11 @@ export function cpufault(params: ParamValues): NarratedModel<Action> {
     init: () => [initial],
     rules,
     properties: [
-      leadsTo(PROGRESS, { goal: allDone, fairness: (a) => a.t as number, groups: Array.from({ length: T }, (_, t) => `CPU thread ${t}`) }, { cite: 'rules 39, 51' }),
+      leadsTo(
+        PROGRESS,
+        { goal: allDone, fairness: (a) => a.t as number, groups: Array.from({ length: T }, (_, t) => `CPU thread ${t}`) },
+        { cite: 'rules 39, 51' },
+      ),
       sometimes('the page migrates to system memory', (s) => s.get(loc) === 1),
     ],
   }
@@ -185,7 +197,10 @@ export function cpufault(params: ParamValues): NarratedModel<Action> {
           get_page: 'takes a page reference',
           lock_page: 'takes the page lock',
           trylock_page: post.get(lock) === t && pre.get(lock) !== t ? 'trylock succeeds' : 'trylock fails: drops its reference and refaults',
-          migrate_to_ram: post.get(loc) === 1 && pre.get(loc) === 0 ? 'migrate_to_ram: the page moves to system memory' : 'migrate_to_ram: extra references, the page is busy: unlock, put, refault',
+          migrate_to_ram:
+            post.get(loc) === 1 && pre.get(loc) === 0
+              ? 'migrate_to_ram: the page moves to system memory'
+              : 'migrate_to_ram: extra references, the page is busy: unlock, put, refault',
         }
         return { actor: `CPU thread ${t}`, text: text[a.name] ?? a.name }
       },

@@ -51,8 +51,16 @@ export function migrate(params: ParamValues): NarratedModel<Action> {
   const rule = (action: Action, guard: (s: Reader) => boolean, apply: (s: Cursor) => void): void => void rules.push({ action, guard, apply })
 
   for (let m = 0; m < M; m++) {
-    rule({ name: 'migrate_collect', m }, (s) => s.get(mst[m]!) === MST.idle && s.get(own) === V, (s) => s.set(mst[m]!, MST.collected))
-    rule({ name: 'migrate_nothing_to_do', m }, (s) => s.get(mst[m]!) === MST.idle && s.get(own) !== V, (s) => s.set(mst[m]!, MST.done))
+    rule(
+      { name: 'migrate_collect', m },
+      (s) => s.get(mst[m]!) === MST.idle && s.get(own) === V,
+      (s) => s.set(mst[m]!, MST.collected),
+    )
+    rule(
+      { name: 'migrate_nothing_to_do', m },
+      (s) => s.get(mst[m]!) === MST.idle && s.get(own) !== V,
+      (s) => s.set(mst[m]!, MST.done),
+    )
     const mayIsolate = (s: Reader): boolean => locking === 'none' || (s.get(lock) === -1 && s.get(own) === V)
     rule(
       { name: 'migrate_lock_isolate', m },
@@ -67,7 +75,11 @@ export function migrate(params: ParamValues): NarratedModel<Action> {
       },
     )
     if (locking === 'kernel') {
-      rule({ name: 'migrate_skip_busy_page', m }, (s) => s.get(mst[m]!) === MST.collected && !mayIsolate(s), (s) => s.set(mst[m]!, MST.done))
+      rule(
+        { name: 'migrate_skip_busy_page', m },
+        (s) => s.get(mst[m]!) === MST.collected && !mayIsolate(s),
+        (s) => s.set(mst[m]!, MST.done),
+      )
     }
     rule(
       { name: 'migrate_alloc_copy', m },
@@ -114,7 +126,11 @@ export function migrate(params: ParamValues): NarratedModel<Action> {
       s.set(fst, 2)
     },
   )
-  rule({ name: 'gpu_fault_read_retry' }, (s) => s.get(fst) === 2 && s.get(iseq) !== s.get(fseq), (s) => s.set(fst, 0))
+  rule(
+    { name: 'gpu_fault_read_retry' },
+    (s) => s.get(fst) === 2 && s.get(iseq) !== s.get(fseq),
+    (s) => s.set(fst, 0),
+  )
   rule(
     { name: 'gpu_fault_program_pte' },
     (s) => s.get(fst) === 2 && s.get(iseq) === s.get(fseq),
@@ -178,7 +194,10 @@ export function migrate(params: ParamValues): NarratedModel<Action> {
         const text: Record<string, string> = {
           migrate_collect: 'migrate_vma_setup: collects the VRAM page (reference)',
           migrate_nothing_to_do: 'the page is no longer in VRAM: nothing to migrate',
-          migrate_lock_isolate: locking === 'kernel' ? 'locks and isolates the page, installs a migration entry; the notifier zaps the GPU PTE' : 'isolates the page (no page lock), installs a migration entry; the notifier zaps the GPU PTE',
+          migrate_lock_isolate:
+            locking === 'kernel'
+              ? 'locks and isolates the page, installs a migration entry; the notifier zaps the GPU PTE'
+              : 'isolates the page (no page lock), installs a migration entry; the notifier zaps the GPU PTE',
           migrate_skip_busy_page: 'trylock fails: skips the page (best effort)',
           migrate_alloc_copy: `allocates S${m} and submits the copy job (dma_fence)`,
           copy_fence_signals: `the copy into S${m} completes: its dma_fence signals`,
@@ -189,7 +208,13 @@ export function migrate(params: ParamValues): NarratedModel<Action> {
           gpu_fault_program_pte: 'programs the GPU PTE under the update lock',
           gpu_write: 'writes the page through its PTE',
         }
-        const actor = a.name.startsWith('gpu_fault') ? 'GPU fault handler' : a.name === 'gpu_write' ? 'GPU' : a.name === 'copy_fence_signals' ? 'copy engine' : migrator
+        const actor = a.name.startsWith('gpu_fault')
+          ? 'GPU fault handler'
+          : a.name === 'gpu_write'
+            ? 'GPU'
+            : a.name === 'copy_fence_signals'
+              ? 'copy engine'
+              : migrator
         return { actor, text: text[a.name] ?? a.name }
       },
     },

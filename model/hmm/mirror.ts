@@ -43,13 +43,21 @@ export function mirror(params: ParamValues): NarratedModel<Action> {
   const chunking = params.NOTIFIERS as 'chunked' | 'partial'
   const EV = params.EVENTS as number
   const off = xnack === 'off'
-  if (notifier === 'preempt' && !off) throw new InputError('FC138', "parameter NOTIFIER=preempt needs XNACK=off (the eviction-fence path is the no-fault one, rule 72)")
+  if (notifier === 'preempt' && !off)
+    throw new InputError('FC138', 'parameter NOTIFIER=preempt needs XNACK=off (the eviction-fence path is the no-fault one, rule 72)')
   if (off && P !== 1) throw new InputError('FC138', 'parameter PAGES must be 1 with XNACK=off (the restore worker revalidates one range)')
   if (P === 1 && chunking === 'partial') throw new InputError('FC138', 'parameter NOTIFIERS=partial needs PAGES=2 (a VMA spanning two notifiers)')
 
   // Ranges the fault handler works on, and the notifier each one's seq comes from.
   const ranges: { pages: number[]; notifier: number }[] =
-    P === 1 ? [{ pages: [0], notifier: 0 }] : chunking === 'chunked' ? [{ pages: [0], notifier: 0 }, { pages: [1], notifier: 1 }] : [{ pages: [0, 1], notifier: 0 }]
+    P === 1
+      ? [{ pages: [0], notifier: 0 }]
+      : chunking === 'chunked'
+        ? [
+            { pages: [0], notifier: 0 },
+            { pages: [1], notifier: 1 },
+          ]
+        : [{ pages: [0, 1], notifier: 0 }]
   // Registered notifiers and the pages their intervals cover.
   const notifiers: number[][] = P === 1 ? [[0]] : chunking === 'chunked' ? [[0], [1]] : [[0]]
   const N = notifiers.length
@@ -110,14 +118,23 @@ export function mirror(params: ParamValues): NarratedModel<Action> {
       s.set(events, s.get(events) + 1)
     },
   )
-  if (exiting >= 0) rule({ name: 'process_exit' }, (s) => s.get(exiting) === 0, (s) => s.set(exiting, 1))
+  if (exiting >= 0)
+    rule(
+      { name: 'process_exit' },
+      (s) => s.get(exiting) === 0,
+      (s) => s.set(exiting, 1),
+    )
 
   // --- the interval notifier callback (rules 33, 35, 56; XNACK off: 70-72) ---
   for (let n = 0; n < N; n++) {
     const pages = notifiers[n]!
     if (exiting >= 0) {
       // The design under review (M2): nothing to do, the process is exiting.
-      rule({ name: 'notifier_exit_return', n }, (s) => s.get(nst[n]!) === NST.called && s.get(exiting) === 1, (s) => s.set(nst[n]!, NST.returned))
+      rule(
+        { name: 'notifier_exit_return', n },
+        (s) => s.get(nst[n]!) === NST.called && s.get(exiting) === 1,
+        (s) => s.set(nst[n]!, NST.returned),
+      )
     }
     rule(
       { name: 'notifier_lock_set_seq', n },
@@ -177,10 +194,7 @@ export function mirror(params: ParamValues): NarratedModel<Action> {
     const { pages, notifier: n } = ranges[r]!
     rule(
       { name: `${who}_read_begin`, r },
-      (s) =>
-        s.get(fst) === FST.idle &&
-        (off ? s.get(queue) === 1 : pages.some((p) => s.get(pte[p]!) < 0)) &&
-        !readBeginBlocked(s, n),
+      (s) => s.get(fst) === FST.idle && (off ? s.get(queue) === 1 : pages.some((p) => s.get(pte[p]!) < 0)) && !readBeginBlocked(s, n),
       (s) => {
         s.set(fst, FST.begun)
         s.set(fr, r)

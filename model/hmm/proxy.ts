@@ -29,9 +29,21 @@ export function proxy(params: ParamValues): NarratedModel<Action> {
   /** the GPU address space guest g's mirror and queue live in */
   const spaceOf = (g: number): number => (svm === 'process' ? 0 : g)
   for (let g = 0; g < G; g++) {
-    rule({ name: 'mirror_range', g }, (s) => s.get(bound[g]!) === 0, (s) => s.set(bound[g]!, 1))
-    rule({ name: 'gpu_fault', g }, (s) => s.get(bound[g]!) === 1 && s.get(flt[g]!) === 0, (s) => s.set(flt[g]!, 1))
-    rule({ name: 'handle_fault', g }, (s) => s.get(flt[g]!) === 1, (s) => s.set(flt[g]!, 2))
+    rule(
+      { name: 'mirror_range', g },
+      (s) => s.get(bound[g]!) === 0,
+      (s) => s.set(bound[g]!, 1),
+    )
+    rule(
+      { name: 'gpu_fault', g },
+      (s) => s.get(bound[g]!) === 1 && s.get(flt[g]!) === 0,
+      (s) => s.set(flt[g]!, 1),
+    )
+    rule(
+      { name: 'handle_fault', g },
+      (s) => s.get(flt[g]!) === 1,
+      (s) => s.set(flt[g]!, 2),
+    )
   }
   /** mirrors covering C..D in the address space the fault of guest g arrives in */
   const claimants = (s: Reader, g: number): number => {

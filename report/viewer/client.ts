@@ -43,7 +43,13 @@ function main(): void {
     return e
   }
   const fmt = (v: unknown): string =>
-    Array.isArray(v) ? '[' + v.map(fmt).join(' ') + ']' : v === null || v === undefined ? '-' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v)
+    Array.isArray(v)
+      ? '[' + v.map(fmt).join(' ') + ']'
+      : v === null || v === undefined
+        ? '-'
+        : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint'
+          ? String(v)
+          : JSON.stringify(v)
   const valueSpan = (v: unknown, cls: string): HTMLElement => {
     const s = el('span', cls + ' v-' + (typeof v === 'boolean' ? String(v) : typeof v), fmt(v))
     return s

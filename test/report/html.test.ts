@@ -63,7 +63,17 @@ test('the page inlines the built viewer: the bundle of report/viewer/client.ts a
 
 test('the index page drops unsafe links and escapes names', (t) => {
   const html = indexHtml([
-    { file: 'a.yaml', name: '<b>x</b>', expected: 'proved', computed: 'proved', ok: true, states: 1, timeMs: 1, reportHref: 'javascript:alert(1)', markdownHref: 'a.md' },
+    {
+      file: 'a.yaml',
+      name: '<b>x</b>',
+      expected: 'proved',
+      computed: 'proved',
+      ok: true,
+      states: 1,
+      timeMs: 1,
+      reportHref: 'javascript:alert(1)',
+      markdownHref: 'a.md',
+    },
   ])
   t.false(html.includes('javascript:alert'))
   t.false(html.includes('<b>x</b>'))
@@ -97,8 +107,27 @@ if (HAVE_CHROMIUM) {
       join(dir, 'index.html'),
       indexHtml(
         [
-          { file: S1, name: 'S1 fault vs. reclaim, naive', expected: 'violated: deadlock', computed: 'violated: deadlock (9 steps)', ok: true, states: 35, timeMs: 5, reportHref: 's01.html', markdownHref: 's01.md' },
-          { file: S2, name: 'S2 CUs reserved for dma_fence work', expected: 'proved', computed: 'violated: deadlock (9 steps)', ok: false, states: 40, timeMs: 7, reportHref: 's02.html' },
+          {
+            file: S1,
+            name: 'S1 fault vs. reclaim, naive',
+            expected: 'violated: deadlock',
+            computed: 'violated: deadlock (9 steps)',
+            ok: true,
+            states: 35,
+            timeMs: 5,
+            reportHref: 's01.html',
+            markdownHref: 's01.md',
+          },
+          {
+            file: S2,
+            name: 'S2 CUs reserved for dma_fence work',
+            expected: 'proved',
+            computed: 'violated: deadlock (9 steps)',
+            ok: false,
+            states: 40,
+            timeMs: 7,
+            reportHref: 's02.html',
+          },
         ],
         'bundled scenarios',
       ),
@@ -106,7 +135,16 @@ if (HAVE_CHROMIUM) {
     const { chromium } = await import('playwright-core')
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     })
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
   })
@@ -117,7 +155,8 @@ if (HAVE_CHROMIUM) {
 }
 
 const selectedStep = async (): Promise<number> => Number(await page.locator('li.step.selected').getAttribute('data-step'))
-const changedFields = async (): Promise<string[]> => (await page.locator('#state .field.changed').evaluateAll((es) => es.map((e) => (e as HTMLElement).dataset.field!))).sort()
+const changedFields = async (): Promise<string[]> =>
+  (await page.locator('#state .field.changed').evaluateAll((es) => es.map((e) => (e as HTMLElement).dataset.field!))).sort()
 
 browserTest(`S1: the header shows the verdict and its scope, equally prominent${skipNote}`, async (t) => {
   await page.goto(url('s01.html'))

@@ -14,7 +14,12 @@ import { ROOT } from '../root.js'
 function scenarioReport(file: string): Report {
   const sc = loadScenario(file)
   const x = explore(sc.model, { order: sc.order, bounds: sc.bounds, symmetry: sc.symmetry })
-  return makeReport({ target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }, sc, findingsOf(x), 'fencecheck check ' + file)
+  return makeReport(
+    { target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } },
+    sc,
+    findingsOf(x),
+    'fencecheck check ' + file,
+  )
 }
 
 function r1Report(): Report {
@@ -32,7 +37,12 @@ const violated: [string, Report][] = [
 ].filter(([, r]) => r.verdict.status === 'violated')
 
 /** The report's trace, decoded back from ITF text, is the trace: states, action names and parameters. */
-function checkRoundTrip(t: import('ava').ExecutionContext, doc: object, trace: NonNullable<Report['trace']>, params: Record<string, string | number> = {}): void {
+function checkRoundTrip(
+  t: import('ava').ExecutionContext,
+  doc: object,
+  trace: NonNullable<Report['trace']>,
+  params: Record<string, string | number> = {},
+): void {
   t.deepEqual(itfShapeErrors(copy(doc)), [])
   t.true(validateSchema(copy(doc)), JSON.stringify(validateSchema.errors))
   const parsed = parseItf(JSON.stringify(doc))
@@ -41,7 +51,11 @@ function checkRoundTrip(t: import('ava').ExecutionContext, doc: object, trace: N
   t.deepEqual(parsed.vars, [...Object.keys(trace.initialState), ACTION_TAKEN, NONDET_PICKS])
   parsed.states.forEach((s, i) => {
     const want = expected[i]!
-    const model = Object.fromEntries(Object.keys(s).filter((k) => k in want).map((k) => [k, s[k]]))
+    const model = Object.fromEntries(
+      Object.keys(s)
+        .filter((k) => k in want)
+        .map((k) => [k, s[k]]),
+    )
     t.deepEqual(model, want, `state ${i}`)
     const extra = Object.keys(s).filter((k) => !(k in want) && k !== ACTION_TAKEN && k !== NONDET_PICKS)
     t.deepEqual(extra, i === 0 ? Object.keys(params) : [], `state ${i} holds only vars (and, initially, params)`)
@@ -53,7 +67,11 @@ function checkRoundTrip(t: import('ava').ExecutionContext, doc: object, trace: N
   )
   trace.steps.forEach((st, i) => {
     const picks = parsed.states[i + 1]![NONDET_PICKS] as Record<string, { tag: string; value: unknown }>
-    const chosen = Object.fromEntries(Object.entries(picks).filter(([, p]) => p.tag === 'Some').map(([k, p]) => [k, p.value]))
+    const chosen = Object.fromEntries(
+      Object.entries(picks)
+        .filter(([, p]) => p.tag === 'Some')
+        .map(([k, p]) => [k, p.value]),
+    )
     const { name: _name, ...args } = st.action
     t.deepEqual(chosen, args, `step ${i + 1} parameters`)
     t.true(Object.values(picks).every((p) => p.tag === 'Some' || p.tag === 'None'))
@@ -71,7 +89,10 @@ for (const [name, r] of violated) {
     t.is(meta.property, r.verdict.status === 'violated' ? r.verdict.property.name : undefined)
     const types = meta.varTypes as Record<string, string>
     t.deepEqual(Object.keys(types).sort(), [...doc.vars].sort())
-    t.true(Object.values(types).every((ty) => /^(Int|Bool|Str|Seq\((Int|Bool|Str)\)|\{.*\})$/.test(ty)), JSON.stringify(types))
+    t.true(
+      Object.values(types).every((ty) => /^(Int|Bool|Str|Seq\((Int|Bool|Str)\)|\{.*\})$/.test(ty)),
+      JSON.stringify(types),
+    )
     checkRoundTrip(t, doc, r.trace!, { ...r.target.params })
     // the actors of the narrative are carried along
     t.deepEqual(
@@ -125,7 +146,10 @@ test('itfShapeErrors rejects a plain JSON number in a state', (t) => {
   const doc = valid()
   doc.states[1]!.free = 3
   const errs = itfShapeErrors(doc)
-  t.true(errs.some((e) => e.startsWith('/states/1/free') && e.includes('plain JSON number')), errs.join('\n'))
+  t.true(
+    errs.some((e) => e.startsWith('/states/1/free') && e.includes('plain JSON number')),
+    errs.join('\n'),
+  )
   t.false(validateSchema(doc))
   // nested too: inside a list
   const doc2 = valid()
@@ -146,7 +170,10 @@ test('itfShapeErrors rejects a loop index out of range or not an integer', (t) =
   for (const loop of [-1, 1.5, 99, '0']) {
     const doc = valid()
     doc.loop = loop
-    t.true(itfShapeErrors(doc).some((e) => e.startsWith('/loop')), `loop ${JSON.stringify(loop)}`)
+    t.true(
+      itfShapeErrors(doc).some((e) => e.startsWith('/loop')),
+      `loop ${JSON.stringify(loop)}`,
+    )
   }
   const ok = valid()
   ok.loop = 0
@@ -157,7 +184,10 @@ test('itfShapeErrors rejects vars that are not strings', (t) => {
   const doc = valid()
   doc.vars = [1, ...doc.vars]
   const errs = itfShapeErrors(doc)
-  t.true(errs.some((e) => e.startsWith('/vars/0') && e.includes('not a string')), errs.join('\n'))
+  t.true(
+    errs.some((e) => e.startsWith('/vars/0') && e.includes('not a string')),
+    errs.join('\n'),
+  )
   t.false(validateSchema(doc))
   const notArray = valid()
   ;(notArray as Record<string, unknown>).vars = 'free'
@@ -188,7 +218,13 @@ test("itfShapeErrors rejects '#' keys where the ADR allows none, and malformed f
 
 test('a trace in the shape Quint writes (variants, #bigint, no params) passes the shape check', (t) => {
   const quint = {
-    '#meta': { format: 'ITF', 'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html', source: 'counter.qnt', status: 'ok', timestamp: 1700000000000 },
+    '#meta': {
+      format: 'ITF',
+      'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html',
+      source: 'counter.qnt',
+      status: 'ok',
+      timestamp: 1700000000000,
+    },
     vars: ['n', 'last', ACTION_TAKEN, NONDET_PICKS],
     states: [0, 1, 2].map((i) => ({
       '#meta': { index: i },

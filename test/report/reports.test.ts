@@ -17,7 +17,12 @@ function scenarioReport(path: string, bounds?: Bounds): Report {
   const file = relative(ROOT, path)
   const sc = loadScenario(path)
   const x = explore(sc.model, { order: sc.order, bounds: bounds ?? sc.bounds, symmetry: sc.symmetry })
-  return makeReport({ target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } }, sc, findingsOf(x), 'fencecheck check ' + file)
+  return makeReport(
+    { target: file, model: sc.model.name, params: { ...sc.model.params }, scenario: { file, name: sc.name, about: sc.about } },
+    sc,
+    findingsOf(x),
+    'fencecheck check ' + file,
+  )
 }
 
 const gpu = (name: string): string => join(ROOT, 'scenarios', 'gpu', name)
@@ -84,7 +89,10 @@ test('a proved scenario states PROVED and its bounds at the top', (t) => {
   const r = scenarioReport(gpu('s02-cu-reservation.yaml'), { maxDepth: 100, maxMemoryBytes: 2 ** 31 })
   t.is(r.verdict.status, 'proved')
   const head = toMarkdown(r).split('\n').slice(0, 5).join('\n')
-  t.regex(head, /\*\*PROVED within bounds(, for the \d+ properties checked)?\*\* — all \d+ reachable states explored \(BFS, bounds: depth <= 100, memory <= 2048 MiB/)
+  t.regex(
+    head,
+    /\*\*PROVED within bounds(, for the \d+ properties checked)?\*\* — all \d+ reachable states explored \(BFS, bounds: depth <= 100, memory <= 2048 MiB/,
+  )
   const text = toPlainText(r)
   t.regex(text.split('\n').slice(0, 6).join('\n'), /PROVED within bounds(, for the \d+ properties checked)? - all \d+ reachable\s+states explored/)
   t.regex(text, /bounds: depth <= 100/)
