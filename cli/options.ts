@@ -7,6 +7,8 @@ import { totalmem } from 'node:os'
 import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { fmtBytes } from '../checker/explore.js'
 import { InputError } from '../checker/params.js'
+import type { Action, Model } from '../checker/model.js'
+import { type Selection, unknownSelection } from '../checker/plan.js'
 import type { Bounds } from '../checker/verdict.js'
 import { parseBytes } from '../model/index.js'
 
@@ -41,6 +43,8 @@ export const searchOptions = {
   'max-time': { type: 'string', describe: 'stop after this long (e.g. 90s, 10m)' },
   symmetry: { type: 'boolean', describe: 'explore one state per symmetry orbit (models that declare interchangeable jobs)' },
   'max-memory': { type: 'string', describe: `memory bound (e.g. 512MiB, 4GiB; default 75% of RAM = ${fmtBytes(DEFAULT_MEMORY)})` },
+  property: { type: 'string', array: true, describe: 'check only this property, by id (lock-order) or name (repeatable); the rest are named as not selected' },
+  'skip-property': { type: 'string', array: true, describe: 'do not check this property, by id or name (repeatable); the verdict names it as not selected' },
 } as const
 
 /** The search flags as the commands read them (a command's arguments have at least these). */
@@ -53,6 +57,29 @@ export interface SearchFlags {
   readonly param?: readonly string[] | undefined
   readonly symmetry?: boolean | undefined
   readonly 'hash-compaction'?: boolean | undefined
+  readonly property?: readonly string[] | undefined
+  readonly 'skip-property'?: readonly string[] | undefined
+}
+
+/** The property selection of the flags, refused (before any work) when it names an unknown property. */
+export function selectionOf(flags: SearchFlags, model: Model<Action>): Selection | undefined {
+  const sel: Selection = {
+    ...(flags.property?.length ? { only: flags.property } : {}),
+    ...(flags['skip-property']?.length ? { skip: flags['skip-property'] } : {}),
+  }
+  if (sel.only === undefined && sel.skip === undefined) return undefined
+  const unknown = unknownSelection(model, sel)
+  if (unknown.length > 0) {
+    const all = [...model.properties.filter((p) => p.kind !== 'sometimes'), ...(model.deadlock ? [model.deadlock] : [])]
+    // The GPU model's deadlock invariant and its global deadlock check share a name: list it once.
+    const known = all.filter((p, i) => all.findIndex((q) => q.name === p.name) === i).map((p) => (p.id ? `${p.id} (${p.name})` : p.name))
+    throw new InputError(
+      'FC227',
+      `no property named ${unknown.map((u) => `'${u}'`).join(', ')} (properties: ${[...new Set(known)].join('; ')})`,
+      flags.property?.some((p) => unknown.includes(p)) ? '--property' : '--skip-property',
+    )
+  }
+  return sel
 }
 
 export function parseDuration(s: string): number {

@@ -60,6 +60,7 @@ function exploreOptions(r: Resolved, quiet: boolean): ExploreOptions {
   return {
     order: r.order,
     bounds: r.bounds,
+    ...(r.select ? { select: r.select } : {}),
     shouldStop: () => stopRequested(),
     symmetry: r.symmetry,
     ...(quiet ? {} : { onProgress: progressLine }),

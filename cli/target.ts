@@ -9,11 +9,12 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Action, Model } from '../checker/model.js'
 import { InputError } from '../checker/params.js'
+import type { Selection } from '../checker/plan.js'
 import type { Bounds, SearchOrder } from '../checker/verdict.js'
 import { buildNarrated, loadScenario, type Scenario } from '../model/index.js'
 import type { Narrator } from '../report/narrator.js'
 import type { Target } from '../report/report.js'
-import { searchBounds, type SearchFlags } from './options.js'
+import { searchBounds, type SearchFlags, selectionOf } from './options.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** The bundled scenarios, which `list` and `suite` use by default. */
@@ -26,6 +27,8 @@ export interface Resolved {
   readonly symmetry: boolean
   readonly order: SearchOrder
   readonly bounds: Bounds
+  /** which properties to check (absent: all) */
+  readonly select?: Selection
   readonly scenario?: Scenario
   readonly reproduce: string
 }
@@ -40,6 +43,11 @@ export function scenarioHash(file: string): string {
   return hashText(readFileSync(file, 'utf8'))
 }
 
+/** A word as a shell reads it back: quoted when it holds anything but plain characters. */
+function shellWord(w: string): string {
+  return /^[A-Za-z0-9_./:=-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`
+}
+
 function reproduceLine(t: Target, order: SearchOrder, flags: SearchFlags): string {
   const parts = ['fencecheck', 'check', t.scenario ? t.scenario.file : t.model]
   if (!t.scenario) for (const [k, v] of Object.entries(t.params)) parts.push('--param', `${k}=${v}`)
@@ -49,7 +57,14 @@ function reproduceLine(t: Target, order: SearchOrder, flags: SearchFlags): strin
   for (const f of ['max-depth', 'max-states', 'max-time', 'max-memory'] as const) {
     if (flags[f] !== undefined) parts.push(`--${f}`, String(flags[f]))
   }
+  for (const p of flags.property ?? []) parts.push('--property', shellWord(p))
+  for (const p of flags['skip-property'] ?? []) parts.push('--skip-property', shellWord(p))
   return parts.join(' ')
+}
+
+function withSelection(flags: SearchFlags, model: Model<Action>): { select?: Selection } {
+  const select = selectionOf(flags, model)
+  return select ? { select } : {}
 }
 
 function isScenarioPath(t: string): boolean {
@@ -78,6 +93,7 @@ export function scenarioTarget(sc: Scenario, given: string, file: string, flags:
     symmetry,
     order,
     bounds: searchBounds(flags, sc.bounds),
+    ...withSelection(flags, sc.model),
     scenario: sc,
     reproduce: reproduceLine(target, order, flags),
   }
@@ -96,5 +112,14 @@ export function resolveTarget(name: string, flags: SearchFlags): Resolved {
   const target: Target = { target: name, model: model.name, params: { ...model.params } }
   const symmetry = flags.symmetry ?? false
   if (symmetry && !model.symmetry) throw new InputError('FC221', `model '${name}' declares no symmetry to reduce by`, '--symmetry')
-  return { target, model, narrator, symmetry, order, bounds: searchBounds(flags, {}), reproduce: reproduceLine(target, order, flags) }
+  return {
+    target,
+    model,
+    narrator,
+    symmetry,
+    order,
+    bounds: searchBounds(flags, {}),
+    ...withSelection(flags, model),
+    reproduce: reproduceLine(target, order, flags),
+  }
 }

@@ -538,6 +538,11 @@ export const ERROR_CODES = {
     cause: 'The parallel search is breadth-first.',
     fix: 'Drop `--order dfs`, or `--workers`.',
   },
+  FC227: {
+    title: 'unknown property on the command line',
+    cause: '`--property` or `--skip-property` names no property of the model.',
+    fix: 'Name a property by its id (as in `properties:`, e.g. `lock-order`) or its full name; the message lists them.',
+  },
 
   // FC23x: output paths
   FC230: {

@@ -7,8 +7,8 @@ import test from 'ava'
 import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { CODE_RANGES, ERROR_CODES, errorsMarkdown, type ErrorCode } from '../errors/codes.js'
-import { CLI, ROOT } from './root.js'
+import { CODE_RANGES, ERROR_CODES, errorsMarkdown, type ErrorCode } from '../../errors/codes.js'
+import { CLI, ROOT } from '../root.js'
 
 /** The source folders whose messages reach users (the registry itself is not among them). */
 const SOURCE_DIRS = ['checker', 'model', 'properties', 'cli', 'report']

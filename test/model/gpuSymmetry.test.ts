@@ -2,11 +2,11 @@ import test from 'ava'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { explore } from '../checker/explore.js'
-import { countOrbits } from './orbits.js'
-import { FileError } from '../checker/params.js'
-import { replay, violationTrace } from '../checker/trace.js'
-import { loadScenario } from '../model/scenario.js'
+import { explore } from '../../checker/explore.js'
+import { countOrbits } from '../orbits.js'
+import { FileError } from '../../checker/params.js'
+import { replay, violationTrace } from '../../checker/trace.js'
+import { loadScenario } from '../../model/scenario.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'fencecheck-sym-'))
 const write = (name: string, text: string): string => {

@@ -1,14 +1,14 @@
 import test, { type ExecutionContext } from 'ava'
 import { join } from 'node:path'
-import { explore, type Exploration } from '../checker/explore.js'
-import type { Action, Model } from '../checker/model.js'
-import { exploreParallel } from '../checker/parallel.js'
-import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
-import type { Bounds, Verdict } from '../checker/verdict.js'
-import { FACTORY_URL, type ModelSpec } from '../model/factory.js'
-import { buildModel } from '../model/registry.js'
-import { loadScenario, scenarioFiles } from '../model/scenario.js'
-import { ROOT } from './root.js'
+import { explore, type Exploration } from '../../checker/explore.js'
+import type { Action, Model } from '../../checker/model.js'
+import { exploreParallel } from '../../checker/parallel.js'
+import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
+import type { Bounds, Verdict } from '../../checker/verdict.js'
+import { FACTORY_URL, type ModelSpec } from '../../model/factory.js'
+import { buildModel } from '../../model/registry.js'
+import { loadScenario, scenarioFiles } from '../../model/scenario.js'
+import { ROOT } from '../root.js'
 
 // The contract of the parallel search: two workers give exactly the serial breadth-first
 // search's result, wherever the search stops.

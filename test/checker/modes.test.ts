@@ -7,15 +7,15 @@
  */
 import test, { type ExecutionContext } from 'ava'
 import { join, relative } from 'node:path'
-import type { Snapshot } from '../checker/checkpoint.js'
-import { type Exploration, explore, type ExploreOptions } from '../checker/explore.js'
-import type { Action, Model } from '../checker/model.js'
-import { exploreParallel } from '../checker/parallel.js'
-import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
-import type { Verdict } from '../checker/verdict.js'
-import { FACTORY_URL } from '../model/factory.js'
-import { loadScenario, scenarioFiles } from '../model/scenario.js'
-import { ROOT } from './root.js'
+import type { Snapshot } from '../../checker/checkpoint.js'
+import { type Exploration, explore, type ExploreOptions } from '../../checker/explore.js'
+import type { Action, Model } from '../../checker/model.js'
+import { exploreParallel } from '../../checker/parallel.js'
+import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
+import type { Verdict } from '../../checker/verdict.js'
+import { FACTORY_URL } from '../../model/factory.js'
+import { loadScenario, scenarioFiles } from '../../model/scenario.js'
+import { ROOT } from '../root.js'
 
 const files = scenarioFiles(join(ROOT, 'scenarios'))
 

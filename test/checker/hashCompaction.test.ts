@@ -1,10 +1,10 @@
 import test from 'ava'
 import { join } from 'node:path'
-import { explore } from '../checker/explore.js'
-import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
-import { r1 } from '../model/r1.js'
-import { loadScenario } from '../model/scenario.js'
-import { ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
+import { r1 } from '../../model/r1.js'
+import { loadScenario } from '../../model/scenario.js'
+import { ROOT } from '../root.js'
 
 const configs: Record<string, string | number>[] = [
   { C: 3, G: 3, K: 3, M: 1, POLICY: 'preempt' },

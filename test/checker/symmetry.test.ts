@@ -1,8 +1,8 @@
 import test from 'ava'
-import { explore } from '../checker/explore.js'
-import { countOrbits } from './orbits.js'
-import { replay, violationTrace } from '../checker/trace.js'
-import { r1 } from '../model/r1.js'
+import { explore } from '../../checker/explore.js'
+import { countOrbits } from '../orbits.js'
+import { replay, violationTrace } from '../../checker/trace.js'
+import { r1 } from '../../model/r1.js'
 
 // Symmetric R1 explores exactly one state per orbit: canonicalize every state of the full run,
 // count the distinct results, and compare with the reduced run's state count.

@@ -5,13 +5,13 @@
  */
 import test from 'ava'
 import { join } from 'node:path'
-import { explore } from '../checker/explore.js'
-import { InputError } from '../checker/params.js'
-import { replay, violationTrace } from '../checker/trace.js'
-import { buildModel } from '../model/registry.js'
-import { loadScenario, scenarioFiles, unmet } from '../model/scenario.js'
-import { DATA_SURVIVES, FAULT_ATTRIBUTION, PAGE_CONSERVATION, PROGRESS, STALE_ACCESS } from '../properties/hmm.js'
-import { ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import { InputError } from '../../checker/params.js'
+import { replay, violationTrace } from '../../checker/trace.js'
+import { buildModel } from '../../model/registry.js'
+import { loadScenario, scenarioFiles, unmet } from '../../model/scenario.js'
+import { DATA_SURVIVES, FAULT_ATTRIBUTION, PAGE_CONSERVATION, PROGRESS, STALE_ACCESS } from '../../properties/hmm.js'
+import { ROOT } from '../root.js'
 
 // The built-in model's scenarios: those in scenarios/mem that name it, and the mirror-mechanism
 // fixtures the scenario-language versions are cross-checked against (test/memory.test.ts).

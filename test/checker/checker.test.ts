@@ -5,15 +5,15 @@
  * bugs surface as ModelError.
  */
 import test from 'ava'
-import { explore } from '../checker/explore.js'
-import { LayoutBuilder, ModelError, int } from '../checker/layout.js'
-import { always, decode, enabledActions, formatAction, nextState, sometimes, type Action, type Model, type Sometimes, Values } from '../checker/model.js'
-import { NO_PARENT } from '../checker/stateStore.js'
-import type { ParamValues } from '../checker/params.js'
-import { replay, traceTo, violationTrace, type Trace } from '../checker/trace.js'
-import { brokenMutex, diehard, peterson } from '../model/classic/index.js'
-import { POLICIES, r1 } from '../model/r1.js'
-import { noDeadlockCheck } from './bare.js'
+import { explore } from '../../checker/explore.js'
+import { LayoutBuilder, ModelError, int } from '../../checker/layout.js'
+import { always, decode, enabledActions, formatAction, nextState, sometimes, type Action, type Model, type Sometimes, Values } from '../../checker/model.js'
+import { NO_PARENT } from '../../checker/stateStore.js'
+import type { ParamValues } from '../../checker/params.js'
+import { replay, traceTo, violationTrace, type Trace } from '../../checker/trace.js'
+import { brokenMutex, diehard, peterson } from '../../model/classic/index.js'
+import { POLICIES, r1 } from '../../model/r1.js'
+import { noDeadlockCheck } from '../bare.js'
 
 interface Case {
   readonly label: string

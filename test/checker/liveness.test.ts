@@ -1,7 +1,7 @@
 import test from 'ava'
-import { explore } from '../checker/explore.js'
-import { replay, violationTrace } from '../checker/trace.js'
-import { retry } from '../model/classic/retry.js'
+import { explore } from '../../checker/explore.js'
+import { replay, violationTrace } from '../../checker/trace.js'
+import { retry } from '../../model/classic/retry.js'
 
 // Liveness under weak fairness on tiny models with known answers.
 

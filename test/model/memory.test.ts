@@ -5,17 +5,17 @@
  */
 import test from 'ava'
 import { basename, join } from 'node:path'
-import { explore } from '../checker/explore.js'
-import type { Action, Invariant, Model, Reader } from '../checker/model.js'
-import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
-import type { GpuView } from '../model/gpu/compile.js'
-import { compileGpu, PTE } from '../model/gpu/compile.js'
-import { buildDesign, type DesignInput } from '../model/gpu/spec.js'
-import { loadScenario, scenarioFiles } from '../model/scenario.js'
-import { PROPERTY_NAMES } from '../properties/gpu.js'
-import { STALE_ACCESS } from '../properties/hmm.js'
-import { noDeadlockCheck } from './bare.js'
-import { ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import type { Action, Invariant, Model, Reader } from '../../checker/model.js'
+import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
+import type { GpuView } from '../../model/gpu/compile.js'
+import { compileGpu, PTE } from '../../model/gpu/compile.js'
+import { buildDesign, type DesignInput } from '../../model/gpu/spec.js'
+import { loadScenario, scenarioFiles } from '../../model/scenario.js'
+import { PROPERTY_NAMES } from '../../properties/gpu.js'
+import { STALE_ACCESS } from '../../properties/hmm.js'
+import { noDeadlockCheck } from '../bare.js'
+import { ROOT } from '../root.js'
 
 const MEM = join(ROOT, 'scenarios', 'mem')
 const languageFiles = scenarioFiles(MEM).filter((f) => loadScenario(f).model.name === 'gpu')

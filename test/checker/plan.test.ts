@@ -7,16 +7,16 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { explore } from '../checker/explore.js'
-import { bool, int, LayoutBuilder } from '../checker/layout.js'
-import { type Action, leadsTo, type Model, type Rule } from '../checker/model.js'
-import { EXHAUSTIVE_BFS, planProperties, unknownSelection } from '../checker/plan.js'
-import { simulate } from '../checker/simulate.js'
-import { replay, violationTrace } from '../checker/trace.js'
-import { EXIT } from '../checker/verdict.js'
-import { retry } from '../model/classic/retry.js'
-import { loadScenario } from '../model/scenario.js'
-import { CLI, ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import { bool, int, LayoutBuilder } from '../../checker/layout.js'
+import { type Action, leadsTo, type Model, type Rule } from '../../checker/model.js'
+import { EXHAUSTIVE_BFS, planProperties, unknownSelection } from '../../checker/plan.js'
+import { simulate } from '../../checker/simulate.js'
+import { replay, violationTrace } from '../../checker/trace.js'
+import { EXIT } from '../../checker/verdict.js'
+import { retry } from '../../model/classic/retry.js'
+import { loadScenario } from '../../model/scenario.js'
+import { CLI, ROOT } from '../root.js'
 
 /**
  * A token ring of N processes: process i may pass the token on when it holds it, and process
@@ -157,4 +157,18 @@ test('a selection checks only the named properties, by id or name, and names the
   t.true(skipped.notSelected.some((n) => n.name === 'deadlock' && n.reason === 'deselected with --skip-property'))
   if (skipped.status === 'violated') t.not(skipped.property.name, 'deadlock')
   t.deepEqual(unknownSelection(sc.model, { only: ['lock-order', 'lockorder'], skip: ['deadlock'] }), ['lockorder'])
+})
+
+test('--property and --skip-property on the command line: the verdict names what was left out; an unknown name is refused first', (t) => {
+  const file = join(ROOT, 'scenarios', 'gpu', 's01-fault-vs-reclaim-naive.yaml')
+  const skip = spawnSync(process.execPath, [CLI, 'check', file, '--quiet', '--skip-property', 'deadlock'], { encoding: 'utf8' })
+  t.is(skip.status, EXIT.violated)
+  t.regex(skip.stdout, /verdict: VIOLATED - /)
+  t.notRegex(skip.stdout, /verdict: VIOLATED - deadlock/)
+  // The reproduce line keeps the selection, so the same run is one paste away.
+  t.regex(skip.stdout, /reproduce: .*--skip-property deadlock/)
+  const bad = spawnSync(process.execPath, [CLI, 'check', file, '--quiet', '--property', 'lockorder'], { encoding: 'utf8' })
+  t.is(bad.status, EXIT.badInput)
+  t.regex(bad.stderr, /FC227 .*no property named 'lockorder' \(properties: .*lock-order \(lock order \(lockdep\)\)/)
+  t.is(bad.stdout, '')
 })

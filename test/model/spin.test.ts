@@ -13,9 +13,9 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { explore } from '../checker/explore.js'
-import { r1 } from '../model/r1.js'
-import { ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import { r1 } from '../../model/r1.js'
+import { ROOT } from '../root.js'
 
 const run = promisify(execFile)
 const CC = process.env.CC ?? 'cc'

@@ -1,10 +1,10 @@
 import test from 'ava'
 import { join } from 'node:path'
-import { explore } from '../checker/explore.js'
-import { evidenceTraces, replay, violationTrace } from '../checker/trace.js'
-import { loadScenario, scenarioFiles, unmet } from '../model/scenario.js'
-import { PROPERTY_NAMES } from '../properties/gpu.js'
-import { ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
+import { loadScenario, scenarioFiles, unmet } from '../../model/scenario.js'
+import { PROPERTY_NAMES } from '../../properties/gpu.js'
+import { ROOT } from '../root.js'
 
 // Every bundled scenario's pinned expectation is recomputed by the model here: if the model
 // changes a verdict, a property or a shortest trace length, this test fails.

@@ -3,11 +3,11 @@
  * counts (to be matched by the SPIN and Murphi encodings of the same system).
  */
 import test from 'ava'
-import { explore } from '../checker/explore.js'
-import type { ParamValues } from '../checker/params.js'
-import { replay, violationTrace } from '../checker/trace.js'
-import { KST, POLICIES, r1 } from '../model/r1.js'
-import { noDeadlockCheck } from './bare.js'
+import { explore } from '../../checker/explore.js'
+import type { ParamValues } from '../../checker/params.js'
+import { replay, violationTrace } from '../../checker/trace.js'
+import { KST, POLICIES, r1 } from '../../model/r1.js'
+import { noDeadlockCheck } from '../bare.js'
 
 const cfg = (C: number, G: number, K: number, M: number, POLICY: string, extra: ParamValues = {}): ParamValues => ({ C, G, K, M, POLICY, ...extra })
 const label = (p: ParamValues): string =>

@@ -12,10 +12,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
-import { FileError, InputError } from '../checker/params.js'
-import type { ErrorCode } from '../errors/codes.js'
-import { loadScenario } from '../model/scenario.js'
-import { CLI, ROOT } from './root.js'
+import { FileError, InputError } from '../../checker/params.js'
+import type { ErrorCode } from '../../errors/codes.js'
+import { loadScenario } from '../../model/scenario.js'
+import { CLI, ROOT } from '../root.js'
 
 const DIR = mkdtempSync(join(tmpdir(), 'fencecheck-bad-'))
 test.after.always(() => rmSync(DIR, { recursive: true, force: true }))

@@ -12,14 +12,14 @@
  */
 import test from 'ava'
 import { basename, join } from 'node:path'
-import { explore } from '../checker/explore.js'
-import { Cursor, type Action, type Model } from '../checker/model.js'
-import type { StateStore } from '../checker/stateStore.js'
-import { compileGpu, type GpuView, JS } from '../model/gpu/compile.js'
-import { buildDesign } from '../model/gpu/spec.js'
-import { loadScenario, scenarioFiles } from '../model/scenario.js'
-import { noDeadlockCheck } from './bare.js'
-import { ROOT } from './root.js'
+import { explore } from '../../checker/explore.js'
+import { Cursor, type Action, type Model } from '../../checker/model.js'
+import type { StateStore } from '../../checker/stateStore.js'
+import { compileGpu, type GpuView, JS } from '../../model/gpu/compile.js'
+import { buildDesign } from '../../model/gpu/spec.js'
+import { loadScenario, scenarioFiles } from '../../model/scenario.js'
+import { noDeadlockCheck } from '../bare.js'
+import { ROOT } from '../root.js'
 
 /** Designs above this many states are left out (the oracle stores every edge). */
 const MAX_STATES = 50_000

@@ -2,7 +2,7 @@
  * The packed state layout: round trips, word packing, width limits and range errors.
  */
 import test from 'ava'
-import { LayoutBuilder, ModelError, bool, enumOf, int, type FieldType, type StateLayout } from '../checker/layout.js'
+import { LayoutBuilder, ModelError, bool, enumOf, int, type FieldType, type StateLayout } from '../../checker/layout.js'
 
 /** Deterministic pseudo-random numbers (xorshift32). */
 function rng(seed: number): () => number {

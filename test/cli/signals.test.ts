@@ -10,9 +10,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type CliRun, runCli } from './cli.js'
-import { HOLDING } from './holdLoad.js'
-import { ROOT } from './root.js'
+import { type CliRun, runCli } from '../cli.js'
+import { HOLDING } from '../holdLoad.js'
+import { ROOT } from '../root.js'
 
 const HOLD = pathToFileURL(join(ROOT, 'dist', 'test', 'holdLoad.js')).href
 const R1 = ['check', 'r1', '--param', 'C=3', '--param', 'G=3', '--param', 'K=4', '--param', 'M=1', '--param', 'POLICY=preempt']

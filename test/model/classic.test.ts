@@ -3,12 +3,12 @@
  * by hand in the comments (and in the model files), then compared with what the explorer finds.
  */
 import test from 'ava'
-import { explore, type Exploration } from '../checker/explore.js'
-import { decode, type Action, type Model } from '../checker/model.js'
-import { InputError } from '../checker/params.js'
-import { replay, traceTo, violationTrace } from '../checker/trace.js'
-import { CLASSIC_MODELS, brokenMutex, diehard, peterson } from '../model/classic/index.js'
-import { buildModel } from '../model/registry.js'
+import { explore, type Exploration } from '../../checker/explore.js'
+import { decode, type Action, type Model } from '../../checker/model.js'
+import { InputError } from '../../checker/params.js'
+import { replay, traceTo, violationTrace } from '../../checker/trace.js'
+import { CLASSIC_MODELS, brokenMutex, diehard, peterson } from '../../model/classic/index.js'
+import { buildModel } from '../../model/registry.js'
 
 /** Every stored state of an exploration, as sorted `toObject` JSON strings. */
 function reached(x: Exploration<Action>): string[] {

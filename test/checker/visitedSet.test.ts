@@ -2,8 +2,8 @@
  * The fingerprint set: membership, growth, and the reserved all-zero fingerprint.
  */
 import test from 'ava'
-import { fingerprint, fp } from '../checker/fingerprint.js'
-import { SEGMENTS, VisitedSet } from '../checker/visitedSet.js'
+import { fingerprint, fp } from '../../checker/fingerprint.js'
+import { SEGMENTS, VisitedSet } from '../../checker/visitedSet.js'
 
 /** A bijection on 32-bit integers (MurmurHash3's finalizer), so distinct i give distinct keys. */
 function mix(h: number): number {
