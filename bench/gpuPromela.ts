@@ -6,7 +6,7 @@
  *     node dist/bench/gpuPromela.js N G C > s19.pml
  *
  * Contract: with -DNOREDUCE, pan stores exactly as many states as fencecheck explores for the
- * generated scenario (bench/gpuSection.ts and test/gpuBench.test.ts check this). So every fencecheck rule is one Promela
+ * generated scenario (bench/gpuSection.ts and test/bench/gpuBench.test.ts check this). So every fencecheck rule is one Promela
  * transition, and a Promela state is a fencecheck state written differently, never more:
  *
  *  - every rule is a d_step (one transition, no intermediate states); a `goto` after it is not a

@@ -2,7 +2,7 @@
  * The registry of fencecheck's error and warning codes: one stable code per kind of mistake, so
  * that docs, tests and users can point at a message without quoting its prose (as TLC's EC.* and
  * Quint's QNTnnn do). The command line prints the code before the message; docs/errors.md is
- * generated from this table (`node dist/errors/writeDocs.js`), and test/errors.test.ts checks that
+ * generated from this table (`node dist/errors/writeDocs.js`), and test/errors/errors.test.ts checks that
  * the table, the document and the codes used in the source agree.
  *
  * Ranges:

@@ -1,6 +1,6 @@
 /**
  * Write docs/errors.md from the registry (run after a build: `node dist/errors/writeDocs.js`).
- * test/errors.test.ts fails while the document and the registry differ.
+ * test/errors/errors.test.ts fails while the document and the registry differ.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
