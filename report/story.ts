@@ -43,6 +43,21 @@ export function explainEnd(subject: NarratedModel<Action>, trace: Trace): string
   return end ? narrator.explain(end) : []
 }
 
+/**
+ * Why the trace violates the property, in the narrator's words (which clause broke, who holds
+ * what across which wait); empty when the narrator has nothing to say or a state does not decode.
+ */
+export function explainViolation(subject: NarratedModel<Action>, property: { readonly name: string }, trace: Trace): string[] {
+  const narrator = subject.narrator
+  if (!narrator.explainViolation) return []
+  const states = [trace.initialState, ...trace.steps.map((st) => st.state)].map((x) => readState(subject, x))
+  if (states.some((x) => x === undefined)) return []
+  const { properties, deadlock } = subject.model
+  const id = properties.find((p) => p.name === property.name)?.id ?? (deadlock?.name === property.name ? deadlock.id : undefined) ?? property.name
+  const read = { states: states as Values[], actions: trace.steps.map((st) => st.action), ...(trace.loop !== undefined ? { loop: trace.loop } : {}) }
+  return narrator.explainViolation(id, read)
+}
+
 /** A trace told in the model's words. */
 export function narrate(subject: NarratedModel<Action>, trace: Trace | undefined): Story {
   const { narrator } = subject
