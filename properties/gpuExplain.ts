@@ -128,7 +128,15 @@ class Explainer {
     const th = this.d.threads[t]!
     const out: string[] = []
     if (this.v.criticalContext[t]) out.push(`it runs in ${th.context} context (a context that may be waited on)`)
-    if (this.inReclaim(s, t)) out.push(`it is in direct reclaim (${this.v.stepAt(s, t).where.replace(/^ \(in reclaim: (.*)\)$/, '$1').trim() || 'reclaim'}, fs_reclaim held)`)
+    if (this.inReclaim(s, t))
+      out.push(
+        `it is in direct reclaim (${
+          this.v
+            .stepAt(s, t)
+            .where.replace(/^ \(in reclaim: (.*)\)$/, '$1')
+            .trim() || 'reclaim'
+        }, fs_reclaim held)`,
+      )
     if (this.inNotifier(s, t)) out.push('it is in an mmu notifier callback')
     const held = this.v.heldBy(s, t)
     if (held.length) out.push(`it holds ${held.map((l) => this.L(l)).join(', ')}`)
@@ -139,7 +147,8 @@ class Explainer {
     const fence = this.d.fences[fe]!
     const threads: number[] = []
     this.d.threads.forEach((th, t) => {
-      if (th.steps.some((s) => ((s.op === 'run' || s.op === 'await_deps') && this.d.jobs[s.job]!.fence === fe) || (s.op === 'signal' && s.fence === fe))) threads.push(t)
+      if (th.steps.some((s) => ((s.op === 'run' || s.op === 'await_deps') && this.d.jobs[s.job]!.fence === fe) || (s.op === 'signal' && s.fence === fe)))
+        threads.push(t)
     })
     const names = threads.map((t) => this.T(t))
     if (fence.job !== undefined) {
@@ -164,11 +173,19 @@ class Explainer {
     const out: string[] = []
     this.d.threads.forEach((th, t) =>
       th.steps.forEach((s, i) => {
-        if ((s.op === 'wait' || s.op === 'wait_resv') && hit(this.v.pathHeld[t]![i]!)) out.push(`${this.T(t)} holds it across ${this.S(s)} (its path, step ${i + 1})`)
+        if ((s.op === 'wait' || s.op === 'wait_resv') && hit(this.v.pathHeld[t]![i]!))
+          out.push(`${this.T(t)} holds it across ${this.S(s)} (its path, step ${i + 1})`)
+        // Held when entering reclaim, it is held across every wait of the reclaim paths.
+        const reclaimWait = this.v.reclaimSteps.findIndex((r) => r.op === 'wait' || r.op === 'wait_resv')
+        if (s.op === 'alloc' && reclaims(s.gfp) && reclaimWait >= 0 && hit(this.v.pathHeld[t]![i]!))
+          out.push(
+            `${this.T(t)} holds it across ${this.S(s)} (its path, step ${i + 1}), which may enter reclaim, where ${this.v.reclaimSegName[reclaimWait]} waits: ${this.S(this.v.reclaimSteps[reclaimWait]!)}`,
+          )
       }),
     )
     this.v.reclaimSteps.forEach((s, i) => {
-      if ((s.op === 'wait' || s.op === 'wait_resv') && hit(this.v.reclaimHeld[i]!)) out.push(`reclaim (${this.v.reclaimSegName[i]}) holds it across ${this.S(s)}`)
+      if ((s.op === 'wait' || s.op === 'wait_resv') && hit(this.v.reclaimHeld[i]!))
+        out.push(`reclaim (${this.v.reclaimSegName[i]}) holds it across ${this.S(s)}`)
     })
     this.d.notifiers.forEach((nt) => {
       let held = false
@@ -222,7 +239,8 @@ class Explainer {
         this.signalPath(u, fe).forEach((s, i) => {
           if ((s.op === 'lock' || s.op === 'trylock') && needed.some((l) => cls(l) === cls(s.lock)))
             out.push(`  ${this.T(u)} takes: ${this.S(s)} (its path, step ${i + 1}) before ${this.F(fe)} can signal`)
-          if (reclaim && s.op === 'alloc' && reclaims(s.gfp)) out.push(`  ${this.T(u)} allocates: ${this.S(s)} (its path, step ${i + 1}), which may enter reclaim`)
+          if (reclaim && s.op === 'alloc' && reclaims(s.gfp))
+            out.push(`  ${this.T(u)} allocates: ${this.S(s)} (its path, step ${i + 1}), which may enter reclaim`)
         })
       }
       const lock = needed.length ? needed.map((l) => this.d.locks[l]!.name).join(', ') : 'fs_reclaim'
@@ -239,7 +257,10 @@ class Explainer {
     const out = [`rule 5 broken: ${this.T(t)} waits on ${hmm.map((fe) => this.F(fe)).join(', ')} inside a critical section`]
     out.push(`  ${this.T(t)} waits: ${this.S(w.step)}${w.where}`)
     for (const c of this.sections(this.post, t)) out.push(`  critical because ${c}`)
-    for (const fe of hmm) out.push(`  ${this.F(fe)} signals on: ${this.signallers(fe).who}; an hmm_fence may wait on page faults and on userspace, so it may never signal while the section is held`)
+    for (const fe of hmm)
+      out.push(
+        `  ${this.F(fe)} signals on: ${this.signallers(fe).who}; an hmm_fence may wait on page faults and on userspace, so it may never signal while the section is held`,
+      )
     return out
   }
 
@@ -249,14 +270,17 @@ class Explainer {
     if (!w) return []
     const hmm = w.fences.filter((fe) => this.d.fences[fe]!.kind === 'hmm')
     const pc = this.post.get(this.v.f.pc[t]!)
-    const out = [`rule 6 broken: ${this.T(t)} waits on ${hmm.map((fe) => this.F(fe)).join(', ')} after taking a lock, on a path that goes on to publish a dma_fence`]
+    const out = [
+      `rule 6 broken: ${this.T(t)} waits on ${hmm.map((fe) => this.F(fe)).join(', ')} after taking a lock, on a path that goes on to publish a dma_fence`,
+    ]
     out.push(`  ${this.T(t)} waits: ${this.S(w.step)}${w.where}`)
     for (const l of this.v.heldBy(this.post, t)) out.push(`  ${this.T(t)} holds: ${this.L(l)} across that wait`)
     if (this.inReclaim(this.post, t)) out.push(`  ${this.T(t)} is in direct reclaim (fs_reclaim held) across that wait`)
     this.d.threads[t]!.steps.forEach((s, i) => {
       if (i < pc) return
       const kernelJob = (s.op === 'arm' || s.op === 'push') && this.d.jobs[s.job]!.queue === 'kernel'
-      if (kernelJob || (s.op === 'signal' && this.d.fences[s.fence]!.kind !== 'hmm')) out.push(`  ${this.T(t)} then publishes: ${this.S(s)} (its path, step ${i + 1})`)
+      if (kernelJob || (s.op === 'signal' && this.d.fences[s.fence]!.kind !== 'hmm'))
+        out.push(`  ${this.T(t)} then publishes: ${this.S(s)} (its path, step ${i + 1})`)
     })
     out.push('  the hmm dependencies of a dma_fence must be awaited before any lock is taken (drm_syncobj_find_fence asserts no lock is held)')
     return out
@@ -268,7 +292,8 @@ class Explainer {
     const st = m?.step
     if (t < 0 || !m || !st) return []
     const since = this.signallingSince(t)
-    const head = (clause: string): string => `signalling section broken, clause '${clause}': ${this.T(t)} does ${this.S(st)} inside a dma_fence signalling section`
+    const head = (clause: string): string =>
+      `signalling section broken, clause '${clause}': ${this.T(t)} does ${this.S(st)} inside a dma_fence signalling section`
     if (st.userFault) {
       return [
         head('no user fault'),
