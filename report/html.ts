@@ -196,7 +196,9 @@ function traceSections(r: Report, svgs: HtmlSvgs, data: PageData): string {
           s && s.actor === a
             ? `<button type="button" class="chip" data-step="${i}" title="${esc(`${i}. ${a}: ${s.text}`)}"><span class="chip-n">${i}</span><span class="chip-t">${esc(s.text)}</span></button>`
             : ''
-        return `<div class="cell" data-col="${i}">${chip}</div>`
+        const blocked = (i === 0 ? r.initialFull?.blocked : r.narrative[i - 1]?.blocked)?.find((b) => b.actor === a)
+        const mark = !chip && blocked ? `<span class="blocked-mark" title="${esc(`${a} is blocked: ${blocked.why}`)}">blocked</span>` : ''
+        return `<div class="cell${blocked ? ' blocked' : ''}" data-col="${i}">${chip}${mark}</div>`
       }).join('')
       return `<div class="lane" data-actor="${esc(a)}" style="--c:${color(a)}"><div class="lane-label" title="${esc(a)}">${esc(a)}</div>${cells}</div>`
     })
@@ -274,6 +276,7 @@ export function toHtml(r: Report, svgs: HtmlSvgs = {}): string {
           changes: nar?.changes ?? [],
           fields: Object.fromEntries(Object.entries(st.changes).map(([f, [a, b]]) => [f, [a, b] as const])),
           state: st.state,
+          ...(nar?.state ? { stateLines: nar.state } : {}),
           ...(nar?.graph ? { graph: nar.graph } : {}),
           ...(svg ? { svg: inlineSvg(svg, `fc-s${k + 1}-`) } : {}),
         }
@@ -282,6 +285,9 @@ export function toHtml(r: Report, svgs: HtmlSvgs = {}): string {
   const data: PageData = {
     initialState: trace?.initialState ?? {},
     initial: r.initial,
+    ...(r.initialFull?.state ? { initialLines: r.initialFull.state } : {}),
+    // A violation opens where it happens: the last step, with its graph and the explanation.
+    openAt: v.status === 'violated' ? steps.length : 0,
     steps,
     hasGraphs: steps.some((s) => s.graph || s.svg),
     ...(v.status === 'violated' ? { end: { line: endLine(v), explanation: r.explanation } } : {}),

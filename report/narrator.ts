@@ -27,6 +27,10 @@ export interface Narrator<A extends Action = Action> {
    * Empty when the narrator has nothing to add to the checker's own explanation.
    */
   explainViolation?(propertyId: string, trace: ReadTrace<A>): string[]
+  /** the actors that are blocked in a state, named as `actors()` names them, with what each waits for */
+  blocked?(s: Reader): readonly { readonly actor: string; readonly why: string }[]
+  /** a state in full, in the model's vocabulary (for a state panel): never the packed encoding */
+  stateLines?(s: Reader): string[]
 }
 
 /** A trace with its states decoded: `states[0]` is the initial state, `states[i]` the state after step i. */

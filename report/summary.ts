@@ -11,7 +11,7 @@ import { narrate, type NarrativeStep } from './story.js'
 
 /** A trace as a story in the model's words (as `makeReport` tells the primary trace). */
 export function narrateTrace(r: Report, trace: Trace): NarrativeStep[] {
-  return narrate(r.subject, trace).narrative.map(({ graph: _graph, ...n }) => n)
+  return narrate(r.subject, trace).narrative.map(({ graph: _graph, state: _state, blocked: _blocked, ...n }) => n)
 }
 
 const num = (x: number): string => x.toLocaleString('en-US')
