@@ -320,6 +320,30 @@ browserTest(`S2 (proved): verdict, scope, statistics and witnesses${skipNote}`, 
   await page.screenshot({ path: join(tmpdir(), 'fencecheck-s02-report.png'), fullPage: true })
 })
 
+browserTest(`index page: long rule titles wrap, and the report links stay inside a 1400 px window${skipNote}`, async (t) => {
+  const long = 'violated: M-safety: no GPU access through a stale or invalid PTE after the notifier returned (rules 33, 45)'
+  const rows = Array.from({ length: 3 }, (_, i) => ({
+    file: `scenarios/mem/m${i}-a-scenario-file-with-a-long-name.yaml`,
+    name: `M${i} notifier returns early when the process is exiting`,
+    expected: long,
+    computed: `${long} (9 steps)`,
+    ok: true,
+    states: 123_456,
+    timeMs: 1234,
+    reportHref: 's01.html',
+    markdownHref: 's01.md',
+  }))
+  writeFileSync(join(dir, 'index-long.html'), indexHtml(rows, 'bundled scenarios'))
+  const narrow = await browser!.newPage({ viewport: { width: 1400, height: 900 } })
+  try {
+    await narrow.goto(url('index-long.html'))
+    t.true(await narrow.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scrolling')
+    for (const box of await narrow.locator('a[data-kind="markdown"]').evaluateAll((es) => es.map((e) => e.getBoundingClientRect().right))) t.true(box <= 1400)
+  } finally {
+    await narrow.close()
+  }
+})
+
 browserTest(`index page: one row per scenario with verdicts and links${skipNote}`, async (t) => {
   await page.goto(url('index.html'))
   const rows = page.locator('#index tbody tr')
