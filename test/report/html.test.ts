@@ -156,7 +156,7 @@ if (HAVE_CHROMIUM) {
 
 const selectedStep = async (): Promise<number> => Number(await page.locator('li.step.selected').getAttribute('data-step'))
 /** the lines of the state panel the step marks as changed (the step's changes, in the narrator's words) */
-const changedLines = async (): Promise<string[]> => page.locator('#state .field.changed').evaluateAll((es) => es.map((e) => e.textContent ?? ''))
+const changedLines = async (): Promise<string[]> => page.locator('#state .field.changed').evaluateAll((es) => es.map((e) => e.textContent))
 /** a packed field and its encoded value, as `owner.submit_lock 0 → 2` or `pc.tdr 1` would show them */
 const RAW_FIELD =
   /\b(owner|readers|pc|reclaim|reclaimed|resv|sig|signalling|failed|fault|faulted|placement|enabled|published|implicitDeps|job|fence|free|page|pte|pfn|seq|invalidating|invalidations|notifier|exiting)\.\w/
