@@ -36,6 +36,14 @@ export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Act
       return x.progress()
     case 'memory-progress':
       return x.liveness()
+    case 'rule-1':
+      return x.rule1()
+    case 'rule-2':
+      return x.rule2()
+    case 'rule-7':
+      return x.rule7()
+    case 'notifier-nonblock':
+      return x.nonblock()
     default:
       return []
   }
@@ -435,5 +443,68 @@ class Explainer {
         out.push(`  in the loop, step ${k}: ${this.stepWords(k)}${m.does === 'collision' ? ' (the work is thrown away)' : ''}`)
     }
     return out
+  }
+
+  rule1(): string[] {
+    const s = this.post
+    const { f } = this.v
+    const out: string[] = []
+    this.d.jobs.forEach((j, i) => {
+      const st = s.get(f.js[i]!)
+      if (j.queue !== 'kernel' || st === JS.idle || st === JS.done) return
+      const hmm = this.v.depsOf(s, i).filter((dd) => this.d.fences[dd]!.kind === 'hmm')
+      if (!hmm.length) return
+      out.push(`rule 1 broken: kernel job ${j.name} (whose completion signals ${this.F(j.fence)}) depends on ${hmm.map((dd) => this.F(dd)).join(', ')}`)
+      out.push(`  made so at step ${this.n} (${this.stepWords(this.n)})`)
+    })
+    this.d.fences.forEach((fe, i) => {
+      const src = this.v.proxyOf[i]!
+      const px = f.px[i]!
+      if (src < 0 || fe.kind === 'hmm' || this.d.fences[src]!.kind !== 'hmm' || px < 0 || s.get(px) !== 1) return
+      out.push(`rule 1 broken: ${this.F(i)} is a proxy (drm_syncobj) of ${this.F(src)}: a dma_fence that signals only when an hmm_fence does`)
+      const k = this.firstStep((x) => x.get(px) === 1)
+      if (k > 0) out.push(`  made so at step ${k} (${this.stepWords(k)})`)
+    })
+    if (out.length)
+      out.push('  an hmm_fence may wait on page faults and userspace, so the dma_fence would inherit an unbounded wait (dma-buf.rst, "Indefinite DMA Fences")')
+    return out
+  }
+
+  rule2(): string[] {
+    const m = this.m
+    if (!m) return []
+    return [
+      `rule 2 broken: ${this.actorName(m)} preempts dma_fence work: ${this.stepWords(this.n)}`,
+      '  the engine lets hmm work preempt dma_fence work, so a dma_fence can wait for hmm work, which may wait on page faults and userspace',
+    ]
+  }
+
+  rule7(): string[] {
+    const fe = this.m?.signals
+    if (fe === undefined) return []
+    const j = this.d.fences[fe]!.job
+    const pending =
+      j !== undefined ? this.v.depsOf(this.pre, j).filter((dd) => this.d.fences[dd]!.kind !== 'hmm' && this.pre.get(this.v.f.fs[dd]!) === FS.pending) : []
+    return [
+      `rule 7 broken: ${this.F(fe)} signals at step ${this.n} while its dependenc${pending.length === 1 ? 'y' : 'ies'} ${pending.map((dd) => this.F(dd)).join(', ')} ${pending.length === 1 ? 'is' : 'are'} still pending`,
+      ...(j !== undefined && !this.d.jobs[j]!.waitsDeps
+        ? [`  job ${this.d.jobs[j]!.name}'s user queue does not wait for its dependencies before it runs`]
+        : []),
+      '  an hmm_fence may depend on a dma_fence only if it signals after it: the wait may come late, but it must happen',
+    ]
+  }
+
+  nonblock(): string[] {
+    const t = this.thread()
+    const m = this.m
+    if (t < 0 || !m?.site || !m.step) return []
+    const at = m.at ?? 0
+    const notifier = this.d.notifiers[m.site.segNotifier[at]!]
+    return [
+      `rule 38 broken: ${this.T(t)} may sleep in ${notifier ? `notifier ${notifier.name}'s` : 'an'} invalidate callback during a non-blockable invalidation`,
+      `  the invalidation: ${this.S(m.site.step)} (mmu_notifier_range_blockable() is false)`,
+      `  the sleeping step: ${this.S(m.step)}`,
+      '  in a non-blockable invalidation a callback must use trylock and return false (-EAGAIN) when it would block',
+    ]
   }
 }

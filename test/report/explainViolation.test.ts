@@ -67,6 +67,36 @@ const CASES: readonly Case[] = [
     names: ['rule 6 broken', 'thread submit', 'hmm_fence k1', 'bo0.resv', 'drm_sched_job_arm(g0)'],
   },
   {
+    kind: 'rule 1',
+    file: 'scenarios/gpu/s07-dma-depends-on-hmm.yaml',
+    property: 'rule 1',
+    names: ['rule 1 broken', 'kernel job g0', 'dma_fence g0', 'hmm_fence k1', 'submit'],
+  },
+  {
+    kind: 'rule 1, proxy',
+    file: 'scenarios/gpu/s12b-syncobj-proxy.yaml',
+    property: 'rule 1',
+    names: ['rule 1 broken', 'dma_fence out', 'proxy', 'hmm_fence k1', 'exec'],
+  },
+  {
+    kind: 'rule 2',
+    file: 'scenarios/gpu/s15-hmm-preempts-dma.yaml',
+    property: 'rule 2',
+    names: ['rule 2 broken', 'job k1', 'dma_fence job g0'],
+  },
+  {
+    kind: 'rule 7',
+    file: 'scenarios/gpu/s16-user-queue-skips-wait.yaml',
+    property: 'rule 7',
+    names: ['rule 7 broken', 'hmm_fence k1', 'dma_fence c0', 'still pending'],
+  },
+  {
+    kind: 'rule 38',
+    file: 'scenarios/mem/m12-oom-reaper-sleeps.yaml',
+    property: 'rule 38',
+    names: ['rule 38 broken', 'thread oom_reaper', 'notifier n0', 'mutex_lock(notifier_lock)', 'non-blockable'],
+  },
+  {
     kind: 'signalling, no reclaim',
     file: 'scenarios/gpu/s10c-run-job-annotations.yaml',
     property: 'signalling section',
