@@ -5,6 +5,7 @@
  */
 import { extname } from 'node:path'
 import { InputError } from '../checker/params.js'
+import type { Verdict } from '../checker/verdict.js'
 import { toItf } from '../report/itf.js'
 import { toJson } from '../report/json.js'
 import { reportKind, writeReport, writeWhole } from '../report/files.js'
@@ -14,6 +15,7 @@ import { type ArgsOf, type GlobalArgv, searchOptions } from './options.js'
 import { prepareOutputs } from './outputs.js'
 import { exitFor, run, runParallel } from './search.js'
 import { inWorker } from './searchThread.js'
+import { allViolations, allViolationsSummary, perProperty } from './allViolations.js'
 import { resolveTarget } from './target.js'
 
 export const command = 'check <targets..>'
@@ -42,6 +44,10 @@ export function builder(y: GlobalArgv) {
     .option('checkpoint', { type: 'string', describe: 'write checkpoints to this folder (periodically, and when a bound or Ctrl-C stops the run)' })
     .option('checkpoint-every', { type: 'string', describe: 'checkpoint interval (default 10m)' })
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in this folder (and keep checkpointing there)' })
+    .option('all-violations', {
+      type: 'boolean',
+      describe: 'go on after the first violation: one shortest trace per violated property (--out and --report write one file per property, FILE.ID.ext)',
+    })
 }
 
 export type CheckArgs = ArgsOf<typeof builder>
@@ -77,6 +83,7 @@ export async function runCheck(argv: CheckArgs): Promise<number> {
     throw new InputError('FC225', 'checkpoints are taken by the single-worker search (drop --workers)', '--workers')
   if (workers > 1 && resolved.some((r) => r.order !== 'bfs'))
     throw new InputError('FC226', '--workers runs a breadth-first search (drop --order dfs)', '--workers')
+  if (argv['all-violations']) return runAll(argv, workers)
   const reports: Report[] = []
   for (const r of resolved) reports.push(workers > 1 ? await runParallel(r, argv.quiet, workers) : run(r, argv.quiet, argv))
   const one = <T>(docs: T[]): T | T[] => (docs.length === 1 ? docs[0]! : docs)
@@ -86,4 +93,34 @@ export async function runCheck(argv: CheckArgs): Promise<number> {
   if (argv.out) writeWhole(argv.out, JSON.stringify(one(reports.map(toJson)), null, 2) + '\n')
   for (const f of reportFiles) await writeReport(reports[0]!, f)
   return exitFor(reports.map((r) => r.verdict))
+}
+
+/** `--all-violations`: per target, one report per violated property, then what holds of the rest. */
+async function runAll(argv: CheckArgs, workers: number): Promise<number> {
+  if (argv.checkpoint || argv.resume) throw new InputError('FC241', '--checkpoint and --resume take a single search (drop --all-violations)', '--checkpoint')
+  const reports: Report[] = []
+  const texts: string[] = []
+  const verdicts: Verdict[] = []
+  for (const t of argv.targets) {
+    const a = await allViolations(t, argv, (r) => (workers > 1 ? runParallel(r, argv.quiet, workers) : run(r, argv.quiet)))
+    reports.push(...a.violations)
+    verdicts.push(...a.violations.map((r) => r.verdict), a.rest)
+    texts.push([...a.violations.map(toText), allViolationsSummary(a)].join('\n\n' + '-'.repeat(72) + '\n\n'))
+  }
+  if (argv.format === 'json') process.stdout.write(JSON.stringify(reports.map(toJson), null, 2) + '\n')
+  else if (argv.format === 'itf')
+    process.stdout.write(
+      JSON.stringify(
+        reports.map((r) => toItf(r)),
+        null,
+        2,
+      ) + '\n',
+    )
+  else process.stdout.write(texts.join('\n\n' + '='.repeat(72) + '\n\n') + '\n')
+  // One file per violated property, so that each replays on its own.
+  for (const r of reports) {
+    if (argv.out) writeWhole(perProperty(argv.out, r), JSON.stringify(toJson(r), null, 2) + '\n')
+    for (const f of argv.report ?? []) await writeReport(r, perProperty(f, r))
+  }
+  return exitFor(verdicts)
 }

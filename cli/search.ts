@@ -4,13 +4,14 @@
  * (Ctrl-C, SIGTERM) is polled through `stopRequested`, which the thread running the search sets.
  */
 import { type Identity, readCheckpoint, type Snapshot, writeCheckpoint } from '../checker/checkpoint.js'
-import { explore, type ExploreOptions, fmtBytes, type Progress } from '../checker/explore.js'
+import { explore, type ExploreOptions } from '../checker/explore.js'
 import { exploreParallel } from '../checker/parallel.js'
 import { InputError } from '../checker/params.js'
 import { EXIT, type Verdict } from '../checker/verdict.js'
 import { FACTORY_URL, type ModelSpec } from '../model/index.js'
 import { findingsOf, makeReport, type Report } from '../report/report.js'
 import { parseDuration } from './options.js'
+import { progressPrinter } from './progress.js'
 import { type Resolved, scenarioHash } from './target.js'
 
 /** Set by the runner: true once the user asked the run to stop (Ctrl-C, SIGTERM). */
@@ -28,13 +29,6 @@ export interface CheckpointFlags {
   readonly 'checkpoint-every'?: string | undefined
   readonly resume?: string | undefined
   readonly 'hash-compaction'?: boolean | undefined
-}
-
-function progressLine(p: Progress): void {
-  process.stderr.write(
-    `progress: depth ${p.depth} | ${p.distinctStates.toLocaleString('en-US')} states (${Math.round(p.statesPerSec).toLocaleString('en-US')}/s) | ` +
-      `${p.transitions.toLocaleString('en-US')} transitions | queue ${p.queued.toLocaleString('en-US')} | ${fmtBytes(p.rssBytes)} | ${(p.elapsedMs / 1000).toFixed(0)} s\n`,
-  )
 }
 
 /** What a checkpoint of this run is of; a scenario's text is part of it, by its hash. */
@@ -63,7 +57,7 @@ function exploreOptions(r: Resolved, quiet: boolean): ExploreOptions {
     ...(r.select ? { select: r.select } : {}),
     shouldStop: () => stopRequested(),
     symmetry: r.symmetry,
-    ...(quiet ? {} : { onProgress: progressLine }),
+    ...(quiet ? {} : { onProgress: progressPrinter(r.bounds) }),
   }
 }
 

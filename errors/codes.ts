@@ -543,6 +543,11 @@ export const ERROR_CODES = {
     cause: '`--property` or `--skip-property` names no property of the model.',
     fix: 'Name a property by its id (as in `properties:`, e.g. `lock-order`) or its full name; the message lists them.',
   },
+  FC228: {
+    title: '--all-violations with a depth-first search',
+    cause: '`--all-violations` finds the shortest trace of each violated property, which only a breadth-first search gives.',
+    fix: 'Drop `--order dfs` (or `order: dfs` in the scenario) when asking for every violation.',
+  },
 
   // FC23x: output paths
   FC230: {

@@ -2,8 +2,11 @@
  * A scenario as the model understands it (`fencecheck explain FILE`), with its threads, steps,
  * policies, properties and bounds, so a reviewer can check that the model states the design.
  */
+import type { Action, Model } from '../checker/model.js'
 import type { Scenario } from './scenario.js'
 import { stepText } from './gpu/describe.js'
+import type { GpuDesign } from './gpu/types.js'
+import type { ModelEntry } from './registry.js'
 
 export function explainScenario(sc: Scenario): string {
   const out: string[] = []
@@ -76,13 +79,10 @@ export function explainScenario(sc: Scenario): string {
         r.steps.forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
       }
     }
+    out.push(...memorySide(d))
     out.push(`policies: shrinker ${d.policies.shrinker}, userptr notifier ${d.policies.userptr}, syncobj ${d.policies.syncobj}`)
   }
-  out.push('properties checked:')
-  for (const p of sc.model.properties) if (p.kind !== 'sometimes') out.push(`  - ${p.name}${p.cite ? `\n      source: ${p.cite}` : ''}`)
-  if (sc.model.deadlock && !sc.model.properties.some((p) => p.name === sc.model.deadlock!.name)) out.push(`  - ${sc.model.deadlock.name}`)
-  out.push('vacuity witnesses (sometimes):')
-  for (const p of sc.model.properties) if (p.kind === 'sometimes') out.push(`  - ${p.name}`)
+  out.push(...propertyLines(sc.model))
   const b = sc.bounds
   const bounds = [
     b.maxDepth !== undefined ? `depth <= ${b.maxDepth}` : '',
@@ -90,10 +90,87 @@ export function explainScenario(sc: Scenario): string {
     b.maxTimeMs !== undefined ? `time <= ${b.maxTimeMs / 1000}s` : '',
   ].filter(Boolean)
   out.push(`search: ${sc.order.toUpperCase()}, bounds: ${bounds.join(', ') || 'none (the whole reachable state space)'}`)
-  out.push(`state: ${sc.model.layout.fieldCount} fields packed in ${sc.model.layout.words * 4} bytes; ${sc.model.rules.length} transition rules`)
+  out.push(stateLine(sc.model))
   if (sc.expect)
     out.push(
       `expected: ${sc.expect.verdict}${sc.expect.property ? ` (${sc.expect.property})` : ''}${sc.expect.traceLength !== undefined ? `, ${sc.expect.traceLength} steps` : ''}`,
     )
   return out.join('\n')
+}
+
+/**
+ * A built-in model (`fencecheck explain r1`): what it is and its parameters; with every parameter
+ * given (or defaulted), also the model as it is checked (see explainModel).
+ */
+export function explainBuiltin(entry: ModelEntry, model: Model<Action> | undefined): string {
+  const out = [`built-in model: ${entry.name}`, '', entry.about, '', 'parameters (--param NAME=VALUE):']
+  for (const p of entry.params) {
+    const range = p.kind === 'int' ? `integer ${p.min}..${p.max}` : p.values.join(' | ')
+    out.push(`  ${p.name}: ${range}${p.default !== undefined ? `, default ${p.default}` : ', required'}: ${p.doc}`)
+  }
+  if (!entry.params.length) out.push('  (none)')
+  if (model) out.push('', explainModel(model))
+  else out.push('', `give every required parameter to see the properties and the state, e.g. fencecheck explain ${entry.name} ${example(entry)}`)
+  return out.join('\n')
+}
+
+function example(entry: ModelEntry): string {
+  return entry.params
+    .filter((p) => p.default === undefined)
+    .map((p) => `--param ${p.name}=${p.kind === 'int' ? p.min : p.values[0]!}`)
+    .join(' ')
+}
+
+/** A built model as it is checked: its parameters, properties and state. */
+export function explainModel(model: Model<Action>): string {
+  const params = Object.entries(model.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')
+  const out = [`model: ${model.name}${params ? ` ${params}` : ''}`]
+  if (model.about) out.push('', model.about, '')
+  out.push(...propertyLines(model))
+  out.push('search: BFS, bounds: none (the whole reachable state space) unless given on the command line')
+  out.push(stateLine(model))
+  out.push(`state fields: ${Array.from({ length: model.layout.fieldCount }, (_, i) => model.layout.name(i)).join(', ')}`)
+  return out.join('\n')
+}
+
+/** The memory side of a design: pages, the ranges a GPU mirrors, and the notifiers with their callbacks. */
+function memorySide(d: GpuDesign): string[] {
+  const out: string[] = []
+  if (d.pages.length)
+    out.push(`pages: ${d.pages.map((p) => `${p.name} (${p.at === 'none' ? 'not present' : `in ${p.at === 'vram' ? 'VRAM' : 'system memory'}`})`).join(', ')}`)
+  if (d.ranges.length) {
+    out.push('ranges (GPU mirrors of CPU address ranges):')
+    for (const r of d.ranges) {
+      const pages = r.pages.map((p) => d.pages[p]!.name).join(', ')
+      const notifiers = r.notifiers.map((n) => d.notifiers[n]!.name).join(', ') || 'none'
+      out.push(
+        `  ${r.name} on ${d.engines[r.engine]!.name}: pages ${pages}; ${r.mapped ? 'mapped (PTEs valid) at start' : 'not mapped at start'}; notifiers ${notifiers}`,
+      )
+    }
+  }
+  if (d.notifiers.length) {
+    out.push('mmu interval notifiers (invalidate callbacks run by every invalidation of their pages):')
+    for (const n of d.notifiers) {
+      out.push(`  ${n.name} over ${n.pages.map((p) => d.pages[p]!.name).join(', ')}${n.origin !== 'custom' ? ` (library callback ${n.origin})` : ''}:`)
+      if (n.callback.length === 0) out.push('    (an empty callback)')
+      n.callback.forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+    }
+  }
+  return out
+}
+
+function propertyLines(model: Model<Action>): string[] {
+  const out = ['properties checked:']
+  for (const p of model.properties) if (p.kind !== 'sometimes') out.push(`  - ${p.id ? `${p.id}: ` : ''}${p.name}${p.cite ? `\n      source: ${p.cite}` : ''}`)
+  if (model.deadlock && !model.properties.some((p) => p.name === model.deadlock!.name)) out.push(`  - ${model.deadlock.name}`)
+  for (const o of model.omitted ?? []) out.push(`  (not checked: ${o.name}: ${o.reason})`)
+  out.push('vacuity witnesses (sometimes):')
+  for (const p of model.properties) if (p.kind === 'sometimes') out.push(`  - ${p.name}`)
+  return out
+}
+
+function stateLine(model: Model<Action>): string {
+  return `state: ${model.layout.fieldCount} fields packed in ${model.layout.words * 4} bytes; ${model.rules.length} transition rules`
 }

@@ -15,6 +15,7 @@ import { coverageLines, headline, scopeLine, type Verdict } from '../checker/ver
 import { escapeHtml as esc, inlineScript, inlineSvg, jsonForScript, pageHead, viewerAsset } from './page.js'
 import type { Report } from './report.js'
 import type { PageData, PageStep } from './viewer/data.js'
+import { narrateTrace } from './summary.js'
 
 /** SVG renderings supplied by the caller: `steps[k]` is the rendering of `narrative[k].graph`. */
 export interface HtmlSvgs {
@@ -92,11 +93,12 @@ function statsSection(r: Report): string {
 function sometimesSection(v: Verdict): string {
   if (v.sometimes.length === 0) return ''
   const unreached = v.sometimes.some((w) => !w.reached)
+  const stopped = v.status === 'violated'
   const items = v.sometimes
     .map(
       (w) =>
-        `<li class="${w.reached ? 'reached' : 'unreached'}"><span class="mark">${w.reached ? '&#10003;' : '&#10007;'}</span>` +
-        `<span>${esc(w.name)}</span><span class="muted">${w.reached ? `reached at depth ${w.depth ?? '?'}` : 'never reached'}</span>` +
+        `<li class="${w.reached ? 'reached' : stopped ? 'unsought' : 'unreached'}"><span class="mark">${w.reached ? '&#10003;' : stopped ? '&#8211;' : '&#10007;'}</span>` +
+        `<span>${esc(w.name)}</span><span class="muted">${w.reached ? `reached at depth ${w.depth ?? '?'}` : stopped ? 'not sought: the search stopped at the violation' : 'never reached'}</span>` +
         `${w.cite ? `<span class="cite">${esc(w.cite)}</span>` : ''}</li>`,
     )
     .join('')
@@ -129,7 +131,12 @@ function evidenceSection(r: Report): string {
     .map(
       (e) =>
         `<div class="evidence"><h3>edge ${esc(e.label)}, first established by (${e.trace.steps.length} step${e.trace.steps.length === 1 ? '' : 's'})</h3>` +
-        `<ol>${e.trace.steps.map((st) => `<li><code>${esc(formatAction(st.action))}</code></li>`).join('')}</ol></div>`,
+        `<ol>${narrateTrace(r, e.trace)
+          .map(
+            (st) =>
+              `<li><b>${esc(st.actor)}</b>: ${esc(st.text)}${st.changes.length ? ` <span class="muted">(${esc(st.changes.join('; '))})</span>` : ''}</li>`,
+          )
+          .join('')}</ol></div>`,
     )
     .join('')
   return `<section class="card" id="evidence"><h2>Evidence</h2>${items}</section>`
@@ -189,7 +196,9 @@ function traceSections(r: Report, svgs: HtmlSvgs, data: PageData): string {
           s && s.actor === a
             ? `<button type="button" class="chip" data-step="${i}" title="${esc(`${i}. ${a}: ${s.text}`)}"><span class="chip-n">${i}</span><span class="chip-t">${esc(s.text)}</span></button>`
             : ''
-        return `<div class="cell" data-col="${i}">${chip}</div>`
+        const blocked = (i === 0 ? r.initialFull?.blocked : r.narrative[i - 1]?.blocked)?.find((b) => b.actor === a)
+        const mark = !chip && blocked ? `<span class="blocked-mark" title="${esc(`${a} is blocked: ${blocked.why}`)}">blocked</span>` : ''
+        return `<div class="cell${blocked ? ' blocked' : ''}" data-col="${i}">${chip}${mark}</div>`
       }).join('')
       return `<div class="lane" data-actor="${esc(a)}" style="--c:${color(a)}"><div class="lane-label" title="${esc(a)}">${esc(a)}</div>${cells}</div>`
     })
@@ -267,6 +276,7 @@ export function toHtml(r: Report, svgs: HtmlSvgs = {}): string {
           changes: nar?.changes ?? [],
           fields: Object.fromEntries(Object.entries(st.changes).map(([f, [a, b]]) => [f, [a, b] as const])),
           state: st.state,
+          ...(nar?.state ? { stateLines: nar.state } : {}),
           ...(nar?.graph ? { graph: nar.graph } : {}),
           ...(svg ? { svg: inlineSvg(svg, `fc-s${k + 1}-`) } : {}),
         }
@@ -275,6 +285,9 @@ export function toHtml(r: Report, svgs: HtmlSvgs = {}): string {
   const data: PageData = {
     initialState: trace?.initialState ?? {},
     initial: r.initial,
+    ...(r.initialFull?.state ? { initialLines: r.initialFull.state } : {}),
+    // A violation opens where it happens: the last step, with its graph and the explanation.
+    openAt: v.status === 'violated' ? steps.length : 0,
     steps,
     hasGraphs: steps.some((s) => s.graph || s.svg),
     ...(v.status === 'violated' ? { end: { line: endLine(v), explanation: r.explanation } } : {}),

@@ -5,7 +5,7 @@
 import { coverageLines } from '../checker/verdict.js'
 import type { Report } from './report.js'
 import type { NarrativeStep } from './story.js'
-import { endSentence, explanationTitle, headline, narrateTrace, statRows, targetLine, title } from './summary.js'
+import { endSentence, explanationTitle, headline, narrateTrace, notSoughtSentence, statRows, targetLine, title, witnesses } from './summary.js'
 
 const WIDTH = 72
 
@@ -64,7 +64,15 @@ export function toPlainText(r: Report): string {
   }
   out.push(...wrap(`Checked: ${tl.file ? `${tl.file} (model ${tl.model})` : `model ${tl.model}`}.`), '')
 
-  if (r.target.scenario) out.push(...heading('Design under review'), ...wrap(r.target.scenario.about), '')
+  // The splat first, as lockdep prints it: why the rule broke, then the run that breaks it.
+  if (r.explanation.length) {
+    out.push(...heading(explanationTitle(r)))
+    for (const l of r.explanation) {
+      const lead = /^\s*/.exec(l)![0]
+      out.push(...wrap(l.trim(), '  ' + lead, '  ' + lead + '     '))
+    }
+    out.push('')
+  }
 
   if (r.trace) {
     out.push(...heading(`Counterexample: ${r.trace.steps.length} step${r.trace.steps.length === 1 ? '' : 's'}`))
@@ -78,15 +86,6 @@ export function toPlainText(r: Report): string {
     if (end) out.push(...wrap(`End: ${end}`), '')
   }
 
-  if (r.explanation.length) {
-    out.push(...heading(explanationTitle(r)))
-    for (const l of r.explanation) {
-      const lead = /^\s*/.exec(l)![0]
-      out.push(...wrap(l.trim(), '  ' + lead, '  ' + lead + '     '))
-    }
-    out.push('')
-  }
-
   if (r.evidence.length) {
     out.push(...heading('Lock-order evidence'))
     out.push(...wrap('Each observed edge of the cycle, with the shortest run that establishes it:'), '')
@@ -95,25 +94,13 @@ export function toPlainText(r: Report): string {
     }
   }
 
-  out.push(...heading('Statistics'))
-  const rows = statRows(r)
-  const kw = Math.max(...rows.map(([k]) => k.length))
-  for (const [k, x] of rows) out.push(...wrap(x, `  ${k.padEnd(kw)}  `, ' '.repeat(kw + 4)))
-  out.push('')
+  if (r.target.scenario) out.push(...heading('Design under review'), ...wrap(r.target.scenario.about), '')
 
-  if (r.rules.length) {
-    out.push(...heading('Rules checked'))
-    for (const rule of r.rules) {
-      const broken = v.status === 'violated' && v.property.name === rule.name
-      out.push(...wrap(`${rule.name} [${rule.kind}]${broken ? ' (VIOLATED)' : ''}`, '  - ', '    '))
-      if (rule.cite) out.push(...wrap(`source: ${rule.cite}`, '    ', '      '))
-    }
-    out.push('')
-  }
-
-  if (v.sometimes.length) {
+  const wit = witnesses(v)
+  if (wit.listed.length || wit.notSought) {
     out.push(...heading('Vacuity checks (sometimes witnesses)'))
-    for (const w of v.sometimes) out.push(...wrap(`${w.reached ? `reached at depth ${w.depth}` : 'NEVER REACHED'}: ${w.name}`, '  - ', '    '))
+    for (const w of wit.listed) out.push(...wrap(`${w.reached ? `reached at depth ${w.depth}` : 'NEVER REACHED'}: ${w.name}`, '  - ', '    '))
+    if (wit.notSought) out.push(...wrap(notSoughtSentence(wit.notSought), '  ', '  '))
     out.push('')
   }
 
@@ -123,6 +110,23 @@ export function toPlainText(r: Report): string {
     out.push('')
   }
 
+  out.push(...heading('Statistics'))
+  const rows = statRows(r)
+  const kw = Math.max(...rows.map(([k]) => k.length))
+  for (const [k, x] of rows) out.push(...wrap(x, `  ${k.padEnd(kw)}  `, ' '.repeat(kw + 4)))
+  out.push('')
+
   out.push(...heading('Reproduce'), ...wrap(r.reproduce, '  ', '      '), '')
+
+  // The list of rules comes last; after a violation the broken rule's source is already at the top.
+  if (r.rules.length) {
+    out.push(...heading('Rules checked'))
+    for (const rule of r.rules) {
+      const broken = v.status === 'violated' && v.property.name === rule.name
+      out.push(...wrap(`${rule.name} [${rule.kind}]${broken ? ' (VIOLATED)' : ''}`, '  - ', '    '))
+      if (rule.cite && v.status !== 'violated') out.push(...wrap(`source: ${rule.cite}`, '    ', '      '))
+    }
+    out.push('')
+  }
   return out.join('\n')
 }

@@ -10,7 +10,7 @@ import { basename, extname } from 'node:path'
 import { coverageLines } from '../checker/verdict.js'
 import type { Report } from './report.js'
 import type { NarrativeStep } from './story.js'
-import { endSentence, explanationTitle, headline, narrateTrace, statRows, targetLine, title } from './summary.js'
+import { endSentence, explanationTitle, headline, narrateTrace, statRows, targetLine, title, notSoughtSentence, witnesses } from './summary.js'
 
 /** File names the caller writes the rendered graphs to, as the Markdown refers to them. */
 export function svgFileNames(r: Report, assetPrefix?: string): { waitFor: string; lockOrder: string } {
@@ -117,9 +117,12 @@ export function toMarkdown(r: Report, svg: { waitFor?: string; lockOrder?: strin
     out.push('')
   }
 
-  if (v.sometimes.length) {
-    out.push('## Vacuity checks', '', 'Behaviour the model must be able to show (`sometimes` witnesses):', '', '| Witness | Reached |', '|---|---|')
-    for (const w of v.sometimes) out.push(`| ${mdEscape(w.name)} | ${w.reached ? `yes, at depth ${w.depth}` : '**never**'} |`)
+  const wit = witnesses(v)
+  if (wit.listed.length || wit.notSought) {
+    out.push('## Vacuity checks', '', 'Behaviour the model must be able to show (`sometimes` witnesses):', '')
+    if (wit.listed.length) out.push('| Witness | Reached |', '|---|---|')
+    for (const w of wit.listed) out.push(`| ${mdEscape(w.name)} | ${w.reached ? `yes, at depth ${w.depth}` : '**never**'} |`)
+    if (wit.notSought) out.push(...(wit.listed.length ? [''] : []), notSoughtSentence(wit.notSought))
     out.push('')
   }
 

@@ -21,6 +21,24 @@ export interface Narrator<A extends Action = Action> {
   actors?(): readonly string[]
   /** DOT source of a graph that explains the state (e.g. its wait-for graph) */
   graph?(s: Reader): string
+  /**
+   * Why a trace violates a property, in the model's vocabulary: which clause of the rule broke,
+   * who holds what across which wait. `propertyId` is the property's id (its name when it has none).
+   * Empty when the narrator has nothing to add to the checker's own explanation.
+   */
+  explainViolation?(propertyId: string, trace: ReadTrace<A>): string[]
+  /** the actors that are blocked in a state, named as `actors()` names them, with what each waits for */
+  blocked?(s: Reader): readonly { readonly actor: string; readonly why: string }[]
+  /** a state in full, in the model's vocabulary (for a state panel): never the packed encoding */
+  stateLines?(s: Reader): string[]
+}
+
+/** A trace with its states decoded: `states[0]` is the initial state, `states[i]` the state after step i. */
+export interface ReadTrace<A extends Action = Action> {
+  readonly states: readonly Reader[]
+  readonly actions: readonly A[]
+  /** a lasso: the state after this many steps is where the loop starts */
+  readonly loop?: number
 }
 
 /** The narrator of a model that has no words of its own: every report uses the plain forms. */

@@ -8,7 +8,7 @@ import type { Action } from '../checker/model.js'
 import { evidenceTraces, type Trace, violationTrace } from '../checker/trace.js'
 import type { Verdict } from '../checker/verdict.js'
 import type { NarratedModel } from './narrator.js'
-import { explainEnd, narrate, type NarrativeStep, orderDot } from './story.js'
+import { explainEnd, explainViolation, narrate, type NarrativeStep, orderDot, type Story } from './story.js'
 
 /** What identifies the checked system, enough for `replay` to rebuild it. */
 export interface Target {
@@ -69,6 +69,8 @@ export interface Report {
   readonly graphs: { readonly waitFor?: string; readonly lockOrder?: string }
   /** the initial state of the trace, in the model's words */
   readonly initial: readonly string[]
+  /** the initial state in full and its blocked actors, when the narrator tells them (the HTML state panel) */
+  readonly initialFull?: Story['initialFull']
   /** the properties checked, with their sources */
   readonly rules: readonly { readonly name: string; readonly kind: string; readonly cite?: string }[]
   readonly reproduce: string
@@ -77,8 +79,11 @@ export interface Report {
 export function makeReport(target: Target, subject: NarratedModel<Action>, f: Findings, reproduce: string): Report {
   const { model, narrator } = subject
   const trace = f.trace
-  const explanation = [...f.detail, ...(trace ? explainEnd(subject, trace) : [])]
-  const { narrative, lastGraph, initial } = narrate(subject, trace)
+  // The rule's own reading of the violation first (which clause broke, who holds what), then the
+  // checker's (the cycle, the obligation), then why the end state is stuck.
+  const why = trace && f.verdict.status === 'violated' ? explainViolation(subject, f.verdict.property, trace) : []
+  const explanation = [...why, ...f.detail, ...(trace ? explainEnd(subject, trace) : [])]
+  const { narrative, lastGraph, initial, initialFull } = narrate(subject, trace)
   const graphs = {
     ...(lastGraph !== undefined ? { waitFor: lastGraph } : {}),
     ...(f.orderGraph ? { lockOrder: orderDot(f.orderGraph.edges, f.orderGraph.cycle) } : {}),
@@ -102,6 +107,7 @@ export function makeReport(target: Target, subject: NarratedModel<Action>, f: Fi
     actors,
     graphs,
     initial,
+    ...(initialFull ? { initialFull } : {}),
     rules,
     reproduce,
   }

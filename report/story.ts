@@ -14,6 +14,10 @@ export interface NarrativeStep {
   readonly changes: readonly string[]
   /** DOT of the model's explanatory graph after this step (e.g. its wait-for graph), when it has one */
   readonly graph?: string
+  /** the state after this step in full, in the model's words (when the narrator tells states in full) */
+  readonly state?: readonly string[]
+  /** the actors blocked after this step, with what each waits for */
+  readonly blocked?: readonly { readonly actor: string; readonly why: string }[]
 }
 
 export interface Story {
@@ -22,6 +26,8 @@ export interface Story {
   readonly lastGraph?: string
   /** the initial state, in the model's words */
   readonly initial: string[]
+  /** the initial state in full and its blocked actors, when the narrator tells them */
+  readonly initialFull?: { readonly state?: readonly string[]; readonly blocked?: readonly { readonly actor: string; readonly why: string }[] }
 }
 
 /** A recorded state (field name -> value) as a Reader with derived values, or undefined if it does not fit the layout. */
@@ -43,11 +49,28 @@ export function explainEnd(subject: NarratedModel<Action>, trace: Trace): string
   return end ? narrator.explain(end) : []
 }
 
+/**
+ * Why the trace violates the property, in the narrator's words (which clause broke, who holds
+ * what across which wait); empty when the narrator has nothing to say or a state does not decode.
+ */
+export function explainViolation(subject: NarratedModel<Action>, property: { readonly name: string }, trace: Trace): string[] {
+  const narrator = subject.narrator
+  if (!narrator.explainViolation) return []
+  const states = [trace.initialState, ...trace.steps.map((st) => st.state)].map((x) => readState(subject, x))
+  if (states.some((x) => x === undefined)) return []
+  const { properties, deadlock } = subject.model
+  const id = properties.find((p) => p.name === property.name)?.id ?? (deadlock?.name === property.name ? deadlock.id : undefined) ?? property.name
+  const read = { states: states as Values[], actions: trace.steps.map((st) => st.action), ...(trace.loop !== undefined ? { loop: trace.loop } : {}) }
+  return narrator.explainViolation(id, read)
+}
+
 /** A trace told in the model's words. */
 export function narrate(subject: NarratedModel<Action>, trace: Trace | undefined): Story {
   const { narrator } = subject
   const narrative: NarrativeStep[] = []
   if (!trace) return { narrative, initial: [] }
+  const full = (x: Values | undefined): Pick<NarrativeStep, 'state' | 'blocked'> =>
+    x ? { ...(narrator.stateLines ? { state: narrator.stateLines(x) } : {}), ...(narrator.blocked ? { blocked: narrator.blocked(x) } : {}) } : {}
   let prev = trace.initialState
   trace.steps.forEach((st, i) => {
     const pre = readState(subject, prev)
@@ -56,7 +79,7 @@ export function narrate(subject: NarratedModel<Action>, trace: Trace | undefined
     const changes = Object.entries(st.changes)
       .map(([k, [a, b]]) => (narrator.describeChange ? narrator.describeChange(k, a, b) : `${k}: ${fmtValue(a)} -> ${fmtValue(b)}`))
       .filter((c): c is string => c !== undefined)
-    narrative.push({ step: i + 1, actor: d.actor, text: d.text, changes, ...(narrator.graph && post ? { graph: narrator.graph(post) } : {}) })
+    narrative.push({ step: i + 1, actor: d.actor, text: d.text, changes, ...(narrator.graph && post ? { graph: narrator.graph(post) } : {}), ...full(post) })
     prev = st.state
   })
   const last = readState(subject, prev)
@@ -69,7 +92,7 @@ export function narrate(subject: NarratedModel<Action>, trace: Trace | undefined
             .map(([k, val]) => `${k}=${fmtValue(val)}`)
             .join(' '),
         ]
-  return { narrative, ...(narrator.graph && last ? { lastGraph: narrator.graph(last) } : {}), initial }
+  return { narrative, ...(narrator.graph && last ? { lastGraph: narrator.graph(last) } : {}), initial, initialFull: full(init) }
 }
 
 /** Who acts, for a model without a narrator: the first actor-like parameter of the action. */

@@ -5,13 +5,13 @@
  */
 import { fmtBytes } from '../checker/explore.js'
 import type { Trace } from '../checker/trace.js'
-import { boundsText, headline as verdictHeadline, scopeLine, type Verdict } from '../checker/verdict.js'
+import { boundsText, headline as verdictHeadline, scopeLine, type SometimesReport, type Verdict } from '../checker/verdict.js'
 import type { Report } from './report.js'
 import { narrate, type NarrativeStep } from './story.js'
 
 /** A trace as a story in the model's words (as `makeReport` tells the primary trace). */
 export function narrateTrace(r: Report, trace: Trace): NarrativeStep[] {
-  return narrate(r.subject, trace).narrative.map(({ graph: _graph, ...n }) => n)
+  return narrate(r.subject, trace).narrative.map(({ graph: _graph, state: _state, blocked: _blocked, ...n }) => n)
 }
 
 const num = (x: number): string => x.toLocaleString('en-US')
@@ -59,6 +59,20 @@ export function targetLine(r: Report): { file?: string; model: string } {
     .map(([k, v]) => `${k}=${v}`)
     .join(' ')
   return { ...(t.scenario ? { file: t.scenario.file } : {}), model: params ? `${t.model} ${params}` : t.model }
+}
+
+/**
+ * The vacuity witnesses a report lists. After a violation the search stopped, so a witness it did
+ * not reach was not sought, not shown unreachable: those are counted, not listed as never reached.
+ */
+export function witnesses(v: Verdict): { listed: readonly SometimesReport[]; notSought: number } {
+  if (v.status !== 'violated') return { listed: v.sometimes, notSought: 0 }
+  return { listed: v.sometimes.filter((w) => w.reached), notSought: v.sometimes.filter((w) => !w.reached).length }
+}
+
+/** The sentence for the witnesses a violated run did not seek. */
+export function notSoughtSentence(k: number): string {
+  return `${k} other witness${k === 1 ? ' was' : 'es were'} not sought: the search stopped at the violation.`
 }
 
 export function explanationTitle(r: Report): string {

@@ -4,9 +4,9 @@
  * command that reproduces it.
  */
 import { fmtBytes } from '../checker/explore.js'
-import { formatAction } from '../checker/model.js'
 import { coverageLines, headline, scopeLine } from '../checker/verdict.js'
 import { describeTarget, type Report } from './report.js'
+import { narrateTrace, notSoughtSentence, witnesses } from './summary.js'
 
 const n = (x: number): string => x.toLocaleString('en-US')
 
@@ -44,15 +44,20 @@ export function toText(r: Report): string {
     lines.push('', ...r.explanation)
   }
   for (const e of r.evidence) {
-    lines.push('', `edge ${e.label}, first established by (${e.trace.steps.length} steps):`)
-    e.trace.steps.forEach((st, i) => lines.push(`  ${String(i + 1).padStart(2)} ${formatAction(st.action)}`))
+    lines.push('', `edge ${e.label}, first established by (${e.trace.steps.length} step${e.trace.steps.length === 1 ? '' : 's'}):`)
+    for (const st of narrateTrace(r, e.trace)) {
+      lines.push(`  ${String(st.step).padStart(2)}  ${st.actor}: ${st.text}`)
+      if (st.changes.length) lines.push(`        ${st.changes.join('; ')}`)
+    }
   }
   for (const note of v.notes) lines.push(`note: ${note}`)
   if (v.status === 'violated') lines.push(...coverageLines(v).filter((l) => !l.startsWith('not selected')))
   const unreached = v.sometimes.filter((x) => !x.reached)
-  if (v.sometimes.length > 0) {
+  const wit = witnesses(v)
+  if (wit.listed.length > 0 || wit.notSought > 0) {
     lines.push('', 'sometimes (vacuity checks):')
-    for (const w of v.sometimes) lines.push(`  ${w.reached ? 'reached' : 'NEVER REACHED'}  ${w.name}${w.reached ? ` (depth ${w.depth})` : ''}`)
+    for (const w of wit.listed) lines.push(`  ${w.reached ? 'reached' : 'NEVER REACHED'}  ${w.name}${w.reached ? ` (depth ${w.depth})` : ''}`)
+    if (wit.notSought > 0) lines.push(`  ${notSoughtSentence(wit.notSought)}`)
     if (unreached.length > 0 && v.status === 'proved') lines.push('  FC500 warning: a proof is vacuous for behaviour that is never reached')
   }
   lines.push(

@@ -8,6 +8,7 @@ import type { Narrator } from '../../report/narrator.js'
 import type { GpuView } from './compile.js'
 import { describeChange, describeState, describeStep } from './describe.js'
 import { waitFor } from './waitFor.js'
+import { gpuExplainers } from '../../properties/gpuStateWords.js'
 
 export function gpuNarrator(view: GpuView): Narrator<Action> {
   const { threads, jobs, fences } = view.design
@@ -23,5 +24,6 @@ export function gpuNarrator(view: GpuView): Narrator<Action> {
       ...fences.filter((_, i) => view.proxyOf[i]! >= 0).map((fe) => `fence ${fe.name}`),
     ],
     graph: (s) => waitFor(view, s).toDot(),
+    ...gpuExplainers(view),
   }
 }

@@ -100,6 +100,23 @@ function main(): void {
     const state = i === 0 ? data.initialState : data.steps[i - 1]!.state
     const fields = i === 0 ? {} : data.steps[i - 1]!.fields
     box.replaceChildren()
+    // The state in the model's words when the narrator tells it: what this step changed, then the
+    // whole state. The packed fields are shown only for a model without words for its states.
+    const lines = i === 0 ? data.initialLines : data.steps[i - 1]!.stateLines
+    if (lines) {
+      const changes = i === 0 ? [] : data.steps[i - 1]!.changes
+      for (const c of changes) {
+        const row = el('div', 'field words changed', c)
+        row.dataset.changed = 'true'
+        box.append(row)
+      }
+      lines.forEach((l, k) => {
+        const row = el('div', 'field words' + (/\bBLOCKED\b/.test(l) ? ' blocked' : ''), l)
+        if (k === 0 && changes.length) row.classList.add('group-start')
+        box.append(row)
+      })
+      return
+    }
     let group = ''
     for (const key of Object.keys(state)) {
       const dot = key.indexOf('.')
@@ -258,7 +275,7 @@ function main(): void {
   })
   window.addEventListener('resize', fitGraph)
   const start = fromHash()
-  select(start ?? 0, start === undefined || start <= total)
+  select(start ?? data.openAt, start === undefined || start <= total)
 }
 
 main()

@@ -8,6 +8,10 @@ export interface PageData {
   readonly initialState: Record<string, unknown>
   /** the initial state in the model's words */
   readonly initial: readonly string[]
+  /** the initial state in full, in the model's words, for the state panel (absent: the raw fields are shown) */
+  readonly initialLines?: readonly string[]
+  /** the step the page opens at when the address names none (the violating step) */
+  readonly openAt: number
   readonly steps: readonly PageStep[]
   /** the graph panel is shown only when some step has a graph */
   readonly hasGraphs: boolean
@@ -24,6 +28,8 @@ export interface PageStep {
   /** the state fields this step changed: field -> [before, after] */
   readonly fields: Readonly<Record<string, readonly [unknown, unknown]>>
   readonly state: Record<string, unknown>
+  /** the state after the step in full, in the model's words (absent: the raw fields are shown) */
+  readonly stateLines?: readonly string[]
   /** DOT source of the step's graph (shown when there is no SVG) */
   readonly graph?: string
   /** the step's graph as inline SVG, already made safe to inline */
