@@ -10,7 +10,7 @@ import { InputError } from '../checker/params.js'
 import { EXIT, type Verdict } from '../checker/verdict.js'
 import { FACTORY_URL, type ModelSpec } from '../model/index.js'
 import { findingsOf, makeReport, type Report } from '../report/report.js'
-import { parseDuration } from './options.js'
+import { durationFlag } from './options.js'
 import { type Resolved, scenarioHash } from './target.js'
 
 /** Set by the runner: true once the user asked the run to stop (Ctrl-C, SIGTERM). */
@@ -75,7 +75,7 @@ export function run(r: Resolved, quiet: boolean, flags: CheckpointFlags = {}): R
   const resume = flags.resume ? readCheckpoint(flags.resume, id, { shouldStop: () => stopRequested() }) : undefined
   const dir = flags.checkpoint ?? flags.resume
   if (!quiet) process.stderr.write(startLine(r, resume))
-  const every = flags['checkpoint-every'] !== undefined ? parseDuration(String(flags['checkpoint-every'])) : 10 * 60_000
+  const every = flags['checkpoint-every'] !== undefined ? durationFlag('--checkpoint-every', String(flags['checkpoint-every'])) : 10 * 60_000
   const x = explore(r.model, {
     ...(resume ? { resume } : {}),
     ...(dir

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Ajv, type ErrorObject } from 'ajv'
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml'
+import { LineCounter, parseAllDocuments, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml'
 import { FileError } from '../checker/params.js'
 import type { ErrorCode } from '../errors/codes.js'
 
@@ -25,8 +25,29 @@ export function loadYaml(file: string): LoadedYaml {
     const code = (e as NodeJS.ErrnoException).code
     throw new FileError('FC100', file, undefined, undefined, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`)
   }
+  return withinDepth(file, () => readYaml(file, text))
+}
+
+/** Run `f`; deep nesting (or aliases that expand into it) overflowing a recursion becomes FC106. */
+export function withinDepth<T>(file: string, f: () => T): T {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message))
+      throw new FileError('FC106', file, undefined, undefined, 'the YAML nests too deeply to be read (write the structure out flat; no scenario needs that depth)')
+    throw e
+  }
+}
+
+function readYaml(file: string, text: string): LoadedYaml {
   const lc = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  const all = Array.isArray(docs) ? docs : []
+  if (all.length > 1) {
+    const line = lc.linePos(all[1]!.range[0]).line
+    throw new FileError('FC105', file, line, undefined, `holds ${all.length} YAML documents; a scenario is one (remove the '---' here, or split the file)`)
+  }
+  const doc = all[0] ?? parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!
     const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line
@@ -74,7 +95,7 @@ const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
  */
 export function validate(y: LoadedYaml, schema: object, what: string, rootHint?: string): void {
   const check = ajv.getSchema(what) ?? (ajv.addSchema(schema, what), ajv.getSchema(what)!)
-  if (check(y.data)) return
+  if (withinDepth(y.file, () => check(y.data))) return
   const errors = [...(check.errors ?? [])].sort((a, b) => depth(b) - depth(a))
   const e = pickError(errors)
   const path = pathOf(e)
@@ -121,7 +142,7 @@ function codeOf(e: ErrorObject): ErrorCode {
       return 'FC115'
     case 'pattern': {
       const p = String((e.params as { pattern?: unknown }).pattern)
-      return p.includes('KiB') ? 'FC116' : p.startsWith('^[A-Za-z_]') ? 'FC117' : 'FC118'
+      return p.includes('KiB') ? 'FC116' : p.startsWith('^[A-Za-z_]') ? 'FC117' : p.includes('(ms|s|m|h)') ? 'FC127' : 'FC118'
     }
     default:
       return 'FC118'
