@@ -106,9 +106,12 @@ export async function main(rawArgs: string[]): Promise<number> {
   await y
     .demandCommand(1)
     .epilogue('exit codes: 0 proved, 1 violated, 2 bad input or usage, 3 inconclusive, 4 internal error, 5 expectation not met (see each command --help)')
-    .fail((msg, err: Error | undefined) => {
+    .fail((message: string | undefined, err: Error | undefined) => {
+      const msg = message ?? err?.message ?? ''
       const refused = lastValueError()
-      if (err) throw refused && refused.message === err.message ? refused : err
+      if (err && refused && refused.message === err.message) throw refused
+      // yargs's own errors (YError) are usage messages too; anything else is a fault of ours.
+      if (err && err.name !== 'YError') throw err
       const command = names.find((n) => n === args.find((a) => !a.startsWith('-')))
       const options = command ? optionsOf(builders.get(command)!) : Object.keys(globalOptions)
       const about = command ? ABOUT[command] : undefined

@@ -6,7 +6,7 @@ export const command = 'explain <file>'
 export const describe = 'print a scenario as the model understands it: engines, jobs, threads and their steps, policies, properties'
 
 export function builder(y: GlobalArgv) {
-  return y.positional('file', { type: 'string', demandOption: true })
+  return y.positional('file', { type: 'string', demandOption: true, describe: 'a scenario file (*.yaml)' })
 }
 
 export type ExplainArgs = ArgsOf<typeof builder>

@@ -38,7 +38,8 @@ export interface Command<U> {
  * value that is not an integer is named as it was written (`--max-states abc`), not as NaN.
  */
 export function intOption(flag: string, describe: string, min: number, max?: number) {
-  return { type: 'string', describe, coerce: (v: unknown): number => intValue(flag, v, min, max) } as const
+  const range = max === undefined ? `integer >= ${min}` : `integer ${min}..${max}`
+  return { describe: `${describe} [${range}]`, requiresArg: true, coerce: (v: unknown): number => intValue(flag, v, min, max) } as const
 }
 
 /**
@@ -57,7 +58,7 @@ function refuse(e: InputError): never {
 
 function intValue(flag: string, v: unknown, min: number, max: number | undefined): number {
   if (Array.isArray(v)) refuse(new InputError('FC205', `--${flag} is given ${v.length} times; give it once`, `--${flag}`))
-  const text = String(v).trim()
+  const text = typeof v === 'boolean' ? '' : String(v).trim()
   const n = /^-?[0-9]+$/.test(text) ? Number(text) : NaN
   const range = max === undefined ? `an integer >= ${min}` : `an integer in ${min}..${max}`
   if (text === '') refuse(new InputError('FC205', `--${flag} needs a value (${range})`, `--${flag}`))

@@ -10,6 +10,7 @@ import { InputError } from '../checker/params.js'
 import { EXIT, type Verdict } from '../checker/verdict.js'
 import { FACTORY_URL, type ModelSpec } from '../model/index.js'
 import { findingsOf, makeReport, type Report } from '../report/report.js'
+import { refuseOtherRun } from './identity.js'
 import { durationFlag } from './options.js'
 import { type Resolved, scenarioHash } from './target.js'
 
@@ -72,6 +73,7 @@ export function run(r: Resolved, quiet: boolean, flags: CheckpointFlags = {}): R
   if ((flags.checkpoint || flags.resume) && r.order !== 'bfs')
     throw new InputError('FC240', 'checkpoints are for breadth-first searches (drop --order dfs)', '--checkpoint')
   const id = identityOf(r)
+  if (flags.resume) refuseOtherRun(flags.resume, id)
   const resume = flags.resume ? readCheckpoint(flags.resume, id, { shouldStop: () => stopRequested() }) : undefined
   const dir = flags.checkpoint ?? flags.resume
   if (!quiet) process.stderr.write(startLine(r, resume))

@@ -22,9 +22,9 @@ export function builder(y: GlobalArgv) {
   return y
     .positional('target', { type: 'string', demandOption: true, describe: 'what to walk: a built-in model name (see list) or a scenario file' })
     .options(walkOptions)
-    .option('seed', { ...intOption('seed', 'random seed (the same seed gives the same walks)', 0), default: '1' })
-    .option('walks', { ...intOption('walks', 'number of random walks', 1), default: '1000' })
-    .option('depth', { ...intOption('depth', 'steps per walk at most', 1), default: '1000' })
+    .option('seed', { ...intOption('seed', 'random seed (the same seed gives the same walks)', 0), default: 1 })
+    .option('walks', { ...intOption('walks', 'number of random walks', 1), default: 1000 })
+    .option('depth', { ...intOption('depth', 'steps per walk at most', 1), default: 1000 })
     .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
     .option('out', { type: 'string', describe: 'also write the JSON result to this file, for replay' })
     .option('swarm-index', intOption('swarm-index', 'this member of a swarm, 0..count-1 (default: $JOB_COMPLETION_INDEX)', 0))
