@@ -33,10 +33,13 @@ export function withinDepth<T>(file: string, f: () => T): T {
   try {
     return f()
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message))
-      throw new FileError('FC106', file, undefined, undefined, 'the YAML nests too deeply to be read (write the structure out flat; no scenario needs that depth)')
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw depthError(file)
     throw e
   }
+}
+
+function depthError(file: string): FileError {
+  return new FileError('FC106', file, undefined, undefined, 'the YAML nests too deeply to be read (write the structure out flat; no scenario needs that depth)')
 }
 
 function readYaml(file: string, text: string): LoadedYaml {
@@ -56,13 +59,21 @@ function readYaml(file: string, text: string): LoadedYaml {
       const key = /^\s*-?\s*([^:#{]+?)\s*:/.exec(lineText)?.[1] ?? text.slice(e.pos[0], e.pos[1])
       throw new FileError('FC102', file, line, undefined, `invalid YAML: the key '${key}' appears twice in the same map (remove or rename one)`)
     }
+    if (/call stack/i.test(e.message)) throw depthError(file)
     throw new FileError('FC101', file, line, undefined, `invalid YAML: ${e.message.split('\n')[0]} (fix the syntax at this line)`)
   }
   let data: unknown
   try {
     data = doc.toJS({ maxAliasCount: 100 }) as unknown
   } catch (e) {
-    throw new FileError('FC103', file, undefined, undefined, `invalid YAML: ${(e as Error).message} (use fewer aliases)`)
+    if (e instanceof RangeError) throw e
+    throw new FileError(
+      'FC103',
+      file,
+      undefined,
+      undefined,
+      'its aliases (*name) expand into more than 100 copies, which no scenario needs; write the repeated parts out, or use a library path',
+    )
   }
   const lineOf = (path: readonly (string | number)[]): number | undefined => {
     let node: unknown = doc.contents
