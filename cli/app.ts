@@ -56,7 +56,7 @@ const ABOUT: Record<string, { readonly needs?: string; readonly exits: string; r
   list: { exits: 'exit codes: 0 listed, 2 usage' },
   suite: {
     exits:
-      "exit codes: 0 every scenario meets its expectation, 1 some verdict differs from its expectation, 2 some file is not a valid scenario (its row says why) or the folder is missing",
+      'exit codes: 0 every scenario meets its expectation, 1 some verdict differs from its expectation, 2 some file is not a valid scenario (its row says why) or the folder is missing',
   },
 }
 
@@ -101,7 +101,13 @@ export async function main(rawArgs: string[]): Promise<number> {
   if (args.length === 0) {
     // Bare `fencecheck`: every command, as --help lists them, and a usage exit.
     process.stderr.write((await y.getHelp()) + '\n')
-    throw usageError('Not enough non-option arguments: got 0, need at least 1', { command: undefined, commands: names, options: [], positionals: undefined, args })
+    throw usageError('Not enough non-option arguments: got 0, need at least 1', {
+      command: undefined,
+      commands: names,
+      options: [],
+      positionals: undefined,
+      args,
+    })
   }
   await y
     .demandCommand(1)

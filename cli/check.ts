@@ -121,7 +121,11 @@ function expectationOf(r: Resolved, report: Report, flags: CheckArgs): { met: bo
   })
   if (changed.length) return { met: true, line: `expect: not compared (${changed.map((f) => `--${f}`).join(', ')} changes the search ${file} pins)` }
   if (v.status === 'inconclusive' && v.cutBy === 'interrupted') return { met: true, line: `expect: not compared (the run was interrupted)` }
-  const problems = unmet(expect, { status: v.status, sometimes: v.sometimes, ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}) })
+  const problems = unmet(expect, {
+    status: v.status,
+    sometimes: v.sometimes,
+    ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}),
+  })
   return problems.length
     ? { met: false, line: `expect: NOT MET for ${file}: ${problems.join('; ')} (exit ${EXPECTATION_NOT_MET})` }
     : { met: true, line: `expect: met (${expect.verdict}${expect.property ? `: ${expect.property}` : ''})` }

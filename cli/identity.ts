@@ -16,13 +16,17 @@ export function identityDifferences(then: Readonly<Record<string, unknown>>, now
   else {
     const p = (typeof then.params === 'object' && then.params !== null ? then.params : {}) as Record<string, unknown>
     for (const k of new Set([...Object.keys(p), ...Object.keys(now.params)])) {
-      if (p[k] !== now.params[k]) out.push(`parameter ${k} is ${p[k] === undefined ? 'absent' : str(p[k])} there, ${now.params[k] === undefined ? 'absent' : str(now.params[k])} here`)
+      if (p[k] !== now.params[k])
+        out.push(`parameter ${k} is ${p[k] === undefined ? 'absent' : str(p[k])} there, ${now.params[k] === undefined ? 'absent' : str(now.params[k])} here`)
     }
   }
-  if (then.inputHash !== now.inputHash) out.push(`the scenario's text changed since (text hash ${str(then.inputHash ?? 'none')} then, ${now.inputHash ?? 'none'} now)`)
+  if (then.inputHash !== now.inputHash)
+    out.push(`the scenario's text changed since (text hash ${str(then.inputHash ?? 'none')} then, ${now.inputHash ?? 'none'} now)`)
   if (then.layout !== now.layout && out.length === 0) out.push(`the model's state layout differs (${str(then.layout)} then, ${now.layout} now)`)
-  if (then.order !== now.order) out.push(`it was a ${then.order === 'dfs' ? 'depth' : 'breadth'}-first search, this run is ${now.order === 'dfs' ? 'depth' : 'breadth'}-first`)
-  if (then.symmetry !== now.symmetry) out.push(`it was taken ${then.symmetry ? 'with' : 'without'} --symmetry, this run is ${now.symmetry ? 'with' : 'without'} it`)
+  if (then.order !== now.order)
+    out.push(`it was a ${then.order === 'dfs' ? 'depth' : 'breadth'}-first search, this run is ${now.order === 'dfs' ? 'depth' : 'breadth'}-first`)
+  if (then.symmetry !== now.symmetry)
+    out.push(`it was taken ${then.symmetry ? 'with' : 'without'} --symmetry, this run is ${now.symmetry ? 'with' : 'without'} it`)
   return out
 }
 

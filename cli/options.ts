@@ -62,7 +62,8 @@ function intValue(flag: string, v: unknown, min: number, max: number | undefined
   const n = /^-?[0-9]+$/.test(text) ? Number(text) : NaN
   const range = max === undefined ? `an integer >= ${min}` : `an integer in ${min}..${max}`
   if (text === '') refuse(new InputError('FC205', `--${flag} needs a value (${range})`, `--${flag}`))
-  if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) refuse(new InputError('FC212', `--${flag} must be ${range}, got '${text}'`, `--${flag}`))
+  if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max))
+    refuse(new InputError('FC212', `--${flag} must be ${range}, got '${text}'`, `--${flag}`))
   return n
 }
 

@@ -78,8 +78,17 @@ export function usageError(msg: string, ctx: UsageContext): InputError {
       return new InputError('FC201', `unknown command '${first}'${near ? ` (did you mean ${near}?)` : ''}; commands: ${ctx.commands.join(', ')} (see ${help})`)
     }
     if (!asOption) return new InputError('FC200', `unexpected argument '${first}' (see ${help})`)
-    const near = nearest(first, ctx.options.filter((o) => !camel(o)))
-    const more = given.length > 1 ? ` (and ${given.slice(1).map((w) => `--${w}`).join(', ')})` : ''
+    const near = nearest(
+      first,
+      ctx.options.filter((o) => !camel(o)),
+    )
+    const more =
+      given.length > 1
+        ? ` (and ${given
+            .slice(1)
+            .map((w) => `--${w}`)
+            .join(', ')})`
+        : ''
     const hint = ctx.hints?.[first] ?? (near ? `did you mean --${near}?` : undefined)
     return new InputError('FC204', `--${first} is not an option of ${ctx.command ?? 'fencecheck'}${hint ? `; ${hint}` : ''}${more} (see ${help})`, `--${first}`)
   }

@@ -188,7 +188,9 @@ function explain(e: ErrorObject, rootHint: string | undefined): string {
         ? 'must be a size such as 512MiB, 2GiB or a number of bytes'
         : String(p.pattern).startsWith('^[A-Za-z_]')
           ? 'must be a name: letters, digits, _ . or -, starting with a letter or _ (no spaces)'
-          : `must match ${String(p.pattern)}`
+          : String(p.pattern).includes('(ms|s|m|h)')
+            ? 'must be a duration such as 90s, 10m, 2h or a number of seconds'
+            : `must match ${String(p.pattern)}`
     case 'const':
       return `must be ${JSON.stringify(p.allowedValue)}`
     default:
