@@ -5,7 +5,7 @@
 // file included, rebuilds from an empty dist/. `npm run build -- --force` always rebuilds.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -53,5 +53,9 @@ if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP
     // The compiler has printed what is wrong; no stamp, so the next build starts over.
     process.exitCode = 1
   }
-  if (process.exitCode !== 1) writeFileSync(STAMP, stamp + '\n')
+  if (process.exitCode !== 1) {
+    // The bin entry runs as a program (npx fencecheck in the checkout): the compiler does not set its mode.
+    chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755)
+    writeFileSync(STAMP, stamp + '\n')
+  }
 }
