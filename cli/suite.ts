@@ -47,7 +47,7 @@ function shortVerdict(v: Verdict, sc: Scenario): string {
 
 export async function handler(argv: SuiteArgs): Promise<number> {
   const dir = argv.dir ?? SCENARIO_DIR
-  let isDir = false
+  let isDir: boolean
   try {
     isDir = statSync(dir).isDirectory()
   } catch {

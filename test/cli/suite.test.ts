@@ -70,7 +70,14 @@ test('a bad file is a row with its error; the suite goes on and exits 2 at the e
   const at = (name: string): number => lines.findIndex((l) => l.includes(` ${name} `) || l.endsWith(` ${name}`))
   t.regex(lines[at('b-bad')]!, /^ERROR\s+b-bad\s+not loaded/)
   t.regex(lines[at('b-bad') + 1]!, /^ {4}FC141 .*b-bad\.yaml:6: threads\.0\.steps\.0\.wait: no fence/)
-  t.regex(lines.slice(at('b-bad') + 1, at('c-good')).join(' ').replace(/\s+/g, ' '), /no fence named 'nosuch'/, 'the whole message, wrapped')
+  t.regex(
+    lines
+      .slice(at('b-bad') + 1, at('c-good'))
+      .join(' ')
+      .replace(/\s+/g, ' '),
+    /no fence named 'nosuch'/,
+    'the whole message, wrapped',
+  )
   t.regex(lines[at('a-good')]!, /^ok\s+a-good\s+violated: deadlock \(3\)/)
   t.regex(lines[at('c-good')]!, /^ok\s+c-good\s+proved/, 'the files after the bad one are checked')
   t.regex(lines[at('d-wrong')]!, /^MISMATCH\s+d-wrong\s+violated: deadlock/)

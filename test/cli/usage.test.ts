@@ -57,7 +57,10 @@ function refused(t: import('ava').ExecutionContext, r: Run, code: ErrorCode, say
   t.is(r.stdout, '', 'nothing was run')
   const line = r.stderr.trimEnd().split('\n').at(-1) ?? ''
   t.true(line.startsWith(`fencecheck: ${code} `), line)
-  for (const s of says) typeof s === 'string' ? t.true(line.includes(s), `'${s}' in: ${line}`) : t.regex(line, s)
+  for (const s of says) {
+    if (typeof s === 'string') t.true(line.includes(s), `'${s}' in: ${line}`)
+    else t.regex(line, s)
+  }
   for (const f of [...FOREIGN, ...not]) t.notRegex(r.stderr, f)
   t.notRegex(r.stderr, /\n\s+at /, 'no stack trace')
 }
