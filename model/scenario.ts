@@ -4,8 +4,6 @@
  * says what verdict the model must compute. `npm run check` runs every file under scenarios/ and
  * fails if any computed verdict differs from its expectation.
  */
-import { readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Action, Model } from '../checker/model.js'
 import type { Bounds, SearchOrder } from '../checker/verdict.js'
 import { FileError, InputError } from '../checker/params.js'
@@ -16,6 +14,7 @@ import { type LoadedYaml, loadYaml, validate, withinDepth } from './yamlFile.js'
 
 export { type Expectation, unmet } from './expect.js'
 export { parseBytes } from './units.js'
+export { scenarioFiles } from './scenarioFiles.js'
 import type { NarratedModel, Narrator } from '../report/narrator.js'
 import { buildNarrated, MODELS } from './registry.js'
 import { compileGpu } from './gpu/compile.js'
@@ -390,20 +389,6 @@ function loadBuiltin(file: string, y: LoadedYaml, name: string, params: Record<s
     }
     throw e
   }
-}
-
-/** Every *.yaml / *.yml file under `dir`, recursively, in sorted order. */
-export function scenarioFiles(dir: string): string[] {
-  const out: string[] = []
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name)
-      if (statSync(p).isDirectory()) walk(p)
-      else if (/\.ya?ml$/.test(name)) out.push(p)
-    }
-  }
-  walk(dir)
-  return out
 }
 
 /** search.maxTime in milliseconds: a duration as --max-time takes it (the schema has checked its form). */
