@@ -13,23 +13,82 @@ import * as check from './check.js'
 import * as explain from './explain.js'
 import * as list from './list.js'
 import * as merge from './merge.js'
-import { type Command, type GlobalArgv, globalOptions } from './options.js'
+import { type Command, type GlobalArgv, globalOptions, lastValueError } from './options.js'
 import * as replay from './replay.js'
 import * as schema from './schema.js'
 import { notStarted } from './searchThread.js'
 import { stopRequested } from './signals.js'
 import * as simulate from './simulate.js'
 import * as suite from './suite.js'
+import { joinNegativeValues, usageError } from './usage.js'
+
+/** What each command needs (for a message when it is missing), and what its exit codes mean (its help's epilogue). */
+const ABOUT: Record<string, { readonly needs?: string; readonly exits: string; readonly hints?: Record<string, string> }> = {
+  check: {
+    needs: 'a target: a built-in model name (see fencecheck list) or a scenario file',
+    exits:
+      'exit codes: 0 proved, 1 violated, 2 bad input or usage, 3 inconclusive (a bound or an interrupt cut the search, or a property was not checked), ' +
+      "4 internal error, 5 the verdict differs from the scenario's expect: (or the proof is vacuous)",
+  },
+  simulate: {
+    needs: 'a target: a built-in model name (see fencecheck list) or a scenario file',
+    exits: 'exit codes: 1 a walk found a violation, 3 no violation found (walks never prove), 2 bad input or usage, 4 internal error',
+    hints: {
+      'max-depth': 'a walk has no search depth; --depth sets its length in steps',
+      'max-states': 'walks keep no visited set to bound; --walks sets how many walks',
+      order: 'walks are random, not breadth- or depth-first; --seed fixes them',
+      'max-memory': 'walks keep no visited set; only --max-time bounds them',
+      property: 'walks check every property they meet; select properties with check',
+      'skip-property': 'walks check every property they meet; select properties with check',
+      symmetry: 'walks are not reduced by symmetry; use check --symmetry',
+    },
+  },
+  merge: {
+    needs: 'result files: the JSON results (--out or --format json) of the runs to merge',
+    exits: 'exit codes: 0 every member proved, 1 some member found a violation, 3 otherwise, 2 a file is not a result or of another target',
+  },
+  replay: {
+    needs: 'a result file: the JSON result of check --out (or --format json)',
+    exits: 'exit codes: 0 the trace replays and violates what it claims, 2 it does not (or the file is not a result)',
+  },
+  explain: { needs: 'a scenario file (*.yaml)', exits: 'exit codes: 0 explained, 2 the file is not a valid scenario' },
+  schema: { needs: 'which schema: result, scenario or itf', exits: 'exit codes: 0 printed, 2 usage' },
+  list: { exits: 'exit codes: 0 listed, 2 usage' },
+  suite: {
+    exits:
+      'exit codes: 0 every scenario meets its expectation, 1 some verdict differs from its expectation, 2 some file is not a valid scenario (its row says why) or the folder is missing',
+  },
+}
+
+/** The options a command's builder declares (with the global ones and --help), for suggestions. */
+function optionsOf(builder: (y: GlobalArgv) => unknown): string[] {
+  const y = yargs([]).options(globalOptions)
+  builder(y)
+  // getOptions is yargs's own view of what was declared; @types/yargs does not list it.
+  const declared = (y as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key
+  return [...Object.keys(declared), 'help']
+}
 
 /** Parse `args`, run the command they name, and return its exit code. */
-export async function main(args: string[]): Promise<number> {
+export async function main(rawArgs: string[]): Promise<number> {
+  const args = joinNegativeValues(rawArgs)
   let code: number = EXIT.badInput
-  const y: GlobalArgv = yargs(args).scriptName('fencecheck').usage('$0 <command> [options]').strict().recommendCommands().options(globalOptions)
+  const y: GlobalArgv = yargs(args).scriptName('fencecheck').usage('$0 <command> [options]').strict().options(globalOptions)
+  const names: string[] = []
+  const builders = new Map<string, (y: GlobalArgv) => unknown>()
   // Each command's handler gives the exit code; the command line keeps it until it is set below.
   const add = <U>(c: Command<U>): void => {
-    y.command(c.command, c.describe, c.builder, async (argv) => {
-      code = await c.handler(argv)
-    })
+    const name = c.command.split(' ')[0]!
+    names.push(name)
+    builders.set(name, c.builder)
+    y.command(
+      c.command,
+      c.describe,
+      (yy) => c.builder(yy).epilogue(ABOUT[name]?.exits ?? ''),
+      async (argv) => {
+        code = await c.handler(argv)
+      },
+    )
   }
   add(check)
   add(simulate)
@@ -39,16 +98,33 @@ export async function main(args: string[]): Promise<number> {
   add(schema)
   add(list)
   add(suite)
+  if (args.length === 0) {
+    // Bare `fencecheck`: every command, as --help lists them, and a usage exit.
+    process.stderr.write((await y.getHelp()) + '\n')
+    throw usageError('Not enough non-option arguments: got 0, need at least 1', {
+      command: undefined,
+      commands: names,
+      options: [],
+      positionals: undefined,
+      args,
+    })
+  }
   await y
-    .demandCommand(1, 'name a command: check, replay, list or suite')
-    .epilogue('exit codes: 0 proved, 1 violated, 2 bad input or usage, 3 inconclusive, 4 internal error')
-    .fail((msg, err: Error | undefined) => {
-      if (err) throw err
-      throw /^Did you mean/.test(msg)
-        ? new InputError('FC201', `unknown command. ${msg} (see fencecheck --help)`)
-        : new InputError('FC200', `${msg} (see fencecheck --help)`)
+    .demandCommand(1)
+    .epilogue('exit codes: 0 proved, 1 violated, 2 bad input or usage, 3 inconclusive, 4 internal error, 5 expectation not met (see each command --help)')
+    .fail((message: string | undefined, err: Error | undefined) => {
+      const msg = message ?? err?.message ?? ''
+      const refused = lastValueError()
+      if (err && refused && refused.message === err.message) throw refused
+      // yargs's own errors (YError) are usage messages too; anything else is a fault of ours.
+      if (err && err.name !== 'YError') throw err
+      const command = names.find((n) => n === args.find((a) => !a.startsWith('-')))
+      const options = command ? optionsOf(builders.get(command)!) : Object.keys(globalOptions)
+      const about = command ? ABOUT[command] : undefined
+      throw usageError(msg, { command, commands: names, options, positionals: about?.needs, args, ...(about?.hints ? { hints: about.hints } : {}) })
     })
     .help()
+    .alias('h', 'help')
     .version()
     .parseAsync()
   return code

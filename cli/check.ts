@@ -6,24 +6,30 @@
 import { extname } from 'node:path'
 import { InputError } from '../checker/params.js'
 import type { Verdict } from '../checker/verdict.js'
+import { unmet } from '../model/index.js'
 import { toItf } from '../report/itf.js'
 import { toJson } from '../report/json.js'
 import { reportKind, writeReport, writeWhole } from '../report/files.js'
 import type { Report } from '../report/report.js'
 import { toText } from '../report/text.js'
-import { type ArgsOf, type GlobalArgv, searchOptions } from './options.js'
+import { type ArgsOf, durationFlag, type GlobalArgv, intOption, searchOptions } from './options.js'
 import { prepareOutputs } from './outputs.js'
 import { exitFor, run, runParallel } from './search.js'
 import { inWorker } from './searchThread.js'
 import { allViolations, allViolationsSummary, perProperty } from './allViolations.js'
-import { resolveTarget } from './target.js'
+import { type Resolved, resolveTarget } from './target.js'
 
 export const command = 'check <targets..>'
 export const describe = 'explore a built-in model or scenario files and print a verdict'
 
 export function builder(y: GlobalArgv) {
   return y
-    .positional('targets', { type: 'string', array: true, demandOption: true, describe: 'a built-in model name (see list) or scenario file(s)' })
+    .positional('targets', {
+      type: 'string',
+      array: true,
+      default: undefined,
+      describe: 'what to check: a built-in model name (r1, hmm, diehard, ...; see list) or scenario files (*.yaml), one verdict each',
+    })
     .options(searchOptions)
     .option('format', {
       choices: ['text', 'json', 'itf'] as const,
@@ -35,14 +41,14 @@ export function builder(y: GlobalArgv) {
       type: 'boolean',
       describe: 'keep fingerprints, parents and rules but not the states (about half the memory); the verdict states the omission probability',
     })
-    .option('workers', { type: 'number', describe: 'search on N worker threads (level-synchronous BFS: same verdict, counts and shortest trace)' })
+    .option('workers', intOption('workers', 'search on N worker threads, 1..64 (level-synchronous BFS: same verdict, counts and shortest trace)', 1, 64))
     .option('report', {
       type: 'string',
       array: true,
       describe: 'write a report: FILE.md (with SVG graphs beside it), FILE.txt (mail), FILE.html (trace viewer), FILE.itf.json',
     })
     .option('checkpoint', { type: 'string', describe: 'write checkpoints to this folder (periodically, and when a bound or Ctrl-C stops the run)' })
-    .option('checkpoint-every', { type: 'string', describe: 'checkpoint interval (default 10m)' })
+    .option('checkpoint-every', { type: 'string', describe: 'checkpoint interval, with --checkpoint or --resume (default 10m)' })
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in this folder (and keep checkpointing there)' })
     .option('all-violations', {
       type: 'boolean',
@@ -68,14 +74,17 @@ export async function runCheck(argv: CheckArgs): Promise<number> {
       )
     }
   }
+  if (argv['checkpoint-every'] !== undefined) {
+    if (!argv.checkpoint && !argv.resume)
+      throw new InputError('FC246', '--checkpoint-every needs a checkpoint folder: add --checkpoint DIR (or --resume DIR)', '--checkpoint-every')
+    durationFlag('--checkpoint-every', argv['checkpoint-every'])
+  }
   prepareOutputs({ out: argv.out, report: reportFiles, checkpoint: argv.checkpoint, resume: argv.resume })
-  const resolved = argv.targets.map((t) => resolveTarget(t, argv))
+  const resolved = (argv.targets ?? []).map((t) => resolveTarget(t, argv))
   if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('FC241', '--checkpoint and --resume take one target', '--checkpoint')
   if (reportFiles.length && resolved.length > 1)
     throw new InputError('FC222', '--report takes one target (run check once per scenario, or use suite)', '--report')
   const workers = argv.workers ?? 1
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
-    throw new InputError('FC212', `--workers must be an integer in 1..64, got ${workers}`, '--workers')
   if (argv['hash-compaction'] && (argv.symmetry || argv.checkpoint || argv.resume || workers > 1 || resolved.some((r) => r.order !== 'bfs'))) {
     throw new InputError('FC224', '--hash-compaction runs a single-worker breadth-first search, without --symmetry or checkpoints', '--hash-compaction')
   }
@@ -92,6 +101,11 @@ export async function runCheck(argv: CheckArgs): Promise<number> {
   else process.stdout.write(reports.map(toText).join('\n\n' + '-'.repeat(72) + '\n\n') + '\n')
   if (argv.out) writeWhole(argv.out, JSON.stringify(one(reports.map(toJson)), null, 2) + '\n')
   for (const f of reportFiles) await writeReport(reports[0]!, f)
+  const missed = resolved.map((r, i) => expectationOf(r, reports[i]!, argv))
+  // The expectation, as suite states it: in text after the verdict, beside JSON or ITF on stderr.
+  const lines = missed.flatMap((m) => (m ? [m.line] : []))
+  if (lines.length) (argv.format === 'text' ? process.stdout : process.stderr).write(lines.join('\n') + '\n')
+  if (missed.some((m) => m?.met === false)) return EXPECTATION_NOT_MET
   return exitFor(reports.map((r) => r.verdict))
 }
 
@@ -101,7 +115,7 @@ async function runAll(argv: CheckArgs, workers: number): Promise<number> {
   const reports: Report[] = []
   const texts: string[] = []
   const verdicts: Verdict[] = []
-  for (const t of argv.targets) {
+  for (const t of argv.targets ?? []) {
     const a = await allViolations(t, argv, (r) => (workers > 1 ? runParallel(r, argv.quiet, workers) : run(r, argv.quiet)))
     reports.push(...a.violations)
     verdicts.push(...a.violations.map((r) => r.verdict), a.rest)
@@ -123,4 +137,33 @@ async function runAll(argv: CheckArgs, workers: number): Promise<number> {
     for (const f of argv.report ?? []) await writeReport(r, perProperty(f, r))
   }
   return exitFor(verdicts)
+}
+
+/** Exit code of a run whose verdict differs from its scenario's `expect:` (or whose proof is vacuous). */
+export const EXPECTATION_NOT_MET = 5
+
+/**
+ * Whether a scenario's run meets its `expect:`, as suite decides it. Not compared when flags
+ * change what is searched or checked (order, bounds, property selection) or the run was
+ * interrupted: the expectation is of the file's own search.
+ */
+function expectationOf(r: Resolved, report: Report, flags: CheckArgs): { met: boolean; line: string } | undefined {
+  const expect = r.scenario?.expect
+  if (!expect) return undefined
+  const file = r.target.scenario?.file ?? r.target.target
+  const v = report.verdict
+  const changed = (['order', 'max-depth', 'max-states', 'max-time', 'max-memory', 'property', 'skip-property'] as const).filter((f) => {
+    const x = flags[f]
+    return Array.isArray(x) ? x.length > 0 : x !== undefined
+  })
+  if (changed.length) return { met: true, line: `expect: not compared (${changed.map((f) => `--${f}`).join(', ')} changes the search ${file} pins)` }
+  if (v.status === 'inconclusive' && v.cutBy === 'interrupted') return { met: true, line: `expect: not compared (the run was interrupted)` }
+  const problems = unmet(expect, {
+    status: v.status,
+    sometimes: v.sometimes,
+    ...(v.status === 'violated' ? { property: v.property, traceLength: v.traceLength } : {}),
+  })
+  return problems.length
+    ? { met: false, line: `expect: NOT MET for ${file}: ${problems.join('; ')} (exit ${EXPECTATION_NOT_MET})` }
+    : { met: true, line: `expect: met (${expect.verdict}${expect.property ? `: ${expect.property}` : ''})` }
 }

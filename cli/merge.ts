@@ -14,15 +14,20 @@ export const describe = 'merge the JSON results of swarm members: any violation 
 
 export function builder(y: GlobalArgv) {
   return y
-    .positional('files', { type: 'string', array: true, demandOption: true })
-    .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
+    .positional('files', {
+      type: 'string',
+      array: true,
+      default: undefined,
+      describe: 'the JSON results (written with --out or --format json) of runs of one target, e.g. the members of a swarm',
+    })
+    .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
     .option('out', { type: 'string', describe: 'write the merged JSON result to this file' })
 }
 
 export type MergeArgs = ArgsOf<typeof builder>
 
 export function handler(argv: MergeArgs): number {
-  const docs = argv.files.map((f) => {
+  const docs = (argv.files ?? []).map((f) => {
     try {
       const d = JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>
       if (d.format !== 'fencecheck-result') throw new Error('not a fencecheck result')
@@ -37,10 +42,18 @@ export function handler(argv: MergeArgs): number {
       )
     }
   })
-  const key = (d: Record<string, unknown>): string => JSON.stringify([d.model, (d.scenario as { file?: string } | undefined)?.file ?? null])
-  const k0 = key(docs[0]!.d)
+  // What a result is of, in words: its scenario file, or its model and parameters.
+  const of = (d: Record<string, unknown>): string => {
+    const file = (d.scenario as { file?: string } | undefined)?.file
+    if (file) return `the scenario ${file}`
+    const m = (d.model ?? {}) as { name?: unknown; params?: Record<string, unknown> }
+    const params = Object.entries(m.params ?? {}).map(([k, v]) => `${k}=${String(v)}`)
+    return `model ${String(m.name)}${params.length ? ` (${params.join(' ')})` : ''}`
+  }
+  const first = docs[0]!
   for (const { file, d } of docs)
-    if (key(d) !== k0) throw new FileError('FC421', file, undefined, undefined, `is a result for ${key(d)}, not ${k0}; merge results of one target`)
+    if (of(d) !== of(first.d))
+      throw new FileError('FC421', file, undefined, undefined, `is a result for ${of(d)}, but ${first.file} is for ${of(first.d)}; merge results of one target`)
   const violated = docs.filter(({ d }) => d.verdict === 'violated').sort((a, b) => (a.d.traceLength as number) - (b.d.traceLength as number))
   const swarm = docs.map(({ d }) => d.swarm as { index: number; count: number } | undefined).filter((x) => x !== undefined)
   const count = swarm[0]?.count

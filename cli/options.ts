@@ -5,12 +5,11 @@
  */
 import { totalmem } from 'node:os'
 import type { ArgumentsCamelCase, Argv } from 'yargs'
-import { fmtBytes } from '../checker/explore.js'
 import { InputError } from '../checker/params.js'
 import type { Action, Model } from '../checker/model.js'
 import { type Selection, unknownSelection } from '../checker/plan.js'
 import type { Bounds } from '../checker/verdict.js'
-import { parseBytes } from '../model/index.js'
+import { parseBytes, parseDuration } from '../model/index.js'
 
 export const DEFAULT_MEMORY = Math.floor(totalmem() * 0.75)
 
@@ -34,18 +33,63 @@ export interface Command<U> {
   readonly handler: (argv: ArgumentsCamelCase<U>) => number | Promise<number>
 }
 
-/** The options of a search (`check`, `simulate`). */
+/**
+ * An option that takes an integer >= min (and <= max). It is read from the text as given, so a
+ * value that is not an integer is named as it was written (`--max-states abc`), not as NaN.
+ */
+export function intOption(flag: string, describe: string, min: number, max?: number) {
+  const range = max === undefined ? `integer >= ${min}` : `integer ${min}..${max}`
+  return { describe: `${describe} [${range}]`, requiresArg: true, coerce: (v: unknown): number => intValue(flag, v, min, max) } as const
+}
+
+/**
+ * The last error a value check threw while yargs parsed: yargs passes on only its message, and
+ * the command line reports the error itself, with its code.
+ */
+let valueError: InputError | undefined
+export function lastValueError(): InputError | undefined {
+  return valueError
+}
+
+function refuse(e: InputError): never {
+  valueError = e
+  throw e
+}
+
+function intValue(flag: string, v: unknown, min: number, max: number | undefined): number {
+  if (Array.isArray(v)) refuse(new InputError('FC205', `--${flag} is given ${v.length} times; give it once`, `--${flag}`))
+  const text = typeof v === 'boolean' ? '' : String(v).trim()
+  const n = /^-?[0-9]+$/.test(text) ? Number(text) : NaN
+  const range = max === undefined ? `an integer >= ${min}` : `an integer in ${min}..${max}`
+  if (text === '') refuse(new InputError('FC205', `--${flag} needs a value (${range})`, `--${flag}`))
+  if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max))
+    refuse(new InputError('FC212', `--${flag} must be ${range}, got '${text}'`, `--${flag}`))
+  return n
+}
+
+/** The options of an exhaustive search (`check`). */
 export const searchOptions = {
   param: { type: 'string', array: true, describe: 'model parameter NAME=VALUE (repeatable)' },
   order: { choices: ['bfs', 'dfs'], describe: 'search order (BFS gives shortest counterexamples)' },
-  'max-depth': { type: 'number', describe: 'do not expand states at this depth' },
-  'max-states': { type: 'number', describe: 'stop after this many distinct states' },
-  'max-time': { type: 'string', describe: 'stop after this long (e.g. 90s, 10m)' },
+  'max-depth': intOption('max-depth', 'do not expand states at this depth', 0),
+  'max-states': intOption('max-states', 'stop after this many distinct states', 1),
+  'max-time': { type: 'string', describe: 'stop after this long (e.g. 90s, 10m, 2h; a number alone is seconds)' },
   symmetry: { type: 'boolean', describe: 'explore one state per symmetry orbit (models that declare interchangeable jobs)' },
-  'max-memory': { type: 'string', describe: `memory bound (e.g. 512MiB, 4GiB; default 75% of RAM = ${fmtBytes(DEFAULT_MEMORY)})` },
+  'max-memory': { type: 'string', describe: `memory bound (e.g. 512MiB, 4GiB; default 75% of RAM = ${mib(DEFAULT_MEMORY)})` },
   property: { type: 'string', array: true, describe: 'check only this property, by id (lock-order) or name (repeatable); the rest are named as not selected' },
   'skip-property': { type: 'string', array: true, describe: 'do not check this property, by id or name (repeatable); the verdict names it as not selected' },
 } as const
+
+/** The options of random walks (`simulate`): walks have no order, depth or state bound of a search, and check every property they meet. */
+export const walkOptions = {
+  param: searchOptions.param,
+  'max-time': { type: 'string', describe: 'stop walking after this long (e.g. 90s, 10m); the result is inconclusive either way' },
+} as const
+
+/** A memory amount as verdicts state bounds: whole MiB. */
+function mib(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20)} MiB`
+}
 
 /** The search flags as the commands read them (a command's arguments have at least these). */
 export interface SearchFlags {
@@ -82,10 +126,15 @@ export function selectionOf(flags: SearchFlags, model: Model<Action>): Selection
   return sel
 }
 
-export function parseDuration(s: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?$/.exec(s.trim())
-  if (!m) throw new InputError('FC210', `--max-time '${s}' is not a duration (for example 90, 90s, 10m, 2h)`, '--max-time')
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+/** A duration flag's value in milliseconds: 90, 90s, 10m, 2h or 500ms, and more than zero. */
+export function durationFlag(flag: '--max-time' | '--checkpoint-every', v: string): number {
+  if (v.trim() === '') throw new InputError('FC205', `${flag} needs a value (a duration such as 90s, 10m, 2h)`, flag)
+  const ms = parseDuration(v)
+  if (ms === undefined) {
+    const why = /^\s*[0-9.]+\s*(ms|s|m|h)?\s*$/.test(v) ? 'is zero; give a positive duration' : 'is not a duration'
+    throw new InputError(flag === '--max-time' ? 'FC210' : 'FC215', `${flag} '${v}' ${why} (for example 90, 90s, 10m, 2h)`, flag)
+  }
+  return ms
 }
 
 export function checkInt(v: number, flag: string, min: number): number {
@@ -98,7 +147,7 @@ export function searchBounds(flags: SearchFlags, base: Bounds): Bounds {
   const b: { -readonly [K in keyof Bounds]: Bounds[K] } = { ...base }
   if (flags['max-depth'] !== undefined) b.maxDepth = checkInt(flags['max-depth'], '--max-depth', 0)
   if (flags['max-states'] !== undefined) b.maxStates = checkInt(flags['max-states'], '--max-states', 1)
-  if (flags['max-time'] !== undefined) b.maxTimeMs = parseDuration(String(flags['max-time']))
+  if (flags['max-time'] !== undefined) b.maxTimeMs = durationFlag('--max-time', String(flags['max-time']))
   if (flags['max-memory'] !== undefined) {
     const bytes = parseBytes(String(flags['max-memory']))
     if (bytes === undefined) throw new InputError('FC211', `'${flags['max-memory']}' is not a size (for example 512MiB, 2GiB)`, '--max-memory')

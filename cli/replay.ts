@@ -22,7 +22,7 @@ export const describe =
   're-run a counterexample saved with --format json or --out: every step must be enabled and lead to the recorded state, and the end must violate the property'
 
 export function builder(y: GlobalArgv) {
-  return y.positional('file', { type: 'string', demandOption: true })
+  return y.positional('file', { type: 'string', demandOption: true, describe: 'a result written by check --out (or --format json) that holds a trace' })
 }
 
 export type ReplayArgs = ArgsOf<typeof builder>

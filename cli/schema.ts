@@ -8,7 +8,11 @@ export const command = 'schema <which>'
 export const describe = 'print a published JSON Schema: result (the --format json document), scenario (scenario files), itf (the ITF trace shape)'
 
 export function builder(y: GlobalArgv) {
-  return y.positional('which', { choices: ['result', 'scenario', 'itf'] as const, demandOption: true })
+  return y.positional('which', {
+    choices: ['result', 'scenario', 'itf'] as const,
+    demandOption: true,
+    describe: 'result: the --format json document; scenario: scenario files; itf: the ITF trace shape',
+  })
 }
 
 export type SchemaArgs = ArgsOf<typeof builder>

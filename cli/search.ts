@@ -10,7 +10,8 @@ import { InputError } from '../checker/params.js'
 import { EXIT, type Verdict } from '../checker/verdict.js'
 import { FACTORY_URL, type ModelSpec } from '../model/index.js'
 import { findingsOf, makeReport, type Report } from '../report/report.js'
-import { parseDuration } from './options.js'
+import { refuseOtherRun } from './identity.js'
+import { durationFlag } from './options.js'
 import { progressPrinter } from './progress.js'
 import { type Resolved, scenarioHash } from './target.js'
 
@@ -66,10 +67,11 @@ export function run(r: Resolved, quiet: boolean, flags: CheckpointFlags = {}): R
   if ((flags.checkpoint || flags.resume) && r.order !== 'bfs')
     throw new InputError('FC240', 'checkpoints are for breadth-first searches (drop --order dfs)', '--checkpoint')
   const id = identityOf(r)
+  if (flags.resume) refuseOtherRun(flags.resume, id)
   const resume = flags.resume ? readCheckpoint(flags.resume, id, { shouldStop: () => stopRequested() }) : undefined
   const dir = flags.checkpoint ?? flags.resume
   if (!quiet) process.stderr.write(startLine(r, resume))
-  const every = flags['checkpoint-every'] !== undefined ? parseDuration(String(flags['checkpoint-every'])) : 10 * 60_000
+  const every = flags['checkpoint-every'] !== undefined ? durationFlag('--checkpoint-every', String(flags['checkpoint-every'])) : 10 * 60_000
   const x = explore(r.model, {
     ...(resume ? { resume } : {}),
     ...(dir

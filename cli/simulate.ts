@@ -9,26 +9,26 @@ import { simulate } from '../checker/simulate.js'
 import { EXIT } from '../checker/verdict.js'
 import { writeWhole } from '../report/files.js'
 import { type Simulation, simulationJson, simulationText } from '../report/simulation.js'
-import { type ArgsOf, type GlobalArgv, searchOptions } from './options.js'
+import { type ArgsOf, type GlobalArgv, intOption, walkOptions } from './options.js'
 import { prepareOutputs } from './outputs.js'
 import { stopWasRequested } from './search.js'
 import { inWorker } from './searchThread.js'
-import { resolveTarget } from './target.js'
+import { resolveTarget, shellWord } from './target.js'
 
 export const command = 'simulate <target>'
 export const describe = 'seeded random walks for state spaces beyond exhaustive reach; reports coverage (never proves)'
 
 export function builder(y: GlobalArgv) {
   return y
-    .positional('target', { type: 'string', demandOption: true, describe: 'a built-in model name or a scenario file' })
-    .options(searchOptions)
-    .option('seed', { type: 'number', default: 1, describe: 'random seed (the same seed gives the same walks)' })
-    .option('walks', { type: 'number', default: 1000, describe: 'number of random walks' })
-    .option('depth', { type: 'number', default: 1000, describe: 'steps per walk at most' })
+    .positional('target', { type: 'string', demandOption: true, describe: 'what to walk: a built-in model name (see list) or a scenario file' })
+    .options(walkOptions)
+    .option('seed', { ...intOption('seed', 'random seed (the same seed gives the same walks)', 0), default: 1 })
+    .option('walks', { ...intOption('walks', 'number of random walks', 1), default: 1000 })
+    .option('depth', { ...intOption('depth', 'steps per walk at most', 1), default: 1000 })
     .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
     .option('out', { type: 'string', describe: 'also write the JSON result to this file, for replay' })
-    .option('swarm-index', { type: 'number', describe: 'this member of a swarm (default: $JOB_COMPLETION_INDEX)' })
-    .option('swarm-count', { type: 'number', describe: 'swarm size; each member walks with its own seed' })
+    .option('swarm-index', intOption('swarm-index', 'this member of a swarm, 0..count-1 (default: $JOB_COMPLETION_INDEX)', 0))
+    .option('swarm-count', intOption('swarm-count', 'swarm size; each member walks with its own seed', 1))
 }
 
 export type SimulateArgs = ArgsOf<typeof builder>
@@ -64,7 +64,7 @@ export function runSimulate(argv: SimulateArgs): number {
     : Object.entries(t.params)
         .map(([k, v]) => ` --param ${k}=${v}`)
         .join('')
-  const reproduce = `fencecheck simulate ${t.scenario ? t.scenario.file : t.model}${params} --seed ${seed} --walks ${argv.walks} --depth ${argv.depth}`
+  const reproduce = `npx fencecheck simulate ${shellWord(t.scenario ? t.scenario.file : t.model)}${params} --seed ${seed} --walks ${argv.walks} --depth ${argv.depth}`
   const run: Simulation = {
     target: t,
     subject: { model: r.model, narrator: r.narrator },

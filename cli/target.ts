@@ -44,12 +44,13 @@ export function scenarioHash(file: string): string {
 }
 
 /** A word as a shell reads it back: quoted when it holds anything but plain characters. */
-function shellWord(w: string): string {
+export function shellWord(w: string): string {
   return /^[A-Za-z0-9_./:=-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`
 }
 
 function reproduceLine(t: Target, order: SearchOrder, flags: SearchFlags): string {
-  const parts = ['fencecheck', 'check', t.scenario ? t.scenario.file : t.model]
+  // Runnable as printed, in the checkout (or wherever fencecheck is installed) the run came from.
+  const parts = ['npx', 'fencecheck', 'check', shellWord(t.scenario ? t.scenario.file : t.model)]
   if (!t.scenario) for (const [k, v] of Object.entries(t.params)) parts.push('--param', `${k}=${v}`)
   if (order !== 'bfs') parts.push('--order', order)
   if (flags.symmetry) parts.push('--symmetry')
@@ -76,6 +77,7 @@ function isScenarioPath(t: string): boolean {
  * shown (relative to the working directory), with the search flags over its own settings.
  */
 export function scenarioTarget(sc: Scenario, given: string, file: string, flags: SearchFlags = {}): Resolved {
+  for (const w of sc.warnings) process.stderr.write(`fencecheck: ${w.code} ${file}${w.line !== undefined ? `:${w.line}` : ''}: warning: ${w.message}\n`)
   const order = flags.order ?? sc.order
   const target: Target = {
     target: given,

@@ -752,6 +752,59 @@ export const ERROR_CODES = {
     cause: 'The merged results are of a swarm, and some member indexes are absent.',
     fix: 'Merge the results of every member, or re-run the missing ones.',
   },
+
+  // Command line and scenario spelling (one block, appended): missing arguments, unknown
+  // options with a suggestion, values that mean nothing, suite folders, YAML shapes.
+  FC105: {
+    title: 'several YAML documents',
+    cause: 'The file holds more than one YAML document (separated by `---`); a scenario is one document.',
+    fix: 'Keep one document per file: split the others into files of their own, or remove the extra `---` line.',
+  },
+  FC106: {
+    title: 'YAML nested too deeply',
+    cause: 'The YAML nests (or its aliases expand) so deeply that it cannot be read; no scenario needs that depth.',
+    fix: 'Write the structure out flat; use library paths or lists instead of deep nesting or nested aliases.',
+  },
+  FC127: {
+    title: 'search.maxTime not a positive duration',
+    cause: '`search.maxTime` is zero, or is not a duration.',
+    fix: 'Write a duration such as `90s`, `10m`, `2h`, or a positive number of seconds, as `--max-time` takes.',
+  },
+  FC203: {
+    title: 'missing argument',
+    cause: 'A command that needs a target, a file or a folder was given none.',
+    fix: 'Name what the command works on; `fencecheck COMMAND --help` describes it.',
+  },
+  FC204: {
+    title: 'unknown option',
+    cause: 'An option that the command does not have (often a misspelling).',
+    fix: 'Use the option suggested, or one listed by `fencecheck COMMAND --help`.',
+  },
+  FC205: {
+    title: 'option value missing or not among the choices',
+    cause: 'An option given without its value, given twice, or with a value that is not one of its choices.',
+    fix: 'Give the option once, with one of the values `fencecheck COMMAND --help` lists.',
+  },
+  FC215: {
+    title: '--checkpoint-every not a duration',
+    cause: 'A `--checkpoint-every` value that is zero or not a duration.',
+    fix: 'Write a positive duration such as `5m` or `1h`.',
+  },
+  FC246: {
+    title: '--checkpoint-every without a checkpoint folder',
+    cause: '`--checkpoint-every` sets how often checkpoints are written, but no `--checkpoint` or `--resume` folder was given.',
+    fix: 'Add `--checkpoint DIR`, or drop `--checkpoint-every`.',
+  },
+  FC251: {
+    title: 'suite folder missing',
+    cause: 'The folder given to `suite` does not exist or is not a folder.',
+    fix: 'Name an existing folder of scenarios (by default the bundled `scenarios/`).',
+  },
+  FC510: {
+    title: 'expect.property by its full name',
+    cause: '`expect.property` names a property by its full name; scenarios name properties by their id, as `properties:` and `--property` do.',
+    fix: 'Write the id the message names (for example `lock-order`); full names will stop being accepted.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>
 
 export type ErrorCode = keyof typeof ERROR_CODES
@@ -792,7 +845,8 @@ export function errorsMarkdown(): string {
   ]
   for (const r of CODE_RANGES) {
     out.push('', `## ${r.title}`, '', r.about)
-    for (const [code, info] of Object.entries(ERROR_CODES) as [ErrorCode, ErrorCodeInfo][]) {
+    const inOrder = (Object.entries(ERROR_CODES) as [ErrorCode, ErrorCodeInfo][]).sort(([a], [b]) => a.localeCompare(b))
+    for (const [code, info] of inOrder) {
       const n = Number(code.slice(2))
       if (n < r.from || n > r.to) continue
       out.push('', `### ${code}: ${info.title}`, '', `**Cause.** ${info.cause}`, '', `**Fix.** ${info.fix}`)

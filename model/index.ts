@@ -6,6 +6,7 @@
  */
 export { MODELS, type ModelEntry, buildModel, buildNarrated, findModel } from './registry.js'
 export { type Expectation, SCENARIO_SCHEMA, type Scenario, loadScenario, parseBytes, scenarioFiles, unmet } from './scenario.js'
+export { parseDuration } from './units.js'
 export { explainBuiltin, explainModel, explainScenario } from './explain.js'
 export { FACTORY_URL, type ModelSpec } from './factory.js'
 /** The kernel paths a GPU scenario can use by name (`path: NAME`, `- use: NAME`). */

@@ -281,6 +281,7 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
     ],
     deadlock: {
       name: 'deadlock',
+      id: 'deadlock',
       cite: 'R1 spec; dma-buf.rst "Recoverable Hardware Page Faults Implications"',
       // Terminal: every gfx job done and every compute job DONE or FAIL.
       terminal: (s) => {

@@ -4,12 +4,17 @@
  * says what verdict the model must compute. `npm run check` runs every file under scenarios/ and
  * fails if any computed verdict differs from its expectation.
  */
-import { readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Action, Model } from '../checker/model.js'
-import type { Bounds, SearchOrder, Status } from '../checker/verdict.js'
+import type { Bounds, SearchOrder } from '../checker/verdict.js'
 import { FileError, InputError } from '../checker/params.js'
-import { type LoadedYaml, loadYaml, validate } from './yamlFile.js'
+import type { ErrorCode } from '../errors/codes.js'
+import { type Expectation, expectedProperty } from './expect.js'
+import { DURATION_PATTERN, parseBytes, parseDuration } from './units.js'
+import { type LoadedYaml, loadYaml, validate, withinDepth } from './yamlFile.js'
+
+export { type Expectation, unmet } from './expect.js'
+export { parseBytes } from './units.js'
+export { scenarioFiles } from './scenarioFiles.js'
 import type { NarratedModel, Narrator } from '../report/narrator.js'
 import { buildNarrated, MODELS } from './registry.js'
 import { compileGpu } from './gpu/compile.js'
@@ -18,14 +23,6 @@ import { buildDesign, type DesignInput, SpecError } from './gpu/spec.js'
 import { SymmetryError } from './gpu/symmetry.js'
 import { CONTEXTS, PROPERTY_IDS, USAGES } from './gpu/types.js'
 import type { GpuDesign } from './gpu/types.js'
-
-export interface Expectation {
-  readonly verdict: Status
-  readonly property?: string
-  readonly traceLength?: number
-  /** `sometimes` witnesses this design is known never to reach (checked: they must stay unreached) */
-  readonly unreached?: readonly string[]
-}
 
 export interface Scenario {
   readonly file: string
@@ -39,6 +36,8 @@ export interface Scenario {
   /** reduce by the model's declared symmetry (search.symmetry) */
   readonly symmetry: boolean
   readonly expect?: Expectation
+  /** warnings about how the file is written (the run goes on): code and message */
+  readonly warnings: readonly { readonly code: ErrorCode; readonly line?: number; readonly message: string }[]
   /** the seed discussion the design comes from */
   readonly seed?: string
   /** the resolved GPU design, for GPU scenarios */
@@ -208,7 +207,12 @@ export const SCENARIO_SCHEMA = {
         symmetry: { type: 'boolean', description: "explore one state per orbit of the model's declared symmetry" },
         maxDepth: { type: 'integer', minimum: 0 },
         maxStates: { type: 'integer', minimum: 1 },
-        maxTime: { type: 'number', exclusiveMinimum: 0, description: 'seconds' },
+        maxTime: {
+          type: ['number', 'string'],
+          exclusiveMinimum: 0,
+          pattern: DURATION_PATTERN,
+          description: 'a duration as --max-time takes it: 90s, 10m, 2h, or a number of seconds',
+        },
         maxMemory: { type: ['string', 'integer'], pattern: bytesPattern, description: 'bytes, or e.g. "512MiB"' },
       },
     },
@@ -246,16 +250,11 @@ const GPU_FIELDS = [
   'ranges',
 ] as const
 
-/** Parse "512MiB", "2GiB", "800MB", "1048576" into bytes. */
-export function parseBytes(v: string | number): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? v : undefined
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/.exec(v.trim())
-  if (!m) return undefined
-  const unit = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, KB: 1e3, MB: 1e6, GB: 1e9 }[m[2] ?? 'B']!
-  return Math.round(Number(m[1]) * unit)
+export function loadScenario(file: string): Scenario {
+  return withinDepth(file, () => load(file))
 }
 
-export function loadScenario(file: string): Scenario {
+function load(file: string): Scenario {
   const y = loadYaml(file)
   if (y.data === null || y.data === undefined)
     throw new FileError('FC104', file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
@@ -266,7 +265,7 @@ export function loadScenario(file: string): Scenario {
     seed?: string
     model?: string
     params?: Record<string, unknown>
-    search?: { order?: SearchOrder; symmetry?: boolean; maxDepth?: number; maxStates?: number; maxTime?: number; maxMemory?: string | number }
+    search?: { order?: SearchOrder; symmetry?: boolean; maxDepth?: number; maxStates?: number; maxTime?: number | string; maxMemory?: string | number }
     expect?: Expectation
   }
   const modelName = d.model ?? 'gpu'
@@ -331,17 +330,27 @@ export function loadScenario(file: string): Scenario {
       }
     })
   }
+  const warnings: { code: ErrorCode; line?: number; message: string }[] = []
+  let expect: Expectation | undefined = d.expect
   if (d.expect?.property !== undefined) {
-    const known = [...model.properties.filter((p) => p.kind !== 'sometimes').map((p) => p.name), ...(model.deadlock ? [model.deadlock.name] : [])]
-    if (!known.includes(d.expect.property)) {
+    const named = expectedProperty(model, d.expect.property)
+    const line = y.lineOf(['expect', 'property'])
+    if ('known' in named) {
       throw new FileError(
         'FC125',
         file,
-        y.lineOf(['expect', 'property']),
+        line,
         'expect.property',
-        `no property named '${d.expect.property}' is checked here (properties: ${[...new Set(known)].join('; ')})`,
+        `no property named '${d.expect.property}' is checked here (write its id; properties: ${named.known.join('; ')})`,
       )
     }
+    if (named.deprecated !== undefined)
+      warnings.push({
+        code: 'FC510',
+        ...(line !== undefined ? { line } : {}),
+        message: `expect.property: '${d.expect.property}' is the property's full name; write its id, '${named.deprecated}' (full names will stop being accepted)`,
+      })
+    expect = { ...d.expect, property: named.id, propertyName: named.name }
   }
   const s = d.search ?? {}
   if (s.symmetry && !model.symmetry)
@@ -349,7 +358,7 @@ export function loadScenario(file: string): Scenario {
   const bounds: Bounds = {
     ...(s.maxDepth !== undefined ? { maxDepth: s.maxDepth } : {}),
     ...(s.maxStates !== undefined ? { maxStates: s.maxStates } : {}),
-    ...(s.maxTime !== undefined ? { maxTimeMs: s.maxTime * 1000 } : {}),
+    ...(s.maxTime !== undefined ? { maxTimeMs: maxTimeOf(file, y, s.maxTime) } : {}),
     ...(s.maxMemory !== undefined ? { maxMemoryBytes: parseBytes(s.maxMemory)! } : {}),
   }
   return {
@@ -361,7 +370,8 @@ export function loadScenario(file: string): Scenario {
     order: s.order ?? 'bfs',
     bounds,
     symmetry: s.symmetry ?? false,
-    ...(d.expect ? { expect: d.expect } : {}),
+    ...(expect ? { expect } : {}),
+    warnings,
     ...(d.seed ? { seed: d.seed } : {}),
     ...(design ? { design } : {}),
   }
@@ -381,39 +391,10 @@ function loadBuiltin(file: string, y: LoadedYaml, name: string, params: Record<s
   }
 }
 
-/** Every *.yaml / *.yml file under `dir`, recursively, in sorted order. */
-export function scenarioFiles(dir: string): string[] {
-  const out: string[] = []
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name)
-      if (statSync(p).isDirectory()) walk(p)
-      else if (/\.ya?ml$/.test(name)) out.push(p)
-    }
-  }
-  walk(dir)
-  return out
-}
-
-/** Does a verdict meet an expectation? Returns the mismatches, empty when it does. */
-export function unmet(
-  expect: Expectation,
-  verdict: { status: Status; property?: { name: string }; traceLength?: number; sometimes?: readonly { name: string; reached: boolean }[] },
-): string[] {
-  const out: string[] = []
-  if (verdict.status !== expect.verdict) out.push(`verdict ${verdict.status}, expected ${expect.verdict}`)
-  if (expect.property !== undefined && verdict.property?.name !== expect.property) {
-    out.push(`property '${verdict.property?.name ?? '-'}', expected '${expect.property}'`)
-  }
-  if (expect.traceLength !== undefined && verdict.traceLength !== expect.traceLength) {
-    out.push(`trace length ${verdict.traceLength ?? '-'}, expected ${expect.traceLength}`)
-  }
-  if (verdict.status === 'proved' && verdict.sometimes) {
-    for (const w of verdict.sometimes) {
-      const listed = expect.unreached?.includes(w.name) ?? false
-      if (!w.reached && !listed) out.push(`vacuous: '${w.name}' never reached`)
-      if (w.reached && listed) out.push(`'${w.name}' is listed as unreached but was reached`)
-    }
-  }
-  return out
+/** search.maxTime in milliseconds: a duration as --max-time takes it (the schema has checked its form). */
+function maxTimeOf(file: string, y: LoadedYaml, v: number | string): number {
+  const ms = parseDuration(v)
+  if (ms === undefined)
+    throw new FileError('FC127', file, y.lineOf(['search', 'maxTime']), 'search.maxTime', `'${v}' is not a positive duration (for example 90s, 10m, 2h)`)
+  return ms
 }

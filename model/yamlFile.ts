@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Ajv, type ErrorObject } from 'ajv'
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml'
+import { LineCounter, parseAllDocuments, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml'
 import { FileError } from '../checker/params.js'
 import type { ErrorCode } from '../errors/codes.js'
 
@@ -25,8 +25,32 @@ export function loadYaml(file: string): LoadedYaml {
     const code = (e as NodeJS.ErrnoException).code
     throw new FileError('FC100', file, undefined, undefined, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`)
   }
+  return withinDepth(file, () => readYaml(file, text))
+}
+
+/** Run `f`; deep nesting (or aliases that expand into it) overflowing a recursion becomes FC106. */
+export function withinDepth<T>(file: string, f: () => T): T {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw depthError(file)
+    throw e
+  }
+}
+
+function depthError(file: string): FileError {
+  return new FileError('FC106', file, undefined, undefined, 'the YAML nests too deeply to be read (write the structure out flat; no scenario needs that depth)')
+}
+
+function readYaml(file: string, text: string): LoadedYaml {
   const lc = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  const all = Array.isArray(docs) ? docs : []
+  if (all.length > 1) {
+    const line = lc.linePos(all[1]!.range[0]).line
+    throw new FileError('FC105', file, line, undefined, `holds ${all.length} YAML documents; a scenario is one (remove the '---' here, or split the file)`)
+  }
+  const doc = all[0] ?? parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!
     const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line
@@ -35,13 +59,21 @@ export function loadYaml(file: string): LoadedYaml {
       const key = /^\s*-?\s*([^:#{]+?)\s*:/.exec(lineText)?.[1] ?? text.slice(e.pos[0], e.pos[1])
       throw new FileError('FC102', file, line, undefined, `invalid YAML: the key '${key}' appears twice in the same map (remove or rename one)`)
     }
+    if (/call stack/i.test(e.message)) throw depthError(file)
     throw new FileError('FC101', file, line, undefined, `invalid YAML: ${e.message.split('\n')[0]} (fix the syntax at this line)`)
   }
   let data: unknown
   try {
     data = doc.toJS({ maxAliasCount: 100 }) as unknown
   } catch (e) {
-    throw new FileError('FC103', file, undefined, undefined, `invalid YAML: ${(e as Error).message} (use fewer aliases)`)
+    if (e instanceof RangeError) throw e
+    throw new FileError(
+      'FC103',
+      file,
+      undefined,
+      undefined,
+      'its aliases (*name) expand into more than 100 copies, which no scenario needs; write the repeated parts out, or use a library path',
+    )
   }
   const lineOf = (path: readonly (string | number)[]): number | undefined => {
     let node: unknown = doc.contents
@@ -74,7 +106,7 @@ const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
  */
 export function validate(y: LoadedYaml, schema: object, what: string, rootHint?: string): void {
   const check = ajv.getSchema(what) ?? (ajv.addSchema(schema, what), ajv.getSchema(what)!)
-  if (check(y.data)) return
+  if (withinDepth(y.file, () => check(y.data))) return
   const errors = [...(check.errors ?? [])].sort((a, b) => depth(b) - depth(a))
   const e = pickError(errors)
   const path = pathOf(e)
@@ -121,7 +153,7 @@ function codeOf(e: ErrorObject): ErrorCode {
       return 'FC115'
     case 'pattern': {
       const p = String((e.params as { pattern?: unknown }).pattern)
-      return p.includes('KiB') ? 'FC116' : p.startsWith('^[A-Za-z_]') ? 'FC117' : 'FC118'
+      return p.includes('KiB') ? 'FC116' : p.startsWith('^[A-Za-z_]') ? 'FC117' : p.includes('(ms|s|m|h)') ? 'FC127' : 'FC118'
     }
     default:
       return 'FC118'
@@ -156,7 +188,9 @@ function explain(e: ErrorObject, rootHint: string | undefined): string {
         ? 'must be a size such as 512MiB, 2GiB or a number of bytes'
         : String(p.pattern).startsWith('^[A-Za-z_]')
           ? 'must be a name: letters, digits, _ . or -, starting with a letter or _ (no spaces)'
-          : `must match ${String(p.pattern)}`
+          : String(p.pattern).includes('(ms|s|m|h)')
+            ? 'must be a duration such as 90s, 10m, 2h or a number of seconds'
+            : `must match ${String(p.pattern)}`
     case 'const':
       return `must be ${JSON.stringify(p.allowedValue)}`
     default:

@@ -38,12 +38,12 @@ export function staleAccess(page: (a: Action) => number, ok: (pre: Reader, p: nu
  * frame is orphaned).
  */
 export function pageConservation(holds: (s: Reader) => boolean): Invariant {
-  return always(PAGE_CONSERVATION, holds, { cite: 'rule 39: Documentation/mm/hmm.rst (migrate_vma_setup/pages/finalize)' })
+  return always(PAGE_CONSERVATION, holds, { id: 'page-conservation', cite: 'rule 39: Documentation/mm/hmm.rst (migrate_vma_setup/pages/finalize)' })
 }
 
 /** Rule 39: the copy between migrate_vma_setup() and migrate_vma_pages() carries the data. */
 export function dataSurvives(holds: (s: Reader) => boolean): Invariant {
-  return always(DATA_SURVIVES, holds, { cite: 'rule 39: Documentation/mm/hmm.rst (the driver copies before migrate_vma_pages commits)' })
+  return always(DATA_SURVIVES, holds, { id: 'data-survives', cite: 'rule 39: Documentation/mm/hmm.rst (the driver copies before migrate_vma_pages commits)' })
 }
 
 /**
@@ -59,6 +59,6 @@ export function faultAttribution(candidates: (pre: Reader, a: Action) => number)
       const n = candidates(pre, a)
       return n < 0 || n === 1
     },
-    { cite: 'seed 002; rule 54 (one notifier lock / range tree per GPU address space)' },
+    { id: 'fault-attribution', cite: 'seed 002; rule 54 (one notifier lock / range tree per GPU address space)' },
   )
 }

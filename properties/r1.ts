@@ -27,6 +27,6 @@ export function pageConservation(f: PageFields, total: number, K: number, G: num
       for (let g = 0; g < G; g++) if (s.get(f.bo[g]!) === RES) n++
       return n === total
     },
-    { cite: 'R1 spec: free + #{k: kst[k]=OK} + #{g: bo[g]=RES} = M + G' },
+    { id: 'page-conservation', cite: 'R1 spec: free + #{k: kst[k]=OK} + #{g: bo[g]=RES} = M + G' },
   )
 }

@@ -70,7 +70,7 @@ export function multidev(params: ParamValues): NarratedModel<Action> {
       leadsTo(
         PROGRESS,
         { goal: allServed, fairness: (a) => a.d as number, groups: ['device 0 fault handler', 'device 1 fault handler'] },
-        { cite: 'rules 53, 59, 73' },
+        { id: 'memory-progress', cite: 'rules 53, 59, 73' },
       ),
       sometimes('a device maps the range from its own VRAM', (s) => st.some((f) => s.get(f) === 2)),
       sometimes('both devices have their faults served', allServed),
@@ -181,7 +181,7 @@ export function cpufault(params: ParamValues): NarratedModel<Action> {
       leadsTo(
         PROGRESS,
         { goal: allDone, fairness: (a) => a.t as number, groups: Array.from({ length: T }, (_, t) => `CPU thread ${t}`) },
-        { cite: 'rules 39, 51' },
+        { id: 'memory-progress', cite: 'rules 39, 51' },
       ),
       sometimes('the page migrates to system memory', (s) => s.get(loc) === 1),
     ],

@@ -286,7 +286,7 @@ export function mirror(params: ParamValues): NarratedModel<Action> {
           fairness,
           groups: ['CPU (invalidate_range_end)', 'notifier callback', off ? 'restore worker' : 'GPU fault handler', 'preempt worker'],
         },
-        { cite: 'rule 34 (collision-retry), rule 73 (restore work retries until no eviction raced)' },
+        { id: 'memory-progress', cite: 'rule 34 (collision-retry), rule 73 (restore work retries until no eviction raced)' },
       ),
       sometimes('a CPU invalidation completes', (s) => s.get(events) > 0),
       sometimes('the GPU maps a page reused after an invalidation', (s) => ranges.some((rg) => rg.pages.some((p) => s.get(pte[p]!) >= 1))),

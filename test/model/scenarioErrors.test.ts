@@ -159,10 +159,10 @@ bad('a second YAML document names the line where it starts', {
     ---   # <- a second document
     name: u
   `,
-  code: 'FC101',
+  code: 'FC105',
   line: 3,
   field: undefined,
-  message: ['multiple documents'],
+  message: ['holds 2 YAML documents', /one/],
 })
 
 bad('an alias bomb is an input error, not an internal error', {

@@ -90,7 +90,8 @@ let dir: string
 const s1 = HAVE_CHROMIUM ? reportFor(S1) : undefined
 const s2 = HAVE_CHROMIUM ? reportFor(S2) : undefined
 const url = (f: string): string => pathToFileURL(join(dir, f)).href
-const SCREENSHOT = join(tmpdir(), 'fencecheck-s01-report.png')
+// Screenshots go into the test's temporary folder, which is removed afterwards.
+const screenshot = (name: string): string => join(dir, name)
 
 if (HAVE_CHROMIUM) {
   test.before(async () => {
@@ -265,11 +266,11 @@ browserTest(`S1: one swim lane per actor, steps on their actor's lane${skipNote}
   t.is(await page.locator('#lanes .chip.selected').getAttribute('data-step'), String(r.narrative.length))
   await page.locator('#lanes-section').scrollIntoViewIfNeeded()
   await page.evaluate(() => window.scrollTo(0, 0))
-  await page.screenshot({ path: SCREENSHOT, fullPage: true })
-  const png = readFileSync(SCREENSHOT)
-  t.true(statSync(SCREENSHOT).size > 10_000)
+  const shot = screenshot('s01-report.png')
+  await page.screenshot({ path: shot, fullPage: true })
+  const png = readFileSync(shot)
+  t.true(statSync(shot).size > 10_000)
   t.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
-  t.log(`screenshot: ${SCREENSHOT}`)
 })
 
 browserTest(`S1: a blocked actor shows as blocked in its lane and in the state panel${skipNote}`, async (t) => {
@@ -317,7 +318,7 @@ browserTest(`S2 (proved): verdict, scope, statistics and witnesses${skipNote}`, 
   t.true((await page.locator('#statistics').textContent())!.includes(r.verdict.stats.distinctStates.toLocaleString('en-US')))
   t.is(await page.locator('#sometimes li').count(), r.verdict.sometimes.length)
   t.is(await page.locator('li.step').count(), 0)
-  await page.screenshot({ path: join(tmpdir(), 'fencecheck-s02-report.png'), fullPage: true })
+  await page.screenshot({ path: screenshot('s02-report.png'), fullPage: true })
 })
 
 browserTest(`index page: long rule titles wrap, and the report links stay inside a 1400 px window${skipNote}`, async (t) => {
@@ -355,7 +356,7 @@ browserTest(`index page: one row per scenario with verdicts and links${skipNote}
   t.true((await rows.nth(1).textContent())!.includes('MISMATCH'))
   t.is(await rows.nth(0).locator('.verdict.violated').count(), 1)
   t.true((await page.locator('#summary').textContent())!.includes('1 of 2'))
-  await page.screenshot({ path: join(tmpdir(), 'fencecheck-index.png'), fullPage: true })
+  await page.screenshot({ path: screenshot('index.png'), fullPage: true })
   await rows.nth(0).locator('a[data-kind="trace"]').click()
   await page.waitForURL(/s01\.html/)
   t.is((await page.locator('#verdict-badge').textContent())?.trim(), 'VIOLATED: deadlock')
