@@ -3,26 +3,23 @@
  * every name resolved. Every semantic mistake is a SpecError naming the exact field, what is wrong
  * and how to fix it.
  */
-import type { ErrorCode } from '../../errors/codes.js'
+import { SpecError } from './errors.js'
+import { STEP_KEYS, syntaxOf } from './ops/index.js'
+import type { Role } from './ops/op.js'
+import type { ParseCx } from './parse.js'
 import { DEFAULT_POLICIES, findLibrary, LIBRARY, type Policies } from './library.js'
 import {
   type Buffer,
   CONTEXTS,
-  EVENTS,
-  type MemEvent,
   type Notifier,
   type Page,
   type Range,
   type Context,
   type Engine,
   type Fence,
-  GFPS,
-  type Gfp,
   type GpuDesign,
   type Job,
   type Lock,
-  type LockMode,
-  type Outcome,
   PROPERTY_IDS,
   type PropertyId,
   type ReclaimPath,
@@ -33,95 +30,10 @@ import {
   usageKey,
 } from './types.js'
 
-export class SpecError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    readonly path: readonly (string | number)[],
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export { SpecError }
 
 type Path = (string | number)[]
 type Obj = Record<string, unknown>
-
-const STEP_OPS = [
-  'lock',
-  'lock_read',
-  'trylock',
-  'trylock_read',
-  'unlock',
-  'wait',
-  'wait_resv',
-  'enable_signaling',
-  'signal',
-  'alloc',
-  'free',
-  'evict',
-  'preempt',
-  'resume',
-  'arm',
-  'push',
-  'submit',
-  'add_fence',
-  'begin_signalling',
-  'end_signalling',
-  'user_fault',
-  'await_fault',
-  'resolve_fault',
-  'await_deps',
-  'run',
-  'syncobj_stall',
-  'syncobj_proxy',
-  'invalidate',
-  'set_seq',
-  'read_begin',
-  'get_pages',
-  'read_retry',
-  'map',
-  'zap',
-  'exit_mm',
-  'skip_if_exiting',
-  'await_evicted',
-  'destroy_queue',
-  'new_fence',
-  'use',
-] as const
-/** modifiers each step may carry besides its operation key */
-const MODIFIERS: Record<string, readonly string[]> = {
-  lock: ['nonblock'],
-  trylock: ['else'],
-  trylock_read: ['else'],
-  wait: ['ifFaultPending', 'nonblock'],
-  wait_resv: ['usage', 'ifFaultPending', 'nonblock'],
-  signal: ['error'],
-  alloc: ['pool', 'else'],
-  evict: ['else'],
-  add_fence: ['fence', 'usage'],
-  syncobj_stall: ['to'],
-  syncobj_proxy: ['to'],
-  invalidate: ['event', 'nonblock'],
-  read_retry: ['else'],
-  use: ['with'],
-}
-const NO_ARG = new Set(['begin_signalling', 'end_signalling', 'user_fault', 'exit_mm', 'skip_if_exiting', 'set_seq'])
-/** steps that make no sense inside an MMU-notifier callback (it runs inside the CPU's invalidation) */
-const NOT_IN_CALLBACK = new Set([
-  'invalidate',
-  'read_begin',
-  'get_pages',
-  'read_retry',
-  'map',
-  'exit_mm',
-  'await_fault',
-  'resolve_fault',
-  'await_deps',
-  'run',
-  'arm',
-  'push',
-  'await_evicted',
-])
 
 export const MAX_FENCES = 24
 export const MAX_THREADS = 8
@@ -409,223 +321,126 @@ export function buildDesign(d: DesignInput): GpuDesign {
     let mods: Obj = {}
     if (typeof item === 'string') {
       op = item
-      if (!NO_ARG.has(op)) {
-        if ((STEP_OPS as readonly string[]).includes(op)) throw new SpecError('FC150', where, `step '${op}' needs an argument (write '${op}: NAME')`)
-        throw new SpecError('FC144', where, `unknown step '${op}' (steps: ${STEP_OPS.join(', ')})`)
+      if (!syntaxOf(op)?.bare) {
+        if (syntaxOf(op)) throw new SpecError('FC150', where, `step '${op}' needs an argument (write '${op}: NAME')`)
+        throw new SpecError('FC144', where, `unknown step '${op}' (steps: ${STEP_KEYS.join(', ')})`)
       }
     } else if (item && typeof item === 'object' && !Array.isArray(item)) {
       const keys = Object.keys(item)
-      const ops = keys.filter((key) => (STEP_OPS as readonly string[]).includes(key))
-      if (ops.length === 0) throw new SpecError('FC144', where, `unknown step '${keys[0] ?? ''}' (steps: ${STEP_OPS.join(', ')})`)
+      const ops = keys.filter((key) => syntaxOf(key) !== undefined)
+      if (ops.length === 0) throw new SpecError('FC144', where, `unknown step '${keys[0] ?? ''}' (steps: ${STEP_KEYS.join(', ')})`)
       if (ops.length > 1) throw new SpecError('FC151', where, `one operation per step; this one has ${ops.join(' and ')} (split it into two steps)`)
       op = ops[0]!
       arg = (item as Obj)[op]
       mods = { ...(item as Obj) }
       delete mods[op]
+      const takes = Object.keys(syntaxOf(op)!.modifiers ?? {})
       for (const m of Object.keys(mods)) {
-        if (!(MODIFIERS[op] ?? []).includes(m)) {
+        if (!takes.includes(m)) {
           throw new SpecError(
             'FC152',
             [...where, m],
-            `unknown field '${m}' for step '${op}'${MODIFIERS[op] ? ` (it takes: ${MODIFIERS[op]!.join(', ')})` : ' (it takes no modifiers)'}`,
+            `unknown field '${m}' for step '${op}'${takes.length ? ` (it takes: ${takes.join(', ')})` : ' (it takes no modifiers)'}`,
           )
         }
       }
     } else throw new SpecError('FC153', where, 'a step is a name (begin_signalling) or a one-key map (lock: X)')
-    const w = { where }
-    const str = (v: unknown, what: string): string => {
-      if (typeof v !== 'string' || v === '') throw new SpecError('FC154', [...where, op], `${what} must be a name, got ${JSON.stringify(v)}`)
-      return v
-    }
-    const outcome = (v: unknown, dflt: Outcome): Outcome => {
-      if (v === undefined) return dflt
-      if (v === 'again') {
-        if (inCallback === undefined)
-          throw new SpecError(
-            'FC160',
-            [...where, 'else'],
-            "'again' (return false from the invalidate callback, rule 38) is only for steps of a notifier callback",
-          )
-        return v
-      }
-      if (v !== 'skip' && v !== 'retry' && v !== 'fail')
-        throw new SpecError('FC155', [...where, 'else'], `must be skip, retry or fail${inCallback !== undefined ? ', or again' : ''}, got ${JSON.stringify(v)}`)
-      return v
-    }
-    if (inCallback !== undefined && NOT_IN_CALLBACK.has(op)) {
+    const syntax = syntaxOf(op)!
+    if (inCallback !== undefined && syntax.notInCallback) {
       throw new SpecError(
         'FC161',
         where,
         `step '${op}' cannot run inside an MMU-notifier callback (notifier ${notifierIn[inCallback]!.name as string}); the callback runs inside the CPU's invalidation`,
       )
     }
-    const usage = (v: unknown, dflt: Usage): Usage => {
-      if (v === undefined) return dflt
-      if (!(USAGES as readonly unknown[]).includes(v))
-        throw new SpecError('FC155', [...where, 'usage'], `must be one of ${USAGES.join(', ')} (dma_resv usages), got ${JSON.stringify(v)}`)
-      return v as Usage
+    return syntax.parse(parseCx(op, arg, mods, where, depth))
+  }
+  const parseCx = (op: string, arg: unknown, mods: Obj, where: Path, depth: number): ParseCx => {
+    const str = (v: unknown, what: string): string => {
+      if (typeof v !== 'string' || v === '') throw new SpecError('FC154', [...where, op], `${what} must be a name, got ${JSON.stringify(v)}`)
+      return v
     }
-    // In a callback: in a non-blockable invalidation, trylock / test the fence instead of sleeping,
-    // and return false if that fails (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
-    const nonblock = (): { nonblock?: 'again' } => {
-      if (mods.nonblock === undefined) return {}
-      if (mods.nonblock !== 'again')
-        throw new SpecError(
-          'FC155',
-          [...where, 'nonblock'],
-          `must be again (in a non-blockable invalidation: do not sleep, return false), got ${JSON.stringify(mods.nonblock)}`,
-        )
-      if (inCallback === undefined) throw new SpecError('FC160', [...where, 'nonblock'], 'nonblock applies to steps of a notifier callback only')
-      return { nonblock: 'again' }
+    const ref = (role: Role, name: unknown, path: Path): number => {
+      const find = RESOLVE[role]
+      if (!find) throw new Error(`no resolver for role ${role}`)
+      return find(name, path)
     }
-    const faultPolicy = (): { ifFaultPending?: 'skip' } => {
-      if (mods.ifFaultPending === undefined) return {}
-      if (mods.ifFaultPending !== 'skip') throw new SpecError('FC155', [...where, 'ifFaultPending'], `must be skip, got ${JSON.stringify(mods.ifFaultPending)}`)
-      return { ifFaultPending: 'skip' }
-    }
-    switch (op) {
-      case 'lock':
-      case 'lock_read':
-      case 'trylock':
-      case 'trylock_read': {
-        const l = lock(str(arg, 'the lock'), [...where, op])
-        const mode: LockMode = op.endsWith('_read') ? 'read' : 'write'
-        if (mode === 'read' && locks[l]!.kind !== 'rwsem')
-          throw new SpecError('FC159', [...where, op], `'${locks[l]!.name}' is a ${locks[l]!.kind}; only an rwsem can be taken for read`)
-        if (op.startsWith('trylock')) return [{ ...w, op: 'trylock', lock: l, mode, else: outcome(mods.else, 'skip') }]
-        return [{ ...w, op: 'lock', lock: l, mode, ...nonblock() }]
-      }
-      case 'unlock':
-        return [{ ...w, op: 'unlock', lock: lock(str(arg, 'the lock'), [...where, op]) }]
-      case 'wait':
-        return [{ ...w, op: 'wait', fence: fence(str(arg, 'the fence'), [...where, op]), ...faultPolicy(), ...nonblock() }]
-      case 'wait_resv':
-        return [
-          { ...w, op: 'wait_resv', bo: buffer(str(arg, 'the buffer'), [...where, op]), usage: usage(mods.usage, 'bookkeep'), ...faultPolicy(), ...nonblock() },
-        ]
-      case 'enable_signaling':
-        return [{ ...w, op: 'enable_signaling', fence: fence(str(arg, 'the fence'), [...where, op]) }]
-      case 'signal':
-        if (mods.error !== undefined && typeof mods.error !== 'boolean') throw new SpecError('FC155', [...where, 'error'], 'must be true or false')
-        return [{ ...w, op: 'signal', fence: fence(str(arg, 'the fence'), [...where, op]), error: mods.error === true }]
-      case 'alloc': {
-        const g = str(arg, 'the gfp').replace(/^GFP_/, '') as Gfp
-        if (!GFPS.includes(g)) throw new SpecError('FC155', [...where, op], `unknown gfp '${String(arg)}' (one of ${GFPS.map((x) => `GFP_${x}`).join(', ')})`)
-        const pool = mods.pool ?? 'system'
-        if (pool !== 'vram' && pool !== 'system') throw new SpecError('FC155', [...where, 'pool'], `must be vram or system, got ${JSON.stringify(pool)}`)
-        return [{ ...w, op: 'alloc', gfp: g, pool, else: outcome(mods.else, 'fail') }]
-      }
-      case 'free': {
-        const pool = str(arg, 'the pool')
-        if (pool !== 'vram' && pool !== 'system') throw new SpecError('FC155', [...where, op], `must be vram or system, got ${JSON.stringify(pool)}`)
-        return [{ ...w, op: 'free', pool }]
-      }
-      case 'evict':
-        return [{ ...w, op: 'evict', bo: buffer(str(arg, 'the buffer'), [...where, op]), else: outcome(mods.else, 'skip') }]
-      case 'preempt':
-      case 'resume':
-      case 'arm':
-      case 'push':
-      case 'await_fault':
-      case 'resolve_fault':
-      case 'await_deps':
-      case 'run': {
-        const j = job(str(arg, 'the job'), [...where, op])
-        if ((op === 'await_fault' || op === 'resolve_fault') && !jobs[j]!.faults)
-          throw new SpecError('FC164', [...where, op], `job '${jobs[j]!.name}' cannot fault (set faults: true on it)`)
-        return [{ ...w, op, job: j }]
-      }
-      case 'submit': {
-        const j = job(str(arg, 'the job'), [...where, op])
-        return [
-          { ...w, op: 'arm', job: j },
-          { ...w, op: 'push', job: j },
-        ]
-      }
-      case 'add_fence': {
-        const bo = buffer(str(arg, 'the buffer'), [...where, op])
-        if (mods.fence === undefined) throw new SpecError('FC156', where, `add_fence needs 'fence: NAME'`)
-        const fe = fence(mods.fence, [...where, 'fence'])
-        const u = usage(mods.usage, 'write')
-        setUsage(bo, fe, u, where)
-        return [{ ...w, op: 'add_fence', bo, fence: fe, usage: u }]
-      }
-      case 'begin_signalling':
-      case 'end_signalling':
-        return [{ ...w, op }]
-      case 'user_fault':
-        // copy_from_user()/get_user_pages(): mmap_lock for read and a page allocation that may reclaim.
-        return [
-          { ...w, userFault: true, op: 'lock', lock: lockIx.get('mmap_lock')!, mode: 'read' },
-          { ...w, userFault: true, op: 'alloc', gfp: 'KERNEL', pool: 'system', else: 'fail' },
-          { ...w, userFault: true, op: 'unlock', lock: lockIx.get('mmap_lock')! },
-        ]
-      case 'syncobj_stall':
-      case 'syncobj_proxy': {
-        const from = fence(str(arg, 'the hmm fence'), [...where, op])
-        if (mods.to === undefined) throw new SpecError('FC156', where, `${op} needs 'to: DMA_FENCE' (the dma_fence it hands out)`)
-        const to = fence(mods.to, [...where, 'to'])
-        if (op === 'syncobj_proxy') return [{ ...w, op: 'syncobj_proxy', from, to }]
-        // Stall with no locks held until the hmm_fence signals, then hand out a signalled fence
-        // (drm_syncobj_find_fence WAIT_FOR_SUBMIT).
-        return [
-          { ...w, op: 'wait', fence: from },
-          { ...w, op: 'signal', fence: to, error: false },
-        ]
-      }
-      case 'invalidate': {
-        const event = (mods.event ?? 'unmap') as MemEvent
-        if (!(EVENTS as readonly unknown[]).includes(event))
-          throw new SpecError('FC155', [...where, 'event'], `must be one of ${EVENTS.join(', ')}, got ${JSON.stringify(mods.event)}`)
-        if (mods.nonblock !== undefined && typeof mods.nonblock !== 'boolean') throw new SpecError('FC155', [...where, 'nonblock'], 'must be true or false')
-        return [{ ...w, op: 'invalidate', pages: pageList(arg, [...where, op]), event, nonblock: mods.nonblock === true }]
-      }
-      case 'set_seq': {
-        if (inCallback === undefined)
-          throw new SpecError(
-            'FC160',
-            where,
-            "set_seq (mmu_interval_set_seq) is called from a notifier's invalidate callback; move it under notifiers: [{ callback: [...] }]",
-          )
-        if (arg !== undefined && notifier(str(arg, 'the notifier'), [...where, op]) !== inCallback) {
-          throw new SpecError(
-            'FC163',
-            [...where, op],
-            `the callback of notifier '${notifierIn[inCallback]!.name as string}' can only set its own seq (write set_seq without an argument)`,
-          )
+    const syntax = syntaxOf(op)!
+    return {
+      key: op,
+      where,
+      raw: arg,
+      mods,
+      inCallback,
+      locks,
+      fences,
+      jobs,
+      notifierNames: notifierIn.map((n) => n.name as string),
+      policies,
+      depth,
+      str: (what) => str(arg, what),
+      arg: () => {
+        const a = syntax.arg!
+        return a.role === 'page' ? pageList(arg, [...where, op])[0]! : ref(a.role!, str(arg, a.what), [...where, op])
+      },
+      mod: (name) => ref(syntax.modifiers![name]!.role!, mods[name], [...where, name]),
+      ref,
+      pageList,
+      outcome: (v, dflt) => {
+        if (v === undefined) return dflt
+        if (v === 'again') {
+          if (inCallback === undefined)
+            throw new SpecError(
+              'FC160',
+              [...where, 'else'],
+              "'again' (return false from the invalidate callback, rule 38) is only for steps of a notifier callback",
+            )
+          return v
         }
-        return [{ ...w, op: 'set_seq', notifier: inCallback }]
-      }
-      case 'read_begin':
-      case 'get_pages':
-      case 'map':
-      case 'zap':
-        return [{ ...w, op, range: range(str(arg, 'the range'), [...where, op]) }]
-      case 'read_retry':
-        return [{ ...w, op: 'read_retry', range: range(str(arg, 'the range'), [...where, op]), else: outcome(mods.else, 'retry'), back: -1 }]
-      case 'exit_mm':
-      case 'skip_if_exiting':
-        return [{ ...w, op }]
-      case 'await_evicted':
-      case 'destroy_queue':
-        return [{ ...w, op, job: job(str(arg, 'the job'), [...where, op]) }]
-      case 'new_fence': {
-        const fe = fence(str(arg, 'the fence'), [...where, op])
-        if (fences[fe]!.kind !== 'preempt')
-          throw new SpecError('FC165', [...where, op], `'${fences[fe]!.name}' is a ${fences[fe]!.kind} fence; new_fence re-arms a preempt/eviction fence`)
-        return [{ ...w, op, fence: fe }]
-      }
-      case 'use': {
+        if (v !== 'skip' && v !== 'retry' && v !== 'fail')
+          throw new SpecError(
+            'FC155',
+            [...where, 'else'],
+            `must be skip, retry or fail${inCallback !== undefined ? ', or again' : ''}, got ${JSON.stringify(v)}`,
+          )
+        return v
+      },
+      usage: (v, dflt) => {
+        if (v === undefined) return dflt
+        if (!(USAGES as readonly unknown[]).includes(v))
+          throw new SpecError('FC155', [...where, 'usage'], `must be one of ${USAGES.join(', ')} (dma_resv usages), got ${JSON.stringify(v)}`)
+        return v as Usage
+      },
+      // In a callback: in a non-blockable invalidation, trylock / test the fence instead of sleeping,
+      // and return false if that fails (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
+      nonblock: () => {
+        if (mods.nonblock === undefined) return {}
+        if (mods.nonblock !== 'again')
+          throw new SpecError(
+            'FC155',
+            [...where, 'nonblock'],
+            `must be again (in a non-blockable invalidation: do not sleep, return false), got ${JSON.stringify(mods.nonblock)}`,
+          )
+        if (inCallback === undefined) throw new SpecError('FC160', [...where, 'nonblock'], 'nonblock applies to steps of a notifier callback only')
+        return { nonblock: 'again' }
+      },
+      faultPolicy: () => {
+        if (mods.ifFaultPending === undefined) return {}
+        if (mods.ifFaultPending !== 'skip')
+          throw new SpecError('FC155', [...where, 'ifFaultPending'], `must be skip, got ${JSON.stringify(mods.ifFaultPending)}`)
+        return { ifFaultPending: 'skip' }
+      },
+      setUsage,
+      library: (name, given) => {
         if (depth > 4) throw new SpecError('FC157', where, 'library paths nest too deep')
-        const name = str(arg, 'the library path')
         const lib = findLibrary(name)
         if (!lib) throw new SpecError('FC142', [...where, op], `no library path '${name}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
-        const raw = lib.steps(bind(lib.name, mods.with, [...where, 'with']), policies)
+        const raw = lib.steps(bind(lib.name, given, [...where, 'with']), policies)
         return normSteps(raw, where, depth + 1).map((s) => ({ ...s, where }))
-      }
+      },
     }
-    throw new SpecError('FC144', where, `unknown step '${op}'`)
   }
+  const RESOLVE: Partial<Record<Role, (name: unknown, path: Path) => number>> = { lock, fence, job, buffer, page, range, notifier }
   const bind = (libName: string, given: unknown, where: Path): Record<string, string> => {
     const lib = findLibrary(libName)!
     const g = (given ?? {}) as Obj
