@@ -15,10 +15,10 @@ import {
   sometimes,
   step,
 } from '../checker/model.js'
-import type { GpuView, RuleMeta } from '../model/gpu/compile.js'
-import { FS, JS } from '../model/gpu/compile.js'
+import { opOf } from '../model/gpu/ops/index.js'
 import type { PropertyId, Step } from '../model/gpu/types.js'
-import { PROPERTY_IDS, reclaims } from '../model/gpu/types.js'
+import { PROPERTY_IDS } from '../model/gpu/types.js'
+import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
 import { PROGRESS, STALE_ACCESS } from './hmm.js'
 
 /** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
@@ -62,21 +62,13 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   /** The step thread t is at, if it is a wait that blocks (its fence(s) pending). */
   const blockingWait = (s: Reader, t: number): { step: Step; fences: number[] } | undefined => {
     const st = v.stepAt(s, t).step
-    if (!st) return undefined
-    if (st.op === 'wait') return s.get(f.fs[st.fence]!) === FS.pending ? { step: st, fences: [st.fence] } : undefined
-    if (st.op === 'wait_resv') {
-      const mask = s.get(f.resv[st.bo]!)
-      const pending = fences.map((_, i) => i).filter((i) => Math.floor(mask / 2 ** i) % 2 === 1 && s.get(f.fs[i]!) === FS.pending)
-      return pending.length ? { step: st, fences: pending } : undefined
-    }
-    return undefined
+    const pending = st ? opOf(st).pendingFences?.(v, s, st) : undefined
+    return st && pending?.length ? { step: st, fences: pending } : undefined
   }
   /** Does thread t's path create a dma_fence after step `from` (arm/push of kernel work, signal)? */
   const createsDmaLater = (t: number, s: Reader): boolean => {
     const th = design.threads[t]!
-    return th.steps
-      .slice(s.get(f.pc[t]!))
-      .some((x) => ((x.op === 'arm' || x.op === 'push') && design.jobs[x.job]!.queue === 'kernel') || (x.op === 'signal' && isDma(x.fence)))
+    return th.steps.slice(s.get(f.pc[t]!)).some((x) => opOf(x).createsDma?.(design, x) ?? false)
   }
   const actor = (a: Action): number => {
     const m = meta(a)
@@ -208,7 +200,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           const st = m.step
           if (!st) return true
           if (st.userFault) return false
-          if (st.op === 'alloc' && reclaims(st.gfp) && (m.does === 'alloc' || m.does === 'enter_reclaim')) return false
+          if ((opOf(st).reclaims?.(st) ?? false) && (m.does === 'alloc' || m.does === 'enter_reclaim')) return false
           if (m.acquires && (cls(m.acquires.lock) === 'dma_resv' || v.heldAtWait.has(m.acquires.lock))) return false
           return true
         },
@@ -257,12 +249,11 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           const m = meta(a)
           if (m.frame !== 'notifier' || !m.site) return true
           const st = m.step
-          if (m.does === 'trylock_failed' && st?.op === 'trylock' && st.else === 'again') return m.site.step.nonblock
+          const facts = st ? opOf(st).lockdep : undefined
+          if (st && facts?.returnsFalse?.(st, m)) return m.site.step.nonblock
           if (!m.site.step.nonblock || !st || m.does === 'return_false' || m.does === 'test_fence') return true
           // mutex_lock, dma_fence_wait and reclaiming allocations may sleep (might_sleep()).
-          if (st.op === 'lock' && !st.nonblock && m.does === 'acquire') return false
-          if ((st.op === 'wait' || st.op === 'wait_resv') && (m.does === 'wait_return' || m.does === 'enable')) return false
-          if (st.op === 'alloc' && reclaims(st.gfp) && m.does === 'alloc') return false
+          if (facts?.sleeps?.(st, m)) return false
           return true
         },
         {
@@ -341,8 +332,8 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         // mmu_notifier_invalidate_range_start() acquires the lockdep map of the notifier context
         // (include/linux/mmu_notifier.h), so every held lock is ordered before it.
         if (m.does === 'invalidate_start') for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
-        // lockdep records no dependency for a trylock: it cannot block, so it cannot deadlock.
-        if (m.acquires && m.step?.op !== 'trylock') {
+        // lockdep records no dependency for a trylock (the op says): it cannot block, so it cannot deadlock.
+        if (m.acquires && (!m.step || (opOf(m.step).lockdep?.ordersAcquire?.(m.step) ?? true))) {
           const to = cls(m.acquires.lock)
           for (const c of contexts) if (c !== to) out.push([c, to])
           if (inSignalling(pre, t)) out.push(['dma_fence_map', to])
@@ -353,7 +344,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         }
         // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
         const st = m.step
-        if (st && (st.op === 'wait' || st.op === 'wait_resv') && (m.does === 'wait_return' || m.does === 'enable')) {
+        if (st && opOf(st).lockdep?.fenceWait?.(st, m)) {
           for (const c of contexts) out.push([c, 'dma_fence_map'])
         }
         return out

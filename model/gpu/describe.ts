@@ -3,87 +3,12 @@
  * dma_fence_wait(g0) holding fs_reclaim", "job k1: GPU page fault".
  */
 import type { Action, Reader } from '../../checker/model.js'
-import type { GpuView } from './compile.js'
+import { opOf } from './ops/index.js'
+import type { GpuView } from './view.js'
 import type { GpuDesign, Step } from './types.js'
 
-export function stepText(d: GpuDesign, s: Step): string {
-  const L = (i: number): string => d.locks[i]!.name
-  const F = (i: number): string => `${d.fences[i]!.kind === 'hmm' ? 'hmm_fence' : 'dma_fence'} ${d.fences[i]!.name}`
-  const J = (i: number): string => d.jobs[i]!.name
-  const B = (i: number): string => d.buffers[i]!.name
-  const R = (i: number): string => `range ${d.ranges[i]!.name}`
-  const uf = s.userFault ? ' [copy_from_user]' : ''
-  switch (s.op) {
-    case 'lock':
-      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : 'mutex_lock'}(${L(s.lock)})${s.nonblock ? ' (trylock if non-blockable)' : ''}${uf}`
-    case 'trylock':
-      return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${s.else}`
-    case 'unlock':
-      return `unlock(${L(s.lock)})${uf}`
-    case 'wait':
-      return `dma_fence_wait(${F(s.fence)})${s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''}${s.nonblock ? ' (only a test if non-blockable)' : ''}`
-    case 'wait_resv':
-      return `dma_resv_wait_timeout(${B(s.bo)}, ${s.usage.toUpperCase()})${s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''}`
-    case 'enable_signaling':
-      return `dma_fence_enable_sw_signaling(${F(s.fence)})`
-    case 'signal':
-      return s.error ? `dma_fence_set_error + dma_fence_signal(${F(s.fence)})` : `dma_fence_signal(${F(s.fence)})`
-    case 'alloc':
-      return `alloc_page(GFP_${s.gfp}) from ${s.pool}${s.gfp === 'KERNEL' || s.gfp === 'NOFS' || s.gfp === 'NOIO' ? ' (may reclaim)' : ''}, on failure ${s.else}${uf}`
-    case 'free':
-      return `free a ${s.pool} page`
-    case 'evict':
-      return `evict ${B(s.bo)} to system memory, on failure ${s.else}`
-    case 'preempt':
-      return `preempt (suspend) queue of job ${J(s.job)}`
-    case 'resume':
-      return `resume queue of job ${J(s.job)}`
-    case 'arm':
-      return `drm_sched_job_arm(${J(s.job)}): its fence becomes visible; signalling section begins`
-    case 'push':
-      return `drm_sched_entity_push_job(${J(s.job)}): implicit deps from its buffers, fence installed; signalling section ends`
-    case 'add_fence':
-      return `dma_resv_add_fence(${B(s.bo)}, ${F(s.fence)}, ${s.usage.toUpperCase()})`
-    case 'begin_signalling':
-      return 'dma_fence_begin_signalling()'
-    case 'end_signalling':
-      return 'dma_fence_end_signalling()'
-    case 'await_fault':
-      return `wait for a GPU page fault from job ${J(s.job)}`
-    case 'resolve_fault':
-      return `map the page; job ${J(s.job)} continues`
-    case 'await_deps':
-      return `wait (scheduler callbacks) for the dependencies of job ${J(s.job)}`
-    case 'run':
-      return `run_job(${J(s.job)}): hand it to the hardware`
-    case 'syncobj_proxy':
-      return `hand out ${F(s.to)} as a proxy that signals with ${F(s.from)}`
-    case 'invalidate':
-      return `${s.event === 'exit' ? 'exit_mmap: unmap' : s.event === 'migrate' ? 'migrate (NUMA/compaction)' : s.event === 'pressure' ? 'reclaim (unmap under memory pressure)' : s.event === 'oom' ? 'OOM reaper: unmap' : 'munmap'} of page${s.pages.length > 1 ? 's' : ''} ${s.pages.map((p) => d.pages[p]!.name).join(', ')}: mmu_notifier_invalidate_range_start${s.nonblock ? '_nonblock' : ''}`
-    case 'set_seq':
-      return `mmu_interval_set_seq(${d.notifiers[s.notifier]!.name})`
-    case 'read_begin':
-      return `seq = mmu_interval_read_begin(${R(s.range)})`
-    case 'get_pages':
-      return `hmm_range_fault(${R(s.range)}): fault the pages in, snapshot their pfns`
-    case 'read_retry':
-      return `mmu_interval_read_retry(${R(s.range)}, seq), on collision ${s.else === 'retry' ? 'go back to read_begin' : s.else}`
-    case 'map':
-      return `program ${d.engines[d.ranges[s.range]!.engine]!.name}'s PTEs for ${R(s.range)} from the snapshot`
-    case 'zap':
-      return `zap ${d.engines[d.ranges[s.range]!.engine]!.name}'s PTEs for ${R(s.range)}`
-    case 'await_evicted':
-      return `wait until the queue of job ${J(s.job)} is evicted (restore work scheduled)`
-    case 'destroy_queue':
-      return `destroy the queue of job ${J(s.job)} (its fence completes with an error)`
-    case 'new_fence':
-      return `install a new eviction fence ${d.fences[s.fence]!.name}`
-    case 'exit_mm':
-      return 'the process exits: mm_users drops to zero (exit_mm), teardown begins'
-    case 'skip_if_exiting':
-      return 'if the process is exiting, return at once'
-  }
-}
+/** How a step reads in traces and `explain`: its op module says. */
+export const stepText = (d: GpuDesign, s: Step): string => opOf(s).text(d, s)
 
 /** One trace step: who acts, and what it does, in kernel terms. */
 export function describeStep(v: GpuView, pre: Reader, action: Action, post: Reader): { actor: string; text: string } {

@@ -12,7 +12,8 @@
  */
 import type { StateLayout } from '../../checker/layout.js'
 import type { ErrorCode } from '../../errors/codes.js'
-import type { GpuFields } from './compile.js'
+import { opOf } from './ops/index.js'
+import type { GpuFields } from './view.js'
 import type { GpuDesign, Step } from './types.js'
 
 export class SymmetryError extends Error {
@@ -41,10 +42,15 @@ function permutations(items: readonly number[]): number[][] {
   return out
 }
 
+/** The step with the jobs and fences it names renamed: its op module declares which fields name
+ * a job or a fence (their role), so the renaming never depends on a field's name. */
 const renameStep = (s: Step, job: Int32Array, fence: Int32Array): Step => {
   const o = { ...s } as Record<string, unknown>
-  for (const k of ['job']) if (typeof o[k] === 'number') o[k] = job[o[k]]
-  for (const k of ['fence', 'from', 'to']) if (typeof o[k] === 'number') o[k] = fence[o[k]]
+  const refs = opOf(s).refs[s.op] ?? {}
+  for (const [k, role] of Object.entries(refs)) {
+    const map = role === 'job' ? job : role === 'fence' ? fence : undefined
+    if (map && typeof o[k] === 'number') o[k] = map[o[k]]
+  }
   delete o.where
   return o as unknown as Step
 }

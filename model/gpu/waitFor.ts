@@ -9,38 +9,15 @@
  * deadlock). The report follows the non-live edges to the cycle (or the dead end) and spells it out.
  */
 import type { Reader } from '../../checker/model.js'
-import type { GpuView } from './compile.js'
-import { FS, JS } from './compile.js'
+import { opOf, provides } from './ops/index.js'
+import { FS, type GpuView, JS, type NodeId, type WaitForGraph, type WaitNode } from './view.js'
 
-export type NodeId = string
+export type { NodeId, WaitForGraph, WaitNode } from './view.js'
 
-export interface WaitNode {
-  readonly id: NodeId
-  readonly label: string
-  mode: 'all' | 'any'
-  readonly targets: NodeId[]
-  /** why it waits on its targets, one phrase per target (same order) */
-  readonly why: string[]
-  /** actors only: it has an enabled rule */
-  active: boolean
-  /** actors only: it is waiting (not finished, nothing enabled) */
-  blocked: boolean
-  live: boolean
-}
+type Kit = ReturnType<typeof graphKit>
 
-export interface WaitForGraph {
-  readonly nodes: ReadonlyMap<NodeId, WaitNode>
-  /** blocked actors that can never move again */
-  readonly stuck: readonly NodeId[]
-  /** the cycle (or chain to a dead end) starting at the first stuck actor */
-  readonly cycle: readonly NodeId[]
-  readonly cycleIsLoop: boolean
-  describe(): string[]
-  /** DOT source of the graph (stuck nodes and the cycle highlighted) */
-  toDot(): string
-}
-
-export function waitFor(v: GpuView, s: Reader): WaitForGraph {
+/** The graph under construction and the helpers every part of it uses. */
+function graphKit(v: GpuView, s: Reader) {
   const { design, f } = v
   const nodes = new Map<NodeId, WaitNode>()
   const node = (id: NodeId, label: string, mode: 'all' | 'any' = 'all'): WaitNode => {
@@ -65,7 +42,12 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
   const En = (e: number): NodeId => `engine:${e}`
   const fenceName = (i: number): string =>
     `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
+  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName }
+}
 
+/** Threads: a blocked one waits on what its step's op says (ops/). */
+function threadNodes(k: Kit): void {
+  const { v, s, design, f, node, edge, enabled, T, fenceName } = k
   // Threads.
   design.threads.forEach((th, t) => {
     const n = node(T(t), `thread ${th.name}`)
@@ -82,66 +64,13 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     const at = v.stepAt(s, t)
     const step = at.step
     if (!step) return
-    const inReclaim = at.where
-    switch (step.op) {
-      case 'lock':
-      case 'trylock':
-        edge(n, Ln(step.lock), `waits for lock ${design.locks[step.lock]!.name}${inReclaim}`)
-        break
-      case 'wait':
-        edge(n, Fn(step.fence), `waits on ${fenceName(step.fence)}${inReclaim}`)
-        break
-      case 'wait_resv': {
-        const mask = s.get(f.resv[step.bo]!)
-        design.fences.forEach((_, i) => {
-          if (Math.floor(mask / 2 ** i) % 2 === 1 && s.get(f.fs[i]!) === FS.pending)
-            edge(n, Fn(i), `waits on ${fenceName(i)} in ${design.buffers[step.bo]!.name}'s dma_resv${inReclaim}`)
-        })
-        break
-      }
-      case 'preempt':
-        edge(n, Jn(step.job), `waits to preempt job ${design.jobs[step.job]!.name} (it has a page fault pending)`)
-        break
-      case 'await_deps':
-      case 'run':
-        if (s.get(f.js[step.job]!) === JS.idle) {
-          design.threads.forEach((other, o) => {
-            const opc = s.get(f.pc[o]!)
-            if (other.steps.some((x, k) => k >= opc && x.op === 'push' && x.job === step.job))
-              edge(n, T(o), `waits for thread ${other.name} to submit job ${design.jobs[step.job]!.name}`)
-          })
-          n.mode = 'any'
-        } else
-          for (const d of v.depsOf(s, step.job))
-            if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)} of job ${design.jobs[step.job]!.name}`)
-        break
-      case 'await_fault':
-        edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name} to fault`)
-        break
-      case 'await_evicted':
-        edge(n, Jn(step.job), `waits for job ${design.jobs[step.job]!.name}'s queue to be evicted`)
-        break
-      case 'read_begin': {
-        // mmu_interval_read_begin() sleeps until the mm's seq turns even: every invalidation in
-        // flight must end (rule 37).
-        design.threads.forEach((other, o) => {
-          if (o !== t && f.npc[o]! >= 0 && s.get(f.npc[o]!) > 0)
-            edge(n, T(o), `mmu_interval_read_begin(${design.ranges[step.range]!.name}) waits for ${other.name}'s invalidation to end`)
-        })
-        break
-      }
-      case 'push': {
-        const e = design.jobs[step.job]!.engine
-        design.jobs.forEach((k, i) => {
-          if (k.engine === e && k.faults && f.pf[i]! >= 0 && s.get(f.pf[i]!) === 1) edge(n, Jn(i), `engine flush waits for job ${k.name}'s page fault`)
-        })
-        break
-      }
-      default:
-        break
-    }
+    opOf(step).waitsOn?.({ v, s, t, n, where: at.where, edge: (to, why) => edge(n, to, why), fenceName, provides }, step)
   })
+}
 
+/** Jobs: the scheduler, dependencies, CUs (reserved or flushed), a pending fault, resumption. */
+function jobNodes(k: Kit): void {
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, En, fenceName } = k
   // Jobs.
   design.jobs.forEach((job, j) => {
     const n = node(Jn(j), `job ${job.name}`)
@@ -152,7 +81,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     const e = job.engine
     const eng = design.engines[e]!
     if (st === JS.queued) {
-      const sched = design.threads.findIndex((th) => th.steps.some((x) => x.op === 'run' && x.job === j))
+      const sched = design.threads.findIndex((th) => th.steps.some((x) => provides(x, { kind: 'run', job: j })))
       if (sched >= 0) edge(n, T(sched), `waits for the scheduler thread ${design.threads[sched]!.name} to run it`)
       else for (const d of v.depsOf(s, j)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)}`)
     } else if (st === JS.ready || st === JS.preempted) {
@@ -179,7 +108,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       }
     } else if (st === JS.running && f.pf[j]! >= 0 && s.get(f.pf[j]!) === 1) {
       design.threads.forEach((th, t) => {
-        if (th.steps.some((x) => x.op === 'resolve_fault' && x.job === j)) edge(n, T(t), `has a page fault pending, served by thread ${th.name}`)
+        if (th.steps.some((x) => provides(x, { kind: 'serve_fault', job: j }))) edge(n, T(t), `has a page fault pending, served by thread ${th.name}`)
       })
       if (n.targets.length === 0) n.why.push('has a page fault pending that no thread serves')
     } else if (st === JS.running) {
@@ -187,14 +116,18 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     } else if (st === JS.suspended) {
       design.threads.forEach((th, t) => {
         const pc = s.get(f.pc[t]!)
-        if (th.steps.some((x, i) => i >= pc && x.op === 'resume' && x.job === j)) edge(n, T(t), `is suspended until thread ${th.name} resumes it`)
-        if (th.steps.some((x, i) => i >= pc && x.op === 'signal' && x.fence === job.fence))
+        if (th.steps.some((x, i) => i >= pc && provides(x, { kind: 'resume', job: j }))) edge(n, T(t), `is suspended until thread ${th.name} resumes it`)
+        if (th.steps.some((x, i) => i >= pc && provides(x, { kind: 'signal', fence: job.fence })))
           edge(n, T(t), `is suspended until thread ${th.name} force-completes it`)
       })
       n.mode = 'any'
     }
   })
+}
 
+/** Engines, locks and fences: who holds the CUs and locks, who signals the fences. */
+function resourceNodes(k: Kit): void {
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName } = k
   // Engines: a job waiting for CUs needs any holder to release one. With CUs free but withheld
   // (reservation, flush), there is no holder to wait for: a dead end.
   design.engines.forEach((eng, e) => {
@@ -231,7 +164,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       if (st === JS.idle) {
         design.threads.forEach((th, t) => {
           const pc = s.get(f.pc[t]!)
-          if (th.steps.some((x, k) => k >= pc && x.op === 'push' && x.job === fe.job))
+          if (th.steps.some((x, k) => k >= pc && provides(x, { kind: 'submit', job: fe.job! })))
             edge(n, T(t), `job ${design.jobs[fe.job!]!.name} is not submitted yet; thread ${th.name} submits it`)
         })
       } else edge(n, Jn(fe.job), `signalled when job ${design.jobs[fe.job]!.name} completes`)
@@ -241,14 +174,16 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     design.threads.forEach((th, t) => {
       const pc = s.get(f.pc[t]!)
       th.steps.forEach((x, k) => {
-        if (k >= pc && x.op === 'signal' && x.fence === i) edge(n, T(t), `signalled by thread ${th.name}`)
+        if (k >= pc && provides(x, { kind: 'signal', fence: i })) edge(n, T(t), `signalled by thread ${th.name}`)
       })
     })
     // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
     if (fe.kind === 'hmm' && fe.job === undefined && n.targets.length === 0) n.live = true
   })
+}
 
-  // Least fixpoint of liveness.
+/** Least fixpoint of liveness. */
+function liveness(nodes: Map<NodeId, WaitNode>): void {
   for (const n of nodes.values()) if (n.active) n.live = true
   let changed = true
   while (changed) {
@@ -269,6 +204,15 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       }
     }
   }
+}
+
+export function waitFor(v: GpuView, s: Reader): WaitForGraph {
+  const k = graphKit(v, s)
+  threadNodes(k)
+  jobNodes(k)
+  resourceNodes(k)
+  const { nodes } = k
+  liveness(nodes)
   const stuck = [...nodes.values()].filter((n) => n.blocked && !n.live).map((n) => n.id)
 
   // Follow non-live edges from the first stuck actor.
@@ -288,47 +232,46 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       cycle.splice(0, seen.get(cur))
     }
   }
+  return { nodes, stuck, cycle, cycleIsLoop, describe: () => describeGraph(nodes, stuck, cycle, cycleIsLoop), toDot: () => dotOf(nodes, stuck, cycle) }
+}
 
-  const describe = (): string[] => {
-    if (stuck.length === 0) return []
-    const lines: string[] = []
-    const parts: string[] = []
-    for (let k = 0; k < cycle.length; k++) {
-      const n = nodes.get(cycle[k]!)!
-      const next = cycle[k + 1] ?? (cycleIsLoop ? cycle[0] : undefined)
-      const idx = next ? n.targets.indexOf(next) : -1
-      parts.push(`${n.label} ${idx >= 0 ? n.why[idx] : (n.why[0] ?? 'waits for something that never happens')}`)
-    }
-    lines.push(cycleIsLoop ? 'wait-for cycle:' : 'blocked for ever (chain to a dead end):')
-    parts.forEach((p, k) => lines.push(`  ${k === 0 ? '' : '-> '}${p}`))
-    if (cycleIsLoop) lines.push(`  -> back to ${nodes.get(cycle[0]!)!.label}`)
-    const others = stuck.filter((x) => !cycle.includes(x)).map((x) => nodes.get(x)!.label)
-    if (others.length) lines.push(`also stuck: ${others.join(', ')}`)
-    const moving = [...nodes.values()].filter((n) => n.active).map((n) => n.label)
-    lines.push(moving.length ? `still able to move: ${moving.join(', ')} (a partial deadlock)` : 'nothing else can move (a global deadlock)')
-    return lines
+function describeGraph(nodes: ReadonlyMap<NodeId, WaitNode>, stuck: readonly NodeId[], cycle: readonly NodeId[], cycleIsLoop: boolean): string[] {
+  if (stuck.length === 0) return []
+  const lines: string[] = []
+  const parts: string[] = []
+  for (let k = 0; k < cycle.length; k++) {
+    const n = nodes.get(cycle[k]!)!
+    const next = cycle[k + 1] ?? (cycleIsLoop ? cycle[0] : undefined)
+    const idx = next ? n.targets.indexOf(next) : -1
+    parts.push(`${n.label} ${idx >= 0 ? n.why[idx] : (n.why[0] ?? 'waits for something that never happens')}`)
   }
+  lines.push(cycleIsLoop ? 'wait-for cycle:' : 'blocked for ever (chain to a dead end):')
+  parts.forEach((p, k) => lines.push(`  ${k === 0 ? '' : '-> '}${p}`))
+  if (cycleIsLoop) lines.push(`  -> back to ${nodes.get(cycle[0]!)!.label}`)
+  const others = stuck.filter((x) => !cycle.includes(x)).map((x) => nodes.get(x)!.label)
+  if (others.length) lines.push(`also stuck: ${others.join(', ')}`)
+  const moving = [...nodes.values()].filter((n) => n.active).map((n) => n.label)
+  lines.push(moving.length ? `still able to move: ${moving.join(', ')} (a partial deadlock)` : 'nothing else can move (a global deadlock)')
+  return lines
+}
 
-  const toDot = (): string => {
-    const esc = (x: string): string => x.replace(/"/g, '\\"')
-    const out = ['digraph waitfor {', '  rankdir=LR; node [fontname="Helvetica", shape=box, style=rounded]; edge [fontname="Helvetica", fontsize=10];']
-    const inCycle = new Set(cycle)
-    const targeted = new Set([...nodes.values()].flatMap((n) => n.targets))
-    for (const n of nodes.values()) {
-      const interesting = n.blocked || n.targets.length > 0 || inCycle.has(n.id) || targeted.has(n.id)
-      if (!interesting) continue
-      const color = inCycle.has(n.id) ? 'red' : stuck.includes(n.id) ? 'orange' : n.active ? 'darkgreen' : 'gray40'
-      out.push(`  "${esc(n.id)}" [label="${esc(n.label)}", color=${color}];`)
-    }
-    for (const n of nodes.values()) {
-      n.targets.forEach((x, k) => {
-        const hot = inCycle.has(n.id) && inCycle.has(x)
-        out.push(`  "${esc(n.id)}" -> "${esc(x)}" [label="${esc(n.why[k]!)}"${hot ? ', color=red, penwidth=2' : ''}];`)
-      })
-    }
-    out.push('}')
-    return out.join('\n')
+function dotOf(nodes: ReadonlyMap<NodeId, WaitNode>, stuck: readonly NodeId[], cycle: readonly NodeId[]): string {
+  const esc = (x: string): string => x.replace(/"/g, '\\"')
+  const out = ['digraph waitfor {', '  rankdir=LR; node [fontname="Helvetica", shape=box, style=rounded]; edge [fontname="Helvetica", fontsize=10];']
+  const inCycle = new Set(cycle)
+  const targeted = new Set([...nodes.values()].flatMap((n) => n.targets))
+  for (const n of nodes.values()) {
+    const interesting = n.blocked || n.targets.length > 0 || inCycle.has(n.id) || targeted.has(n.id)
+    if (!interesting) continue
+    const color = inCycle.has(n.id) ? 'red' : stuck.includes(n.id) ? 'orange' : n.active ? 'darkgreen' : 'gray40'
+    out.push(`  "${esc(n.id)}" [label="${esc(n.label)}", color=${color}];`)
   }
-
-  return { nodes, stuck, cycle, cycleIsLoop, describe, toDot }
+  for (const n of nodes.values()) {
+    n.targets.forEach((x, k) => {
+      const hot = inCycle.has(n.id) && inCycle.has(x)
+      out.push(`  "${esc(n.id)}" -> "${esc(x)}" [label="${esc(n.why[k]!)}"${hot ? ', color=red, penwidth=2' : ''}];`)
+    })
+  }
+  out.push('}')
+  return out.join('\n')
 }

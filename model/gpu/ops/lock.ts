@@ -1,0 +1,139 @@
+/**
+ * Sleeping locks: mutex_lock / down_read / dma_resv_lock, their trylock forms, and unlock. A lock
+ * is free for a writer when nobody holds it and for a reader when no writer does (rwsem readers
+ * share). In a non-blockable invalidation a `nonblock: again` lock is a trylock whose failure makes
+ * the callback return false (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
+ */
+import { SpecError } from '../errors.js'
+import { nodeId } from '../view.js'
+import type { LockMode, Step, StepOf } from '../types.js'
+import type { ParseCx } from '../parse.js'
+import { names, type OpModule } from './op.js'
+import { ELSE, NONBLOCK } from './schema.js'
+
+declare module '../types.js' {
+  interface StepVariants {
+    lock: { readonly op: 'lock'; readonly lock: number; readonly mode: LockMode; readonly nonblock?: 'again' }
+    trylock: { readonly op: 'trylock'; readonly lock: number; readonly mode: LockMode; readonly else: Outcome }
+    unlock: { readonly op: 'unlock'; readonly lock: number }
+  }
+}
+type S = StepOf<'lock' | 'trylock' | 'unlock'>
+
+const arg = { role: 'lock', what: 'the lock', schema: { type: 'string', description: "a declared lock, mmap_lock, or BO.resv (a buffer's dma_resv)" } } as const
+
+/** lock: X, lock_read: X, trylock: X, trylock_read: X */
+const take = (key: 'lock' | 'lock_read' | 'trylock' | 'trylock_read', doc: string) => ({
+  key,
+  doc,
+  arg,
+  ...(key === 'lock' ? { modifiers: { nonblock: NONBLOCK } } : key.startsWith('trylock') ? { modifiers: { else: ELSE('skip') } } : {}),
+  parse: (px: ParseCx): Step[] => {
+    const l = px.arg()
+    const mode: LockMode = key.endsWith('_read') ? 'read' : 'write'
+    if (mode === 'read' && px.locks[l]!.kind !== 'rwsem')
+      throw new SpecError('FC159', [...px.where, key], `'${px.locks[l]!.name}' is a ${px.locks[l]!.kind}; only an rwsem can be taken for read`)
+    if (key.startsWith('trylock')) return [{ where: px.where, op: 'trylock', lock: l, mode, else: px.outcome(px.mods.else, 'skip') }]
+    return [{ where: px.where, op: 'lock', lock: l, mode, ...px.nonblock() }]
+  },
+})
+
+export const lockOp: OpModule<S> = {
+  ops: ['lock', 'trylock', 'unlock'],
+  syntax: [
+    take('lock', 'take the lock for write, sleeping until it is free (mutex_lock, down_write, dma_resv_lock)'),
+    take('lock_read', 'take an rwsem for read (down_read)'),
+    take('trylock', 'try to take the lock for write without sleeping; else: what a failure does (default skip)'),
+    take('trylock_read', 'try to take an rwsem for read (down_read_trylock)'),
+    {
+      key: 'unlock',
+      doc: 'release a lock this path holds',
+      arg,
+      parse: (px) => [{ where: px.where, op: 'unlock', lock: px.arg() }],
+    },
+  ],
+  refs: { lock: { lock: 'lock' }, trylock: { lock: 'lock' }, unlock: { lock: 'lock' } },
+  cite: [
+    { path: 'kernel/locking/mutex.c', fn: 'mutex_lock' },
+    { path: 'kernel/locking/mutex.c', fn: 'mutex_trylock' },
+    { path: 'kernel/locking/mutex.c', fn: 'mutex_unlock' },
+    { path: 'kernel/locking/rwsem.c', fn: 'down_read' },
+    { path: 'kernel/locking/rwsem.c', fn: 'down_read_trylock' },
+    { path: 'kernel/locking/rwsem.c', fn: 'up_read' },
+    { path: 'include/linux/dma-resv.h', fn: 'dma_resv_lock' },
+  ],
+  rules(k, step) {
+    const { cx, p, t, base, m, add, L } = k
+    if (step.op === 'unlock') {
+      const lock = step.lock
+      add(
+        { name: 'unlock', ...base, lock: L(lock) },
+        m('release'),
+        (s) => p.at_(s),
+        (c) => {
+          cx.dropLock(c, t, lock)
+          p.advance(c)
+        },
+      )
+      return
+    }
+    const { lock, mode } = step
+    if (step.op === 'lock' && step.nonblock && p.site?.step.nonblock) {
+      // Non-blockable invalidation: mutex_trylock, and return false if it is taken (rule 38).
+      add(
+        { name: 'trylock_nonblock', ...base, lock: L(lock) },
+        m('acquire', { acquires: { lock, mode } }),
+        (s) => p.at_(s) && cx.lockFree(s, lock, mode),
+        (c) => {
+          cx.takeLock(c, t, lock, mode)
+          p.advance(c)
+        },
+      )
+      add(
+        { name: 'trylock_nonblock_failed', ...base, lock: L(lock), then: 'again' },
+        m('return_false'),
+        (s) => p.at_(s) && !cx.lockFree(s, lock, mode),
+        (c) => cx.outcome(p, 'again', c),
+      )
+      return
+    }
+    const name = step.op === 'lock' ? (mode === 'read' ? 'lock_read' : 'lock') : mode === 'read' ? 'trylock_read' : 'trylock'
+    add(
+      { name, ...base, lock: L(lock) },
+      m('acquire', { acquires: { lock, mode } }),
+      (s) => p.at_(s) && cx.lockFree(s, lock, mode),
+      (c) => {
+        cx.takeLock(c, t, lock, mode)
+        p.advance(c)
+      },
+    )
+    if (step.op === 'trylock') {
+      const o = step.else
+      add(
+        { name: `${name}_failed`, ...base, lock: L(lock), then: o },
+        m(o === 'retry' ? 'spin' : 'trylock_failed'),
+        (s) => p.at_(s) && !cx.lockFree(s, lock, mode),
+        (c) => cx.outcome(p, o, c),
+      )
+    }
+  },
+  waitsOn(w, step) {
+    if (step.op !== 'unlock') w.edge(nodeId.lock(step.lock), `waits for lock ${w.v.design.locks[step.lock]!.name}${w.where}`)
+  },
+  takes: (step) => (step.op === 'unlock' ? undefined : { lock: step.lock, mode: step.mode }),
+  releases: (step) => (step.op === 'unlock' ? step.lock : undefined),
+  lockdep: {
+    // lockdep records no dependency for a trylock: it cannot block, so it cannot deadlock.
+    ordersAcquire: (step) => step.op !== 'trylock',
+    // mutex_lock may sleep (might_sleep()); the nonblock form is a trylock there.
+    sleeps: (step, m) => step.op === 'lock' && !step.nonblock && m.does === 'acquire',
+    returnsFalse: (step, m) => m.does === 'trylock_failed' && step.op === 'trylock' && step.else === 'again',
+  },
+  text(d, s) {
+    const { L, uf } = names(d)
+    if (s.op === 'unlock') return `unlock(${L(s.lock)})${uf(s)}`
+    if (s.op === 'lock')
+      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : 'mutex_lock'}(${L(s.lock)})${s.nonblock ? ' (trylock if non-blockable)' : ''}${uf(s)}`
+    return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${s.else}`
+  },
+}

@@ -1,0 +1,176 @@
+/**
+ * Fence waits: dma_fence_wait on one fence, and dma_resv_wait_timeout on every fence of a usage
+ * (or a lower one) in a buffer's dma_resv. A wait first enables signalling, so preempt and eviction
+ * fences only start acting here. In a non-blockable invalidation a `nonblock: again` wait is only a
+ * test, and a pending fence makes the callback return false (rule 38).
+ */
+import type { Reader } from '../../../checker/model.js'
+import { has, usageRank } from '../context.js'
+import type { StepCx } from '../context.js'
+import type { Step, StepOf } from '../types.js'
+import { FS, type GpuView, nodeId } from '../view.js'
+import { names, type OpModule } from './op.js'
+import { FAULT_POLICY, NAME, NONBLOCK, USAGE } from './schema.js'
+
+declare module '../types.js' {
+  interface StepVariants {
+    wait: { readonly op: 'wait'; readonly fence: number; readonly ifFaultPending?: 'skip'; readonly nonblock?: 'again' }
+    wait_resv: { readonly op: 'wait_resv'; readonly bo: number; readonly usage: Usage; readonly ifFaultPending?: 'skip'; readonly nonblock?: 'again' }
+  }
+}
+type S = StepOf<'wait' | 'wait_resv'>
+
+/** the fences of the buffer's dma_resv a wait_resv of this usage waits for (dma-resv.h usage order) */
+const candidates = (k: StepCx, step: StepOf<'wait_resv'>): number[] =>
+  k.cx.design.fences.map((_, i) => i).filter((i) => usageRank(k.cx.usageOf(step.bo, i)) <= usageRank(step.usage))
+
+const waitRules = (k: StepCx, step: StepOf<'wait'>): void => {
+  const { cx, p, base, m, add, F } = k
+  const { fs, en, anyFault } = cx.f
+  const fe = step.fence
+  if (step.nonblock && p.site?.step.nonblock) {
+    // Non-blockable invalidation: test the fence; return false if it has not signalled.
+    add(
+      { name: 'dma_fence_is_signaled', ...base, fence: F(fe), signaled: true },
+      m('test_fence'),
+      (s) => p.at_(s) && s.get(fs[fe]!) !== FS.pending,
+      (c) => p.advance(c),
+    )
+    add(
+      { name: 'dma_fence_is_signaled', ...base, fence: F(fe), signaled: false, then: 'again' },
+      m('return_false'),
+      (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending,
+      (c) => cx.outcome(p, 'again', c),
+    )
+    return
+  }
+  // dma_fence_wait() first enables signalling (include/linux/dma-fence.h, enable_signaling):
+  // preempt and eviction fences only start acting here.
+  add(
+    { name: 'enable_signaling', ...base, fence: F(fe) },
+    m('enable'),
+    (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending && s.get(en[fe]!) === 0,
+    (c) => c.set(en[fe]!, 1),
+  )
+  add(
+    { name: 'dma_fence_wait', ...base, fence: F(fe) },
+    m('wait_return'),
+    (s) => p.at_(s) && s.get(fs[fe]!) !== FS.pending,
+    (c) => p.advance(c),
+  )
+  if (step.ifFaultPending === 'skip') {
+    // Glisse's "can this fence deadlock?" (seed 000): back off while a GPU page fault is pending.
+    add(
+      { name: 'skip_fence', ...base, fence: F(fe) },
+      m('skip'),
+      (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending && s.get(anyFault) === 1,
+      (c) => p.abandon(c, false),
+    )
+  }
+}
+
+const resvRules = (k: StepCx, step: StepOf<'wait_resv'>): void => {
+  const { cx, p, base, m, add, F } = k
+  const { fs, en, resv, anyFault } = cx.f
+  const { bo, usage } = step
+  const bname = cx.design.buffers[bo]!.name
+  // dma_resv_wait_timeout(usage): waits every fence of that usage or a lower one (dma-resv.h).
+  const cands = candidates(k, step)
+  const pendingIn = (s: Reader): boolean => {
+    const mask = s.get(resv[bo]!)
+    return cands.some((i) => has(mask, i) && s.get(fs[i]!) === FS.pending)
+  }
+  if (step.nonblock && p.site?.step.nonblock) {
+    add(
+      { name: 'dma_resv_test_signaled', ...base, bo: bname, signaled: true },
+      m('test_fence'),
+      (s) => p.at_(s) && !pendingIn(s),
+      (c) => p.advance(c),
+    )
+    add(
+      { name: 'dma_resv_test_signaled', ...base, bo: bname, signaled: false, then: 'again' },
+      m('return_false'),
+      (s) => p.at_(s) && pendingIn(s),
+      (c) => cx.outcome(p, 'again', c),
+    )
+    return
+  }
+  for (const fe of cands) {
+    add(
+      { name: 'enable_signaling', ...base, fence: F(fe), bo: bname },
+      m('enable'),
+      (s) => p.at_(s) && has(s.get(resv[bo]!), fe) && s.get(fs[fe]!) === FS.pending && s.get(en[fe]!) === 0,
+      (c) => c.set(en[fe]!, 1),
+    )
+  }
+  add(
+    { name: 'dma_resv_wait', ...base, bo: bname, usage },
+    m('wait_return'),
+    (s) => p.at_(s) && !pendingIn(s),
+    (c) => p.advance(c),
+  )
+  if (step.ifFaultPending === 'skip') {
+    add(
+      { name: 'skip_resv', ...base, bo: bname },
+      m('skip'),
+      (s) => p.at_(s) && pendingIn(s) && s.get(anyFault) === 1,
+      (c) => p.abandon(c, false),
+    )
+  }
+}
+
+/** pending fences in the buffer's dma_resv (any usage: what the wait-for graph and the rules see) */
+const pendingInResv = (v: GpuView, s: Reader, bo: number): number[] => {
+  const mask = s.get(v.f.resv[bo]!)
+  return v.design.fences.map((_, i) => i).filter((i) => has(mask, i) && s.get(v.f.fs[i]!) === FS.pending)
+}
+
+const isWait = (step: Step, does: string): boolean => (step.op === 'wait' || step.op === 'wait_resv') && (does === 'wait_return' || does === 'enable')
+
+export const waitOp: OpModule<S> = {
+  ops: ['wait', 'wait_resv'],
+  syntax: [
+    {
+      key: 'wait',
+      doc: 'wait for a fence to signal (dma_fence_wait); signalling is enabled first',
+      arg: { role: 'fence', what: 'the fence', schema: NAME("a fence (every job's fence is named after the job)") },
+      modifiers: { ifFaultPending: FAULT_POLICY, nonblock: NONBLOCK },
+      parse: (px) => [{ where: px.where, op: 'wait', fence: px.arg(), ...px.faultPolicy(), ...px.nonblock() }],
+    },
+    {
+      key: 'wait_resv',
+      doc: "wait for every fence of a usage (or a lower one) in a buffer's dma_resv (dma_resv_wait_timeout)",
+      arg: { role: 'buffer', what: 'the buffer', schema: NAME('a buffer') },
+      modifiers: { usage: USAGE('bookkeep'), ifFaultPending: FAULT_POLICY, nonblock: NONBLOCK },
+      parse: (px) => [{ where: px.where, op: 'wait_resv', bo: px.arg(), usage: px.usage(px.mods.usage, 'bookkeep'), ...px.faultPolicy(), ...px.nonblock() }],
+    },
+  ],
+  refs: { wait: { fence: 'fence' }, wait_resv: { bo: 'buffer' } },
+  cite: [
+    { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_wait_timeout' },
+    { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_enable_sw_signaling' },
+    { path: 'drivers/dma-buf/dma-resv.c', fn: 'dma_resv_wait_timeout' },
+    { path: 'drivers/dma-buf/dma-resv.c', fn: 'dma_resv_test_signaled' },
+    { path: 'include/linux/dma-fence.h', fn: 'dma_fence_is_signaled' },
+  ],
+  rules: (k, step) => (step.op === 'wait' ? waitRules(k, step) : resvRules(k, step)),
+  waitsOn(w, step) {
+    if (step.op === 'wait') w.edge(nodeId.fence(step.fence), `waits on ${w.fenceName(step.fence)}${w.where}`)
+    else
+      for (const i of pendingInResv(w.v, w.s, step.bo))
+        w.edge(nodeId.fence(i), `waits on ${w.fenceName(i)} in ${w.v.design.buffers[step.bo]!.name}'s dma_resv${w.where}`)
+  },
+  pendingFences: (v, s, step) => (step.op === 'wait' ? (s.get(v.f.fs[step.fence]!) === FS.pending ? [step.fence] : []) : pendingInResv(v, s, step.bo)),
+  waitsOnFences: () => true,
+  lockdep: {
+    // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
+    fenceWait: (step, m) => isWait(step, m.does),
+    sleeps: (step, m) => isWait(step, m.does),
+  },
+  text(d, s) {
+    const { F, B } = names(d)
+    const skip = s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''
+    if (s.op === 'wait') return `dma_fence_wait(${F(s.fence)})${skip}${s.nonblock ? ' (only a test if non-blockable)' : ''}`
+    return `dma_resv_wait_timeout(${B(s.bo)}, ${s.usage.toUpperCase()})${skip}`
+  },
+}

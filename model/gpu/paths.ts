@@ -1,0 +1,90 @@
+/**
+ * Static facts about a design's paths, before any state exists: the reclaim paths flattened into
+ * one list of segments, which threads may enter reclaim, the locks held at each step (paths are
+ * straight-line; skip and fail leave the path), and the invalidation sites with the notifier
+ * callbacks each one calls.
+ */
+import { opOf } from './ops/index.js'
+import type { GpuDesign, Step, StepOf } from './types.js'
+import type { Paths } from './context.js'
+import type { Held, Site } from './view.js'
+
+export type { Paths } from './context.js'
+
+/** Does the step enter direct reclaim when memory is short (its op says so)? */
+export const stepReclaims = (s: Step): boolean => opOf(s).reclaims?.(s) ?? false
+
+/** The locks held before each step of a straight-line path, and after its last. */
+export function heldAlong(steps: readonly Step[], initial: readonly Held[] = []): Held[][] {
+  const out: Held[][] = []
+  let held: Held[] = [...initial]
+  for (const s of steps) {
+    out.push(held)
+    const op = opOf(s)
+    const took = op.takes?.(s)
+    const gave = op.releases?.(s)
+    if (took) held = [...held, took]
+    else if (gave !== undefined) held = held.filter((h) => h.lock !== gave)
+  }
+  out.push(held)
+  return out
+}
+
+export function analysePaths(design: GpuDesign): Paths {
+  const { threads, reclaim, notifiers } = design
+  const reclaimSteps: Step[] = []
+  const reclaimSegEnd: number[] = []
+  const reclaimSegName: string[] = []
+  const reclaimSegStart: number[] = []
+  for (const r of reclaim) {
+    const start = reclaimSteps.length
+    reclaimSteps.push(...r.steps)
+    for (let i = start; i < reclaimSteps.length; i++) {
+      reclaimSegEnd.push(reclaimSteps.length)
+      reclaimSegName.push(r.name)
+      reclaimSegStart.push(start)
+    }
+  }
+  const RL = reclaimSteps.length
+  const canReclaim = threads.map((th) => RL > 0 && th.steps.some(stepReclaims))
+  const pathHeld = threads.map((th) => heldAlong(th.steps))
+  const reclaimHeld: Held[][] = []
+  for (const r of reclaim) reclaimHeld.push(...heldAlong(r.steps).slice(0, r.steps.length))
+
+  // Invalidation sites: each invalidate step calls the callbacks of the notifiers whose interval
+  // covers one of its pages, in order, in the invalidating thread's context (mm/mmu_notifier.c
+  // mn_itree_invalidate). Invalidate steps in reclaim paths run in every thread that may reclaim.
+  const sites: Site[] = []
+  const siteAt = new Map<string, Site>()
+  const makeSite = (t: number, frame: 'path' | 'reclaim', at: number, step: StepOf<'invalidate'>, outer: readonly Held[]): void => {
+    const steps: Step[] = []
+    const segEnd: number[] = []
+    const segNotifier: number[] = []
+    const held: Held[][] = []
+    notifiers.forEach((n, k) => {
+      if (!n.pages.some((p) => step.pages.includes(p))) return
+      const start = steps.length
+      steps.push(...n.callback)
+      held.push(...heldAlong(n.callback, outer).slice(0, n.callback.length))
+      for (let i = start; i < steps.length; i++) {
+        segEnd.push(steps.length)
+        segNotifier.push(k)
+      }
+    })
+    const site: Site = { thread: t, frame, at, step, steps, segEnd, segNotifier, held }
+    sites.push(site)
+    siteAt.set(`${t}:${frame}:${at}`, site)
+  }
+  threads.forEach((th, t) => {
+    th.steps.forEach((st, i) => {
+      if (st.op === 'invalidate') makeSite(t, 'path', i, st, pathHeld[t]![i]!)
+    })
+    if (canReclaim[t])
+      reclaimSteps.forEach((st, i) => {
+        if (st.op === 'invalidate') makeSite(t, 'reclaim', i, st, reclaimHeld[i]!)
+      })
+  })
+  const siteLen = threads.map((_, t) => Math.max(-1, ...sites.filter((x) => x.thread === t).map((x) => x.steps.length)))
+  const memSteps = (t: number): Step[] => [...threads[t]!.steps, ...(canReclaim[t] ? reclaimSteps : [])]
+  return { reclaimSteps, reclaimSegEnd, reclaimSegName, reclaimSegStart, canReclaim, pathHeld, reclaimHeld, sites, siteAt, siteLen, memSteps }
+}
