@@ -4,6 +4,7 @@
  * and how to fix it.
  */
 import { SpecError } from './errors.js'
+import { callbackList, callbackSteps, completeFences, expandSignals } from './fenceDecls.js'
 import { STEP_KEYS, syntaxOf } from './ops/index.js'
 import type { Role } from './ops/op.js'
 import type { ParseCx } from './parse.js'
@@ -46,6 +47,7 @@ export interface DesignInput {
   fences?: Obj[]
   jobs?: Obj[]
   threads?: Obj[]
+  callbacks?: Obj[]
   reclaim?: unknown[]
   policies?: Partial<Policies>
   properties?: string[]
@@ -98,7 +100,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
   }
   for (const [i, l] of (d.locks ?? []).entries()) {
     claim(l.name as string, `lock #${i + 1}`, ['locks', i, 'name'])
-    locks.push({ name: l.name as string, kind: (l.kind as 'mutex' | 'rwsem' | undefined) ?? 'mutex', cls: l.name as string })
+    locks.push({ name: l.name as string, kind: (l.kind as Lock['kind'] | undefined) ?? 'mutex', cls: l.name as string })
   }
   for (const b of bufferIn) locks.push({ name: `${b.name as string}.resv`, kind: 'ww', cls: 'dma_resv' })
   const lockIx = new Map(locks.map((l, i) => [l.name, i]))
@@ -139,6 +141,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
       )
     return i
   }
+  // Fence locks, composite fences and callbacks (fenceDecls.ts).
+  const callbackDecls = completeFences(d.fences ?? [], d.callbacks ?? [], fences, jobIn.length, locks, lockIx, fence, claim)
   const job = (name: unknown, path: Path): number => {
     const i = jobIx.get(name as string)
     if (i === undefined) throw new SpecError('FC141', path, `no job named '${String(name)}' (jobs: ${[...jobIx.keys()].join(', ') || 'none'})`)
@@ -376,6 +380,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
       fences,
       jobs,
       notifierNames: notifierIn.map((n) => n.name as string),
+      callbacks: callbackDecls,
       policies,
       depth,
       str: (what) => str(arg, what),
@@ -494,7 +499,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
     })
 
   const threadIn = d.threads ?? []
-  if (threadIn.length > MAX_THREADS) throw new SpecError('FC148', ['threads'], `${threadIn.length} threads; at most ${MAX_THREADS} are supported`)
+  if (threadIn.length + callbackDecls.length > MAX_THREADS)
+    throw new SpecError(
+      'FC148',
+      ['threads'],
+      `${threadIn.length} threads and ${callbackDecls.length} callbacks (each callback runs as a thread); at most ${MAX_THREADS} in all are supported`,
+    )
   const threads: Thread[] = threadIn.map((th, i) => {
     claim(th.name as string, `thread #${i + 1}`, ['threads', i, 'name'])
     const hasPath = th.path !== undefined
@@ -517,6 +527,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
       if (th.with !== undefined) throw new SpecError('FC171', ['threads', i, 'with'], `'with' binds a library path's parameters; this thread has its own steps`)
       steps = normSteps(th.steps as unknown[], ['threads', i, 'steps'])
     }
+    steps = expandSignals(steps, fences)
     if (steps.length === 0) throw new SpecError('FC172', ['threads', i, 'steps'], `thread '${th.name as string}' has no steps`)
     if (context !== undefined && !(CONTEXTS as readonly string[]).includes(context))
       throw new SpecError('FC145', ['threads', i, 'context'], `unknown context '${context}'`)
@@ -524,6 +535,14 @@ export function buildDesign(d: DesignInput): GpuDesign {
     steps = linkMemorySteps(steps, `thread '${th.name as string}'`)
     if (th.repeat !== undefined && typeof th.repeat !== 'boolean') throw new SpecError('FC155', ['threads', i, 'repeat'], 'must be true or false')
     return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin, repeat: th.repeat === true }
+  })
+
+  // Each callback's steps run as a thread of context 'callback' (ops/callback.ts).
+  callbackDecls.forEach((c, k) => {
+    const body = normSteps(c.steps as unknown[], [...c.where, 'steps'])
+    checkLocking(body, `callback '${c.name}'`, locks, buffers)
+    const steps = linkMemorySteps(callbackSteps(c, k, fences, body), `callback '${c.name}'`)
+    threads.push({ name: c.name, context: 'callback', callbackOn: c.fence, signalling: false, steps, origin: 'callback', repeat: false })
   })
 
   const reclaim: ReclaimPath[] = (d.reclaim ?? []).map((r, i) => {
@@ -635,6 +654,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     jobs: finalJobs,
     buffers,
     threads,
+    callbacks: callbackList(callbackDecls, threadIn.length),
     reclaim,
     usageOf,
     properties: props as PropertyId[],
@@ -652,11 +672,13 @@ export function buildDesign(d: DesignInput): GpuDesign {
 function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[], buffers: readonly Buffer[]): void {
   const held = new Map<number, readonly (string | number)[]>()
   for (const s of steps) {
-    if (s.op === 'lock' || s.op === 'trylock') {
+    if (s.op === 'lock' || s.op === 'trylock' || s.op === 'spin_lock' || s.op === 'spin_trylock') {
+      // A trylock of a lock the path holds is the recursion test some drivers make: it answers false.
+      if (s.op === 'trylock' && held.has(s.lock)) continue
       if (held.has(s.lock))
         throw new SpecError('FC185', s.where, `${who} takes '${locks[s.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`)
       held.set(s.lock, s.where)
-    } else if (s.op === 'unlock') {
+    } else if (s.op === 'unlock' || s.op === 'spin_unlock') {
       if (!held.has(s.lock))
         throw new SpecError('FC186', s.where, `${who} unlocks '${locks[s.lock]!.name}' but does not hold it here (lock it earlier in the same path)`)
       held.delete(s.lock)

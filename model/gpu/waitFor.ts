@@ -155,6 +155,12 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     }
     if (fe.kind === 'preempt' && fe.of !== undefined) edge(n, Jn(fe.of), `signalled once job ${design.jobs[fe.of]!.name} is off the hardware`)
     if (v.proxyOf[i]! >= 0) edge(n, Fn(v.proxyOf[i]!), `a proxy: signals when ${fenceName(v.proxyOf[i]!)} does`)
+    // dma_fence_array / dma_fence_chain: waiting on the container is waiting on its members.
+    if (fe.members) {
+      n.mode = fe.any ? 'any' : 'all'
+      const what = fe.kind === 'chain' ? 'a dma_fence_chain point: signals when' : `a dma_fence_array: signals when ${fe.any ? 'any of' : 'all of'}`
+      for (const m of fe.members) if (s.get(f.fs[m]!) === FS.pending) edge(n, Fn(m), `${what} ${fenceName(m)}`)
+    }
     design.threads.forEach((th, t) => {
       const pc = s.get(f.pc[t]!)
       th.steps.forEach((x, k) => {

@@ -9,8 +9,10 @@ import { legacyOp } from './legacy.js'
 import { lockOp } from './lock.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
 import { waitOp } from './wait.js'
+import { spinOp } from './spin.js'
+import { callbackOp } from './callback.js'
 
-export const OPS: readonly OpModule[] = [lockOp, waitOp, legacyOp, exitOp] as readonly OpModule[]
+export const OPS: readonly OpModule[] = [lockOp, spinOp, waitOp, callbackOp, legacyOp, exitOp] as readonly OpModule[]
 
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()
