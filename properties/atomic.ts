@@ -2,8 +2,8 @@
  * Atomic context and interrupt safety, as the kernel's own checks state them:
  * - might-sleep: a step that may sleep (mutex_lock, a fence wait, a reclaiming allocation) taken
  *   with a spinlock held, in an irq handler or in a fence callback (which runs under the fence's
- *   lock with interrupts off): kernel/sched/core.c __might_resched's "BUG: sleeping function
- *   called from invalid context".
+ *   lock with interrupts off): include/linux/kernel.h: might_sleep @ v6.12, "this macro will print
+ *   a stack trace if it is executed in an atomic context (spinlock, irq-handler, ...)".
  * - irq-safety: a spinlock taken in hard-irq context (an irq handler; a fence callback or signal
  *   run from one) and elsewhere with interrupts enabled: lockdep's "inconsistent {IN-HARDIRQ-W} ->
  *   {HARDIRQ-ON-W} usage" (kernel/locking/lockdep.c print_usage_bug). The usages are edges through
@@ -53,7 +53,7 @@ export function atomicProperties(v: GpuView, want: ReadonlySet<string>): Propert
           return !(opOf(m.step).lockdep?.sleeps?.(m.step, m) ?? false)
         },
         {
-          cite: 'kernel/sched/core.c: __might_resched @ v6.12 ("BUG: sleeping function called from invalid context"); include/linux/kernel.h might_sleep(); include/linux/dma-fence.h: "the callback can be called from an atomic context or irq context"',
+          cite: 'include/linux/kernel.h: might_sleep @ v6.12 ("will print a stack trace if it is executed in an atomic context (spinlock, irq-handler, ...)"); drivers/dma-buf/dma-fence.c: dma_fence_add_callback @ v6.12 ("the callback can be called from an atomic context or irq context")',
         },
       ),
     )
