@@ -9,6 +9,7 @@
  * deadlock). The report follows the non-live edges to the cycle (or the dead end) and spells it out.
  */
 import type { Reader } from '../../checker/model.js'
+import { callbackAdders } from './ops/callback.js'
 import { opOf, provides } from './ops/index.js'
 import { FS, type GpuView, JS, type NodeId, type WaitForGraph, type WaitNode } from './view.js'
 
@@ -40,6 +41,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
   const fenceName = (i: number): string =>
     `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
 
+  const unadded = new Set<NodeId>()
   // Threads.
   design.threads.forEach((th, t) => {
     const n = node(T(t), `thread ${th.name}`)
@@ -47,8 +49,16 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
     const finished = pc === th.steps.length && rpc === 0
     n.active = !finished && enabled(v.actorRules.thread[t]!)
-    // A repeating worker waiting at its first step for work is idle, not blocked.
-    if (!n.active && v.idle(s, t)) return
+    // A repeating worker waiting at its first step for work is idle, not blocked. So is a fence
+    // callback not added yet: it can run only if a thread still adds it (ops/callback.ts).
+    if (!n.active && v.idle(s, t)) {
+      if (th.callbackOn !== undefined) {
+        n.mode = 'any'
+        for (const a of callbackAdders(v, s, t)) edge(n, T(a), `is not added yet; thread ${design.threads[a]!.name} adds it (dma_fence_add_callback)`)
+        unadded.add(n.id)
+      }
+      return
+    }
     const spinning = !finished && v.actorRules.thread[t]!.some((r) => v.meta.get(v.rules[r]!.action)!.does === 'spin' && v.rules[r]!.guard(s))
     n.blocked = !finished && (!n.active || spinning)
     if (spinning) n.active = false
@@ -179,7 +189,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     for (const n of nodes.values()) {
       if (n.live || n.active) continue
       if (n.id.startsWith('thread:') || n.id.startsWith('job:')) {
-        if (!n.blocked) {
+        if (!n.blocked && !unadded.has(n.id)) {
           // finished actors neither wait nor act
           continue
         }

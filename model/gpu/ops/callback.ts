@@ -26,7 +26,7 @@ import { names, type OpModule } from './op.js'
 declare module '../types.js' {
   interface StepVariants {
     /** a thread registers callback `cb` on its fence; `lock` is the fence's lock */
-    add_callback: { readonly op: 'add_callback'; readonly cb: number; readonly fence: number; readonly lock: number }
+    add_callback: { readonly op: 'add_callback'; readonly cb: number; readonly fence: number; readonly lock: number; readonly ifSignalled?: 'call' }
     /** the first step of a callback's thread: runs when its fence signals, once registered */
     callback_entry: { readonly op: 'callback_entry'; readonly cb: number; readonly fence: number; readonly lock: number }
     /** before a thread signals a fence with callbacks: spin_lock_irqsave(fence->lock) */
@@ -62,6 +62,15 @@ export const callbackIdle =
     const k = d.callbacks.findIndex((c) => c.thread === t)
     return k >= 0 && REG.has(d) && unregistered(d, f, s, k)
   }
+
+/** The threads that may still add callback thread t's callback (an add_callback step at or after their pc). */
+export function callbackAdders(v: GpuView, s: Reader, t: number): number[] {
+  const k = v.design.callbacks.findIndex((c) => c.thread === t)
+  return v.design.threads.flatMap((th, a) => {
+    const pc = s.get(v.f.pc[a]!)
+    return th.steps.some((x, i) => (i >= pc || th.repeat) && x.op === 'add_callback' && x.cb === k) ? [a] : []
+  })
+}
 
 /** The thread that is running fence i's callbacks in its own context (inside dma_fence_signal), if any. */
 export function signallerOf(v: GpuView, s: Reader, i: number): number {
@@ -107,7 +116,20 @@ export const callbackOp: OpModule<S> = {
       key: 'add_callback',
       doc: "register a callback declared under callbacks: on its fence (dma_fence_add_callback): enables signalling under the fence's lock; if the fence has signalled already the callback is not added (-ENOENT)",
       arg: { what: 'the callback', schema: { type: 'string', description: 'a callback declared under callbacks:' } },
+      modifiers: {
+        ifSignalled: {
+          doc: 'call: if the fence has signalled already, run the callback anyway (drm_sched_run_job_work calls drm_sched_job_done on -ENOENT)',
+          schema: { const: 'call' },
+        },
+      },
       parse: (px) => {
+        const call = px.mods.ifSignalled
+        if (call !== undefined && call !== 'call')
+          throw new SpecError(
+            'FC155',
+            [...px.where, 'ifSignalled'],
+            `must be call (run the callback at once if the fence has signalled), got ${JSON.stringify(call)}`,
+          )
         const name = px.str('the callback')
         const cb = px.callbacks.findIndex((c) => c.name === name)
         if (cb < 0)
@@ -117,7 +139,7 @@ export const callbackOp: OpModule<S> = {
             `no callback named '${name}' (callbacks: ${px.callbacks.map((c) => c.name).join(', ') || 'none'}; declare it under callbacks: with its fence and steps)`,
           )
         const fence = px.callbacks[cb]!.fence
-        return [{ where: px.where, op: 'add_callback', cb, fence, lock: px.fences[fence]!.lock! }]
+        return [{ where: px.where, op: 'add_callback', cb, fence, lock: px.fences[fence]!.lock!, ...(call ? { ifSignalled: 'call' as const } : {}) }]
       },
     },
   ],
@@ -161,7 +183,9 @@ export const callbackOp: OpModule<S> = {
         { name: 'dma_fence_add_callback', ...base, fence: F(fe), callback: cbName, result: '-ENOENT' },
         m('add_callback', { acquires: { lock, mode: 'write' } }),
         (s) => p.at_(s) && cx.lockFree(s, lock, 'write') && s.get(fs[fe]!) !== FS.pending,
-        (c) => p.advance(c),
+        // -ENOENT: not added; with ifSignalled: call the caller runs it itself (its steps run as the
+        // callback's thread, still counted as atomic: stricter than a direct call in process context).
+        step.ifSignalled ? (c) => (c.set(reg, 1), p.advance(c)) : (c) => p.advance(c),
       )
       return
     }
@@ -224,7 +248,8 @@ export const callbackOp: OpModule<S> = {
   text(d, s) {
     const { F } = names(d)
     const L = (i: number): string => d.locks[i]!.name
-    if (s.op === 'add_callback') return `dma_fence_add_callback(${F(s.fence)}, ${d.callbacks[s.cb]!.name})`
+    if (s.op === 'add_callback')
+      return `dma_fence_add_callback(${F(s.fence)}, ${d.callbacks[s.cb]!.name})${s.ifSignalled ? '; if it has signalled (-ENOENT), call the callback directly' : ''}`
     if (s.op === 'callback_entry') return `callback ${d.callbacks[s.cb]!.name}: runs when ${F(s.fence)} signals, under ${L(s.lock)} with irqs off`
     if (s.op === 'fence_lock') return `spin_lock_irqsave(${L(s.lock)}) (dma_fence_signal)`
     return `run the callbacks of ${F(s.fence)}, then spin_unlock_irqrestore(${L(s.lock)})`
