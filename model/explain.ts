@@ -83,6 +83,13 @@ export function explainScenario(sc: Scenario): string {
       )
       for (const c of d.callbacks) {
         const th = d.threads[c.thread]!
+        if (c.trigger === 'enable') {
+          out.push(
+            `  ${c.name} (dma_fence_ops.enable_signaling; run once by the first waiter or add_callback, under ${d.locks[d.fences[c.fence]!.lock!]!.name}):`,
+          )
+          th.steps.slice(1).forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+          continue
+        }
         const fe = d.fences[c.fence]!
         const from = fe.job !== undefined || fe.kind === 'array' || fe.kind === 'chain' ? 'hard-irq context' : 'the signalling thread'
         out.push(`  ${c.name} on ${fe.name} (under ${d.locks[fe.lock!]!.name}; run from ${from} when no thread signals it):`)

@@ -131,6 +131,12 @@ export const SCENARIO_SCHEMA = {
           signal_on_any: { type: 'boolean', description: 'array: signal when any member signals' },
           fence: { type: 'string', description: "chain: this point's fence" },
           prev: { type: 'string', description: 'chain: the previous point (a chain fence)' },
+          ops: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { enable_signaling: { type: 'array', description: 'the steps of dma_fence_ops.enable_signaling, run under the fence lock' } },
+            description: "the fence's driver ops (dma_fence_ops), as step lists",
+          },
         },
       },
     },

@@ -53,7 +53,7 @@ export function atomicProperties(v: GpuView, want: ReadonlySet<string>): Propert
           return !(opOf(m.step).lockdep?.sleeps?.(m.step, m) ?? false)
         },
         {
-          cite: 'include/linux/kernel.h: might_sleep @ v6.12 ("will print a stack trace if it is executed in an atomic context (spinlock, irq-handler, ...)"); drivers/dma-buf/dma-fence.c: dma_fence_add_callback @ v6.12 ("the callback can be called from an atomic context or irq context")',
+          cite: 'include/linux/kernel.h: might_sleep @ v6.12 ("will print a stack trace if it is executed in an atomic context (spinlock, irq-handler, ...)"); drivers/dma-buf/dma-fence.c: dma_fence_add_callback @ v6.12 ("the callback can be called from an atomic context or irq context"); include/linux/dma-fence.h: dma_fence_ops.enable_signaling ("can be called from atomic context")',
         },
       ),
     )

@@ -16,6 +16,7 @@ export interface CallbackDecl {
   readonly fence: number
   readonly steps: unknown
   readonly where: Path
+  readonly trigger: 'signal' | 'enable'
 }
 
 /**
@@ -93,7 +94,23 @@ export function completeFences(
     const where: Path = ['callbacks', k]
     claim(c.name as string, `callback #${k + 1}`, [...where, 'name'])
     if (!Array.isArray(c.steps) || c.steps.length === 0) throw new SpecError('FC189', [...where, 'steps'], `callback '${c.name as string}' needs steps: [...]`)
-    return { name: c.name as string, fence: fence(c.fence, [...where, 'fence']), steps: c.steps, where }
+    return { name: c.name as string, fence: fence(c.fence, [...where, 'fence']), steps: c.steps, where, trigger: 'signal' }
+  })
+  // A fence's enable_signaling op (dma_fence_ops): run once, under the fence's lock, by the first
+  // waiter or add_callback (__dma_fence_enable_signaling).
+  input.forEach((fe, k) => {
+    const ops = fe.ops as Obj | undefined
+    if (ops === undefined) return
+    const at: Path = ['fences', k, 'ops']
+    if (typeof ops !== 'object' || Array.isArray(ops)) throw new SpecError('FC189', at, 'ops is a map: { enable_signaling: [steps] }')
+    for (const key of Object.keys(ops))
+      if (key !== 'enable_signaling') throw new SpecError('FC189', [...at, key], `unknown fence op '${key}' (fence ops: enable_signaling)`)
+    const steps = ops.enable_signaling
+    if (!Array.isArray(steps) || steps.length === 0) throw new SpecError('FC189', [...at, 'enable_signaling'], 'enable_signaling needs its steps: [...]')
+    const i = first + k
+    const name = `${fences[i]!.name}.enable_signaling`
+    claim(name, `the enable_signaling op of fence ${fences[i]!.name}`, at)
+    decls.push({ name, fence: i, steps, where: [...at, 'enable_signaling'], trigger: 'enable' })
   })
   for (const cb of decls) {
     const fe = fences[cb.fence]!
@@ -122,10 +139,13 @@ export function expandSignals(steps: readonly Step[], fences: readonly Fence[]):
 
 /** The callbacks, each with the thread its steps become (appended after the declared threads). */
 export const callbackList = (decls: readonly CallbackDecl[], firstThread: number): Callback[] =>
-  decls.map((c, k) => ({ name: c.name, fence: c.fence, thread: firstThread + k }))
+  decls.map((c, k) => ({ name: c.name, fence: c.fence, thread: firstThread + k, trigger: c.trigger }))
 
 /** A callback's thread: it starts when its fence signals, once registered. */
 export function callbackSteps(decl: CallbackDecl, k: number, fences: readonly Fence[], body: readonly Step[]): Step[] {
   const lock = fences[decl.fence]!.lock!
-  return [{ where: decl.where, op: 'callback_entry', cb: k, fence: decl.fence, lock }, ...expandSignals(body, fences)]
+  return [
+    { where: decl.where, op: 'callback_entry', cb: k, fence: decl.fence, lock, ...(decl.trigger === 'enable' ? { enable: true } : {}) },
+    ...expandSignals(body, fences),
+  ]
 }

@@ -25,7 +25,7 @@ export interface ParseCx {
   readonly jobs: readonly Job[]
   readonly notifierNames: readonly string[]
   /** the scenario's fence callbacks (callbacks:), by index */
-  readonly callbacks: readonly { readonly name: string; readonly fence: number }[]
+  readonly callbacks: readonly { readonly name: string; readonly fence: number; readonly trigger: 'signal' | 'enable' }[]
   readonly policies: Policies
   readonly depth: number
   /** the key's value resolved as the name its syntax declares (`arg.role`), or as a plain name */

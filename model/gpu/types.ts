@@ -105,6 +105,9 @@ export interface Callback {
   readonly fence: number
   /** the thread that runs its steps */
   readonly thread: number
+  /** signal: a callback (dma_fence_add_callback); enable: the fence's enable_signaling op, run once
+   * when signalling is first enabled (__dma_fence_enable_signaling) */
+  readonly trigger: 'signal' | 'enable'
 }
 
 export interface Job {

@@ -28,7 +28,7 @@ declare module '../types.js' {
     /** a thread registers callback `cb` on its fence; `lock` is the fence's lock */
     add_callback: { readonly op: 'add_callback'; readonly cb: number; readonly fence: number; readonly lock: number; readonly ifSignalled?: 'call' }
     /** the first step of a callback's thread: runs when its fence signals, once registered */
-    callback_entry: { readonly op: 'callback_entry'; readonly cb: number; readonly fence: number; readonly lock: number }
+    callback_entry: { readonly op: 'callback_entry'; readonly cb: number; readonly fence: number; readonly lock: number; readonly enable?: boolean }
     /** before a thread signals a fence with callbacks: spin_lock_irqsave(fence->lock) */
     fence_lock: { readonly op: 'fence_lock'; readonly fence: number; readonly lock: number }
     /** after the signal: wait for the registered callbacks, then spin_unlock_irqrestore(fence->lock) */
@@ -93,6 +93,8 @@ export const signalledFromIrq = (d: GpuDesign, i: number): boolean => {
 /** Does callback thread t run in hard-irq context in this state? (its signaller's context) */
 export function callbackInIrq(v: GpuView, s: Reader, t: number): boolean {
   const i = v.design.threads[t]!.callbackOn!
+  // enable_signaling runs in its enabler's context: a waiter or add_callback, in process context.
+  if (v.design.callbacks.find((c) => c.thread === t)!.trigger === 'enable') return false
   const sig = signallerOf(v, s, i)
   return sig >= 0 ? v.design.threads[sig]!.context === 'irq' : signalledFromIrq(v.design, i)
 }
@@ -131,7 +133,7 @@ export const callbackOp: OpModule<S> = {
             `must be call (run the callback at once if the fence has signalled), got ${JSON.stringify(call)}`,
           )
         const name = px.str('the callback')
-        const cb = px.callbacks.findIndex((c) => c.name === name)
+        const cb = px.callbacks.findIndex((c) => c.name === name && c.trigger === 'signal')
         if (cb < 0)
           throw new SpecError(
             'FC141',
@@ -189,6 +191,17 @@ export const callbackOp: OpModule<S> = {
       )
       return
     }
+    if (step.op === 'callback_entry' && step.enable) {
+      // __dma_fence_enable_signaling: the op runs once, when signalling is first enabled on a fence
+      // that has not signalled (ops->enable_signaling, under fence->lock).
+      add(
+        { name: 'enable_signaling', ...base, fence: F(fe), op: d.callbacks[step.cb]!.name },
+        m('callback_start'),
+        (s) => p.at_(s) && s.get(en[fe]!) === 1 && s.get(fs[fe]!) === FS.pending,
+        (c) => p.advance(c),
+      )
+      return
+    }
     if (step.op === 'callback_entry') {
       const reg = regOf(d, step.cb)
       add(
@@ -228,6 +241,8 @@ export const callbackOp: OpModule<S> = {
     if (step.op === 'add_callback' || step.op === 'fence_lock') {
       const l = step.lock
       w.edge(nodeId.lock(l), `spins on ${d.locks[l]!.name} (the lock of ${w.fenceName(step.fence)})${w.where}`)
+    } else if (step.op === 'callback_entry' && step.enable) {
+      w.edge(nodeId.fence(step.fence), `is the enable_signaling op of ${w.fenceName(step.fence)}: runs when a waiter enables signalling`)
     } else if (step.op === 'callback_entry') {
       w.edge(nodeId.fence(step.fence), `is a callback armed on ${w.fenceName(step.fence)}: runs when it signals`)
     } else {
@@ -250,6 +265,8 @@ export const callbackOp: OpModule<S> = {
     const L = (i: number): string => d.locks[i]!.name
     if (s.op === 'add_callback')
       return `dma_fence_add_callback(${F(s.fence)}, ${d.callbacks[s.cb]!.name})${s.ifSignalled ? '; if it has signalled (-ENOENT), call the callback directly' : ''}`
+    if (s.op === 'callback_entry' && s.enable)
+      return `${d.callbacks[s.cb]!.name}: runs once when signalling on ${F(s.fence)} is first enabled, under ${L(s.lock)}`
     if (s.op === 'callback_entry') return `callback ${d.callbacks[s.cb]!.name}: runs when ${F(s.fence)} signals, under ${L(s.lock)} with irqs off`
     if (s.op === 'fence_lock') return `spin_lock_irqsave(${L(s.lock)}) (dma_fence_signal)`
     return `run the callbacks of ${F(s.fence)}, then spin_unlock_irqrestore(${L(s.lock)})`
