@@ -473,6 +473,11 @@ export const ERROR_CODES = {
     cause: 'A thread that acts on one job of a symmetry group has no matching thread for the others.',
     fix: 'Declare a matching thread for each job of the group.',
   },
+  FC196: {
+    title: 'symmetry with callbacks or composite fences',
+    cause: 'Symmetry groups together with fence callbacks, fence ops, or dma_fence_array / dma_fence_chain fences, which name the fences of particular jobs.',
+    fix: 'Remove `symmetry:`.',
+  },
 
   // FC20x: the command line
   FC200: {

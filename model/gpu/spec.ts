@@ -609,6 +609,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
       'symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs); remove symmetry:',
     )
   }
+  if ((d.symmetry ?? []).length > 0 && (callbackDecls.length > 0 || fences.some((fe) => fe.members !== undefined)))
+    throw new SpecError(
+      'FC196',
+      ['symmetry'],
+      'symmetry groups are not supported together with fence callbacks, fence ops or composite fences (they name fences of particular jobs); remove symmetry:',
+    )
   const symmetry = (d.symmetry ?? []).map((g, k) => {
     if (g.length < 2) throw new SpecError('FC191', ['symmetry', k], 'a symmetry group names at least two interchangeable jobs')
     return g.map((name, i) => {

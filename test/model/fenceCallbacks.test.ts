@@ -272,4 +272,15 @@ test('wrong lock kinds and bad containers are input errors', (t) => {
   t.is(code({ fences: [{ name: 'F', kind: 'dma', members: ['F'] }] }), 'FC184')
   t.is(code({ fences: [{ name: 'F', kind: 'dma' }], callbacks: [{ name: 'cb', fence: 'F', steps: [] }] }), 'FC189')
   t.is(code({ threads: [{ name: 't', steps: [{ add_callback: 'nope' }] }] }), 'FC141')
+  t.is(
+    code({
+      jobs: [
+        { name: 'a', engine: 'gfx', queue: 'kernel' },
+        { name: 'b', engine: 'gfx', queue: 'kernel' },
+      ],
+      callbacks: [{ name: 'cb', fence: 'a', steps: [{ spin_lock: 'a.lock' }, { spin_unlock: 'a.lock' }] }],
+      symmetry: [['a', 'b']],
+    }),
+    'FC196',
+  )
 })
