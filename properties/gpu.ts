@@ -103,6 +103,9 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           for (let i = 0; i < fences.length; i++) {
             const src = v.proxyOf[i]!
             if (src >= 0 && isDma(i) && fences[src]!.kind === 'hmm' && s.get(f.px[i]!) === 1) return false
+            // A dma_fence_array or chain armed over an hmm_fence is a dma_fence depending on it.
+            const members = fences[i]!.members
+            if (members && s.get(f.en[i]!) === 1 && members.some((m) => fences[m]!.kind === 'hmm')) return false
           }
           return true
         },

@@ -195,6 +195,21 @@ test('a dma_fence_array signals when all members have (any with signal_on_any); 
   t.is(violatedBy(chain('g0')), undefined)
 })
 
+test('a dma_fence_array over an hmm_fence breaks rule 1 once it is armed', (t) => {
+  const d = (wait: boolean): DesignInput => ({
+    jobs: [
+      { name: 'g0', engine: 'gfx', queue: 'kernel' },
+      { name: 'u0', engine: 'gfx', queue: 'user' },
+    ],
+    fences: [{ name: 'A', kind: 'array', members: ['g0', 'u0'], signal_on_any: true }],
+    threads: [{ name: 't', steps: wait ? [{ wait: 'A' }] : [{ wait: 'g0' }] }],
+    properties: ['rule-1'],
+  })
+  // dma-buf.rst "Indefinite DMA Fences": a dma_fence may not depend on a userspace (hmm) fence.
+  t.regex(violatedBy(d(true)) ?? '', /^rule 1/)
+  t.is(violatedBy(d(false)), undefined)
+})
+
 test("an array takes a member's error; a chain point only its own fence's", (t) => {
   const d = (kind: 'array' | 'chain'): DesignInput => ({
     fences: [
