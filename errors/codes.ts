@@ -403,6 +403,17 @@ export const ERROR_CODES = {
     cause: 'A job with `submitted: true` that a thread also pushes.',
     fix: "Remove `submitted: true`, or the thread's push.",
   },
+  FC183: {
+    title: 'wrong kind of lock',
+    cause: "A spin_lock step on a sleeping lock, or a fence's lock: that is not a spinlock.",
+    fix: 'Declare the lock with `kind: spinlock`, or use lock/unlock for a mutex or rwsem.',
+  },
+  FC184: {
+    title: 'bad composite fence',
+    cause:
+      'An array fence without `members:`, a chain without `fence:`, a container inside a container (dma_fence_array_init and dma_fence_chain_init WARN on it), a fence containing itself, or array/chain fields on another kind of fence.',
+    fix: 'Give an array its members and a chain its fence (and prev: an earlier chain point); flatten nested containers into one array.',
+  },
   FC185: {
     title: 'recursive locking',
     cause: 'A path that takes a lock it already holds, which deadlocks.',
@@ -422,6 +433,12 @@ export const ERROR_CODES = {
     title: 'lock never released',
     cause: 'A path that ends holding a lock.',
     fix: 'Add an unlock step before the path ends.',
+  },
+
+  FC189: {
+    title: 'bad callback',
+    cause: 'A callback under `callbacks:` without steps.',
+    fix: 'Give the callback its steps: the work dma_fence_signal runs for it, under the fence lock.',
   },
 
   // FC19x: symmetry declarations
@@ -455,6 +472,11 @@ export const ERROR_CODES = {
     title: 'thread without a counterpart',
     cause: 'A thread that acts on one job of a symmetry group has no matching thread for the others.',
     fix: 'Declare a matching thread for each job of the group.',
+  },
+  FC196: {
+    title: 'symmetry with callbacks or composite fences',
+    cause: 'Symmetry groups together with fence callbacks, fence ops, or dma_fence_array / dma_fence_chain fences, which name the fences of particular jobs.',
+    fix: 'Remove `symmetry:`.',
   },
 
   // FC20x: the command line

@@ -41,18 +41,25 @@ export function explainScenario(sc: Scenario): string {
       for (const b of d.buffers)
         out.push(`  ${b.name} in ${b.placement}; dma_resv ${b.name}.resv holds: ${b.fences.map((f) => d.fences[f]!.name).join(', ') || 'nothing'}`)
     }
-    out.push(`locks: ${d.locks.map((l) => `${l.name} (${l.kind}, lockdep class ${l.cls})`).join(', ')}`)
+    const kindOf = (k: string): string => (k === 'spinlock' ? 'spinlock: atomic while held' : k)
+    out.push(`locks: ${d.locks.map((l) => `${l.name} (${kindOf(l.kind)}, lockdep class ${l.cls})`).join(', ')}`)
     out.push('fences:')
     for (const f of d.fences) {
+      const members = (f.members ?? []).map((m) => d.fences[m]!.name)
       const by =
         f.job !== undefined
-          ? `signalled when job ${d.jobs[f.job]!.name} completes`
+          ? `signalled when job ${d.jobs[f.job]!.name} completes (from the driver's interrupt handler)`
           : f.kind === 'preempt'
             ? `preempt fence of job ${d.jobs[f.of!]!.name}`
-            : 'signalled by a thread'
-      out.push(
-        `  ${f.name}: ${f.kind === 'hmm' ? 'hmm_fence (userspace may never signal it)' : f.kind === 'preempt' ? 'dma_fence (preempt/eviction)' : 'dma_fence'}; ${by}`,
-      )
+            : f.kind === 'array'
+              ? `dma_fence_array: signals from irq_work when ${f.any ? 'any' : 'all'} of ${members.join(', ')} ${f.any ? 'signals' : 'signal'} (signal_on_any: ${f.any ? 'true' : 'false'}); the first member error is its error`
+              : f.kind === 'chain'
+                ? `dma_fence_chain point: signals from irq_work when ${members[0]!}${members[1] ? ` and the earlier point ${members[1]}` : ''} have signalled`
+                : 'signalled by a thread'
+      const kind = f.kind === 'hmm' ? 'hmm_fence (userspace may never signal it)' : f.kind === 'preempt' ? 'dma_fence (preempt/eviction)' : 'dma_fence'
+      const lock = f.lock !== undefined ? `; fence->lock is ${d.locks[f.lock]!.name}` : ''
+      const cbs = d.callbacks.filter((c) => c.fence === d.fences.indexOf(f)).map((c) => c.name)
+      out.push(`  ${f.name}: ${kind}; ${by}${lock}${cbs.length ? `; callbacks: ${cbs.join(', ')}` : ''}`)
     }
     out.push('jobs:')
     for (const j of d.jobs) {
@@ -69,8 +76,28 @@ export function explainScenario(sc: Scenario): string {
     }
     out.push('threads:')
     for (const t of d.threads) {
+      if (t.callbackOn !== undefined) continue
       out.push(`  ${t.name} (${t.context}${t.signalling ? ', dma_fence signalling path' : ''}${t.origin !== 'custom' ? `, library path ${t.origin}` : ''}):`)
       t.steps.forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+    }
+    if (d.callbacks.length) {
+      out.push(
+        "callbacks (dma_fence_add_callback; each runs in its fence's signaller's context, inside dma_fence_signal, under the fence's lock with interrupts off: atomic, so nothing in it may sleep):",
+      )
+      for (const c of d.callbacks) {
+        const th = d.threads[c.thread]!
+        if (c.trigger === 'enable') {
+          out.push(
+            `  ${c.name} (dma_fence_ops.enable_signaling; run once by the first waiter or add_callback, under ${d.locks[d.fences[c.fence]!.lock!]!.name}):`,
+          )
+          th.steps.slice(1).forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+          continue
+        }
+        const fe = d.fences[c.fence]!
+        const from = fe.job !== undefined || fe.kind === 'array' || fe.kind === 'chain' ? 'hard-irq context' : 'the signalling thread'
+        out.push(`  ${c.name} on ${fe.name} (under ${d.locks[fe.lock!]!.name}; run from ${from} when no thread signals it):`)
+        th.steps.slice(1).forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+      }
     }
     if (d.reclaim.length) {
       out.push('reclaim (runs in the context of any thread whose reclaiming allocation finds memory short, holding fs_reclaim):')

@@ -70,7 +70,10 @@ const scenarioSchema = (step: Schema) =>
           type: 'object',
           additionalProperties: false,
           required: ['name'],
-          properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['mutex', 'rwsem'] } },
+          properties: {
+            name: { $ref: '#/definitions/name' },
+            kind: { enum: ['mutex', 'rwsem', 'spinlock'], description: 'mutex (the default), rwsem, or spinlock (atomic context while held)' },
+          },
         },
       },
       buffers: objects(['name'], {
@@ -84,7 +87,28 @@ const scenarioSchema = (step: Schema) =>
           type: 'object',
           additionalProperties: false,
           required: ['name', 'kind'],
-          properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['dma', 'hmm', 'preempt'] }, of: { type: 'string' } },
+          properties: {
+            name: { $ref: '#/definitions/name' },
+            kind: { enum: ['dma', 'hmm', 'preempt', 'array', 'chain'] },
+            of: { type: 'string' },
+            lock: { type: 'string', description: 'the spinlock fence->lock points at (a lock of kind: spinlock); callbacks run under it' },
+            members: { type: 'array', items: { type: 'string' }, description: 'array: the fences dma_fence_array_create is given' },
+            signal_on_any: { type: 'boolean', description: 'array: signal when any member signals' },
+            fence: { type: 'string', description: "chain: this point's fence" },
+            prev: { type: 'string', description: 'chain: the previous point (a chain fence)' },
+            ops: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                enable_signaling: {
+                  type: 'array',
+                  items: { $ref: '#/definitions/step' },
+                  description: 'the steps of dma_fence_ops.enable_signaling, run under the fence lock',
+                },
+              },
+              description: "the fence's driver ops (dma_fence_ops), as step lists",
+            },
+          },
         },
       },
       jobs: objects(['name', 'engine'], {
@@ -109,6 +133,11 @@ const scenarioSchema = (step: Schema) =>
         steps: { type: 'array', items: { $ref: '#/definitions/step' } },
         repeat: { type: 'boolean', description: 'a worker re-armed for every event: after its last step it starts over' },
       }),
+      callbacks: objects(
+        ['name', 'fence', 'steps'],
+        { name: { $ref: '#/definitions/name' }, fence: { type: 'string' }, steps: { type: 'array', items: { $ref: '#/definitions/step' } } },
+        "dma_fence callbacks: the fence each is added to (a thread's add_callback step) and the steps dma_fence_signal runs for it, under the fence's lock",
+      ),
       pages: {
         type: 'array',
         description: 'CPU pages the design mirrors',

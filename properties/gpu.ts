@@ -19,6 +19,8 @@ import { opOf } from '../model/gpu/ops/index.js'
 import type { PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
+import { callbackHeld } from '../model/gpu/ops/callback.js'
+import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
 import { PROGRESS, STALE_ACCESS } from './hmm.js'
 
 /** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
@@ -44,6 +46,7 @@ export const PROPERTY_NAMES = {
   gpuAccess: STALE_ACCESS,
   memoryProgress: PROGRESS,
   nonblock: 'rule 38: a callback in a non-blockable invalidation never sleeps, and returns false only there',
+  ...ATOMIC_NAMES,
 } as const
 
 export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thread: Int32Array }[] = []): Property<Action>[] {
@@ -100,6 +103,9 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           for (let i = 0; i < fences.length; i++) {
             const src = v.proxyOf[i]!
             if (src >= 0 && isDma(i) && fences[src]!.kind === 'hmm' && s.get(f.px[i]!) === 1) return false
+            // A dma_fence_array or chain armed over an hmm_fence is a dma_fence depending on it.
+            const members = fences[i]!.members
+            if (members && s.get(f.en[i]!) === 1 && members.some((m) => fences[m]!.kind === 'hmm')) return false
           }
           return true
         },
@@ -326,7 +332,8 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         const m = meta(a)
         const out: [string, string][] = []
         const th = design.threads[t]!
-        const contexts: string[] = v.heldBy(pre, t).map(cls)
+        // A fence callback runs inside its signaller: under the fence's lock and what the signaller holds.
+        const contexts: string[] = (th.callbackOn !== undefined ? callbackHeld(v, pre, t) : v.heldBy(pre, t)).map(cls)
         if (inReclaim(pre, t)) contexts.push('fs_reclaim', 'mmu_notifier')
         if (th.context === 'notifier' || inNotifier(pre, t)) contexts.push('mmu_notifier')
         // mmu_notifier_invalidate_range_start() acquires the lockdep map of the notifier context
@@ -352,6 +359,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     }
     props.push(order)
   }
+  props.push(...atomicProperties(v, want))
 
   // Vacuity guards: a proof means little if nothing ever happens. Under a declared symmetry the
   // interchangeable jobs (and their threads) share one witness, which any of them may reach:
@@ -415,6 +423,10 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   }
   if (!design.jobs.some((j) => j.accesses.length > 0)) empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
   if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
+  if (!hasAtomic(design)) {
+    empty('might-sleep', 'no spinlock, irq handler or fence callback, so nothing runs in atomic context')
+    empty('irq-safety', 'no spinlock, irq handler or fence callback')
+  }
   return out
 }
 
@@ -433,6 +445,8 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'gpu-access': 'gpuAccess',
   'notifier-nonblock': 'nonblock',
   'memory-progress': 'memoryProgress',
+  'might-sleep': 'mightSleep',
+  'irq-safety': 'irqSafety',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -450,4 +464,6 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'gpu-access': 'step',
   'notifier-nonblock': 'step',
   'memory-progress': 'liveness',
+  'might-sleep': 'step',
+  'irq-safety': 'order',
 }

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_POLICIES, type Policies } from './library.js'
 import { SpecError } from './errors.js'
+import { completeFences } from './fenceDecls.js'
 import type { Obj, Path, Role } from './parse.js'
 import { type Buffer, type Engine, type Fence, type Job, type Lock, type Page, type Range, type Usage, usageKey } from './types.js'
 
@@ -18,6 +19,7 @@ export interface DesignInput {
   fences?: Obj[]
   jobs?: Obj[]
   threads?: Obj[]
+  callbacks?: Obj[]
   reclaim?: unknown[]
   policies?: Partial<Policies>
   properties?: string[]
@@ -71,7 +73,7 @@ export function declareHardware(d: DesignInput) {
   }
   for (const [i, l] of (d.locks ?? []).entries()) {
     claim(l.name as string, `lock #${i + 1}`, ['locks', i, 'name'])
-    locks.push({ name: l.name as string, kind: (l.kind as 'mutex' | 'rwsem' | undefined) ?? 'mutex', cls: l.name as string })
+    locks.push({ name: l.name as string, kind: (l.kind as Lock['kind'] | undefined) ?? 'mutex', cls: l.name as string })
   }
   for (const b of bufferIn) locks.push({ name: `${b.name as string}.resv`, kind: 'ww', cls: 'dma_resv' })
   const lockIx = new Map(locks.map((l, i) => [l.name, i]))
@@ -112,6 +114,8 @@ export function declareHardware(d: DesignInput) {
       )
     return i
   }
+  // Fence locks, composite fences and callbacks (fenceDecls.ts).
+  const callbackDecls = completeFences(d.fences ?? [], d.callbacks ?? [], fences, jobIn.length, locks, lockIx, fence, claim)
   const job = (name: unknown, path: Path): number => {
     const i = jobIx.get(name as string)
     if (i === undefined) throw new SpecError('FC141', path, `no job named '${String(name)}' (jobs: ${[...jobIx.keys()].join(', ') || 'none'})`)
@@ -161,7 +165,27 @@ export function declareHardware(d: DesignInput) {
       lock: lockIx.get(`${b.name as string}.resv`)!,
     }
   })
-  return { policies, names, claim, engines, engineIx, locks, lockIx, bufferIn, fences, jobIn, jobIx, fence, job, lock, buffer, usageOf, setUsage, buffers }
+  return {
+    policies,
+    names,
+    claim,
+    engines,
+    engineIx,
+    locks,
+    lockIx,
+    bufferIn,
+    fences,
+    callbackDecls,
+    jobIn,
+    jobIx,
+    fence,
+    job,
+    lock,
+    buffer,
+    usageOf,
+    setUsage,
+    buffers,
+  }
 }
 export type Hardware = ReturnType<typeof declareHardware>
 

@@ -26,6 +26,8 @@ export interface ParseCx {
   readonly fences: readonly Fence[]
   readonly jobs: readonly Job[]
   readonly notifierNames: readonly string[]
+  /** the scenario's fence callbacks (callbacks:), by index */
+  readonly callbacks: readonly { readonly name: string; readonly fence: number; readonly trigger: 'signal' | 'enable' }[]
   readonly policies: Policies
   readonly depth: number
   /** the key's value resolved as the name its syntax declares (`arg.role`), or as a plain name */

@@ -8,6 +8,7 @@ import { SpecError } from './errors.js'
 import { findLibrary, LIBRARY } from './library.js'
 import { opOf } from './ops/index.js'
 import type { Obj, Path } from './parse.js'
+import { callbackList, callbackSteps, expandSignals } from './fenceDecls.js'
 import { StepReader } from './steps.js'
 import {
   type Buffer,
@@ -39,6 +40,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     fences,
     jobs,
     notifierNames: mem.notifierIn.map((n) => n.name as string),
+    callbacks: hw.callbackDecls,
     resolve: resolvers(hw, mem),
     pageList: mem.pageList,
     setUsage: hw.setUsage,
@@ -82,6 +84,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
       'symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs); remove symmetry:',
     )
   }
+  if ((d.symmetry ?? []).length > 0 && (hw.callbackDecls.length > 0 || fences.some((fe) => fe.members !== undefined)))
+    throw new SpecError(
+      'FC196',
+      ['symmetry'],
+      'symmetry groups are not supported together with fence callbacks, fence ops or composite fences (they name fences of particular jobs); remove symmetry:',
+    )
   const symmetry = (d.symmetry ?? []).map((g, k) => {
     if (g.length < 2) throw new SpecError('FC191', ['symmetry', k], 'a symmetry group names at least two interchangeable jobs')
     return g.map((name, i) => {
@@ -102,6 +110,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     jobs: finalJobs,
     buffers,
     threads,
+    callbacks: callbackList(hw.callbackDecls, (d.threads ?? []).length),
     reclaim,
     usageOf,
     properties: props as PropertyId[],
@@ -121,7 +130,13 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
   const linkMemorySteps = (steps: Step[], who: string): Step[] => steps.map((s, k) => opOf(s).link?.(steps, k, who, { ranges }) ?? s)
 
   const threadIn = d.threads ?? []
-  if (threadIn.length > MAX_THREADS) throw new SpecError('FC148', ['threads'], `${threadIn.length} threads; at most ${MAX_THREADS} are supported`)
+  const callbackDecls = hw.callbackDecls
+  if (threadIn.length + callbackDecls.length > MAX_THREADS)
+    throw new SpecError(
+      'FC148',
+      ['threads'],
+      `${threadIn.length} threads and ${callbackDecls.length} callbacks (each callback runs as a thread); at most ${MAX_THREADS} in all are supported`,
+    )
   const threads: Thread[] = threadIn.map((th, i) => {
     claim(th.name as string, `thread #${i + 1}`, ['threads', i, 'name'])
     const hasPath = th.path !== undefined
@@ -144,6 +159,7 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
       if (th.with !== undefined) throw new SpecError('FC171', ['threads', i, 'with'], `'with' binds a library path's parameters; this thread has its own steps`)
       steps = reader.read(th.steps as unknown[], ['threads', i, 'steps'])
     }
+    steps = expandSignals(steps, hw.fences)
     if (steps.length === 0) throw new SpecError('FC172', ['threads', i, 'steps'], `thread '${th.name as string}' has no steps`)
     if (context !== undefined && !(CONTEXTS as readonly string[]).includes(context))
       throw new SpecError('FC145', ['threads', i, 'context'], `unknown context '${context}'`)
@@ -151,6 +167,14 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
     steps = linkMemorySteps(steps, `thread '${th.name as string}'`)
     if (th.repeat !== undefined && typeof th.repeat !== 'boolean') throw new SpecError('FC155', ['threads', i, 'repeat'], 'must be true or false')
     return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin, repeat: th.repeat === true }
+  })
+
+  // Each callback's steps run as a thread of context 'callback' (ops/callback.ts).
+  callbackDecls.forEach((c, k) => {
+    const body = reader.read(c.steps as unknown[], [...c.where, 'steps'])
+    checkLocking(body, `callback '${c.name}'`, locks, buffers)
+    const steps = linkMemorySteps(callbackSteps(c, k, hw.fences, body), `callback '${c.name}'`)
+    threads.push({ name: c.name, context: 'callback', callbackOn: c.fence, signalling: false, steps, origin: 'callback', repeat: false })
   })
 
   const reclaim: ReclaimPath[] = (d.reclaim ?? []).map((r, i) => {
@@ -220,6 +244,8 @@ function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[
     const gave = op.releases?.(s)
     const need = op.needsHeld?.({ buffers }, s)
     if (took) {
+      // A trylock of a lock the path holds is the recursion test some drivers make: it answers false.
+      if (s.op === 'trylock' && held.has(took.lock)) continue
       if (held.has(took.lock))
         throw new SpecError(
           'FC185',

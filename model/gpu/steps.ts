@@ -15,6 +15,7 @@ export interface StepEnv {
   readonly fences: readonly Fence[]
   readonly jobs: readonly Job[]
   readonly notifierNames: readonly string[]
+  readonly callbacks: ParseCx['callbacks']
   readonly resolve: Partial<Record<Role, (name: unknown, path: Path) => number>>
   readonly pageList: (v: unknown, path: Path) => number[]
   readonly setUsage: (bo: number, fe: number, u: Usage, path: Path) => void
@@ -101,6 +102,7 @@ export class StepReader {
       fences,
       jobs,
       notifierNames: this.env.notifierNames,
+      callbacks: this.env.callbacks,
       policies,
       depth,
       str: (what) => str(arg, what),

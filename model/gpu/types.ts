@@ -3,7 +3,8 @@
  * reference resolved to an index. Compile it with `compileGpu` (compile.ts).
  */
 
-export type FenceKind = 'dma' | 'hmm' | 'preempt'
+/** array and chain are composite dma_fences (mech/composite.ts) */
+export type FenceKind = 'dma' | 'hmm' | 'preempt' | 'array' | 'chain'
 export type LockMode = 'write' | 'read'
 /** what a failing step does: leave the path (skip), stay and try again (retry), fail the thread, or
  * (notifier callbacks only) return false, which aborts a non-blockable invalidation (rule 38) */
@@ -20,8 +21,11 @@ export const reclaims = (g: Gfp): boolean => g === 'KERNEL' || g === 'NOFS' || g
 /**
  * Thread contexts. notifier, fault-handler and shrinker are the kernel's wait-allowed contexts
  * (seed 000's "critical sections"); scheduler and worker paths are signalling paths when marked so.
+ * irq is a hard interrupt handler: atomic, irqs off (ops/spin.ts). A fence callback (ops/callback.ts)
+ * is a thread of context 'callback', made from the scenario's callbacks: list, never declared as one.
  */
-export const CONTEXTS = ['process', 'notifier', 'fault-handler', 'shrinker', 'scheduler', 'worker', 'userspace'] as const
+export type ThreadContext = Context | 'callback'
+export const CONTEXTS = ['process', 'notifier', 'fault-handler', 'shrinker', 'scheduler', 'worker', 'userspace', 'irq'] as const
 export type Context = (typeof CONTEXTS)[number]
 
 export interface Engine {
@@ -73,7 +77,8 @@ export interface Range {
 
 export interface Lock {
   readonly name: string
-  readonly kind: 'mutex' | 'rwsem' | 'ww'
+  /** spinlock: a spinning lock (spin_lock and its irq forms, ops/spin.ts): atomic context while held */
+  readonly kind: 'mutex' | 'rwsem' | 'ww' | 'spinlock'
   /** lockdep class: every dma_resv is of class reservation_ww_class ("dma_resv") */
   readonly cls: string
 }
@@ -85,6 +90,24 @@ export interface Fence {
   readonly job?: number
   /** preempt/eviction fences: the job they take off the hardware */
   readonly of?: number
+  /** the spinlock fence->lock points at (dma_fence_init's lock); callbacks run under it */
+  readonly lock?: number
+  /** array: its fences (dma_fence_array_create); chain: [its fence, the previous point] (dma_fence_chain_init) */
+  readonly members?: readonly number[]
+  /** array: signal when any member signals (signal_on_any) */
+  readonly any?: boolean
+}
+
+/** A dma_fence callback (dma_fence_add_callback): the fence it is added to; its steps run as a thread
+ * of context 'callback' (ops/callback.ts). */
+export interface Callback {
+  readonly name: string
+  readonly fence: number
+  /** the thread that runs its steps */
+  readonly thread: number
+  /** signal: a callback (dma_fence_add_callback); enable: the fence's enable_signaling op, run once
+   * when signalling is first enabled (__dma_fence_enable_signaling) */
+  readonly trigger: 'signal' | 'enable'
 }
 
 export interface Job {
@@ -127,7 +150,9 @@ export type StepOf<K extends Step['op']> = Extract<Step, { readonly op: K }>
 
 export interface Thread {
   readonly name: string
-  readonly context: Context
+  readonly context: ThreadContext
+  /** a fence callback's steps (context 'callback'): the fence it runs on */
+  readonly callbackOn?: number
   /** the whole path is a dma_fence signalling path (run_job, completion workers, preempt workers) */
   readonly signalling: boolean
   readonly steps: readonly Step[]
@@ -159,6 +184,8 @@ export const PROPERTY_IDS = [
   'gpu-access',
   'notifier-nonblock',
   'memory-progress',
+  'might-sleep',
+  'irq-safety',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 
@@ -170,6 +197,8 @@ export interface GpuDesign {
   readonly jobs: readonly Job[]
   readonly buffers: readonly Buffer[]
   readonly threads: readonly Thread[]
+  /** fence callbacks (their steps are threads of context 'callback') */
+  readonly callbacks: readonly Callback[]
   readonly reclaim: readonly ReclaimPath[]
   /** static usage of each (buffer, fence) pair in the buffer's dma_resv */
   readonly usageOf: ReadonlyMap<string, Usage>

@@ -9,6 +9,7 @@
  * deadlock). The report follows the non-live edges to the cycle (or the dead end) and spells it out.
  */
 import type { Reader } from '../../checker/model.js'
+import { callbackAdders } from './ops/callback.js'
 import { opOf, provides } from './ops/index.js'
 import { FS, type GpuView, JS, type NodeId, type WaitForGraph, type WaitNode } from './view.js'
 
@@ -42,12 +43,14 @@ function graphKit(v: GpuView, s: Reader) {
   const En = (e: number): NodeId => `engine:${e}`
   const fenceName = (i: number): string =>
     `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
-  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName }
+  /** fence callbacks not added yet: neither blocked nor finished, live while a thread may add them */
+  const unadded = new Set<NodeId>()
+  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded }
 }
 
 /** Threads: a blocked one waits on what its step's op says (ops/). */
 function threadNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, fenceName } = k
+  const { v, s, design, f, node, edge, enabled, T, fenceName, unadded } = k
   // Threads.
   design.threads.forEach((th, t) => {
     const n = node(T(t), `thread ${th.name}`)
@@ -55,8 +58,16 @@ function threadNodes(k: Kit): void {
     const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
     const finished = pc === th.steps.length && rpc === 0
     n.active = !finished && enabled(v.actorRules.thread[t]!)
-    // A repeating worker waiting at its first step for work is idle, not blocked.
-    if (!n.active && v.idle(s, t)) return
+    // A repeating worker waiting at its first step for work is idle, not blocked. So is a fence
+    // callback not added yet: it can run only if a thread still adds it (ops/callback.ts).
+    if (!n.active && v.idle(s, t)) {
+      if (th.callbackOn !== undefined) {
+        n.mode = 'any'
+        for (const a of callbackAdders(v, s, t)) edge(n, T(a), `is not added yet; thread ${design.threads[a]!.name} adds it (dma_fence_add_callback)`)
+        unadded.add(n.id)
+      }
+      return
+    }
     const spinning = !finished && v.actorRules.thread[t]!.some((r) => v.meta.get(v.rules[r]!.action)!.does === 'spin' && v.rules[r]!.guard(s))
     n.blocked = !finished && (!n.active || spinning)
     if (spinning) n.active = false
@@ -171,6 +182,12 @@ function resourceNodes(k: Kit): void {
     }
     if (fe.kind === 'preempt' && fe.of !== undefined) edge(n, Jn(fe.of), `signalled once job ${design.jobs[fe.of]!.name} is off the hardware`)
     if (v.proxyOf[i]! >= 0) edge(n, Fn(v.proxyOf[i]!), `a proxy: signals when ${fenceName(v.proxyOf[i]!)} does`)
+    // dma_fence_array / dma_fence_chain: waiting on the container is waiting on its members.
+    if (fe.members) {
+      n.mode = fe.any ? 'any' : 'all'
+      const what = fe.kind === 'chain' ? 'a dma_fence_chain point: signals when' : `a dma_fence_array: signals when ${fe.any ? 'any of' : 'all of'}`
+      for (const m of fe.members) if (s.get(f.fs[m]!) === FS.pending) edge(n, Fn(m), `${what} ${fenceName(m)}`)
+    }
     design.threads.forEach((th, t) => {
       const pc = s.get(f.pc[t]!)
       th.steps.forEach((x, k) => {
@@ -183,7 +200,7 @@ function resourceNodes(k: Kit): void {
 }
 
 /** Least fixpoint of liveness. */
-function liveness(nodes: Map<NodeId, WaitNode>): void {
+function liveness(nodes: Map<NodeId, WaitNode>, unadded: ReadonlySet<NodeId>): void {
   for (const n of nodes.values()) if (n.active) n.live = true
   let changed = true
   while (changed) {
@@ -191,7 +208,7 @@ function liveness(nodes: Map<NodeId, WaitNode>): void {
     for (const n of nodes.values()) {
       if (n.live || n.active) continue
       if (n.id.startsWith('thread:') || n.id.startsWith('job:')) {
-        if (!n.blocked) {
+        if (!n.blocked && !unadded.has(n.id)) {
           // finished actors neither wait nor act
           continue
         }
@@ -212,7 +229,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
   jobNodes(k)
   resourceNodes(k)
   const { nodes } = k
-  liveness(nodes)
+  liveness(nodes, k.unadded)
   const stuck = [...nodes.values()].filter((n) => n.blocked && !n.live).map((n) => n.id)
 
   // Follow non-live edges from the first stuck actor.

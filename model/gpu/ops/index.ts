@@ -5,6 +5,7 @@
  */
 import type { Step } from '../types.js'
 import { addFenceOp } from './addFence.js'
+import { callbackOp } from './callback.js'
 import { evictOp } from './evict.js'
 import { evictionOp } from './eviction.js'
 import { exitOp } from './exit.js'
@@ -22,12 +23,15 @@ import { submitOp } from './submit.js'
 import { syncobjOp } from './syncobj.js'
 import { useOp } from './use.js'
 import { userFaultOp } from './userFault.js'
+import { spinOp } from './spin.js'
 import { waitOp } from './wait.js'
 
 export const OPS: readonly OpModule[] = [
   lockOp,
+  spinOp,
   waitOp,
   signalOp,
+  callbackOp,
   memoryOp,
   evictOp,
   preemptOp,
