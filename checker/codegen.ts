@@ -110,7 +110,8 @@ export class SuccessorWriter {
       throw new ModelError('FC300', `value ${x} is outside the declared range of state field '${L.name(f)}'`)
     }
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated once per search from the model's own rule cases (see above): the fast path of the Expander
-    const next = new Function('fail', `"use strict"; return ${source}`)(fail) as SuccessorFn
+    const make = new Function('fail', `"use strict"; return ${source}`) as (f: typeof fail) => SuccessorFn
+    const next = make(fail)
     return { next, source }
   }
 }
