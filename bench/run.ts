@@ -5,7 +5,7 @@
  *     npm run bench -- --quick      only the small rungs (BENCH_QUICK=1 does the same)
  *     npm run bench -- --tools fencecheck,rumur    a subset of the tools
  *     npm run bench -- --sections ladder,symmetry   a subset of the tables (ladder, symmetry,
- *                                   workers, simulation, liveness, gpu; default all)
+ *                                   workers, simulation, liveness, gpu, pairs; default all)
  *     npm run bench -- --skip-long  the full rungs, without the simulation section's exhaustive
  *                                   searches (up to 10 minutes each)
  *
