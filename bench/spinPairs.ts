@@ -99,7 +99,7 @@ export function sectionSpinPairs(ctx: { readonly quick: boolean; readonly spinSk
   for (const r of rungs) {
     const pan = buildPan(r)
     if ('error' in pan) {
-      rows.push([name(r), fmtInt(r.expect), 'error', '-', '-', '-', '-', '-'])
+      rows.push([name(r), fmtInt(r.expect), 'error', '-', '-', '-', '-', '-', '-'])
       rows.push(pan.error)
       bad++
       continue
@@ -121,6 +121,13 @@ export function sectionSpinPairs(ctx: { readonly quick: boolean; readonly spinSk
     const rss = (xs: Run[]): number | undefined =>
       median(xs.flatMap((x) => (x.error === undefined && x.t.peakRssBytes !== undefined ? [x.t.peakRssBytes] : [])))
     const ratio = median(ratios)
+    // The same on CPU seconds (user + system), which a busy machine disturbs less than wall time.
+    const cpuRatios = fc.flatMap((f, i) =>
+      f.error === undefined && sp[i]!.error === undefined && f.t.cpuS !== undefined && sp[i]!.t.cpuS !== undefined && f.t.cpuS > 0
+        ? [sp[i]!.t.cpuS / f.t.cpuS]
+        : [],
+    )
+    const cpuRatio = median(cpuRatios)
     rows.push([
       name(r),
       fmtInt(r.expect),
@@ -130,12 +137,13 @@ export function sectionSpinPairs(ctx: { readonly quick: boolean; readonly spinSk
       fmtS(wall(sp)),
       fmtMiB(rss(sp)),
       ratio === undefined ? '-' : `${ratio.toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`,
+      cpuRatio === undefined ? '-' : `${cpuRatio.toFixed(2)} (${Math.min(...cpuRatios).toFixed(2)}-${Math.max(...cpuRatios).toFixed(2)})`,
     ])
     for (const p of problems) rows.push(p)
     if (problems.length) bad++
   }
   printTable(
-    ['rung', 'states', 'check', 'fencecheck s', 'fencecheck MiB', 'spin s', 'spin MiB', 'speed: spin s / fencecheck s, median (min-max)'],
+    ['rung', 'states', 'check', 'fencecheck s', 'fencecheck MiB', 'spin s', 'spin MiB', 'speed (wall), median (min-max)', 'speed (cpu)'],
     rows,
     new Set([1, 3, 4, 5, 6]),
   )
@@ -143,7 +151,12 @@ export function sectionSpinPairs(ctx: { readonly quick: boolean; readonly spinSk
   console.log(
     `s: wall seconds of the whole process (fencecheck: node dist/cli/main.js check r1 ... --quiet; SPIN: ./pan ${PAN_ARGS.join(' ')}, cc ${PAN_CFLAGS.join(' ')}).`,
   )
-  console.log('MiB: peak RSS. speed is taken round by round (the two runs of a round are adjacent), then the median; above 1: fencecheck is faster.')
+  console.log(
+    'MiB: peak RSS. speed: SPIN seconds / fencecheck seconds, taken round by round (the two runs of a round are adjacent), then the median; above 1: fencecheck',
+  )
+  console.log(
+    'is faster. speed (cpu) is the same on user + system CPU seconds (fencecheck: every thread of the process, its search thread and the garbage collector included).',
+  )
   console.log(`load average (1, 5, 15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(', ')}; after: ${loadAfter.map((x) => x.toFixed(2)).join(', ')}`)
   return bad
 }
