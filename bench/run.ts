@@ -14,7 +14,7 @@
  * fencecheck simulate against exhaustive search on R1 beyond the ladder, the cost of liveness
  * checking, and the GPU ladder (bench/gpuSection.ts) with its SPIN pairs.
  *
- * Every tool runs as its own child process under `/usr/bin/time -f '%e %M'`, so wall time and peak
+ * Every tool runs as its own child process under `/usr/bin/time -f '%e %M %U %S'`, so wall time and peak
  * RSS are measured the same way for all of them (fencecheck through bench/fencecheckOne.ts).
  * SPIN's and Rumur's generation + C compilation is timed separately from the verification run;
  * states/s uses the verification run only. The distinct-state counts must be identical across the
