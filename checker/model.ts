@@ -8,6 +8,7 @@
  * pre-state; effects write the post-state (primed variables). The explorer iterates rules in
  * order, so exploration is deterministic.
  */
+import type { CompiledSuccessors } from './codegen.js'
 import { type Field, ModelError, type StateLayout } from './layout.js'
 
 /** An action as plain data: printable, comparable, replayable. */
@@ -226,6 +227,12 @@ export interface Model<A extends Action = Action> {
   readonly omitted?: readonly OmittedProperty[]
   /** one-line description for listings */
   readonly about?: string
+  /**
+   * A generated successor function (checker/codegen.ts) that yields, for every state, exactly
+   * what `rules` yield, in rule order: the Expander's fast path. `rules` stay the definition and
+   * the oracle. Called once per search.
+   */
+  successors?(): CompiledSuccessors
   /** fill the layout's derived slots of a decoded state from its stored fields */
   derive?(values: Int32Array): void
   /**

@@ -14,6 +14,7 @@ import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes
 import type { ParamSpec, ParamValues } from '../checker/params.js'
 import type { Narrator } from '../report/narrator.js'
 import { pageConservation } from '../properties/r1.js'
+import { r1Successors } from './r1Successors.js'
 
 export const POLICIES = ['naive', 'reserve', 'preempt', 'skip'] as const
 export type Policy = (typeof POLICIES)[number]
@@ -253,6 +254,7 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
     fields,
     init: () => [initial],
     rules,
+    successors: () => r1Successors(layout, fields, { C, G, K, policy, leaksPage: bug === 'evict-leaks-page' }, rules),
     symmetry: { describe: 'graphics jobs interchangeable, compute jobs interchangeable', canonicalize },
     derive(v) {
       let running = 0
