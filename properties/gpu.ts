@@ -16,7 +16,7 @@ import {
   step,
 } from '../checker/model.js'
 import { opOf } from '../model/gpu/ops/index.js'
-import type { PropertyId, Step } from '../model/gpu/types.js'
+import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
 import { PROGRESS, STALE_ACCESS } from './hmm.js'
@@ -44,11 +44,19 @@ export const PROPERTY_NAMES = {
   gpuAccess: STALE_ACCESS,
   memoryProgress: PROGRESS,
   nonblock: 'rule 38: a callback in a non-blockable invalidation never sleeps, and returns false only there',
+  hang: 'hang-until-timeout: no bounded wait times out in a hang that only its timeout ends',
 } as const
+
+/** A progress goal's property name, and its id for --property (`progress:NAME`). */
+export const goalName = (design: GpuView['design'], g: Goal): { name: string; id: string } => {
+  const who = g.kind === 'thread' ? design.threads[g.index]!.name : g.kind === 'job' ? design.jobs[g.index]!.name : design.fences[g.index]!.name
+  const what = g.kind === 'thread' ? `thread ${who} completes its path` : g.kind === 'job' ? `job ${who} signals its fence` : `fence ${who} signals`
+  return { name: `progress: ${what}`, id: `progress:${who}` }
+}
 
 export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thread: Int32Array }[] = []): Property<Action>[] {
   const { design, f } = v
-  const want = new Set(design.properties)
+  const want = new Set(design.properties.filter((id) => !design.accepted.includes(id)))
   const fences = design.fences
   const meta = (a: Action): RuleMeta => v.meta.get(a)!
   const isDma = (i: number): boolean => fences[i]!.kind !== 'hmm'
@@ -263,6 +271,25 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     )
   }
 
+  if (want.has('hang-until-timeout') && hasTimedWait(design)) {
+    // A bounded wait that times out while, timeouts aside, its thread could never go on: the
+    // timeout ended a hang (a cycle or a dead end) that is still a bug, only hidden. The trace ends
+    // with the timeout; its narration shows the wait-for graph it broke (describe.ts).
+    props.push(
+      step(
+        PROPERTY_NAMES.hang,
+        (pre, a) => {
+          const m = meta(a)
+          if (m.does !== 'timeout' || m.actor.kind !== 'thread') return true
+          return !v.waitFor(pre, { timeouts: 'ignore' }).stuck.includes(`thread:${m.actor.index}`)
+        },
+        {
+          cite: 'drivers/dma-buf/dma-fence.c: dma_fence_wait_timeout (0 when the wait timed out); drivers/gpu/drm/ttm/ttm_bo.c: ttm_bo_wait_ctx (a 15 s bound turned into -EBUSY)',
+        },
+      ),
+    )
+  }
+
   if (want.has('memory-progress') && design.jobs.some((j) => j.accesses.length > 0)) {
     // Retry loops must not livelock: under weak fairness per actor (every thread, every job's GPU
     // side, every fence mechanism), a stalled GPU (a fault pending, or a queue evicted) is served
@@ -296,6 +323,44 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         ),
       )
     }
+  }
+
+  // User-stated progress goals: on every weakly fair run (one fairness group per actor, as for
+  // memory-progress; userspace's own choices owe nothing), the goal's event happens; a run that
+  // stops without it (the thread failed, everything else finished) violates it too.
+  for (const g of design.goals) {
+    const { name, id } = goalName(design, g)
+    const T = design.threads.length
+    const J = design.jobs.length
+    const goal =
+      g.kind === 'thread'
+        ? (s: Reader) =>
+            s.get(f.pc[g.index]!) === design.threads[g.index]!.steps.length &&
+            s.get(f.failed[g.index]!) === 0 &&
+            (f.rpc[g.index]! < 0 || s.get(f.rpc[g.index]!) === 0)
+        : (s: Reader) => s.get(f.fs[g.kind === 'job' ? design.jobs[g.index]!.fence : g.index]!) !== FS.pending
+    props.push({
+      ...leadsTo(
+        name,
+        {
+          goal,
+          fairness: (a) => {
+            const m = meta(a)
+            if (m.userspace || m.does === 'access') return -1
+            return m.actor.kind === 'thread' ? m.actor.index : m.actor.kind === 'job' ? T + m.actor.index : T + J + m.actor.index
+          },
+          groups: [
+            ...design.threads.map((th) => `thread ${th.name}`),
+            ...design.jobs.map((j) => `job ${j.name} (GPU)`),
+            ...fences.map((fe) => `fence ${fe.name}`),
+          ],
+          stops: true,
+        },
+        { cite: "the scenario's progress: goals; weak fairness per actor (checker/liveness.ts)" },
+      ),
+      id,
+      requested: true,
+    })
   }
 
   if (want.has('dma-fence-progress') && fences.some((_, i) => isDma(i))) {
@@ -415,8 +480,22 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   }
   if (!design.jobs.some((j) => j.accesses.length > 0)) empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
   if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
+  if (design.accepted.includes('hang-until-timeout'))
+    out.push({
+      name: PROPERTY_NAMES.hang,
+      kind: 'step',
+      reason: 'accepted by the design (policies: { timeout: accept }): a hang only a timeout ends is its choice',
+      requested: false,
+    })
+  else if (!hasTimedWait(design)) empty('hang-until-timeout', 'no bounded wait (timeout: true), so no timeout can end a hang')
   return out
 }
+
+/** Does any step wait with a timeout (ops/timeout.ts)? */
+const hasTimedWait = (design: GpuView['design']): boolean =>
+  [...design.threads.flatMap((th) => th.steps), ...design.reclaim.flatMap((r) => r.steps), ...design.notifiers.flatMap((n) => n.callback)].some(
+    (st) => 'timeout' in st && st.timeout === true,
+  )
 
 const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   deadlock: 'deadlock',
@@ -433,6 +512,7 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'gpu-access': 'gpuAccess',
   'notifier-nonblock': 'nonblock',
   'memory-progress': 'memoryProgress',
+  'hang-until-timeout': 'hang',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -450,4 +530,5 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'gpu-access': 'step',
   'notifier-nonblock': 'step',
   'memory-progress': 'liveness',
+  'hang-until-timeout': 'step',
 }

@@ -74,6 +74,28 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         return { actor, text: `${m.step ? stepText(d, m.step) : 'wait'} returns${holding}${where}` }
       case 'spin':
         return { actor, text: `${m.step ? stepText(d, m.step) : ''} fails; retries${holding}${where}` }
+      case 'timeout': {
+        // A bounded wait gives up. If nothing but this timeout could have ended the wait, say so,
+        // with the wait-for graph it broke (the property hang-until-timeout).
+        const hang = v.waitFor(pre, { timeouts: 'ignore' })
+        const hung = hang.stuck.includes(`thread:${t}`)
+        const core = m.step ? stepText(d, m.step).replace(/, bounded: on timeout .*$/, '') : 'wait'
+        return {
+          actor,
+          text: `${core} times out, then ${String(action.then)}${holding}${where}${hung ? `; a hang only this timeout ended: ${hang.describe().slice(0, -1).join(' ').replace(/\s+/g, ' ')}` : ''}`,
+        }
+      }
+      case 'cond_true':
+      case 'cond_false':
+        return {
+          actor,
+          text: `${String(action.cond)}: ${m.does === 'cond_true' ? `yes, ${String(action.then === 'branch' ? 'runs its then: steps' : action.then)}` : 'no, goes on'}${holding}${where}`,
+        }
+      case 'branch_end':
+      case 'branch_retry':
+        return { actor, text: `${m.step ? stepText(d, m.step) : 'end of branch'}${holding}${where}` }
+      case 'tdr_idle':
+        return { actor, text: `job ${String(action.job)} completed before its timeout; timedout_job is not called` }
       case 'trylock_failed':
       case 'alloc_failed':
       case 'evict_failed':

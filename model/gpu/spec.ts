@@ -4,7 +4,9 @@
  * and how to fix it.
  */
 import { SpecError } from './errors.js'
-import { STEP_KEYS, syntaxOf } from './ops/index.js'
+import { attachBranch } from './ops/branch.js'
+import { flagsOf } from './ops/cond.js'
+import { opOf, STEP_KEYS, syntaxOf } from './ops/index.js'
 import type { Role } from './ops/op.js'
 import type { ParseCx } from './parse.js'
 import { DEFAULT_POLICIES, findLibrary, LIBRARY, type Policies } from './library.js'
@@ -17,7 +19,11 @@ import {
   type Context,
   type Engine,
   type Fence,
+  type Goal,
   type GpuDesign,
+  isErrorCode,
+  ERROR_CODES,
+  type Outcome,
   type Job,
   type Lock,
   PROPERTY_IDS,
@@ -53,6 +59,7 @@ export interface DesignInput {
   pages?: Obj[]
   notifiers?: Obj[]
   ranges?: Obj[]
+  progress?: Obj[]
 }
 
 export function buildDesign(d: DesignInput): GpuDesign {
@@ -305,6 +312,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
       propagateErrors: (j.propagateErrors as boolean | undefined) ?? true,
       waitsDeps: (j.waitsDeps as boolean | undefined) ?? true,
       accesses,
+      hangs: (j.hangs as boolean | undefined) ?? false,
     }
   })
 
@@ -353,7 +361,26 @@ export function buildDesign(d: DesignInput): GpuDesign {
         `step '${op}' cannot run inside an MMU-notifier callback (notifier ${notifierIn[inCallback]!.name as string}); the callback runs inside the CPU's invalidation`,
       )
     }
-    return syntax.parse(parseCx(op, arg, mods, where, depth))
+    let steps = syntax.parse(parseCx(op, arg, mods, where, depth))
+    // A failure branch written as a list (else: [...], or an if's then: [...]) follows its step.
+    for (const key of ['else', 'then'])
+      if (Array.isArray(mods[key]))
+        steps = attachBranch(steps, mods[key] as unknown[], [...where, key], (raw, base) => normSteps(raw, base, depth), outcomeWord)
+    return steps
+  }
+  /** an outcome word or error code as written at `path` */
+  const outcomeWord = (v: unknown, path: Path): Outcome => {
+    if (v === 'again') {
+      if (inCallback === undefined)
+        throw new SpecError('FC160', path, "'again' (return false from the invalidate callback, rule 38) is only for steps of a notifier callback")
+      return v
+    }
+    if (v === 'skip' || v === 'retry' || v === 'fail' || isErrorCode(v)) return v
+    throw new SpecError(
+      'FC155',
+      path,
+      `must be skip, retry, fail${inCallback !== undefined ? ', again' : ''}, an error code (${ERROR_CODES.join(', ')}) or a list of steps, got ${JSON.stringify(v)}`,
+    )
   }
   const parseCx = (op: string, arg: unknown, mods: Obj, where: Path, depth: number): ParseCx => {
     const str = (v: unknown, what: string): string => {
@@ -388,22 +415,9 @@ export function buildDesign(d: DesignInput): GpuDesign {
       pageList,
       outcome: (v, dflt) => {
         if (v === undefined) return dflt
-        if (v === 'again') {
-          if (inCallback === undefined)
-            throw new SpecError(
-              'FC160',
-              [...where, 'else'],
-              "'again' (return false from the invalidate callback, rule 38) is only for steps of a notifier callback",
-            )
-          return v
-        }
-        if (v !== 'skip' && v !== 'retry' && v !== 'fail')
-          throw new SpecError(
-            'FC155',
-            [...where, 'else'],
-            `must be skip, retry or fail${inCallback !== undefined ? ', or again' : ''}, got ${JSON.stringify(v)}`,
-          )
-        return v
+        // a list of steps (optionally ending in an outcome) runs on failure: ops/branch.ts places it
+        if (Array.isArray(v)) return 'branch'
+        return outcomeWord(v, [...where, 'else'])
       },
       usage: (v, dflt) => {
         if (v === undefined) return dflt
@@ -625,6 +639,10 @@ export function buildDesign(d: DesignInput): GpuDesign {
     })
   })
 
+  checkConditions([...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps), ...notifiers.flatMap((n) => n.callback)])
+  const goals = readGoals(d.progress ?? [], { thread: threads.map((th) => th.name), job: jobs.map((j) => j.name), fence: fences.map((fe) => fe.name) })
+  const accepted: PropertyId[] = policies.timeout === 'accept' ? ['hang-until-timeout'] : []
+
   const vram = d.memory?.vram ?? 0
   const system = d.memory?.system ?? 8
   return {
@@ -644,19 +662,102 @@ export function buildDesign(d: DesignInput): GpuDesign {
     pages,
     notifiers,
     ranges,
+    goals,
+    accepted,
+  }
+}
+
+/** `progress:` goals, each naming one actor: { thread: T } completes, { job: J } / { fence: F } signals. */
+function readGoals(raw: readonly Obj[], known: Record<'thread' | 'job' | 'fence', readonly string[]>): Goal[] {
+  const seen = new Set<string>()
+  return raw.map((g, k) => {
+    const keys = Object.keys(g)
+    if (keys.length === 1 && keys[0] === 'work')
+      throw new SpecError('FC189', ['progress', k, 'work'], 'work items are not part of this design language yet; name a thread, a job or a fence')
+    const kind = keys[0] as 'thread' | 'job' | 'fence'
+    if (keys.length !== 1 || !['thread', 'job', 'fence'].includes(kind))
+      throw new SpecError('FC189', ['progress', k], 'a goal names one actor: { thread: T } (completes its path), { job: J } or { fence: F } (signals)')
+    const index = known[kind].indexOf(g[kind] as string)
+    if (index < 0) throw new SpecError('FC189', ['progress', k, kind], `no ${kind} named '${String(g[kind])}' (${kind}s: ${known[kind].join(', ') || 'none'})`)
+    const id = `${kind}:${index}`
+    if (seen.has(id)) throw new SpecError('FC189', ['progress', k], `the goal ${kind} ${String(g[kind])} is stated twice`)
+    seen.add(id)
+    return { kind, index }
+  })
+}
+
+/** A condition may test only what some step changes: a flag that no step sets or clears is a typo. */
+function checkConditions(steps: readonly Step[]): void {
+  const changed = new Set(steps.flatMap((s) => (s.op === 'set_flag' || s.op === 'clear_flag' ? [s.flag] : [])))
+  const recorded = new Set(steps.flatMap((s) => (s.op === 'record_task' ? [s.slot] : [])))
+  for (const s of steps) {
+    for (const fl of flagsOf(s))
+      if (!changed.has(fl))
+        throw new SpecError(
+          'FC184',
+          s.where,
+          `flag '${fl}' is never set or cleared by any step, so testing it tells nothing; set it somewhere (set_flag: ${fl}) or fix the name`,
+        )
+    if (s.op === 'if') {
+      const slots: string[] = []
+      const walk = (c: typeof s.cond): void => {
+        if (c.kind === 'current') slots.push(c.slot)
+        else if (c.kind === 'not') walk(c.of)
+      }
+      walk(s.cond)
+      for (const sl of slots)
+        if (!recorded.has(sl))
+          throw new SpecError('FC184', s.where, `task slot '${sl}' is never recorded by any step; record it somewhere (record_task: ${sl}) or fix the name`)
+    }
   }
 }
 
 /** Lock discipline along a straight-line path: no unlock of a lock not held, no recursive locking,
  * nothing held at the end, and evict only under the buffer's dma_resv (TTM's rule). */
 function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[], buffers: readonly Buffer[]): void {
-  const held = new Map<number, readonly (string | number)[]>()
-  for (const s of steps) {
+  let held = new Map<number, readonly (string | number)[]>()
+  // Failure branches (ops/branch.ts): each starts with what its step started with; one that goes on
+  // must then hold what the step's success holds, one that retries what the step started with.
+  const open: { end: number; before: Map<number, readonly (string | number)[]>; after: Map<number, readonly (string | number)[]>; cond: boolean }[] = []
+  const same = (a: ReadonlyMap<number, unknown>, b: ReadonlyMap<number, unknown>): boolean => a.size === b.size && [...a.keys()].every((k) => b.has(k))
+  const names = (m: ReadonlyMap<number, unknown>): string => [...m.keys()].map((l) => locks[l]!.name).join(', ') || 'nothing'
+  for (const [i, s] of steps.entries()) {
+    const inCond = open.some((b) => b.cond)
+    if (s.op === 'else_end') {
+      const b = open.pop()!
+      if (s.then === 'continue' && !same(held, b.after))
+        throw new SpecError(
+          'FC183',
+          s.where,
+          `${who}: this branch goes on after its step holding ${names(held)}, but the step's success holds ${names(b.after)}; take or release locks in the branch so both agree, or end it with an outcome (skip, fail, -EBUSY, ...)`,
+        )
+      if (s.then === 'retry' && !same(held, b.before))
+        throw new SpecError(
+          'FC183',
+          s.where,
+          `${who}: this branch tries its step again holding ${names(held)}, but the step started holding ${names(b.before)}; retake what it dropped first`,
+        )
+      held = b.after
+      continue
+    }
+    if (s.branch) {
+      const before = new Map(held)
+      const after = new Map(held)
+      const took = opOf(s).takes?.(s)
+      if (took) after.set(took.lock, s.where)
+      open.push({ end: i + s.branch, before, after, cond: s.op === 'if' })
+      held = new Map(before)
+      continue
+    }
     if (s.op === 'lock' || s.op === 'trylock') {
+      // Inside an if:, a lock the path already holds is left to the model (a self-deadlock if the
+      // condition lets it run; kfd's faulting_task check exists to prevent exactly that).
+      if (held.has(s.lock) && inCond) continue
       if (held.has(s.lock))
         throw new SpecError('FC185', s.where, `${who} takes '${locks[s.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`)
       held.set(s.lock, s.where)
     } else if (s.op === 'unlock') {
+      if (inCond && open.some((b) => b.cond && b.before.has(s.lock)) && !held.has(s.lock)) continue
       if (!held.has(s.lock))
         throw new SpecError('FC186', s.where, `${who} unlocks '${locks[s.lock]!.name}' but does not hold it here (lock it earlier in the same path)`)
       held.delete(s.lock)

@@ -14,7 +14,13 @@ import { FS, type GpuView, JS, type NodeId, type WaitForGraph, type WaitNode } f
 
 export type { NodeId, WaitForGraph, WaitNode } from './view.js'
 
-export function waitFor(v: GpuView, s: Reader): WaitForGraph {
+/**
+ * `timeouts: 'ignore'` asks which actors only a timeout would free: a thread whose only enabled rule
+ * is its bounded wait's timeout (ops/timeout.ts) counts as blocked, as a busy retry does. By
+ * default a timeout is a way out, so such a thread is not stuck.
+ */
+export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'escape' | 'ignore' } = {}): WaitForGraph {
+  const ignoreTimeouts = opts.timeouts === 'ignore'
   const { design, f } = v
   const nodes = new Map<NodeId, WaitNode>()
   const node = (id: NodeId, label: string, mode: 'all' | 'any' = 'all'): WaitNode => {
@@ -49,7 +55,10 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     n.active = !finished && enabled(v.actorRules.thread[t]!)
     // A repeating worker waiting at its first step for work is idle, not blocked.
     if (!n.active && v.idle(s, t)) return
-    const spinning = !finished && v.actorRules.thread[t]!.some((r) => v.meta.get(v.rules[r]!.action)!.does === 'spin' && v.rules[r]!.guard(s))
+    const on = (pick: (does: string) => boolean): boolean =>
+      v.actorRules.thread[t]!.some((r) => pick(v.meta.get(v.rules[r]!.action)!.does) && v.rules[r]!.guard(s))
+    // A busy retry is blocked; with timeouts ignored, so is a wait whose only way on is its timeout.
+    const spinning = !finished && (on((d) => d === 'spin') || (ignoreTimeouts && on((d) => d === 'timeout') && !on((d) => d !== 'timeout' && d !== 'enable')))
     n.blocked = !finished && (!n.active || spinning)
     if (spinning) n.active = false
     if (!n.blocked) return
@@ -99,6 +108,15 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
         if (th.steps.some((x) => provides(x, { kind: 'serve_fault', job: j }))) edge(n, T(t), `has a page fault pending, served by thread ${th.name}`)
       })
       if (n.targets.length === 0) n.why.push('has a page fault pending that no thread serves')
+    } else if (st === JS.running && job.hangs) {
+      // A hung job: only a reset (the timeout handler, ops/tdr.ts) or a forced signal ends it.
+      design.threads.forEach((th, t) => {
+        const pc = s.get(f.pc[t]!)
+        if (th.steps.some((x, i) => i >= pc && provides(x, { kind: 'signal', fence: job.fence })))
+          edge(n, T(t), `hangs on the GPU; thread ${th.name} resets it`)
+      })
+      n.mode = 'any'
+      if (n.targets.length === 0) n.why.push('hangs on the GPU and nothing resets it')
     } else if (st === JS.running) {
       for (const d of v.depsOf(s, j)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `busy-waits (GPU WAIT) on ${fenceName(d)}`)
     } else if (st === JS.suspended) {

@@ -4,13 +4,17 @@
  * switch on its name. A new primitive is one module file and one line below.
  */
 import type { Step } from '../types.js'
+import { branchOp } from './branch.js'
+import { condOp } from './cond.js'
 import { exitOp } from './exit.js'
 import { legacyOp } from './legacy.js'
 import { lockOp } from './lock.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
+import { tdrOp } from './tdr.js'
+import { timeoutOp } from './timeout.js'
 import { waitOp } from './wait.js'
 
-export const OPS: readonly OpModule[] = [lockOp, waitOp, legacyOp, exitOp] as readonly OpModule[]
+export const OPS: readonly OpModule[] = [lockOp, waitOp, timeoutOp, legacyOp, tdrOp, exitOp, condOp, branchOp] as readonly OpModule[]
 
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()
