@@ -6,25 +6,10 @@
  */
 import { opOf } from './ops/index.js'
 import type { GpuDesign, Step, StepOf } from './types.js'
+import type { Paths } from './context.js'
 import type { Held, Site } from './view.js'
 
-export interface Paths {
-  readonly reclaimSteps: readonly Step[]
-  /** for each flattened reclaim step, one past the end of its segment, the segment's name and start */
-  readonly reclaimSegEnd: readonly number[]
-  readonly reclaimSegName: readonly string[]
-  readonly reclaimSegStart: readonly number[]
-  /** thread t has a step that may enter direct reclaim, and there are reclaim paths */
-  readonly canReclaim: readonly boolean[]
-  readonly pathHeld: readonly (readonly Held[])[][]
-  readonly reclaimHeld: readonly (readonly Held[])[]
-  readonly sites: readonly Site[]
-  readonly siteAt: ReadonlyMap<string, Site>
-  /** the longest callback list among thread t's sites, or -1 */
-  readonly siteLen: readonly number[]
-  /** the steps of thread t's path, then the reclaim steps if it may reclaim */
-  memSteps: (t: number) => Step[]
-}
+export type { Paths } from './context.js'
 
 /** Does the step enter direct reclaim when memory is short (its op says so)? */
 export const stepReclaims = (s: Step): boolean => opOf(s).reclaims?.(s) ?? false

@@ -477,35 +477,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
     return out
   }
 
-  /** read_retry jumps back to the range's read_begin; map programs what get_pages returned. */
-  const linkMemorySteps = (steps: Step[], who: string): Step[] =>
-    steps.map((s, k) => {
-      if (s.op === 'read_retry') {
-        let back = -1
-        for (let i = k - 1; i >= 0; i--) {
-          const x = steps[i]!
-          if (x.op === 'read_begin' && x.range === s.range) {
-            back = i
-            break
-          }
-        }
-        if (back < 0)
-          throw new SpecError(
-            'FC158',
-            s.where,
-            `${who}: read_retry of range '${ranges[s.range]!.name}' has no read_begin of it earlier in the path (the collision-retry loop starts at mmu_interval_read_begin, rule 34)`,
-          )
-        return { ...s, back }
-      }
-      if (s.op === 'map' && !steps.slice(0, k).some((x) => x.op === 'get_pages' && x.range === s.range)) {
-        throw new SpecError(
-          'FC158',
-          s.where,
-          `${who}: map of range '${ranges[s.range]!.name}' has no get_pages of it earlier in the path (map programs the pfns hmm_range_fault returned)`,
-        )
-      }
-      return s
-    })
+  /** Each op checks its step against the earlier ones of the path (read_retry finds its read_begin). */
+  const linkMemorySteps = (steps: Step[], who: string): Step[] => steps.map((s, k) => opOf(s).link?.(steps, k, who, { ranges }) ?? s)
 
   const threadIn = d.threads ?? []
   if (threadIn.length > MAX_THREADS) throw new SpecError('FC148', ['threads'], `${threadIn.length} threads; at most ${MAX_THREADS} are supported`)
@@ -560,7 +533,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
       name = (o.name as string | undefined) ?? `reclaim #${i + 1}`
     } else throw new SpecError('FC170', where, "a reclaim path needs 'path: LIBRARY_PATH' or 'steps: [...]'")
     for (const [k, s] of steps.entries()) {
-      if (['await_fault', 'resolve_fault', 'await_deps', 'run', 'arm', 'push'].includes(s.op)) {
+      if (opOf(s).notInReclaim) {
         throw new SpecError('FC162', s.where, `step '${s.op}' cannot run inside reclaim (reclaim path ${name}, step ${k + 1})`)
       }
     }
@@ -598,9 +571,11 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const pushedBy = new Map<number, Path>()
   for (const th of threads) {
     for (const s of th.steps) {
-      if (s.op === 'push') {
-        if (pushedBy.has(s.job)) throw new SpecError('FC181', s.where, `job '${jobs[s.job]!.name}' is pushed twice (also at ${pushedBy.get(s.job)!.join('.')})`)
-        pushedBy.set(s.job, s.where as Path)
+      const push = (opOf(s).provides?.(s) ?? []).find((x) => x.kind === 'submit')
+      if (push && 'job' in push) {
+        if (pushedBy.has(push.job))
+          throw new SpecError('FC181', s.where, `job '${jobs[push.job]!.name}' is pushed twice (also at ${pushedBy.get(push.job)!.join('.')})`)
+        pushedBy.set(push.job, s.where as Path)
       }
     }
   }
@@ -718,57 +693,65 @@ function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[
   let held = new Map<number, readonly (string | number)[]>()
   // Failure branches (ops/branch.ts): each starts with what its step started with; one that goes on
   // must then hold what the step's success holds, one that retries what the step started with.
-  const open: { end: number; before: Map<number, readonly (string | number)[]>; after: Map<number, readonly (string | number)[]>; cond: boolean }[] = []
-  const same = (a: ReadonlyMap<number, unknown>, b: ReadonlyMap<number, unknown>): boolean => a.size === b.size && [...a.keys()].every((k) => b.has(k))
+  const open: { before: Map<number, readonly (string | number)[]>; after: Map<number, readonly (string | number)[]>; cond: boolean }[] = []
+  const same = (x: ReadonlyMap<number, unknown>, y: ReadonlyMap<number, unknown>): boolean => x.size === y.size && [...x.keys()].every((k) => y.has(k))
   const names = (m: ReadonlyMap<number, unknown>): string => [...m.keys()].map((l) => locks[l]!.name).join(', ') || 'nothing'
-  for (const [i, s] of steps.entries()) {
-    const inCond = open.some((b) => b.cond)
+  /** locks an if: branch takes again while the path holds them, and not yet released */
+  const again = new Map<number, number>()
+  for (const s of steps) {
+    const inCond = open.some((br) => br.cond)
     if (s.op === 'else_end') {
-      const b = open.pop()!
-      if (s.then === 'continue' && !same(held, b.after))
+      const br = open.pop()!
+      if (s.then === 'continue' && !same(held, br.after))
         throw new SpecError(
           'FC183',
           s.where,
-          `${who}: this branch goes on after its step holding ${names(held)}, but the step's success holds ${names(b.after)}; take or release locks in the branch so both agree, or end it with an outcome (skip, fail, -EBUSY, ...)`,
+          `${who}: this branch goes on after its step holding ${names(held)}, but the step's success holds ${names(br.after)}; take or release locks in the branch so both agree, or end it with an outcome (skip, fail, -EBUSY, ...)`,
         )
-      if (s.then === 'retry' && !same(held, b.before))
+      if (s.then === 'retry' && !same(held, br.before))
         throw new SpecError(
           'FC183',
           s.where,
-          `${who}: this branch tries its step again holding ${names(held)}, but the step started holding ${names(b.before)}; retake what it dropped first`,
+          `${who}: this branch tries its step again holding ${names(held)}, but the step started holding ${names(br.before)}; retake what it dropped first`,
         )
-      held = b.after
+      held = br.after
       continue
     }
+    const op = opOf(s)
+    const took = op.takes?.(s)
+    const gave = op.releases?.(s)
+    const need = op.needsHeld?.({ buffers }, s)
     if (s.branch) {
       const before = new Map(held)
       const after = new Map(held)
-      const took = opOf(s).takes?.(s)
       if (took) after.set(took.lock, s.where)
-      open.push({ end: i + s.branch, before, after, cond: s.op === 'if' })
+      open.push({ before, after, cond: s.op === 'if' })
       held = new Map(before)
       continue
     }
-    if (s.op === 'lock' || s.op === 'trylock') {
+    if (took) {
       // Inside an if:, a lock the path already holds is left to the model (a self-deadlock if the
       // condition lets it run; kfd's faulting_task check exists to prevent exactly that).
-      if (held.has(s.lock) && inCond) continue
-      if (held.has(s.lock))
-        throw new SpecError('FC185', s.where, `${who} takes '${locks[s.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`)
-      held.set(s.lock, s.where)
-    } else if (s.op === 'unlock') {
-      if (inCond && open.some((b) => b.cond && b.before.has(s.lock)) && !held.has(s.lock)) continue
-      if (!held.has(s.lock))
-        throw new SpecError('FC186', s.where, `${who} unlocks '${locks[s.lock]!.name}' but does not hold it here (lock it earlier in the same path)`)
-      held.delete(s.lock)
-    } else if (s.op === 'evict') {
-      if (!held.has(buffers[s.bo]!.lock))
+      if (held.has(took.lock) && inCond) {
+        again.set(took.lock, (again.get(took.lock) ?? 0) + 1)
+        continue
+      }
+      if (held.has(took.lock))
         throw new SpecError(
-          'FC187',
+          'FC185',
           s.where,
-          `${who} evicts '${buffers[s.bo]!.name}' without holding '${buffers[s.bo]!.name}.resv' (TTM evicts under the buffer's dma_resv; lock it first)`,
+          `${who} takes '${locks[took.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`,
         )
-    }
+      held.set(took.lock, s.where)
+    } else if (gave !== undefined) {
+      if ((again.get(gave) ?? 0) > 0) {
+        again.set(gave, again.get(gave)! - 1)
+        continue
+      }
+      if (!held.has(gave))
+        throw new SpecError('FC186', s.where, `${who} unlocks '${locks[gave]!.name}' but does not hold it here (lock it earlier in the same path)`)
+      held.delete(gave)
+    } else if (need && !held.has(need.lock)) throw new SpecError('FC187', s.where, `${who} ${need.why}`)
   }
   if (held.size > 0) {
     const [first, at] = [...held.entries()][0]!

@@ -4,18 +4,54 @@
  * switch on its name. A new primitive is one module file and one line below.
  */
 import type { Step } from '../types.js'
+import { addFenceOp } from './addFence.js'
 import { branchOp } from './branch.js'
 import { condOp } from './cond.js'
+import { evictOp } from './evict.js'
+import { evictionOp } from './eviction.js'
 import { exitOp } from './exit.js'
-import { legacyOp } from './legacy.js'
+import { faultOp } from './fault.js'
+import { invalidateOp } from './invalidate.js'
 import { lockOp } from './lock.js'
+import { memoryOp } from './memory.js'
+import { mirrorOp } from './mirror.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
+import { preemptOp } from './preempt.js'
+import { schedOp } from './sched.js'
+import { signalOp } from './signal.js'
+import { signallingOp } from './signalling.js'
+import { submitOp } from './submit.js'
+import { syncobjOp } from './syncobj.js'
 import { tdrOp } from './tdr.js'
 import { timeoutOp } from './timeout.js'
+import { useOp } from './use.js'
+import { userFaultOp } from './userFault.js'
 import { waitOp } from './wait.js'
 
-export const OPS: readonly OpModule[] = [lockOp, waitOp, timeoutOp, legacyOp, tdrOp, exitOp, condOp, branchOp] as readonly OpModule[]
-
+export const OPS: readonly OpModule[] = [
+  lockOp,
+  waitOp,
+  timeoutOp,
+  signalOp,
+  memoryOp,
+  evictOp,
+  preemptOp,
+  submitOp,
+  addFenceOp,
+  signallingOp,
+  userFaultOp,
+  faultOp,
+  schedOp,
+  tdrOp,
+  syncobjOp,
+  invalidateOp,
+  mirrorOp,
+  exitOp,
+  condOp,
+  evictionOp,
+  useOp,
+  branchOp,
+] as readonly OpModule[]
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()
 for (const op of OPS) {

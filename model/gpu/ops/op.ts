@@ -12,12 +12,11 @@
 import type { LayoutBuilder } from '../../../checker/layout.js'
 import type { Reader } from '../../../checker/model.js'
 import type { StepCx } from '../context.js'
-import type { ParseCx } from '../parse.js'
+import type { ParseCx, Role } from '../parse.js'
 import type { GpuDesign, Step } from '../types.js'
 import type { GpuView, Held, RuleMeta, WaitNode } from '../view.js'
 
-/** What a name in a step stands for. Validation resolves it among these; symmetry renames by it. */
-export type Role = 'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library'
+export type { Role } from '../parse.js'
 
 /** A kernel function the primitive models, pinned to a release: `path: function @ v6.12`. */
 export interface KernelCite {
@@ -67,6 +66,8 @@ export interface WaitCx {
   readonly where: string
   edge: (to: string, why: string) => void
   fenceName: (i: number) => string
+  /** does step x provide what is waited for (the registry answers) */
+  provides: (x: Step, want: Provision) => boolean
 }
 
 /** What lockdep and might_sleep() see of a rule of this op (properties/gpu.ts). */
@@ -110,6 +111,13 @@ export interface OpModule<S extends Step = Step> {
   /** it creates a dma_fence (a later hmm wait under locks is then rule 6) */
   createsDma?(d: GpuDesign, step: S): boolean
   readonly lockdep?: LockdepFacts<S>
+  /** its steps cannot run inside reclaim (they belong to a scheduler or fault handler) */
+  readonly notInReclaim?: boolean
+  /** a lock the path must hold at this step (TTM evicts under the buffer's dma_resv) */
+  needsHeld?(d: Pick<GpuDesign, 'buffers'>, step: S): { readonly lock: number; readonly why: string } | undefined
+  /** check the step against the earlier steps of its straight-line path (links, prerequisites);
+   * returns the step as linked */
+  link?(steps: readonly Step[], k: number, who: string, d: Pick<GpuDesign, 'ranges'>): S
   /** the step waits on fences (statically: locks held here are held at a fence wait) */
   waitsOnFences?(step: S): boolean
   /** how the step reads in traces and `explain` */
