@@ -441,9 +441,12 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     if (done.has(id)) return
     done.add(id)
     const names = orbit.map((x) => design.jobs[x]!.name)
+    // A hung job never completes; its witness is that the timeout handler's reset ends it.
+    const hung = design.jobs[j]!.hangs
+    const verb = hung ? 'is reset (its fence completes with an error)' : 'completes'
     props.push(
-      sometimes(orbit.length > 1 ? `one of jobs ${names.join(', ')} completes` : `job ${names[0]} completes`, (s) =>
-        orbit.some((x) => s.get(f.js[x]!) === JS.done && s.get(f.fs[design.jobs[x]!.fence]!) === FS.signalled),
+      sometimes(orbit.length > 1 ? `one of jobs ${names.join(', ')} ${verb}` : `job ${names[0]} ${verb}`, (s) =>
+        orbit.some((x) => s.get(f.js[x]!) === JS.done && s.get(f.fs[design.jobs[x]!.fence]!) === (hung ? FS.error : FS.signalled)),
       ),
     )
   })
