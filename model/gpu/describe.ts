@@ -99,7 +99,10 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
       case 'trylock_failed':
       case 'alloc_failed':
       case 'evict_failed':
-        return { actor, text: `${m.step ? stepText(d, m.step) : ''}: failed, ${String(action.then)}${where}` }
+        return {
+          actor,
+          text: `${m.step ? stepText(d, m.step).replace(/, on failure .*$/, '') : ''}: failed, ${action.then === 'branch' ? 'runs its else: steps' : String(action.then)}${where}`,
+        }
       case 'skip':
         return { actor, text: `backs off from ${String(action.fence ?? action.bo)} while a GPU page fault is pending${where}` }
       case 'no_fault':
