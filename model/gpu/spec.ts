@@ -510,7 +510,10 @@ export function buildDesign(d: DesignInput): GpuDesign {
     checkLocking(steps, `thread '${th.name as string}'`, locks, buffers)
     steps = linkMemorySteps(steps, `thread '${th.name as string}'`)
     if (th.repeat !== undefined && typeof th.repeat !== 'boolean') throw new SpecError('FC155', ['threads', i, 'repeat'], 'must be true or false')
-    return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin, repeat: th.repeat === true }
+    // A job-timeout handler (timedout: JOB, ops/tdr.ts) is a signalling path as a whole: "timeout,
+    // gpu reset and gpu hang recovery code" (dma-fence.c, DOC: fence signalling annotation).
+    signalling ??= steps.some((s) => s.op === 'timedout')
+    return { name: th.name as string, context: context ?? 'process', signalling, steps, origin, repeat: th.repeat === true }
   })
 
   const reclaim: ReclaimPath[] = (d.reclaim ?? []).map((r, i) => {
