@@ -497,7 +497,7 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
 /** Does any step wait with a timeout (ops/timeout.ts)? */
 const hasTimedWait = (design: GpuView['design']): boolean =>
   [...design.threads.flatMap((th) => th.steps), ...design.reclaim.flatMap((r) => r.steps), ...design.notifiers.flatMap((n) => n.callback)].some(
-    (st) => 'timeout' in st && st.timeout === true,
+    (st) => 'timeout' in st && st.timeout,
   )
 
 const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {

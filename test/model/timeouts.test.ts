@@ -238,8 +238,8 @@ test('a branch that goes on must hold what the success holds (FC183)', (t) => {
       }),
     { instanceOf: SpecError },
   )
-  t.is(e?.code, 'FC183')
-  t.regex(e?.message ?? '', /goes on after its step holding nothing, but the step's success holds bo0\.resv/)
+  t.is(e.code, 'FC183')
+  t.regex(e.message, /goes on after its step holding nothing, but the step's success holds bo0\.resv/)
 })
 
 test('conditions: flags set and cleared by steps, held locks; a flag no step changes is refused', (t) => {
@@ -264,7 +264,7 @@ test('conditions: flags set and cleared by steps, held locks; a flag no step cha
   const err = t.throws(() => buildDesign({ engines: [{ name: 'gfx', cus: 1 }], threads: [{ name: 't', steps: [{ if: { flag: 'nosuch' }, then: 'skip' }] }] }), {
     instanceOf: SpecError,
   })
-  t.is(err?.code, 'FC184')
+  t.is(err.code, 'FC184')
 })
 
 test('skip_if_exiting is if: exiting, then: skip, state for state', (t) => {
