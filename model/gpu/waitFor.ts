@@ -14,13 +14,10 @@ import { FS, type GpuView, JS, type NodeId, type WaitForGraph, type WaitNode } f
 
 export type { NodeId, WaitForGraph, WaitNode } from './view.js'
 
-/**
- * `timeouts: 'ignore'` asks which actors only a timeout would free: a thread whose only enabled rule
- * is its bounded wait's timeout (ops/timeout.ts) counts as blocked, as a busy retry does. By
- * default a timeout is a way out, so such a thread is not stuck.
- */
-export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'escape' | 'ignore' } = {}): WaitForGraph {
-  const ignoreTimeouts = opts.timeouts === 'ignore'
+type Kit = ReturnType<typeof graphKit>
+
+/** The graph under construction and the helpers every part of it uses. */
+function graphKit(v: GpuView, s: Reader, ignoreTimeouts: boolean) {
   const { design, f } = v
   const nodes = new Map<NodeId, WaitNode>()
   const node = (id: NodeId, label: string, mode: 'all' | 'any' = 'all'): WaitNode => {
@@ -45,7 +42,12 @@ export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'esca
   const En = (e: number): NodeId => `engine:${e}`
   const fenceName = (i: number): string =>
     `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
+  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, ignoreTimeouts }
+}
 
+/** Threads: a blocked one waits on what its step's op says (ops/). */
+function threadNodes(k: Kit): void {
+  const { v, s, design, f, node, edge, enabled, T, fenceName, ignoreTimeouts } = k
   // Threads.
   design.threads.forEach((th, t) => {
     const n = node(T(t), `thread ${th.name}`)
@@ -67,7 +69,11 @@ export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'esca
     if (!step) return
     opOf(step).waitsOn?.({ v, s, t, n, where: at.where, edge: (to, why) => edge(n, to, why), fenceName, provides }, step)
   })
+}
 
+/** Jobs: the scheduler, dependencies, CUs (reserved or flushed), a pending fault, resumption. */
+function jobNodes(k: Kit): void {
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, En, fenceName } = k
   // Jobs.
   design.jobs.forEach((job, j) => {
     const n = node(Jn(j), `job ${job.name}`)
@@ -129,7 +135,11 @@ export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'esca
       n.mode = 'any'
     }
   })
+}
 
+/** Engines, locks and fences: who holds the CUs and locks, who signals the fences. */
+function resourceNodes(k: Kit): void {
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName } = k
   // Engines: a job waiting for CUs needs any holder to release one. With CUs free but withheld
   // (reservation, flush), there is no holder to wait for: a dead end.
   design.engines.forEach((eng, e) => {
@@ -182,8 +192,10 @@ export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'esca
     // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
     if (fe.kind === 'hmm' && fe.job === undefined && n.targets.length === 0) n.live = true
   })
+}
 
-  // Least fixpoint of liveness.
+/** Least fixpoint of liveness. */
+function liveness(nodes: Map<NodeId, WaitNode>): void {
   for (const n of nodes.values()) if (n.active) n.live = true
   let changed = true
   while (changed) {
@@ -204,6 +216,20 @@ export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'esca
       }
     }
   }
+}
+
+/**
+ * `timeouts: 'ignore'` asks which actors only a timeout would free: a thread whose only enabled rule
+ * is its bounded wait's timeout (ops/timeout.ts) counts as blocked, as a busy retry does. By
+ * default a timeout is a way out, so such a thread is not stuck.
+ */
+export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'escape' | 'ignore' } = {}): WaitForGraph {
+  const k = graphKit(v, s, opts.timeouts === 'ignore')
+  threadNodes(k)
+  jobNodes(k)
+  resourceNodes(k)
+  const { nodes } = k
+  liveness(nodes)
   const stuck = [...nodes.values()].filter((n) => n.blocked && !n.live).map((n) => n.id)
 
   // Follow non-live edges from the first stuck actor.
@@ -223,47 +249,46 @@ export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'esca
       cycle.splice(0, seen.get(cur))
     }
   }
+  return { nodes, stuck, cycle, cycleIsLoop, describe: () => describeGraph(nodes, stuck, cycle, cycleIsLoop), toDot: () => dotOf(nodes, stuck, cycle) }
+}
 
-  const describe = (): string[] => {
-    if (stuck.length === 0) return []
-    const lines: string[] = []
-    const parts: string[] = []
-    for (let k = 0; k < cycle.length; k++) {
-      const n = nodes.get(cycle[k]!)!
-      const next = cycle[k + 1] ?? (cycleIsLoop ? cycle[0] : undefined)
-      const idx = next ? n.targets.indexOf(next) : -1
-      parts.push(`${n.label} ${idx >= 0 ? n.why[idx] : (n.why[0] ?? 'waits for something that never happens')}`)
-    }
-    lines.push(cycleIsLoop ? 'wait-for cycle:' : 'blocked for ever (chain to a dead end):')
-    parts.forEach((p, k) => lines.push(`  ${k === 0 ? '' : '-> '}${p}`))
-    if (cycleIsLoop) lines.push(`  -> back to ${nodes.get(cycle[0]!)!.label}`)
-    const others = stuck.filter((x) => !cycle.includes(x)).map((x) => nodes.get(x)!.label)
-    if (others.length) lines.push(`also stuck: ${others.join(', ')}`)
-    const moving = [...nodes.values()].filter((n) => n.active).map((n) => n.label)
-    lines.push(moving.length ? `still able to move: ${moving.join(', ')} (a partial deadlock)` : 'nothing else can move (a global deadlock)')
-    return lines
+function describeGraph(nodes: ReadonlyMap<NodeId, WaitNode>, stuck: readonly NodeId[], cycle: readonly NodeId[], cycleIsLoop: boolean): string[] {
+  if (stuck.length === 0) return []
+  const lines: string[] = []
+  const parts: string[] = []
+  for (let k = 0; k < cycle.length; k++) {
+    const n = nodes.get(cycle[k]!)!
+    const next = cycle[k + 1] ?? (cycleIsLoop ? cycle[0] : undefined)
+    const idx = next ? n.targets.indexOf(next) : -1
+    parts.push(`${n.label} ${idx >= 0 ? n.why[idx] : (n.why[0] ?? 'waits for something that never happens')}`)
   }
+  lines.push(cycleIsLoop ? 'wait-for cycle:' : 'blocked for ever (chain to a dead end):')
+  parts.forEach((p, k) => lines.push(`  ${k === 0 ? '' : '-> '}${p}`))
+  if (cycleIsLoop) lines.push(`  -> back to ${nodes.get(cycle[0]!)!.label}`)
+  const others = stuck.filter((x) => !cycle.includes(x)).map((x) => nodes.get(x)!.label)
+  if (others.length) lines.push(`also stuck: ${others.join(', ')}`)
+  const moving = [...nodes.values()].filter((n) => n.active).map((n) => n.label)
+  lines.push(moving.length ? `still able to move: ${moving.join(', ')} (a partial deadlock)` : 'nothing else can move (a global deadlock)')
+  return lines
+}
 
-  const toDot = (): string => {
-    const esc = (x: string): string => x.replace(/"/g, '\\"')
-    const out = ['digraph waitfor {', '  rankdir=LR; node [fontname="Helvetica", shape=box, style=rounded]; edge [fontname="Helvetica", fontsize=10];']
-    const inCycle = new Set(cycle)
-    const targeted = new Set([...nodes.values()].flatMap((n) => n.targets))
-    for (const n of nodes.values()) {
-      const interesting = n.blocked || n.targets.length > 0 || inCycle.has(n.id) || targeted.has(n.id)
-      if (!interesting) continue
-      const color = inCycle.has(n.id) ? 'red' : stuck.includes(n.id) ? 'orange' : n.active ? 'darkgreen' : 'gray40'
-      out.push(`  "${esc(n.id)}" [label="${esc(n.label)}", color=${color}];`)
-    }
-    for (const n of nodes.values()) {
-      n.targets.forEach((x, k) => {
-        const hot = inCycle.has(n.id) && inCycle.has(x)
-        out.push(`  "${esc(n.id)}" -> "${esc(x)}" [label="${esc(n.why[k]!)}"${hot ? ', color=red, penwidth=2' : ''}];`)
-      })
-    }
-    out.push('}')
-    return out.join('\n')
+function dotOf(nodes: ReadonlyMap<NodeId, WaitNode>, stuck: readonly NodeId[], cycle: readonly NodeId[]): string {
+  const esc = (x: string): string => x.replace(/"/g, '\\"')
+  const out = ['digraph waitfor {', '  rankdir=LR; node [fontname="Helvetica", shape=box, style=rounded]; edge [fontname="Helvetica", fontsize=10];']
+  const inCycle = new Set(cycle)
+  const targeted = new Set([...nodes.values()].flatMap((n) => n.targets))
+  for (const n of nodes.values()) {
+    const interesting = n.blocked || n.targets.length > 0 || inCycle.has(n.id) || targeted.has(n.id)
+    if (!interesting) continue
+    const color = inCycle.has(n.id) ? 'red' : stuck.includes(n.id) ? 'orange' : n.active ? 'darkgreen' : 'gray40'
+    out.push(`  "${esc(n.id)}" [label="${esc(n.label)}", color=${color}];`)
   }
-
-  return { nodes, stuck, cycle, cycleIsLoop, describe, toDot }
+  for (const n of nodes.values()) {
+    n.targets.forEach((x, k) => {
+      const hot = inCycle.has(n.id) && inCycle.has(x)
+      out.push(`  "${esc(n.id)}" -> "${esc(x)}" [label="${esc(n.why[k]!)}"${hot ? ', color=red, penwidth=2' : ''}];`)
+    })
+  }
+  out.push('}')
+  return out.join('\n')
 }
