@@ -271,24 +271,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     )
   }
 
-  if (want.has('hang-until-timeout') && hasTimedWait(design)) {
-    // A bounded wait that times out while, timeouts aside, its thread could never go on: the
-    // timeout ended a hang (a cycle or a dead end) that is still a bug, only hidden. The trace ends
-    // with the timeout; its narration shows the wait-for graph it broke (describe.ts).
-    props.push(
-      step(
-        PROPERTY_NAMES.hang,
-        (pre, a) => {
-          const m = meta(a)
-          if (m.does !== 'timeout' || m.actor.kind !== 'thread') return true
-          return !v.waitFor(pre, { timeouts: 'ignore' }).stuck.includes(`thread:${m.actor.index}`)
-        },
-        {
-          cite: 'drivers/dma-buf/dma-fence.c: dma_fence_wait_timeout (0 when the wait timed out); drivers/gpu/drm/ttm/ttm_bo.c: ttm_bo_wait_ctx (a 15 s bound turned into -EBUSY)',
-        },
-      ),
-    )
-  }
+  if (want.has('hang-until-timeout') && hasTimedWait(design)) props.push(hangUntilTimeout(v))
 
   if (want.has('memory-progress') && design.jobs.some((j) => j.accesses.length > 0)) {
     // Retry loops must not livelock: under weak fairness per actor (every thread, every job's GPU
@@ -325,43 +308,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     }
   }
 
-  // User-stated progress goals: on every weakly fair run (one fairness group per actor, as for
-  // memory-progress; userspace's own choices owe nothing), the goal's event happens; a run that
-  // stops without it (the thread failed, everything else finished) violates it too.
-  for (const g of design.goals) {
-    const { name, id } = goalName(design, g)
-    const T = design.threads.length
-    const J = design.jobs.length
-    const goal =
-      g.kind === 'thread'
-        ? (s: Reader) =>
-            s.get(f.pc[g.index]!) === design.threads[g.index]!.steps.length &&
-            s.get(f.failed[g.index]!) === 0 &&
-            (f.rpc[g.index]! < 0 || s.get(f.rpc[g.index]!) === 0)
-        : (s: Reader) => s.get(f.fs[g.kind === 'job' ? design.jobs[g.index]!.fence : g.index]!) !== FS.pending
-    props.push({
-      ...leadsTo(
-        name,
-        {
-          goal,
-          fairness: (a) => {
-            const m = meta(a)
-            if (m.userspace || m.does === 'access') return -1
-            return m.actor.kind === 'thread' ? m.actor.index : m.actor.kind === 'job' ? T + m.actor.index : T + J + m.actor.index
-          },
-          groups: [
-            ...design.threads.map((th) => `thread ${th.name}`),
-            ...design.jobs.map((j) => `job ${j.name} (GPU)`),
-            ...fences.map((fe) => `fence ${fe.name}`),
-          ],
-          stops: true,
-        },
-        { cite: "the scenario's progress: goals; weak fairness per actor (checker/liveness.ts)" },
-      ),
-      id,
-      requested: true,
-    })
-  }
+  props.push(...goalProperties(v))
 
   if (want.has('dma-fence-progress') && fences.some((_, i) => isDma(i))) {
     const dma = fences.map((_, i) => i).filter(isDma)
@@ -463,6 +410,61 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   return props.map((p) => {
     const id = idOf.get(p.name)
     return { ...p, ...(id ? { id } : {}), ...(design.propertiesListed && p.kind !== 'sometimes' ? { requested: true } : {}) }
+  })
+}
+
+/**
+ * A bounded wait that times out while, timeouts aside, its thread could never go on: the timeout
+ * ended a hang (a cycle or a dead end) that is still a bug, only hidden. The trace ends with the
+ * timeout; its narration shows the wait-for graph it broke (describe.ts).
+ */
+function hangUntilTimeout(v: GpuView): Property<Action> {
+  return step(
+    PROPERTY_NAMES.hang,
+    (pre, a) => {
+      const m = v.meta.get(a)!
+      if (m.does !== 'timeout' || m.actor.kind !== 'thread') return true
+      return !v.waitFor(pre, { timeouts: 'ignore' }).stuck.includes(`thread:${m.actor.index}`)
+    },
+    {
+      cite: 'drivers/dma-buf/dma-fence.c: dma_fence_wait_timeout (0 when the wait timed out); drivers/gpu/drm/ttm/ttm_bo.c: ttm_bo_wait_ctx (a 15 s bound turned into -EBUSY)',
+    },
+  )
+}
+
+/**
+ * User-stated progress goals: on every weakly fair run (one fairness group per actor, as for
+ * memory-progress; userspace's own choices and GPU accesses owe nothing), the goal's event happens;
+ * a run that stops without it (the thread failed, everything else finished) violates it too.
+ */
+function goalProperties(v: GpuView): Property<Action>[] {
+  const { design, f } = v
+  const T = design.threads.length
+  const J = design.jobs.length
+  const groups = [
+    ...design.threads.map((th) => `thread ${th.name}`),
+    ...design.jobs.map((j) => `job ${j.name} (GPU)`),
+    ...design.fences.map((fe) => `fence ${fe.name}`),
+  ]
+  const fairness = (a: Action): number => {
+    const m = v.meta.get(a)!
+    if (m.userspace || m.does === 'access') return -1
+    return m.actor.kind === 'thread' ? m.actor.index : m.actor.kind === 'job' ? T + m.actor.index : T + J + m.actor.index
+  }
+  return design.goals.map((g) => {
+    const { name, id } = goalName(design, g)
+    const goal =
+      g.kind === 'thread'
+        ? (s: Reader) =>
+            s.get(f.pc[g.index]!) === design.threads[g.index]!.steps.length &&
+            s.get(f.failed[g.index]!) === 0 &&
+            (f.rpc[g.index]! < 0 || s.get(f.rpc[g.index]!) === 0)
+        : (s: Reader) => s.get(f.fs[g.kind === 'job' ? design.jobs[g.index]!.fence : g.index]!) !== FS.pending
+    return {
+      ...leadsTo(name, { goal, fairness, groups, stops: true }, { cite: "the scenario's progress: goals; weak fairness per actor (checker/liveness.ts)" }),
+      id,
+      requested: true,
+    }
   })
 }
 
