@@ -50,7 +50,8 @@ export function attachBranch(
   parse: (raw: unknown[], base: Path) => Step[],
   outcomeOf: (v: unknown, path: Path) => Outcome,
 ): Step[] {
-  const at = steps.findIndex((s) => 'else' in s && s.else === 'branch') >= 0 ? steps.findIndex((s) => 'else' in s && s.else === 'branch') : steps.length - 1
+  const owner = steps.findIndex((s) => 'else' in s && s.else === 'branch')
+  const at = owner >= 0 ? owner : steps.length - 1
   const last = items[items.length - 1]
   const word = typeof last === 'string' && (['skip', 'retry', 'fail', 'again'].includes(last) || isErrorCode(last) || last.startsWith('-'))
   const body = parse(word ? items.slice(0, -1) : [...items], where)
