@@ -403,13 +403,13 @@ export const ERROR_CODES = {
     cause: 'A job with `submitted: true` that a thread also pushes.',
     fix: "Remove `submitted: true`, or the thread's push.",
   },
-  FC183: {
+  FC197: {
     title: 'failure branch holds the wrong locks',
     cause:
       "A failure branch (an `else:` list, or an `if:`'s `then:` list) that goes on after its step holding other locks than the step's success holds, or that retries its step holding other locks than the step started with.",
     fix: 'Take or release locks in the branch so both agree, or end the branch with an outcome (skip, fail, -EBUSY, ...).',
   },
-  FC184: {
+  FC198: {
     title: 'condition or timeout not understood',
     cause:
       'An `if:` condition that is not one of exiting, { flag }, { current }, { holds }, { not }; a flag or task slot no step changes; `else:` on a wait or lock without `timeout: true`; a timeout on a non-blockable form.',
@@ -436,7 +436,7 @@ export const ERROR_CODES = {
     fix: 'Add an unlock step before the path ends.',
   },
 
-  FC189: {
+  FC199: {
     title: 'progress goal not understood',
     cause: 'A `progress:` entry that does not name exactly one thread, job or fence of the design, names one twice, or names a work item.',
     fix: 'Write `{ thread: T }`, `{ job: J }` or `{ fence: F }` with a declared name, once each.',

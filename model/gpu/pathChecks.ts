@@ -26,13 +26,13 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
       const br = open.pop()!
       if (s.then === 'continue' && !same(held, br.after))
         throw new SpecError(
-          'FC183',
+          'FC197',
           s.where,
           `${who}: this branch goes on after its step holding ${names(held)}, but the step's success holds ${names(br.after)}; take or release locks in the branch so both agree, or end it with an outcome (skip, fail, -EBUSY, ...)`,
         )
       if (s.then === 'retry' && !same(held, br.before))
         throw new SpecError(
-          'FC183',
+          'FC197',
           s.where,
           `${who}: this branch tries its step again holding ${names(held)}, but the step started holding ${names(br.before)}; retake what it dropped first`,
         )
@@ -87,14 +87,14 @@ export function readGoals(raw: readonly Obj[], known: Record<'thread' | 'job' | 
   return raw.map((g, k) => {
     const keys = Object.keys(g)
     if (keys.length === 1 && keys[0] === 'work')
-      throw new SpecError('FC189', ['progress', k, 'work'], 'work items are not part of this design language yet; name a thread, a job or a fence')
+      throw new SpecError('FC199', ['progress', k, 'work'], 'work items are not part of this design language yet; name a thread, a job or a fence')
     const kind = keys[0] as 'thread' | 'job' | 'fence'
     if (keys.length !== 1 || !['thread', 'job', 'fence'].includes(kind))
-      throw new SpecError('FC189', ['progress', k], 'a goal names one actor: { thread: T } (completes its path), { job: J } or { fence: F } (signals)')
+      throw new SpecError('FC199', ['progress', k], 'a goal names one actor: { thread: T } (completes its path), { job: J } or { fence: F } (signals)')
     const index = known[kind].indexOf(g[kind] as string)
-    if (index < 0) throw new SpecError('FC189', ['progress', k, kind], `no ${kind} named '${String(g[kind])}' (${kind}s: ${known[kind].join(', ') || 'none'})`)
+    if (index < 0) throw new SpecError('FC199', ['progress', k, kind], `no ${kind} named '${String(g[kind])}' (${kind}s: ${known[kind].join(', ') || 'none'})`)
     const id = `${kind}:${index}`
-    if (seen.has(id)) throw new SpecError('FC189', ['progress', k], `the goal ${kind} ${String(g[kind])} is stated twice`)
+    if (seen.has(id)) throw new SpecError('FC199', ['progress', k], `the goal ${kind} ${String(g[kind])} is stated twice`)
     seen.add(id)
     return { kind, index }
   })
@@ -108,7 +108,7 @@ export function checkConditions(steps: readonly Step[]): void {
     for (const fl of flagsOf(s))
       if (!changed.has(fl))
         throw new SpecError(
-          'FC184',
+          'FC198',
           s.where,
           `flag '${fl}' is never set or cleared by any step, so testing it tells nothing; set it somewhere (set_flag: ${fl}) or fix the name`,
         )
@@ -121,7 +121,7 @@ export function checkConditions(steps: readonly Step[]): void {
       walk(s.cond)
       for (const sl of slots)
         if (!recorded.has(sl))
-          throw new SpecError('FC184', s.where, `task slot '${sl}' is never recorded by any step; record it somewhere (record_task: ${sl}) or fix the name`)
+          throw new SpecError('FC198', s.where, `task slot '${sl}' is never recorded by any step; record it somewhere (record_task: ${sl}) or fix the name`)
     }
   }
 }

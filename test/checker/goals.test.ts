@@ -16,7 +16,7 @@ import { ROOT } from '../root.js'
 const compile = (d: DesignInput) => compileGpu(buildDesign(d), 'test')
 
 test('each goal is a named property of the plan, selected by its id', (t) => {
-  const m = loadScenario(join(ROOT, 'scenarios', 'gpu', 's26-ww-backoff-same-order.yaml')).model
+  const m = loadScenario(join(ROOT, 'scenarios', 'gpu', 's31-ww-backoff-same-order.yaml')).model
   const all = planProperties(m, EXHAUSTIVE_BFS)
   t.deepEqual(
     all.liveness.map((p) => p.id),
@@ -35,7 +35,7 @@ test('each goal is a named property of the plan, selected by its id', (t) => {
 })
 
 test('a livelock of CPU threads is a lasso that replays', (t) => {
-  const m = loadScenario(join(ROOT, 'scenarios', 'gpu', 's26-ww-backoff-same-order.yaml')).model
+  const m = loadScenario(join(ROOT, 'scenarios', 'gpu', 's31-ww-backoff-same-order.yaml')).model
   const x = explore(m)
   t.is(x.verdict.status, 'violated')
   if (x.verdict.status !== 'violated') return
@@ -84,10 +84,10 @@ test('a fence goal: signalled by a thread, or by nobody', (t) => {
   t.is(v.status === 'violated' ? v.property.name : v.status, 'progress: fence f signals')
 })
 
-test('a goal names one declared actor once (FC189)', (t) => {
+test('a goal names one declared actor once (FC199)', (t) => {
   const bad = (progress: NonNullable<DesignInput['progress']>) => t.throws(() => buildDesign({ ...allocOnce(1), progress }), { instanceOf: SpecError })
   t.regex(bad([{ thread: 'nosuch' }]).message, /no thread named 'nosuch' \(threads: t\)/)
   t.regex(bad([{ thread: 't' }, { thread: 't' }]).message, /stated twice/)
   t.regex(bad([{ work: 'w' }]).message, /work items are not part of this design language yet/)
-  t.is(bad([{ job: 'j' }]).code, 'FC189')
+  t.is(bad([{ job: 'j' }]).code, 'FC199')
 })

@@ -1551,7 +1551,7 @@ bad('else: on a wait without timeout: true', {
           - wait: f
             else: -EBUSY   # <- only a bounded wait can fail
   `,
-  code: 'FC184',
+  code: 'FC198',
   line: 10,
   field: 'threads.0.steps.0.else',
   message: ['a wait without timeout: true cannot fail; add timeout: true or remove else:'],

@@ -228,7 +228,7 @@ test('an else: list runs after the failing step, and the success skips it', (t) 
   t.is(x.verdict.stats.distinctStates, 5)
 })
 
-test('a branch that goes on must hold what the success holds (FC183)', (t) => {
+test('a branch that goes on must hold what the success holds (FC197)', (t) => {
   const e = t.throws(
     () =>
       buildDesign({
@@ -238,7 +238,7 @@ test('a branch that goes on must hold what the success holds (FC183)', (t) => {
       }),
     { instanceOf: SpecError },
   )
-  t.is(e.code, 'FC183')
+  t.is(e.code, 'FC197')
   t.regex(e.message, /goes on after its step holding nothing, but the step's success holds bo0\.resv/)
 })
 
@@ -264,7 +264,7 @@ test('conditions: flags set and cleared by steps, held locks; a flag no step cha
   const err = t.throws(() => buildDesign({ engines: [{ name: 'gfx', cus: 1 }], threads: [{ name: 't', steps: [{ if: { flag: 'nosuch' }, then: 'skip' }] }] }), {
     instanceOf: SpecError,
   })
-  t.is(err.code, 'FC184')
+  t.is(err.code, 'FC198')
 })
 
 test('skip_if_exiting is if: exiting, then: skip, state for state', (t) => {

@@ -70,7 +70,7 @@ export const branchOp: OpModule<S> = {
     "`else: [ { unlock: a }, -EDEADLK ]`. The list runs right after its step (the step's success skips it), then " +
     'does its last item: `skip`, `fail`, an error code (`-EBUSY`, `-EAGAIN`, `-EDEADLK`, `-EINTR`: the path leaves ' +
     'failed, the trace names the code), `again` (callbacks), or `retry` (the step again, holding what it started ' +
-    "with); without an outcome it goes on after the step holding what the step's success holds (FC183).",
+    "with); without an outcome it goes on after the step holding what the step's success holds (FC197).",
   syntax: [],
   refs: {},
   cite: [

@@ -70,7 +70,7 @@ function readCond(px: ParseCx, v: unknown, path: (string | number)[]): Cond {
   if (v === 'exiting') return { kind: 'exiting' }
   const bad = (): never => {
     throw new SpecError(
-      'FC184',
+      'FC198',
       path,
       `a condition is 'exiting' or one of { flag: NAME }, { current: SLOT }, { holds: LOCK }, { not: CONDITION }; got ${JSON.stringify(v)}`,
     )
@@ -158,7 +158,7 @@ export const condOp: OpModule<S> = {
         if (px.mods.then === undefined)
           throw new SpecError('FC156', px.where, "an if: step needs 'then:' (an outcome, or the steps to run while the condition holds)")
         if (px.mods.then === 'retry')
-          throw new SpecError('FC184', [...px.where, 'then'], 'retry would test the same condition again at once; wait for it instead (wait_event: FLAG)')
+          throw new SpecError('FC198', [...px.where, 'then'], 'retry would test the same condition again at once; wait for it instead (wait_event: FLAG)')
         return [{ where: px.where, op: 'if', cond: readCond(px, px.raw, [...px.where, 'if']), else: px.outcome(px.mods.then, 'skip') }]
       },
     },

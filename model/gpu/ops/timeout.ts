@@ -46,12 +46,12 @@ export function readTimeout(px: ParseCx): { timeout?: true; else?: Outcome } {
   const t = px.mods.timeout
   if (t === undefined || t === false) {
     if (px.mods.else !== undefined)
-      throw new SpecError('FC184', [...px.where, 'else'], `a ${px.key} without timeout: true cannot fail; add timeout: true or remove else:`)
+      throw new SpecError('FC198', [...px.where, 'else'], `a ${px.key} without timeout: true cannot fail; add timeout: true or remove else:`)
     return {}
   }
   if (t !== true) throw new SpecError('FC155', [...px.where, 'timeout'], 'must be true or false')
   if (px.mods.nonblock !== undefined)
-    throw new SpecError('FC184', [...px.where, 'timeout'], 'a non-blockable form never sleeps, so it cannot time out; write nonblock or timeout, not both')
+    throw new SpecError('FC198', [...px.where, 'timeout'], 'a non-blockable form never sleeps, so it cannot time out; write nonblock or timeout, not both')
   return { timeout: true, else: px.outcome(px.mods.else, '-EBUSY') }
 }
 
