@@ -160,11 +160,17 @@ export interface LivenessProperty<A extends Action = Action> extends Citation {
   fairness(action: A): number
   /** names of the fairness groups, for reports */
   readonly groups: readonly string[]
+  /**
+   * A run that stops (a state where no action is enabled: it stutters for ever, which every group
+   * allows) with the goal unmet violates too. Goals stated for an actor (a thread completes) need
+   * it: a path that fails and lets everything else finish never meets its goal.
+   */
+  readonly stops?: boolean
 }
 
 export const leadsTo = <A extends Action>(
   name: string,
-  spec: { trigger?: (s: Reader) => boolean; goal: (s: Reader) => boolean; fairness: (a: A) => number; groups: readonly string[] },
+  spec: { trigger?: (s: Reader) => boolean; goal: (s: Reader) => boolean; fairness: (a: A) => number; groups: readonly string[]; stops?: boolean },
   opts: Citation = {},
 ): LivenessProperty<A> => ({ kind: 'liveness', name, ...spec, ...opts })
 

@@ -414,6 +414,18 @@ export const ERROR_CODES = {
       'An array fence without `members:`, a chain without `fence:`, a container inside a container (dma_fence_array_init and dma_fence_chain_init WARN on it), a fence containing itself, or array/chain fields on another kind of fence.',
     fix: 'Give an array its members and a chain its fence (and prev: an earlier chain point); flatten nested containers into one array.',
   },
+  FC197: {
+    title: 'failure branch holds the wrong locks',
+    cause:
+      "A failure branch (an `else:` list, or an `if:`'s `then:` list) that goes on after its step holding other locks than the step's success holds, or that retries its step holding other locks than the step started with.",
+    fix: 'Take or release locks in the branch so both agree, or end the branch with an outcome (skip, fail, -EBUSY, ...).',
+  },
+  FC198: {
+    title: 'condition or timeout not understood',
+    cause:
+      'An `if:` condition that is not one of exiting, { flag }, { current }, { holds }, { not }; a flag or task slot no step changes; `else:` on a wait or lock without `timeout: true`; a timeout on a non-blockable form.',
+    fix: 'Write the condition in one of the forms listed, set the flag (set_flag) or record the slot (record_task) somewhere, or add `timeout: true`.',
+  },
   FC185: {
     title: 'recursive locking',
     cause: 'A path that takes a lock it already holds, which deadlocks.',
@@ -439,6 +451,11 @@ export const ERROR_CODES = {
     title: 'bad callback',
     cause: 'A callback under `callbacks:` without steps.',
     fix: 'Give the callback its steps: the work dma_fence_signal runs for it, under the fence lock.',
+  },
+  FC199: {
+    title: 'progress goal not understood',
+    cause: 'A `progress:` entry that does not name exactly one thread, job or fence of the design, names one twice, or names a work item.',
+    fix: 'Write `{ thread: T }`, `{ job: J }` or `{ fence: F }` with a declared name, once each.',
   },
 
   // FC19x: symmetry declarations

@@ -7,6 +7,8 @@ import type { Scenario } from './scenario.js'
 import { stepText } from './gpu/describe.js'
 import type { GpuDesign } from './gpu/types.js'
 import type { ModelEntry } from './registry.js'
+import { designFlags } from './gpu/ops/cond.js'
+import { goalName } from '../properties/gpu.js'
 
 export function explainScenario(sc: Scenario): string {
   const out: string[] = []
@@ -69,6 +71,7 @@ export function explainScenario(sc: Scenario): string {
         ...(j.deps.length ? [`depends on ${j.deps.map((f) => d.fences[f]!.name).join(', ')}`] : []),
         ...(j.uses.length ? [`uses ${j.uses.map((u) => `${d.buffers[u.bo]!.name} (${u.usage})`).join(', ')}`] : []),
         ...(j.faults ? ['may page-fault'] : []),
+        ...(j.hangs ? ['hangs on the GPU: only a reset ends it'] : []),
         ...(!j.propagateErrors ? ['does not propagate errors (bug)'] : []),
         ...(j.queue === 'user' && !j.waitsDeps ? ['does not wait for its dependencies (bug)'] : []),
       ]
@@ -107,7 +110,12 @@ export function explainScenario(sc: Scenario): string {
       }
     }
     out.push(...memorySide(d))
-    out.push(`policies: shrinker ${d.policies.shrinker}, userptr notifier ${d.policies.userptr}, syncobj ${d.policies.syncobj}`)
+    out.push(
+      `policies: shrinker ${d.policies.shrinker}, userptr notifier ${d.policies.userptr}, syncobj ${d.policies.syncobj}${d.accepted.length ? `; accepted: ${d.accepted.join(', ')}` : ''}`,
+    )
+    const flags = designFlags(d)
+    if (flags.length) out.push(`flags (set and cleared by steps, tested by if: and wait_event): ${flags.join(', ')}`)
+    if (d.goals.length) out.push(`progress goals (under weak fairness): ${d.goals.map((g) => goalName(d, g).id).join(', ')}`)
   }
   out.push(...propertyLines(sc.model))
   const b = sc.bounds

@@ -7,7 +7,7 @@
 import { type CompiledSuccessors, SuccessorWriter } from '../checker/codegen.js'
 import type { StateLayout } from '../checker/layout.js'
 import type { Action, Rule } from '../checker/model.js'
-import { BO, GST, KST, type Policy, type R1Fields } from './r1.js'
+import { BO, GST, KST, type Policy, type R1Fields } from './r1Encoding.js'
 
 export interface R1Shape {
   readonly C: number

@@ -57,6 +57,7 @@ const GPU_FIELDS = [
   'reclaim',
   'policies',
   'properties',
+  'progress',
   'symmetry',
   'pages',
   'notifiers',

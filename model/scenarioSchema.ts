@@ -121,6 +121,7 @@ const scenarioSchema = (step: Schema) =>
         cus: { type: 'integer', minimum: 1 },
         submitted: { type: 'boolean' },
         propagateErrors: { type: 'boolean' },
+        hangs: { type: 'boolean', description: 'the GPU hangs on this job: it never completes on its own; only a reset (a timeout handler) ends it' },
         waitsDeps: { type: 'boolean' },
         accesses: { type: 'array', items: { type: 'string' }, description: "ranges the job's GPU work touches through its device's PTEs" },
       }),
@@ -186,9 +187,24 @@ const scenarioSchema = (step: Schema) =>
           shrinker: { enum: ['wait', 'skip-on-fault'] },
           userptr: { enum: ['wait', 'no-wait'] },
           syncobj: { enum: ['stall', 'proxy'] },
+          timeout: {
+            enum: ['report', 'accept'],
+            description: "a hang that only a bounded wait's timeout ends: report it (hang-until-timeout, the default) or accept it as the design's choice",
+          },
         },
       },
       properties: { type: 'array', items: { enum: PROPERTY_IDS } },
+      progress: {
+        type: 'array',
+        description: 'progress goals, each a liveness property under weak fairness: { thread: T } completes its path, { job: J } or { fence: F } signals',
+        items: {
+          type: 'object',
+          minProperties: 1,
+          maxProperties: 1,
+          additionalProperties: false,
+          properties: { thread: { type: 'string' }, job: { type: 'string' }, fence: { type: 'string' }, work: { type: 'string' } },
+        },
+      },
       symmetry: {
         type: 'array',
         description: 'groups of interchangeable jobs, e.g. [[k1, k2]]; with search.symmetry the explorer keeps one state per orbit',

@@ -16,7 +16,7 @@ import {
   step,
 } from '../checker/model.js'
 import { opOf } from '../model/gpu/ops/index.js'
-import type { PropertyId, Step } from '../model/gpu/types.js'
+import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
 import { callbackHeld } from '../model/gpu/ops/callback.js'
@@ -47,11 +47,19 @@ export const PROPERTY_NAMES = {
   memoryProgress: PROGRESS,
   nonblock: 'rule 38: a callback in a non-blockable invalidation never sleeps, and returns false only there',
   ...ATOMIC_NAMES,
+  hang: 'hang-until-timeout: no bounded wait times out in a hang that only its timeout ends',
 } as const
+
+/** A progress goal's property name, and its id for --property (`progress:NAME`). */
+export const goalName = (design: GpuView['design'], g: Goal): { name: string; id: string } => {
+  const who = g.kind === 'thread' ? design.threads[g.index]!.name : g.kind === 'job' ? design.jobs[g.index]!.name : design.fences[g.index]!.name
+  const what = g.kind === 'thread' ? `thread ${who} completes its path` : g.kind === 'job' ? `job ${who} signals its fence` : `fence ${who} signals`
+  return { name: `progress: ${what}`, id: `progress:${who}` }
+}
 
 export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thread: Int32Array }[] = []): Property<Action>[] {
   const { design, f } = v
-  const want = new Set(design.properties)
+  const want = new Set(design.properties.filter((id) => !design.accepted.includes(id)))
   const fences = design.fences
   const meta = (a: Action): RuleMeta => v.meta.get(a)!
   const isDma = (i: number): boolean => fences[i]!.kind !== 'hmm'
@@ -269,6 +277,8 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     )
   }
 
+  if (want.has('hang-until-timeout') && hasTimedWait(design)) props.push(hangUntilTimeout(v))
+
   if (want.has('memory-progress') && design.jobs.some((j) => j.accesses.length > 0)) {
     // Retry loops must not livelock: under weak fairness per actor (every thread, every job's GPU
     // side, every fence mechanism), a stalled GPU (a fault pending, or a queue evicted) is served
@@ -303,6 +313,8 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
       )
     }
   }
+
+  props.push(...goalProperties(v))
 
   if (want.has('dma-fence-progress') && fences.some((_, i) => isDma(i))) {
     const dma = fences.map((_, i) => i).filter(isDma)
@@ -384,9 +396,12 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     if (done.has(id)) return
     done.add(id)
     const names = orbit.map((x) => design.jobs[x]!.name)
+    // A hung job never completes; its witness is that the timeout handler's reset ends it.
+    const hung = design.jobs[j]!.hangs
+    const verb = hung ? 'is reset (its fence completes with an error)' : 'completes'
     props.push(
-      sometimes(orbit.length > 1 ? `one of jobs ${names.join(', ')} completes` : `job ${names[0]} completes`, (s) =>
-        orbit.some((x) => s.get(f.js[x]!) === JS.done && s.get(f.fs[design.jobs[x]!.fence]!) === FS.signalled),
+      sometimes(orbit.length > 1 ? `one of jobs ${names.join(', ')} ${verb}` : `job ${names[0]} ${verb}`, (s) =>
+        orbit.some((x) => s.get(f.js[x]!) === JS.done && s.get(f.fs[design.jobs[x]!.fence]!) === (hung ? FS.error : FS.signalled)),
       ),
     )
   })
@@ -403,6 +418,61 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   return props.map((p) => {
     const id = idOf.get(p.name)
     return { ...p, ...(id ? { id } : {}), ...(design.propertiesListed && p.kind !== 'sometimes' ? { requested: true } : {}) }
+  })
+}
+
+/**
+ * A bounded wait that times out while, timeouts aside, its thread could never go on: the timeout
+ * ended a hang (a cycle or a dead end) that is still a bug, only hidden. The trace ends with the
+ * timeout; its narration shows the wait-for graph it broke (describe.ts).
+ */
+function hangUntilTimeout(v: GpuView): Property<Action> {
+  return step(
+    PROPERTY_NAMES.hang,
+    (pre, a) => {
+      const m = v.meta.get(a)!
+      if (m.does !== 'timeout' || m.actor.kind !== 'thread') return true
+      return !v.waitFor(pre, { timeouts: 'ignore' }).stuck.includes(`thread:${m.actor.index}`)
+    },
+    {
+      cite: 'drivers/dma-buf/dma-fence.c: dma_fence_wait_timeout (0 when the wait timed out); drivers/gpu/drm/ttm/ttm_bo.c: ttm_bo_wait_ctx (a 15 s bound turned into -EBUSY)',
+    },
+  )
+}
+
+/**
+ * User-stated progress goals: on every weakly fair run (one fairness group per actor, as for
+ * memory-progress; userspace's own choices and GPU accesses owe nothing), the goal's event happens;
+ * a run that stops without it (the thread failed, everything else finished) violates it too.
+ */
+function goalProperties(v: GpuView): Property<Action>[] {
+  const { design, f } = v
+  const T = design.threads.length
+  const J = design.jobs.length
+  const groups = [
+    ...design.threads.map((th) => `thread ${th.name}`),
+    ...design.jobs.map((j) => `job ${j.name} (GPU)`),
+    ...design.fences.map((fe) => `fence ${fe.name}`),
+  ]
+  const fairness = (a: Action): number => {
+    const m = v.meta.get(a)!
+    if (m.userspace || m.does === 'access') return -1
+    return m.actor.kind === 'thread' ? m.actor.index : m.actor.kind === 'job' ? T + m.actor.index : T + J + m.actor.index
+  }
+  return design.goals.map((g) => {
+    const { name, id } = goalName(design, g)
+    const goal =
+      g.kind === 'thread'
+        ? (s: Reader) =>
+            s.get(f.pc[g.index]!) === design.threads[g.index]!.steps.length &&
+            s.get(f.failed[g.index]!) === 0 &&
+            (f.rpc[g.index]! < 0 || s.get(f.rpc[g.index]!) === 0)
+        : (s: Reader) => s.get(f.fs[g.kind === 'job' ? design.jobs[g.index]!.fence : g.index]!) !== FS.pending
+    return {
+      ...leadsTo(name, { goal, fairness, groups, stops: true }, { cite: "the scenario's progress: goals; weak fairness per actor (checker/liveness.ts)" }),
+      id,
+      requested: true,
+    }
   })
 }
 
@@ -427,8 +497,22 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
     empty('might-sleep', 'no spinlock, irq handler or fence callback, so nothing runs in atomic context')
     empty('irq-safety', 'no spinlock, irq handler or fence callback')
   }
+  if (design.accepted.includes('hang-until-timeout'))
+    out.push({
+      name: PROPERTY_NAMES.hang,
+      kind: 'step',
+      reason: 'accepted by the design (policies: { timeout: accept }): a hang only a timeout ends is its choice',
+      requested: false,
+    })
+  else if (!hasTimedWait(design)) empty('hang-until-timeout', 'no bounded wait (timeout: true), so no timeout can end a hang')
   return out
 }
+
+/** Does any step wait with a timeout (ops/timeout.ts)? */
+const hasTimedWait = (design: GpuView['design']): boolean =>
+  [...design.threads.flatMap((th) => th.steps), ...design.reclaim.flatMap((r) => r.steps), ...design.notifiers.flatMap((n) => n.callback)].some(
+    (st) => 'timeout' in st && st.timeout,
+  )
 
 const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   deadlock: 'deadlock',
@@ -447,6 +531,7 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'memory-progress': 'memoryProgress',
   'might-sleep': 'mightSleep',
   'irq-safety': 'irqSafety',
+  'hang-until-timeout': 'hang',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -466,4 +551,5 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'memory-progress': 'liveness',
   'might-sleep': 'step',
   'irq-safety': 'order',
+  'hang-until-timeout': 'step',
 }

@@ -27,6 +27,7 @@ export interface DesignInput {
   pages?: Obj[]
   notifiers?: Obj[]
   ranges?: Obj[]
+  progress?: Obj[]
 }
 
 /** engines, locks, fences, buffers and the name lookups */
@@ -314,6 +315,7 @@ export function declareJobs(hw: Hardware, mem: Memory): Job[] {
       submitted: true, // fixed below once threads are known
       propagateErrors: (j.propagateErrors as boolean | undefined) ?? true,
       waitsDeps: (j.waitsDeps as boolean | undefined) ?? true,
+      hangs: (j.hangs as boolean | undefined) ?? false,
       accesses,
     }
   })

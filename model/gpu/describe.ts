@@ -4,7 +4,7 @@
  */
 import type { Action, Reader } from '../../checker/model.js'
 import { opOf } from './ops/index.js'
-import type { GpuView } from './view.js'
+import type { GpuView, RuleMeta } from './view.js'
 import type { GpuDesign, Step } from './types.js'
 
 /** How a step reads in traces and `explain`: its op module says. */
@@ -74,10 +74,20 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         return { actor, text: `${m.step ? stepText(d, m.step) : 'wait'} returns${holding}${where}` }
       case 'spin':
         return { actor, text: `${m.step ? stepText(d, m.step) : ''} fails; retries${holding}${where}` }
+      case 'timeout':
+      case 'cond_true':
+      case 'cond_false':
+      case 'branch_end':
+      case 'branch_retry':
+      case 'tdr_idle':
+        return { actor, text: escapeText(v, pre, action, m, t, holding + where) }
       case 'trylock_failed':
       case 'alloc_failed':
       case 'evict_failed':
-        return { actor, text: `${m.step ? stepText(d, m.step) : ''}: failed, ${String(action.then)}${where}` }
+        return {
+          actor,
+          text: `${m.step ? stepText(d, m.step).replace(/, on failure .*$/, '') : ''}: failed, ${action.then === 'branch' ? 'runs its else: steps' : String(action.then)}${where}`,
+        }
       case 'skip':
         return { actor, text: `backs off from ${String(action.fence ?? action.bo)} while a GPU page fault is pending${where}` }
       case 'no_fault':
@@ -240,4 +250,27 @@ export function describeState(v: GpuView, s: Reader): string[] {
     out.push(`${b.name}: in ${s.get(f.place[i]!) === 0 ? 'vram' : 'system'}, dma_resv {${inResv.join(', ')}}`)
   }
   return out
+}
+
+/** Bounded waits, conditions, failure branches and the job timeout (ops/timeout.ts, cond.ts, branch.ts, tdr.ts). */
+function escapeText(v: GpuView, pre: Reader, action: Action, m: RuleMeta, t: number, context: string): string {
+  const d = v.design
+  switch (m.does) {
+    case 'timeout': {
+      // A bounded wait gives up. If nothing but this timeout could have ended the wait, say so,
+      // with the wait-for graph it broke (the property hang-until-timeout).
+      const hang = v.waitFor(pre, { timeouts: 'ignore' })
+      const hung = hang.stuck.includes(`thread:${t}`)
+      const core = m.step ? stepText(d, m.step).replace(/, bounded: on timeout .*$/, '') : 'wait'
+      const broke = hung ? `; a hang only this timeout ended: ${hang.describe().slice(0, -1).join(' ').replace(/\s+/g, ' ')}` : ''
+      return `${core} times out, then ${String(action.then)}${context}${broke}`
+    }
+    case 'cond_true':
+    case 'cond_false':
+      return `${String(action.cond)}: ${m.does === 'cond_true' ? `yes, ${action.then === 'branch' ? 'runs its then: steps' : String(action.then)}` : 'no, goes on'}${context}`
+    case 'tdr_idle':
+      return `job ${String(action.job)} completed before its timeout; timedout_job is not called`
+    default:
+      return `${m.step ? stepText(d, m.step) : 'end of branch'}${context}`
+  }
 }

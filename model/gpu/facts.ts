@@ -123,7 +123,7 @@ export function gpuView(cx: CompileCx): GpuView {
     idle,
     heldBy: cx.heldBy,
     depsOf: cx.depsOf,
-    waitFor: (s) => waitFor(view, s),
+    waitFor: (s, opts) => waitFor(view, s, opts),
   }
   return view
 }

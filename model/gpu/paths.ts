@@ -18,14 +18,28 @@ export const stepReclaims = (s: Step): boolean => opOf(s).reclaims?.(s) ?? false
 export function heldAlong(steps: readonly Step[], initial: readonly Held[] = []): Held[][] {
   const out: Held[][] = []
   let held: Held[] = [...initial]
-  for (const s of steps) {
+  // A step's failure branch (its else: list) starts with what was held before the step; the steps
+  // after the branch continue from the step's success (a branch that goes on holds the same).
+  const resume: { at: number; held: Held[] }[] = []
+  steps.forEach((s, i) => {
+    while (resume.length && resume[resume.length - 1]!.at === i) held = resume.pop()!.held
     out.push(held)
     const op = opOf(s)
     const took = op.takes?.(s)
     const gave = op.releases?.(s)
+    const before = held
     if (took) held = [...held, took]
-    else if (gave !== undefined) held = held.filter((h) => h.lock !== gave)
-  }
+    else if (gave !== undefined) {
+      // the latest hold of the lock (a conditional branch may take a lock the path holds: ops/cond.ts)
+      const k = held.map((h) => h.lock).lastIndexOf(gave)
+      held = k < 0 ? held : [...held.slice(0, k), ...held.slice(k + 1)]
+    }
+    if (s.branch) {
+      resume.push({ at: i + 1 + s.branch, held })
+      held = before
+    }
+  })
+  while (resume.length && resume[resume.length - 1]!.at === steps.length) held = resume.pop()!.held
   out.push(held)
   return out
 }

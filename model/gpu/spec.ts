@@ -9,20 +9,9 @@ import { findLibrary, LIBRARY } from './library.js'
 import { opOf } from './ops/index.js'
 import type { Obj, Path } from './parse.js'
 import { callbackList, callbackSteps, expandSignals } from './fenceDecls.js'
+import { checkConditions, checkLocking, readGoals } from './pathChecks.js'
 import { StepReader } from './steps.js'
-import {
-  type Buffer,
-  CONTEXTS,
-  type Context,
-  type GpuDesign,
-  type Lock,
-  type Notifier,
-  PROPERTY_IDS,
-  type PropertyId,
-  type ReclaimPath,
-  type Step,
-  type Thread,
-} from './types.js'
+import { CONTEXTS, type Context, type GpuDesign, type Notifier, PROPERTY_IDS, type PropertyId, type ReclaimPath, type Step, type Thread } from './types.js'
 
 export { SpecError }
 export { type DesignInput, MAX_FENCES } from './declare.js'
@@ -100,6 +89,10 @@ export function buildDesign(d: DesignInput): GpuDesign {
     })
   })
 
+  checkConditions([...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps), ...notifiers.flatMap((n) => n.callback)])
+  const goals = readGoals(d.progress ?? [], { thread: threads.map((th) => th.name), job: jobs.map((j) => j.name), fence: fences.map((fe) => fe.name) })
+  const accepted: PropertyId[] = policies.timeout === 'accept' ? ['hang-until-timeout'] : []
+
   const vram = d.memory?.vram ?? 0
   const system = d.memory?.system ?? 8
   return {
@@ -120,6 +113,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
     pages,
     notifiers,
     ranges,
+    goals,
+    accepted,
   }
 }
 
@@ -166,7 +161,10 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
     checkLocking(steps, `thread '${th.name as string}'`, locks, buffers)
     steps = linkMemorySteps(steps, `thread '${th.name as string}'`)
     if (th.repeat !== undefined && typeof th.repeat !== 'boolean') throw new SpecError('FC155', ['threads', i, 'repeat'], 'must be true or false')
-    return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin, repeat: th.repeat === true }
+    // A job-timeout handler (timedout: JOB, ops/tdr.ts) is a signalling path as a whole: "timeout,
+    // gpu reset and gpu hang recovery code" (dma-fence.c, DOC: fence signalling annotation).
+    signalling ??= steps.some((s) => s.op === 'timedout')
+    return { name: th.name as string, context: context ?? 'process', signalling, steps, origin, repeat: th.repeat === true }
   })
 
   // Each callback's steps run as a thread of context 'callback' (ops/callback.ts).
@@ -232,35 +230,4 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
   })
 
   return { threads, reclaim, notifiers }
-}
-
-/** Lock discipline along a straight-line path: no unlock of a lock not held, no recursive locking,
- * nothing held at the end, and evict only under the buffer's dma_resv (TTM's rule). */
-function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[], buffers: readonly Buffer[]): void {
-  const held = new Map<number, readonly (string | number)[]>()
-  for (const s of steps) {
-    const op = opOf(s)
-    const took = op.takes?.(s)
-    const gave = op.releases?.(s)
-    const need = op.needsHeld?.({ buffers }, s)
-    if (took) {
-      // A trylock of a lock the path holds is the recursion test some drivers make: it answers false.
-      if (s.op === 'trylock' && held.has(took.lock)) continue
-      if (held.has(took.lock))
-        throw new SpecError(
-          'FC185',
-          s.where,
-          `${who} takes '${locks[took.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`,
-        )
-      held.set(took.lock, s.where)
-    } else if (gave !== undefined) {
-      if (!held.has(gave))
-        throw new SpecError('FC186', s.where, `${who} unlocks '${locks[gave]!.name}' but does not hold it here (lock it earlier in the same path)`)
-      held.delete(gave)
-    } else if (need && !held.has(need.lock)) throw new SpecError('FC187', s.where, `${who} ${need.why}`)
-  }
-  if (held.size > 0) {
-    const [first, at] = [...held.entries()][0]!
-    throw new SpecError('FC188', at, `${who} takes '${locks[first]!.name}' here and never releases it (add an unlock step before the path ends)`)
-  }
 }

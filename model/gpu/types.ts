@@ -8,7 +8,13 @@ export type FenceKind = 'dma' | 'hmm' | 'preempt' | 'array' | 'chain'
 export type LockMode = 'write' | 'read'
 /** what a failing step does: leave the path (skip), stay and try again (retry), fail the thread, or
  * (notifier callbacks only) return false, which aborts a non-blockable invalidation (rule 38) */
-export type Outcome = 'skip' | 'retry' | 'fail' | 'again'
+export type Outcome = 'skip' | 'retry' | 'fail' | 'again' | ErrorCode | 'branch'
+/** error codes a failing path may return (the path leaves failed, the code named in the trace):
+ * ttm_bo_wait_ctx's -EBUSY, amdgpu_cs's -EAGAIN, a ww_mutex's -EDEADLK, an interrupted wait's -EINTR.
+ * 'branch' (compiled only): the step's `else:` is a list of steps placed right after it (ops/branch.ts). */
+export const ERROR_CODES = ['-EBUSY', '-EAGAIN', '-EDEADLK', '-EINTR'] as const
+export type ErrorCode = (typeof ERROR_CODES)[number]
+export const isErrorCode = (o: unknown): o is ErrorCode => (ERROR_CODES as readonly unknown[]).includes(o)
 export type Gfp = 'KERNEL' | 'NOFS' | 'NOIO' | 'NOWAIT' | 'ATOMIC'
 export type Pool = 'vram' | 'system'
 /** dma_resv usages, ordered as include/linux/dma-resv.h orders them */
@@ -128,6 +134,8 @@ export interface Job {
   readonly waitsDeps: boolean
   /** ranges the job's GPU work touches through the device's PTEs */
   readonly accesses: readonly number[]
+  /** the GPU hangs on this job: it never completes on its own; only a reset (drm_sched's timeout handler) ends it */
+  readonly hangs: boolean
 }
 
 export interface Buffer {
@@ -145,7 +153,9 @@ export interface Buffer {
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface StepVariants {}
-export type Step = { readonly where: readonly (string | number)[]; readonly userFault?: boolean } & StepVariants[keyof StepVariants]
+/** `branch`: the number of steps placed right after this one that only its failure (its `else:` list,
+ * or the `then:` of an `if:`) runs; the last of them is the branch's `else_end` (ops/branch.ts). */
+export type Step = { readonly where: readonly (string | number)[]; readonly userFault?: boolean; readonly branch?: number } & StepVariants[keyof StepVariants]
 export type StepOf<K extends Step['op']> = Extract<Step, { readonly op: K }>
 
 export interface Thread {
@@ -186,6 +196,7 @@ export const PROPERTY_IDS = [
   'memory-progress',
   'might-sleep',
   'irq-safety',
+  'hang-until-timeout',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 
@@ -211,6 +222,14 @@ export interface GpuDesign {
   readonly ranges: readonly Range[]
   /** groups of interchangeable jobs (indices), declared by the scenario */
   readonly symmetry: readonly (readonly number[])[]
+  /** the scenario's `progress:` goals: each a liveness property checked under weak fairness */
+  readonly goals: readonly Goal[]
+  /** violations the scenario accepts by policy (`policies: { timeout: accept }` accepts hang-until-timeout) */
+  readonly accepted: readonly PropertyId[]
 }
+
+/** A user-stated progress goal: an actor's event that must happen on every weakly fair run. */
+export type Goal =
+  { readonly kind: 'thread'; readonly index: number } | { readonly kind: 'job'; readonly index: number } | { readonly kind: 'fence'; readonly index: number }
 
 export const usageKey = (bo: number, fence: number): string => `${bo}:${fence}`

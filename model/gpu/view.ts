@@ -132,7 +132,8 @@ export interface GpuView {
   idle(s: Reader, t: number): boolean
   heldBy(s: Reader, t: number): number[]
   depsOf(s: Reader, j: number): number[]
-  waitFor(s: Reader): WaitForGraph
+  /** timeouts: 'ignore' counts a thread whose only way on is a bounded wait's timeout as blocked (waitFor.ts) */
+  waitFor(s: Reader, opts?: { readonly timeouts?: 'escape' | 'ignore' }): WaitForGraph
 }
 
 export interface Held {

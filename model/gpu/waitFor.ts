@@ -18,7 +18,7 @@ export type { NodeId, WaitForGraph, WaitNode } from './view.js'
 type Kit = ReturnType<typeof graphKit>
 
 /** The graph under construction and the helpers every part of it uses. */
-function graphKit(v: GpuView, s: Reader) {
+function graphKit(v: GpuView, s: Reader, ignoreTimeouts: boolean) {
   const { design, f } = v
   const nodes = new Map<NodeId, WaitNode>()
   const node = (id: NodeId, label: string, mode: 'all' | 'any' = 'all'): WaitNode => {
@@ -45,12 +45,12 @@ function graphKit(v: GpuView, s: Reader) {
     `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
   /** fence callbacks not added yet: neither blocked nor finished, live while a thread may add them */
   const unadded = new Set<NodeId>()
-  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded }
+  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded, ignoreTimeouts }
 }
 
 /** Threads: a blocked one waits on what its step's op says (ops/). */
 function threadNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, fenceName, unadded } = k
+  const { v, s, design, f, node, edge, enabled, T, fenceName, unadded, ignoreTimeouts } = k
   // Threads.
   design.threads.forEach((th, t) => {
     const n = node(T(t), `thread ${th.name}`)
@@ -68,7 +68,10 @@ function threadNodes(k: Kit): void {
       }
       return
     }
-    const spinning = !finished && v.actorRules.thread[t]!.some((r) => v.meta.get(v.rules[r]!.action)!.does === 'spin' && v.rules[r]!.guard(s))
+    const on = (pick: (does: string) => boolean): boolean =>
+      v.actorRules.thread[t]!.some((r) => pick(v.meta.get(v.rules[r]!.action)!.does) && v.rules[r]!.guard(s))
+    // A busy retry is blocked; with timeouts ignored, so is a wait whose only way on is its timeout.
+    const spinning = !finished && (on((d) => d === 'spin') || (ignoreTimeouts && on((d) => d === 'timeout') && !on((d) => d !== 'timeout' && d !== 'enable')))
     n.blocked = !finished && (!n.active || spinning)
     if (spinning) n.active = false
     if (!n.blocked) return
@@ -122,6 +125,15 @@ function jobNodes(k: Kit): void {
         if (th.steps.some((x) => provides(x, { kind: 'serve_fault', job: j }))) edge(n, T(t), `has a page fault pending, served by thread ${th.name}`)
       })
       if (n.targets.length === 0) n.why.push('has a page fault pending that no thread serves')
+    } else if (st === JS.running && job.hangs) {
+      // A hung job: only a reset (the timeout handler, ops/tdr.ts) or a forced signal ends it.
+      design.threads.forEach((th, t) => {
+        const pc = s.get(f.pc[t]!)
+        if (th.steps.some((x, i) => i >= pc && provides(x, { kind: 'signal', fence: job.fence })))
+          edge(n, T(t), `hangs on the GPU; thread ${th.name} resets it`)
+      })
+      n.mode = 'any'
+      if (n.targets.length === 0) n.why.push('hangs on the GPU and nothing resets it')
     } else if (st === JS.running) {
       for (const d of v.depsOf(s, j)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `busy-waits (GPU WAIT) on ${fenceName(d)}`)
     } else if (st === JS.suspended) {
@@ -223,8 +235,13 @@ function liveness(nodes: Map<NodeId, WaitNode>, unadded: ReadonlySet<NodeId>): v
   }
 }
 
-export function waitFor(v: GpuView, s: Reader): WaitForGraph {
-  const k = graphKit(v, s)
+/**
+ * `timeouts: 'ignore'` asks which actors only a timeout would free: a thread whose only enabled rule
+ * is its bounded wait's timeout (ops/timeout.ts) counts as blocked, as a busy retry does. By
+ * default a timeout is a way out, so such a thread is not stuck.
+ */
+export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'escape' | 'ignore' } = {}): WaitForGraph {
+  const k = graphKit(v, s, opts.timeouts === 'ignore')
   threadNodes(k)
   jobNodes(k)
   resourceNodes(k)

@@ -6,6 +6,8 @@
 import type { Step } from '../types.js'
 import { addFenceOp } from './addFence.js'
 import { callbackOp } from './callback.js'
+import { branchOp } from './branch.js'
+import { condOp } from './cond.js'
 import { evictOp } from './evict.js'
 import { evictionOp } from './eviction.js'
 import { exitOp } from './exit.js'
@@ -21,6 +23,8 @@ import { signalOp } from './signal.js'
 import { signallingOp } from './signalling.js'
 import { submitOp } from './submit.js'
 import { syncobjOp } from './syncobj.js'
+import { tdrOp } from './tdr.js'
+import { timeoutOp } from './timeout.js'
 import { useOp } from './use.js'
 import { userFaultOp } from './userFault.js'
 import { spinOp } from './spin.js'
@@ -30,6 +34,7 @@ export const OPS: readonly OpModule[] = [
   lockOp,
   spinOp,
   waitOp,
+  timeoutOp,
   signalOp,
   callbackOp,
   memoryOp,
@@ -41,12 +46,15 @@ export const OPS: readonly OpModule[] = [
   userFaultOp,
   faultOp,
   schedOp,
+  tdrOp,
   syncobjOp,
   invalidateOp,
   mirrorOp,
   exitOp,
+  condOp,
   evictionOp,
   useOp,
+  branchOp,
 ] as readonly OpModule[]
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()

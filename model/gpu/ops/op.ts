@@ -120,6 +120,8 @@ export interface OpModule<S extends Step = Step> {
   link?(steps: readonly Step[], k: number, who: string, d: Pick<GpuDesign, 'ranges'>): S
   /** the step waits on fences (statically: locks held here are held at a fence wait) */
   waitsOnFences?(step: S): boolean
+  /** what the module is, for the language reference (an op reached through other keys' fields, such as else_end) */
+  readonly doc?: string
   /** how the step reads in traces and `explain` */
   text(d: GpuDesign, step: S): string
 }
