@@ -143,7 +143,39 @@ export const SCENARIO_SCHEMA = {
       with: { type: 'object' },
       steps: { type: 'array' },
       repeat: { type: 'boolean', description: 'a worker re-armed for every event: after its last step it starts over' },
+      cpu: { type: 'integer', minimum: 0, description: 'the CPU the thread is pinned to (a per-CPU kthread, an interrupt handler)' },
     }),
+    workqueues: objects(
+      ['name'],
+      {
+        name: { $ref: '#/definitions/name' },
+        ordered: { type: 'boolean', description: 'alloc_ordered_workqueue: one item at a time, in queue order' },
+        maxActive: { type: 'integer', minimum: 1, description: 'at most this many of its items run at once (default: no bound)' },
+        memReclaim: { type: 'boolean', description: 'WQ_MEM_RECLAIM: it has a rescuer thread' },
+      },
+      'workqueues besides the built-in system_wq',
+    ),
+    work: objects(
+      ['name', 'steps'],
+      {
+        name: { $ref: '#/definitions/name' },
+        queue: { type: 'string', description: 'its workqueue (default system_wq)' },
+        cpu: { type: 'integer', minimum: 0, description: 'queue_work_on(cpu, ...): it runs on that CPU only' },
+        signalling: { type: 'boolean', description: 'the callback is a dma_fence signalling path' },
+        steps: { type: 'array', description: 'the steps of its callback, run by a worker of its queue each time it is queued' },
+      },
+      'work items (INIT_WORK): each runs its steps on a worker whenever it is queued',
+    ),
+    pools: objects(
+      ['name', 'slots'],
+      {
+        name: { $ref: '#/definitions/name' },
+        slots: { type: 'integer', minimum: 1, maximum: 8 },
+        free: { type: 'integer', minimum: 0, description: 'slots free at start (default: all)' },
+      },
+      'counting resources: ring space, event slots, IDs, a semaphore',
+    ),
+    cpus: { type: 'integer', minimum: 1, maximum: 8, description: 'how many CPUs (default: unbounded, every actor finds one)' },
     pages: {
       type: 'array',
       description: 'CPU pages the design mirrors',
@@ -244,6 +276,10 @@ const GPU_FIELDS = [
   'pages',
   'notifiers',
   'ranges',
+  'workqueues',
+  'work',
+  'pools',
+  'cpus',
 ] as const
 
 /** Parse "512MiB", "2GiB", "800MB", "1048576" into bytes. */

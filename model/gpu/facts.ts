@@ -92,8 +92,13 @@ export function gpuView(cx: CompileCx): GpuView {
     }
     return { step: r > 0 ? reclaimSteps[r - 1] : threads[t]!.steps[s.get(pc[t]!)], where: inReclaim }
   }
+  // A work item's worker is idle only while nothing is queued for it (its first step says).
   const idle = (s: Reader, t: number): boolean =>
-    threads[t]!.repeat && s.get(pc[t]!) === 0 && (rpc[t]! < 0 || s.get(rpc[t]!) === 0) && (npc[t]! < 0 || s.get(npc[t]!) === 0)
+    threads[t]!.repeat &&
+    s.get(pc[t]!) === 0 &&
+    (rpc[t]! < 0 || s.get(rpc[t]!) === 0) &&
+    (npc[t]! < 0 || s.get(npc[t]!) === 0) &&
+    (opOf(threads[t]!.steps[0]!).idleAt?.(f, s, threads[t]!.steps[0]!) ?? true)
   const staticDeps = fences.map((fe) => (fe.job !== undefined ? jobs[fe.job]!.deps : []))
   const { proxyOf } = fields
   const sp = signalPaths(cx)

@@ -8,6 +8,7 @@ import { STEP_KEYS, syntaxOf } from './ops/index.js'
 import type { Role } from './ops/op.js'
 import type { ParseCx } from './parse.js'
 import { DEFAULT_POLICIES, findLibrary, LIBRARY, type Policies } from './library.js'
+import { declareWork } from './workSpec.js'
 import {
   type Buffer,
   CONTEXTS,
@@ -53,6 +54,10 @@ export interface DesignInput {
   pages?: Obj[]
   notifiers?: Obj[]
   ranges?: Obj[]
+  workqueues?: Obj[]
+  work?: Obj[]
+  pools?: Obj[]
+  cpus?: number
 }
 
 export function buildDesign(d: DesignInput): GpuDesign {
@@ -440,7 +445,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
       },
     }
   }
-  const RESOLVE: Partial<Record<Role, (name: unknown, path: Path) => number>> = { lock, fence, job, buffer, page, range, notifier }
+  const wk = declareWork(d, claim)
+  const RESOLVE: Partial<Record<Role, (name: unknown, path: Path) => number>> = { lock, fence, job, buffer, page, range, notifier, ...wk.resolve }
   const bind = (libName: string, given: unknown, where: Path): Record<string, string> => {
     const lib = findLibrary(libName)!
     const g = (given ?? {}) as Obj
@@ -494,7 +500,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
     })
 
   const threadIn = d.threads ?? []
-  if (threadIn.length > MAX_THREADS) throw new SpecError('FC148', ['threads'], `${threadIn.length} threads; at most ${MAX_THREADS} are supported`)
+  if (threadIn.length + wk.count > MAX_THREADS)
+    throw new SpecError(
+      'FC148',
+      [threadIn.length > MAX_THREADS ? 'threads' : 'work'],
+      `${threadIn.length} threads and ${wk.count} work items; at most ${MAX_THREADS} actors with paths are supported`,
+    )
   const threads: Thread[] = threadIn.map((th, i) => {
     claim(th.name as string, `thread #${i + 1}`, ['threads', i, 'name'])
     const hasPath = th.path !== undefined
@@ -523,8 +534,24 @@ export function buildDesign(d: DesignInput): GpuDesign {
     checkLocking(steps, `thread '${th.name as string}'`, locks, buffers)
     steps = linkMemorySteps(steps, `thread '${th.name as string}'`)
     if (th.repeat !== undefined && typeof th.repeat !== 'boolean') throw new SpecError('FC155', ['threads', i, 'repeat'], 'must be true or false')
-    return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin, repeat: th.repeat === true }
+    const cpu = wk.cpu(th.cpu, ['threads', i, 'cpu'])
+    return {
+      name: th.name as string,
+      context: context ?? 'process',
+      signalling: signalling ?? false,
+      steps,
+      origin,
+      repeat: th.repeat === true,
+      ...(cpu !== undefined ? { cpu } : {}),
+    }
   })
+  // Work items are actors with paths too: each runs its callback's steps after a work_start step.
+  const works = wk.items(threads.length, (raw, where) => {
+    const steps = normSteps(raw, where)
+    checkLocking(steps, `work item '${String(where[1])}'`, locks, buffers)
+    return linkMemorySteps(steps, `work item at ${where.join('.')}`)
+  })
+  threads.push(...works.threads)
 
   const reclaim: ReclaimPath[] = (d.reclaim ?? []).map((r, i) => {
     const where: Path = ['reclaim', i]
@@ -615,6 +642,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
       'symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs); remove symmetry:',
     )
   }
+  if ((d.symmetry ?? []).length > 0 && (works.threads.length > 0 || (d.pools ?? []).length > 0))
+    throw new SpecError(
+      'FC190',
+      ['symmetry'],
+      'symmetry groups are not supported together with work items and pools (their states would have to move with the jobs); remove symmetry:',
+    )
   const symmetry = (d.symmetry ?? []).map((g, k) => {
     if (g.length < 2) throw new SpecError('FC191', ['symmetry', k], 'a symmetry group names at least two interchangeable jobs')
     return g.map((name, i) => {
@@ -644,6 +677,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     pages,
     notifiers,
     ranges,
+    ...works.design([...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps), ...notifiers.flatMap((n) => n.callback)]),
   }
 }
 

@@ -91,6 +91,8 @@ export interface GpuFields {
   readonly active: OptionalField
   readonly npc: readonly OptionalField[]
   readonly exiting: OptionalField
+  /** fields op modules declared for themselves, by name (work.W, timer.W, pool.P) */
+  readonly extra: Readonly<Record<string, number>>
   // derived
   readonly usedCU: readonly Field[]
   readonly hmmCU: readonly Field[]

@@ -42,7 +42,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
 
   // Threads.
   design.threads.forEach((th, t) => {
-    const n = node(T(t), `thread ${th.name}`)
+    const n = node(T(t), `${th.work !== undefined ? 'work' : 'thread'} ${th.name}`)
     const pc = s.get(f.pc[t]!)
     const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
     const finished = pc === th.steps.length && rpc === 0
@@ -125,7 +125,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
   design.locks.forEach((lk, l) => {
     const n = node(Ln(l), `lock ${lk.name}`)
     const o = s.get(f.owner[l]!)
-    if (o > 0) edge(n, T(o - 1), `held by thread ${design.threads[o - 1]!.name}`)
+    if (o > 0) edge(n, T(o - 1), `held by ${design.threads[o - 1]!.work !== undefined ? 'work' : 'thread'} ${design.threads[o - 1]!.name}`)
     if (f.readers[l]! >= 0) {
       const r = s.get(f.readers[l]!)
       design.threads.forEach((th, t) => {

@@ -9,8 +9,11 @@ import { legacyOp } from './legacy.js'
 import { lockOp } from './lock.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
 import { waitOp } from './wait.js'
+import { cpuOp } from './cpu.js'
+import { poolOp } from './pool.js'
+import { workOp } from './work.js'
 
-export const OPS: readonly OpModule[] = [lockOp, waitOp, legacyOp, exitOp] as readonly OpModule[]
+export const OPS: readonly OpModule[] = [lockOp, waitOp, legacyOp, exitOp, workOp, poolOp, cpuOp] as readonly OpModule[]
 
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()

@@ -14,10 +14,10 @@ import type { Reader } from '../../../checker/model.js'
 import type { StepCx } from '../context.js'
 import type { ParseCx } from '../parse.js'
 import type { GpuDesign, Step } from '../types.js'
-import type { GpuView, Held, RuleMeta, WaitNode } from '../view.js'
+import type { GpuFields, GpuView, Held, RuleMeta, WaitNode } from '../view.js'
 
 /** What a name in a step stands for. Validation resolves it among these; symmetry renames by it. */
-export type Role = 'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library'
+export type Role = 'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library' | 'work' | 'workqueue' | 'pool'
 
 /** A kernel function the primitive models, pinned to a release: `path: function @ v6.12`. */
 export interface KernelCite {
@@ -79,6 +79,9 @@ export interface LockdepFacts<S extends Step = Step> {
   sleeps?(step: S, m: RuleMeta): boolean
   /** the rule makes a notifier callback return false: allowed only in a non-blockable invalidation */
   returnsFalse?(step: S, m: RuleMeta): boolean
+  /** lockdep maps the rule acquires (and releases, or keeps while it runs), in order: a work item's
+   * queue and work maps (process_one_work), the maps a flush touches (touch_work_lockdep_map) */
+  maps?(d: GpuDesign, step: S, m: RuleMeta): readonly string[]
 }
 
 export interface OpModule<S extends Step = Step> {
@@ -112,6 +115,12 @@ export interface OpModule<S extends Step = Step> {
   readonly lockdep?: LockdepFacts<S>
   /** the step waits on fences (statically: locks held here are held at a fence wait) */
   waitsOnFences?(step: S): boolean
+  /** the first step of a repeating worker: is the worker idle here (nothing queued for it)? default yes */
+  idleAt?(f: GpuFields, s: Reader, step: S): boolean
+  /** the step disables ('off': preempt_disable, spin_lock) or re-enables ('on') preemption */
+  preempt?(step: S): 'off' | 'on' | undefined
+  /** values of its own fields in the initial state (fields it declared with fields()) */
+  init?(d: GpuDesign, extra: Readonly<Record<string, number>>, state: Int32Array): void
   /** how the step reads in traces and `explain` */
   text(d: GpuDesign, step: S): string
 }

@@ -1,0 +1,111 @@
+/**
+ * CPUs as a resource (design level: `cpus: N`, default unbounded). A thread that sleeps (a mutex,
+ * a fence wait, a flush) gives its CPU up; one that runs with preemption off (preempt_disable(),
+ * or a spinlock held: include/linux/preempt.h, include/linux/spinlock_api_smp.h __raw_spin_lock
+ * calls preempt_disable()) keeps it, spinning or not, until it enables preemption again. A work
+ * item bound to a CPU (queue_work_on) runs on that CPU's worker pool only, so it cannot start while
+ * another actor holds that CPU with preemption off; an unbound one cannot start while every CPU is
+ * held so. Threads themselves are assumed to have their CPU (they are what holds them).
+ *
+ * preempt_disable / preempt_enable are steps here; other steps (a spinlock) declare `preempt` in
+ * their op module and are counted the same way.
+ */
+import type { Reader } from '../../../checker/model.js'
+import type { GpuDesign, StepOf } from '../types.js'
+import type { GpuFields } from '../view.js'
+import type { OpModule } from './op.js'
+
+declare module '../types.js' {
+  interface StepVariants {
+    preempt_disable: { readonly op: 'preempt_disable' }
+    preempt_enable: { readonly op: 'preempt_enable' }
+  }
+}
+type S = StepOf<'preempt_disable' | 'preempt_enable'>
+
+export const cpuOp: OpModule<S> = {
+  ops: ['preempt_disable', 'preempt_enable'],
+  syntax: [
+    {
+      key: 'preempt_disable',
+      doc: 'disable preemption: the thread keeps its CPU until preempt_enable, even while it spins',
+      bare: true,
+      parse: (px) => [{ where: px.where, op: 'preempt_disable' }],
+    },
+    {
+      key: 'preempt_enable',
+      doc: 'enable preemption again',
+      bare: true,
+      parse: (px) => [{ where: px.where, op: 'preempt_enable' }],
+    },
+  ],
+  refs: {},
+  cite: [
+    { path: 'include/linux/preempt.h', fn: 'preempt_disable' },
+    { path: 'include/linux/preempt.h', fn: 'preempt_enable' },
+    { path: 'include/linux/spinlock_api_smp.h', fn: '__raw_spin_lock' },
+  ],
+  rules(k, step) {
+    const { p, base, m, add } = k
+    add(
+      { name: step.op, ...base },
+      m(step.op),
+      (s) => p.at_(s),
+      (c) => p.advance(c),
+    )
+  },
+  preempt: (step) => (step.op === 'preempt_disable' ? 'off' : 'on'),
+  text: (_d, s) => `${s.op}()`,
+}
+
+const cache = new WeakMap<GpuDesign, boolean[][]>()
+
+/** preemptOff[t][i]: thread t at step i runs with preemption off (statically, along its path). */
+export function preemptOffAt(d: GpuDesign, preempt: (t: number, i: number) => 'off' | 'on' | undefined): boolean[][] {
+  let out = cache.get(d)
+  if (out) return out
+  out = d.threads.map((th, t) => {
+    let depth = 0
+    return th.steps.map((_s, i) => {
+      const here = depth > 0
+      const x = preempt(t, i)
+      if (x === 'off') depth++
+      else if (x === 'on' && depth > 0) depth--
+      return here
+    })
+  })
+  cache.set(d, out)
+  return out
+}
+
+/** The CPU an actor is bound to: a pinned thread's, a bound work item's; undefined: any CPU. */
+export const cpuOf = (d: GpuDesign, t: number): number | undefined => {
+  const th = d.threads[t]!
+  return th.work !== undefined ? d.works[th.work]!.cpu : th.cpu
+}
+
+/** Does the design model CPUs at all (a CPU count, a pinned thread, a bound work item)? */
+export const modelsCpus = (d: GpuDesign): boolean => d.cpus > 0 || d.threads.some((th) => th.cpu !== undefined) || d.works.some((w) => w.cpu !== undefined)
+
+/**
+ * The threads that keep a CPU from thread t in state s: they run with preemption off on t's CPU
+ * (or, when every CPU is held so, on any). Empty: t finds a CPU.
+ */
+export function cpuHolders(d: GpuDesign, f: GpuFields, off: boolean[][], s: Reader, t: number): { holders: number[]; cpu: string } {
+  const mine = cpuOf(d, t)
+  const holding: number[] = []
+  d.threads.forEach((th, u) => {
+    if (u === t) return
+    const pc = s.get(f.pc[u]!)
+    if (pc < th.steps.length && off[u]![pc]) holding.push(u)
+  })
+  if (mine !== undefined) {
+    const on = holding.filter((u) => cpuOf(d, u) === mine)
+    if (on.length > 0) return { holders: on, cpu: `CPU ${mine}` }
+  }
+  if (d.cpus > 0) {
+    const cpus = new Set(holding.map((u) => cpuOf(d, u) ?? `any:${u}`))
+    if (cpus.size >= d.cpus) return { holders: holding, cpu: `every CPU (${d.cpus})` }
+  }
+  return { holders: [], cpu: '' }
+}
