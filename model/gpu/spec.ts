@@ -4,7 +4,7 @@
  * and how to fix it.
  */
 import { SpecError } from './errors.js'
-import { STEP_KEYS, syntaxOf } from './ops/index.js'
+import { opOf, STEP_KEYS, syntaxOf } from './ops/index.js'
 import type { Role } from './ops/op.js'
 import type { ParseCx } from './parse.js'
 import { DEFAULT_POLICIES, findLibrary, LIBRARY, type Policies } from './library.js'
@@ -469,35 +469,8 @@ export function buildDesign(d: DesignInput): GpuDesign {
     return out
   }
 
-  /** read_retry jumps back to the range's read_begin; map programs what get_pages returned. */
-  const linkMemorySteps = (steps: Step[], who: string): Step[] =>
-    steps.map((s, k) => {
-      if (s.op === 'read_retry') {
-        let back = -1
-        for (let i = k - 1; i >= 0; i--) {
-          const x = steps[i]!
-          if (x.op === 'read_begin' && x.range === s.range) {
-            back = i
-            break
-          }
-        }
-        if (back < 0)
-          throw new SpecError(
-            'FC158',
-            s.where,
-            `${who}: read_retry of range '${ranges[s.range]!.name}' has no read_begin of it earlier in the path (the collision-retry loop starts at mmu_interval_read_begin, rule 34)`,
-          )
-        return { ...s, back }
-      }
-      if (s.op === 'map' && !steps.slice(0, k).some((x) => x.op === 'get_pages' && x.range === s.range)) {
-        throw new SpecError(
-          'FC158',
-          s.where,
-          `${who}: map of range '${ranges[s.range]!.name}' has no get_pages of it earlier in the path (map programs the pfns hmm_range_fault returned)`,
-        )
-      }
-      return s
-    })
+  /** Each op checks its step against the earlier ones of the path (read_retry finds its read_begin). */
+  const linkMemorySteps = (steps: Step[], who: string): Step[] => steps.map((s, k) => opOf(s).link?.(steps, k, who, { ranges }) ?? s)
 
   const threadIn = d.threads ?? []
   if (threadIn.length + wk.count > MAX_THREADS)
@@ -573,7 +546,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
       name = (o.name as string | undefined) ?? `reclaim #${i + 1}`
     } else throw new SpecError('FC170', where, "a reclaim path needs 'path: LIBRARY_PATH' or 'steps: [...]'")
     for (const [k, s] of steps.entries()) {
-      if (['await_fault', 'resolve_fault', 'await_deps', 'run', 'arm', 'push'].includes(s.op)) {
+      if (opOf(s).notInReclaim) {
         throw new SpecError('FC162', s.where, `step '${s.op}' cannot run inside reclaim (reclaim path ${name}, step ${k + 1})`)
       }
     }
@@ -611,9 +584,11 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const pushedBy = new Map<number, Path>()
   for (const th of threads) {
     for (const s of th.steps) {
-      if (s.op === 'push') {
-        if (pushedBy.has(s.job)) throw new SpecError('FC181', s.where, `job '${jobs[s.job]!.name}' is pushed twice (also at ${pushedBy.get(s.job)!.join('.')})`)
-        pushedBy.set(s.job, s.where as Path)
+      const push = (opOf(s).provides?.(s) ?? []).find((x) => x.kind === 'submit')
+      if (push && 'job' in push) {
+        if (pushedBy.has(push.job))
+          throw new SpecError('FC181', s.where, `job '${jobs[push.job]!.name}' is pushed twice (also at ${pushedBy.get(push.job)!.join('.')})`)
+        pushedBy.set(push.job, s.where as Path)
       }
     }
   }
@@ -686,22 +661,23 @@ export function buildDesign(d: DesignInput): GpuDesign {
 function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[], buffers: readonly Buffer[]): void {
   const held = new Map<number, readonly (string | number)[]>()
   for (const s of steps) {
-    if (s.op === 'lock' || s.op === 'trylock') {
-      if (held.has(s.lock))
-        throw new SpecError('FC185', s.where, `${who} takes '${locks[s.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`)
-      held.set(s.lock, s.where)
-    } else if (s.op === 'unlock') {
-      if (!held.has(s.lock))
-        throw new SpecError('FC186', s.where, `${who} unlocks '${locks[s.lock]!.name}' but does not hold it here (lock it earlier in the same path)`)
-      held.delete(s.lock)
-    } else if (s.op === 'evict') {
-      if (!held.has(buffers[s.bo]!.lock))
+    const op = opOf(s)
+    const took = op.takes?.(s)
+    const gave = op.releases?.(s)
+    const need = op.needsHeld?.({ buffers }, s)
+    if (took) {
+      if (held.has(took.lock))
         throw new SpecError(
-          'FC187',
+          'FC185',
           s.where,
-          `${who} evicts '${buffers[s.bo]!.name}' without holding '${buffers[s.bo]!.name}.resv' (TTM evicts under the buffer's dma_resv; lock it first)`,
+          `${who} takes '${locks[took.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`,
         )
-    }
+      held.set(took.lock, s.where)
+    } else if (gave !== undefined) {
+      if (!held.has(gave))
+        throw new SpecError('FC186', s.where, `${who} unlocks '${locks[gave]!.name}' but does not hold it here (lock it earlier in the same path)`)
+      held.delete(gave)
+    } else if (need && !held.has(need.lock)) throw new SpecError('FC187', s.where, `${who} ${need.why}`)
   }
   if (held.size > 0) {
     const [first, at] = [...held.entries()][0]!

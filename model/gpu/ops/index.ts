@@ -4,16 +4,52 @@
  * switch on its name. A new primitive is one module file and one line below.
  */
 import type { Step } from '../types.js'
+import { addFenceOp } from './addFence.js'
+import { evictOp } from './evict.js'
+import { evictionOp } from './eviction.js'
 import { exitOp } from './exit.js'
-import { legacyOp } from './legacy.js'
+import { faultOp } from './fault.js'
+import { invalidateOp } from './invalidate.js'
 import { lockOp } from './lock.js'
+import { memoryOp } from './memory.js'
+import { mirrorOp } from './mirror.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
+import { preemptOp } from './preempt.js'
+import { schedOp } from './sched.js'
+import { signalOp } from './signal.js'
+import { signallingOp } from './signalling.js'
+import { submitOp } from './submit.js'
+import { syncobjOp } from './syncobj.js'
+import { useOp } from './use.js'
+import { userFaultOp } from './userFault.js'
 import { waitOp } from './wait.js'
 import { cpuOp } from './cpu.js'
 import { poolOp } from './pool.js'
 import { workOp } from './work.js'
 
-export const OPS: readonly OpModule[] = [lockOp, waitOp, legacyOp, exitOp, workOp, poolOp, cpuOp] as readonly OpModule[]
+export const OPS: readonly OpModule[] = [
+  lockOp,
+  waitOp,
+  signalOp,
+  memoryOp,
+  evictOp,
+  preemptOp,
+  submitOp,
+  addFenceOp,
+  signallingOp,
+  userFaultOp,
+  faultOp,
+  schedOp,
+  syncobjOp,
+  invalidateOp,
+  mirrorOp,
+  exitOp,
+  evictionOp,
+  useOp,
+  workOp,
+  poolOp,
+  cpuOp,
+] as readonly OpModule[]
 
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()

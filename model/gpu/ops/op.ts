@@ -113,6 +113,13 @@ export interface OpModule<S extends Step = Step> {
   /** it creates a dma_fence (a later hmm wait under locks is then rule 6) */
   createsDma?(d: GpuDesign, step: S): boolean
   readonly lockdep?: LockdepFacts<S>
+  /** its steps cannot run inside reclaim (they belong to a scheduler or fault handler) */
+  readonly notInReclaim?: boolean
+  /** a lock the path must hold at this step (TTM evicts under the buffer's dma_resv) */
+  needsHeld?(d: Pick<GpuDesign, 'buffers'>, step: S): { readonly lock: number; readonly why: string } | undefined
+  /** check the step against the earlier steps of its straight-line path (links, prerequisites);
+   * returns the step as linked */
+  link?(steps: readonly Step[], k: number, who: string, d: Pick<GpuDesign, 'ranges'>): S
   /** the step waits on fences (statically: locks held here are held at a fence wait) */
   waitsOnFences?(step: S): boolean
   /** the first step of a repeating worker: is the worker idle here (nothing queued for it)? default yes */

@@ -1,0 +1,157 @@
+/**
+ * A CPU-side invalidation of pages (munmap, migration, reclaim, the OOM reaper, exit):
+ * mmu_notifier_invalidate_range_start makes the mm's seq odd, the callbacks of every notifier
+ * covering a page run in the invalidating thread (mn_itree_invalidate), the pages change, and
+ * range_end makes the seq even again when the last invalidation ends. set_seq is the callback's
+ * mmu_interval_set_seq.
+ */
+import { SpecError } from '../errors.js'
+import { EVENTS, type MemEvent, type StepOf } from '../types.js'
+import { PAGE, PTE } from '../view.js'
+import { type OpModule } from './op.js'
+import { NAME } from './schema.js'
+
+declare module '../types.js' {
+  interface StepVariants {
+    invalidate: { readonly op: 'invalidate'; readonly pages: readonly number[]; readonly event: MemEvent; readonly nonblock: boolean }
+    set_seq: { readonly op: 'set_seq'; readonly notifier: number }
+  }
+}
+type S = StepOf<'invalidate' | 'set_seq'>
+
+export const invalidateOp: OpModule<S> = {
+  ops: ['invalidate', 'set_seq'],
+  syntax: [
+    {
+      key: 'invalidate',
+      doc: "invalidate pages: the covering notifiers' callbacks run, then the pages change",
+      arg: { role: 'page', what: 'the pages', schema: { type: ['string', 'array'], items: { type: 'string' }, description: 'a page or a list of pages' } },
+      modifiers: {
+        event: { doc: 'unmap (default), migrate, pressure, oom or exit', schema: { enum: EVENTS } },
+        nonblock: { doc: 'a non-blockable invalidation (the OOM reaper): callbacks must not sleep', schema: { type: 'boolean' } },
+      },
+      notInCallback: true,
+      parse: (px) => {
+        const event = (px.mods.event ?? 'unmap') as MemEvent
+        if (!(EVENTS as readonly unknown[]).includes(event))
+          throw new SpecError('FC155', [...px.where, 'event'], `must be one of ${EVENTS.join(', ')}, got ${JSON.stringify(px.mods.event)}`)
+        if (px.mods.nonblock !== undefined && typeof px.mods.nonblock !== 'boolean')
+          throw new SpecError('FC155', [...px.where, 'nonblock'], 'must be true or false')
+        return [{ where: px.where, op: 'invalidate', pages: px.pageList(px.raw, [...px.where, px.key]), event, nonblock: px.mods.nonblock === true }]
+      },
+    },
+    {
+      key: 'set_seq',
+      doc: "mmu_interval_set_seq: the callback's notifier takes the mm's odd seq (callbacks only)",
+      arg: { role: 'notifier', what: 'the notifier', schema: NAME("the callback's own notifier (optional)") },
+      bare: true,
+      parse: (px) => {
+        const inCallback = px.inCallback
+        if (inCallback === undefined)
+          throw new SpecError(
+            'FC160',
+            px.where,
+            "set_seq (mmu_interval_set_seq) is called from a notifier's invalidate callback; move it under notifiers: [{ callback: [...] }]",
+          )
+        if (px.raw !== undefined && px.arg() !== inCallback) {
+          throw new SpecError(
+            'FC163',
+            [...px.where, px.key],
+            `the callback of notifier '${px.notifierNames[inCallback]!}' can only set its own seq (write set_seq without an argument)`,
+          )
+        }
+        return [{ where: px.where, op: 'set_seq', notifier: inCallback }]
+      },
+    },
+  ],
+  refs: { invalidate: { pages: 'page' }, set_seq: { notifier: 'notifier' } },
+  cite: [
+    { path: 'mm/mmu_notifier.c', fn: '__mmu_notifier_invalidate_range_start' },
+    { path: 'mm/mmu_notifier.c', fn: 'mn_itree_invalidate' },
+    { path: 'mm/mmu_notifier.c', fn: '__mmu_notifier_invalidate_range_end' },
+    { path: 'include/linux/mmu_notifier.h', fn: 'mmu_interval_set_seq' },
+  ],
+  rules(k, step) {
+    const { cx, p, t, base, m, add } = k
+    const { pages, notifiers, ranges } = cx.design
+    const { pte, pfn, snap, inval, active, npc, pageAt } = cx.f
+    const T = cx.T
+    const { siteAt } = cx.paths
+    const { siteGuard, notifierPos, stepRules } = cx
+    switch (step.op) {
+      case 'invalidate': {
+        const x = siteAt.get(`${t}:${p.frame}:${p.at}`)!
+        const L_ = x.steps.length
+        const pg = step.pages.map((q) => pages[q]!.name).join(',')
+        // mmu_notifier_invalidate_range_start(): the mm's seq becomes odd (rule 36) and stays odd
+        // while any invalidation is in flight (rule 37); then the covering callbacks run.
+        add(
+          { name: step.nonblock ? 'invalidate_range_start_nonblock' : 'invalidate_range_start', ...base, pages: pg, event: step.event },
+          m('invalidate_start'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(active, c.get(active) + 1)
+            c.set(npc[t]!, L_ > 0 ? 1 : L_ + 1)
+          },
+        )
+        for (let k = 0; k < L_; k++) stepRules(notifierPos(x, k), x.steps[k]!)
+        // Every callback returned: the CPU side goes on and the pages change (a new generation):
+        // unmap/exit/pressure free or swap them out, migrate moves them to a new frame.
+        add(
+          { name: 'cpu_pages_change', ...base, pages: pg, event: step.event },
+          m('invalidate_pages', { site: x }),
+          (s) => s.get(npc[t]!) === L_ + 1 && siteGuard(x)(s),
+          (c) => {
+            for (const q of step.pages) {
+              ranges.forEach((r, ri) => {
+                const k = r.pages.indexOf(q)
+                if (k >= 0 && c.get(pte[ri]![k]!) === PTE.valid) c.set(pte[ri]![k]!, PTE.stale)
+              })
+              for (let u = 0; u < T; u++) if (pfn[u]![q]! >= 0) c.set(pfn[u]![q]!, 0)
+              if (step.event !== 'migrate') c.set(pageAt[q]!, PAGE.none)
+            }
+            c.set(npc[t]!, L_ + 2)
+          },
+        )
+        // mmu_notifier_invalidate_range_end(): when the last one ends the seq turns even again.
+        add(
+          { name: 'invalidate_range_end', ...base, pages: pg },
+          m('invalidate_end', { site: x }),
+          (s) => s.get(npc[t]!) === L_ + 2 && siteGuard(x)(s),
+          (c) => {
+            const left = c.get(active) - 1
+            c.set(active, left)
+            if (left === 0) for (const fld of inval) c.set(fld, 0)
+            c.set(npc[t]!, 0)
+            p.advance(c)
+          },
+        )
+        return
+      }
+      case 'set_seq': {
+        const n = step.notifier
+        // mmu_interval_set_seq(): the subscription takes the mm's odd seq, so every read_retry on a
+        // seq read before now reports a collision, and read_begin waits until the seq is even.
+        add(
+          { name: 'mmu_interval_set_seq', ...base, notifier: notifiers[n]!.name },
+          m('set_seq'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(inval[n]!, 1)
+            for (let u = 0; u < T; u++) if (snap[u]![n]! >= 0) c.set(snap[u]![n]!, 0)
+            p.advance(c)
+          },
+        )
+        return
+      }
+    }
+  },
+  text(d, s) {
+    switch (s.op) {
+      case 'invalidate':
+        return `${s.event === 'exit' ? 'exit_mmap: unmap' : s.event === 'migrate' ? 'migrate (NUMA/compaction)' : s.event === 'pressure' ? 'reclaim (unmap under memory pressure)' : s.event === 'oom' ? 'OOM reaper: unmap' : 'munmap'} of page${s.pages.length > 1 ? 's' : ''} ${s.pages.map((p) => d.pages[p]!.name).join(', ')}: mmu_notifier_invalidate_range_start${s.nonblock ? '_nonblock' : ''}`
+      case 'set_seq':
+        return `mmu_interval_set_seq(${d.notifiers[s.notifier]!.name})`
+    }
+  },
+}

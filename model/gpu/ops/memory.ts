@@ -1,0 +1,125 @@
+/**
+ * Page allocation and freeing. GFP_KERNEL, GFP_NOFS and GFP_NOIO may direct-reclaim: with memory
+ * short the allocating thread runs the reclaim paths (shrinkers, MMU notifiers) holding fs_reclaim,
+ * then retries; else: says what a failure does. A reclaiming allocation may sleep.
+ */
+import { SpecError } from '../errors.js'
+import { GFPS, reclaims, type Gfp, type StepOf } from '../types.js'
+import { names, type OpModule } from './op.js'
+import { ELSE } from './schema.js'
+
+declare module '../types.js' {
+  interface StepVariants {
+    alloc: { readonly op: 'alloc'; readonly gfp: Gfp; readonly pool: Pool; readonly else: Outcome }
+    free: { readonly op: 'free'; readonly pool: Pool }
+  }
+}
+type S = StepOf<'alloc' | 'free'>
+
+export const memoryOp: OpModule<S> = {
+  ops: ['alloc', 'free'],
+  syntax: [
+    {
+      key: 'alloc',
+      doc: 'allocate a page (GFP_KERNEL, GFP_NOFS, GFP_NOIO may reclaim; GFP_NOWAIT, GFP_ATOMIC never)',
+      arg: { what: 'the gfp', schema: { enum: [...GFPS, ...GFPS.map((g) => `GFP_${g}`)] } },
+      modifiers: { pool: { doc: 'vram or system (default system)', schema: { enum: ['vram', 'system'] } }, else: ELSE('fail') },
+      parse: (px) => {
+        const g = px.str('the gfp').replace(/^GFP_/, '') as Gfp
+        if (!GFPS.includes(g))
+          throw new SpecError('FC155', [...px.where, px.key], `unknown gfp '${String(px.raw)}' (one of ${GFPS.map((x) => `GFP_${x}`).join(', ')})`)
+        const pool = px.mods.pool ?? 'system'
+        if (pool !== 'vram' && pool !== 'system') throw new SpecError('FC155', [...px.where, 'pool'], `must be vram or system, got ${JSON.stringify(pool)}`)
+        return [{ where: px.where, op: 'alloc', gfp: g, pool, else: px.outcome(px.mods.else, 'fail') }]
+      },
+    },
+    {
+      key: 'free',
+      doc: 'free a page of a pool',
+      arg: { what: 'the pool', schema: { enum: ['vram', 'system'] } },
+      parse: (px) => {
+        const pool = px.str('the pool')
+        if (pool !== 'vram' && pool !== 'system') throw new SpecError('FC155', [...px.where, px.key], `must be vram or system, got ${JSON.stringify(pool)}`)
+        return [{ where: px.where, op: 'free', pool }]
+      },
+    },
+  ],
+  refs: {},
+  cite: [
+    { path: 'mm/page_alloc.c', fn: '__alloc_pages_noprof' },
+    { path: 'mm/page_alloc.c', fn: 'fs_reclaim_acquire' },
+    { path: 'mm/page_alloc.c', fn: '__free_pages' },
+  ],
+  reclaims: (s) => s.op === 'alloc' && reclaims(s.gfp),
+  lockdep: {
+    // a reclaiming allocation may sleep (might_sleep() in the allocator)
+    sleeps: (s, m) => s.op === 'alloc' && reclaims(s.gfp) && m.does === 'alloc',
+  },
+  rules(k, step) {
+    const { cx, p, t, base, m, add } = k
+    const { vram, system, rf, rpc } = cx.f
+    const layout = cx.layout
+    const { canReclaim } = cx.paths
+    const { outcome } = cx
+    switch (step.op) {
+      case 'alloc': {
+        const { gfp, pool } = step
+        const mem = pool === 'vram' ? vram : system
+        const canEnter = p.frame === 'path' && canReclaim[t]! && reclaims(gfp)
+        add(
+          { name: 'alloc', ...base, gfp: `GFP_${gfp}`, pool },
+          m('alloc'),
+          (s) => p.at_(s) && s.get(mem) > 0,
+          (c) => {
+            c.set(mem, c.get(mem) - 1)
+            if (rf[t]! >= 0) c.set(rf[t]!, 0)
+            p.advance(c)
+          },
+        )
+        if (canEnter) {
+          // Direct reclaim runs the shrinkers and MMU notifiers in the allocating thread's context,
+          // holding fs_reclaim (mm/page_alloc.c fs_reclaim_acquire; dma-fence.c cross-driver contract).
+          add(
+            { name: 'enter_reclaim', ...base, gfp: `GFP_${gfp}`, pool },
+            m('enter_reclaim'),
+            (s) => p.at_(s) && s.get(mem) === 0 && s.get(rf[t]!) === 0,
+            (c) => c.set(rpc[t]!, 1),
+          )
+        }
+        const o = step.else
+        add(
+          { name: 'alloc_failed', ...base, gfp: `GFP_${gfp}`, pool, then: o },
+          m(o === 'retry' ? 'spin' : 'alloc_failed'),
+          canEnter ? (s) => p.at_(s) && s.get(mem) === 0 && s.get(rf[t]!) === 1 : (s) => p.at_(s) && s.get(mem) === 0,
+          (c) => {
+            if (rf[t]! >= 0) c.set(rf[t]!, 0)
+            outcome(p, o, c)
+          },
+        )
+        return
+      }
+      case 'free': {
+        const mem = step.pool === 'vram' ? vram : system
+        add(
+          { name: 'free_page', ...base, pool: step.pool },
+          m('free'),
+          (s) => p.at_(s),
+          (c) => {
+            c.set(mem, Math.min(c.get(mem) + 1, layout.maxOf[mem]!))
+            p.advance(c)
+          },
+        )
+        return
+      }
+    }
+  },
+  text(d, s) {
+    const { uf } = names(d)
+    switch (s.op) {
+      case 'alloc':
+        return `alloc_page(GFP_${s.gfp}) from ${s.pool}${s.gfp === 'KERNEL' || s.gfp === 'NOFS' || s.gfp === 'NOIO' ? ' (may reclaim)' : ''}, on failure ${s.else}${uf(s)}`
+      case 'free':
+        return `free a ${s.pool} page`
+    }
+  },
+}

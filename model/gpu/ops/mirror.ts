@@ -1,0 +1,211 @@
+/**
+ * The GPU mirror of CPU pages (an SVM range or a userptr): the collision-retry loop
+ * mmu_interval_read_begin / hmm_range_fault / mmu_interval_read_retry, programming the device's PTEs
+ * from the pfns hmm_range_fault returned, and zapping them. read_retry jumps back to its range's
+ * read_begin and map needs a get_pages of its range earlier in the path (spec.ts links them).
+ */
+import type { Reader } from '../../../checker/model.js'
+import { SpecError } from '../errors.js'
+import type { StepOf } from '../types.js'
+import { PAGE, PTE, nodeId } from '../view.js'
+import { names, type OpModule } from './op.js'
+import { ELSE, NAME } from './schema.js'
+
+declare module '../types.js' {
+  interface StepVariants {
+    read_begin: { readonly op: 'read_begin'; readonly range: number }
+    get_pages: { readonly op: 'get_pages'; readonly range: number }
+    read_retry: { readonly op: 'read_retry'; readonly range: number; readonly else: Outcome; readonly back: number }
+    map: { readonly op: 'map'; readonly range: number }
+    zap: { readonly op: 'zap'; readonly range: number }
+  }
+}
+type S = StepOf<'read_begin' | 'get_pages' | 'read_retry' | 'map' | 'zap'>
+
+export const mirrorOp: OpModule<S> = {
+  ops: ['read_begin', 'get_pages', 'read_retry', 'map', 'zap'],
+  syntax: [
+    {
+      key: 'read_begin',
+      doc: 'seq = mmu_interval_read_begin(range): waits while an invalidation is in flight',
+      arg: { role: 'range', what: 'the range', schema: NAME('a range') },
+      notInCallback: true,
+      parse: (px) => [{ where: px.where, op: 'read_begin', range: px.arg() }],
+    },
+    {
+      key: 'get_pages',
+      doc: 'hmm_range_fault: fault the pages in and snapshot their pfns',
+      arg: { role: 'range', what: 'the range', schema: NAME('a range') },
+      notInCallback: true,
+      parse: (px) => [{ where: px.where, op: 'get_pages', range: px.arg() }],
+    },
+    {
+      key: 'read_retry',
+      doc: 'mmu_interval_read_retry: on a collision go back to read_begin (else: retry, the default)',
+      arg: { role: 'range', what: 'the range', schema: NAME('a range') },
+      modifiers: { else: ELSE('retry') },
+      notInCallback: true,
+      parse: (px) => [{ where: px.where, op: 'read_retry', range: px.arg(), else: px.outcome(px.mods.else, 'retry'), back: -1 }],
+    },
+    {
+      key: 'map',
+      doc: "program the device's PTEs for the range from the snapshot",
+      arg: { role: 'range', what: 'the range', schema: NAME('a range') },
+      notInCallback: true,
+      parse: (px) => [{ where: px.where, op: 'map', range: px.arg() }],
+    },
+    {
+      key: 'zap',
+      doc: "zap the device's PTEs for the range",
+      arg: { role: 'range', what: 'the range', schema: NAME('a range') },
+      parse: (px) => [{ where: px.where, op: 'zap', range: px.arg() }],
+    },
+  ],
+  refs: { read_begin: { range: 'range' }, get_pages: { range: 'range' }, read_retry: { range: 'range' }, map: { range: 'range' }, zap: { range: 'range' } },
+  cite: [
+    { path: 'mm/mmu_notifier.c', fn: 'mmu_interval_read_begin' },
+    { path: 'include/linux/mmu_notifier.h', fn: 'mmu_interval_read_retry' },
+    { path: 'mm/hmm.c', fn: 'hmm_range_fault' },
+  ],
+  link(steps, k, who, d) {
+    const s = steps[k] as S
+    if (s.op === 'read_retry') {
+      let back = -1
+      for (let i = k - 1; i >= 0; i--) {
+        const x = steps[i]!
+        if (x.op === 'read_begin' && x.range === s.range) {
+          back = i
+          break
+        }
+      }
+      if (back < 0)
+        throw new SpecError(
+          'FC158',
+          s.where,
+          `${who}: read_retry of range '${d.ranges[s.range]!.name}' has no read_begin of it earlier in the path (the collision-retry loop starts at mmu_interval_read_begin, rule 34)`,
+        )
+      return { ...s, back }
+    }
+    if (s.op === 'map' && !steps.slice(0, k).some((x) => x.op === 'get_pages' && x.range === s.range)) {
+      throw new SpecError(
+        'FC158',
+        s.where,
+        `${who}: map of range '${d.ranges[s.range]!.name}' has no get_pages of it earlier in the path (map programs the pfns hmm_range_fault returned)`,
+      )
+    }
+    return s
+  },
+  rules(k, step) {
+    const { cx, p, t, base, m, add } = k
+    const { ranges } = cx.design
+    const { pte, pfn, snap, inval, pageAt } = cx.f
+    const { outcome } = cx
+    switch (step.op) {
+      case 'read_begin': {
+        const ns = ranges[step.range]!.notifiers
+        add(
+          { name: 'mmu_interval_read_begin', ...base, range: ranges[step.range]!.name },
+          m('read_begin'),
+          (s) => p.at_(s) && ns.every((n) => s.get(inval[n]!) === 0),
+          (c) => {
+            for (const n of ns) c.set(snap[t]![n]!, 1)
+            p.advance(c)
+          },
+        )
+        return
+      }
+      case 'get_pages': {
+        const r = ranges[step.range]!
+        // hmm_range_fault(): faults missing pages in and returns their pfns (current generations).
+        add(
+          { name: 'hmm_range_fault', ...base, range: r.name },
+          m('get_pages'),
+          (s) => p.at_(s),
+          (c) => {
+            for (const q of r.pages) {
+              if (c.get(pageAt[q]!) === PAGE.none) c.set(pageAt[q]!, PAGE.system)
+              c.set(pfn[t]![q]!, 1)
+            }
+            p.advance(c)
+          },
+        )
+        return
+      }
+      case 'read_retry': {
+        const r = ranges[step.range]!
+        const fresh = (s: Reader): boolean => r.notifiers.every((n) => s.get(snap[t]![n]!) === 1)
+        add(
+          { name: 'mmu_interval_read_retry', ...base, range: r.name, collision: false },
+          m('read_retry'),
+          (s) => p.at_(s) && fresh(s),
+          (c) => p.advance(c),
+        )
+        const o = step.else
+        add(
+          { name: 'mmu_interval_read_retry', ...base, range: r.name, collision: true, then: o },
+          m('collision'),
+          (s) => p.at_(s) && !fresh(s),
+          (c) => {
+            if (o === 'retry') p.jump(c, step.back)
+            else outcome(p, o, c)
+          },
+        )
+        return
+      }
+      case 'map': {
+        const ri = step.range
+        const r = ranges[ri]!
+        // Program the GPU PTEs with the pfns get_pages returned: stale if the page changed since.
+        add(
+          { name: 'program_gpu_ptes', ...base, range: r.name },
+          m('map'),
+          (s) => p.at_(s),
+          (c) => {
+            r.pages.forEach((q, k) => c.set(pte[ri]![k]!, c.get(pfn[t]![q]!) === 1 ? PTE.valid : PTE.stale))
+            p.advance(c)
+          },
+        )
+        return
+      }
+      case 'zap': {
+        const ri = step.range
+        add(
+          { name: 'zap_gpu_ptes', ...base, range: ranges[ri]!.name },
+          m('zap'),
+          (s) => p.at_(s),
+          (c) => {
+            for (const fld of pte[ri]!) c.set(fld, PTE.invalid)
+            p.advance(c)
+          },
+        )
+        return
+      }
+    }
+  },
+  waitsOn(wc, step) {
+    if (step.op !== 'read_begin') return
+    const { v, s, t } = wc
+    const { design, f } = v
+    // mmu_interval_read_begin() sleeps until the mm's seq turns even: every invalidation in
+    // flight must end (rule 37).
+    design.threads.forEach((other, o) => {
+      if (o !== t && f.npc[o]! >= 0 && s.get(f.npc[o]!) > 0)
+        wc.edge(nodeId.thread(o), `mmu_interval_read_begin(${design.ranges[step.range]!.name}) waits for ${other.name}'s invalidation to end`)
+    })
+  },
+  text(d, s) {
+    const { R } = names(d)
+    switch (s.op) {
+      case 'read_begin':
+        return `seq = mmu_interval_read_begin(${R(s.range)})`
+      case 'get_pages':
+        return `hmm_range_fault(${R(s.range)}): fault the pages in, snapshot their pfns`
+      case 'read_retry':
+        return `mmu_interval_read_retry(${R(s.range)}, seq), on collision ${s.else === 'retry' ? 'go back to read_begin' : s.else}`
+      case 'map':
+        return `program ${d.engines[d.ranges[s.range]!.engine]!.name}'s PTEs for ${R(s.range)} from the snapshot`
+      case 'zap':
+        return `zap ${d.engines[d.ranges[s.range]!.engine]!.name}'s PTEs for ${R(s.range)}`
+    }
+  },
+}

@@ -1,0 +1,100 @@
+/**
+ * Fence signalling by a kernel path: dma_fence_enable_sw_signaling, and dma_fence_signal (with
+ * dma_fence_set_error first for `error: true`). A second signal is a no-op in the kernel (-EINVAL);
+ * fence sanity flags it. Force-completing the fence of a job not on the hardware removes the job.
+ */
+import { SpecError } from '../errors.js'
+import type { StepOf } from '../types.js'
+import { FS, JS } from '../view.js'
+import { names, type OpModule } from './op.js'
+import { NAME } from './schema.js'
+
+declare module '../types.js' {
+  interface StepVariants {
+    enable_signaling: { readonly op: 'enable_signaling'; readonly fence: number }
+    signal: { readonly op: 'signal'; readonly fence: number; readonly error: boolean }
+  }
+}
+type S = StepOf<'enable_signaling' | 'signal'>
+
+export const signalOp: OpModule<S> = {
+  ops: ['enable_signaling', 'signal'],
+  syntax: [
+    {
+      key: 'enable_signaling',
+      doc: 'enable signalling on a fence (preempt and eviction fences start acting)',
+      arg: { role: 'fence', what: 'the fence', schema: NAME("a fence (every job's fence is named after the job)") },
+      parse: (px) => [{ where: px.where, op: 'enable_signaling', fence: px.arg() }],
+    },
+    {
+      key: 'signal',
+      doc: 'signal a fence; error: true sets an error first',
+      arg: { role: 'fence', what: 'the fence', schema: NAME("a fence (every job's fence is named after the job)") },
+      modifiers: { error: { doc: 'signal with an error (dma_fence_set_error)', schema: { type: 'boolean' } } },
+      parse: (px) => {
+        if (px.mods.error !== undefined && typeof px.mods.error !== 'boolean') throw new SpecError('FC155', [...px.where, 'error'], 'must be true or false')
+        return [{ where: px.where, op: 'signal', fence: px.arg(), error: px.mods.error === true }]
+      },
+    },
+  ],
+  refs: { enable_signaling: { fence: 'fence' }, signal: { fence: 'fence' } },
+  cite: [
+    { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_enable_sw_signaling' },
+    { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_signal' },
+    { path: 'include/linux/dma-fence.h', fn: 'dma_fence_set_error' },
+  ],
+  provides: (s) => (s.op === 'signal' ? [{ kind: 'signal', fence: s.fence }] : []),
+  signalPath: (_d, s) => (s.op === 'signal' ? { fence: s.fence, whole: false } : undefined),
+  createsDma: (d, s) => s.op === 'signal' && d.fences[s.fence]!.kind !== 'hmm',
+  rules(k, step) {
+    const { cx, p, th, base, m, add, F } = k
+    const { fences } = cx.design
+    const { fs, en, js } = cx.f
+    switch (step.op) {
+      case 'enable_signaling': {
+        const fe = step.fence
+        add(
+          { name: 'enable_signaling', ...base, fence: F(fe) },
+          m('enable'),
+          (s) => p.at_(s),
+          (c) => {
+            if (c.get(fs[fe]!) === FS.pending) c.set(en[fe]!, 1)
+            p.advance(c)
+          },
+        )
+        return
+      }
+      case 'signal': {
+        const fe = step.fence
+        const err = step.error
+        add(
+          { name: err ? 'dma_fence_set_error+signal' : 'dma_fence_signal', ...base, fence: F(fe) },
+          m('signal', { signals: fe, userspace: th.context === 'userspace' }),
+          (s) => p.at_(s),
+          (c) => {
+            // A second signal is a no-op in the kernel (-EINVAL); fence sanity flags it.
+            if (c.get(fs[fe]!) === FS.pending) c.set(fs[fe]!, err ? FS.error : FS.signalled)
+            // Force-completing the fence of a job that is not on the hardware removes the job (hang
+            // recovery); a running job goes on and will signal again.
+            const j = fences[fe]!.job
+            if (j !== undefined) {
+              const st = c.get(js[j]!)
+              if (st === JS.queued || st === JS.ready || st === JS.preempted || st === JS.suspended) c.set(js[j]!, JS.done)
+            }
+            p.advance(c)
+          },
+        )
+        return
+      }
+    }
+  },
+  text(d, s) {
+    const { F } = names(d)
+    switch (s.op) {
+      case 'enable_signaling':
+        return `dma_fence_enable_sw_signaling(${F(s.fence)})`
+      case 'signal':
+        return s.error ? `dma_fence_set_error + dma_fence_signal(${F(s.fence)})` : `dma_fence_signal(${F(s.fence)})`
+    }
+  },
+}
