@@ -40,6 +40,9 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
   const fenceName = (i: number): string =>
     `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
 
+  const who = (t: number): string => `${design.threads[t]!.work !== undefined ? 'work' : 'thread'} ${design.threads[t]!.name}`
+  const idleWork = new Set<NodeId>()
+
   // Threads.
   design.threads.forEach((th, t) => {
     const n = node(T(t), `${th.work !== undefined ? 'work' : 'thread'} ${th.name}`)
@@ -47,8 +50,20 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
     const finished = pc === th.steps.length && rpc === 0
     n.active = !finished && enabled(v.actorRules.thread[t]!)
-    // A repeating worker waiting at its first step for work is idle, not blocked.
-    if (!n.active && v.idle(s, t)) return
+    // A repeating worker waiting at its first step for work is idle, not blocked. An idle work
+    // item runs again once queued: it is as live as any actor that can still queue it (a work
+    // item's steps may all run again, so all of them count).
+    if (!n.active && v.idle(s, t)) {
+      if (th.work === undefined) return
+      idleWork.add(n.id)
+      n.mode = 'any'
+      design.threads.forEach((q, u) => {
+        const qpc = s.get(f.pc[u]!)
+        if (u !== t && q.steps.some((x, k) => (q.work !== undefined || k >= qpc) && provides(x, { kind: 'queue', work: th.work! })))
+          edge(n, T(u), `is idle until ${who(u)} queues it`)
+      })
+      return
+    }
     const spinning = !finished && v.actorRules.thread[t]!.some((r) => v.meta.get(v.rules[r]!.action)!.does === 'spin' && v.rules[r]!.guard(s))
     n.blocked = !finished && (!n.active || spinning)
     if (spinning) n.active = false
@@ -125,7 +140,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
   design.locks.forEach((lk, l) => {
     const n = node(Ln(l), `lock ${lk.name}`)
     const o = s.get(f.owner[l]!)
-    if (o > 0) edge(n, T(o - 1), `held by ${design.threads[o - 1]!.work !== undefined ? 'work' : 'thread'} ${design.threads[o - 1]!.name}`)
+    if (o > 0) edge(n, T(o - 1), `held by ${who(o - 1)}`)
     if (f.readers[l]! >= 0) {
       const r = s.get(f.readers[l]!)
       design.threads.forEach((th, t) => {
@@ -158,7 +173,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     design.threads.forEach((th, t) => {
       const pc = s.get(f.pc[t]!)
       th.steps.forEach((x, k) => {
-        if (k >= pc && provides(x, { kind: 'signal', fence: i })) edge(n, T(t), `signalled by thread ${th.name}`)
+        if (k >= pc && provides(x, { kind: 'signal', fence: i })) edge(n, T(t), `signalled by ${who(t)}`)
       })
     })
     // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
@@ -173,7 +188,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     for (const n of nodes.values()) {
       if (n.live || n.active) continue
       if (n.id.startsWith('thread:') || n.id.startsWith('job:')) {
-        if (!n.blocked) {
+        if (!n.blocked && !idleWork.has(n.id)) {
           // finished actors neither wait nor act
           continue
         }

@@ -12,19 +12,20 @@
  */
 import type { Reader } from '../../../checker/model.js'
 import type { GpuDesign, StepOf } from '../types.js'
-import type { GpuFields } from '../view.js'
+import { FS, type GpuFields, nodeId } from '../view.js'
 import type { OpModule } from './op.js'
 
 declare module '../types.js' {
   interface StepVariants {
     preempt_disable: { readonly op: 'preempt_disable' }
     preempt_enable: { readonly op: 'preempt_enable' }
+    busywait: { readonly op: 'busywait'; readonly fence: number }
   }
 }
-type S = StepOf<'preempt_disable' | 'preempt_enable'>
+type S = StepOf<'preempt_disable' | 'preempt_enable' | 'busywait'>
 
 export const cpuOp: OpModule<S> = {
-  ops: ['preempt_disable', 'preempt_enable'],
+  ops: ['preempt_disable', 'preempt_enable', 'busywait'],
   syntax: [
     {
       key: 'preempt_disable',
@@ -38,15 +39,38 @@ export const cpuOp: OpModule<S> = {
       bare: true,
       parse: (px) => [{ where: px.where, op: 'preempt_enable' }],
     },
+    {
+      key: 'busywait',
+      doc: 'poll the fence until it signals (dma_fence_is_signaled(), cpu_relax()), never sleeping: the thread keeps its CPU',
+      arg: { role: 'fence', what: 'the fence', schema: { type: 'string', description: 'a fence' } },
+      parse: (px) => [{ where: px.where, op: 'busywait', fence: px.arg() }],
+    },
   ],
-  refs: {},
+  refs: { busywait: { fence: 'fence' } },
   cite: [
     { path: 'include/linux/preempt.h', fn: 'preempt_disable' },
     { path: 'include/linux/preempt.h', fn: 'preempt_enable' },
     { path: 'include/linux/spinlock_api_smp.h', fn: '__raw_spin_lock' },
+    { path: 'include/linux/dma-fence.h', fn: 'dma_fence_is_signaled' },
   ],
   rules(k, step) {
-    const { p, base, m, add } = k
+    const { cx, p, base, m, add, F } = k
+    if (step.op === 'busywait') {
+      const fs = cx.f.fs[step.fence]!
+      add(
+        { name: 'dma_fence_is_signaled', ...base, fence: F(step.fence), signaled: true },
+        m('test_fence'),
+        (s) => p.at_(s) && s.get(fs) !== FS.pending,
+        (c) => p.advance(c),
+      )
+      add(
+        { name: 'dma_fence_is_signaled', ...base, fence: F(step.fence), signaled: false },
+        m('spin'),
+        (s) => p.at_(s) && s.get(fs) === FS.pending,
+        () => {},
+      )
+      return
+    }
     add(
       { name: step.op, ...base },
       m(step.op),
@@ -54,8 +78,11 @@ export const cpuOp: OpModule<S> = {
       (c) => p.advance(c),
     )
   },
-  preempt: (step) => (step.op === 'preempt_disable' ? 'off' : 'on'),
-  text: (_d, s) => `${s.op}()`,
+  waitsOn(w, step) {
+    if (step.op === 'busywait') w.edge(nodeId.fence(step.fence), `busy-waits on ${w.fenceName(step.fence)}${w.where}`)
+  },
+  preempt: (step) => (step.op === 'preempt_disable' ? 'off' : step.op === 'preempt_enable' ? 'on' : undefined),
+  text: (d, s) => (s.op === 'busywait' ? `while (!dma_fence_is_signaled(${d.fences[s.fence]!.name})) cpu_relax()` : `${s.op}()`),
 }
 
 const cache = new WeakMap<GpuDesign, boolean[][]>()

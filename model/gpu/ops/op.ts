@@ -55,7 +55,9 @@ export interface StepSyntax {
 
 /** A later step of another thread that may unblock an actor: who submits, runs, resumes, signals. */
 export type Provision =
-  { readonly kind: 'submit' | 'run' | 'serve_fault' | 'resume'; readonly job: number } | { readonly kind: 'signal'; readonly fence: number }
+  | { readonly kind: 'submit' | 'run' | 'serve_fault' | 'resume'; readonly job: number }
+  | { readonly kind: 'signal'; readonly fence: number }
+  | { readonly kind: 'queue'; readonly work: number }
 
 /** The wait-for graph's view of one blocked thread at a step of this op. */
 export interface WaitCx {

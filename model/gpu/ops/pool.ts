@@ -17,7 +17,6 @@ import type { GpuDesign, Step, StepOf } from '../types.js'
 import { type GpuFields, nodeId } from '../view.js'
 import type { OpModule, WaitCx } from './op.js'
 import { ELSE } from './schema.js'
-import { WS } from './work.js'
 
 declare module '../types.js' {
   interface StepVariants {
@@ -35,40 +34,17 @@ const arg = { role: 'pool', what: 'the pool', schema: { type: 'string', descript
 const ups = (st: Step, p: number): boolean => st.op === 'up' && st.pool === p
 
 /**
- * Who can still release a slot of pool p in state s (besides thread t), with why: threads with an
- * up ahead of them, work items whose callback has one, and for an idle item whoever can queue it.
+ * Who can still release a slot of pool p in state s (besides thread t): threads with an up ahead
+ * of them, and work items whose callback has one (every step of a work item may run again; while
+ * it is idle, the wait-for graph makes it wait on whoever can still queue it).
  */
 export function releasers(d: GpuDesign, f: GpuFields, s: Reader, p: number, t: number): { thread: number; why: string }[] {
   const out: { thread: number; why: string }[] = []
-  const ahead = (u: number, pred: (st: Step) => boolean): boolean => {
-    const th = d.threads[u]!
-    const pc = s.get(f.pc[u]!)
-    if (th.work === undefined && pc >= th.steps.length) return false
-    return th.steps.some((st, i) => (th.repeat || i >= pc) && pred(st))
-  }
-  const seen = new Set<number>()
-  const viaWork = (w: number, why: string): void => {
-    if (seen.has(w)) return
-    seen.add(w)
-    const u = d.works[w]!.thread
-    const st = s.get(f.extra[`work.${w}`]!)
-    const armed = (f.extra[`timer.${w}`] ?? -1) >= 0 && s.get(f.extra[`timer.${w}`]!) === 1
-    if (st !== WS.idle || armed || s.get(f.pc[u]!) !== 0) {
-      out.push({ thread: u, why })
-      return
-    }
-    // Idle: it releases only once queued again.
-    d.threads.forEach((th, q) => {
-      if (q === t || q === u) return
-      if (!ahead(q, (x) => x.op === 'queue_work' && x.work === w)) return
-      if (th.work !== undefined) viaWork(th.work, `${why}, queued by work ${th.name}`)
-      else out.push({ thread: q, why: `${why}, queued by thread ${th.name}` })
-    })
-  }
   d.threads.forEach((th, u) => {
-    if (u === t || !th.steps.some((x) => ups(x, p))) return
-    if (th.work !== undefined) viaWork(th.work, `released by work ${th.name}`)
-    else if (ahead(u, (x) => ups(x, p))) out.push({ thread: u, why: `released by thread ${th.name}` })
+    if (u === t) return
+    const pc = s.get(f.pc[u]!)
+    if (th.work !== undefined ? th.steps.some((x) => ups(x, p)) : th.steps.some((x, i) => (th.repeat || i >= pc) && ups(x, p)))
+      out.push({ thread: u, why: `released by ${th.work !== undefined ? 'work' : 'thread'} ${th.name}` })
   })
   return out
 }
@@ -76,7 +52,7 @@ export function releasers(d: GpuDesign, f: GpuFields, s: Reader, p: number, t: n
 const waitsForSlot = (w: WaitCx, p: number): void => {
   const d = w.v.design
   const pool = d.pools[p]!
-  const what = `waits for a slot of pool ${pool.name} (all ${pool.slots} taken)`
+  const what = `waits for a slot of pool ${pool.name} (none of its ${pool.slots} free)`
   const rs = releasers(d, w.v.f, w.s, p, w.t)
   w.n.mode = 'any'
   for (const r of rs) w.edge(nodeId.thread(r.thread), `${what}, ${r.why}${w.where}`)

@@ -297,6 +297,7 @@ export const workOp: OpModule<S> = {
     const verb = step.op === 'flush_work' ? 'flushes' : 'cancels and waits for'
     w.edge(nodeId.thread(d.works[step.work]!.thread), `${verb} work ${d.works[step.work]!.name}${w.where}`)
   },
+  provides: (step) => (step.op === 'queue_work' ? [{ kind: 'queue', work: step.work }] : []),
   idleAt: (f, s, step) =>
     step.op !== 'work_start' || (s.get(wsField(f, step.work)) === WS.idle && (timerField(f, step.work) < 0 || s.get(timerField(f, step.work)) === 0)),
   lockdep: {
