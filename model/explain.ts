@@ -4,6 +4,7 @@
  */
 import type { Scenario } from './scenario.js'
 import { stepText } from './gpu/describe.js'
+import { explainWork, threadHeading } from './gpu/explainWork.js'
 
 export function explainScenario(sc: Scenario): string {
   const out: string[] = []
@@ -66,9 +67,10 @@ export function explainScenario(sc: Scenario): string {
     }
     out.push('threads:')
     for (const t of d.threads) {
-      out.push(`  ${t.name} (${t.context}${t.signalling ? ', dma_fence signalling path' : ''}${t.origin !== 'custom' ? `, library path ${t.origin}` : ''}):`)
+      out.push(`  ${threadHeading(d, t)}:`)
       t.steps.forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
     }
+    out.push(...explainWork(d))
     if (d.reclaim.length) {
       out.push('reclaim (runs in the context of any thread whose reclaiming allocation finds memory short, holding fs_reclaim):')
       for (const r of d.reclaim) {
