@@ -6,15 +6,46 @@
  */
 import type { StateLayout } from '../../checker/layout.js'
 import type { Action, Cursor, Reader, Rule } from '../../checker/model.js'
-import type { Fields } from './fields.js'
-import type { Paths } from './paths.js'
 import { type GpuDesign, type LockMode, type Outcome, type Step, type Thread, USAGES, type Usage, usageKey } from './types.js'
-import { FS, type GpuFields, JS, type RuleMeta, type Site } from './view.js'
+import { FS, type GpuFields, type Held, JS, type RuleMeta, type Site } from './view.js'
 
 export const bit = (i: number): number => 2 ** i
 export const has = (mask: number, i: number): boolean => Math.floor(mask / bit(i)) % 2 === 1
 export const addBit = (mask: number, i: number): number => (has(mask, i) ? mask : mask + bit(i))
 export const usageRank = (u: Usage): number => USAGES.indexOf(u)
+
+/** Static facts about a design's paths (paths.ts computes them). */
+export interface Paths {
+  readonly reclaimSteps: readonly Step[]
+  /** for each flattened reclaim step, one past the end of its segment, the segment's name and start */
+  readonly reclaimSegEnd: readonly number[]
+  readonly reclaimSegName: readonly string[]
+  readonly reclaimSegStart: readonly number[]
+  /** thread t has a step that may enter direct reclaim, and there are reclaim paths */
+  readonly canReclaim: readonly boolean[]
+  readonly pathHeld: readonly (readonly Held[])[][]
+  readonly reclaimHeld: readonly (readonly Held[])[]
+  readonly sites: readonly Site[]
+  readonly siteAt: ReadonlyMap<string, Site>
+  /** the longest callback list among thread t's sites, or -1 */
+  readonly siteLen: readonly number[]
+  /** the steps of thread t's path, then the reclaim steps if it may reclaim */
+  memSteps: (t: number) => Step[]
+  /** preemptOff[t][i]: thread t runs step i with preemption off (preempt_disable, a spinlock held) */
+  readonly preemptOff: readonly (readonly boolean[])[]
+}
+
+/** The packed state's fields (fields.ts lays them out). */
+export interface Fields {
+  readonly layout: StateLayout
+  readonly f: GpuFields
+  /** the source of each proxy fence made by syncobj_proxy, or -1 */
+  readonly proxyOf: readonly number[]
+  /** jobs whose faults come from their PTEs (XNACK on): they fault whenever one is invalid */
+  readonly pteFaults: readonly boolean[]
+  /** fields op modules declared for themselves, by name */
+  readonly extra: Readonly<Record<string, number>>
+}
 
 /** Where a step sits and how to move on from it. */
 export interface Pos {

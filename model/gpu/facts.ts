@@ -120,6 +120,7 @@ export function gpuView(cx: CompileCx): GpuView {
     signalPathReclaims: sp.reclaims,
     criticalContext: threads.map((th) => th.context === 'notifier' || th.context === 'fault-handler' || th.context === 'shrinker'),
     sites: paths.sites,
+    preemptOff: paths.preemptOff,
     stepAt,
     idle,
     heldBy: cx.heldBy,

@@ -7,22 +7,13 @@
  * odd value, rule 36); the mm's seq is odd exactly while an invalidation is in flight (rule 37: it
  * turns even when the last one ends).
  */
-import { LayoutBuilder, type StateLayout, bool, enumOf, int } from '../../checker/layout.js'
+import { LayoutBuilder, bool, enumOf, int } from '../../checker/layout.js'
 import { OPS } from './ops/index.js'
-import type { Paths } from './paths.js'
+import type { Fields, Paths } from './context.js'
+
+export type { Fields } from './context.js'
 import type { GpuDesign } from './types.js'
 import type { GpuFields } from './view.js'
-
-export interface Fields {
-  readonly layout: StateLayout
-  readonly f: GpuFields
-  /** the source of each proxy fence made by syncobj_proxy, or -1 */
-  readonly proxyOf: readonly number[]
-  /** jobs whose faults come from their PTEs (XNACK on): they fault whenever one is invalid */
-  readonly pteFaults: readonly boolean[]
-  /** fields op modules declared for themselves, by name */
-  readonly extra: Readonly<Record<string, number>>
-}
 
 export function buildFields(design: GpuDesign, paths: Paths): Fields {
   const { engines, locks, fences, jobs, buffers, threads, pages, notifiers, ranges } = design

@@ -6,25 +6,10 @@
  */
 import { opOf } from './ops/index.js'
 import type { GpuDesign, Step, StepOf } from './types.js'
+import type { Paths } from './context.js'
 import type { Held, Site } from './view.js'
 
-export interface Paths {
-  readonly reclaimSteps: readonly Step[]
-  /** for each flattened reclaim step, one past the end of its segment, the segment's name and start */
-  readonly reclaimSegEnd: readonly number[]
-  readonly reclaimSegName: readonly string[]
-  readonly reclaimSegStart: readonly number[]
-  /** thread t has a step that may enter direct reclaim, and there are reclaim paths */
-  readonly canReclaim: readonly boolean[]
-  readonly pathHeld: readonly (readonly Held[])[][]
-  readonly reclaimHeld: readonly (readonly Held[])[]
-  readonly sites: readonly Site[]
-  readonly siteAt: ReadonlyMap<string, Site>
-  /** the longest callback list among thread t's sites, or -1 */
-  readonly siteLen: readonly number[]
-  /** the steps of thread t's path, then the reclaim steps if it may reclaim */
-  memSteps: (t: number) => Step[]
-}
+export type { Paths } from './context.js'
 
 /** Does the step enter direct reclaim when memory is short (its op says so)? */
 export const stepReclaims = (s: Step): boolean => opOf(s).reclaims?.(s) ?? false
@@ -43,6 +28,21 @@ export function heldAlong(steps: readonly Step[], initial: readonly Held[] = [])
   }
   out.push(held)
   return out
+}
+
+/** Where each thread runs with preemption off, along its straight-line path (the ops say which
+ * steps disable and enable it). */
+export function preemptOffAlong(design: GpuDesign): boolean[][] {
+  return design.threads.map((th) => {
+    let depth = 0
+    return th.steps.map((s) => {
+      const here = depth > 0
+      const x = opOf(s).preempt?.(s)
+      if (x === 'off') depth++
+      else if (x === 'on' && depth > 0) depth--
+      return here
+    })
+  })
 }
 
 export function analysePaths(design: GpuDesign): Paths {
@@ -101,5 +101,18 @@ export function analysePaths(design: GpuDesign): Paths {
   })
   const siteLen = threads.map((_, t) => Math.max(-1, ...sites.filter((x) => x.thread === t).map((x) => x.steps.length)))
   const memSteps = (t: number): Step[] => [...threads[t]!.steps, ...(canReclaim[t] ? reclaimSteps : [])]
-  return { reclaimSteps, reclaimSegEnd, reclaimSegName, reclaimSegStart, canReclaim, pathHeld, reclaimHeld, sites, siteAt, siteLen, memSteps }
+  return {
+    reclaimSteps,
+    reclaimSegEnd,
+    reclaimSegName,
+    reclaimSegStart,
+    canReclaim,
+    pathHeld,
+    reclaimHeld,
+    sites,
+    siteAt,
+    siteLen,
+    memSteps,
+    preemptOff: preemptOffAlong(design),
+  }
 }

@@ -71,7 +71,7 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     const at = v.stepAt(s, t)
     const step = at.step
     if (!step) return
-    opOf(step).waitsOn?.({ v, s, t, n, where: at.where, edge: (to, why) => edge(n, to, why), fenceName }, step)
+    opOf(step).waitsOn?.({ v, s, t, n, where: at.where, edge: (to, why) => edge(n, to, why), fenceName, provides }, step)
   })
 
   // Jobs.

@@ -85,26 +85,6 @@ export const cpuOp: OpModule<S> = {
   text: (d, s) => (s.op === 'busywait' ? `while (!dma_fence_is_signaled(${d.fences[s.fence]!.name})) cpu_relax()` : `${s.op}()`),
 }
 
-const cache = new WeakMap<GpuDesign, boolean[][]>()
-
-/** preemptOff[t][i]: thread t at step i runs with preemption off (statically, along its path). */
-export function preemptOffAt(d: GpuDesign, preempt: (t: number, i: number) => 'off' | 'on' | undefined): boolean[][] {
-  let out = cache.get(d)
-  if (out) return out
-  out = d.threads.map((th, t) => {
-    let depth = 0
-    return th.steps.map((_s, i) => {
-      const here = depth > 0
-      const x = preempt(t, i)
-      if (x === 'off') depth++
-      else if (x === 'on' && depth > 0) depth--
-      return here
-    })
-  })
-  cache.set(d, out)
-  return out
-}
-
 /** The CPU an actor is bound to: a pinned thread's, a bound work item's; undefined: any CPU. */
 export const cpuOf = (d: GpuDesign, t: number): number | undefined => {
   const th = d.threads[t]!
@@ -118,7 +98,7 @@ export const modelsCpus = (d: GpuDesign): boolean => d.cpus > 0 || d.threads.som
  * The threads that keep a CPU from thread t in state s: they run with preemption off on t's CPU
  * (or, when every CPU is held so, on any). Empty: t finds a CPU.
  */
-export function cpuHolders(d: GpuDesign, f: GpuFields, off: boolean[][], s: Reader, t: number): { holders: number[]; cpu: string } {
+export function cpuHolders(d: GpuDesign, f: GpuFields, off: readonly (readonly boolean[])[], s: Reader, t: number): { holders: number[]; cpu: string } {
   const mine = cpuOf(d, t)
   const holding: number[] = []
   d.threads.forEach((th, u) => {

@@ -12,12 +12,11 @@
 import type { LayoutBuilder } from '../../../checker/layout.js'
 import type { Reader } from '../../../checker/model.js'
 import type { StepCx } from '../context.js'
-import type { ParseCx } from '../parse.js'
+import type { ParseCx, Role } from '../parse.js'
 import type { GpuDesign, Step } from '../types.js'
 import type { GpuFields, GpuView, Held, RuleMeta, WaitNode } from '../view.js'
 
-/** What a name in a step stands for. Validation resolves it among these; symmetry renames by it. */
-export type Role = 'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library' | 'work' | 'workqueue' | 'pool'
+export type { Role } from '../parse.js'
 
 /** A kernel function the primitive models, pinned to a release: `path: function @ v6.12`. */
 export interface KernelCite {
@@ -69,6 +68,8 @@ export interface WaitCx {
   readonly where: string
   edge: (to: string, why: string) => void
   fenceName: (i: number) => string
+  /** does step x provide what is waited for (the registry answers) */
+  provides: (x: Step, want: Provision) => boolean
 }
 
 /** What lockdep and might_sleep() see of a rule of this op (properties/gpu.ts). */

@@ -3,7 +3,6 @@
  * run_job hands it to the hardware (cancelled with the error if a dependency failed and errors
  * propagate). The thread is on the job's fence's signalling path.
  */
-import { provides } from './index.js'
 import type { StepOf } from '../types.js'
 import { FS, JS, nodeId } from '../view.js'
 import { names, type OpModule } from './op.js'
@@ -81,7 +80,7 @@ export const schedOp: OpModule<S> = {
     if (s.get(f.js[step.job]!) === JS.idle) {
       design.threads.forEach((other, o) => {
         const opc = s.get(f.pc[o]!)
-        if (other.steps.some((x, k) => k >= opc && provides(x, { kind: 'submit', job: step.job })))
+        if (other.steps.some((x, k) => k >= opc && wc.provides(x, { kind: 'submit', job: step.job })))
           wc.edge(nodeId.thread(o), `waits for thread ${other.name} to submit job ${design.jobs[step.job]!.name}`)
       })
       n.mode = 'any'

@@ -22,8 +22,7 @@ import { bool, enumOf } from '../../../checker/layout.js'
 import type { Cursor, Reader } from '../../../checker/model.js'
 import type { GpuDesign, Step, StepOf } from '../types.js'
 import { type GpuFields, nodeId } from '../view.js'
-import { cpuHolders, modelsCpus, preemptOffAt } from './cpu.js'
-import { opOf } from './index.js'
+import { cpuHolders, modelsCpus } from './cpu.js'
 import type { OpModule } from './op.js'
 
 declare module '../types.js' {
@@ -66,10 +65,6 @@ export function heldMaps(d: GpuDesign, f: GpuFields, s: Reader, t: number): stri
 
 const label = (d: GpuDesign, t: number): string => `${d.threads[t]!.work !== undefined ? 'work' : 'thread'} ${d.threads[t]!.name}`
 const items = (d: GpuDesign, q: number): number[] => d.works.flatMap((w, i) => (w.queue === q ? [i] : []))
-const preemptOf = (d: GpuDesign) => (t: number, i: number) => {
-  const st = d.threads[t]!.steps[i]!
-  return opOf(st).preempt?.(st)
-}
 
 const ref = (key: string, doc: string, op: S['op'], role: 'work' | 'workqueue') => ({
   key,
@@ -156,7 +151,7 @@ export const workOp: OpModule<S> = {
       const wq = d.workqueues[d.works[w]!.queue]!
       const peers = items(d, d.works[w]!.queue).filter((x) => x !== w)
       const slot = wq.maxActive > 0 ? (s: Reader) => peers.reduce((n, x) => n + (running(s.get(wsField(f, x))) ? 1 : 0), 0) < wq.maxActive : () => true
-      const off = modelsCpus(d) ? preemptOffAt(d, preemptOf(d)) : undefined
+      const off = modelsCpus(d) ? cx.paths.preemptOff : undefined
       const cpu = off ? (s: Reader) => cpuHolders(d, f, off, s, t).holders.length === 0 : () => true
       // The run is over (the path wrapped round to its first step): idle, or pending again.
       add(
@@ -281,7 +276,7 @@ export const workOp: OpModule<S> = {
         return
       }
       if (modelsCpus(d)) {
-        const h = cpuHolders(d, f, preemptOffAt(d, preemptOf(d)), s, t)
+        const h = cpuHolders(d, f, v.preemptOff, s, t)
         for (const u of h.holders) w.edge(nodeId.thread(u), `waits for ${h.cpu}, held with preemption off by ${label(d, u)}`)
       }
       return
