@@ -343,11 +343,12 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           for (const c of contexts) out.push([c, 'fs_reclaim'])
           out.push(['fs_reclaim', 'mmu_notifier'])
         }
-        // Lockdep maps a rule acquires in order (a work item's queue then work map; the maps a flush
-        // touches): each is ordered after every lock and map held, and after the ones before it.
-        const maps = m.step ? (opOf(m.step).lockdep?.maps?.(design, m.step, m) ?? []) : []
-        maps.forEach((x, k) => {
-          for (const c of [...contexts, ...maps.slice(0, k)]) if (c !== x) out.push([c, x])
+        // Lockdep maps a rule acquires (a work item's queue then work map, nested; the maps a flush
+        // touches, one after the other): each is ordered after every lock and map held, and a
+        // nested one after those taken before it.
+        const maps = m.step ? opOf(m.step).lockdep?.maps?.(design, m.step, m) : undefined
+        maps?.names.forEach((x, k) => {
+          for (const c of [...contexts, ...(maps.nested ? maps.names.slice(0, k) : [])]) if (c !== x) out.push([c, x])
         })
         // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
         const st = m.step

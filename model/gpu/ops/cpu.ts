@@ -25,6 +25,12 @@ declare module '../types.js' {
 type S = StepOf<'preempt_disable' | 'preempt_enable' | 'busywait'>
 
 export const cpuOp: OpModule<S> = {
+  sections: [
+    {
+      key: 'cpus',
+      doc: 'how many CPUs (default unbounded: every actor finds one, as without this section). A thread may be pinned with `cpu: N`; a thread holds its CPU while it runs with preemption off (spinning or not), and a work item bound to that CPU, or with every CPU so held an unbound one, cannot start',
+    },
+  ],
   ops: ['preempt_disable', 'preempt_enable', 'busywait'],
   syntax: [
     {

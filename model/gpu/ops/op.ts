@@ -82,12 +82,24 @@ export interface LockdepFacts<S extends Step = Step> {
   sleeps?(step: S, m: RuleMeta): boolean
   /** the rule makes a notifier callback return false: allowed only in a non-blockable invalidation */
   returnsFalse?(step: S, m: RuleMeta): boolean
-  /** lockdep maps the rule acquires (and releases, or keeps while it runs), in order: a work item's
-   * queue and work maps (process_one_work), the maps a flush touches (touch_work_lockdep_map) */
-  maps?(d: GpuDesign, step: S, m: RuleMeta): readonly string[]
+  /** lockdep maps the rule acquires, in order: nested (each kept while the next is taken: a work
+   * item's queue then work map, process_one_work) or touched one after the other (acquired and
+   * released at once: touch_work_lockdep_map, then touch_wq_lockdep_map in start_flush_work) */
+  maps?(d: GpuDesign, step: S, m: RuleMeta): { readonly names: readonly string[]; readonly nested: boolean }
+}
+
+/** A top-level section of a GPU design that a module reads (workqueues:, work:, pools:, cpus:),
+ * as the language reference documents it. */
+export interface SectionDoc {
+  readonly key: string
+  readonly doc: string
+  /** its fields (for a list of objects), each with what it means */
+  readonly fields?: Readonly<Record<string, string>>
 }
 
 export interface OpModule<S extends Step = Step> {
+  /** design sections the module's steps name things from, for the reference */
+  readonly sections?: readonly SectionDoc[]
   /** the compiled ops this module owns (Step['op'] values) */
   readonly ops: readonly S['op'][]
   /** the YAML keys it reads; a key may expand to steps of other modules (submit, user_fault) */

@@ -60,6 +60,13 @@ const waitsForSlot = (w: WaitCx, p: number): void => {
 }
 
 export const poolOp: OpModule<S> = {
+  sections: [
+    {
+      key: 'pools',
+      doc: 'counting resources: ring space, event slots, IDs, a semaphore. A thread waiting for a slot waits on every actor that can still release one (an `up` ahead of it, or in a work item); when none can, it is blocked for ever',
+      fields: { name: 'its name', slots: 'how many slots (1 to 8)', free: 'slots free at start (default: all; 0 for a semaphore used as a completion)' },
+    },
+  ],
   ops: ['down', 'down_trylock', 'up'],
   syntax: [
     {

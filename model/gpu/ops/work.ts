@@ -83,6 +83,29 @@ const ref = (key: string, doc: string, op: S['op'], role: 'work' | 'workqueue') 
 })
 
 export const workOp: OpModule<S> = {
+  sections: [
+    {
+      key: 'workqueues',
+      doc: 'workqueues besides the built-in `system_wq` (per-CPU, no bound on concurrent items, no rescuer)',
+      fields: {
+        name: 'its name',
+        ordered: 'true: alloc_ordered_workqueue, one item at a time in queue order (max_active 1)',
+        maxActive: 'at most this many of its items run at once (default: no bound)',
+        memReclaim: 'WQ_MEM_RECLAIM: it has a rescuer, so flush_work of its items also touches its lockdep map',
+      },
+    },
+    {
+      key: 'work',
+      doc: 'work items (INIT_WORK, INIT_DELAYED_WORK). Each is an actor of its own: a worker of its queue runs its steps each time it is queued (idle -> pending -> running; queued again while it runs, it runs once more). While it runs it holds the lockdep maps `(wq_completion)QUEUE` and `(work_completion)NAME`; in traces and wait-for cycles it reads `work NAME`',
+      fields: {
+        name: 'its name',
+        queue: 'its workqueue (default system_wq)',
+        cpu: 'queue_work_on(cpu, ...), or a per-CPU queue used from that CPU: it runs on that CPU only',
+        signalling: 'its callback is a dma_fence signalling path',
+        steps: "its callback's steps",
+      },
+    },
+  ],
   ops: ['work_start', 'queue_work', 'flush_work', 'cancel_work_sync', 'cancel_work', 'flush_workqueue'],
   syntax: [
     ref(
@@ -299,16 +322,17 @@ export const workOp: OpModule<S> = {
     // flush_work and friends may sleep; queue_work does not.
     sleeps: (_step, m) => m.does === 'flush_return',
     maps(d, step, m) {
-      if (step.op === 'work_start') return m.does === 'work_start' ? [wqMap(d, d.works[step.work]!.queue), workMap(d, step.work)] : []
-      if (m.does !== 'flush_return') return []
-      if (step.op === 'flush_workqueue') return [wqMap(d, step.queue)]
-      if (step.op === 'cancel_work_sync') return m.does === 'flush_return' ? [workMap(d, step.work)] : []
+      const touched = (names: string[]) => ({ names, nested: false })
+      if (step.op === 'work_start') return { names: m.does === 'work_start' ? [wqMap(d, d.works[step.work]!.queue), workMap(d, step.work)] : [], nested: true }
+      if (m.does !== 'flush_return') return touched([])
+      if (step.op === 'flush_workqueue') return touched([wqMap(d, step.queue)])
+      if (step.op === 'cancel_work_sync') return touched([workMap(d, step.work)])
       if (step.op === 'flush_work') {
         const q = d.works[step.work]!.queue
         const wq = d.workqueues[q]!
-        return wq.maxActive === 1 || wq.memReclaim ? [workMap(d, step.work), wqMap(d, q)] : [workMap(d, step.work)]
+        return touched(wq.maxActive === 1 || wq.memReclaim ? [workMap(d, step.work), wqMap(d, q)] : [workMap(d, step.work)])
       }
-      return []
+      return touched([])
     },
   },
   text(d, s) {
