@@ -91,7 +91,7 @@ export function declareWork(d: WorkInput, claim: (name: string, what: string, pa
           name: w.name as string,
           context: 'worker',
           signalling: w.signalling === true,
-          steps: [{ where, op: 'work_start', work: i } as Step, ...parse(w.steps as unknown[], [...where, 'steps'])],
+          steps: [{ where, op: 'work_start', work: i }, ...parse(w.steps as unknown[], [...where, 'steps'])],
           origin: 'custom',
           repeat: true,
           work: i,
