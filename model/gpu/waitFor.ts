@@ -14,7 +14,10 @@ import { FS, type GpuView, JS, type NodeId, type WaitForGraph, type WaitNode } f
 
 export type { NodeId, WaitForGraph, WaitNode } from './view.js'
 
-export function waitFor(v: GpuView, s: Reader): WaitForGraph {
+type Kit = ReturnType<typeof graphKit>
+
+/** The graph under construction and the helpers every part of it uses. */
+function graphKit(v: GpuView, s: Reader) {
   const { design, f } = v
   const nodes = new Map<NodeId, WaitNode>()
   const node = (id: NodeId, label: string, mode: 'all' | 'any' = 'all'): WaitNode => {
@@ -39,29 +42,26 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
   const En = (e: number): NodeId => `engine:${e}`
   const fenceName = (i: number): string =>
     `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
-
+  /** how an actor with a path reads: a work item or a thread */
   const who = (t: number): string => `${design.threads[t]!.work !== undefined ? 'work' : 'thread'} ${design.threads[t]!.name}`
+  /** idle work items: not blocked, but live only if whoever can queue them is */
   const idleWork = new Set<NodeId>()
+  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, who, idleWork }
+}
 
+/** Threads: a blocked one waits on what its step's op says (ops/). */
+function threadNodes(k: Kit): void {
+  const { v, s, design, f, node, edge, enabled, T, fenceName, who } = k
   // Threads.
   design.threads.forEach((th, t) => {
-    const n = node(T(t), `${th.work !== undefined ? 'work' : 'thread'} ${th.name}`)
+    const n = node(T(t), who(t))
     const pc = s.get(f.pc[t]!)
     const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
     const finished = pc === th.steps.length && rpc === 0
     n.active = !finished && enabled(v.actorRules.thread[t]!)
-    // A repeating worker waiting at its first step for work is idle, not blocked. An idle work
-    // item runs again once queued: it is as live as any actor that can still queue it (a work
-    // item's steps may all run again, so all of them count).
+    // A repeating worker waiting at its first step for work is idle, not blocked.
     if (!n.active && v.idle(s, t)) {
-      if (th.work === undefined) return
-      idleWork.add(n.id)
-      n.mode = 'any'
-      design.threads.forEach((q, u) => {
-        const qpc = s.get(f.pc[u]!)
-        if (u !== t && q.steps.some((x, k) => (q.work !== undefined || k >= qpc) && provides(x, { kind: 'queue', work: th.work! })))
-          edge(n, T(u), `is idle until ${who(u)} queues it`)
-      })
+      if (th.work !== undefined) idleWorkNode(k, t, n)
       return
     }
     const spinning = !finished && v.actorRules.thread[t]!.some((r) => v.meta.get(v.rules[r]!.action)!.does === 'spin' && v.rules[r]!.guard(s))
@@ -73,7 +73,11 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     if (!step) return
     opOf(step).waitsOn?.({ v, s, t, n, where: at.where, edge: (to, why) => edge(n, to, why), fenceName, provides }, step)
   })
+}
 
+/** Jobs: the scheduler, dependencies, CUs (reserved or flushed), a pending fault, resumption. */
+function jobNodes(k: Kit): void {
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, En, fenceName } = k
   // Jobs.
   design.jobs.forEach((job, j) => {
     const n = node(Jn(j), `job ${job.name}`)
@@ -126,7 +130,11 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       n.mode = 'any'
     }
   })
+}
 
+/** Engines, locks and fences: who holds the CUs and locks, who signals the fences. */
+function resourceNodes(k: Kit): void {
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, who } = k
   // Engines: a job waiting for CUs needs any holder to release one. With CUs free but withheld
   // (reservation, flush), there is no holder to wait for: a dead end.
   design.engines.forEach((eng, e) => {
@@ -179,8 +187,24 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
     // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
     if (fe.kind === 'hmm' && fe.job === undefined && n.targets.length === 0) n.live = true
   })
+}
 
-  // Least fixpoint of liveness.
+/** An idle work item runs again once queued: it is as live as any actor that can still queue it
+ * (every step of a work item may run again, so all of its steps count). */
+function idleWorkNode(k: Kit, t: number, n: WaitNode): void {
+  const { s, design, f, edge, T, who, idleWork } = k
+  const w = design.threads[t]!.work!
+  idleWork.add(n.id)
+  n.mode = 'any'
+  design.threads.forEach((q, u) => {
+    const qpc = s.get(f.pc[u]!)
+    if (u !== t && q.steps.some((x, i) => (q.work !== undefined || i >= qpc) && provides(x, { kind: 'queue', work: w })))
+      edge(n, T(u), `is idle until ${who(u)} queues it`)
+  })
+}
+
+/** Least fixpoint of liveness. */
+function liveness(nodes: Map<NodeId, WaitNode>, idleWork: ReadonlySet<NodeId>): void {
   for (const n of nodes.values()) if (n.active) n.live = true
   let changed = true
   while (changed) {
@@ -201,6 +225,15 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       }
     }
   }
+}
+
+export function waitFor(v: GpuView, s: Reader): WaitForGraph {
+  const k = graphKit(v, s)
+  threadNodes(k)
+  jobNodes(k)
+  resourceNodes(k)
+  const { nodes } = k
+  liveness(nodes, k.idleWork)
   const stuck = [...nodes.values()].filter((n) => n.blocked && !n.live).map((n) => n.id)
 
   // Follow non-live edges from the first stuck actor.
@@ -220,47 +253,46 @@ export function waitFor(v: GpuView, s: Reader): WaitForGraph {
       cycle.splice(0, seen.get(cur))
     }
   }
+  return { nodes, stuck, cycle, cycleIsLoop, describe: () => describeGraph(nodes, stuck, cycle, cycleIsLoop), toDot: () => dotOf(nodes, stuck, cycle) }
+}
 
-  const describe = (): string[] => {
-    if (stuck.length === 0) return []
-    const lines: string[] = []
-    const parts: string[] = []
-    for (let k = 0; k < cycle.length; k++) {
-      const n = nodes.get(cycle[k]!)!
-      const next = cycle[k + 1] ?? (cycleIsLoop ? cycle[0] : undefined)
-      const idx = next ? n.targets.indexOf(next) : -1
-      parts.push(`${n.label} ${idx >= 0 ? n.why[idx] : (n.why[0] ?? 'waits for something that never happens')}`)
-    }
-    lines.push(cycleIsLoop ? 'wait-for cycle:' : 'blocked for ever (chain to a dead end):')
-    parts.forEach((p, k) => lines.push(`  ${k === 0 ? '' : '-> '}${p}`))
-    if (cycleIsLoop) lines.push(`  -> back to ${nodes.get(cycle[0]!)!.label}`)
-    const others = stuck.filter((x) => !cycle.includes(x)).map((x) => nodes.get(x)!.label)
-    if (others.length) lines.push(`also stuck: ${others.join(', ')}`)
-    const moving = [...nodes.values()].filter((n) => n.active).map((n) => n.label)
-    lines.push(moving.length ? `still able to move: ${moving.join(', ')} (a partial deadlock)` : 'nothing else can move (a global deadlock)')
-    return lines
+function describeGraph(nodes: ReadonlyMap<NodeId, WaitNode>, stuck: readonly NodeId[], cycle: readonly NodeId[], cycleIsLoop: boolean): string[] {
+  if (stuck.length === 0) return []
+  const lines: string[] = []
+  const parts: string[] = []
+  for (let k = 0; k < cycle.length; k++) {
+    const n = nodes.get(cycle[k]!)!
+    const next = cycle[k + 1] ?? (cycleIsLoop ? cycle[0] : undefined)
+    const idx = next ? n.targets.indexOf(next) : -1
+    parts.push(`${n.label} ${idx >= 0 ? n.why[idx] : (n.why[0] ?? 'waits for something that never happens')}`)
   }
+  lines.push(cycleIsLoop ? 'wait-for cycle:' : 'blocked for ever (chain to a dead end):')
+  parts.forEach((p, k) => lines.push(`  ${k === 0 ? '' : '-> '}${p}`))
+  if (cycleIsLoop) lines.push(`  -> back to ${nodes.get(cycle[0]!)!.label}`)
+  const others = stuck.filter((x) => !cycle.includes(x)).map((x) => nodes.get(x)!.label)
+  if (others.length) lines.push(`also stuck: ${others.join(', ')}`)
+  const moving = [...nodes.values()].filter((n) => n.active).map((n) => n.label)
+  lines.push(moving.length ? `still able to move: ${moving.join(', ')} (a partial deadlock)` : 'nothing else can move (a global deadlock)')
+  return lines
+}
 
-  const toDot = (): string => {
-    const esc = (x: string): string => x.replace(/"/g, '\\"')
-    const out = ['digraph waitfor {', '  rankdir=LR; node [fontname="Helvetica", shape=box, style=rounded]; edge [fontname="Helvetica", fontsize=10];']
-    const inCycle = new Set(cycle)
-    const targeted = new Set([...nodes.values()].flatMap((n) => n.targets))
-    for (const n of nodes.values()) {
-      const interesting = n.blocked || n.targets.length > 0 || inCycle.has(n.id) || targeted.has(n.id)
-      if (!interesting) continue
-      const color = inCycle.has(n.id) ? 'red' : stuck.includes(n.id) ? 'orange' : n.active ? 'darkgreen' : 'gray40'
-      out.push(`  "${esc(n.id)}" [label="${esc(n.label)}", color=${color}];`)
-    }
-    for (const n of nodes.values()) {
-      n.targets.forEach((x, k) => {
-        const hot = inCycle.has(n.id) && inCycle.has(x)
-        out.push(`  "${esc(n.id)}" -> "${esc(x)}" [label="${esc(n.why[k]!)}"${hot ? ', color=red, penwidth=2' : ''}];`)
-      })
-    }
-    out.push('}')
-    return out.join('\n')
+function dotOf(nodes: ReadonlyMap<NodeId, WaitNode>, stuck: readonly NodeId[], cycle: readonly NodeId[]): string {
+  const esc = (x: string): string => x.replace(/"/g, '\\"')
+  const out = ['digraph waitfor {', '  rankdir=LR; node [fontname="Helvetica", shape=box, style=rounded]; edge [fontname="Helvetica", fontsize=10];']
+  const inCycle = new Set(cycle)
+  const targeted = new Set([...nodes.values()].flatMap((n) => n.targets))
+  for (const n of nodes.values()) {
+    const interesting = n.blocked || n.targets.length > 0 || inCycle.has(n.id) || targeted.has(n.id)
+    if (!interesting) continue
+    const color = inCycle.has(n.id) ? 'red' : stuck.includes(n.id) ? 'orange' : n.active ? 'darkgreen' : 'gray40'
+    out.push(`  "${esc(n.id)}" [label="${esc(n.label)}", color=${color}];`)
   }
-
-  return { nodes, stuck, cycle, cycleIsLoop, describe, toDot }
+  for (const n of nodes.values()) {
+    n.targets.forEach((x, k) => {
+      const hot = inCycle.has(n.id) && inCycle.has(x)
+      out.push(`  "${esc(n.id)}" -> "${esc(x)}" [label="${esc(n.why[k]!)}"${hot ? ', color=red, penwidth=2' : ''}];`)
+    })
+  }
+  out.push('}')
+  return out.join('\n')
 }
