@@ -4,12 +4,16 @@
  * gives the derivation, and every counterexample is replayed before it is read.
  */
 import test from 'ava'
+import { join } from 'node:path'
 import { explore } from '../../checker/explore.js'
 import type { Action, Invariant, Model, Reader } from '../../checker/model.js'
 import { replay, violationTrace } from '../../checker/trace.js'
 import { compileGpu, type GpuView } from '../../model/gpu/compile.js'
 import { buildDesign, type DesignInput, SpecError } from '../../model/gpu/spec.js'
 import { PROPERTY_NAMES } from '../../properties/gpu.js'
+import { explainScenario } from '../../model/explain.js'
+import { loadScenario } from '../../model/scenario.js'
+import { ROOT } from '../root.js'
 
 const model = (d: DesignInput): Model<Action> & { view: GpuView } => compileGpu(buildDesign({ engines: [{ name: 'gfx', cus: 1 }], ...d }), 'test')
 
@@ -242,4 +246,31 @@ test('work item, workqueue and pool names are checked', (t) => {
   })
   t.is(o.code, 'FC155')
   t.deepEqual(o.path, ['workqueues', 0, 'maxActive'])
+})
+
+// flush_workqueue waits for every item of the queue: holding L while flushing a queue one of
+// whose items takes L is the same cycle, through the queue.
+test('flush_workqueue under a lock an item of the queue takes is a deadlock through the queue', (t) => {
+  const r = check({
+    locks: [{ name: 'L' }],
+    workqueues: [{ name: 'q', maxActive: 2 }],
+    work: [
+      { name: 'A', queue: 'q', steps: [{ lock: 'L' }, { unlock: 'L' }] },
+      { name: 'B', queue: 'q', steps: [{ cancel_work: 'B' }] },
+    ],
+    threads: [{ name: 'fini', steps: [{ queue_work: 'A' }, { queue_work: 'B' }, { lock: 'L' }, { flush_workqueue: 'q' }, { unlock: 'L' }] }],
+    properties: ['deadlock'],
+  })
+  t.is(r.status, 'violated')
+  t.regex(r.lines.join('\n'), /thread fini flushes workqueue q, which has work A queued/)
+})
+
+test('explain shows workqueues, work items, pools and CPUs', (t) => {
+  const text = (f: string): string => explainScenario(loadScenario(join(ROOT, 'scenarios', 'gpu', f)))
+  const wq = text('wq1-guc-busyness-cancel-sync.yaml')
+  t.regex(wq, /busyness_work \(work item on system_highpri_wq, queued with a delay/)
+  t.regex(wq, /workqueues:\n {2}system_highpri_wq: no bound on concurrent items; items: busyness_work/)
+  t.regex(wq, /holds lockdep maps \(wq_completion\)system_highpri_wq, \(work_completion\)busyness_work while it runs/)
+  t.regex(text('wq2-kfd-runtime-enable-sema-under-mutex.yaml'), /pools: runtime_enable_sema \(1 slot\(s\), 0 free at start\)/)
+  t.regex(text('wq3-busywait-preempt-off-starves-worker.yaml'), /cpus: 2; pinned: irq on CPU 0, waiter on CPU 0/)
 })
