@@ -274,3 +274,12 @@ test('explain shows workqueues, work items, pools and CPUs', (t) => {
   t.regex(text('wq2-kfd-runtime-enable-sema-under-mutex.yaml'), /pools: runtime_enable_sema \(1 slot\(s\), 0 free at start\)/)
   t.regex(text('wq3-busywait-preempt-off-starves-worker.yaml'), /cpus: 2; pinned: irq on CPU 0, waiter on CPU 0/)
 })
+
+// A work item that flushes itself waits for its own run to end: lockdep would call it recursion
+// (its own map touched while held); the wait-for graph shows the one-node cycle.
+test('a work item that flushes itself is a deadlock', (t) => {
+  const r = check({ work: [{ name: 'W', steps: [{ flush_work: 'W' }] }], threads: [{ name: 'q', steps: [{ queue_work: 'W' }] }], properties: ['deadlock'] })
+  t.is(r.status, 'violated')
+  t.true(r.cycleIsLoop)
+  t.deepEqual(r.lines.slice(0, 3), ['wait-for cycle:', '  work W flushes work W', '  -> back to work W'])
+})
