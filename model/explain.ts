@@ -9,6 +9,7 @@ import type { GpuDesign } from './gpu/types.js'
 import type { ModelEntry } from './registry.js'
 import { designFlags } from './gpu/ops/cond.js'
 import { goalName } from '../properties/gpu.js'
+import { explainWork, threadHeading } from './gpu/explainWork.js'
 
 export function explainScenario(sc: Scenario): string {
   const out: string[] = []
@@ -80,7 +81,7 @@ export function explainScenario(sc: Scenario): string {
     out.push('threads:')
     for (const t of d.threads) {
       if (t.callbackOn !== undefined) continue
-      out.push(`  ${t.name} (${t.context}${t.signalling ? ', dma_fence signalling path' : ''}${t.origin !== 'custom' ? `, library path ${t.origin}` : ''}):`)
+      out.push(`  ${threadHeading(d, t)}:`)
       t.steps.forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
     }
     if (d.callbacks.length) {
@@ -102,6 +103,7 @@ export function explainScenario(sc: Scenario): string {
         th.steps.slice(1).forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
       }
     }
+    out.push(...explainWork(d))
     if (d.reclaim.length) {
       out.push('reclaim (runs in the context of any thread whose reclaiming allocation finds memory short, holding fs_reclaim):')
       for (const r of d.reclaim) {

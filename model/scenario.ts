@@ -62,6 +62,10 @@ const GPU_FIELDS = [
   'pages',
   'notifiers',
   'ranges',
+  'workqueues',
+  'work',
+  'pools',
+  'cpus',
 ] as const
 
 export function loadScenario(file: string): Scenario {

@@ -133,12 +133,48 @@ const scenarioSchema = (step: Schema) =>
         with: { type: 'object' },
         steps: { type: 'array', items: { $ref: '#/definitions/step' } },
         repeat: { type: 'boolean', description: 'a worker re-armed for every event: after its last step it starts over' },
+        cpu: { type: 'integer', minimum: 0, description: 'the CPU the thread is pinned to (a per-CPU kthread, an interrupt handler)' },
       }),
       callbacks: objects(
         ['name', 'fence', 'steps'],
         { name: { $ref: '#/definitions/name' }, fence: { type: 'string' }, steps: { type: 'array', items: { $ref: '#/definitions/step' } } },
         "dma_fence callbacks: the fence each is added to (a thread's add_callback step) and the steps dma_fence_signal runs for it, under the fence's lock",
       ),
+      workqueues: objects(
+        ['name'],
+        {
+          name: { $ref: '#/definitions/name' },
+          ordered: { type: 'boolean', description: 'alloc_ordered_workqueue: one item at a time, in queue order' },
+          maxActive: { type: 'integer', minimum: 1, description: 'at most this many of its items run at once (default: no bound)' },
+          memReclaim: { type: 'boolean', description: 'WQ_MEM_RECLAIM: it has a rescuer thread' },
+        },
+        'workqueues besides the built-in system_wq',
+      ),
+      work: objects(
+        ['name', 'steps'],
+        {
+          name: { $ref: '#/definitions/name' },
+          queue: { type: 'string', description: 'its workqueue (default system_wq)' },
+          cpu: { type: 'integer', minimum: 0, description: 'queue_work_on(cpu, ...): it runs on that CPU only' },
+          signalling: { type: 'boolean', description: 'the callback is a dma_fence signalling path' },
+          steps: {
+            type: 'array',
+            items: { $ref: '#/definitions/step' },
+            description: 'the steps of its callback, run by a worker of its queue each time it is queued',
+          },
+        },
+        'work items (INIT_WORK): each runs its steps on a worker whenever it is queued',
+      ),
+      pools: objects(
+        ['name', 'slots'],
+        {
+          name: { $ref: '#/definitions/name' },
+          slots: { type: 'integer', minimum: 1, maximum: 8 },
+          free: { type: 'integer', minimum: 0, description: 'slots free at start (default: all)' },
+        },
+        'counting resources: ring space, event slots, IDs, a semaphore',
+      ),
+      cpus: { type: 'integer', minimum: 1, maximum: 8, description: 'how many CPUs (default: unbounded, every actor finds one)' },
       pages: {
         type: 'array',
         description: 'CPU pages the design mirrors',

@@ -16,6 +16,7 @@ import {
   step,
 } from '../checker/model.js'
 import { opOf } from '../model/gpu/ops/index.js'
+import { heldMaps, running, wsField } from '../model/gpu/ops/work.js'
 import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
@@ -345,7 +346,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         const out: [string, string][] = []
         const th = design.threads[t]!
         // A fence callback runs inside its signaller: under the fence's lock and what the signaller holds.
-        const contexts: string[] = (th.callbackOn !== undefined ? callbackHeld(v, pre, t) : v.heldBy(pre, t)).map(cls)
+        const contexts: string[] = [...heldMaps(design, f, pre, t), ...(th.callbackOn !== undefined ? callbackHeld(v, pre, t) : v.heldBy(pre, t)).map(cls)]
         if (inReclaim(pre, t)) contexts.push('fs_reclaim', 'mmu_notifier')
         if (th.context === 'notifier' || inNotifier(pre, t)) contexts.push('mmu_notifier')
         // mmu_notifier_invalidate_range_start() acquires the lockdep map of the notifier context
@@ -361,6 +362,13 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           for (const c of contexts) out.push([c, 'fs_reclaim'])
           out.push(['fs_reclaim', 'mmu_notifier'])
         }
+        // Lockdep maps a rule acquires (a work item's queue then work map, nested; the maps a flush
+        // touches, one after the other): each is ordered after every lock and map held, and a
+        // nested one after those taken before it.
+        const maps = m.step ? opOf(m.step).lockdep?.maps?.(design, m.step, m) : undefined
+        maps?.names.forEach((x, k) => {
+          for (const c of [...contexts, ...(maps.nested ? maps.names.slice(0, k) : [])]) if (c !== x) out.push([c, x])
+        })
         // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
         const st = m.step
         if (st && opOf(st).lockdep?.fenceWait?.(st, m)) {
@@ -384,6 +392,12 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     if (done.has(id)) return
     done.add(id)
     const names = orbit.map((x) => design.threads[x]!.name)
+    const w = design.threads[t]!.work
+    // A work item's path starts over after each run: its witness is a run that reaches the end.
+    if (w !== undefined && orbit.length === 1) {
+      props.push(sometimes(`work ${names[0]} completes a run`, (s) => s.get(f.pc[t]!) === 0 && running(s.get(wsField(f, w)))))
+      return
+    }
     props.push(
       sometimes(orbit.length > 1 ? `one of threads ${names.join(', ')} completes its path` : `thread ${names[0]} completes its path`, (s) =>
         orbit.some((x) => s.get(f.pc[x]!) === design.threads[x]!.steps.length && s.get(f.failed[x]!) === 0 && (f.rpc[x]! < 0 || s.get(f.rpc[x]!) === 0)),

@@ -31,6 +31,8 @@ export interface Paths {
   readonly siteLen: readonly number[]
   /** the steps of thread t's path, then the reclaim steps if it may reclaim */
   memSteps: (t: number) => Step[]
+  /** preemptOff[t][i]: thread t runs step i with preemption off (preempt_disable, a spinlock held) */
+  readonly preemptOff: readonly (readonly boolean[])[]
 }
 
 /** The packed state's fields (fields.ts lays them out). */

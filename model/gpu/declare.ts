@@ -28,6 +28,10 @@ export interface DesignInput {
   notifiers?: Obj[]
   ranges?: Obj[]
   progress?: Obj[]
+  workqueues?: Obj[]
+  work?: Obj[]
+  pools?: Obj[]
+  cpus?: number
 }
 
 /** engines, locks, fences, buffers and the name lookups */

@@ -19,7 +19,7 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
   if (m.actor.kind === 'thread') {
     const t = m.actor.index
     const th = d.threads[t]!
-    const actor = th.name
+    const actor = th.work !== undefined ? `work ${th.name}` : th.name
     const held = v.heldBy(pre, t).map((l) => d.locks[l]!.name)
     const inReclaim = f.rpc[t]! >= 0 && pre.get(f.rpc[t]!) > 0
     const context = [...(inReclaim ? ['fs_reclaim'] : []), ...held]
@@ -90,6 +90,18 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         }
       case 'skip':
         return { actor, text: `backs off from ${String(action.fence ?? action.bo)} while a GPU page fault is pending${where}` }
+      case 'work_done':
+        return {
+          actor,
+          text: `the run ends; ${post.get(f.extra[`work.${th.work!}`]!) === 1 ? 'it was queued again while it ran, so it is pending again' : 'the work item is idle'}`,
+        }
+      case 'timer':
+        return { actor, text: 'the delay expires: the timer queues the work item (delayed_work_timer_fn)' }
+      case 'cancel_pending':
+        return {
+          actor,
+          text: `${m.step ? stepText(d, m.step) : ''}: takes the pending instance off the queue, then waits for the running one${holding}${where}`,
+        }
       case 'no_fault':
         return { actor, text: `job ${String(action.job)} will not fault; the handler exits` }
       default: {

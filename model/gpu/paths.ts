@@ -44,6 +44,21 @@ export function heldAlong(steps: readonly Step[], initial: readonly Held[] = [])
   return out
 }
 
+/** Where each thread runs with preemption off, along its straight-line path (the ops say which
+ * steps disable and enable it). */
+export function preemptOffAlong(design: GpuDesign): boolean[][] {
+  return design.threads.map((th) => {
+    let depth = 0
+    return th.steps.map((s) => {
+      const here = depth > 0
+      const x = opOf(s).preempt?.(s)
+      if (x === 'off') depth++
+      else if (x === 'on' && depth > 0) depth--
+      return here
+    })
+  })
+}
+
 export function analysePaths(design: GpuDesign): Paths {
   const { threads, reclaim, notifiers } = design
   const reclaimSteps: Step[] = []
@@ -100,5 +115,18 @@ export function analysePaths(design: GpuDesign): Paths {
   })
   const siteLen = threads.map((_, t) => Math.max(-1, ...sites.filter((x) => x.thread === t).map((x) => x.steps.length)))
   const memSteps = (t: number): Step[] => [...threads[t]!.steps, ...(canReclaim[t] ? reclaimSteps : [])]
-  return { reclaimSteps, reclaimSegEnd, reclaimSegName, reclaimSegStart, canReclaim, pathHeld, reclaimHeld, sites, siteAt, siteLen, memSteps }
+  return {
+    reclaimSteps,
+    reclaimSegEnd,
+    reclaimSegName,
+    reclaimSegStart,
+    canReclaim,
+    pathHeld,
+    reclaimHeld,
+    sites,
+    siteAt,
+    siteLen,
+    memSteps,
+    preemptOff: preemptOffAlong(design),
+  }
 }

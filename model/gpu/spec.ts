@@ -11,6 +11,7 @@ import type { Obj, Path } from './parse.js'
 import { callbackList, callbackSteps, expandSignals } from './fenceDecls.js'
 import { checkConditions, checkLocking, readGoals } from './pathChecks.js'
 import { StepReader } from './steps.js'
+import { declareWork } from './workSpec.js'
 import { CONTEXTS, type Context, type GpuDesign, type Notifier, PROPERTY_IDS, type PropertyId, type ReclaimPath, type Step, type Thread } from './types.js'
 
 export { SpecError }
@@ -23,6 +24,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const jobs = declareJobs(hw, mem)
   const { policies, engines, locks, fences, buffers, usageOf, jobIn, job } = hw
   const { pages, ranges } = mem
+  const wk = declareWork(d, hw.claim)
   const reader = new StepReader({
     policies,
     locks,
@@ -30,11 +32,11 @@ export function buildDesign(d: DesignInput): GpuDesign {
     jobs,
     notifierNames: mem.notifierIn.map((n) => n.name as string),
     callbacks: hw.callbackDecls,
-    resolve: resolvers(hw, mem),
+    resolve: { ...resolvers(hw, mem), ...wk.resolve },
     pageList: mem.pageList,
     setUsage: hw.setUsage,
   })
-  const { threads, reclaim, notifiers } = readPaths(d, hw, mem, reader)
+  const { threads, reclaim, notifiers, works } = readPaths(d, hw, mem, reader, wk)
 
   // Who pushes which job; jobs nobody pushes are submitted at start.
   const pushedBy = new Map<number, Path>()
@@ -66,6 +68,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
   })
 
   const seen = new Set<number>()
+  if ((d.symmetry ?? []).length > 0 && (wk.count > 0 || (d.pools ?? []).length > 0))
+    throw new SpecError(
+      'FC190',
+      ['symmetry'],
+      'symmetry groups are not supported together with work items and pools (their states would have to move with the jobs); remove symmetry:',
+    )
   if ((d.symmetry ?? []).length > 0 && (pages.length > 0 || ranges.length > 0)) {
     throw new SpecError(
       'FC190',
@@ -115,22 +123,29 @@ export function buildDesign(d: DesignInput): GpuDesign {
     ranges,
     goals,
     accepted,
+    ...works.design([...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps), ...notifiers.flatMap((n) => n.callback)]),
   }
 }
 
 /** Threads, reclaim paths and notifier callbacks: their steps read, checked and linked. */
-function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader): { threads: Thread[]; reclaim: ReclaimPath[]; notifiers: Notifier[] } {
+function readPaths(
+  d: DesignInput,
+  hw: Hardware,
+  mem: Memory,
+  reader: StepReader,
+  wk: ReturnType<typeof declareWork>,
+): { threads: Thread[]; reclaim: ReclaimPath[]; notifiers: Notifier[]; works: ReturnType<ReturnType<typeof declareWork>['items']> } {
   const { policies, claim, locks, buffers } = hw
   const { ranges, notifierIn, notifierPages } = mem
   const linkMemorySteps = (steps: Step[], who: string): Step[] => steps.map((s, k) => opOf(s).link?.(steps, k, who, { ranges }) ?? s)
 
   const threadIn = d.threads ?? []
   const callbackDecls = hw.callbackDecls
-  if (threadIn.length + callbackDecls.length > MAX_THREADS)
+  if (threadIn.length + callbackDecls.length + wk.count > MAX_THREADS)
     throw new SpecError(
       'FC148',
-      ['threads'],
-      `${threadIn.length} threads and ${callbackDecls.length} callbacks (each callback runs as a thread); at most ${MAX_THREADS} in all are supported`,
+      [threadIn.length > MAX_THREADS ? 'threads' : wk.count ? 'work' : 'callbacks'],
+      `${threadIn.length} threads, ${callbackDecls.length} callbacks and ${wk.count} work items (each callback and work item runs as a thread); at most ${MAX_THREADS} actors with paths are supported`,
     )
   const threads: Thread[] = threadIn.map((th, i) => {
     claim(th.name as string, `thread #${i + 1}`, ['threads', i, 'name'])
@@ -164,7 +179,9 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
     // A job-timeout handler (timedout: JOB, ops/tdr.ts) is a signalling path as a whole: "timeout,
     // gpu reset and gpu hang recovery code" (dma-fence.c, DOC: fence signalling annotation).
     signalling ??= steps.some((s) => s.op === 'timedout')
-    return { name: th.name as string, context: context ?? 'process', signalling, steps, origin, repeat: th.repeat === true }
+    const cpu = wk.cpu(th.cpu, ['threads', i, 'cpu'])
+    const base = { name: th.name as string, context: context ?? 'process', signalling, steps, origin, repeat: th.repeat === true }
+    return cpu !== undefined ? { ...base, cpu } : base
   })
 
   // Each callback's steps run as a thread of context 'callback' (ops/callback.ts).
@@ -174,6 +191,13 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
     const steps = linkMemorySteps(callbackSteps(c, k, hw.fences, body), `callback '${c.name}'`)
     threads.push({ name: c.name, context: 'callback', callbackOn: c.fence, signalling: false, steps, origin: 'callback', repeat: false })
   })
+  // Work items are actors with paths too: each runs its callback's steps after a work_start step.
+  const works = wk.items(threads.length, (raw, where) => {
+    const steps = reader.read(raw, where)
+    checkLocking(steps, `work item '${String(where[1])}'`, locks, buffers)
+    return linkMemorySteps(steps, `work item at ${where.join('.')}`)
+  })
+  threads.push(...works.threads)
 
   const reclaim: ReclaimPath[] = (d.reclaim ?? []).map((r, i) => {
     const where: Path = ['reclaim', i]
@@ -229,5 +253,5 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
     return { name: n.name as string, pages: notifierPages[i]!, callback: steps, origin }
   })
 
-  return { threads, reclaim, notifiers }
+  return { threads, reclaim, notifiers, works }
 }

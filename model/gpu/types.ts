@@ -171,6 +171,39 @@ export interface Thread {
   /** a worker re-armed for every event: after its last step it starts over (fault handlers,
    * restore workers); it exits when what it waits for can no longer happen */
   readonly repeat: boolean
+  /** the path is the body of work item `work` (design.works), run by a worker of its queue */
+  readonly work?: number
+  /** the CPU the thread runs on (pinned: a per-CPU kthread, an interrupt handler); none: any CPU */
+  readonly cpu?: number
+}
+
+/** A workqueue (alloc_workqueue / alloc_ordered_workqueue, include/linux/workqueue.h). */
+export interface Workqueue {
+  readonly name: string
+  /** how many of its work items may run at once (1: an ordered queue); 0: no bound */
+  readonly maxActive: number
+  /** WQ_MEM_RECLAIM: it has a rescuer thread (flush_work then touches the queue's lockdep map) */
+  readonly memReclaim: boolean
+}
+
+/** A work item (INIT_WORK / INIT_DELAYED_WORK): its queue, and the thread that is its body. */
+export interface Work {
+  readonly name: string
+  readonly queue: number
+  /** index in design.threads of the path its callback runs */
+  readonly thread: number
+  /** queue_work_on(cpu, ...): every run of it is on this CPU */
+  readonly cpu?: number
+  /** some step queues it with a delay (queue_delayed_work): it has a timer */
+  readonly delayed: boolean
+}
+
+/** A counting resource: N slots (ring space, event slots, IDs, a semaphore's count). */
+export interface SlotPool {
+  readonly name: string
+  readonly slots: number
+  /** slots free at start (default: all) */
+  readonly free: number
 }
 
 export interface ReclaimPath {
@@ -226,6 +259,11 @@ export interface GpuDesign {
   readonly goals: readonly Goal[]
   /** violations the scenario accepts by policy (`policies: { timeout: accept }` accepts hang-until-timeout) */
   readonly accepted: readonly PropertyId[]
+  readonly workqueues: readonly Workqueue[]
+  readonly works: readonly Work[]
+  readonly pools: readonly SlotPool[]
+  /** CPUs (design level): 0 is unbounded, every actor always finds one */
+  readonly cpus: number
 }
 
 /** A user-stated progress goal: an actor's event that must happen on every weakly fair run. */

@@ -45,15 +45,19 @@ function graphKit(v: GpuView, s: Reader, ignoreTimeouts: boolean) {
     `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
   /** fence callbacks not added yet: neither blocked nor finished, live while a thread may add them */
   const unadded = new Set<NodeId>()
-  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded, ignoreTimeouts }
+  /** how an actor with a path reads: a work item or a thread */
+  const who = (t: number): string => `${design.threads[t]!.work !== undefined ? 'work' : 'thread'} ${design.threads[t]!.name}`
+  /** idle work items: not blocked, but live only if whoever can queue them is */
+  const idleWork = new Set<NodeId>()
+  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded, ignoreTimeouts, who, idleWork }
 }
 
 /** Threads: a blocked one waits on what its step's op says (ops/). */
 function threadNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, fenceName, unadded, ignoreTimeouts } = k
+  const { v, s, design, f, node, edge, enabled, T, fenceName, unadded, ignoreTimeouts, who } = k
   // Threads.
   design.threads.forEach((th, t) => {
-    const n = node(T(t), `thread ${th.name}`)
+    const n = node(T(t), who(t))
     const pc = s.get(f.pc[t]!)
     const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
     const finished = pc === th.steps.length && rpc === 0
@@ -66,6 +70,7 @@ function threadNodes(k: Kit): void {
         for (const a of callbackAdders(v, s, t)) edge(n, T(a), `is not added yet; thread ${design.threads[a]!.name} adds it (dma_fence_add_callback)`)
         unadded.add(n.id)
       }
+      if (th.work !== undefined) idleWorkNode(k, t, n)
       return
     }
     const on = (pick: (does: string) => boolean): boolean =>
@@ -150,7 +155,7 @@ function jobNodes(k: Kit): void {
 
 /** Engines, locks and fences: who holds the CUs and locks, who signals the fences. */
 function resourceNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName } = k
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, who } = k
   // Engines: a job waiting for CUs needs any holder to release one. With CUs free but withheld
   // (reservation, flush), there is no holder to wait for: a dead end.
   design.engines.forEach((eng, e) => {
@@ -164,7 +169,7 @@ function resourceNodes(k: Kit): void {
   design.locks.forEach((lk, l) => {
     const n = node(Ln(l), `lock ${lk.name}`)
     const o = s.get(f.owner[l]!)
-    if (o > 0) edge(n, T(o - 1), `held by thread ${design.threads[o - 1]!.name}`)
+    if (o > 0) edge(n, T(o - 1), `held by ${who(o - 1)}`)
     if (f.readers[l]! >= 0) {
       const r = s.get(f.readers[l]!)
       design.threads.forEach((th, t) => {
@@ -203,7 +208,7 @@ function resourceNodes(k: Kit): void {
     design.threads.forEach((th, t) => {
       const pc = s.get(f.pc[t]!)
       th.steps.forEach((x, k) => {
-        if (k >= pc && provides(x, { kind: 'signal', fence: i })) edge(n, T(t), `signalled by thread ${th.name}`)
+        if (k >= pc && provides(x, { kind: 'signal', fence: i })) edge(n, T(t), `signalled by ${who(t)}`)
       })
     })
     // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
@@ -211,8 +216,22 @@ function resourceNodes(k: Kit): void {
   })
 }
 
+/** An idle work item runs again once queued: it is as live as any actor that can still queue it
+ * (every step of a work item may run again, so all of its steps count). */
+function idleWorkNode(k: Kit, t: number, n: WaitNode): void {
+  const { s, design, f, edge, T, who, idleWork } = k
+  const w = design.threads[t]!.work!
+  idleWork.add(n.id)
+  n.mode = 'any'
+  design.threads.forEach((q, u) => {
+    const qpc = s.get(f.pc[u]!)
+    if (u !== t && q.steps.some((x, i) => (q.work !== undefined || i >= qpc) && provides(x, { kind: 'queue', work: w })))
+      edge(n, T(u), `is idle until ${who(u)} queues it`)
+  })
+}
+
 /** Least fixpoint of liveness. */
-function liveness(nodes: Map<NodeId, WaitNode>, unadded: ReadonlySet<NodeId>): void {
+function liveness(nodes: Map<NodeId, WaitNode>, unadded: ReadonlySet<NodeId>, idleWork: ReadonlySet<NodeId>): void {
   for (const n of nodes.values()) if (n.active) n.live = true
   let changed = true
   while (changed) {
@@ -220,7 +239,7 @@ function liveness(nodes: Map<NodeId, WaitNode>, unadded: ReadonlySet<NodeId>): v
     for (const n of nodes.values()) {
       if (n.live || n.active) continue
       if (n.id.startsWith('thread:') || n.id.startsWith('job:')) {
-        if (!n.blocked && !unadded.has(n.id)) {
+        if (!n.blocked && !unadded.has(n.id) && !idleWork.has(n.id)) {
           // finished actors neither wait nor act
           continue
         }
@@ -246,7 +265,7 @@ export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'esca
   jobNodes(k)
   resourceNodes(k)
   const { nodes } = k
-  liveness(nodes, k.unadded)
+  liveness(nodes, k.unadded, k.idleWork)
   const stuck = [...nodes.values()].filter((n) => n.blocked && !n.live).map((n) => n.id)
 
   // Follow non-live edges from the first stuck actor.

@@ -44,6 +44,10 @@ export function languageMarkdown(): string {
       out.push(`- \`${form(s)}\`: ${s.doc}${s.notInCallback ? ' (not in a notifier callback)' : ''}${op.notInReclaim ? ' (not in reclaim)' : ''}`)
       for (const [name, m] of Object.entries(s.modifiers ?? {})) out.push(`  - \`${name}\`: ${m.doc}`)
     }
+    for (const x of op.sections ?? []) {
+      out.push(`- section \`${x.key}:\`: ${x.doc}`)
+      for (const [name, doc] of Object.entries(x.fields ?? {})) out.push(`  - \`${name}\`: ${doc}`)
+    }
     if (op.cite.length) out.push('', `Kernel: ${op.cite.map((c) => `\`${citeText(c)}\``).join('; ')}.`)
     out.push('')
   }

@@ -29,6 +29,9 @@ import { useOp } from './use.js'
 import { userFaultOp } from './userFault.js'
 import { spinOp } from './spin.js'
 import { waitOp } from './wait.js'
+import { cpuOp } from './cpu.js'
+import { poolOp } from './pool.js'
+import { workOp } from './work.js'
 
 export const OPS: readonly OpModule[] = [
   lockOp,
@@ -55,7 +58,11 @@ export const OPS: readonly OpModule[] = [
   evictionOp,
   useOp,
   branchOp,
+  workOp,
+  poolOp,
+  cpuOp,
 ] as readonly OpModule[]
+
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()
 for (const op of OPS) {
@@ -79,5 +86,7 @@ export const STEP_KEYS: readonly string[] = OPS.flatMap((op) => op.syntax.map((s
 /** Does the step provide what a blocked actor waits for (submits, runs, resumes the job; signals the fence)? */
 export const provides = (s: Step, want: Provision): boolean =>
   (opOf(s).provides?.(s) ?? []).some(
-    (x) => x.kind === want.kind && ('job' in x ? 'job' in want && x.job === want.job : 'fence' in want && x.fence === want.fence),
+    (x) =>
+      x.kind === want.kind &&
+      ('job' in x ? 'job' in want && x.job === want.job : 'fence' in x ? 'fence' in want && x.fence === want.fence : 'work' in want && x.work === want.work),
   )
