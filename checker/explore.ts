@@ -7,6 +7,7 @@
  * Hot-path rules: no allocation per successor, states packed in typed arrays, 64-bit fingerprints
  * in a typed-array table, parents as indices.
  */
+import { fmtBytes } from './verdict.js'
 import { exactFingerprints, fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
 import type { Snapshot } from './checkpoint.js'
 import { DEADLOCK, Expander, STEP_VIOLATED, StateChecks, type SuccessorSink, TRUNCATED } from './expand.js'
@@ -559,9 +560,4 @@ function isAllocationFailure(e: unknown): boolean {
   return e instanceof RangeError && /allocation failed|Invalid (typed )?array( buffer)? length|Array buffer allocation/i.test(e.message)
 }
 
-export function fmtBytes(b: number): string {
-  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(2)} GiB`
-  if (b >= 2 ** 20) return `${(b / 2 ** 20).toFixed(1)} MiB`
-  if (b >= 2 ** 10) return `${(b / 2 ** 10).toFixed(1)} KiB`
-  return `${b} B`
-}
+export { fmtBytes }

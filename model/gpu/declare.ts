@@ -49,9 +49,10 @@ export function declareHardware(d: DesignInput) {
     names.set(name, what)
   }
 
-  if (!d.engines || d.engines.length === 0)
-    throw new SpecError('FC146', ['engines'], 'a GPU design needs at least one engine (for example: engines: [{ name: gfx, cus: 1 }])')
-  const engines: Engine[] = d.engines.map((e, i) => {
+  // CPU-only designs (threads, locks, fences signalled by threads) need no engine; GPU jobs do.
+  if ((!d.engines || d.engines.length === 0) && (d.jobs ?? []).length > 0)
+    throw new SpecError('FC146', ['engines'], 'GPU jobs need at least one engine to run on (for example: engines: [{ name: gfx, cus: 1 }])')
+  const engines: Engine[] = (d.engines ?? []).map((e, i) => {
     claim(e.name as string, `engine #${i + 1}`, ['engines', i, 'name'])
     const cus = e.cus as number
     const reserve = (e.reserveForDma as number | undefined) ?? 0

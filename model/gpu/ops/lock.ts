@@ -140,7 +140,7 @@ export const lockOp: OpModule<S> = {
     const { L, uf } = names(d)
     if (s.op === 'unlock') return `unlock(${L(s.lock)})${uf(s)}`
     if (s.op === 'lock')
-      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : 'mutex_lock'}(${L(s.lock)})${s.nonblock ? ' (trylock if non-blockable)' : ''}${timeoutText(s)}${uf(s)}`
-    return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${outcomeText(s.else)}`
+      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : d.locks[s.lock]!.kind === 'rwsem' ? 'down_write' : 'mutex_lock'}(${L(s.lock)})${s.nonblock ? ' (trylock if non-blockable)' : ''}${timeoutText(s)}${uf(s)}`
+    return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : d.locks[s.lock]!.kind === 'rwsem' ? 'down_write_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${outcomeText(s.else)}`
   },
 }
