@@ -14,6 +14,7 @@ import { lockOp } from './lock.js'
 import { memoryOp } from './memory.js'
 import { mirrorOp } from './mirror.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
+import { pageOp } from './page.js'
 import { preemptOp } from './preempt.js'
 import { schedOp } from './sched.js'
 import { signalOp } from './signal.js'
@@ -43,6 +44,7 @@ export const OPS: readonly OpModule[] = [
   exitOp,
   evictionOp,
   useOp,
+  pageOp,
 ] as readonly OpModule[]
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()
