@@ -5,6 +5,7 @@
  */
 import type { Step } from '../types.js'
 import { addFenceOp } from './addFence.js'
+import { cpuFaultOp } from './cpuFault.js'
 import { evictOp } from './evict.js'
 import { evictionOp } from './eviction.js'
 import { exitOp } from './exit.js'
@@ -12,6 +13,7 @@ import { faultOp } from './fault.js'
 import { invalidateOp } from './invalidate.js'
 import { lockOp } from './lock.js'
 import { memoryOp } from './memory.js'
+import { migrateOp } from './migrate.js'
 import { mirrorOp } from './mirror.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
 import { pageOp } from './page.js'
@@ -45,6 +47,8 @@ export const OPS: readonly OpModule[] = [
   evictionOp,
   useOp,
   pageOp,
+  migrateOp,
+  cpuFaultOp,
 ] as readonly OpModule[]
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()
