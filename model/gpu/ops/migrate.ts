@@ -30,7 +30,7 @@ type S = StepOf<'migrate_vma_setup' | 'migrate_vma_finalize'>
 
 const TO = { doc: 'where the page goes: system (migrate_to_ram, eviction) or vram (the device; default system)', schema: { enum: ['system', 'vram'] } }
 const parseTo = (v: unknown, where: readonly (string | number)[]): 'system' | 'vram' => {
-  if (v === undefined || v === 'system' || v === 'vram') return (v as 'system' | 'vram' | undefined) ?? 'system'
+  if (v === undefined || v === 'system' || v === 'vram') return v ?? 'system'
   throw new SpecError('FC155', [...where, 'to'], `must be system or vram, got ${JSON.stringify(v)}`)
 }
 const src = (to: 'system' | 'vram'): number => (to === 'system' ? PAGE.vram : PAGE.system)

@@ -77,7 +77,7 @@ const one = (key: S['op'], doc: string, mods?: boolean) => ({
   parse: (px: Parameters<OpModule['syntax'][number]['parse']>[0]): Step[] =>
     key === 'trylock_page'
       ? [{ where: px.where, op: key, page: px.arg(), else: px.outcome(px.mods.else, 'skip') }]
-      : [{ where: px.where, op: key, page: px.arg() } as Step],
+      : [{ where: px.where, op: key, page: px.arg() }],
 })
 
 export const pageOp: OpModule<S> = {
