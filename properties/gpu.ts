@@ -280,14 +280,18 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
 
   if (want.has('hang-until-timeout') && hasTimedWait(design)) props.push(hangUntilTimeout(v))
 
-  if (want.has('memory-progress') && design.jobs.some((j) => j.accesses.length > 0)) {
+  // CPU threads that fault (cpu_fault) are memory actors too: each must complete its access.
+  const cpuFaulting = design.threads.flatMap((th, t) => (th.steps.some((s) => s.op === 'cpu_fault') ? [t] : []))
+  if (want.has('memory-progress') && (design.jobs.some((j) => j.accesses.length > 0) || cpuFaulting.length > 0)) {
     // Retry loops must not livelock: under weak fairness per actor (every thread, every job's GPU
     // side, every fence mechanism), a stalled GPU (a fault pending, or a queue evicted) is served
     // and every invalidation ends. Userspace's own choices (completing its work) are not obliged,
     // nor are GPU accesses (they change nothing). One fairness group per actor; checker/liveness.ts.
     const accessing = design.jobs.map((j, i) => (j.accesses.length > 0 ? i : -1)).filter((i) => i >= 0)
     const calm = (s: Reader): boolean =>
-      f.active < 0 || s.get(f.active) === 0 ? accessing.every((j) => (f.pf[j]! < 0 || s.get(f.pf[j]!) === 0) && s.get(f.js[j]!) !== JS.suspended) : false
+      (f.active < 0 || s.get(f.active) === 0) &&
+      accessing.every((j) => (f.pf[j]! < 0 || s.get(f.pf[j]!) === 0) && s.get(f.js[j]!) !== JS.suspended) &&
+      cpuFaulting.every((t) => s.get(f.pc[t]!) === design.threads[t]!.steps.length)
     const T = design.threads.length
     const J = design.jobs.length
     const groups = [
@@ -505,7 +509,8 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   const empty = (id: PropertyId, reason: string): void => {
     if (want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason: listed ? reason : `does not apply: ${reason}`, requested: listed })
   }
-  if (!design.jobs.some((j) => j.accesses.length > 0)) empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
+  if (!design.jobs.some((j) => j.accesses.length > 0) && !design.threads.some((th) => th.steps.some((s) => s.op === 'cpu_fault')))
+    empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
   if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
   if (!hasAtomic(design)) {
     empty('might-sleep', 'no spinlock, irq handler or fence callback, so nothing runs in atomic context')

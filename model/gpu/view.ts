@@ -103,6 +103,8 @@ export interface GpuFields {
 export interface GpuView {
   readonly design: GpuDesign
   readonly f: GpuFields
+  /** fields op modules declared for themselves, by name (Fields.extra) */
+  readonly extra: Readonly<Record<string, number>>
   readonly rules: readonly Rule<Action>[]
   readonly meta: ReadonlyMap<Action, RuleMeta>
   /** flattened reclaim steps; segment boundaries in reclaimSegEnd */

@@ -8,6 +8,7 @@ import { addFenceOp } from './addFence.js'
 import { callbackOp } from './callback.js'
 import { branchOp } from './branch.js'
 import { condOp } from './cond.js'
+import { cpuFaultOp } from './cpuFault.js'
 import { evictOp } from './evict.js'
 import { evictionOp } from './eviction.js'
 import { exitOp } from './exit.js'
@@ -15,8 +16,10 @@ import { faultOp } from './fault.js'
 import { invalidateOp } from './invalidate.js'
 import { lockOp } from './lock.js'
 import { memoryOp } from './memory.js'
+import { migrateOp } from './migrate.js'
 import { mirrorOp } from './mirror.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
+import { pageOp } from './page.js'
 import { preemptOp } from './preempt.js'
 import { schedOp } from './sched.js'
 import { signalOp } from './signal.js'
@@ -61,6 +64,9 @@ export const OPS: readonly OpModule[] = [
   workOp,
   poolOp,
   cpuOp,
+  pageOp,
+  migrateOp,
+  cpuFaultOp,
 ] as readonly OpModule[]
 
 const byOp = new Map<string, OpModule>()
