@@ -67,5 +67,7 @@ export const STEP_KEYS: readonly string[] = OPS.flatMap((op) => op.syntax.map((s
 /** Does the step provide what a blocked actor waits for (submits, runs, resumes the job; signals the fence)? */
 export const provides = (s: Step, want: Provision): boolean =>
   (opOf(s).provides?.(s) ?? []).some(
-    (x) => x.kind === want.kind && ('job' in x ? 'job' in want && x.job === want.job : 'fence' in want && x.fence === want.fence),
+    (x) =>
+      x.kind === want.kind &&
+      ('job' in x ? 'job' in want && x.job === want.job : 'fence' in x ? 'fence' in want && x.fence === want.fence : 'pool' in want && x.pool === want.pool),
   )

@@ -54,7 +54,10 @@ export interface StepSyntax {
 
 /** A later step of another thread that may unblock an actor: who submits, runs, resumes, signals. */
 export type Provision =
-  { readonly kind: 'submit' | 'run' | 'serve_fault' | 'resume'; readonly job: number } | { readonly kind: 'signal'; readonly fence: number }
+  | { readonly kind: 'submit' | 'run' | 'serve_fault' | 'resume'; readonly job: number }
+  | { readonly kind: 'signal'; readonly fence: number }
+  /** frees a page of the pool (free, an eviction out of VRAM, a swap-out to disk) */
+  | { readonly kind: 'free'; readonly pool: 'vram' | 'system' }
 
 /** The wait-for graph's view of one blocked thread at a step of this op. */
 export interface WaitCx {
@@ -68,6 +71,10 @@ export interface WaitCx {
   fenceName: (i: number) => string
   /** does step x provide what is waited for (the registry answers) */
   provides: (x: Step, want: Provision) => boolean
+  /** can thread o still run a step that provides it: a step at or after its pc (any step of a
+   * repeating worker, which starts over), a reclaim step it may still enter, a notifier callback
+   * of an invalidation it has still to run */
+  willProvide: (o: number, want: Provision) => boolean
 }
 
 /** What lockdep and might_sleep() see of a rule of this op (properties/gpu.ts). */
