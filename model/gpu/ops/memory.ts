@@ -75,6 +75,11 @@ export const memoryOp: OpModule<S> = {
   lockdep: {
     // a reclaiming allocation may sleep (might_sleep() in the allocator)
     sleeps: (s, m) => s.op === 'alloc' && reclaims(s.gfp) && m.does === 'alloc',
+    // Every allocation attempt runs might_alloc(gfp): fs_reclaim_acquire() takes fs_reclaim only
+    // with __GFP_FS (GFP_KERNEL, not GFP_NOFS or GFP_NOIO) and the mmu_notifier map with any
+    // __GFP_DIRECT_RECLAIM (include/linux/gfp_types.h: GFP_KERNEL, GFP_NOFS, GFP_NOIO @ v6.12;
+    // mm/page_alloc.c: fs_reclaim_acquire, __need_reclaim @ v6.12).
+    mightReclaim: (s) => (s.op === 'alloc' && reclaims(s.gfp) ? { fs: s.gfp === 'KERNEL' } : undefined),
   },
   rules(k, step) {
     const { cx, p, t, base, m, add } = k

@@ -87,6 +87,14 @@ export interface LockdepFacts<S extends Step = Step> {
   sleeps?(step: S, m: RuleMeta): boolean
   /** the rule makes a notifier callback return false: allowed only in a non-blockable invalidation */
   returnsFalse?(step: S, m: RuleMeta): boolean
+  /** the rule runs might_alloc(gfp) (mm/page_alloc.c: prepare_alloc_pages @ v6.12) with a gfp that may
+   * direct-reclaim: lockdep acquires fs_reclaim (only with __GFP_FS) and the mmu_notifier map,
+   * whether or not memory is short */
+  mightReclaim?(step: S, m: RuleMeta): { readonly fs: boolean } | undefined
+  /** a thread at this step blocks on the lock while it is taken; lockdep records the acquisition
+   * when it is attempted (lock_acquire runs before the task sleeps), so even a wait that never ends
+   * records its dependencies */
+  blocksOn?(step: S): { readonly lock: number; readonly mode: 'read' | 'write' } | undefined
 }
 
 export interface OpModule<S extends Step = Step> {
