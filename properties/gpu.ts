@@ -8,7 +8,6 @@ import {
   always,
   leadsTo,
   type OmittedProperty,
-  type OrderProperty,
   type ProgressProperty,
   type Property,
   type Reader,
@@ -19,15 +18,10 @@ import { opOf } from '../model/gpu/ops/index.js'
 import type { PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
+import { lockOrderProperty } from './gpuLockOrder.js'
 import { PROGRESS, STALE_ACCESS } from './hmm.js'
 
-/** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
-export const PRIMED_ORDER: readonly (readonly [string, string])[] = [
-  ['mmap_lock', 'dma_resv'],
-  ['dma_resv', 'fs_reclaim'],
-  ['fs_reclaim', 'mmu_notifier'],
-  ['mmu_notifier', 'dma_fence_map'],
-]
+export { PRIMED_ORDER } from './gpuLockOrder.js'
 
 export const PROPERTY_NAMES = {
   deadlock: 'deadlock',
@@ -70,24 +64,6 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     const th = design.threads[t]!
     return th.steps.slice(s.get(f.pc[t]!)).some((x) => opOf(x).createsDma?.(design, x) ?? false)
   }
-  /** the lockdep classes thread t holds in state s: its locks, fs_reclaim and the mmu_notifier map
-   * in direct reclaim (only when the allocation that entered it has __GFP_FS), the mmu_notifier map
-   * in a notifier callback */
-  const lockdepContexts = (s: Reader, t: number): string[] => {
-    const th = design.threads[t]!
-    const out = v.heldBy(s, t).map(cls)
-    if (inReclaim(s, t)) {
-      const at = th.steps[s.get(f.pc[t]!)]
-      const may = at ? opOf(at).lockdep?.mightReclaim?.(at, { actor: { kind: 'thread', index: t }, does: 'enter_reclaim' }) : undefined
-      // fs_reclaim_acquire() takes the notifier map and drops it at once: reclaim itself holds
-      // only fs_reclaim; a notifier callback it runs holds the map (inNotifier below).
-      if (may?.fs ?? true) out.push('fs_reclaim')
-    }
-    if (th.context === 'notifier' || inNotifier(s, t)) out.push('mmu_notifier')
-    return out
-  }
-  const lockFree = (s: Reader, l: number, mode: 'read' | 'write'): boolean =>
-    s.get(f.owner[l]!) === 0 && (mode === 'read' || f.readers[l]! < 0 || s.get(f.readers[l]!) === 0)
   const actor = (a: Action): number => {
     const m = meta(a)
     return m.actor.kind === 'thread' ? m.actor.index : -1
@@ -331,55 +307,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     props.push(prog)
   }
 
-  if (want.has('lock-order')) {
-    const order: OrderProperty<Action> = {
-      kind: 'order',
-      name: PROPERTY_NAMES.lockOrder,
-      cite: 'dma-resv.c dma_resv_lockdep(); mm/page_alloc.c fs_reclaim_acquire(); dma-fence.c __dma_fence_might_wait()',
-      primed: PRIMED_ORDER,
-      primedLabel: 'primed at boot (dma_resv_lockdep)',
-      edges: (pre, a, post) => {
-        const t = actor(a)
-        if (t < 0) return []
-        const m = meta(a)
-        const out: [string, string][] = []
-        const contexts = lockdepContexts(pre, t)
-        // mmu_notifier_invalidate_range_start() acquires the lockdep map of the notifier context
-        // (include/linux/mmu_notifier.h), so every held lock is ordered before it.
-        if (m.does === 'invalidate_start') for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
-        // lockdep records no dependency for a trylock (the op says): it cannot block, so it cannot deadlock.
-        if (m.acquires && (!m.step || (opOf(m.step).lockdep?.ordersAcquire?.(m.step) ?? true))) {
-          const to = cls(m.acquires.lock)
-          for (const c of contexts) if (c !== to) out.push([c, to])
-          if (inSignalling(pre, t)) out.push(['dma_fence_map', to])
-        }
-        const st = m.step
-        // might_alloc(): every attempt of an allocation that may reclaim, memory short or not; none
-        // inside reclaim, which runs with PF_MEMALLOC (mm/page_alloc.c: __need_reclaim @ v6.12).
-        const may = st && !inReclaim(pre, t) ? opOf(st).lockdep?.mightReclaim?.(st, m) : undefined
-        if (may) {
-          if (may.fs) for (const c of contexts) if (c !== 'fs_reclaim') out.push([c, 'fs_reclaim'])
-          if (may.fs) out.push(['fs_reclaim', 'mmu_notifier'])
-          for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
-        }
-        // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
-        if (st && opOf(st).lockdep?.fenceWait?.(st, m)) {
-          for (const c of contexts) out.push([c, 'dma_fence_map'])
-        }
-        // lockdep records an acquisition when it is attempted, before the task sleeps on the lock:
-        // a thread that now blocks on a taken lock has recorded held -> lock, even if it never gets it.
-        const next = v.stepAt(post, t).step
-        const blocks = next ? opOf(next).lockdep?.blocksOn?.(next) : undefined
-        if (blocks && !lockFree(post, blocks.lock, blocks.mode)) {
-          const to = cls(blocks.lock)
-          for (const c of lockdepContexts(post, t)) if (c !== to) out.push([c, to])
-          if (inSignalling(post, t)) out.push(['dma_fence_map', to])
-        }
-        return out
-      },
-    }
-    props.push(order)
-  }
+  if (want.has('lock-order')) props.push(lockOrderProperty(v, PROPERTY_NAMES.lockOrder))
 
   // Vacuity guards: a proof means little if nothing ever happens. Under a declared symmetry the
   // interchangeable jobs (and their threads) share one witness, which any of them may reach:
