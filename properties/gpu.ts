@@ -3,17 +3,7 @@
  * Rule numbers 1-7 are Christian König's (seed 000, with Daniel Vetter's replies); the kernel's
  * own statements are cited from Documentation/driver-api/dma-buf.rst and drivers/dma-buf/.
  */
-import {
-  type Action,
-  always,
-  leadsTo,
-  type OmittedProperty,
-  type ProgressProperty,
-  type Property,
-  type Reader,
-  sometimes,
-  step,
-} from '../checker/model.js'
+import { type Action, always, leadsTo, type OmittedProperty, type ProgressProperty, type Property, type Reader, sometimes, step } from '../checker/model.js'
 import { opOf } from '../model/gpu/ops/index.js'
 import type { PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
