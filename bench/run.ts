@@ -5,7 +5,7 @@
  *     npm run bench -- --quick      only the small rungs (BENCH_QUICK=1 does the same)
  *     npm run bench -- --tools fencecheck,rumur    a subset of the tools
  *     npm run bench -- --sections ladder,symmetry   a subset of the tables (ladder, symmetry,
- *                                   workers, simulation, liveness, gpu; default all)
+ *                                   workers, simulation, liveness, gpu, pairs; default all)
  *     npm run bench -- --skip-long  the full rungs, without the simulation section's exhaustive
  *                                   searches (up to 10 minutes each)
  *
@@ -14,7 +14,7 @@
  * fencecheck simulate against exhaustive search on R1 beyond the ladder, the cost of liveness
  * checking, and the GPU ladder (bench/gpuSection.ts) with its SPIN pairs.
  *
- * Every tool runs as its own child process under `/usr/bin/time -f '%e %M'`, so wall time and peak
+ * Every tool runs as its own child process under `/usr/bin/time -f '%e %M %U %S'`, so wall time and peak
  * RSS are measured the same way for all of them (fencecheck through bench/fencecheckOne.ts).
  * SPIN's and Rumur's generation + C compilation is timed separately from the verification run;
  * states/s uses the verification run only. The distinct-state counts must be identical across the

@@ -38,8 +38,9 @@ import {
   type Timed,
   type Verdict,
 } from './util.js'
+import { sectionSpinPairs } from './spinPairs.js'
 
-export const SECTIONS = ['ladder', 'symmetry', 'workers', 'simulation', 'liveness', 'gpu'] as const
+export const SECTIONS = ['ladder', 'symmetry', 'workers', 'simulation', 'liveness', 'gpu', 'pairs'] as const
 export type SectionId = (typeof SECTIONS)[number]
 
 export interface SectionContext {
@@ -570,5 +571,6 @@ export function runSections(ctx: SectionContext): number {
   if (ctx.sections.has('workers')) bad += sectionWorkers(ctx)
   if (ctx.sections.has('simulation')) bad += sectionSimulation(ctx)
   if (ctx.sections.has('gpu')) bad += sectionGpu({ quick: ctx.quick, ...(ctx.spinSkip ? { spinSkip: ctx.spinSkip } : {}) })
+  if (ctx.sections.has('pairs')) bad += sectionSpinPairs({ quick: ctx.quick, ...(ctx.spinSkip ? { spinSkip: ctx.spinSkip } : {}) })
   return bad
 }

@@ -57,6 +57,8 @@ export interface Timed {
   readonly wallS: number
   /** peak RSS in bytes, if /usr/bin/time is available */
   readonly peakRssBytes?: number
+  /** user + system CPU seconds of the process and its children, if /usr/bin/time is available */
+  readonly cpuS?: number
   readonly stdout: string
   readonly stderr: string
   readonly error?: string
@@ -78,7 +80,7 @@ export function timed(cmd: string, args: readonly string[], cwd: string, log: st
   let r: SpawnSyncReturns<Buffer>
   try {
     r = haveTime
-      ? spawnSync(TIME, ['-o', timeFile, '-f', '%e %M', cmd, ...args], { cwd, stdio: ['ignore', fdOut, fdErr] })
+      ? spawnSync(TIME, ['-o', timeFile, '-f', '%e %M %U %S', cmd, ...args], { cwd, stdio: ['ignore', fdOut, fdErr] })
       : spawnSync(cmd, args, { cwd, stdio: ['ignore', fdOut, fdErr] })
   } finally {
     closeSync(fdOut)
@@ -89,13 +91,15 @@ export function timed(cmd: string, args: readonly string[], cwd: string, log: st
   const stderr = readFileSync(errFile, 'utf8')
   let wallS = measured
   let peakRssBytes: number | undefined
+  let cpuS: number | undefined
   if (haveTime && existsSync(timeFile)) {
     // GNU time writes "Command exited with non-zero status N" first when the child fails.
     const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? ''
-    const m = /^([\d.]+) (\d+)$/.exec(last)
+    const m = /^([\d.]+) (\d+) ([\d.]+) ([\d.]+)$/.exec(last)
     if (m) {
       wallS = Number(m[1])
       peakRssBytes = Number(m[2]) * 1024
+      cpuS = Number(m[3]) + Number(m[4])
     }
   }
   const error = r.error
@@ -108,6 +112,7 @@ export function timed(cmd: string, args: readonly string[], cwd: string, log: st
     status: r.status,
     wallS,
     ...(peakRssBytes !== undefined ? { peakRssBytes } : {}),
+    ...(cpuS !== undefined ? { cpuS } : {}),
     stdout,
     stderr,
     ...(error ? { error } : {}),

@@ -16,8 +16,11 @@ import { InputError } from './params.js'
 import { CHUNK, StateStore } from './stateStore.js'
 import { SEGMENTS, VisitedSet } from './visitedSet.js'
 
-/** 2: checkpoint.json records each binary file's size and sha256. 3: the identity's input hash is `inputHash`. */
-export const CHECKPOINT_VERSION = 3
+/**
+ * 2: checkpoint.json records each binary file's size and sha256. 3: the identity's input hash is `inputHash`.
+ * 4: one- and two-word states have exact fingerprints (checker/fingerprint.ts): version 3's visited tables do not carry over.
+ */
+export const CHECKPOINT_VERSION = 4
 
 /** Everything the search loop needs to continue. */
 export interface Snapshot {

@@ -17,6 +17,7 @@
  * `plan.deadlock!`) rest on a check made once before the loop (symmetry requested only with a
  * declared symmetry; DEADLOCK returned only when the plan has a deadlock check).
  */
+import type { SuccessorFn } from './codegen.js'
 import { fingerprint, fp } from './fingerprint.js'
 import { Cursor, type Action, type Model, type Reader, type Rule, Values } from './model.js'
 import type { PropertyPlan } from './plan.js'
@@ -44,8 +45,7 @@ export interface TransitionObserver<A extends Action> {
 }
 
 export class Expander<A extends Action = Action> {
-  /** the loaded (pre-)state, decoded; guards and effects read it */
-  readonly cursor: Cursor
+  private readonly preCursor: Cursor
   /** the successor's packed words */
   readonly out: Uint32Array
   /** the successor, decoded (valid after decodePost) */
@@ -64,19 +64,28 @@ export class Expander<A extends Action = Action> {
   private postReady = false
   private readonly derive: ((v: Int32Array) => void) | undefined
   private readonly canon: ((w: Uint32Array) => void) | undefined
+  /** the model's generated successor function (the fast path), and its output buffers */
+  private readonly next: SuccessorFn | undefined
+  private readonly nextWords: Uint32Array
+  private readonly nextRules: Int32Array
+  /** is the loaded state decoded into the cursor? (the fast path decodes it only on demand) */
+  private preReady = false
 
   constructor(
     readonly model: Model<A>,
     readonly plan: PropertyPlan<A>,
-    opts: { readonly symmetry?: boolean; readonly observer?: TransitionObserver<A> } = {},
+    opts: { readonly symmetry?: boolean; readonly observer?: TransitionObserver<A>; readonly generic?: boolean } = {},
   ) {
     const layout = model.layout
     this.W = layout.words
     this.rules = model.rules
-    this.cursor = new Cursor(layout)
+    this.preCursor = new Cursor(layout)
     this.cur = new Uint32Array(this.W)
     this.out = new Uint32Array(this.W)
-    this.cursor.out = this.out
+    this.preCursor.out = this.out
+    this.next = opts.generic || !model.successors ? undefined : model.successors().next
+    this.nextWords = new Uint32Array(this.next ? Math.max(1, this.rules.length) * this.W : 0)
+    this.nextRules = new Int32Array(this.next ? Math.max(1, this.rules.length) : 0)
     this.postValues = new Int32Array(layout.slots)
     this.post = new Values(this.postValues)
     this.derive = model.derive ? model.derive.bind(model) : undefined
@@ -87,11 +96,25 @@ export class Expander<A extends Action = Action> {
 
   private readonly observer: TransitionObserver<A> | undefined
 
+  /** the loaded (pre-)state, decoded; guards and effects read it */
+  get cursor(): Cursor {
+    if (!this.preReady) {
+      this.model.layout.decodeInto(this.cur, 0, this.preCursor.pre)
+      if (this.derive) this.derive(this.preCursor.pre)
+      this.preReady = true
+    }
+    return this.preCursor
+  }
+
+  /** Does this expander use the model's generated successor function? */
+  get fast(): boolean {
+    return this.next !== undefined
+  }
+
   /** Load stored state `index` of `store` to expand. */
   loadStored(store: StateStore, index: number): void {
     store.read(index, this.cur)
-    this.model.layout.decodeInto(this.cur, 0, this.cursor.pre)
-    if (this.derive) this.derive(this.cursor.pre)
+    this.preReady = false
     this.index = index
   }
 
@@ -99,8 +122,7 @@ export class Expander<A extends Action = Action> {
   load(words: Uint32Array, offset: number, index: number): void {
     const cur = this.cur
     for (let w = 0; w < this.W; w++) cur[w] = words[offset + w]!
-    this.model.layout.decodeInto(cur, 0, this.cursor.pre)
-    if (this.derive) this.derive(this.cursor.pre)
+    this.preReady = false
     this.index = index
   }
 
@@ -110,6 +132,7 @@ export class Expander<A extends Action = Action> {
    * (`atBound`) no rule is applied: the state is only tested for being stuck or truncated.
    */
   expand(sink: SuccessorSink, atBound: boolean): number {
+    if (this.next !== undefined) return this.expandFast(sink, atBound)
     const rules = this.rules
     const n = rules.length
     const cursor = this.cursor
@@ -158,6 +181,61 @@ export class Expander<A extends Action = Action> {
     return enabled === 0 && this.stuck() ? DEADLOCK : EXPANDED
   }
 
+  /**
+   * `expand` on the generated successor function: the same successors in the same order, then
+   * the same checks, canonicalization and fingerprint as the rule-by-rule path.
+   */
+  private expandFast(sink: SuccessorSink, atBound: boolean): number {
+    const n = this.next!(this.cur, this.nextWords, this.nextRules)
+    if (n === 0) {
+      this.enabled = 0
+      return this.stuck() ? DEADLOCK : EXPANDED
+    }
+    if (atBound) {
+      this.enabled = 1
+      return TRUNCATED
+    }
+    const words = this.nextWords
+    const ruleOf = this.nextRules
+    const out = this.out
+    const W = this.W
+    const steps = this.plan.steps
+    const nSteps = steps.length
+    const observer = this.observer
+    const canon = this.canon
+    for (let i = 0; i < n; i++) {
+      const base = i * W
+      for (let w = 0; w < W; w++) out[w] = words[base + w]!
+      const r = ruleOf[i]!
+      this.postReady = false
+      if (nSteps > 0 || observer !== undefined) {
+        const pre = this.cursor
+        const action = this.rules[r]!.action
+        this.decodePost()
+        for (let p = 0; p < nSteps; p++) {
+          if (!steps[p]!.holds(pre, action, this.post)) {
+            this.brokenStep = p
+            this.brokenRule = r
+            this.enabled = i + 1
+            return STEP_VIOLATED
+          }
+        }
+        if (observer !== undefined) observer.transition(this.index, r, pre, action, this.post)
+      }
+      if (canon !== undefined) {
+        canon(out)
+        this.postReady = false
+      }
+      fingerprint(out, 0, W)
+      if (!sink.successor(r)) {
+        this.enabled = i + 1
+        return STOPPED
+      }
+    }
+    this.enabled = n
+    return EXPANDED
+  }
+
   /** The loaded state has no enabled rule: is it a deadlock (not terminal)? */
   private stuck(): boolean {
     const d = this.plan.deadlock
@@ -174,8 +252,9 @@ export class Expander<A extends Action = Action> {
 
   /** Apply rule `r` (enabled in the loaded state) without checks: its successor is left in `out`, not canonicalized. */
   applyRule(r: number): void {
+    const cursor = this.cursor
     for (let w = 0; w < this.W; w++) this.out[w] = this.cur[w]!
-    this.rules[r]!.apply(this.cursor)
+    this.rules[r]!.apply(cursor)
     this.postReady = false
   }
 

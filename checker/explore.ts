@@ -7,7 +7,8 @@
  * Hot-path rules: no allocation per successor, states packed in typed arrays, 64-bit fingerprints
  * in a typed-array table, parents as indices.
  */
-import { fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
+import { fmtBytes } from './verdict.js'
+import { exactFingerprints, fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
 import type { Snapshot } from './checkpoint.js'
 import { DEADLOCK, Expander, STEP_VIOLATED, StateChecks, type SuccessorSink, TRUNCATED } from './expand.js'
 import { type GraphCheckResult, GraphRecorder, indexStore, type OrderEdge, type TraceSite } from './graphChecks.js'
@@ -116,6 +117,8 @@ class Search<A extends Action> implements SuccessorSink {
   /** fingerprint -> index, kept when the recorder needs every edge's target */
   private readonly index: IndexTable | undefined
   private readonly dfs: boolean
+  /** the store keeps the frontier's words only, though hash compaction was not asked for */
+  private readonly lean: boolean
   private readonly out: Uint32Array
   // the state being expanded
   private src = 0
@@ -141,10 +144,22 @@ class Search<A extends Action> implements SuccessorSink {
     }
     if (compact && model.rules.length > 0xffff) throw new ModelError('FC312', 'hash compaction records rule numbers in 16 bits: at most 65535 rules')
     this.plan = options.plan ?? planProperties(model, modeOf(options), options.select)
+    // With exact fingerprints the visited set holds every state itself: a plain breadth-first
+    // search then keeps a state's words only until it is expanded, as hash compaction does, and
+    // omits nothing by it (traces are rebuilt from the rules).
+    this.lean =
+      !compact &&
+      order === 'bfs' &&
+      !resume &&
+      !options.checkpoint &&
+      !options.symmetry &&
+      !hasGraphChecks(this.plan) &&
+      model.rules.length <= 0xffff &&
+      exactFingerprints(model.layout)
     this.dfs = order === 'dfs'
     if (this.dfs) this.stack = new Uint32Array(1 << 12)
     this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : new VisitedSet()
-    this.store = resume ? StateStore.resumed(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact })
+    this.store = resume ? StateStore.resumed(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact: compact || this.lean })
     this.recorder = hasGraphChecks(this.plan) ? new GraphRecorder(model, this.plan) : undefined
     this.index = this.recorder?.needsEdges ? new IndexTable() : undefined
     const observer = this.recorder?.observer
@@ -398,7 +413,13 @@ class Search<A extends Action> implements SuccessorSink {
       witnessDepth: this.checks.witnessDepth,
       ...(recorder ? { recorder } : {}),
       ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-      ...(compact ? { storageNote: 'hash compaction (states not kept past the frontier; traces rebuilt from rules)' } : {}),
+      ...(compact
+        ? {
+            storageNote: this.lean
+              ? 'states kept for the frontier only (traces rebuilt from rules)'
+              : 'hash compaction (states not kept past the frontier; traces rebuilt from rules)',
+          }
+        : {}),
     })
   }
 }
@@ -465,6 +486,7 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
   const W = model.layout.words
   const timeMs = Date.now() - e.startMs
   const n = store.size
+  const exact = exactFingerprints(model.layout)
   const stats: Stats = {
     distinctStates: n,
     transitions: e.transitions,
@@ -474,14 +496,14 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
     peakMemoryBytes: Math.max(e.peakRss, process.memoryUsage.rss()),
     storageBytes: e.storageBytes,
     stateBytes: W * 4,
-    collisionProbability: collisionProbability(n),
-    collisionProbabilityOptimistic: collisionProbabilityOptimistic(n, e.transitions),
+    collisionProbability: exact ? 0 : collisionProbability(n),
+    collisionProbabilityOptimistic: exact ? 0 : collisionProbabilityOptimistic(n, e.transitions),
   }
   const scope = {
     order: e.order,
     bounds: e.bounds,
-    storage: `packed ${W * 4}-byte states, 64-bit fingerprints${e.symmetric ? `, symmetry-reduced (${model.symmetry!.describe})` : ''}${e.storageNote ? `, ${e.storageNote}` : ''}${
-      store.compact ? `; probability that a state was omitted <= ${stats.collisionProbability.toExponential(1)}` : ''
+    storage: `packed ${W * 4}-byte states, ${exact ? 'exact 64-bit fingerprints' : '64-bit fingerprints'}${e.symmetric ? `, symmetry-reduced (${model.symmetry!.describe})` : ''}${e.storageNote ? `, ${e.storageNote}` : ''}${
+      store.compact && !exact ? `; probability that a state was omitted <= ${stats.collisionProbability.toExponential(1)}` : ''
     }`,
     completeDepth: e.completeDepth,
   }
@@ -538,9 +560,4 @@ function isAllocationFailure(e: unknown): boolean {
   return e instanceof RangeError && /allocation failed|Invalid (typed )?array( buffer)? length|Array buffer allocation/i.test(e.message)
 }
 
-export function fmtBytes(b: number): string {
-  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(2)} GiB`
-  if (b >= 2 ** 20) return `${(b / 2 ** 20).toFixed(1)} MiB`
-  if (b >= 2 ** 10) return `${(b / 2 ** 10).toFixed(1)} KiB`
-  return `${b} B`
-}
+export { fmtBytes }

@@ -1,9 +1,15 @@
 /**
  * 64-bit fingerprints of packed states, computed as two 32-bit halves so no BigInt or allocation
- * is needed on the hot path. The mixing is MurmurHash3 x86 (two lanes with cross-mixing, as in
- * its 128-bit variant), which passes SMHasher's avalanche tests; the collision estimate in the
- * statistics assumes fingerprints behave like uniform 64-bit values.
+ * is needed on the hot path.
+ *
+ * A state of one or two words is mixed by a bijection of 64-bit values (three Feistel rounds of
+ * MurmurHash3's finalizer), so two distinct states never share a fingerprint: for layouts that
+ * `exactFingerprints` accepts the visited set is exact, not probabilistic. Longer states are
+ * mixed by MurmurHash3 x86 (two lanes with cross-mixing, as in its 128-bit variant), which passes
+ * SMHasher's avalanche tests; the collision estimate in the statistics assumes those
+ * fingerprints behave like uniform 64-bit values.
  */
+import type { StateLayout } from './layout.js'
 
 /** Result registers of the last `fingerprint` call (read immediately, before the next call). */
 export const fp = { hi: 0, lo: 0 }
@@ -20,8 +26,29 @@ function fmix(h: number): number {
   return h
 }
 
+/**
+ * The words mixed into a short state before the rounds. SHORT_K1's top bit is set, so the one
+ * state the bijection sends to the all-zero fingerprint (which the visited set cannot hold as
+ * such) has the top bit of its second word set: it is no state of a layout that leaves that bit
+ * unused, and no one-word state (whose second word is 0).
+ */
+const SHORT_K0 = 0x3c6ef372
+const SHORT_K1 = 0xa54ff53a
+
 /** Fingerprint `count` words of `words` starting at `offset`; the result is left in `fp`. */
 export function fingerprint(words: Uint32Array, offset: number, count: number): void {
+  if (count <= 2) {
+    // x ^= F(y) is invertible whatever F is: three rounds are a bijection of (a, b), and as
+    // fmix(0) = 0 they send (a, b) to zero exactly when a = SHORT_K0 and b = SHORT_K1.
+    let a = (count > 0 ? words[offset]! : 0) ^ SHORT_K0
+    let b = (count > 1 ? words[offset + 1]! : 0) ^ SHORT_K1
+    b ^= fmix(a)
+    a ^= fmix(b)
+    b ^= fmix(a)
+    fp.hi = b >>> 0
+    fp.lo = a >>> 0
+    return
+  }
   let h1 = 0x9747b28c
   let h2 = 0x5bd1e995
   for (let i = 0; i < count; i++) {
@@ -50,6 +77,19 @@ export function fingerprint(words: Uint32Array, offset: number, count: number): 
   h2 = (h2 + h1) | 0
   fp.hi = h1 >>> 0
   fp.lo = h2 >>> 0
+}
+
+/**
+ * Does every state of `layout` have a fingerprint of its own? True for one-word states, and for
+ * two-word states whose second word leaves its top bit unused (see SHORT_K1).
+ */
+export function exactFingerprints(layout: Pick<StateLayout, 'words' | 'fieldCount' | 'wordOf' | 'shiftOf' | 'maskOf'>): boolean {
+  if (layout.words === 1) return true
+  if (layout.words !== 2) return false
+  for (let f = 0; f < layout.fieldCount; f++) {
+    if (layout.wordOf[f] === 1 && 32 - Math.clz32(layout.maskOf[f]!) + layout.shiftOf[f]! > 31) return false
+  }
+  return true
 }
 
 /**

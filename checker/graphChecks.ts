@@ -266,14 +266,18 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
         (i) => l.bad.get(i) === 1,
         (i) => l.trigger.get(i) === 1,
         enabled,
+        prop.stops === true,
       )
       if (lasso) {
+        const stopped = lasso.loopStart === lasso.path.length - 1
         return {
           property: refOf(prop, 'liveness'),
           site: { label: 'lasso', stateIndex: lasso.path[lasso.path.length - 1]! },
           sites: [],
           detail: [
-            `a weakly fair cycle in which the goal of '${prop.name}' is never met (a livelock): the trace is a lasso, looping back to the state after step ${lasso.loopStart}`,
+            stopped
+              ? `a run that stops with the goal of '${prop.name}' unmet: nothing can move after step ${lasso.loopStart}, so the trace is a lasso whose loop is its last state (it stutters for ever)`
+              : `a weakly fair cycle in which the goal of '${prop.name}' is never met (a livelock): the trace is a lasso, looping back to the state after step ${lasso.loopStart}`,
             `fairness assumed: weak fairness per group (${prop.groups.join(', ')}): a group enabled in every state of the loop must take a step in it`,
             ...lasso.detail.map((d) => `  ${d}`),
           ],

@@ -37,6 +37,7 @@ export function findFairLasso(
   isBad: (i: number) => boolean,
   isTrigger: (i: number) => boolean,
   enabledAt: (state: number, group: number) => boolean,
+  stops = false,
 ): Lasso | undefined {
   const n = g.n
   const bad = new Uint8Array(n)
@@ -107,6 +108,33 @@ export function findFairLasso(
     }
   }
   const groups = groupNames.length
+  /** the BFS prefix to `entry` (through `from` back to where the obligation started) */
+  const prefixTo = (entry: number): { path: number[]; rules: number[] } => {
+    const path: number[] = []
+    const rules: number[] = []
+    let pend = entry
+    while (from[pend]! >= 0) pend = from[pend]!
+    for (let i = pend; i !== 0xffffffff; i = g.parent(i)) path.unshift(i)
+    const chain: number[] = []
+    for (let i = entry; i !== pend; i = from[i]!) chain.unshift(i)
+    path.push(...chain)
+    for (let i = 1; i < path.length; i++) rules.push(edgeRule(g, path[i - 1]!, path[i]!))
+    return { path, rules }
+  }
+  // A run that stops with the goal unmet stutters for ever: a lasso whose loop is that one state.
+  let stopped: Lasso | undefined
+  if (stops)
+    for (let i = 0; i < n && !stopped; i++)
+      if (reach[i] && g.start[i] === g.start[i + 1]) {
+        const { path, rules } = prefixTo(i)
+        stopped = {
+          path,
+          rules,
+          loopStart: path.length - 1,
+          detail: ['the run stops here: no action is enabled, so it stays in this state for ever with the goal unmet'],
+        }
+      }
+  const best = (l: Lasso): Lasso => (stopped && stopped.path.length <= l.path.length ? stopped : l)
   // Components in order of their earliest (BFS-first) state, for a short prefix.
   const order = comps.map((c, k) => ({ k, first: Math.min(...c) })).sort((a, b) => a.first - b.first)
   for (const { k } of order) {
@@ -131,15 +159,7 @@ export function findFairLasso(
 
     // The lasso. Prefix: BFS parents to the pending state, then the bad path to the component.
     const entry = Math.min(...c)
-    const path: number[] = []
-    const rules: number[] = []
-    let pend = entry
-    while (from[pend]! >= 0) pend = from[pend]!
-    for (let i = pend; i !== 0xffffffff; i = g.parent(i)) path.unshift(i)
-    const chain: number[] = []
-    for (let i = entry; i !== pend; i = from[i]!) chain.unshift(i)
-    path.push(...chain)
-    for (let i = 1; i < path.length; i++) rules.push(edgeRule(g, path[i - 1]!, path[i]!))
+    const { path, rules } = prefixTo(entry)
     const loopStart = path.length - 1
     // Loop: visit, for each group, one of its edges or one state where it is disabled; return.
     let cur = entry
@@ -187,9 +207,9 @@ export function findFairLasso(
         cur = v
       }
     }
-    return { path, rules, loopStart, detail }
+    return best({ path, rules, loopStart, detail })
   }
-  return undefined
+  return stopped
 }
 
 function edgeRule(g: StateGraph, u: number, v: number): number {

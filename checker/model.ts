@@ -8,6 +8,7 @@
  * pre-state; effects write the post-state (primed variables). The explorer iterates rules in
  * order, so exploration is deterministic.
  */
+import type { CompiledSuccessors } from './codegen.js'
 import { type Field, ModelError, type StateLayout } from './layout.js'
 
 /** An action as plain data: printable, comparable, replayable. */
@@ -159,11 +160,17 @@ export interface LivenessProperty<A extends Action = Action> extends Citation {
   fairness(action: A): number
   /** names of the fairness groups, for reports */
   readonly groups: readonly string[]
+  /**
+   * A run that stops (a state where no action is enabled: it stutters for ever, which every group
+   * allows) with the goal unmet violates too. Goals stated for an actor (a thread completes) need
+   * it: a path that fails and lets everything else finish never meets its goal.
+   */
+  readonly stops?: boolean
 }
 
 export const leadsTo = <A extends Action>(
   name: string,
-  spec: { trigger?: (s: Reader) => boolean; goal: (s: Reader) => boolean; fairness: (a: A) => number; groups: readonly string[] },
+  spec: { trigger?: (s: Reader) => boolean; goal: (s: Reader) => boolean; fairness: (a: A) => number; groups: readonly string[]; stops?: boolean },
   opts: Citation = {},
 ): LivenessProperty<A> => ({ kind: 'liveness', name, ...spec, ...opts })
 
@@ -226,6 +233,12 @@ export interface Model<A extends Action = Action> {
   readonly omitted?: readonly OmittedProperty[]
   /** one-line description for listings */
   readonly about?: string
+  /**
+   * A generated successor function (checker/codegen.ts) that yields, for every state, exactly
+   * what `rules` yield, in rule order: the Expander's fast path. `rules` stay the definition and
+   * the oracle. Called once per search.
+   */
+  successors?(): CompiledSuccessors
   /** fill the layout's derived slots of a decoded state from its stored fields */
   derive?(values: Int32Array): void
   /**

@@ -299,7 +299,10 @@ function walk<A extends Action>(model: Model<A>, trace: Trace, note: (line: stri
 function lassoViolates<A extends Action>(model: Model<A>, p: LivenessProperty<A>, w: Walk, loop: number): string | undefined {
   const { states } = w
   const end = states.length - 1
-  if (!Number.isInteger(loop) || loop < 0 || loop >= end) return `loop index ${loop} is out of range (the trace has ${end} steps)`
+  // A run that stops stutters for ever in its last state: a loop of no steps, allowed where the
+  // property says so and nothing at all is enabled there.
+  const stops = p.stops === true && loop === end && !model.rules.some((r) => r.guard(new Values(states[end]!)))
+  if (!Number.isInteger(loop) || loop < 0 || (loop >= end && !stops)) return `loop index ${loop} is out of range (the trace has ${end} steps)`
   if (!sameFields(model, states[loop]!, states[end]!))
     return `the loop does not close: the state after step ${end} is not the loop start state (after step ${loop})`
   const goal = (k: number): boolean => p.goal(new Values(states[k]!))

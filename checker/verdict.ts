@@ -102,7 +102,7 @@ export function boundsText(b: Bounds): string {
   if (b.maxDepth !== undefined) parts.push(`depth <= ${b.maxDepth}`)
   if (b.maxStates !== undefined) parts.push(`states <= ${b.maxStates}`)
   if (b.maxTimeMs !== undefined) parts.push(`time <= ${b.maxTimeMs / 1000}s`)
-  if (b.maxMemoryBytes !== undefined) parts.push(`memory <= ${Math.round(b.maxMemoryBytes / 2 ** 20)} MiB`)
+  if (b.maxMemoryBytes !== undefined) parts.push(`memory <= ${fmtBytes(b.maxMemoryBytes)}`)
   return parts.length ? parts.join(', ') : 'none'
 }
 
@@ -147,4 +147,13 @@ export function scopeLine(v: Verdict): string {
       if (v.cutBy === 'interrupted') return `interrupted after ${n} states (${v.scope.order.toUpperCase()}, bounds: ${bounds})`
       return `cut by the ${v.cutBy} bound after ${n} states: ${v.detail} (${v.scope.order.toUpperCase()}, bounds: ${bounds})`
   }
+}
+
+/** A size in bytes, in one unit everywhere (binary prefixes; whole numbers without decimals): "512 MiB", "1.5 GiB". */
+export function fmtBytes(b: number): string {
+  const unit = (x: number, digits: number, u: string): string => `${Number.isInteger(x) ? x : x.toFixed(digits)} ${u}`
+  if (b >= 2 ** 30) return unit(b / 2 ** 30, 2, 'GiB')
+  if (b >= 2 ** 20) return unit(b / 2 ** 20, 1, 'MiB')
+  if (b >= 2 ** 10) return unit(b / 2 ** 10, 1, 'KiB')
+  return `${b} B`
 }

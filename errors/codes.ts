@@ -403,6 +403,29 @@ export const ERROR_CODES = {
     cause: 'A job with `submitted: true` that a thread also pushes.',
     fix: "Remove `submitted: true`, or the thread's push.",
   },
+  FC183: {
+    title: 'wrong kind of lock',
+    cause: "A spin_lock step on a sleeping lock, or a fence's lock: that is not a spinlock.",
+    fix: 'Declare the lock with `kind: spinlock`, or use lock/unlock for a mutex or rwsem.',
+  },
+  FC184: {
+    title: 'bad composite fence',
+    cause:
+      'An array fence without `members:`, a chain without `fence:`, a container inside a container (dma_fence_array_init and dma_fence_chain_init WARN on it), a fence containing itself, or array/chain fields on another kind of fence.',
+    fix: 'Give an array its members and a chain its fence (and prev: an earlier chain point); flatten nested containers into one array.',
+  },
+  FC197: {
+    title: 'failure branch holds the wrong locks',
+    cause:
+      "A failure branch (an `else:` list, or an `if:`'s `then:` list) that goes on after its step holding other locks than the step's success holds, or that retries its step holding other locks than the step started with.",
+    fix: 'Take or release locks in the branch so both agree, or end the branch with an outcome (skip, fail, -EBUSY, ...).',
+  },
+  FC198: {
+    title: 'condition or timeout not understood',
+    cause:
+      'An `if:` condition that is not one of exiting, { flag }, { current }, { holds }, { not }; a flag or task slot no step changes; `else:` on a wait or lock without `timeout: true`; a timeout on a non-blockable form.',
+    fix: 'Write the condition in one of the forms listed, set the flag (set_flag) or record the slot (record_task) somewhere, or add `timeout: true`.',
+  },
   FC185: {
     title: 'recursive locking',
     cause: 'A path that takes a lock it already holds, which deadlocks.',
@@ -422,6 +445,17 @@ export const ERROR_CODES = {
     title: 'lock never released',
     cause: 'A path that ends holding a lock.',
     fix: 'Add an unlock step before the path ends.',
+  },
+
+  FC189: {
+    title: 'bad callback',
+    cause: 'A callback under `callbacks:` without steps.',
+    fix: 'Give the callback its steps: the work dma_fence_signal runs for it, under the fence lock.',
+  },
+  FC199: {
+    title: 'progress goal not understood',
+    cause: 'A `progress:` entry that does not name exactly one thread, job or fence of the design, names one twice, or names a work item.',
+    fix: 'Write `{ thread: T }`, `{ job: J }` or `{ fence: F }` with a declared name, once each.',
   },
 
   // FC19x: symmetry declarations
@@ -455,6 +489,11 @@ export const ERROR_CODES = {
     title: 'thread without a counterpart',
     cause: 'A thread that acts on one job of a symmetry group has no matching thread for the others.',
     fix: 'Declare a matching thread for each job of the group.',
+  },
+  FC196: {
+    title: 'symmetry with callbacks or composite fences',
+    cause: 'Symmetry groups together with fence callbacks, fence ops, or dma_fence_array / dma_fence_chain fences, which name the fences of particular jobs.',
+    fix: 'Remove `symmetry:`.',
   },
 
   // FC20x: the command line

@@ -7,6 +7,9 @@ import type { Scenario } from './scenario.js'
 import { stepText } from './gpu/describe.js'
 import type { GpuDesign } from './gpu/types.js'
 import type { ModelEntry } from './registry.js'
+import { designFlags } from './gpu/ops/cond.js'
+import { goalName } from '../properties/gpu.js'
+import { explainWork, threadHeading } from './gpu/explainWork.js'
 
 export function explainScenario(sc: Scenario): string {
   const out: string[] = []
@@ -41,18 +44,25 @@ export function explainScenario(sc: Scenario): string {
       for (const b of d.buffers)
         out.push(`  ${b.name} in ${b.placement}; dma_resv ${b.name}.resv holds: ${b.fences.map((f) => d.fences[f]!.name).join(', ') || 'nothing'}`)
     }
-    out.push(`locks: ${d.locks.map((l) => `${l.name} (${l.kind}, lockdep class ${l.cls})`).join(', ')}`)
+    const kindOf = (k: string): string => (k === 'spinlock' ? 'spinlock: atomic while held' : k)
+    out.push(`locks: ${d.locks.map((l) => `${l.name} (${kindOf(l.kind)}, lockdep class ${l.cls})`).join(', ')}`)
     out.push('fences:')
     for (const f of d.fences) {
+      const members = (f.members ?? []).map((m) => d.fences[m]!.name)
       const by =
         f.job !== undefined
-          ? `signalled when job ${d.jobs[f.job]!.name} completes`
+          ? `signalled when job ${d.jobs[f.job]!.name} completes (from the driver's interrupt handler)`
           : f.kind === 'preempt'
             ? `preempt fence of job ${d.jobs[f.of!]!.name}`
-            : 'signalled by a thread'
-      out.push(
-        `  ${f.name}: ${f.kind === 'hmm' ? 'hmm_fence (userspace may never signal it)' : f.kind === 'preempt' ? 'dma_fence (preempt/eviction)' : 'dma_fence'}; ${by}`,
-      )
+            : f.kind === 'array'
+              ? `dma_fence_array: signals from irq_work when ${f.any ? 'any' : 'all'} of ${members.join(', ')} ${f.any ? 'signals' : 'signal'} (signal_on_any: ${f.any ? 'true' : 'false'}); the first member error is its error`
+              : f.kind === 'chain'
+                ? `dma_fence_chain point: signals from irq_work when ${members[0]!}${members[1] ? ` and the earlier point ${members[1]}` : ''} have signalled`
+                : 'signalled by a thread'
+      const kind = f.kind === 'hmm' ? 'hmm_fence (userspace may never signal it)' : f.kind === 'preempt' ? 'dma_fence (preempt/eviction)' : 'dma_fence'
+      const lock = f.lock !== undefined ? `; fence->lock is ${d.locks[f.lock]!.name}` : ''
+      const cbs = d.callbacks.filter((c) => c.fence === d.fences.indexOf(f)).map((c) => c.name)
+      out.push(`  ${f.name}: ${kind}; ${by}${lock}${cbs.length ? `; callbacks: ${cbs.join(', ')}` : ''}`)
     }
     out.push('jobs:')
     for (const j of d.jobs) {
@@ -62,6 +72,7 @@ export function explainScenario(sc: Scenario): string {
         ...(j.deps.length ? [`depends on ${j.deps.map((f) => d.fences[f]!.name).join(', ')}`] : []),
         ...(j.uses.length ? [`uses ${j.uses.map((u) => `${d.buffers[u.bo]!.name} (${u.usage})`).join(', ')}`] : []),
         ...(j.faults ? ['may page-fault'] : []),
+        ...(j.hangs ? ['hangs on the GPU: only a reset ends it'] : []),
         ...(!j.propagateErrors ? ['does not propagate errors (bug)'] : []),
         ...(j.queue === 'user' && !j.waitsDeps ? ['does not wait for its dependencies (bug)'] : []),
       ]
@@ -69,9 +80,30 @@ export function explainScenario(sc: Scenario): string {
     }
     out.push('threads:')
     for (const t of d.threads) {
-      out.push(`  ${t.name} (${t.context}${t.signalling ? ', dma_fence signalling path' : ''}${t.origin !== 'custom' ? `, library path ${t.origin}` : ''}):`)
+      if (t.callbackOn !== undefined) continue
+      out.push(`  ${threadHeading(d, t)}:`)
       t.steps.forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
     }
+    if (d.callbacks.length) {
+      out.push(
+        "callbacks (dma_fence_add_callback; each runs in its fence's signaller's context, inside dma_fence_signal, under the fence's lock with interrupts off: atomic, so nothing in it may sleep):",
+      )
+      for (const c of d.callbacks) {
+        const th = d.threads[c.thread]!
+        if (c.trigger === 'enable') {
+          out.push(
+            `  ${c.name} (dma_fence_ops.enable_signaling; run once by the first waiter or add_callback, under ${d.locks[d.fences[c.fence]!.lock!]!.name}):`,
+          )
+          th.steps.slice(1).forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+          continue
+        }
+        const fe = d.fences[c.fence]!
+        const from = fe.job !== undefined || fe.kind === 'array' || fe.kind === 'chain' ? 'hard-irq context' : 'the signalling thread'
+        out.push(`  ${c.name} on ${fe.name} (under ${d.locks[fe.lock!]!.name}; run from ${from} when no thread signals it):`)
+        th.steps.slice(1).forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+      }
+    }
+    out.push(...explainWork(d))
     if (d.reclaim.length) {
       out.push('reclaim (runs in the context of any thread whose reclaiming allocation finds memory short, holding fs_reclaim):')
       for (const r of d.reclaim) {
@@ -80,7 +112,12 @@ export function explainScenario(sc: Scenario): string {
       }
     }
     out.push(...memorySide(d))
-    out.push(`policies: shrinker ${d.policies.shrinker}, userptr notifier ${d.policies.userptr}, syncobj ${d.policies.syncobj}`)
+    out.push(
+      `policies: shrinker ${d.policies.shrinker}, userptr notifier ${d.policies.userptr}, syncobj ${d.policies.syncobj}${d.accepted.length ? `; accepted: ${d.accepted.join(', ')}` : ''}`,
+    )
+    const flags = designFlags(d)
+    if (flags.length) out.push(`flags (set and cleared by steps, tested by if: and wait_event): ${flags.join(', ')}`)
+    if (d.goals.length) out.push(`progress goals (under weak fairness): ${d.goals.map((g) => goalName(d, g).id).join(', ')}`)
   }
   out.push(...propertyLines(sc.model))
   const b = sc.bounds

@@ -14,9 +14,11 @@ import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes
 import type { ParamSpec, ParamValues } from '../checker/params.js'
 import type { Narrator } from '../report/narrator.js'
 import { pageConservation } from '../properties/r1.js'
+import { POLICIES } from './r1Encoding.js'
+import { r1Successors } from './r1Successors.js'
 
-export const POLICIES = ['naive', 'reserve', 'preempt', 'skip'] as const
-export type Policy = (typeof POLICIES)[number]
+export { BO, GST, KST, POLICIES, type Policy, type R1Fields } from './r1Encoding.js'
+import { BO, GST, KST, type Policy, type R1Fields } from './r1Encoding.js'
 
 /** Deliberate bugs, for showing that a property can fail. */
 export const BUGS = ['none', 'evict-leaks-page'] as const
@@ -34,28 +36,6 @@ export const R1_PARAMS: readonly ParamSpec[] = [
   },
   { name: 'BUG', kind: 'enum', values: BUGS, default: 'none', doc: 'evict-leaks-page: eviction forgets to free the page (breaks page conservation)' },
 ]
-
-// Value encodings (indices into the enum declarations below).
-export const GST = { Q: 0, R: 1, D: 2 } as const
-export const BO = { RES: 0, EVI: 1 } as const
-export const KST = { Q: 0, RUN: 1, FLT: 2, WAIT: 3, OK: 4, DONE: 5, FAIL: 6 } as const
-
-export interface R1Fields {
-  readonly free: number
-  readonly gst: readonly number[]
-  readonly bo: readonly number[]
-  readonly kst: readonly number[]
-  readonly cu: readonly number[]
-  readonly wt: readonly number[]
-  /** derived: #{g : gst[g] = R} + #{k : cu[k] = 1} */
-  readonly usedC: number
-  /** derived: #{k : cu[k] = 1} */
-  readonly compC: number
-  /** derived: ∃g: bo[g]=RES ∧ gst[g]=D (a signalled, still resident BO that eviction can take) */
-  readonly evictable: number
-  /** derived: ∃g: bo[g]=RES */
-  readonly anyResident: number
-}
 
 export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
   const C = params.C as number
@@ -253,6 +233,7 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
     fields,
     init: () => [initial],
     rules,
+    successors: () => r1Successors(layout, fields, { C, G, K, policy, leaksPage: bug === 'evict-leaks-page' }, rules),
     symmetry: { describe: 'graphics jobs interchangeable, compute jobs interchangeable', canonicalize },
     derive(v) {
       let running = 0

@@ -57,10 +57,15 @@ const GPU_FIELDS = [
   'reclaim',
   'policies',
   'properties',
+  'progress',
   'symmetry',
   'pages',
   'notifiers',
   'ranges',
+  'workqueues',
+  'work',
+  'pools',
+  'cpus',
 ] as const
 
 export function loadScenario(file: string): Scenario {
@@ -94,7 +99,7 @@ function load(file: string): Scenario {
         'params',
         'params apply to built-in models; a GPU design is stated by engines, jobs, threads, ...',
       )
-    if (!d.engines)
+    if (!GPU_FIELDS.some((k) => d[k as keyof typeof d] !== undefined))
       throw new FileError(
         'FC120',
         file,

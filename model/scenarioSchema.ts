@@ -70,7 +70,10 @@ const scenarioSchema = (step: Schema) =>
           type: 'object',
           additionalProperties: false,
           required: ['name'],
-          properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['mutex', 'rwsem'] } },
+          properties: {
+            name: { $ref: '#/definitions/name' },
+            kind: { enum: ['mutex', 'rwsem', 'spinlock'], description: 'mutex (the default), rwsem, or spinlock (atomic context while held)' },
+          },
         },
       },
       buffers: objects(['name'], {
@@ -84,7 +87,28 @@ const scenarioSchema = (step: Schema) =>
           type: 'object',
           additionalProperties: false,
           required: ['name', 'kind'],
-          properties: { name: { $ref: '#/definitions/name' }, kind: { enum: ['dma', 'hmm', 'preempt'] }, of: { type: 'string' } },
+          properties: {
+            name: { $ref: '#/definitions/name' },
+            kind: { enum: ['dma', 'hmm', 'preempt', 'array', 'chain'] },
+            of: { type: 'string' },
+            lock: { type: 'string', description: 'the spinlock fence->lock points at (a lock of kind: spinlock); callbacks run under it' },
+            members: { type: 'array', items: { type: 'string' }, description: 'array: the fences dma_fence_array_create is given' },
+            signal_on_any: { type: 'boolean', description: 'array: signal when any member signals' },
+            fence: { type: 'string', description: "chain: this point's fence" },
+            prev: { type: 'string', description: 'chain: the previous point (a chain fence)' },
+            ops: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                enable_signaling: {
+                  type: 'array',
+                  items: { $ref: '#/definitions/step' },
+                  description: 'the steps of dma_fence_ops.enable_signaling, run under the fence lock',
+                },
+              },
+              description: "the fence's driver ops (dma_fence_ops), as step lists",
+            },
+          },
         },
       },
       jobs: objects(['name', 'engine'], {
@@ -97,6 +121,7 @@ const scenarioSchema = (step: Schema) =>
         cus: { type: 'integer', minimum: 1 },
         submitted: { type: 'boolean' },
         propagateErrors: { type: 'boolean' },
+        hangs: { type: 'boolean', description: 'the GPU hangs on this job: it never completes on its own; only a reset (a timeout handler) ends it' },
         waitsDeps: { type: 'boolean' },
         accesses: { type: 'array', items: { type: 'string' }, description: "ranges the job's GPU work touches through its device's PTEs" },
       }),
@@ -108,7 +133,48 @@ const scenarioSchema = (step: Schema) =>
         with: { type: 'object' },
         steps: { type: 'array', items: { $ref: '#/definitions/step' } },
         repeat: { type: 'boolean', description: 'a worker re-armed for every event: after its last step it starts over' },
+        cpu: { type: 'integer', minimum: 0, description: 'the CPU the thread is pinned to (a per-CPU kthread, an interrupt handler)' },
       }),
+      callbacks: objects(
+        ['name', 'fence', 'steps'],
+        { name: { $ref: '#/definitions/name' }, fence: { type: 'string' }, steps: { type: 'array', items: { $ref: '#/definitions/step' } } },
+        "dma_fence callbacks: the fence each is added to (a thread's add_callback step) and the steps dma_fence_signal runs for it, under the fence's lock",
+      ),
+      workqueues: objects(
+        ['name'],
+        {
+          name: { $ref: '#/definitions/name' },
+          ordered: { type: 'boolean', description: 'alloc_ordered_workqueue: one item at a time, in queue order' },
+          maxActive: { type: 'integer', minimum: 1, description: 'at most this many of its items run at once (default: no bound)' },
+          memReclaim: { type: 'boolean', description: 'WQ_MEM_RECLAIM: it has a rescuer thread' },
+        },
+        'workqueues besides the built-in system_wq',
+      ),
+      work: objects(
+        ['name', 'steps'],
+        {
+          name: { $ref: '#/definitions/name' },
+          queue: { type: 'string', description: 'its workqueue (default system_wq)' },
+          cpu: { type: 'integer', minimum: 0, description: 'queue_work_on(cpu, ...): it runs on that CPU only' },
+          signalling: { type: 'boolean', description: 'the callback is a dma_fence signalling path' },
+          steps: {
+            type: 'array',
+            items: { $ref: '#/definitions/step' },
+            description: 'the steps of its callback, run by a worker of its queue each time it is queued',
+          },
+        },
+        'work items (INIT_WORK): each runs its steps on a worker whenever it is queued',
+      ),
+      pools: objects(
+        ['name', 'slots'],
+        {
+          name: { $ref: '#/definitions/name' },
+          slots: { type: 'integer', minimum: 1, maximum: 8 },
+          free: { type: 'integer', minimum: 0, description: 'slots free at start (default: all)' },
+        },
+        'counting resources: ring space, event slots, IDs, a semaphore',
+      ),
+      cpus: { type: 'integer', minimum: 1, maximum: 8, description: 'how many CPUs (default: unbounded, every actor finds one)' },
       pages: {
         type: 'array',
         description: 'CPU pages the design mirrors',
@@ -157,9 +223,24 @@ const scenarioSchema = (step: Schema) =>
           shrinker: { enum: ['wait', 'skip-on-fault'] },
           userptr: { enum: ['wait', 'no-wait'] },
           syncobj: { enum: ['stall', 'proxy'] },
+          timeout: {
+            enum: ['report', 'accept'],
+            description: "a hang that only a bounded wait's timeout ends: report it (hang-until-timeout, the default) or accept it as the design's choice",
+          },
         },
       },
       properties: { type: 'array', items: { enum: PROPERTY_IDS } },
+      progress: {
+        type: 'array',
+        description: 'progress goals, each a liveness property under weak fairness: { thread: T } completes its path, { job: J } or { fence: F } signals',
+        items: {
+          type: 'object',
+          minProperties: 1,
+          maxProperties: 1,
+          additionalProperties: false,
+          properties: { thread: { type: 'string' }, job: { type: 'string' }, fence: { type: 'string' }, work: { type: 'string' } },
+        },
+      },
       symmetry: {
         type: 'array',
         description: 'groups of interchangeable jobs, e.g. [[k1, k2]]; with search.symmetry the explorer keeps one state per orbit',

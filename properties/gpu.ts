@@ -5,10 +5,12 @@
  */
 import { type Action, always, leadsTo, type OmittedProperty, type ProgressProperty, type Property, type Reader, sometimes, step } from '../checker/model.js'
 import { opOf } from '../model/gpu/ops/index.js'
-import type { PropertyId, Step } from '../model/gpu/types.js'
+import { running, wsField } from '../model/gpu/ops/work.js'
+import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
 import { lockOrderProperty } from './gpuLockOrder.js'
+import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
 import { PROGRESS, STALE_ACCESS } from './hmm.js'
 
 export { PRIMED_ORDER } from './gpuLockOrder.js'
@@ -28,11 +30,20 @@ export const PROPERTY_NAMES = {
   gpuAccess: STALE_ACCESS,
   memoryProgress: PROGRESS,
   nonblock: 'rule 38: a callback in a non-blockable invalidation never sleeps, and returns false only there',
+  ...ATOMIC_NAMES,
+  hang: 'hang-until-timeout: no bounded wait times out in a hang that only its timeout ends',
 } as const
+
+/** A progress goal's property name, and its id for --property (`progress:NAME`). */
+export const goalName = (design: GpuView['design'], g: Goal): { name: string; id: string } => {
+  const who = g.kind === 'thread' ? design.threads[g.index]!.name : g.kind === 'job' ? design.jobs[g.index]!.name : design.fences[g.index]!.name
+  const what = g.kind === 'thread' ? `thread ${who} completes its path` : g.kind === 'job' ? `job ${who} signals its fence` : `fence ${who} signals`
+  return { name: `progress: ${what}`, id: `progress:${who}` }
+}
 
 export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thread: Int32Array }[] = []): Property<Action>[] {
   const { design, f } = v
-  const want = new Set(design.properties)
+  const want = new Set(design.properties.filter((id) => !design.accepted.includes(id)))
   const fences = design.fences
   const meta = (a: Action): RuleMeta => v.meta.get(a)!
   const isDma = (i: number): boolean => fences[i]!.kind !== 'hmm'
@@ -84,6 +95,9 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
           for (let i = 0; i < fences.length; i++) {
             const src = v.proxyOf[i]!
             if (src >= 0 && isDma(i) && fences[src]!.kind === 'hmm' && s.get(f.px[i]!) === 1) return false
+            // A dma_fence_array or chain armed over an hmm_fence is a dma_fence depending on it.
+            const members = fences[i]!.members
+            if (members && s.get(f.en[i]!) === 1 && members.some((m) => fences[m]!.kind === 'hmm')) return false
           }
           return true
         },
@@ -247,6 +261,8 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     )
   }
 
+  if (want.has('hang-until-timeout') && hasTimedWait(design)) props.push(hangUntilTimeout(v))
+
   if (want.has('memory-progress') && design.jobs.some((j) => j.accesses.length > 0)) {
     // Retry loops must not livelock: under weak fairness per actor (every thread, every job's GPU
     // side, every fence mechanism), a stalled GPU (a fault pending, or a queue evicted) is served
@@ -282,6 +298,8 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     }
   }
 
+  props.push(...goalProperties(v))
+
   if (want.has('dma-fence-progress') && fences.some((_, i) => isDma(i))) {
     const dma = fences.map((_, i) => i).filter(isDma)
     const prog: ProgressProperty<Action> = {
@@ -298,6 +316,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   }
 
   if (want.has('lock-order')) props.push(lockOrderProperty(v, PROPERTY_NAMES.lockOrder))
+  props.push(...atomicProperties(v, want))
 
   // Vacuity guards: a proof means little if nothing ever happens. Under a declared symmetry the
   // interchangeable jobs (and their threads) share one witness, which any of them may reach:
@@ -310,6 +329,12 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     if (done.has(id)) return
     done.add(id)
     const names = orbit.map((x) => design.threads[x]!.name)
+    const w = design.threads[t]!.work
+    // A work item's path starts over after each run: its witness is a run that reaches the end.
+    if (w !== undefined && orbit.length === 1) {
+      props.push(sometimes(`work ${names[0]} completes a run`, (s) => s.get(f.pc[t]!) === 0 && running(s.get(wsField(f, w)))))
+      return
+    }
     props.push(
       sometimes(orbit.length > 1 ? `one of threads ${names.join(', ')} completes its path` : `thread ${names[0]} completes its path`, (s) =>
         orbit.some((x) => s.get(f.pc[x]!) === design.threads[x]!.steps.length && s.get(f.failed[x]!) === 0 && (f.rpc[x]! < 0 || s.get(f.rpc[x]!) === 0)),
@@ -322,9 +347,12 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     if (done.has(id)) return
     done.add(id)
     const names = orbit.map((x) => design.jobs[x]!.name)
+    // A hung job never completes; its witness is that the timeout handler's reset ends it.
+    const hung = design.jobs[j]!.hangs
+    const verb = hung ? 'is reset (its fence completes with an error)' : 'completes'
     props.push(
-      sometimes(orbit.length > 1 ? `one of jobs ${names.join(', ')} completes` : `job ${names[0]} completes`, (s) =>
-        orbit.some((x) => s.get(f.js[x]!) === JS.done && s.get(f.fs[design.jobs[x]!.fence]!) === FS.signalled),
+      sometimes(orbit.length > 1 ? `one of jobs ${names.join(', ')} ${verb}` : `job ${names[0]} ${verb}`, (s) =>
+        orbit.some((x) => s.get(f.js[x]!) === JS.done && s.get(f.fs[design.jobs[x]!.fence]!) === (hung ? FS.error : FS.signalled)),
       ),
     )
   })
@@ -345,6 +373,61 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
 }
 
 /**
+ * A bounded wait that times out while, timeouts aside, its thread could never go on: the timeout
+ * ended a hang (a cycle or a dead end) that is still a bug, only hidden. The trace ends with the
+ * timeout; its narration shows the wait-for graph it broke (describe.ts).
+ */
+function hangUntilTimeout(v: GpuView): Property<Action> {
+  return step(
+    PROPERTY_NAMES.hang,
+    (pre, a) => {
+      const m = v.meta.get(a)!
+      if (m.does !== 'timeout' || m.actor.kind !== 'thread') return true
+      return !v.waitFor(pre, { timeouts: 'ignore' }).stuck.includes(`thread:${m.actor.index}`)
+    },
+    {
+      cite: 'drivers/dma-buf/dma-fence.c: dma_fence_wait_timeout (0 when the wait timed out); drivers/gpu/drm/ttm/ttm_bo.c: ttm_bo_wait_ctx (a 15 s bound turned into -EBUSY)',
+    },
+  )
+}
+
+/**
+ * User-stated progress goals: on every weakly fair run (one fairness group per actor, as for
+ * memory-progress; userspace's own choices and GPU accesses owe nothing), the goal's event happens;
+ * a run that stops without it (the thread failed, everything else finished) violates it too.
+ */
+function goalProperties(v: GpuView): Property<Action>[] {
+  const { design, f } = v
+  const T = design.threads.length
+  const J = design.jobs.length
+  const groups = [
+    ...design.threads.map((th) => `thread ${th.name}`),
+    ...design.jobs.map((j) => `job ${j.name} (GPU)`),
+    ...design.fences.map((fe) => `fence ${fe.name}`),
+  ]
+  const fairness = (a: Action): number => {
+    const m = v.meta.get(a)!
+    if (m.userspace || m.does === 'access') return -1
+    return m.actor.kind === 'thread' ? m.actor.index : m.actor.kind === 'job' ? T + m.actor.index : T + J + m.actor.index
+  }
+  return design.goals.map((g) => {
+    const { name, id } = goalName(design, g)
+    const goal =
+      g.kind === 'thread'
+        ? (s: Reader) =>
+            s.get(f.pc[g.index]!) === design.threads[g.index]!.steps.length &&
+            s.get(f.failed[g.index]!) === 0 &&
+            (f.rpc[g.index]! < 0 || s.get(f.rpc[g.index]!) === 0)
+        : (s: Reader) => s.get(f.fs[g.kind === 'job' ? design.jobs[g.index]!.fence : g.index]!) !== FS.pending
+    return {
+      ...leadsTo(name, { goal, fairness, groups, stops: true }, { cite: "the scenario's progress: goals; weak fairness per actor (checker/liveness.ts)" }),
+      id,
+      requested: true,
+    }
+  })
+}
+
+/**
  * The properties of the catalogue this design does not check, and why: left out of the scenario's
  * `properties:` list, or with nothing to check in this design. A property the scenario lists by
  * name and that has nothing to check is `requested`: the run then cannot be proved.
@@ -361,8 +444,26 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   }
   if (!design.jobs.some((j) => j.accesses.length > 0)) empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
   if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
+  if (!hasAtomic(design)) {
+    empty('might-sleep', 'no spinlock, irq handler or fence callback, so nothing runs in atomic context')
+    empty('irq-safety', 'no spinlock, irq handler or fence callback')
+  }
+  if (design.accepted.includes('hang-until-timeout'))
+    out.push({
+      name: PROPERTY_NAMES.hang,
+      kind: 'step',
+      reason: 'accepted by the design (policies: { timeout: accept }): a hang only a timeout ends is its choice',
+      requested: false,
+    })
+  else if (!hasTimedWait(design)) empty('hang-until-timeout', 'no bounded wait (timeout: true), so no timeout can end a hang')
   return out
 }
+
+/** Does any step wait with a timeout (ops/timeout.ts)? */
+const hasTimedWait = (design: GpuView['design']): boolean =>
+  [...design.threads.flatMap((th) => th.steps), ...design.reclaim.flatMap((r) => r.steps), ...design.notifiers.flatMap((n) => n.callback)].some(
+    (st) => 'timeout' in st && st.timeout,
+  )
 
 const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   deadlock: 'deadlock',
@@ -379,6 +480,9 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'gpu-access': 'gpuAccess',
   'notifier-nonblock': 'nonblock',
   'memory-progress': 'memoryProgress',
+  'might-sleep': 'mightSleep',
+  'irq-safety': 'irqSafety',
+  'hang-until-timeout': 'hang',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -396,4 +500,7 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'gpu-access': 'step',
   'notifier-nonblock': 'step',
   'memory-progress': 'liveness',
+  'might-sleep': 'step',
+  'irq-safety': 'order',
+  'hang-until-timeout': 'step',
 }

@@ -6,7 +6,9 @@
  * recorded when it is attempted.
  */
 import type { Action, OrderProperty, Reader } from '../checker/model.js'
+import { callbackHeld } from '../model/gpu/ops/callback.js'
 import { opOf } from '../model/gpu/ops/index.js'
+import { heldMaps } from '../model/gpu/ops/work.js'
 import type { GpuView, RuleMeta } from '../model/gpu/view.js'
 
 /** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
@@ -33,7 +35,8 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
    * in a notifier callback */
   const lockdepContexts = (s: Reader, t: number): string[] => {
     const th = design.threads[t]!
-    const out = v.heldBy(s, t).map(cls)
+    // A fence callback runs inside its signaller: under the fence's lock and what the signaller holds.
+    const out = [...heldMaps(design, f, s, t), ...(th.callbackOn !== undefined ? callbackHeld(v, s, t) : v.heldBy(s, t)).map(cls)]
     if (inReclaim(s, t)) {
       const at = th.steps[s.get(f.pc[t]!)]
       const may = at ? opOf(at).lockdep?.mightReclaim?.(at, { actor: { kind: 'thread', index: t }, does: 'enter_reclaim' }) : undefined

@@ -36,7 +36,11 @@ export function toText(r: Report): string {
       else if (v.property.kind === 'step') lines.push(`  end: the last step breaks '${v.property.name}'`)
       else if (v.property.kind === 'progress') lines.push(`  end: from here, '${v.property.name}' can no longer be met`)
       else if (v.property.kind === 'liveness')
-        lines.push(`  end: back at the state after step ${r.trace.loop ?? 0}: steps ${(r.trace.loop ?? 0) + 1}-${r.trace.steps.length} repeat for ever`)
+        lines.push(
+          r.trace.loop === r.trace.steps.length
+            ? `  end: nothing can move after step ${r.trace.steps.length}: the run stays in this state for ever`
+            : `  end: back at the state after step ${r.trace.loop ?? 0}: steps ${(r.trace.loop ?? 0) + 1}-${r.trace.steps.length} repeat for ever`,
+        )
       else lines.push(`  end: this step establishes an edge that closes a cycle in '${v.property.name}'`)
     }
   }

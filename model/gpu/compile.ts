@@ -14,6 +14,7 @@ import { createContext } from './context.js'
 import { gpuView } from './facts.js'
 import { buildFields } from './fields.js'
 import { initialState } from './initial.js'
+import { compositeRules } from './mech/composite.js'
 import { fenceRules } from './mech/fences.js'
 import { jobRules } from './mech/jobs.js'
 import { analysePaths } from './paths.js'
@@ -53,6 +54,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
   })
   jobRules(cx)
   fenceRules(cx)
+  compositeRules(cx)
   const initial = initialState(cx)
   const view = gpuView(cx)
 

@@ -6,7 +6,7 @@
  */
 import type { StateLayout } from '../../checker/layout.js'
 import type { Action, Cursor, Reader, Rule } from '../../checker/model.js'
-import { type GpuDesign, type LockMode, type Outcome, type Step, type Thread, USAGES, type Usage, usageKey } from './types.js'
+import { type GpuDesign, isErrorCode, type LockMode, type Outcome, type Step, type Thread, USAGES, type Usage, usageKey } from './types.js'
 import { FS, type GpuFields, type Held, JS, type RuleMeta, type Site } from './view.js'
 
 export const bit = (i: number): number => 2 ** i
@@ -31,6 +31,8 @@ export interface Paths {
   readonly siteLen: readonly number[]
   /** the steps of thread t's path, then the reclaim steps if it may reclaim */
   memSteps: (t: number) => Step[]
+  /** preemptOff[t][i]: thread t runs step i with preemption off (preempt_disable, a spinlock held) */
+  readonly preemptOff: readonly (readonly boolean[])[]
 }
 
 /** The packed state's fields (fields.ts lays them out). */
@@ -189,10 +191,18 @@ export function createContext(design: GpuDesign, paths: Paths, fields: Fields): 
     const fe = jobs[j]!.fence
     if (c.get(fs[fe]!) === FS.pending) c.set(fs[fe]!, error ? FS.error : FS.signalled)
   }
+  const enterBranch = (p: Pos, c: Cursor): void => {
+    if (p.frame === 'path') c.set(pc[p.t]!, p.at + 1)
+    else if (p.frame === 'reclaim') c.set(rpc[p.t]!, p.at + 2)
+    else c.set(npc[p.t]!, p.at + 2)
+  }
   const outerHeld = (x: Site) => (x.frame === 'path' ? pathHeld[x.thread]![x.at]! : reclaimHeld[x.at]!)
   const outcome = (p: Pos, o: Outcome, c: Cursor): void => {
     if (o === 'skip') p.abandon(c, false)
-    else if (o === 'fail') p.abandon(c, p.frame === 'path')
+    // An error code is a failure the path returns (-EBUSY, -EDEADLK, ...): it leaves the path failed.
+    else if (o === 'fail' || isErrorCode(o)) p.abandon(c, p.frame === 'path')
+    // The step's else: list runs: it starts right after the step (ops/branch.ts).
+    else if (o === 'branch') enterBranch(p, c)
     else if (o === 'again') {
       // The callback returns false (rule 38). A non-blockable invalidation is then abandoned
       // (mn_itree_invalidate -> -EAGAIN): the pages stay. A blockable one WARNs and goes on.
@@ -220,7 +230,7 @@ export function createContext(design: GpuDesign, paths: Paths, fields: Fields): 
       at: k,
       site: x,
       at_: (s) => s.get(npc[t]!) === k + 1 && g(s),
-      advance: (c) => c.set(npc[t]!, k + 2),
+      advance: (c) => c.set(npc[t]!, k + 2 + (x.steps[k]!.branch ?? 0)),
       abandon: (c) => {
         // The callback returns early (e.g. the process is exiting): the next callback runs.
         for (const h of own) dropLock(c, t, h.lock)

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_POLICIES, type Policies } from './library.js'
 import { SpecError } from './errors.js'
+import { completeFences } from './fenceDecls.js'
 import type { Obj, Path, Role } from './parse.js'
 import { type Buffer, type Engine, type Fence, type Job, type Lock, type Page, type Range, type Usage, usageKey } from './types.js'
 
@@ -18,6 +19,7 @@ export interface DesignInput {
   fences?: Obj[]
   jobs?: Obj[]
   threads?: Obj[]
+  callbacks?: Obj[]
   reclaim?: unknown[]
   policies?: Partial<Policies>
   properties?: string[]
@@ -25,6 +27,11 @@ export interface DesignInput {
   pages?: Obj[]
   notifiers?: Obj[]
   ranges?: Obj[]
+  progress?: Obj[]
+  workqueues?: Obj[]
+  work?: Obj[]
+  pools?: Obj[]
+  cpus?: number
 }
 
 /** engines, locks, fences, buffers and the name lookups */
@@ -42,9 +49,10 @@ export function declareHardware(d: DesignInput) {
     names.set(name, what)
   }
 
-  if (!d.engines || d.engines.length === 0)
-    throw new SpecError('FC146', ['engines'], 'a GPU design needs at least one engine (for example: engines: [{ name: gfx, cus: 1 }])')
-  const engines: Engine[] = d.engines.map((e, i) => {
+  // CPU-only designs (threads, locks, fences signalled by threads) need no engine; GPU jobs do.
+  if ((!d.engines || d.engines.length === 0) && (d.jobs ?? []).length > 0)
+    throw new SpecError('FC146', ['engines'], 'GPU jobs need at least one engine to run on (for example: engines: [{ name: gfx, cus: 1 }])')
+  const engines: Engine[] = (d.engines ?? []).map((e, i) => {
     claim(e.name as string, `engine #${i + 1}`, ['engines', i, 'name'])
     const cus = e.cus as number
     const reserve = (e.reserveForDma as number | undefined) ?? 0
@@ -71,7 +79,7 @@ export function declareHardware(d: DesignInput) {
   }
   for (const [i, l] of (d.locks ?? []).entries()) {
     claim(l.name as string, `lock #${i + 1}`, ['locks', i, 'name'])
-    locks.push({ name: l.name as string, kind: (l.kind as 'mutex' | 'rwsem' | undefined) ?? 'mutex', cls: l.name as string })
+    locks.push({ name: l.name as string, kind: (l.kind as Lock['kind'] | undefined) ?? 'mutex', cls: l.name as string })
   }
   for (const b of bufferIn) locks.push({ name: `${b.name as string}.resv`, kind: 'ww', cls: 'dma_resv' })
   const lockIx = new Map(locks.map((l, i) => [l.name, i]))
@@ -112,6 +120,8 @@ export function declareHardware(d: DesignInput) {
       )
     return i
   }
+  // Fence locks, composite fences and callbacks (fenceDecls.ts).
+  const callbackDecls = completeFences(d.fences ?? [], d.callbacks ?? [], fences, jobIn.length, locks, lockIx, fence, claim)
   const job = (name: unknown, path: Path): number => {
     const i = jobIx.get(name as string)
     if (i === undefined) throw new SpecError('FC141', path, `no job named '${String(name)}' (jobs: ${[...jobIx.keys()].join(', ') || 'none'})`)
@@ -161,7 +171,27 @@ export function declareHardware(d: DesignInput) {
       lock: lockIx.get(`${b.name as string}.resv`)!,
     }
   })
-  return { policies, names, claim, engines, engineIx, locks, lockIx, bufferIn, fences, jobIn, jobIx, fence, job, lock, buffer, usageOf, setUsage, buffers }
+  return {
+    policies,
+    names,
+    claim,
+    engines,
+    engineIx,
+    locks,
+    lockIx,
+    bufferIn,
+    fences,
+    callbackDecls,
+    jobIn,
+    jobIx,
+    fence,
+    job,
+    lock,
+    buffer,
+    usageOf,
+    setUsage,
+    buffers,
+  }
 }
 export type Hardware = ReturnType<typeof declareHardware>
 
@@ -290,6 +320,7 @@ export function declareJobs(hw: Hardware, mem: Memory): Job[] {
       submitted: true, // fixed below once threads are known
       propagateErrors: (j.propagateErrors as boolean | undefined) ?? true,
       waitsDeps: (j.waitsDeps as boolean | undefined) ?? true,
+      hangs: (j.hangs as boolean | undefined) ?? false,
       accesses,
     }
   })

@@ -4,7 +4,7 @@
  */
 import type { Action, Reader } from '../../checker/model.js'
 import { opOf } from './ops/index.js'
-import type { GpuView } from './view.js'
+import type { GpuView, RuleMeta } from './view.js'
 import type { GpuDesign, Step } from './types.js'
 
 /** How a step reads in traces and `explain`: its op module says. */
@@ -19,7 +19,7 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
   if (m.actor.kind === 'thread') {
     const t = m.actor.index
     const th = d.threads[t]!
-    const actor = th.name
+    const actor = th.work !== undefined ? `work ${th.name}` : th.name
     const held = v.heldBy(pre, t).map((l) => d.locks[l]!.name)
     const inReclaim = f.rpc[t]! >= 0 && pre.get(f.rpc[t]!) > 0
     const context = [...(inReclaim ? ['fs_reclaim'] : []), ...held]
@@ -74,12 +74,34 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         return { actor, text: `${m.step ? stepText(d, m.step) : 'wait'} returns${holding}${where}` }
       case 'spin':
         return { actor, text: `${m.step ? stepText(d, m.step) : ''} fails; retries${holding}${where}` }
+      case 'timeout':
+      case 'cond_true':
+      case 'cond_false':
+      case 'branch_end':
+      case 'branch_retry':
+      case 'tdr_idle':
+        return { actor, text: escapeText(v, pre, action, m, t, holding + where) }
       case 'trylock_failed':
       case 'alloc_failed':
       case 'evict_failed':
-        return { actor, text: `${m.step ? stepText(d, m.step) : ''}: failed, ${String(action.then)}${where}` }
+        return {
+          actor,
+          text: `${m.step ? stepText(d, m.step).replace(/, on failure .*$/, '') : ''}: failed, ${action.then === 'branch' ? 'runs its else: steps' : String(action.then)}${where}`,
+        }
       case 'skip':
         return { actor, text: `backs off from ${String(action.fence ?? action.bo)} while a GPU page fault is pending${where}` }
+      case 'work_done':
+        return {
+          actor,
+          text: `the run ends; ${post.get(f.extra[`work.${th.work!}`]!) === 1 ? 'it was queued again while it ran, so it is pending again' : 'the work item is idle'}`,
+        }
+      case 'timer':
+        return { actor, text: 'the delay expires: the timer queues the work item (delayed_work_timer_fn)' }
+      case 'cancel_pending':
+        return {
+          actor,
+          text: `${m.step ? stepText(d, m.step) : ''}: takes the pending instance off the queue, then waits for the running one${holding}${where}`,
+        }
       case 'no_fault':
         return { actor, text: `job ${String(action.job)} will not fault; the handler exits` }
       default: {
@@ -240,4 +262,27 @@ export function describeState(v: GpuView, s: Reader): string[] {
     out.push(`${b.name}: in ${s.get(f.place[i]!) === 0 ? 'vram' : 'system'}, dma_resv {${inResv.join(', ')}}`)
   }
   return out
+}
+
+/** Bounded waits, conditions, failure branches and the job timeout (ops/timeout.ts, cond.ts, branch.ts, tdr.ts). */
+function escapeText(v: GpuView, pre: Reader, action: Action, m: RuleMeta, t: number, context: string): string {
+  const d = v.design
+  switch (m.does) {
+    case 'timeout': {
+      // A bounded wait gives up. If nothing but this timeout could have ended the wait, say so,
+      // with the wait-for graph it broke (the property hang-until-timeout).
+      const hang = v.waitFor(pre, { timeouts: 'ignore' })
+      const hung = hang.stuck.includes(`thread:${t}`)
+      const core = m.step ? stepText(d, m.step).replace(/, bounded: on timeout .*$/, '') : 'wait'
+      const broke = hung ? `; a hang only this timeout ended: ${hang.describe().slice(0, -1).join(' ').replace(/\s+/g, ' ')}` : ''
+      return `${core} times out, then ${String(action.then)}${context}${broke}`
+    }
+    case 'cond_true':
+    case 'cond_false':
+      return `${String(action.cond)}: ${m.does === 'cond_true' ? `yes, ${action.then === 'branch' ? 'runs its then: steps' : String(action.then)}` : 'no, goes on'}${context}`
+    case 'tdr_idle':
+      return `job ${String(action.job)} completed before its timeout; timedout_job is not called`
+    default:
+      return `${m.step ? stepText(d, m.step) : 'end of branch'}${context}`
+  }
 }

@@ -4,6 +4,7 @@
  */
 import type { Reader } from '../../checker/model.js'
 import type { CompileCx } from './context.js'
+import { callbackIdle } from './ops/callback.js'
 import { opOf } from './ops/index.js'
 import { stepReclaims } from './paths.js'
 import type { Step } from './types.js'
@@ -92,9 +93,18 @@ export function gpuView(cx: CompileCx): GpuView {
     }
     return { step: r > 0 ? reclaimSteps[r - 1] : threads[t]!.steps[s.get(pc[t]!)], where: inReclaim }
   }
+  // A fence callback not registered (yet, or ever) is idle too (ops/callback.ts); a work item's
+  // worker is idle only while nothing is queued for it (its first step says).
+  const cbIdle = callbackIdle(design, f)
   const idle = (s: Reader, t: number): boolean =>
-    threads[t]!.repeat && s.get(pc[t]!) === 0 && (rpc[t]! < 0 || s.get(rpc[t]!) === 0) && (npc[t]! < 0 || s.get(npc[t]!) === 0)
-  const staticDeps = fences.map((fe) => (fe.job !== undefined ? jobs[fe.job]!.deps : []))
+    (threads[t]!.repeat &&
+      s.get(pc[t]!) === 0 &&
+      (rpc[t]! < 0 || s.get(rpc[t]!) === 0) &&
+      (npc[t]! < 0 || s.get(npc[t]!) === 0) &&
+      (opOf(threads[t]!.steps[0]!).idleAt?.(f, s, threads[t]!.steps[0]!) ?? true)) ||
+    cbIdle(s, t)
+  // A composite fence (dma_fence_array, dma_fence_chain) depends on its members.
+  const staticDeps = fences.map((fe) => (fe.job !== undefined ? jobs[fe.job]!.deps : (fe.members ?? [])))
   const { proxyOf } = fields
   const sp = signalPaths(cx)
   const view: GpuView = {
@@ -115,11 +125,12 @@ export function gpuView(cx: CompileCx): GpuView {
     signalPathReclaims: sp.reclaims,
     criticalContext: threads.map((th) => th.context === 'notifier' || th.context === 'fault-handler' || th.context === 'shrinker'),
     sites: paths.sites,
+    preemptOff: paths.preemptOff,
     stepAt,
     idle,
     heldBy: cx.heldBy,
     depsOf: cx.depsOf,
-    waitFor: (s) => waitFor(view, s),
+    waitFor: (s, opts) => waitFor(view, s, opts),
   }
   return view
 }

@@ -92,6 +92,7 @@ export function buildFields(design: GpuDesign, paths: Paths): Fields {
     active,
     npc,
     exiting,
+    extra,
     usedCU,
     hmmCU,
     anyFault,

@@ -1,6 +1,7 @@
 /** The initial state of a compiled design: free memory, placements, dma_resv contents, PTEs, and
  * the jobs submitted before any thread runs (their implicit dependencies captured at once). */
 import { addBit, type CompileCx, has, usageRank } from './context.js'
+import { OPS } from './ops/index.js'
 import { JS, PAGE, PLACE, PTE } from './view.js'
 
 export function initialState(cx: CompileCx): Int32Array {
@@ -36,5 +37,6 @@ export function initialState(cx: CompileCx): Int32Array {
       for (const u of job.uses) initial[resv[u.bo]!] = addBit(initial[resv[u.bo]!]!, job.fence)
     }
   })
+  for (const op of OPS) op.init?.(design, f.extra, initial)
   return initial
 }

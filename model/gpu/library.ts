@@ -30,9 +30,11 @@ export interface Policies {
   readonly userptr: 'wait' | 'no-wait'
   /** a dma_fence from an hmm syncobj: stall until it signals (drm_syncobj WAIT_FOR_SUBMIT), or a proxy */
   readonly syncobj: 'stall' | 'proxy'
+  /** a hang that only a bounded wait's timeout ends: reported (hang-until-timeout), or accepted by the design */
+  readonly timeout: 'report' | 'accept'
 }
 
-export const DEFAULT_POLICIES: Policies = { shrinker: 'wait', userptr: 'wait', syncobj: 'stall' }
+export const DEFAULT_POLICIES: Policies = { shrinker: 'wait', userptr: 'wait', syncobj: 'stall', timeout: 'report' }
 
 /**
  * The populate pattern of Documentation/mm/hmm.rst (rules 34, 35): read_begin, hmm_range_fault

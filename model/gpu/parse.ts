@@ -8,7 +8,7 @@ import type { Policies } from './library.js'
 import type { Fence, Job, Lock, Outcome, Step, Usage } from './types.js'
 
 /** What a name in a step stands for. Validation resolves it among these; symmetry renames by it. */
-export type Role = 'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library'
+export type Role = 'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library' | 'work' | 'workqueue' | 'pool'
 
 export type Path = (string | number)[]
 export type Obj = Record<string, unknown>
@@ -26,6 +26,8 @@ export interface ParseCx {
   readonly fences: readonly Fence[]
   readonly jobs: readonly Job[]
   readonly notifierNames: readonly string[]
+  /** the scenario's fence callbacks (callbacks:), by index */
+  readonly callbacks: readonly { readonly name: string; readonly fence: number; readonly trigger: 'signal' | 'enable' }[]
   readonly policies: Policies
   readonly depth: number
   /** the key's value resolved as the name its syntax declares (`arg.role`), or as a plain name */

@@ -18,16 +18,45 @@ export const stepReclaims = (s: Step): boolean => opOf(s).reclaims?.(s) ?? false
 export function heldAlong(steps: readonly Step[], initial: readonly Held[] = []): Held[][] {
   const out: Held[][] = []
   let held: Held[] = [...initial]
-  for (const s of steps) {
+  // A step's failure branch (its else: list) starts with what was held before the step; the steps
+  // after the branch continue from the step's success (a branch that goes on holds the same).
+  const resume: { at: number; held: Held[] }[] = []
+  steps.forEach((s, i) => {
+    while (resume.length && resume[resume.length - 1]!.at === i) held = resume.pop()!.held
     out.push(held)
     const op = opOf(s)
     const took = op.takes?.(s)
     const gave = op.releases?.(s)
+    const before = held
     if (took) held = [...held, took]
-    else if (gave !== undefined) held = held.filter((h) => h.lock !== gave)
-  }
+    else if (gave !== undefined) {
+      // the latest hold of the lock (a conditional branch may take a lock the path holds: ops/cond.ts)
+      const k = held.map((h) => h.lock).lastIndexOf(gave)
+      held = k < 0 ? held : [...held.slice(0, k), ...held.slice(k + 1)]
+    }
+    if (s.branch) {
+      resume.push({ at: i + 1 + s.branch, held })
+      held = before
+    }
+  })
+  while (resume.length && resume[resume.length - 1]!.at === steps.length) held = resume.pop()!.held
   out.push(held)
   return out
+}
+
+/** Where each thread runs with preemption off, along its straight-line path (the ops say which
+ * steps disable and enable it). */
+export function preemptOffAlong(design: GpuDesign): boolean[][] {
+  return design.threads.map((th) => {
+    let depth = 0
+    return th.steps.map((s) => {
+      const here = depth > 0
+      const x = opOf(s).preempt?.(s)
+      if (x === 'off') depth++
+      else if (x === 'on' && depth > 0) depth--
+      return here
+    })
+  })
 }
 
 export function analysePaths(design: GpuDesign): Paths {
@@ -86,5 +115,18 @@ export function analysePaths(design: GpuDesign): Paths {
   })
   const siteLen = threads.map((_, t) => Math.max(-1, ...sites.filter((x) => x.thread === t).map((x) => x.steps.length)))
   const memSteps = (t: number): Step[] => [...threads[t]!.steps, ...(canReclaim[t] ? reclaimSteps : [])]
-  return { reclaimSteps, reclaimSegEnd, reclaimSegName, reclaimSegStart, canReclaim, pathHeld, reclaimHeld, sites, siteAt, siteLen, memSteps }
+  return {
+    reclaimSteps,
+    reclaimSegEnd,
+    reclaimSegName,
+    reclaimSegStart,
+    canReclaim,
+    pathHeld,
+    reclaimHeld,
+    sites,
+    siteAt,
+    siteLen,
+    memSteps,
+    preemptOff: preemptOffAlong(design),
+  }
 }

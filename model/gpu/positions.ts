@@ -17,7 +17,9 @@ export function positions(cx: Omit<CompileCx, 'stepRules'>): { pathPos: (t: numb
     const held = pathHeld[t]![i]!
     const r = rpc[t]!
     const n = noInner(t)
-    const next = th.repeat && i + 1 === th.steps.length ? 0 : i + 1
+    // Success skips the steps of the step's own failure branch (ops/branch.ts).
+    const after = i + 1 + (th.steps[i]!.branch ?? 0)
+    const next = th.repeat && after === th.steps.length ? 0 : after
     return {
       t,
       frame: 'path',
@@ -49,7 +51,7 @@ export function positions(cx: Omit<CompileCx, 'stepRules'>): { pathPos: (t: numb
       frame: 'reclaim',
       at: i,
       at_: (s) => s.get(rpc[t]!) === i + 1 && n(s),
-      advance: (c) => c.set(rpc[t]!, i + 2),
+      advance: (c) => c.set(rpc[t]!, i + 2 + (paths.reclaimSteps[i]!.branch ?? 0)),
       abandon: (c) => {
         for (const h of held) dropLock(c, t, h.lock)
         c.set(rpc[t]!, reclaimSegEnd[i]! + 1)

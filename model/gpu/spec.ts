@@ -8,20 +8,11 @@ import { SpecError } from './errors.js'
 import { findLibrary, LIBRARY } from './library.js'
 import { opOf } from './ops/index.js'
 import type { Obj, Path } from './parse.js'
+import { callbackList, callbackSteps, expandSignals } from './fenceDecls.js'
+import { checkConditions, checkLocking, readGoals } from './pathChecks.js'
 import { StepReader } from './steps.js'
-import {
-  type Buffer,
-  CONTEXTS,
-  type Context,
-  type GpuDesign,
-  type Lock,
-  type Notifier,
-  PROPERTY_IDS,
-  type PropertyId,
-  type ReclaimPath,
-  type Step,
-  type Thread,
-} from './types.js'
+import { declareWork } from './workSpec.js'
+import { CONTEXTS, type Context, type GpuDesign, type Notifier, PROPERTY_IDS, type PropertyId, type ReclaimPath, type Step, type Thread } from './types.js'
 
 export { SpecError }
 export { type DesignInput, MAX_FENCES } from './declare.js'
@@ -33,17 +24,19 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const jobs = declareJobs(hw, mem)
   const { policies, engines, locks, fences, buffers, usageOf, jobIn, job } = hw
   const { pages, ranges } = mem
+  const wk = declareWork(d, hw.claim)
   const reader = new StepReader({
     policies,
     locks,
     fences,
     jobs,
     notifierNames: mem.notifierIn.map((n) => n.name as string),
-    resolve: resolvers(hw, mem),
+    callbacks: hw.callbackDecls,
+    resolve: { ...resolvers(hw, mem), ...wk.resolve },
     pageList: mem.pageList,
     setUsage: hw.setUsage,
   })
-  const { threads, reclaim, notifiers } = readPaths(d, hw, mem, reader)
+  const { threads, reclaim, notifiers, works } = readPaths(d, hw, mem, reader, wk)
 
   // Who pushes which job; jobs nobody pushes are submitted at start.
   const pushedBy = new Map<number, Path>()
@@ -75,6 +68,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
   })
 
   const seen = new Set<number>()
+  if ((d.symmetry ?? []).length > 0 && (wk.count > 0 || (d.pools ?? []).length > 0))
+    throw new SpecError(
+      'FC190',
+      ['symmetry'],
+      'symmetry groups are not supported together with work items and pools (their states would have to move with the jobs); remove symmetry:',
+    )
   if ((d.symmetry ?? []).length > 0 && (pages.length > 0 || ranges.length > 0)) {
     throw new SpecError(
       'FC190',
@@ -82,6 +81,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
       'symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs); remove symmetry:',
     )
   }
+  if ((d.symmetry ?? []).length > 0 && (hw.callbackDecls.length > 0 || fences.some((fe) => fe.members !== undefined)))
+    throw new SpecError(
+      'FC196',
+      ['symmetry'],
+      'symmetry groups are not supported together with fence callbacks, fence ops or composite fences (they name fences of particular jobs); remove symmetry:',
+    )
   const symmetry = (d.symmetry ?? []).map((g, k) => {
     if (g.length < 2) throw new SpecError('FC191', ['symmetry', k], 'a symmetry group names at least two interchangeable jobs')
     return g.map((name, i) => {
@@ -91,6 +96,10 @@ export function buildDesign(d: DesignInput): GpuDesign {
       return j
     })
   })
+
+  checkConditions([...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps), ...notifiers.flatMap((n) => n.callback)])
+  const goals = readGoals(d.progress ?? [], { thread: threads.map((th) => th.name), job: jobs.map((j) => j.name), fence: fences.map((fe) => fe.name) })
+  const accepted: PropertyId[] = policies.timeout === 'accept' ? ['hang-until-timeout'] : []
 
   const vram = d.memory?.vram ?? 0
   const system = d.memory?.system ?? 8
@@ -102,6 +111,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     jobs: finalJobs,
     buffers,
     threads,
+    callbacks: callbackList(hw.callbackDecls, (d.threads ?? []).length),
     reclaim,
     usageOf,
     properties: props as PropertyId[],
@@ -111,17 +121,32 @@ export function buildDesign(d: DesignInput): GpuDesign {
     pages,
     notifiers,
     ranges,
+    goals,
+    accepted,
+    ...works.design([...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps), ...notifiers.flatMap((n) => n.callback)]),
   }
 }
 
 /** Threads, reclaim paths and notifier callbacks: their steps read, checked and linked. */
-function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader): { threads: Thread[]; reclaim: ReclaimPath[]; notifiers: Notifier[] } {
+function readPaths(
+  d: DesignInput,
+  hw: Hardware,
+  mem: Memory,
+  reader: StepReader,
+  wk: ReturnType<typeof declareWork>,
+): { threads: Thread[]; reclaim: ReclaimPath[]; notifiers: Notifier[]; works: ReturnType<ReturnType<typeof declareWork>['items']> } {
   const { policies, claim, locks, buffers } = hw
   const { ranges, notifierIn, notifierPages } = mem
   const linkMemorySteps = (steps: Step[], who: string): Step[] => steps.map((s, k) => opOf(s).link?.(steps, k, who, { ranges }) ?? s)
 
   const threadIn = d.threads ?? []
-  if (threadIn.length > MAX_THREADS) throw new SpecError('FC148', ['threads'], `${threadIn.length} threads; at most ${MAX_THREADS} are supported`)
+  const callbackDecls = hw.callbackDecls
+  if (threadIn.length + callbackDecls.length + wk.count > MAX_THREADS)
+    throw new SpecError(
+      'FC148',
+      [threadIn.length > MAX_THREADS ? 'threads' : wk.count ? 'work' : 'callbacks'],
+      `${threadIn.length} threads, ${callbackDecls.length} callbacks and ${wk.count} work items (each callback and work item runs as a thread); at most ${MAX_THREADS} actors with paths are supported`,
+    )
   const threads: Thread[] = threadIn.map((th, i) => {
     claim(th.name as string, `thread #${i + 1}`, ['threads', i, 'name'])
     const hasPath = th.path !== undefined
@@ -144,14 +169,35 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
       if (th.with !== undefined) throw new SpecError('FC171', ['threads', i, 'with'], `'with' binds a library path's parameters; this thread has its own steps`)
       steps = reader.read(th.steps as unknown[], ['threads', i, 'steps'])
     }
+    steps = expandSignals(steps, hw.fences)
     if (steps.length === 0) throw new SpecError('FC172', ['threads', i, 'steps'], `thread '${th.name as string}' has no steps`)
     if (context !== undefined && !(CONTEXTS as readonly string[]).includes(context))
       throw new SpecError('FC145', ['threads', i, 'context'], `unknown context '${context}'`)
     checkLocking(steps, `thread '${th.name as string}'`, locks, buffers)
     steps = linkMemorySteps(steps, `thread '${th.name as string}'`)
     if (th.repeat !== undefined && typeof th.repeat !== 'boolean') throw new SpecError('FC155', ['threads', i, 'repeat'], 'must be true or false')
-    return { name: th.name as string, context: context ?? 'process', signalling: signalling ?? false, steps, origin, repeat: th.repeat === true }
+    // A job-timeout handler (timedout: JOB, ops/tdr.ts) is a signalling path as a whole: "timeout,
+    // gpu reset and gpu hang recovery code" (dma-fence.c, DOC: fence signalling annotation).
+    signalling ??= steps.some((s) => s.op === 'timedout')
+    const cpu = wk.cpu(th.cpu, ['threads', i, 'cpu'])
+    const base = { name: th.name as string, context: context ?? 'process', signalling, steps, origin, repeat: th.repeat === true }
+    return cpu !== undefined ? { ...base, cpu } : base
   })
+
+  // Each callback's steps run as a thread of context 'callback' (ops/callback.ts).
+  callbackDecls.forEach((c, k) => {
+    const body = reader.read(c.steps as unknown[], [...c.where, 'steps'])
+    checkLocking(body, `callback '${c.name}'`, locks, buffers)
+    const steps = linkMemorySteps(callbackSteps(c, k, hw.fences, body), `callback '${c.name}'`)
+    threads.push({ name: c.name, context: 'callback', callbackOn: c.fence, signalling: false, steps, origin: 'callback', repeat: false })
+  })
+  // Work items are actors with paths too: each runs its callback's steps after a work_start step.
+  const works = wk.items(threads.length, (raw, where) => {
+    const steps = reader.read(raw, where)
+    checkLocking(steps, `work item '${String(where[1])}'`, locks, buffers)
+    return linkMemorySteps(steps, `work item at ${where.join('.')}`)
+  })
+  threads.push(...works.threads)
 
   const reclaim: ReclaimPath[] = (d.reclaim ?? []).map((r, i) => {
     const where: Path = ['reclaim', i]
@@ -207,34 +253,5 @@ function readPaths(d: DesignInput, hw: Hardware, mem: Memory, reader: StepReader
     return { name: n.name as string, pages: notifierPages[i]!, callback: steps, origin }
   })
 
-  return { threads, reclaim, notifiers }
-}
-
-/** Lock discipline along a straight-line path: no unlock of a lock not held, no recursive locking,
- * nothing held at the end, and evict only under the buffer's dma_resv (TTM's rule). */
-function checkLocking(steps: readonly Step[], who: string, locks: readonly Lock[], buffers: readonly Buffer[]): void {
-  const held = new Map<number, readonly (string | number)[]>()
-  for (const s of steps) {
-    const op = opOf(s)
-    const took = op.takes?.(s)
-    const gave = op.releases?.(s)
-    const need = op.needsHeld?.({ buffers }, s)
-    if (took) {
-      if (held.has(took.lock))
-        throw new SpecError(
-          'FC185',
-          s.where,
-          `${who} takes '${locks[took.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`,
-        )
-      held.set(took.lock, s.where)
-    } else if (gave !== undefined) {
-      if (!held.has(gave))
-        throw new SpecError('FC186', s.where, `${who} unlocks '${locks[gave]!.name}' but does not hold it here (lock it earlier in the same path)`)
-      held.delete(gave)
-    } else if (need && !held.has(need.lock)) throw new SpecError('FC187', s.where, `${who} ${need.why}`)
-  }
-  if (held.size > 0) {
-    const [first, at] = [...held.entries()][0]!
-    throw new SpecError('FC188', at, `${who} takes '${locks[first]!.name}' here and never releases it (add an unlock step before the path ends)`)
-  }
+  return { threads, reclaim, notifiers, works }
 }

@@ -5,9 +5,10 @@
  */
 import { SpecError } from './errors.js'
 import { findLibrary, LIBRARY, type Policies } from './library.js'
+import { attachBranch } from './ops/branch.js'
 import { STEP_KEYS, syntaxOf } from './ops/index.js'
 import type { Obj, ParseCx, Path, Role } from './parse.js'
-import { type Fence, type Job, type Lock, type Step, USAGES, type Usage } from './types.js'
+import { ERROR_CODES, type Fence, isErrorCode, type Job, type Lock, type Outcome, type Step, USAGES, type Usage } from './types.js'
 
 export interface StepEnv {
   readonly policies: Policies
@@ -15,6 +16,7 @@ export interface StepEnv {
   readonly fences: readonly Fence[]
   readonly jobs: readonly Job[]
   readonly notifierNames: readonly string[]
+  readonly callbacks: ParseCx['callbacks']
   readonly resolve: Partial<Record<Role, (name: unknown, path: Path) => number>>
   readonly pageList: (v: unknown, path: Path) => number[]
   readonly setUsage: (bo: number, fe: number, u: Usage, path: Path) => void
@@ -72,7 +74,33 @@ export class StepReader {
         `step '${op}' cannot run inside an MMU-notifier callback (notifier ${this.env.notifierNames[inCallback]!}); the callback runs inside the CPU's invalidation`,
       )
     }
-    return syntax.parse(parseCx(op, arg, mods, where, depth))
+    let steps = syntax.parse(parseCx(op, arg, mods, where, depth))
+    // A failure branch written as a list (else: [...], or an if's then: [...]) follows its step.
+    for (const key of ['else', 'then'])
+      if (Array.isArray(mods[key]))
+        steps = attachBranch(
+          steps,
+          mods[key] as unknown[],
+          [...where, key],
+          (raw, base) => this.read(raw, base, depth),
+          (v, path) => this.outcomeWord(v, path),
+        )
+    return steps
+  }
+
+  /** an outcome word or error code as written at `path` */
+  outcomeWord(v: unknown, path: Path): Outcome {
+    if (v === 'again') {
+      if (this.inCallback === undefined)
+        throw new SpecError('FC160', path, "'again' (return false from the invalidate callback, rule 38) is only for steps of a notifier callback")
+      return v
+    }
+    if (v === 'skip' || v === 'retry' || v === 'fail' || isErrorCode(v)) return v
+    throw new SpecError(
+      'FC155',
+      path,
+      `must be skip, retry, fail${this.inCallback !== undefined ? ', again' : ''}, an error code (${ERROR_CODES.join(', ')}) or a list of steps, got ${JSON.stringify(v)}`,
+    )
   }
 
   private cx(op: string, arg: unknown, mods: Obj, where: Path, depth: number): ParseCx {
@@ -101,6 +129,7 @@ export class StepReader {
       fences,
       jobs,
       notifierNames: this.env.notifierNames,
+      callbacks: this.env.callbacks,
       policies,
       depth,
       str: (what) => str(arg, what),
@@ -113,22 +142,9 @@ export class StepReader {
       pageList,
       outcome: (v, dflt) => {
         if (v === undefined) return dflt
-        if (v === 'again') {
-          if (inCallback === undefined)
-            throw new SpecError(
-              'FC160',
-              [...where, 'else'],
-              "'again' (return false from the invalidate callback, rule 38) is only for steps of a notifier callback",
-            )
-          return v
-        }
-        if (v !== 'skip' && v !== 'retry' && v !== 'fail')
-          throw new SpecError(
-            'FC155',
-            [...where, 'else'],
-            `must be skip, retry or fail${inCallback !== undefined ? ', or again' : ''}, got ${JSON.stringify(v)}`,
-          )
-        return v
+        // a list of steps (optionally ending in an outcome) runs on failure: ops/branch.ts places it
+        if (Array.isArray(v)) return 'branch'
+        return this.outcomeWord(v, [...where, 'else'])
       },
       usage: (v, dflt) => {
         if (v === undefined) return dflt

@@ -3,11 +3,18 @@
  * reference resolved to an index. Compile it with `compileGpu` (compile.ts).
  */
 
-export type FenceKind = 'dma' | 'hmm' | 'preempt'
+/** array and chain are composite dma_fences (mech/composite.ts) */
+export type FenceKind = 'dma' | 'hmm' | 'preempt' | 'array' | 'chain'
 export type LockMode = 'write' | 'read'
 /** what a failing step does: leave the path (skip), stay and try again (retry), fail the thread, or
  * (notifier callbacks only) return false, which aborts a non-blockable invalidation (rule 38) */
-export type Outcome = 'skip' | 'retry' | 'fail' | 'again'
+export type Outcome = 'skip' | 'retry' | 'fail' | 'again' | ErrorCode | 'branch'
+/** error codes a failing path may return (the path leaves failed, the code named in the trace):
+ * ttm_bo_wait_ctx's -EBUSY, amdgpu_cs's -EAGAIN, a ww_mutex's -EDEADLK, an interrupted wait's -EINTR.
+ * 'branch' (compiled only): the step's `else:` is a list of steps placed right after it (ops/branch.ts). */
+export const ERROR_CODES = ['-EBUSY', '-EAGAIN', '-EDEADLK', '-EINTR'] as const
+export type ErrorCode = (typeof ERROR_CODES)[number]
+export const isErrorCode = (o: unknown): o is ErrorCode => (ERROR_CODES as readonly unknown[]).includes(o)
 export type Gfp = 'KERNEL' | 'NOFS' | 'NOIO' | 'NOWAIT' | 'ATOMIC'
 export type Pool = 'vram' | 'system'
 /** dma_resv usages, ordered as include/linux/dma-resv.h orders them */
@@ -20,8 +27,11 @@ export const reclaims = (g: Gfp): boolean => g === 'KERNEL' || g === 'NOFS' || g
 /**
  * Thread contexts. notifier, fault-handler and shrinker are the kernel's wait-allowed contexts
  * (seed 000's "critical sections"); scheduler and worker paths are signalling paths when marked so.
+ * irq is a hard interrupt handler: atomic, irqs off (ops/spin.ts). A fence callback (ops/callback.ts)
+ * is a thread of context 'callback', made from the scenario's callbacks: list, never declared as one.
  */
-export const CONTEXTS = ['process', 'notifier', 'fault-handler', 'shrinker', 'scheduler', 'worker', 'userspace'] as const
+export type ThreadContext = Context | 'callback'
+export const CONTEXTS = ['process', 'notifier', 'fault-handler', 'shrinker', 'scheduler', 'worker', 'userspace', 'irq'] as const
 export type Context = (typeof CONTEXTS)[number]
 
 export interface Engine {
@@ -73,7 +83,8 @@ export interface Range {
 
 export interface Lock {
   readonly name: string
-  readonly kind: 'mutex' | 'rwsem' | 'ww'
+  /** spinlock: a spinning lock (spin_lock and its irq forms, ops/spin.ts): atomic context while held */
+  readonly kind: 'mutex' | 'rwsem' | 'ww' | 'spinlock'
   /** lockdep class: every dma_resv is of class reservation_ww_class ("dma_resv") */
   readonly cls: string
 }
@@ -85,6 +96,24 @@ export interface Fence {
   readonly job?: number
   /** preempt/eviction fences: the job they take off the hardware */
   readonly of?: number
+  /** the spinlock fence->lock points at (dma_fence_init's lock); callbacks run under it */
+  readonly lock?: number
+  /** array: its fences (dma_fence_array_create); chain: [its fence, the previous point] (dma_fence_chain_init) */
+  readonly members?: readonly number[]
+  /** array: signal when any member signals (signal_on_any) */
+  readonly any?: boolean
+}
+
+/** A dma_fence callback (dma_fence_add_callback): the fence it is added to; its steps run as a thread
+ * of context 'callback' (ops/callback.ts). */
+export interface Callback {
+  readonly name: string
+  readonly fence: number
+  /** the thread that runs its steps */
+  readonly thread: number
+  /** signal: a callback (dma_fence_add_callback); enable: the fence's enable_signaling op, run once
+   * when signalling is first enabled (__dma_fence_enable_signaling) */
+  readonly trigger: 'signal' | 'enable'
 }
 
 export interface Job {
@@ -105,6 +134,8 @@ export interface Job {
   readonly waitsDeps: boolean
   /** ranges the job's GPU work touches through the device's PTEs */
   readonly accesses: readonly number[]
+  /** the GPU hangs on this job: it never completes on its own; only a reset (drm_sched's timeout handler) ends it */
+  readonly hangs: boolean
 }
 
 export interface Buffer {
@@ -122,12 +153,16 @@ export interface Buffer {
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface StepVariants {}
-export type Step = { readonly where: readonly (string | number)[]; readonly userFault?: boolean } & StepVariants[keyof StepVariants]
+/** `branch`: the number of steps placed right after this one that only its failure (its `else:` list,
+ * or the `then:` of an `if:`) runs; the last of them is the branch's `else_end` (ops/branch.ts). */
+export type Step = { readonly where: readonly (string | number)[]; readonly userFault?: boolean; readonly branch?: number } & StepVariants[keyof StepVariants]
 export type StepOf<K extends Step['op']> = Extract<Step, { readonly op: K }>
 
 export interface Thread {
   readonly name: string
-  readonly context: Context
+  readonly context: ThreadContext
+  /** a fence callback's steps (context 'callback'): the fence it runs on */
+  readonly callbackOn?: number
   /** the whole path is a dma_fence signalling path (run_job, completion workers, preempt workers) */
   readonly signalling: boolean
   readonly steps: readonly Step[]
@@ -136,6 +171,39 @@ export interface Thread {
   /** a worker re-armed for every event: after its last step it starts over (fault handlers,
    * restore workers); it exits when what it waits for can no longer happen */
   readonly repeat: boolean
+  /** the path is the body of work item `work` (design.works), run by a worker of its queue */
+  readonly work?: number
+  /** the CPU the thread runs on (pinned: a per-CPU kthread, an interrupt handler); none: any CPU */
+  readonly cpu?: number
+}
+
+/** A workqueue (alloc_workqueue / alloc_ordered_workqueue, include/linux/workqueue.h). */
+export interface Workqueue {
+  readonly name: string
+  /** how many of its work items may run at once (1: an ordered queue); 0: no bound */
+  readonly maxActive: number
+  /** WQ_MEM_RECLAIM: it has a rescuer thread (flush_work then touches the queue's lockdep map) */
+  readonly memReclaim: boolean
+}
+
+/** A work item (INIT_WORK / INIT_DELAYED_WORK): its queue, and the thread that is its body. */
+export interface Work {
+  readonly name: string
+  readonly queue: number
+  /** index in design.threads of the path its callback runs */
+  readonly thread: number
+  /** queue_work_on(cpu, ...): every run of it is on this CPU */
+  readonly cpu?: number
+  /** some step queues it with a delay (queue_delayed_work): it has a timer */
+  readonly delayed: boolean
+}
+
+/** A counting resource: N slots (ring space, event slots, IDs, a semaphore's count). */
+export interface SlotPool {
+  readonly name: string
+  readonly slots: number
+  /** slots free at start (default: all) */
+  readonly free: number
 }
 
 export interface ReclaimPath {
@@ -159,6 +227,9 @@ export const PROPERTY_IDS = [
   'gpu-access',
   'notifier-nonblock',
   'memory-progress',
+  'might-sleep',
+  'irq-safety',
+  'hang-until-timeout',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 
@@ -170,6 +241,8 @@ export interface GpuDesign {
   readonly jobs: readonly Job[]
   readonly buffers: readonly Buffer[]
   readonly threads: readonly Thread[]
+  /** fence callbacks (their steps are threads of context 'callback') */
+  readonly callbacks: readonly Callback[]
   readonly reclaim: readonly ReclaimPath[]
   /** static usage of each (buffer, fence) pair in the buffer's dma_resv */
   readonly usageOf: ReadonlyMap<string, Usage>
@@ -182,6 +255,19 @@ export interface GpuDesign {
   readonly ranges: readonly Range[]
   /** groups of interchangeable jobs (indices), declared by the scenario */
   readonly symmetry: readonly (readonly number[])[]
+  /** the scenario's `progress:` goals: each a liveness property checked under weak fairness */
+  readonly goals: readonly Goal[]
+  /** violations the scenario accepts by policy (`policies: { timeout: accept }` accepts hang-until-timeout) */
+  readonly accepted: readonly PropertyId[]
+  readonly workqueues: readonly Workqueue[]
+  readonly works: readonly Work[]
+  readonly pools: readonly SlotPool[]
+  /** CPUs (design level): 0 is unbounded, every actor always finds one */
+  readonly cpus: number
 }
+
+/** A user-stated progress goal: an actor's event that must happen on every weakly fair run. */
+export type Goal =
+  { readonly kind: 'thread'; readonly index: number } | { readonly kind: 'job'; readonly index: number } | { readonly kind: 'fence'; readonly index: number }
 
 export const usageKey = (bo: number, fence: number): string => `${bo}:${fence}`

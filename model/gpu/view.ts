@@ -91,6 +91,8 @@ export interface GpuFields {
   readonly active: OptionalField
   readonly npc: readonly OptionalField[]
   readonly exiting: OptionalField
+  /** fields op modules declared for themselves, by name (work.W, timer.W, pool.P) */
+  readonly extra: Readonly<Record<string, number>>
   // derived
   readonly usedCU: readonly Field[]
   readonly hmmCU: readonly Field[]
@@ -124,6 +126,8 @@ export interface GpuView {
   readonly signalPathReclaims: readonly boolean[]
   /** 0/1 per thread: does it wait on fences inside a wait-allowed context by its declaration */
   readonly criticalContext: readonly boolean[]
+  /** preemptOff[t][i]: thread t runs step i with preemption off, keeping its CPU */
+  readonly preemptOff: readonly (readonly boolean[])[]
   /** invalidation sites per thread, by frame and step index */
   readonly sites: readonly Site[]
   /** the step thread t is at (innermost frame), and a label for the frame */
@@ -132,7 +136,8 @@ export interface GpuView {
   idle(s: Reader, t: number): boolean
   heldBy(s: Reader, t: number): number[]
   depsOf(s: Reader, j: number): number[]
-  waitFor(s: Reader): WaitForGraph
+  /** timeouts: 'ignore' counts a thread whose only way on is a bounded wait's timeout as blocked (waitFor.ts) */
+  waitFor(s: Reader, opts?: { readonly timeouts?: 'escape' | 'ignore' }): WaitForGraph
 }
 
 export interface Held {

@@ -9,6 +9,7 @@
  * deadlock). The report follows the non-live edges to the cycle (or the dead end) and spells it out.
  */
 import type { Reader } from '../../checker/model.js'
+import { callbackAdders } from './ops/callback.js'
 import { opOf, provides } from './ops/index.js'
 import type { Provision } from './ops/op.js'
 import { stepReclaims } from './paths.js'
@@ -20,7 +21,7 @@ export type { NodeId, WaitForGraph, WaitNode } from './view.js'
 type Kit = ReturnType<typeof graphKit>
 
 /** The graph under construction and the helpers every part of it uses. */
-function graphKit(v: GpuView, s: Reader) {
+function graphKit(v: GpuView, s: Reader, ignoreTimeouts: boolean) {
   const { design, f } = v
   const nodes = new Map<NodeId, WaitNode>()
   const node = (id: NodeId, label: string, mode: 'all' | 'any' = 'all'): WaitNode => {
@@ -59,22 +60,40 @@ function graphKit(v: GpuView, s: Reader) {
     return out
   }
   const willProvide = (o: number, want: Provision): boolean => remaining(o).some((x) => provides(x, want))
-  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, willProvide }
+  /** fence callbacks not added yet: neither blocked nor finished, live while a thread may add them */
+  const unadded = new Set<NodeId>()
+  /** how an actor with a path reads: a work item or a thread */
+  const who = (t: number): string => `${design.threads[t]!.work !== undefined ? 'work' : 'thread'} ${design.threads[t]!.name}`
+  /** idle work items: not blocked, but live only if whoever can queue them is */
+  const idleWork = new Set<NodeId>()
+  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded, ignoreTimeouts, who, idleWork, willProvide }
 }
 
 /** Threads: a blocked one waits on what its step's op says (ops/). */
 function threadNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, fenceName, willProvide } = k
+  const { v, s, design, f, node, edge, enabled, T, fenceName, unadded, ignoreTimeouts, who, willProvide } = k
   // Threads.
   design.threads.forEach((th, t) => {
-    const n = node(T(t), `thread ${th.name}`)
+    const n = node(T(t), who(t))
     const pc = s.get(f.pc[t]!)
     const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
     const finished = pc === th.steps.length && rpc === 0
     n.active = !finished && enabled(v.actorRules.thread[t]!)
-    // A repeating worker waiting at its first step for work is idle, not blocked.
-    if (!n.active && v.idle(s, t)) return
-    const spinning = !finished && v.actorRules.thread[t]!.some((r) => v.meta.get(v.rules[r]!.action)!.does === 'spin' && v.rules[r]!.guard(s))
+    // A repeating worker waiting at its first step for work is idle, not blocked. So is a fence
+    // callback not added yet: it can run only if a thread still adds it (ops/callback.ts).
+    if (!n.active && v.idle(s, t)) {
+      if (th.callbackOn !== undefined) {
+        n.mode = 'any'
+        for (const a of callbackAdders(v, s, t)) edge(n, T(a), `is not added yet; thread ${design.threads[a]!.name} adds it (dma_fence_add_callback)`)
+        unadded.add(n.id)
+      }
+      if (th.work !== undefined) idleWorkNode(k, t, n)
+      return
+    }
+    const on = (pick: (does: string) => boolean): boolean =>
+      v.actorRules.thread[t]!.some((r) => pick(v.meta.get(v.rules[r]!.action)!.does) && v.rules[r]!.guard(s))
+    // A busy retry is blocked; with timeouts ignored, so is a wait whose only way on is its timeout.
+    const spinning = !finished && (on((d) => d === 'spin') || (ignoreTimeouts && on((d) => d === 'timeout') && !on((d) => d !== 'timeout' && d !== 'enable')))
     n.blocked = !finished && (!n.active || spinning)
     if (spinning) n.active = false
     if (!n.blocked) return
@@ -128,6 +147,13 @@ function jobNodes(k: Kit): void {
         if (th.steps.some((x) => provides(x, { kind: 'serve_fault', job: j }))) edge(n, T(t), `has a page fault pending, served by thread ${th.name}`)
       })
       if (n.targets.length === 0) n.why.push('has a page fault pending that no thread serves')
+    } else if (st === JS.running && job.hangs) {
+      // A hung job: only a reset (the timeout handler, ops/tdr.ts) or a forced signal ends it.
+      design.threads.forEach((th, t) => {
+        if (willProvide(t, { kind: 'signal', fence: job.fence })) edge(n, T(t), `hangs on the GPU; thread ${th.name} resets it`)
+      })
+      n.mode = 'any'
+      if (n.targets.length === 0) n.why.push('hangs on the GPU and nothing resets it')
     } else if (st === JS.running) {
       for (const d of v.depsOf(s, j)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `busy-waits (GPU WAIT) on ${fenceName(d)}`)
     } else if (st === JS.suspended) {
@@ -142,7 +168,7 @@ function jobNodes(k: Kit): void {
 
 /** Engines, locks and fences: who holds the CUs and locks, who signals the fences. */
 function resourceNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, willProvide } = k
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, who, willProvide } = k
   // Engines: a job waiting for CUs needs any holder to release one. With CUs free but withheld
   // (reservation, flush), there is no holder to wait for: a dead end.
   design.engines.forEach((eng, e) => {
@@ -156,7 +182,7 @@ function resourceNodes(k: Kit): void {
   design.locks.forEach((lk, l) => {
     const n = node(Ln(l), `lock ${lk.name}`)
     const o = s.get(f.owner[l]!)
-    if (o > 0) edge(n, T(o - 1), `held by thread ${design.threads[o - 1]!.name}`)
+    if (o > 0) edge(n, T(o - 1), `held by ${who(o - 1)}`)
     if (f.readers[l]! >= 0) {
       const r = s.get(f.readers[l]!)
       design.threads.forEach((th, t) => {
@@ -185,16 +211,36 @@ function resourceNodes(k: Kit): void {
     }
     if (fe.kind === 'preempt' && fe.of !== undefined) edge(n, Jn(fe.of), `signalled once job ${design.jobs[fe.of]!.name} is off the hardware`)
     if (v.proxyOf[i]! >= 0) edge(n, Fn(v.proxyOf[i]!), `a proxy: signals when ${fenceName(v.proxyOf[i]!)} does`)
-    design.threads.forEach((th, t) => {
-      if (willProvide(t, { kind: 'signal', fence: i })) edge(n, T(t), `signalled by thread ${th.name}`)
+    // dma_fence_array / dma_fence_chain: waiting on the container is waiting on its members.
+    if (fe.members) {
+      n.mode = fe.any ? 'any' : 'all'
+      const what = fe.kind === 'chain' ? 'a dma_fence_chain point: signals when' : `a dma_fence_array: signals when ${fe.any ? 'any of' : 'all of'}`
+      for (const m of fe.members) if (s.get(f.fs[m]!) === FS.pending) edge(n, Fn(m), `${what} ${fenceName(m)}`)
+    }
+    design.threads.forEach((_th, t) => {
+      if (willProvide(t, { kind: 'signal', fence: i })) edge(n, T(t), `signalled by ${who(t)}`)
     })
     // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
     if (fe.kind === 'hmm' && fe.job === undefined && n.targets.length === 0) n.live = true
   })
 }
 
+/** An idle work item runs again once queued: it is as live as any actor that can still queue it
+ * (every step of a work item may run again, so all of its steps count). */
+function idleWorkNode(k: Kit, t: number, n: WaitNode): void {
+  const { s, design, f, edge, T, who, idleWork } = k
+  const w = design.threads[t]!.work!
+  idleWork.add(n.id)
+  n.mode = 'any'
+  design.threads.forEach((q, u) => {
+    const qpc = s.get(f.pc[u]!)
+    if (u !== t && q.steps.some((x, i) => (q.work !== undefined || i >= qpc) && provides(x, { kind: 'queue', work: w })))
+      edge(n, T(u), `is idle until ${who(u)} queues it`)
+  })
+}
+
 /** Least fixpoint of liveness. */
-function liveness(nodes: Map<NodeId, WaitNode>): void {
+function liveness(nodes: Map<NodeId, WaitNode>, unadded: ReadonlySet<NodeId>, idleWork: ReadonlySet<NodeId>): void {
   for (const n of nodes.values()) if (n.active) n.live = true
   let changed = true
   while (changed) {
@@ -202,7 +248,7 @@ function liveness(nodes: Map<NodeId, WaitNode>): void {
     for (const n of nodes.values()) {
       if (n.live || n.active) continue
       if (n.id.startsWith('thread:') || n.id.startsWith('job:')) {
-        if (!n.blocked) {
+        if (!n.blocked && !unadded.has(n.id) && !idleWork.has(n.id)) {
           // finished actors neither wait nor act
           continue
         }
@@ -217,13 +263,18 @@ function liveness(nodes: Map<NodeId, WaitNode>): void {
   }
 }
 
-export function waitFor(v: GpuView, s: Reader): WaitForGraph {
-  const k = graphKit(v, s)
+/**
+ * `timeouts: 'ignore'` asks which actors only a timeout would free: a thread whose only enabled rule
+ * is its bounded wait's timeout (ops/timeout.ts) counts as blocked, as a busy retry does. By
+ * default a timeout is a way out, so such a thread is not stuck.
+ */
+export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'escape' | 'ignore' } = {}): WaitForGraph {
+  const k = graphKit(v, s, opts.timeouts === 'ignore')
   threadNodes(k)
   jobNodes(k)
   resourceNodes(k)
   const { nodes } = k
-  liveness(nodes)
+  liveness(nodes, k.unadded, k.idleWork)
   const stuck = [...nodes.values()].filter((n) => n.blocked && !n.live).map((n) => n.id)
 
   // Follow non-live edges from the first stuck actor.

@@ -1,6 +1,9 @@
 import test from 'ava'
 import { join } from 'node:path'
 import { explore } from '../../checker/explore.js'
+import { exactFingerprints } from '../../checker/fingerprint.js'
+import { int, LayoutBuilder } from '../../checker/layout.js'
+import type { Action, Model, Rule } from '../../checker/model.js'
 import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
 import { r1 } from '../../model/r1.js'
 import { loadScenario } from '../../model/scenario.js'
@@ -21,9 +24,14 @@ for (const p of configs) {
     t.is(hc.verdict.status, full.verdict.status)
     t.is(hc.verdict.stats.distinctStates, full.verdict.stats.distinctStates)
     t.is(hc.verdict.stats.transitions, full.verdict.stats.transitions)
-    t.regex(hc.verdict.scope.storage, /hash compaction.*probability that a state was omitted/)
-    // States are dropped a chunk (2^18 states) at a time, so the saving shows on larger runs.
-    if (full.verdict.stats.distinctStates > 300_000) t.true(hc.verdict.stats.storageBytes < full.verdict.stats.storageBytes)
+    // R1's states fit in two words: their fingerprints are exact, so nothing can be omitted, and
+    // the plain search already keeps the frontier's words only.
+    t.true(exactFingerprints(m.layout))
+    t.regex(hc.verdict.scope.storage, /exact 64-bit fingerprints, hash compaction/)
+    t.notRegex(hc.verdict.scope.storage, /omitted/)
+    t.regex(full.verdict.scope.storage, /exact 64-bit fingerprints, states kept for the frontier only/)
+    t.is(hc.verdict.stats.collisionProbability, 0)
+    t.is(hc.verdict.stats.storageBytes, full.verdict.stats.storageBytes)
     if (hc.verdict.status === 'violated' && full.verdict.status === 'violated') {
       t.is(hc.verdict.traceLength, full.verdict.traceLength)
       const trace = violationTrace(hc)!
@@ -58,3 +66,27 @@ for (const file of [
     }
   })
 }
+
+test('with states longer than two words, hash compaction states the probability that a state was omitted', (t) => {
+  // Three 30-bit fields: three words, so fingerprints are hashes that may collide.
+  const b = new LayoutBuilder()
+  const [x, y, z] = ['x', 'y', 'z'].map((n) => b.scalar(n, int(0, 2 ** 30 - 1))) as [number, number, number]
+  const layout = b.build()
+  const rule = (f: number, name: string): Rule<Action> => ({ action: { name }, guard: (s) => s.get(f) < 20, apply: (s) => s.set(f, s.get(f) + 1) })
+  const m: Model<Action> = {
+    name: 'three-words',
+    params: {},
+    layout,
+    init: () => [[0, 0, 0]],
+    rules: [rule(x, 'x'), rule(y, 'y'), rule(z, 'z')],
+    properties: [],
+  }
+  t.false(exactFingerprints(layout))
+  const full = explore(m)
+  const hc = explore(m, { hashCompaction: true })
+  t.is(hc.verdict.stats.distinctStates, 21 ** 3)
+  t.is(full.verdict.stats.distinctStates, 21 ** 3)
+  t.regex(hc.verdict.scope.storage, /^packed 12-byte states, 64-bit fingerprints, hash compaction.*probability that a state was omitted/)
+  t.notRegex(full.verdict.scope.storage, /frontier/)
+  t.true(hc.verdict.stats.collisionProbability > 0)
+})

@@ -888,13 +888,13 @@ bad('a modifier the step does not take lists the ones it does', {
       - name: t1
         steps:
           - lock: a
-            else: skip   # <- only trylock takes else
+            usage: read   # <- only fence waits and add_fence take a usage
           - unlock: a
   `,
   code: 'FC152',
   line: 10,
-  field: 'threads.0.steps.0.else',
-  message: ["step 'lock'", '(it takes: nonblock)'],
+  field: 'threads.0.steps.0.usage',
+  message: ["step 'lock'", '(it takes: nonblock, timeout, else)'],
 })
 
 bad('unknown step modifier', {
@@ -933,7 +933,7 @@ bad('a bad modifier value (trylock else: maybe)', {
   code: 'FC155',
   line: 10,
   field: 'threads.0.steps.0.else',
-  message: ['must be skip, retry or fail, got "maybe"'],
+  message: ['must be skip, retry, fail, an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR) or a list of steps, got "maybe"'],
 })
 
 bad('await_fault on a job without faults: true', {
@@ -1536,4 +1536,23 @@ test('cli: an empty reclaim entry exits 2, not 4 (internal error)', (t) => {
     'cli-reclaim',
   )
   checkCliError(t, cli(file), 'FC112', `${file}:6: reclaim.0: `, [])
+})
+
+bad('else: on a wait without timeout: true', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    fences: [{ name: f, kind: dma }]
+    threads:
+      - name: t1
+        steps:
+          - wait: f
+            else: -EBUSY   # <- only a bounded wait can fail
+  `,
+  code: 'FC198',
+  line: 10,
+  field: 'threads.0.steps.0.else',
+  message: ['a wait without timeout: true cannot fail; add timeout: true or remove else:'],
 })

@@ -137,6 +137,8 @@ function faults(k: JobCx): void {
     job.queue === 'user' && job.waitsDeps
       ? (s: Reader) => s.get(js[j]!) === JS.running && (pf[j]! < 0 || s.get(pf[j]!) === 0) && cx.depsSettled(s, j)
       : (s: Reader) => s.get(js[j]!) === JS.running && (pf[j]! < 0 || s.get(pf[j]!) === 0)
+  // A hung job (hangs: true) never completes on its own: only a reset ends it (ops/tdr.ts).
+  if (job.hangs) return
   cx.add(
     { name: job.queue === 'user' ? 'user_job_complete' : 'job_complete', job: job.name, fence: design.fences[job.fence]!.name },
     jm('complete', { signals: job.fence, userspace: job.queue === 'user' }),

@@ -31,14 +31,22 @@ export function languageMarkdown(): string {
     'A failed trylock, allocation, eviction or collision goes on as its `else:` says: `skip` leaves',
     'the path (releasing what it took), `retry` tries again, `fail` leaves the path failed (a fault',
     'handler that fails kills the faulting job with an error), and `again` (callbacks only) returns',
-    'false from the invalidate callback.',
+    'false from the invalidate callback. It may also be an error code (`-EBUSY`, `-EAGAIN`, `-EDEADLK`,',
+    '`-EINTR`: the path leaves failed, the trace names the code) or a list of steps run right after the',
+    'step, optionally ending in one of those outcomes (a bounded wait that times out and an `if:` whose',
+    'condition holds take the same forms: see the failure-branch entry below).',
     '',
   ]
   for (const op of OPS) {
-    out.push(`## ${op.syntax.map((s) => `\`${s.key}\``).join(', ')}`, '')
+    out.push(`## ${(op.syntax.length ? op.syntax.map((s) => s.key) : op.ops).map((k) => `\`${k}\``).join(', ')}`, '')
+    if (op.doc) out.push(op.doc, '')
     for (const s of op.syntax) {
       out.push(`- \`${form(s)}\`: ${s.doc}${s.notInCallback ? ' (not in a notifier callback)' : ''}${op.notInReclaim ? ' (not in reclaim)' : ''}`)
       for (const [name, m] of Object.entries(s.modifiers ?? {})) out.push(`  - \`${name}\`: ${m.doc}`)
+    }
+    for (const x of op.sections ?? []) {
+      out.push(`- section \`${x.key}:\`: ${x.doc}`)
+      for (const [name, doc] of Object.entries(x.fields ?? {})) out.push(`  - \`${name}\`: ${doc}`)
     }
     if (op.cite.length) out.push('', `Kernel: ${op.cite.map((c) => `\`${citeText(c)}\``).join('; ')}.`)
     out.push('')

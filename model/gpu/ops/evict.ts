@@ -6,6 +6,7 @@ import type { StepOf } from '../types.js'
 import { nodeId, PLACE } from '../view.js'
 import { names, type OpModule } from './op.js'
 import { ELSE, NAME } from './schema.js'
+import { outcomeText } from './branch.js'
 
 declare module '../types.js' {
   interface StepVariants {
@@ -81,6 +82,6 @@ export const evictOp: OpModule<S> = {
   },
   text(d, s) {
     const { B } = names(d)
-    return `evict ${B(s.bo)} to system memory, on failure ${s.else}`
+    return `evict ${B(s.bo)} to system memory, on failure ${outcomeText(s.else)}`
   },
 }

@@ -5,6 +5,9 @@
  */
 import type { Step } from '../types.js'
 import { addFenceOp } from './addFence.js'
+import { callbackOp } from './callback.js'
+import { branchOp } from './branch.js'
+import { condOp } from './cond.js'
 import { evictOp } from './evict.js'
 import { evictionOp } from './eviction.js'
 import { exitOp } from './exit.js'
@@ -20,14 +23,23 @@ import { signalOp } from './signal.js'
 import { signallingOp } from './signalling.js'
 import { submitOp } from './submit.js'
 import { syncobjOp } from './syncobj.js'
+import { tdrOp } from './tdr.js'
+import { timeoutOp } from './timeout.js'
 import { useOp } from './use.js'
 import { userFaultOp } from './userFault.js'
+import { spinOp } from './spin.js'
 import { waitOp } from './wait.js'
+import { cpuOp } from './cpu.js'
+import { poolOp } from './pool.js'
+import { workOp } from './work.js'
 
 export const OPS: readonly OpModule[] = [
   lockOp,
+  spinOp,
   waitOp,
+  timeoutOp,
   signalOp,
+  callbackOp,
   memoryOp,
   evictOp,
   preemptOp,
@@ -37,13 +49,20 @@ export const OPS: readonly OpModule[] = [
   userFaultOp,
   faultOp,
   schedOp,
+  tdrOp,
   syncobjOp,
   invalidateOp,
   mirrorOp,
   exitOp,
+  condOp,
   evictionOp,
   useOp,
+  branchOp,
+  workOp,
+  poolOp,
+  cpuOp,
 ] as readonly OpModule[]
+
 const byOp = new Map<string, OpModule>()
 const byKey = new Map<string, StepSyntax>()
 for (const op of OPS) {
@@ -69,5 +88,11 @@ export const provides = (s: Step, want: Provision): boolean =>
   (opOf(s).provides?.(s) ?? []).some(
     (x) =>
       x.kind === want.kind &&
-      ('job' in x ? 'job' in want && x.job === want.job : 'fence' in x ? 'fence' in want && x.fence === want.fence : 'pool' in want && x.pool === want.pool),
+      ('job' in x
+        ? 'job' in want && x.job === want.job
+        : 'fence' in x
+          ? 'fence' in want && x.fence === want.fence
+          : 'work' in x
+            ? 'work' in want && x.work === want.work
+            : 'pool' in want && x.pool === want.pool),
   )

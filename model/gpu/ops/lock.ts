@@ -8,12 +8,14 @@ import { SpecError } from '../errors.js'
 import { nodeId } from '../view.js'
 import type { LockMode, Step, StepOf } from '../types.js'
 import type { ParseCx } from '../parse.js'
+import { outcomeText } from './branch.js'
 import { names, type OpModule } from './op.js'
 import { ELSE, NONBLOCK } from './schema.js'
+import { addTimeout, readTimeout, TIMEOUT, TIMEOUT_ELSE, timeoutText } from './timeout.js'
 
 declare module '../types.js' {
   interface StepVariants {
-    lock: { readonly op: 'lock'; readonly lock: number; readonly mode: LockMode; readonly nonblock?: 'again' }
+    lock: { readonly op: 'lock'; readonly lock: number; readonly mode: LockMode; readonly nonblock?: 'again'; readonly timeout?: true; readonly else?: Outcome }
     trylock: { readonly op: 'trylock'; readonly lock: number; readonly mode: LockMode; readonly else: Outcome }
     unlock: { readonly op: 'unlock'; readonly lock: number }
   }
@@ -27,14 +29,18 @@ const take = (key: 'lock' | 'lock_read' | 'trylock' | 'trylock_read', doc: strin
   key,
   doc,
   arg,
-  ...(key === 'lock' ? { modifiers: { nonblock: NONBLOCK } } : key.startsWith('trylock') ? { modifiers: { else: ELSE('skip') } } : {}),
+  ...(key === 'lock'
+    ? { modifiers: { nonblock: NONBLOCK, timeout: TIMEOUT, else: TIMEOUT_ELSE } }
+    : key === 'lock_read'
+      ? { modifiers: { timeout: TIMEOUT, else: TIMEOUT_ELSE } }
+      : { modifiers: { else: ELSE('skip') } }),
   parse: (px: ParseCx): Step[] => {
     const l = px.arg()
     const mode: LockMode = key.endsWith('_read') ? 'read' : 'write'
     if (mode === 'read' && px.locks[l]!.kind !== 'rwsem')
       throw new SpecError('FC159', [...px.where, key], `'${px.locks[l]!.name}' is a ${px.locks[l]!.kind}; only an rwsem can be taken for read`)
     if (key.startsWith('trylock')) return [{ where: px.where, op: 'trylock', lock: l, mode, else: px.outcome(px.mods.else, 'skip') }]
-    return [{ where: px.where, op: 'lock', lock: l, mode, ...px.nonblock() }]
+    return [{ where: px.where, op: 'lock', lock: l, mode, ...px.nonblock(), ...readTimeout(px) }]
   },
 })
 
@@ -107,6 +113,7 @@ export const lockOp: OpModule<S> = {
         p.advance(c)
       },
     )
+    if (step.op === 'lock') addTimeout(k, step, (s) => !cx.lockFree(s, lock, mode), L(lock))
     if (step.op === 'trylock') {
       const o = step.else
       add(
@@ -136,7 +143,7 @@ export const lockOp: OpModule<S> = {
     const { L, uf } = names(d)
     if (s.op === 'unlock') return `unlock(${L(s.lock)})${uf(s)}`
     if (s.op === 'lock')
-      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : 'mutex_lock'}(${L(s.lock)})${s.nonblock ? ' (trylock if non-blockable)' : ''}${uf(s)}`
-    return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${s.else}`
+      return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : d.locks[s.lock]!.kind === 'rwsem' ? 'down_write' : 'mutex_lock'}(${L(s.lock)})${s.nonblock ? ' (trylock if non-blockable)' : ''}${timeoutText(s)}${uf(s)}`
+    return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : d.locks[s.lock]!.kind === 'rwsem' ? 'down_write_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${outcomeText(s.else)}`
   },
 }

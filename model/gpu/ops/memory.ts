@@ -8,6 +8,7 @@ import { GFPS, reclaims, type Gfp, type StepOf } from '../types.js'
 import { nodeId } from '../view.js'
 import { names, type OpModule } from './op.js'
 import { ELSE } from './schema.js'
+import { outcomeText } from './branch.js'
 
 declare module '../types.js' {
   interface StepVariants {
@@ -143,7 +144,7 @@ export const memoryOp: OpModule<S> = {
     const { uf } = names(d)
     switch (s.op) {
       case 'alloc':
-        return `alloc_page(GFP_${s.gfp}) from ${s.pool}${s.gfp === 'KERNEL' || s.gfp === 'NOFS' || s.gfp === 'NOIO' ? ' (may reclaim)' : ''}, on failure ${s.else}${uf(s)}`
+        return `alloc_page(GFP_${s.gfp}) from ${s.pool}${s.gfp === 'KERNEL' || s.gfp === 'NOFS' || s.gfp === 'NOIO' ? ' (may reclaim)' : ''}, on failure ${outcomeText(s.else)}${uf(s)}`
       case 'free':
         return `free a ${s.pool} page`
     }

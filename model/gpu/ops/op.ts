@@ -14,7 +14,7 @@ import type { Reader } from '../../../checker/model.js'
 import type { StepCx } from '../context.js'
 import type { ParseCx, Role } from '../parse.js'
 import type { GpuDesign, Step } from '../types.js'
-import type { GpuView, Held, RuleMeta, WaitNode } from '../view.js'
+import type { GpuFields, GpuView, Held, RuleMeta, WaitNode } from '../view.js'
 
 export type { Role } from '../parse.js'
 
@@ -58,6 +58,7 @@ export type Provision =
   | { readonly kind: 'signal'; readonly fence: number }
   /** frees a page of the pool (free, an eviction out of VRAM, a swap-out to disk) */
   | { readonly kind: 'free'; readonly pool: 'vram' | 'system' }
+  | { readonly kind: 'queue'; readonly work: number }
 
 /** The wait-for graph's view of one blocked thread at a step of this op. */
 export interface WaitCx {
@@ -87,6 +88,10 @@ export interface LockdepFacts<S extends Step = Step> {
   sleeps?(step: S, m: RuleMeta): boolean
   /** the rule makes a notifier callback return false: allowed only in a non-blockable invalidation */
   returnsFalse?(step: S, m: RuleMeta): boolean
+  /** lockdep maps the rule acquires, in order: nested (each kept while the next is taken: a work
+   * item's queue then work map, process_one_work) or touched one after the other (acquired and
+   * released at once: touch_work_lockdep_map, then touch_wq_lockdep_map in start_flush_work) */
+  maps?(d: GpuDesign, step: S, m: RuleMeta): { readonly names: readonly string[]; readonly nested: boolean }
   /** the rule runs might_alloc(gfp) (mm/page_alloc.c: prepare_alloc_pages @ v6.12) with a gfp that may
    * direct-reclaim: lockdep acquires fs_reclaim (only with __GFP_FS) and the mmu_notifier map,
    * whether or not memory is short */
@@ -97,7 +102,18 @@ export interface LockdepFacts<S extends Step = Step> {
   blocksOn?(step: S): { readonly lock: number; readonly mode: 'read' | 'write' } | undefined
 }
 
+/** A top-level section of a GPU design that a module reads (workqueues:, work:, pools:, cpus:),
+ * as the language reference documents it. */
+export interface SectionDoc {
+  readonly key: string
+  readonly doc: string
+  /** its fields (for a list of objects), each with what it means */
+  readonly fields?: Readonly<Record<string, string>>
+}
+
 export interface OpModule<S extends Step = Step> {
+  /** design sections the module's steps name things from, for the reference */
+  readonly sections?: readonly SectionDoc[]
   /** the compiled ops this module owns (Step['op'] values) */
   readonly ops: readonly S['op'][]
   /** the YAML keys it reads; a key may expand to steps of other modules (submit, user_fault) */
@@ -135,6 +151,14 @@ export interface OpModule<S extends Step = Step> {
   link?(steps: readonly Step[], k: number, who: string, d: Pick<GpuDesign, 'ranges'>): S
   /** the step waits on fences (statically: locks held here are held at a fence wait) */
   waitsOnFences?(step: S): boolean
+  /** what the module is, for the language reference (an op reached through other keys' fields, such as else_end) */
+  readonly doc?: string
+  /** the first step of a repeating worker: is the worker idle here (nothing queued for it)? default yes */
+  idleAt?(f: GpuFields, s: Reader, step: S): boolean
+  /** the step disables ('off': preempt_disable, spin_lock) or re-enables ('on') preemption */
+  preempt?(step: S): 'off' | 'on' | undefined
+  /** values of its own fields in the initial state (fields it declared with fields()) */
+  init?(d: GpuDesign, extra: Readonly<Record<string, number>>, state: Int32Array): void
   /** how the step reads in traces and `explain` */
   text(d: GpuDesign, step: S): string
 }

@@ -11,11 +11,27 @@ import type { Step, StepOf } from '../types.js'
 import { FS, type GpuView, nodeId } from '../view.js'
 import { names, type OpModule } from './op.js'
 import { FAULT_POLICY, NAME, NONBLOCK, USAGE } from './schema.js'
+import { addTimeout, readTimeout, TIMEOUT, TIMEOUT_ELSE, timeoutText } from './timeout.js'
 
 declare module '../types.js' {
   interface StepVariants {
-    wait: { readonly op: 'wait'; readonly fence: number; readonly ifFaultPending?: 'skip'; readonly nonblock?: 'again' }
-    wait_resv: { readonly op: 'wait_resv'; readonly bo: number; readonly usage: Usage; readonly ifFaultPending?: 'skip'; readonly nonblock?: 'again' }
+    wait: {
+      readonly op: 'wait'
+      readonly fence: number
+      readonly ifFaultPending?: 'skip'
+      readonly nonblock?: 'again'
+      readonly timeout?: true
+      readonly else?: Outcome
+    }
+    wait_resv: {
+      readonly op: 'wait_resv'
+      readonly bo: number
+      readonly usage: Usage
+      readonly ifFaultPending?: 'skip'
+      readonly nonblock?: 'again'
+      readonly timeout?: true
+      readonly else?: Outcome
+    }
   }
 }
 type S = StepOf<'wait' | 'wait_resv'>
@@ -58,6 +74,7 @@ const waitRules = (k: StepCx, step: StepOf<'wait'>): void => {
     (s) => p.at_(s) && s.get(fs[fe]!) !== FS.pending,
     (c) => p.advance(c),
   )
+  addTimeout(k, step, (s) => s.get(fs[fe]!) === FS.pending, F(fe))
   if (step.ifFaultPending === 'skip') {
     // Glisse's "can this fence deadlock?" (seed 000): back off while a GPU page fault is pending.
     add(
@@ -109,6 +126,7 @@ const resvRules = (k: StepCx, step: StepOf<'wait_resv'>): void => {
     (s) => p.at_(s) && !pendingIn(s),
     (c) => p.advance(c),
   )
+  addTimeout(k, step, pendingIn, bname)
   if (step.ifFaultPending === 'skip') {
     add(
       { name: 'skip_resv', ...base, bo: bname },
@@ -134,15 +152,25 @@ export const waitOp: OpModule<S> = {
       key: 'wait',
       doc: 'wait for a fence to signal (dma_fence_wait); signalling is enabled first',
       arg: { role: 'fence', what: 'the fence', schema: NAME("a fence (every job's fence is named after the job)") },
-      modifiers: { ifFaultPending: FAULT_POLICY, nonblock: NONBLOCK },
-      parse: (px) => [{ where: px.where, op: 'wait', fence: px.arg(), ...px.faultPolicy(), ...px.nonblock() }],
+      modifiers: { ifFaultPending: FAULT_POLICY, nonblock: NONBLOCK, timeout: TIMEOUT, else: TIMEOUT_ELSE },
+      parse: (px) => [{ where: px.where, op: 'wait', fence: px.arg(), ...px.faultPolicy(), ...px.nonblock(), ...readTimeout(px) }],
     },
     {
       key: 'wait_resv',
       doc: "wait for every fence of a usage (or a lower one) in a buffer's dma_resv (dma_resv_wait_timeout)",
       arg: { role: 'buffer', what: 'the buffer', schema: NAME('a buffer') },
-      modifiers: { usage: USAGE('bookkeep'), ifFaultPending: FAULT_POLICY, nonblock: NONBLOCK },
-      parse: (px) => [{ where: px.where, op: 'wait_resv', bo: px.arg(), usage: px.usage(px.mods.usage, 'bookkeep'), ...px.faultPolicy(), ...px.nonblock() }],
+      modifiers: { usage: USAGE('bookkeep'), ifFaultPending: FAULT_POLICY, nonblock: NONBLOCK, timeout: TIMEOUT, else: TIMEOUT_ELSE },
+      parse: (px) => [
+        {
+          where: px.where,
+          op: 'wait_resv',
+          bo: px.arg(),
+          usage: px.usage(px.mods.usage, 'bookkeep'),
+          ...px.faultPolicy(),
+          ...px.nonblock(),
+          ...readTimeout(px),
+        },
+      ],
     },
   ],
   refs: { wait: { fence: 'fence' }, wait_resv: { bo: 'buffer' } },
@@ -170,7 +198,8 @@ export const waitOp: OpModule<S> = {
   text(d, s) {
     const { F, B } = names(d)
     const skip = s.ifFaultPending ? ', skipped while a GPU page fault is pending' : ''
-    if (s.op === 'wait') return `dma_fence_wait(${F(s.fence)})${skip}${s.nonblock ? ' (only a test if non-blockable)' : ''}`
-    return `dma_resv_wait_timeout(${B(s.bo)}, ${s.usage.toUpperCase()})${skip}`
+    if (s.op === 'wait')
+      return `dma_fence_wait${s.timeout ? '_timeout' : ''}(${F(s.fence)})${skip}${s.nonblock ? ' (only a test if non-blockable)' : ''}${timeoutText(s)}`
+    return `dma_resv_wait_timeout(${B(s.bo)}, ${s.usage.toUpperCase()})${skip}${timeoutText(s)}`
   },
 }

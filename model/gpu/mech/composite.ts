@@ -1,0 +1,56 @@
+/**
+ * Composite fences. A dma_fence_array signals when all of its fences have signalled, or any one
+ * with signal_on_any; a dma_fence_chain point signals when its own fence and every earlier point
+ * have (a point depends on [its fence, prev]). Both are lazy: nothing is armed until someone waits
+ * on the container or adds a callback to it (its enable_signaling adds a callback to each member,
+ * which enables the member's signalling in turn), and both signal from irq_work, after the member's
+ * callback returned. The first error of a member becomes the container's error while it has not
+ * signalled (dma_fence_array_set_pending_error); v6.12's chain propagates no error of its own, so a
+ * chain point reports the error of its own fence only.
+ *
+ * The chain's enable_signaling arms one contained fence at a time, re-arming from irq_work as each
+ * signals; the model enables every member at once, which triggers no fence the chain would not
+ * trigger before it signals.
+ */
+import type { CompileCx } from '../context.js'
+import { FS } from '../view.js'
+
+export const COMPOSITE_CITE = [
+  { path: 'drivers/dma-buf/dma-fence-array.c', fn: 'dma_fence_array_enable_signaling' },
+  { path: 'drivers/dma-buf/dma-fence-array.c', fn: 'dma_fence_array_cb_func' },
+  { path: 'drivers/dma-buf/dma-fence-array.c', fn: 'irq_dma_fence_array_work' },
+  { path: 'drivers/dma-buf/dma-fence-chain.c', fn: 'dma_fence_chain_enable_signaling' },
+  { path: 'drivers/dma-buf/dma-fence-chain.c', fn: 'dma_fence_chain_irq_work' },
+] as const
+
+export function compositeRules(cx: CompileCx): void {
+  const { design, f } = cx
+  const { en, fs } = f
+  design.fences.forEach((fe, i) => {
+    const members = fe.members
+    if (!members) return
+    const array = fe.kind === 'array'
+    const fn = array ? 'dma_fence_array' : 'dma_fence_chain'
+    const actor = { kind: 'fence', index: i } as const
+    cx.add(
+      { name: `${fn}_enable_signaling`, fence: fe.name },
+      { actor, does: 'enable' },
+      (s) => s.get(en[i]!) === 1 && s.get(fs[i]!) === FS.pending && members.some((m) => s.get(en[m]!) === 0 && s.get(fs[m]!) === FS.pending),
+      (c) => {
+        for (const m of members) if (c.get(fs[m]!) === FS.pending) c.set(en[m]!, 1)
+      },
+    )
+    const ready =
+      array && fe.any
+        ? (s: { get(x: number): number }) => members.some((m) => s.get(fs[m]!) !== FS.pending)
+        : (s: { get(x: number): number }) => members.every((m) => s.get(fs[m]!) !== FS.pending)
+    // array: the first member error; chain: the error of its own fence (members[0]) only.
+    const errs = array ? members : [members[0]!]
+    cx.add(
+      { name: `${fn}_signal`, fence: fe.name, members: members.map((m) => design.fences[m]!.name).join(', ') },
+      { actor, does: 'composite_signal', signals: i },
+      (s) => s.get(en[i]!) === 1 && s.get(fs[i]!) === FS.pending && ready(s),
+      (c) => c.set(fs[i]!, errs.some((m) => c.get(fs[m]!) === FS.error) ? FS.error : FS.signalled),
+    )
+  })
+}
