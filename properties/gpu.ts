@@ -3,34 +3,17 @@
  * Rule numbers 1-7 are Christian König's (seed 000, with Daniel Vetter's replies); the kernel's
  * own statements are cited from Documentation/driver-api/dma-buf.rst and drivers/dma-buf/.
  */
-import {
-  type Action,
-  always,
-  leadsTo,
-  type OmittedProperty,
-  type OrderProperty,
-  type ProgressProperty,
-  type Property,
-  type Reader,
-  sometimes,
-  step,
-} from '../checker/model.js'
+import { type Action, always, leadsTo, type OmittedProperty, type ProgressProperty, type Property, type Reader, sometimes, step } from '../checker/model.js'
 import { opOf } from '../model/gpu/ops/index.js'
-import { heldMaps, running, wsField } from '../model/gpu/ops/work.js'
+import { running, wsField } from '../model/gpu/ops/work.js'
 import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
-import { callbackHeld } from '../model/gpu/ops/callback.js'
+import { lockOrderProperty } from './gpuLockOrder.js'
 import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
 import { PROGRESS, STALE_ACCESS } from './hmm.js'
 
-/** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
-export const PRIMED_ORDER: readonly (readonly [string, string])[] = [
-  ['mmap_lock', 'dma_resv'],
-  ['dma_resv', 'fs_reclaim'],
-  ['fs_reclaim', 'mmu_notifier'],
-  ['mmu_notifier', 'dma_fence_map'],
-]
+export { PRIMED_ORDER } from './gpuLockOrder.js'
 
 export const PROPERTY_NAMES = {
   deadlock: 'deadlock',
@@ -336,53 +319,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     props.push(prog)
   }
 
-  if (want.has('lock-order')) {
-    const order: OrderProperty<Action> = {
-      kind: 'order',
-      name: PROPERTY_NAMES.lockOrder,
-      cite: 'dma-resv.c dma_resv_lockdep(); mm/page_alloc.c fs_reclaim_acquire(); dma-fence.c __dma_fence_might_wait()',
-      primed: PRIMED_ORDER,
-      primedLabel: 'primed at boot (dma_resv_lockdep)',
-      edges: (pre, a) => {
-        const t = actor(a)
-        if (t < 0) return []
-        const m = meta(a)
-        const out: [string, string][] = []
-        const th = design.threads[t]!
-        // A fence callback runs inside its signaller: under the fence's lock and what the signaller holds.
-        const contexts: string[] = [...heldMaps(design, f, pre, t), ...(th.callbackOn !== undefined ? callbackHeld(v, pre, t) : v.heldBy(pre, t)).map(cls)]
-        if (inReclaim(pre, t)) contexts.push('fs_reclaim', 'mmu_notifier')
-        if (th.context === 'notifier' || inNotifier(pre, t)) contexts.push('mmu_notifier')
-        // mmu_notifier_invalidate_range_start() acquires the lockdep map of the notifier context
-        // (include/linux/mmu_notifier.h), so every held lock is ordered before it.
-        if (m.does === 'invalidate_start') for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
-        // lockdep records no dependency for a trylock (the op says): it cannot block, so it cannot deadlock.
-        if (m.acquires && (!m.step || (opOf(m.step).lockdep?.ordersAcquire?.(m.step) ?? true))) {
-          const to = cls(m.acquires.lock)
-          for (const c of contexts) if (c !== to) out.push([c, to])
-          if (inSignalling(pre, t)) out.push(['dma_fence_map', to])
-        }
-        if (m.does === 'enter_reclaim') {
-          for (const c of contexts) out.push([c, 'fs_reclaim'])
-          out.push(['fs_reclaim', 'mmu_notifier'])
-        }
-        // Lockdep maps a rule acquires (a work item's queue then work map, nested; the maps a flush
-        // touches, one after the other): each is ordered after every lock and map held, and a
-        // nested one after those taken before it.
-        const maps = m.step ? opOf(m.step).lockdep?.maps?.(design, m.step, m) : undefined
-        maps?.names.forEach((x, k) => {
-          for (const c of [...contexts, ...(maps.nested ? maps.names.slice(0, k) : [])]) if (c !== x) out.push([c, x])
-        })
-        // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
-        const st = m.step
-        if (st && opOf(st).lockdep?.fenceWait?.(st, m)) {
-          for (const c of contexts) out.push([c, 'dma_fence_map'])
-        }
-        return out
-      },
-    }
-    props.push(order)
-  }
+  if (want.has('lock-order')) props.push(lockOrderProperty(v, PROPERTY_NAMES.lockOrder))
   props.push(...atomicProperties(v, want))
 
   // Vacuity guards: a proof means little if nothing ever happens. Under a declared symmetry the

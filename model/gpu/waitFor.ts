@@ -11,6 +11,9 @@
 import type { Reader } from '../../checker/model.js'
 import { callbackAdders } from './ops/callback.js'
 import { opOf, provides } from './ops/index.js'
+import type { Provision } from './ops/op.js'
+import { stepReclaims } from './paths.js'
+import type { Step } from './types.js'
 import { FS, type GpuView, JS, type NodeId, type WaitForGraph, type WaitNode } from './view.js'
 
 export type { NodeId, WaitForGraph, WaitNode } from './view.js'
@@ -43,18 +46,32 @@ function graphKit(v: GpuView, s: Reader, ignoreTimeouts: boolean) {
   const En = (e: number): NodeId => `engine:${e}`
   const fenceName = (i: number): string =>
     `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
+  /** the steps thread o can still run: on its path from its pc (all of them for a repeating
+   * worker, which starts over), the reclaim steps while it may still enter reclaim, and the
+   * notifier callbacks of the invalidations among those */
+  const remaining = (o: number): Step[] => {
+    const th = design.threads[o]!
+    const pc = s.get(f.pc[o]!)
+    const inReclaim = f.rpc[o]! >= 0 && s.get(f.rpc[o]!) > 0
+    const path = th.repeat ? th.steps : th.steps.slice(pc)
+    const reclaim = inReclaim || path.some(stepReclaims)
+    const out = [...path, ...(reclaim ? v.reclaimSteps : [])]
+    for (const x of v.sites) if (x.thread === o && (x.frame === 'reclaim' ? reclaim : th.repeat || x.at >= pc)) out.push(...x.steps)
+    return out
+  }
+  const willProvide = (o: number, want: Provision): boolean => remaining(o).some((x) => provides(x, want))
   /** fence callbacks not added yet: neither blocked nor finished, live while a thread may add them */
   const unadded = new Set<NodeId>()
   /** how an actor with a path reads: a work item or a thread */
   const who = (t: number): string => `${design.threads[t]!.work !== undefined ? 'work' : 'thread'} ${design.threads[t]!.name}`
   /** idle work items: not blocked, but live only if whoever can queue them is */
   const idleWork = new Set<NodeId>()
-  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded, ignoreTimeouts, who, idleWork }
+  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded, ignoreTimeouts, who, idleWork, willProvide }
 }
 
 /** Threads: a blocked one waits on what its step's op says (ops/). */
 function threadNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, fenceName, unadded, ignoreTimeouts, who } = k
+  const { v, s, design, f, node, edge, enabled, T, fenceName, unadded, ignoreTimeouts, who, willProvide } = k
   // Threads.
   design.threads.forEach((th, t) => {
     const n = node(T(t), who(t))
@@ -83,13 +100,13 @@ function threadNodes(k: Kit): void {
     const at = v.stepAt(s, t)
     const step = at.step
     if (!step) return
-    opOf(step).waitsOn?.({ v, s, t, n, where: at.where, edge: (to, why) => edge(n, to, why), fenceName, provides }, step)
+    opOf(step).waitsOn?.({ v, s, t, n, where: at.where, edge: (to, why) => edge(n, to, why), fenceName, provides, willProvide }, step)
   })
 }
 
 /** Jobs: the scheduler, dependencies, CUs (reserved or flushed), a pending fault, resumption. */
 function jobNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, En, fenceName } = k
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, En, fenceName, willProvide } = k
   // Jobs.
   design.jobs.forEach((job, j) => {
     const n = node(Jn(j), `job ${job.name}`)
@@ -133,9 +150,7 @@ function jobNodes(k: Kit): void {
     } else if (st === JS.running && job.hangs) {
       // A hung job: only a reset (the timeout handler, ops/tdr.ts) or a forced signal ends it.
       design.threads.forEach((th, t) => {
-        const pc = s.get(f.pc[t]!)
-        if (th.steps.some((x, i) => i >= pc && provides(x, { kind: 'signal', fence: job.fence })))
-          edge(n, T(t), `hangs on the GPU; thread ${th.name} resets it`)
+        if (willProvide(t, { kind: 'signal', fence: job.fence })) edge(n, T(t), `hangs on the GPU; thread ${th.name} resets it`)
       })
       n.mode = 'any'
       if (n.targets.length === 0) n.why.push('hangs on the GPU and nothing resets it')
@@ -143,10 +158,8 @@ function jobNodes(k: Kit): void {
       for (const d of v.depsOf(s, j)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `busy-waits (GPU WAIT) on ${fenceName(d)}`)
     } else if (st === JS.suspended) {
       design.threads.forEach((th, t) => {
-        const pc = s.get(f.pc[t]!)
-        if (th.steps.some((x, i) => i >= pc && provides(x, { kind: 'resume', job: j }))) edge(n, T(t), `is suspended until thread ${th.name} resumes it`)
-        if (th.steps.some((x, i) => i >= pc && provides(x, { kind: 'signal', fence: job.fence })))
-          edge(n, T(t), `is suspended until thread ${th.name} force-completes it`)
+        if (willProvide(t, { kind: 'resume', job: j })) edge(n, T(t), `is suspended until thread ${th.name} resumes it`)
+        if (willProvide(t, { kind: 'signal', fence: job.fence })) edge(n, T(t), `is suspended until thread ${th.name} force-completes it`)
       })
       n.mode = 'any'
     }
@@ -155,7 +168,7 @@ function jobNodes(k: Kit): void {
 
 /** Engines, locks and fences: who holds the CUs and locks, who signals the fences. */
 function resourceNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, who } = k
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, who, willProvide } = k
   // Engines: a job waiting for CUs needs any holder to release one. With CUs free but withheld
   // (reservation, flush), there is no holder to wait for: a dead end.
   design.engines.forEach((eng, e) => {
@@ -191,8 +204,7 @@ function resourceNodes(k: Kit): void {
       const st = s.get(f.js[fe.job]!)
       if (st === JS.idle) {
         design.threads.forEach((th, t) => {
-          const pc = s.get(f.pc[t]!)
-          if (th.steps.some((x, k) => k >= pc && provides(x, { kind: 'submit', job: fe.job! })))
+          if (willProvide(t, { kind: 'submit', job: fe.job! }))
             edge(n, T(t), `job ${design.jobs[fe.job!]!.name} is not submitted yet; thread ${th.name} submits it`)
         })
       } else edge(n, Jn(fe.job), `signalled when job ${design.jobs[fe.job]!.name} completes`)
@@ -205,11 +217,8 @@ function resourceNodes(k: Kit): void {
       const what = fe.kind === 'chain' ? 'a dma_fence_chain point: signals when' : `a dma_fence_array: signals when ${fe.any ? 'any of' : 'all of'}`
       for (const m of fe.members) if (s.get(f.fs[m]!) === FS.pending) edge(n, Fn(m), `${what} ${fenceName(m)}`)
     }
-    design.threads.forEach((th, t) => {
-      const pc = s.get(f.pc[t]!)
-      th.steps.forEach((x, k) => {
-        if (k >= pc && provides(x, { kind: 'signal', fence: i })) edge(n, T(t), `signalled by ${who(t)}`)
-      })
+    design.threads.forEach((_th, t) => {
+      if (willProvide(t, { kind: 'signal', fence: i })) edge(n, T(t), `signalled by ${who(t)}`)
     })
     // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
     if (fe.kind === 'hmm' && fe.job === undefined && n.targets.length === 0) n.live = true

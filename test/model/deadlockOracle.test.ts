@@ -181,10 +181,9 @@ for (const { file, sc } of designs) {
   })
 }
 
-// Known defect: an allocation retry is a spin with no wait-for edge (model/gpu/compile.ts, the
-// alloc step's retry outcome), so thread a is reported stuck at depth 0 although thread b frees
-// the page it waits for. Remove `.failing` when retries carry what they wait on.
-test.failing('alloc retry: a thread retrying an allocation that another thread satisfies is not stuck', (t) => {
+// An allocation retry waits for a page of its pool from the threads that can still free one
+// (ops/memory.ts waitsOn): thread a is not stuck while thread b is still to free its page.
+test('alloc retry: a thread retrying an allocation that another thread satisfies is not stuck', (t) => {
   const m = compileGpu(
     buildDesign({
       engines: [{ name: 'gfx', cus: 1 }],
@@ -200,4 +199,76 @@ test.failing('alloc retry: a thread retrying an allocation that another thread s
   )
   const r = compare(m)!
   t.is(r.falsePositives, 0, r.examples.join('\n'))
+})
+
+/** A design's wait-for verdict at the end of its search: the first stuck state's stuck actors. */
+const firstStuck = (m: Model<Action>): string[] => {
+  const g = stateGraph(m)
+  if ('tooBig' in g) throw new Error('too big')
+  const at = reader(m, g.store)
+  for (let i = 0; i < g.n; i++) {
+    const st = view(m).waitFor(at(i)).stuck
+    if (st.length) return [...st]
+  }
+  return []
+}
+
+test('evict retry: a thread holding bo0.resv that retries evicting bo0 for ever, while another waits on the lock, is a deadlock', (t) => {
+  // No thread frees a system page, so the eviction can never succeed (ttm_bo_evict -ENOMEM); the
+  // retry is a wait with no one to release it, and thread b waits on the lock thread a holds.
+  const m = compileGpu(
+    buildDesign({
+      engines: [{ name: 'gfx', cus: 1 }],
+      memory: { vram: 0, system: 0 },
+      buffers: [{ name: 'bo0', placement: 'vram' }],
+      jobs: [],
+      threads: [
+        { name: 'a', steps: [{ lock: 'bo0.resv' }, { evict: 'bo0', else: 'retry' }, { unlock: 'bo0.resv' }] },
+        { name: 'b', steps: [{ lock: 'bo0.resv' }, { unlock: 'bo0.resv' }] },
+      ],
+      properties: ['deadlock'],
+    }),
+    'evict retry for ever',
+  )
+  const r = compare(m)!
+  t.is(r.falsePositives, 0, r.examples.join('\n'))
+  t.deepEqual(firstStuck(m).sort(), ['thread:0', 'thread:1'])
+})
+
+test('evict retry: a retry another thread satisfies (it frees a system page) is not stuck', (t) => {
+  const m = compileGpu(
+    buildDesign({
+      engines: [{ name: 'gfx', cus: 1 }],
+      memory: { vram: 0, system: 0 },
+      buffers: [{ name: 'bo0', placement: 'vram' }],
+      jobs: [],
+      threads: [
+        { name: 'a', steps: [{ lock: 'bo0.resv' }, { evict: 'bo0', else: 'retry' }, { unlock: 'bo0.resv' }] },
+        { name: 'b', steps: [{ free: 'system' }, { lock: 'bo0.resv' }, { unlock: 'bo0.resv' }] },
+      ],
+      properties: ['deadlock'],
+    }),
+    'evict retry satisfied',
+  )
+  const r = compare(m)!
+  t.is(r.falsePositives, 0, r.examples.join('\n'))
+  t.deepEqual(firstStuck(m), [])
+})
+
+test('alloc retry: a retry no thread can satisfy, while another thread waits on a lock the spinner holds, is stuck', (t) => {
+  const m = compileGpu(
+    buildDesign({
+      engines: [{ name: 'gfx', cus: 1 }],
+      memory: { vram: 0, system: 0 },
+      locks: [{ name: 'L', kind: 'mutex' }],
+      jobs: [],
+      threads: [
+        { name: 'a', steps: [{ lock: 'L' }, { alloc: 'GFP_NOWAIT', pool: 'system', else: 'retry' }, { unlock: 'L' }] },
+        { name: 'b', steps: [{ lock: 'L' }, { unlock: 'L' }] },
+      ],
+      properties: ['deadlock'],
+    }),
+    'alloc retry for ever',
+  )
+  t.deepEqual(firstStuck(m).sort(), ['thread:0', 'thread:1'])
 })

@@ -3,7 +3,7 @@
  * holds it), after its fences; the copy runs on an engine the faulting work cannot block.
  */
 import type { StepOf } from '../types.js'
-import { PLACE } from '../view.js'
+import { nodeId, PLACE } from '../view.js'
 import { names, type OpModule } from './op.js'
 import { ELSE, NAME } from './schema.js'
 import { outcomeText } from './branch.js'
@@ -60,10 +60,25 @@ export const evictOp: OpModule<S> = {
     const o = step.else
     add(
       { name: 'evict_failed', ...base, bo: buffers[bo]!.name, then: o },
-      m('evict_failed'),
+      // a retry loops until system memory is free: a wait (waitsOn), not progress
+      m(o === 'retry' ? 'spin' : 'evict_failed'),
       (s) => p.at_(s) && s.get(place[bo]!) === PLACE.vram && s.get(system) === 0,
       (c) => outcome(p, o, c),
     )
+  },
+  // moving a buffer out of VRAM frees its VRAM page
+  provides: () => [{ kind: 'free', pool: 'vram' }],
+  waitsOn(w, step) {
+    // A retried eviction (else: retry) waits for a free system page, from any thread that can free
+    // one (drivers/gpu/drm/ttm/ttm_bo.c: ttm_bo_evict @ v6.12 fails with -ENOMEM without one).
+    const { design } = w.v
+    const bo = design.buffers[step.bo]!.name
+    w.n.mode = 'any'
+    design.threads.forEach((th, o) => {
+      if (o !== w.t && w.willProvide(o, { kind: 'free', pool: 'system' }))
+        w.edge(nodeId.thread(o), `retries evicting ${bo}${w.where} until thread ${th.name} frees a system page`)
+    })
+    if (w.n.targets.length === 0) w.n.why.push(`retries evicting ${bo}${w.where} for ever: no thread frees a system page`)
   },
   text(d, s) {
     const { B } = names(d)

@@ -94,5 +94,11 @@ export const provides = (s: Step, want: Provision): boolean =>
   (opOf(s).provides?.(s) ?? []).some(
     (x) =>
       x.kind === want.kind &&
-      ('job' in x ? 'job' in want && x.job === want.job : 'fence' in x ? 'fence' in want && x.fence === want.fence : 'work' in want && x.work === want.work),
+      ('job' in x
+        ? 'job' in want && x.job === want.job
+        : 'fence' in x
+          ? 'fence' in want && x.fence === want.fence
+          : 'work' in x
+            ? 'work' in want && x.work === want.work
+            : 'pool' in want && x.pool === want.pool),
   )

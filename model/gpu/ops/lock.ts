@@ -134,6 +134,9 @@ export const lockOp: OpModule<S> = {
     ordersAcquire: (step) => step.op !== 'trylock',
     // mutex_lock may sleep (might_sleep()); the nonblock form is a trylock there.
     sleeps: (step, m) => step.op === 'lock' && !step.nonblock && m.does === 'acquire',
+    // mutex_lock, down_read/down_write, dma_resv_lock: lock_acquire() before the task sleeps
+    // (kernel/locking/mutex.c: __mutex_lock_common @ v6.12 calls mutex_acquire_nest first).
+    blocksOn: (step) => (step.op === 'lock' ? { lock: step.lock, mode: step.mode } : undefined),
     returnsFalse: (step, m) => m.does === 'trylock_failed' && step.op === 'trylock' && step.else === 'again',
   },
   text(d, s) {

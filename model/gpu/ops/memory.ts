@@ -5,6 +5,7 @@
  */
 import { SpecError } from '../errors.js'
 import { GFPS, reclaims, type Gfp, type StepOf } from '../types.js'
+import { nodeId } from '../view.js'
 import { names, type OpModule } from './op.js'
 import { ELSE } from './schema.js'
 import { outcomeText } from './branch.js'
@@ -52,9 +53,34 @@ export const memoryOp: OpModule<S> = {
     { path: 'mm/page_alloc.c', fn: '__free_pages' },
   ],
   reclaims: (s) => s.op === 'alloc' && reclaims(s.gfp),
+  provides: (s) => (s.op === 'free' ? [{ kind: 'free', pool: s.pool }] : []),
+  waitsOn(w, step) {
+    // A retried allocation (else: retry) loops in the allocator until a page of its pool is free:
+    // it waits for any thread that can still free one (mm/page_alloc.c: __alloc_pages_slowpath @ v6.12
+    // loops to retry while should_reclaim_retry() or __GFP_NOFAIL).
+    if (step.op !== 'alloc') return
+    const { design } = w.v
+    const want = { kind: 'free', pool: step.pool } as const
+    if (reclaims(step.gfp) && w.v.reclaimSteps.some((x) => w.provides(x, want))) {
+      // It frees pages itself in its next direct reclaim: no wait.
+      w.n.live = true
+      return
+    }
+    w.n.mode = 'any'
+    design.threads.forEach((th, o) => {
+      if (o !== w.t && w.willProvide(o, want))
+        w.edge(nodeId.thread(o), `retries alloc_page(GFP_${step.gfp}) from ${step.pool}${w.where}; thread ${th.name} frees a page`)
+    })
+    if (w.n.targets.length === 0) w.n.why.push(`retries alloc_page(GFP_${step.gfp}) from ${step.pool}${w.where} for ever: no thread frees a ${step.pool} page`)
+  },
   lockdep: {
     // a reclaiming allocation may sleep (might_sleep() in the allocator)
     sleeps: (s, m) => s.op === 'alloc' && reclaims(s.gfp) && m.does === 'alloc',
+    // Every allocation attempt runs might_alloc(gfp): fs_reclaim_acquire() takes fs_reclaim only
+    // with __GFP_FS (GFP_KERNEL, not GFP_NOFS or GFP_NOIO) and the mmu_notifier map with any
+    // __GFP_DIRECT_RECLAIM (include/linux/gfp_types.h: GFP_KERNEL, GFP_NOFS, GFP_NOIO @ v6.12;
+    // mm/page_alloc.c: fs_reclaim_acquire, __need_reclaim @ v6.12).
+    mightReclaim: (s) => (s.op === 'alloc' && reclaims(s.gfp) ? { fs: s.gfp === 'KERNEL' } : undefined),
   },
   rules(k, step) {
     const { cx, p, t, base, m, add } = k

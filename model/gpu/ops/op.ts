@@ -56,6 +56,8 @@ export interface StepSyntax {
 export type Provision =
   | { readonly kind: 'submit' | 'run' | 'serve_fault' | 'resume'; readonly job: number }
   | { readonly kind: 'signal'; readonly fence: number }
+  /** frees a page of the pool (free, an eviction out of VRAM, a swap-out to disk) */
+  | { readonly kind: 'free'; readonly pool: 'vram' | 'system' }
   | { readonly kind: 'queue'; readonly work: number }
 
 /** The wait-for graph's view of one blocked thread at a step of this op. */
@@ -70,6 +72,10 @@ export interface WaitCx {
   fenceName: (i: number) => string
   /** does step x provide what is waited for (the registry answers) */
   provides: (x: Step, want: Provision) => boolean
+  /** can thread o still run a step that provides it: a step at or after its pc (any step of a
+   * repeating worker, which starts over), a reclaim step it may still enter, a notifier callback
+   * of an invalidation it has still to run */
+  willProvide: (o: number, want: Provision) => boolean
 }
 
 /** What lockdep and might_sleep() see of a rule of this op (properties/gpu.ts). */
@@ -86,6 +92,14 @@ export interface LockdepFacts<S extends Step = Step> {
    * item's queue then work map, process_one_work) or touched one after the other (acquired and
    * released at once: touch_work_lockdep_map, then touch_wq_lockdep_map in start_flush_work) */
   maps?(d: GpuDesign, step: S, m: RuleMeta): { readonly names: readonly string[]; readonly nested: boolean }
+  /** the rule runs might_alloc(gfp) (mm/page_alloc.c: prepare_alloc_pages @ v6.12) with a gfp that may
+   * direct-reclaim: lockdep acquires fs_reclaim (only with __GFP_FS) and the mmu_notifier map,
+   * whether or not memory is short */
+  mightReclaim?(step: S, m: RuleMeta): { readonly fs: boolean } | undefined
+  /** a thread at this step blocks on the lock while it is taken; lockdep records the acquisition
+   * when it is attempted (lock_acquire runs before the task sleeps), so even a wait that never ends
+   * records its dependencies */
+  blocksOn?(step: S): { readonly lock: number; readonly mode: 'read' | 'write' } | undefined
 }
 
 /** A top-level section of a GPU design that a module reads (workqueues:, work:, pools:, cpus:),

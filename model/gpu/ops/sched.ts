@@ -79,8 +79,7 @@ export const schedOp: OpModule<S> = {
     const { design, f } = v
     if (s.get(f.js[step.job]!) === JS.idle) {
       design.threads.forEach((other, o) => {
-        const opc = s.get(f.pc[o]!)
-        if (other.steps.some((x, k) => k >= opc && wc.provides(x, { kind: 'submit', job: step.job })))
+        if (wc.willProvide(o, { kind: 'submit', job: step.job }))
           wc.edge(nodeId.thread(o), `waits for thread ${other.name} to submit job ${design.jobs[step.job]!.name}`)
       })
       n.mode = 'any'

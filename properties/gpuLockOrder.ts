@@ -1,0 +1,99 @@
+/**
+ * The lock-order property (lockdep's class graph over the explored transitions): what lockdep
+ * records for each rule, from the op modules' lockdep facts. Held locks, fs_reclaim in direct
+ * reclaim and the mmu_notifier map in a notifier callback order before every acquisition, every
+ * allocation that may reclaim (might_alloc) and every dma_fence wait; an acquisition that blocks is
+ * recorded when it is attempted.
+ */
+import type { Action, OrderProperty, Reader } from '../checker/model.js'
+import { callbackHeld } from '../model/gpu/ops/callback.js'
+import { opOf } from '../model/gpu/ops/index.js'
+import { heldMaps } from '../model/gpu/ops/work.js'
+import type { GpuView, RuleMeta } from '../model/gpu/view.js'
+
+/** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
+export const PRIMED_ORDER: readonly (readonly [string, string])[] = [
+  ['mmap_lock', 'dma_resv'],
+  ['dma_resv', 'fs_reclaim'],
+  ['fs_reclaim', 'mmu_notifier'],
+  ['mmu_notifier', 'dma_fence_map'],
+]
+
+export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Action> {
+  const { design, f } = v
+  const meta = (a: Action): RuleMeta => v.meta.get(a)!
+  const cls = (l: number): string => design.locks[l]!.cls
+  const inReclaim = (s: Reader, t: number): boolean => f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0
+  const inSignalling = (s: Reader, t: number): boolean => design.threads[t]!.signalling || s.get(f.sig[t]!) === 1
+  const inNotifier = (s: Reader, t: number): boolean => f.npc[t]! >= 0 && s.get(f.npc[t]!) > 0
+  const actor = (a: Action): number => {
+    const m = meta(a)
+    return m.actor.kind === 'thread' ? m.actor.index : -1
+  }
+  /** the lockdep classes thread t holds in state s: its locks, fs_reclaim and the mmu_notifier map
+   * in direct reclaim (only when the allocation that entered it has __GFP_FS), the mmu_notifier map
+   * in a notifier callback */
+  const lockdepContexts = (s: Reader, t: number): string[] => {
+    const th = design.threads[t]!
+    // A fence callback runs inside its signaller: under the fence's lock and what the signaller holds.
+    const out = [...heldMaps(design, f, s, t), ...(th.callbackOn !== undefined ? callbackHeld(v, s, t) : v.heldBy(s, t)).map(cls)]
+    if (inReclaim(s, t)) {
+      const at = th.steps[s.get(f.pc[t]!)]
+      const may = at ? opOf(at).lockdep?.mightReclaim?.(at, { actor: { kind: 'thread', index: t }, does: 'enter_reclaim' }) : undefined
+      // fs_reclaim_acquire() takes the notifier map and drops it at once: reclaim itself holds
+      // only fs_reclaim; a notifier callback it runs holds the map (inNotifier below).
+      if (may?.fs ?? true) out.push('fs_reclaim')
+    }
+    if (th.context === 'notifier' || inNotifier(s, t)) out.push('mmu_notifier')
+    return out
+  }
+  const lockFree = (s: Reader, l: number, mode: 'read' | 'write'): boolean =>
+    s.get(f.owner[l]!) === 0 && (mode === 'read' || f.readers[l]! < 0 || s.get(f.readers[l]!) === 0)
+  const order: OrderProperty<Action> = {
+    kind: 'order',
+    name,
+    cite: 'dma-resv.c dma_resv_lockdep(); mm/page_alloc.c fs_reclaim_acquire(); dma-fence.c __dma_fence_might_wait()',
+    primed: PRIMED_ORDER,
+    primedLabel: 'primed at boot (dma_resv_lockdep)',
+    edges: (pre, a, post) => {
+      const t = actor(a)
+      if (t < 0) return []
+      const m = meta(a)
+      const out: [string, string][] = []
+      const contexts = lockdepContexts(pre, t)
+      // mmu_notifier_invalidate_range_start() acquires the lockdep map of the notifier context
+      // (include/linux/mmu_notifier.h), so every held lock is ordered before it.
+      if (m.does === 'invalidate_start') for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
+      // lockdep records no dependency for a trylock (the op says): it cannot block, so it cannot deadlock.
+      if (m.acquires && (!m.step || (opOf(m.step).lockdep?.ordersAcquire?.(m.step) ?? true))) {
+        const to = cls(m.acquires.lock)
+        for (const c of contexts) if (c !== to) out.push([c, to])
+        if (inSignalling(pre, t)) out.push(['dma_fence_map', to])
+      }
+      const st = m.step
+      // might_alloc(): every attempt of an allocation that may reclaim, memory short or not; none
+      // inside reclaim, which runs with PF_MEMALLOC (mm/page_alloc.c: __need_reclaim @ v6.12).
+      const may = st && !inReclaim(pre, t) ? opOf(st).lockdep?.mightReclaim?.(st, m) : undefined
+      if (may) {
+        if (may.fs) for (const c of contexts) if (c !== 'fs_reclaim') out.push([c, 'fs_reclaim'])
+        if (may.fs) out.push(['fs_reclaim', 'mmu_notifier'])
+        for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
+      }
+      // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
+      if (st && opOf(st).lockdep?.fenceWait?.(st, m)) {
+        for (const c of contexts) out.push([c, 'dma_fence_map'])
+      }
+      // lockdep records an acquisition when it is attempted, before the task sleeps on the lock:
+      // a thread that now blocks on a taken lock has recorded held -> lock, even if it never gets it.
+      const next = v.stepAt(post, t).step
+      const blocks = next ? opOf(next).lockdep?.blocksOn?.(next) : undefined
+      if (blocks && !lockFree(post, blocks.lock, blocks.mode)) {
+        const to = cls(blocks.lock)
+        for (const c of lockdepContexts(post, t)) if (c !== to) out.push([c, to])
+        if (inSignalling(post, t)) out.push(['dma_fence_map', to])
+      }
+      return out
+    },
+  }
+  return order
+}
