@@ -5,7 +5,7 @@
  */
 import { declareHardware, declareJobs, declareMemory, type DesignInput, type Hardware, type Memory, resolvers } from './declare.js'
 import { SpecError } from './errors.js'
-import { findLibrary, LIBRARY } from './library.js'
+import { findLibrary, LIBRARY, type LibraryPath } from './library.js'
 import { opOf } from './ops/index.js'
 import type { Obj, Path } from './parse.js'
 import { callbackList, callbackSteps, expandSignals } from './fenceDecls.js'
@@ -161,7 +161,7 @@ function readPaths(
       const lib = findLibrary(th.path as string)
       if (!lib)
         throw new SpecError('FC142', ['threads', i, 'path'], `no library path '${th.path as string}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
-      steps = reader.read(lib.steps(reader.bind(lib.name, th.with, ['threads', i, 'with']), policies), ['threads', i, 'path'])
+      steps = readLibrary(reader, lib, th.with, ['threads', i], policies)
       context ??= lib.context
       signalling ??= lib.signalling ?? false
       origin = lib.name
@@ -211,7 +211,7 @@ function readPaths(
     if (o.path !== undefined) {
       const lib = findLibrary(o.path as string)
       if (!lib) throw new SpecError('FC142', [...where, 'path'], `no library path '${o.path as string}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
-      steps = reader.read(lib.steps(reader.bind(lib.name, o.with, [...where, 'with']), policies), [...where, 'path'])
+      steps = readLibrary(reader, lib, o.with, where, policies)
       name = (o.name as string | undefined) ?? lib.name
       origin = lib.name
     } else if (o.steps !== undefined) {
@@ -241,7 +241,7 @@ function readPaths(
     if (n.path !== undefined) {
       const lib = findLibrary(n.path as string)
       if (!lib) throw new SpecError('FC142', [...where, 'path'], `no library path '${n.path as string}' (library: ${LIBRARY.map((l) => l.name).join(', ')})`)
-      steps = reader.read(lib.steps(reader.bind(lib.name, n.with, [...where, 'with']), policies), [...where, 'path'])
+      steps = readLibrary(reader, lib, n.with, where, policies)
       origin = lib.name
     } else {
       if (n.with !== undefined)
@@ -254,4 +254,32 @@ function readPaths(
   })
 
   return { threads, reclaim, notifiers, works }
+}
+
+/**
+ * A library path's steps, read for the user's thread, reclaim path or callback at `where`. A name
+ * the library's steps cannot resolve is reported at the user's own field, in the user's terms: the
+ * parameter that carries it (from `with:`, or its default) and how to fix it, not the library's
+ * internal step path.
+ */
+function readLibrary(reader: StepReader, lib: LibraryPath, given: unknown, where: Path, policies: Hardware['policies']): Step[] {
+  const bound = reader.bind(lib.name, given, [...where, 'with'])
+  try {
+    return reader.read(lib.steps(bound, policies), [...where, 'path'])
+  } catch (e) {
+    if (!(e instanceof SpecError) || e.path[where.length] !== 'path' || !where.every((x, k) => e.path[k] === x)) throw e
+    const step = e.path[where.length + 1]
+    const withs = (given ?? {}) as Record<string, unknown>
+    const param = lib.params.find((p) => e.message.includes(`'${bound[p.name]}'`) || e.message.includes(`'${bound[p.name]}.`))
+    const at = typeof step === 'number' ? ` (its step ${step + 1})` : ''
+    if (!param) throw new SpecError(e.code, [...where, 'path'], `library path '${lib.name}'${at}: ${e.message}`)
+    const v = bound[param.name]!
+    const fromWith = withs[param.name] !== undefined
+    throw new SpecError(
+      e.code,
+      fromWith ? [...where, 'with', param.name] : [...where, 'path'],
+      `library path '${lib.name}'${at} uses its parameter '${param.name}' (${param.doc}) = '${v}'${fromWith ? '' : ', its default'}: ${e.message}; ` +
+        (fromWith ? `name a declared one under with:` : `declare '${v}', or bind another with with: { ${param.name}: NAME }`),
+    )
+  }
 }

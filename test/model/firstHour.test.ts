@@ -70,3 +70,26 @@ test('sizes print in one unit: binary prefixes, whole numbers without decimals',
   t.is(fmtBytes(3000), '2.9 KiB')
   t.is(fmtBytes(100), '100 B')
 })
+
+test("a library path's unresolved name is reported at the user's own field, naming the parameter that carries it", (t) => {
+  const design = (mn: Record<string, string>, sh: Record<string, string>) =>
+    ({
+      engines: [{ name: 'gfx', cus: 1 }],
+      buffers: [{ name: 'bo0', placement: 'vram' }],
+      jobs: [{ name: 'g0', engine: 'gfx' }],
+      threads: [
+        { name: 'mn', path: 'mmu_notifier', with: mn },
+        { name: 'sh', path: 'shrinker', with: sh },
+      ],
+    }) as never
+  // the notifier lock comes from the parameter's default: the error is at the thread's path, and says so
+  const byDefault = t.throws<SpecError>(() => buildDesign(design({ bo: 'bo0' }, { bo: 'bo0' })))
+  t.is(byDefault.code, 'FC141')
+  t.deepEqual(byDefault.path, ['threads', 0, 'path'])
+  t.regex(byDefault.message, /parameter 'lock' .* = 'notifier_lock', its default/)
+  t.regex(byDefault.message, /declare 'notifier_lock', or bind another with with: \{ lock: NAME \}/)
+  // the buffer comes from with: — the error is at with.bo
+  const given = t.throws<SpecError>(() => buildDesign(design({ bo: 'bo0', lock: 'bo0.resv' }, { bo: 'bo1' })))
+  t.deepEqual(given.path, ['threads', 1, 'with', 'bo'])
+  t.regex(given.message, /library path 'shrinker' .* parameter 'bo' .* = 'bo1'/)
+})
