@@ -79,6 +79,13 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
         if (may.fs) out.push(['fs_reclaim', 'mmu_notifier'])
         for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
       }
+      // Lockdep maps a rule acquires (a work item's queue then work map, nested; the maps a flush
+      // touches, one after the other): each is ordered after every lock and map held, and a
+      // nested one after those taken before it.
+      const maps = st ? opOf(st).lockdep?.maps?.(design, st, m) : undefined
+      maps?.names.forEach((x, k) => {
+        for (const c of [...contexts, ...(maps.nested ? maps.names.slice(0, k) : [])]) if (c !== x) out.push([c, x])
+      })
       // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
       if (st && opOf(st).lockdep?.fenceWait?.(st, m)) {
         for (const c of contexts) out.push([c, 'dma_fence_map'])

@@ -91,7 +91,7 @@ test('a proved scenario states PROVED and its bounds at the top', (t) => {
   const head = toMarkdown(r).split('\n').slice(0, 5).join('\n')
   t.regex(
     head,
-    /\*\*PROVED within bounds(, for the \d+ properties checked)?\*\* — all \d+ reachable states explored \(BFS, bounds: depth <= 100, memory <= 2048 MiB/,
+    /\*\*PROVED within bounds(, for the \d+ properties checked)?\*\* — all \d+ reachable states explored \(BFS, bounds: depth <= 100, memory <= 2 GiB/,
   )
   const text = toPlainText(r)
   t.regex(text.split('\n').slice(0, 6).join('\n'), /PROVED within bounds(, for the \d+ properties checked)? - all \d+ reachable\s+states explored/)
