@@ -306,13 +306,19 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
 
   if (want.has('dma-fence-progress') && fences.some((_, i) => isDma(i))) {
     const dma = fences.map((_, i) => i).filter(isDma)
+    // A preempt fence and a composite (array, chain) signal only once signalling is enabled
+    // (xe_preempt_fence.c: preempt_fence_enable_signaling, dma-fence-array.c:
+    // dma_fence_array_enable_signaling, dma-fence-chain.c: dma_fence_chain_enable_signaling @ v6.12):
+    // until a waiter, a callback or a poll enables it, nothing asks it to signal, and every future
+    // waiter enables it without userspace. The obligation starts when signalling is enabled.
+    const lazy = dma.map((i) => fences[i]!.kind === 'preempt' || fences[i]!.kind === 'array' || fences[i]!.kind === 'chain')
     const prog: ProgressProperty<Action> = {
       kind: 'progress',
       name: PROPERTY_NAMES.progress,
       cite: 'seed 000 rules 1-3; dma-buf.rst "Indefinite DMA Fences" and "Recoverable Hardware Page Faults Implications"',
       obligations: dma.length,
       label: (o) => `dma_fence ${fences[dma[o]!]!.name} signalling`,
-      pending: (s, o) => s.get(f.pub[dma[o]!]!) === 1 && s.get(f.fs[dma[o]!]!) === FS.pending,
+      pending: (s, o) => s.get(f.pub[dma[o]!]!) === 1 && s.get(f.fs[dma[o]!]!) === FS.pending && (!lazy[o] || s.get(f.en[dma[o]!]!) === 1),
       done: (s, o) => s.get(f.fs[dma[o]!]!) !== FS.pending,
       allowed: (a) => !meta(a).userspace,
     }
