@@ -5,6 +5,7 @@
  */
 import { type Action, always, leadsTo, type OmittedProperty, type ProgressProperty, type Property, type Reader, sometimes, step } from '../checker/model.js'
 import { opOf } from '../model/gpu/ops/index.js'
+import { swappable } from '../model/gpu/ops/swap.js'
 import { running, wsField } from '../model/gpu/ops/work.js'
 import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
@@ -230,7 +231,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     )
   }
 
-  if (want.has('gpu-access') && design.jobs.some((j) => j.accesses.length > 0)) {
+  if (want.has('gpu-access') && design.jobs.some((j) => j.accesses.length > 0 || j.uses.some((u) => swappable(design).has(u.bo)))) {
     // The GPU-access rules (compile.ts) fire exactly when the GPU may touch a page it must not.
     props.push(
       step(PROPERTY_NAMES.gpuAccess, (_pre, a) => meta(a).does !== 'access', {

@@ -136,6 +136,8 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
           text: job.accesses.length ? 'GPU page fault on an invalid PTE: it stalls, keeping its CUs' : 'GPU page fault: it stalls, keeping its CUs',
         }
       case 'access': {
+        if (action.name === 'gpu_access_swapped')
+          return { actor, text: `the GPU touches ${String(action.bo)}, which was swapped out under it: its pages were freed (ttm_tt_swapout)` }
         const k = d.ranges.findIndex((r) => r.name === action.range)
         const pg = String(action.page)
         const slot = k >= 0 ? f.pte[k]![d.ranges[k]!.pages.findIndex((p) => d.pages[p]!.name === pg)]! : -1
@@ -259,7 +261,7 @@ export function describeState(v: GpuView, s: Reader): string[] {
   for (const [i, b] of d.buffers.entries()) {
     const mask = s.get(f.resv[i]!)
     const inResv = d.fences.filter((_, k) => Math.floor(mask / 2 ** k) % 2 === 1).map((fe) => fe.name)
-    out.push(`${b.name}: in ${s.get(f.place[i]!) === 0 ? 'vram' : 'system'}, dma_resv {${inResv.join(', ')}}`)
+    out.push(`${b.name}: in ${(['vram', 'system', 'swapped'] as const)[s.get(f.place[i]!)]}, dma_resv {${inResv.join(', ')}}`)
   }
   return out
 }

@@ -39,7 +39,7 @@ export function buildFields(design: GpuDesign, paths: Paths): Fields {
   const pteFaults = jobs.map((j) => j.accesses.length > 0 && engines[j.engine]!.xnack)
   const fdone = jobs.map((j, i) => (j.faults && !pteFaults[i] ? b.scalar(`faulted.${j.name}`, bool) : -1))
   const jd = jobs.map((j) => (j.uses.length > 0 ? b.scalar(`implicitDeps.${j.name}`, int(0, 2 ** fences.length - 1)) : -1))
-  const place = buffers.map((bo) => b.scalar(`placement.${bo.name}`, enumOf('vram', 'system')))
+  const place = buffers.map((bo) => b.scalar(`placement.${bo.name}`, enumOf('vram', 'system', 'swapped')))
   const resv = buffers.map((bo) => b.scalar(`resv.${bo.name}`, int(0, 2 ** fences.length - 1)))
   const allocs = threads.reduce((n, th) => n + th.steps.filter((s) => s.op === 'free').length, 0) + reclaimSteps.filter((s) => s.op === 'free').length
   const vram = b.scalar('free.vram', int(0, design.memory.vram + buffers.length + allocs))

@@ -11,7 +11,8 @@ import type { GpuDesign, LockMode, Step } from './types.js'
 // Value encodings.
 export const FS = { pending: 0, signalled: 1, error: 2 } as const
 export const JS = { idle: 0, queued: 1, ready: 2, running: 3, preempted: 4, suspended: 5, done: 6 } as const
-export const PLACE = { vram: 0, system: 1 } as const
+/** a buffer's placement; swapped: in swap (ttm_tt_swapout), its pages freed (ops/swap.ts) */
+export const PLACE = { vram: 0, system: 1, swapped: 2 } as const
 export const PAGE = { none: 0, system: 1, vram: 2 } as const
 export const PTE = { invalid: 0, valid: 1, stale: 2 } as const
 

@@ -31,6 +31,7 @@ import { timeoutOp } from './timeout.js'
 import { useOp } from './use.js'
 import { userFaultOp } from './userFault.js'
 import { spinOp } from './spin.js'
+import { swapOp } from './swap.js'
 import { waitOp } from './wait.js'
 import { cpuOp } from './cpu.js'
 import { poolOp } from './pool.js'
@@ -45,6 +46,7 @@ export const OPS: readonly OpModule[] = [
   callbackOp,
   memoryOp,
   evictOp,
+  swapOp,
   preemptOp,
   submitOp,
   addFenceOp,
