@@ -4,7 +4,7 @@
  */
 import type { Action, Reader } from '../../checker/model.js'
 import { opOf } from './ops/index.js'
-import type { GpuView, RuleMeta } from './view.js'
+import { type GpuView, PAGE, type RuleMeta } from './view.js'
 import type { GpuDesign, Step } from './types.js'
 
 /** How a step reads in traces and `explain`: its op module says. */
@@ -253,7 +253,7 @@ export function describeState(v: GpuView, s: Reader): string[] {
     )
   const others = d.fences.filter((fe) => fe.job === undefined)
   if (others.length) out.push(`fences: ${others.map((fe) => `${fe.name} ${fsn[s.get(f.fs[d.fences.indexOf(fe)]!)]}`).join(', ')}`)
-  if (d.pages.length) out.push(`pages: ${d.pages.map((pg, q) => `${pg.name} ${['absent', 'in system memory', 'in VRAM'][s.get(f.pageAt[q]!)]}`).join(', ')}`)
+  if (d.pages.length) out.push(`pages: ${d.pages.map((pg, q) => `${pg.name} ${residencyText(d, s.get(f.pageAt[q]!))}`).join(', ')}`)
   for (const [i, r] of d.ranges.entries())
     out.push(
       `range ${r.name} on ${d.engines[r.engine]!.name}: PTEs ${r.pages.map((p, k) => `${d.pages[p]!.name} ${['invalid', 'valid', 'stale'][s.get(f.pte[i]![k]!)]}`).join(', ')}; notifiers ${r.notifiers.map((n) => d.notifiers[n]!.name).join(', ') || 'none'}`,
@@ -288,3 +288,7 @@ function escapeText(v: GpuView, pre: Reader, action: Action, m: RuleMeta, t: num
       return `${m.step ? stepText(d, m.step) : 'end of branch'}${context}`
   }
 }
+
+/** a page's residency in words: absent, in system memory, in VRAM (of device D when there are several) */
+const residencyText = (d: GpuDesign, v: number): string =>
+  v === PAGE.none ? 'absent' : v === PAGE.system ? 'in system memory' : d.engines.length > 1 ? `in the VRAM of ${d.engines[v - PAGE.vram]!.name}` : 'in VRAM'

@@ -44,7 +44,9 @@ export function buildFields(design: GpuDesign, paths: Paths): Fields {
   const allocs = threads.reduce((n, th) => n + th.steps.filter((s) => s.op === 'free').length, 0) + reclaimSteps.filter((s) => s.op === 'free').length
   const vram = b.scalar('free.vram', int(0, design.memory.vram + buffers.length + allocs))
   const system = b.scalar('free.system', int(0, design.memory.system + buffers.length + allocs))
-  const pageAt = pages.map((pg) => b.scalar(`page.${pg.name}`, enumOf('none', 'system', 'vram')))
+  // residency: absent, system, or one device's VRAM (PAGE.vram + engine; one name per engine when several)
+  const vrams = engines.length > 1 ? engines.map((e) => `vram.${e.name}`) : ['vram']
+  const pageAt = pages.map((pg) => b.scalar(`page.${pg.name}`, enumOf('none', 'system', ...vrams)))
   const pte = ranges.map((r) => r.pages.map((p) => b.scalar(`pte.${r.name}.${pages[p]!.name}`, enumOf('invalid', 'valid', 'stale'))))
   const pfn = threads.map((th, t) => {
     const got = new Set(memSteps(t).flatMap((st) => (st.op === 'get_pages' ? ranges[st.range]!.pages : [])))

@@ -20,6 +20,7 @@ import { migrateOp } from './migrate.js'
 import { mirrorOp } from './mirror.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
 import { pageOp } from './page.js'
+import { residencyOp } from './residency.js'
 import { preemptOp } from './preempt.js'
 import { schedOp } from './sched.js'
 import { signalOp } from './signal.js'
@@ -69,6 +70,7 @@ export const OPS: readonly OpModule[] = [
   pageOp,
   migrateOp,
   cpuFaultOp,
+  residencyOp,
 ] as readonly OpModule[]
 
 const byOp = new Map<string, OpModule>()
