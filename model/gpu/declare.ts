@@ -201,7 +201,7 @@ function pageDevice(v: unknown, at: Page['at'], path: Path, engineIx: ReadonlyMa
   if (at !== 'vram')
     throw new SpecError('FC155', path, `a page's device is the one whose VRAM holds it; this page is at ${at} (write at: vram, or drop device:)`)
   const e = engineIx.get(v as string)
-  if (e === undefined) throw new SpecError('FC141', path, `no engine named '${String(v)}' (engines: ${engines.map((x) => x.name).join(', ') || 'none'})`)
+  if (e === undefined) throw new SpecError('FC141', path, `no engine named ${JSON.stringify(v)} (engines: ${engines.map((x) => x.name).join(', ') || 'none'})`)
   return e
 }
 

@@ -146,3 +146,63 @@ test('swapout: a VRAM buffer is moved to system memory first and only its VRAM p
   // the second swap-out fails: the thread never completes its path
   t.true(x.verdict.sometimes.some((w) => w.name === 'thread a completes its path' && !w.reached))
 })
+
+// Residency per device: a page in gpu1's VRAM is selected only by a migration of gpu1's pages
+// (migrate_vma_collect_pmd skips a device-private page of another pgmap owner), and to vram the
+// page lands in the VRAM of the device named.
+test('migrate_vma: device-private pages are selected by their owner only, and land in the named VRAM', (t) => {
+  const two = {
+    engines: [
+      { name: 'gpu0', cus: 1 },
+      { name: 'gpu1', cus: 1 },
+    ],
+    pages: [{ name: 'p0', at: 'vram', device: 'gpu1' }],
+  }
+  const run = (steps: object[]) => {
+    const m = compile({ ...two, threads: [{ name: 'a', steps }] })
+    const vw = view(m)
+    let end = -1
+    const x = explore(withProbe(m, (s) => (s.get(vw.f.pc[0]!) === steps.length ? ((end = s.get(vw.f.pageAt[0]!)), true) : true)))
+    t.is(x.verdict.status, 'proved')
+    return end
+  }
+  const out = (dev: string) => [
+    { migrate_vma_setup: 'p0', to: 'system', device: dev },
+    { migrate_vma_finalize: 'p0', to: 'system', device: dev },
+  ]
+  t.is(run(out('gpu0')), PAGE.vram + 1, "gpu0's migration leaves gpu1's page where it is")
+  t.is(run(out('gpu1')), PAGE.system)
+  t.is(run([...out('gpu1'), { migrate_vma_setup: 'p0', to: 'vram', device: 'gpu0' }, { migrate_vma_finalize: 'p0', to: 'vram', device: 'gpu0' }]), PAGE.vram)
+  // a single-device design keeps its encoding: VRAM is PAGE.vram
+  t.is(view(compile({ ...base, threads: [] })).design.pages[0]!.device, 0)
+})
+
+test('migrate_vma_setup else: -EBUSY: a page another thread holds a reference to fails the path', (t) => {
+  const m = compile({
+    ...base,
+    threads: [
+      { name: 'holder', steps: [{ get_page: 'p0' }] },
+      {
+        name: 'm',
+        steps: [
+          { migrate_vma_setup: 'p0', to: 'system', else: '-EBUSY' },
+          { migrate_vma_finalize: 'p0', to: 'system' },
+        ],
+      },
+    ],
+  })
+  const vw = view(m)
+  let failed = false
+  let moved = false
+  const x = explore(
+    withProbe(m, (s) => {
+      if (s.get(vw.f.failed[1]!) === 1) failed = true
+      if (s.get(vw.f.pageAt[0]!) === PAGE.system) moved = true
+      // it fails only when the holder took its reference first
+      return s.get(vw.f.failed[1]!) === 0 || s.get(vw.f.pc[0]!) === 1
+    }),
+  )
+  t.is(x.verdict.status, 'proved')
+  t.true(failed, 'the busy page fails the migration')
+  t.true(moved, 'without the reference it migrates')
+})
