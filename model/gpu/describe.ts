@@ -84,6 +84,7 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
       case 'trylock_failed':
       case 'alloc_failed':
       case 'evict_failed':
+      case 'swapout_failed':
         return {
           actor,
           text: `${m.step ? stepText(d, m.step).replace(/, on failure .*$/, '') : ''}: failed, ${action.then === 'branch' ? 'runs its else: steps' : String(action.then)}${where}`,
