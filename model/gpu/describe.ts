@@ -105,6 +105,13 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         }
       case 'no_fault':
         return { actor, text: `job ${String(action.job)} will not fault; the handler exits` }
+      case 'migrate_finalize_uncopied':
+        return { actor, text: `${m.step ? stepText(d, m.step) : ''}, but the copy's dma_fence has not signalled: the page is published unfilled${where}` }
+      case 'migrate_skip':
+        return {
+          actor,
+          text: `${m.step ? stepText(d, m.step).replace(/: trylock.*$/, '') : ''}: the page is not collected (locked, busy or elsewhere)${action.then !== undefined ? `, ${String(action.then)}` : ''}${where}`,
+        }
       default: {
         const core = m.step ? stepText(d, m.step).replace(/, on failure \w+$/, '') : action.name
         const ok = m.does === 'acquire' && m.step?.op === 'trylock' ? ' succeeds' : ''
