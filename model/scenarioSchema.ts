@@ -185,6 +185,7 @@ const scenarioSchema = (step: Schema) =>
           properties: {
             name: { $ref: '#/definitions/name' },
             at: { enum: ['none', 'system', 'vram'], description: 'where the page is at start (none: not present)' },
+            device: { type: 'string', description: 'at: vram: the engine (device) whose VRAM holds the page, its pgmap owner (default: the first engine)' },
           },
         },
       },

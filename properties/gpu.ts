@@ -5,13 +5,14 @@
  */
 import { type Action, always, leadsTo, type OmittedProperty, type ProgressProperty, type Property, type Reader, sometimes, step } from '../checker/model.js'
 import { opOf } from '../model/gpu/ops/index.js'
+import { swappable } from '../model/gpu/ops/swap.js'
 import { running, wsField } from '../model/gpu/ops/work.js'
 import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
 import { lockOrderProperty } from './gpuLockOrder.js'
 import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
-import { PROGRESS, STALE_ACCESS } from './hmm.js'
+import { DATA_SURVIVES, PROGRESS, STALE_ACCESS } from './hmm.js'
 
 export { PRIMED_ORDER } from './gpuLockOrder.js'
 
@@ -32,6 +33,7 @@ export const PROPERTY_NAMES = {
   nonblock: 'rule 38: a callback in a non-blockable invalidation never sleeps, and returns false only there',
   ...ATOMIC_NAMES,
   hang: 'hang-until-timeout: no bounded wait times out in a hang that only its timeout ends',
+  dataSurvives: DATA_SURVIVES,
 } as const
 
 /** A progress goal's property name, and its id for --property (`progress:NAME`). */
@@ -230,7 +232,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     )
   }
 
-  if (want.has('gpu-access') && design.jobs.some((j) => j.accesses.length > 0)) {
+  if (want.has('gpu-access') && design.jobs.some((j) => j.accesses.length > 0 || j.uses.some((u) => swappable(design).has(u.bo)))) {
     // The GPU-access rules (compile.ts) fire exactly when the GPU may touch a page it must not.
     props.push(
       step(PROPERTY_NAMES.gpuAccess, (_pre, a) => meta(a).does !== 'access', {
@@ -263,8 +265,16 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
 
   if (want.has('hang-until-timeout') && hasTimedWait(design)) props.push(hangUntilTimeout(v))
 
+  // A migration's finalize publishes the destination only after the copy's dma_fence (ops/migrate.ts).
+  if (want.has('data-survives') && namesCopy(design))
+    props.push(
+      step(PROPERTY_NAMES.dataSurvives, (_pre, a) => meta(a).does !== 'migrate_finalize_uncopied', {
+        cite: 'rule 39: Documentation/mm/hmm.rst (the driver copies before migrate_vma_pages commits); drivers/gpu/drm/amd/amdkfd/kfd_migrate.c: svm_migrate_copy_done @ v6.12',
+      }),
+    )
+
   // CPU threads that fault (cpu_fault) are memory actors too: each must complete its access.
-  const cpuFaulting = design.threads.flatMap((th, t) => (th.steps.some((s) => s.op === 'cpu_fault') ? [t] : []))
+  const cpuFaulting = design.threads.flatMap((th, t) => (th.steps.some((s) => s.op === 'cpu_fault' || s.op === 'require_resident') ? [t] : []))
   if (want.has('memory-progress') && (design.jobs.some((j) => j.accesses.length > 0) || cpuFaulting.length > 0)) {
     // Retry loops must not livelock: under weak fairness per actor (every thread, every job's GPU
     // side, every fence mechanism), a stalled GPU (a fault pending, or a queue evicted) is served
@@ -452,7 +462,10 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   const empty = (id: PropertyId, reason: string): void => {
     if (want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason: listed ? reason : `does not apply: ${reason}`, requested: listed })
   }
-  if (!design.jobs.some((j) => j.accesses.length > 0) && !design.threads.some((th) => th.steps.some((s) => s.op === 'cpu_fault')))
+  if (
+    !design.jobs.some((j) => j.accesses.length > 0) &&
+    !design.threads.some((th) => th.steps.some((s) => s.op === 'cpu_fault' || s.op === 'require_resident'))
+  )
     empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
   if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
   if (!hasAtomic(design)) {
@@ -467,8 +480,13 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
       requested: false,
     })
   else if (!hasTimedWait(design)) empty('hang-until-timeout', 'no bounded wait (timeout: true), so no timeout can end a hang')
+  if (!namesCopy(design)) empty('data-survives', 'no migrate_vma_finalize names its copy job (copy:)')
   return out
 }
+
+/** Does a migration name its copy job (migrate_vma_finalize copy:, ops/migrate.ts)? */
+const namesCopy = (design: GpuView['design']): boolean =>
+  design.threads.some((th) => th.steps.some((s) => s.op === 'migrate_vma_finalize' && s.copy !== undefined))
 
 /** Does any step wait with a timeout (ops/timeout.ts)? */
 const hasTimedWait = (design: GpuView['design']): boolean =>
@@ -494,6 +512,7 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'might-sleep': 'mightSleep',
   'irq-safety': 'irqSafety',
   'hang-until-timeout': 'hang',
+  'data-survives': 'dataSurvives',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -514,4 +533,5 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'might-sleep': 'step',
   'irq-safety': 'order',
   'hang-until-timeout': 'step',
+  'data-survives': 'step',
 }

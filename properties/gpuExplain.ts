@@ -192,6 +192,10 @@ class Explainer extends GpuTraceFacts {
 
   gpuAccess(): string[] {
     const { a, d } = this
+    if (a.name === 'gpu_access_swapped')
+      return [
+        `GPU access broken: job ${String(a.job)} touches ${String(a.bo)}, which a swap-out freed while the job was in flight (ttm_bo_swapout_cb waits for the buffer to be idle first)`,
+      ]
     const r = d.ranges.findIndex((x) => x.name === a.range)
     const p = d.pages.findIndex((x) => x.name === a.page)
     if (r < 0 || p < 0) return []

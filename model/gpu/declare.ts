@@ -195,13 +195,24 @@ export function declareHardware(d: DesignInput) {
 }
 export type Hardware = ReturnType<typeof declareHardware>
 
+/** The device whose VRAM a device-private page is in (a page's `device:`): an engine; only with at: vram. */
+function pageDevice(v: unknown, at: Page['at'], path: Path, engineIx: ReadonlyMap<string, number>, engines: readonly Engine[]): number {
+  if (v === undefined) return 0
+  if (at !== 'vram')
+    throw new SpecError('FC155', path, `a page's device is the one whose VRAM holds it; this page is at ${at} (write at: vram, or drop device:)`)
+  const e = engineIx.get(v as string)
+  if (e === undefined) throw new SpecError('FC141', path, `no engine named ${JSON.stringify(v)} (engines: ${engines.map((x) => x.name).join(', ') || 'none'})`)
+  return e
+}
+
 /** pages, notifier subscriptions (their callbacks are read once steps can be) and GPU ranges */
 export function declareMemory(d: DesignInput, hw: Hardware) {
   const { claim, engineIx, engines } = hw
   // Memory: pages, notifier subscriptions (callbacks are read once steps can be), GPU ranges.
   const pages: Page[] = (d.pages ?? []).map((pg, i) => {
     claim(pg.name as string, `page #${i + 1}`, ['pages', i, 'name'])
-    return { name: pg.name as string, at: (pg.at as Page['at'] | undefined) ?? 'system' }
+    const at = (pg.at as Page['at'] | undefined) ?? 'system'
+    return { name: pg.name as string, at, device: pageDevice(pg.device, at, ['pages', i, 'device'], engineIx, engines) }
   })
   const pageIx = new Map(pages.map((pg, i) => [pg.name, i]))
   const page = (name: unknown, path: Path): number => {
@@ -330,6 +341,12 @@ export function declareJobs(hw: Hardware, mem: Memory): Job[] {
 /** the name lookups by role, for the step parser */
 export const resolvers = (hw: Hardware, mem: Memory): Partial<Record<Role, (name: unknown, path: Path) => number>> => ({
   lock: hw.lock,
+  engine: (name, path) => {
+    const e = hw.engineIx.get(name as string)
+    if (e === undefined)
+      throw new SpecError('FC141', path, `no engine named '${String(name)}' (engines: ${hw.engines.map((x) => x.name).join(', ') || 'none'})`)
+    return e
+  },
   fence: hw.fence,
   job: hw.job,
   buffer: hw.buffer,

@@ -4,7 +4,7 @@
  */
 import type { Action, Reader } from '../../checker/model.js'
 import { opOf } from './ops/index.js'
-import type { GpuView, RuleMeta } from './view.js'
+import { type GpuView, PAGE, type RuleMeta } from './view.js'
 import type { GpuDesign, Step } from './types.js'
 
 /** How a step reads in traces and `explain`: its op module says. */
@@ -84,6 +84,7 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
       case 'trylock_failed':
       case 'alloc_failed':
       case 'evict_failed':
+      case 'swapout_failed':
         return {
           actor,
           text: `${m.step ? stepText(d, m.step).replace(/, on failure .*$/, '') : ''}: failed, ${action.then === 'branch' ? 'runs its else: steps' : String(action.then)}${where}`,
@@ -104,6 +105,13 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
         }
       case 'no_fault':
         return { actor, text: `job ${String(action.job)} will not fault; the handler exits` }
+      case 'migrate_finalize_uncopied':
+        return { actor, text: `${m.step ? stepText(d, m.step) : ''}, but the copy's dma_fence has not signalled: the page is published unfilled${where}` }
+      case 'migrate_skip':
+        return {
+          actor,
+          text: `${m.step ? stepText(d, m.step).replace(/: trylock.*$/, '') : ''}: the page is not collected (locked, busy or elsewhere)${action.then !== undefined ? `, ${String(action.then)}` : ''}${where}`,
+        }
       default: {
         const core = m.step ? stepText(d, m.step).replace(/, on failure \w+$/, '') : action.name
         const ok = m.does === 'acquire' && m.step?.op === 'trylock' ? ' succeeds' : ''
@@ -136,6 +144,8 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
           text: job.accesses.length ? 'GPU page fault on an invalid PTE: it stalls, keeping its CUs' : 'GPU page fault: it stalls, keeping its CUs',
         }
       case 'access': {
+        if (action.name === 'gpu_access_swapped')
+          return { actor, text: `the GPU touches ${String(action.bo)}, which was swapped out under it: its pages were freed (ttm_tt_swapout)` }
         const k = d.ranges.findIndex((r) => r.name === action.range)
         const pg = String(action.page)
         const slot = k >= 0 ? f.pte[k]![d.ranges[k]!.pages.findIndex((p) => d.pages[p]!.name === pg)]! : -1
@@ -251,7 +261,7 @@ export function describeState(v: GpuView, s: Reader): string[] {
     )
   const others = d.fences.filter((fe) => fe.job === undefined)
   if (others.length) out.push(`fences: ${others.map((fe) => `${fe.name} ${fsn[s.get(f.fs[d.fences.indexOf(fe)]!)]}`).join(', ')}`)
-  if (d.pages.length) out.push(`pages: ${d.pages.map((pg, q) => `${pg.name} ${['absent', 'in system memory', 'in VRAM'][s.get(f.pageAt[q]!)]}`).join(', ')}`)
+  if (d.pages.length) out.push(`pages: ${d.pages.map((pg, q) => `${pg.name} ${residencyText(d, s.get(f.pageAt[q]!))}`).join(', ')}`)
   for (const [i, r] of d.ranges.entries())
     out.push(
       `range ${r.name} on ${d.engines[r.engine]!.name}: PTEs ${r.pages.map((p, k) => `${d.pages[p]!.name} ${['invalid', 'valid', 'stale'][s.get(f.pte[i]![k]!)]}`).join(', ')}; notifiers ${r.notifiers.map((n) => d.notifiers[n]!.name).join(', ') || 'none'}`,
@@ -259,7 +269,7 @@ export function describeState(v: GpuView, s: Reader): string[] {
   for (const [i, b] of d.buffers.entries()) {
     const mask = s.get(f.resv[i]!)
     const inResv = d.fences.filter((_, k) => Math.floor(mask / 2 ** k) % 2 === 1).map((fe) => fe.name)
-    out.push(`${b.name}: in ${s.get(f.place[i]!) === 0 ? 'vram' : 'system'}, dma_resv {${inResv.join(', ')}}`)
+    out.push(`${b.name}: in ${(['vram', 'system', 'swapped'] as const)[s.get(f.place[i]!)]}, dma_resv {${inResv.join(', ')}}`)
   }
   return out
 }
@@ -286,3 +296,7 @@ function escapeText(v: GpuView, pre: Reader, action: Action, m: RuleMeta, t: num
       return `${m.step ? stepText(d, m.step) : 'end of branch'}${context}`
   }
 }
+
+/** a page's residency in words: absent, in system memory, in VRAM (of device D when there are several) */
+const residencyText = (d: GpuDesign, v: number): string =>
+  v === PAGE.none ? 'absent' : v === PAGE.system ? 'in system memory' : d.engines.length > 1 ? `in the VRAM of ${d.engines[v - PAGE.vram]!.name}` : 'in VRAM'

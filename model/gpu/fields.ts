@@ -39,12 +39,14 @@ export function buildFields(design: GpuDesign, paths: Paths): Fields {
   const pteFaults = jobs.map((j) => j.accesses.length > 0 && engines[j.engine]!.xnack)
   const fdone = jobs.map((j, i) => (j.faults && !pteFaults[i] ? b.scalar(`faulted.${j.name}`, bool) : -1))
   const jd = jobs.map((j) => (j.uses.length > 0 ? b.scalar(`implicitDeps.${j.name}`, int(0, 2 ** fences.length - 1)) : -1))
-  const place = buffers.map((bo) => b.scalar(`placement.${bo.name}`, enumOf('vram', 'system')))
+  const place = buffers.map((bo) => b.scalar(`placement.${bo.name}`, enumOf('vram', 'system', 'swapped')))
   const resv = buffers.map((bo) => b.scalar(`resv.${bo.name}`, int(0, 2 ** fences.length - 1)))
   const allocs = threads.reduce((n, th) => n + th.steps.filter((s) => s.op === 'free').length, 0) + reclaimSteps.filter((s) => s.op === 'free').length
   const vram = b.scalar('free.vram', int(0, design.memory.vram + buffers.length + allocs))
   const system = b.scalar('free.system', int(0, design.memory.system + buffers.length + allocs))
-  const pageAt = pages.map((pg) => b.scalar(`page.${pg.name}`, enumOf('none', 'system', 'vram')))
+  // residency: absent, system, or one device's VRAM (PAGE.vram + engine; one name per engine when several)
+  const vrams = engines.length > 1 ? engines.map((e) => `vram.${e.name}`) : ['vram']
+  const pageAt = pages.map((pg) => b.scalar(`page.${pg.name}`, enumOf('none', 'system', ...vrams)))
   const pte = ranges.map((r) => r.pages.map((p) => b.scalar(`pte.${r.name}.${pages[p]!.name}`, enumOf('invalid', 'valid', 'stale'))))
   const pfn = threads.map((th, t) => {
     const got = new Set(memSteps(t).flatMap((st) => (st.op === 'get_pages' ? ranges[st.range]!.pages : [])))

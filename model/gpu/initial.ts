@@ -2,7 +2,7 @@
  * the jobs submitted before any thread runs (their implicit dependencies captured at once). */
 import { addBit, type CompileCx, has, usageRank } from './context.js'
 import { OPS } from './ops/index.js'
-import { JS, PAGE, PLACE, PTE } from './view.js'
+import { JS, PAGE, PLACE, PTE, vramOf } from './view.js'
 
 export function initialState(cx: CompileCx): Int32Array {
   const { design, layout, f } = cx
@@ -20,7 +20,7 @@ export function initialState(cx: CompileCx): Int32Array {
     }
     initial[resv[i]!] = mask
   })
-  pages.forEach((pg, q) => (initial[pageAt[q]!] = PAGE[pg.at]))
+  pages.forEach((pg, q) => (initial[pageAt[q]!] = pg.at === 'vram' ? vramOf(pg.device) : PAGE[pg.at]))
   ranges.forEach((r, ri) => r.pages.forEach((_, k) => (initial[pte[ri]![k]!] = r.mapped ? PTE.valid : PTE.invalid)))
   jobs.forEach((job, j) => {
     if (!job.submitted) return

@@ -86,6 +86,14 @@ export const LIBRARY: readonly LibraryPath[] = [
     ],
   },
   {
+    name: 'ttm_swapout',
+    doc: "TTM's swapout walk (run inside reclaim by the driver's shrinker): trylock a BO's dma_resv, wait for its fences (BOOKKEEP), swap it out to shmem, freeing its system pages",
+    cite: 'drivers/gpu/drm/ttm/ttm_bo.c: ttm_bo_swapout, ttm_bo_swapout_cb @ v6.12; drivers/gpu/drm/ttm/ttm_tt.c: ttm_tt_swapout @ v6.12',
+    context: 'shrinker',
+    params: [{ name: 'bo', doc: 'the buffer object it swaps out' }],
+    steps: (p) => [{ trylock: `${p.bo}.resv`, else: 'skip' }, { wait_resv: p.bo, usage: 'bookkeep' }, { swapout: p.bo }, { unlock: `${p.bo}.resv` }],
+  },
+  {
     name: 'ttm_evict',
     doc: 'TTM eviction: lock the BO (ticket lock), wait for all its fences (BOOKKEEP), move it out of VRAM',
     cite: 'ttm_bo.c ttm_bo_wait_ctx / ttm_bo_evict; ttm_bo_util.c ttm_lru_walk_ticketlock',

@@ -59,6 +59,8 @@ export type PageAt = 'none' | 'system' | 'vram'
 export interface Page {
   readonly name: string
   readonly at: PageAt
+  /** at: vram: the device (engine index) whose VRAM holds it, its pgmap owner (default the first engine) */
+  readonly device: number
 }
 
 /** An mmu_interval_notifier: the pages its interval covers and its invalidate callback. */
@@ -230,6 +232,7 @@ export const PROPERTY_IDS = [
   'might-sleep',
   'irq-safety',
   'hang-until-timeout',
+  'data-survives',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 

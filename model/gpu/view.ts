@@ -11,8 +11,13 @@ import type { GpuDesign, LockMode, Step } from './types.js'
 // Value encodings.
 export const FS = { pending: 0, signalled: 1, error: 2 } as const
 export const JS = { idle: 0, queued: 1, ready: 2, running: 3, preempted: 4, suspended: 5, done: 6 } as const
-export const PLACE = { vram: 0, system: 1 } as const
+/** a buffer's placement; swapped: in swap (ttm_tt_swapout), its pages freed (ops/swap.ts) */
+export const PLACE = { vram: 0, system: 1, swapped: 2 } as const
+/** a page's residency: absent, system memory, or the VRAM of device (engine) e: PAGE.vram + e */
 export const PAGE = { none: 0, system: 1, vram: 2 } as const
+/** the residency value of device e's VRAM, and whether a value is device-private memory */
+export const vramOf = (e: number): number => PAGE.vram + e
+export const isVram = (v: number): boolean => v >= PAGE.vram
 export const PTE = { invalid: 0, valid: 1, stale: 2 } as const
 
 /** Which actor a rule belongs to, and what it does: metadata the properties and reports read. */

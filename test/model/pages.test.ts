@@ -13,7 +13,7 @@ import type { GpuView } from '../../model/gpu/compile.js'
 import { compileGpu } from '../../model/gpu/compile.js'
 import { pageState } from '../../model/gpu/ops/page.js'
 import { buildDesign, type DesignInput } from '../../model/gpu/spec.js'
-import { PAGE } from '../../model/gpu/view.js'
+import { PAGE, PLACE } from '../../model/gpu/view.js'
 import { loadScenario } from '../../model/scenario.js'
 import { PROPERTY_NAMES } from '../../properties/gpu.js'
 import { PROGRESS } from '../../properties/hmm.js'
@@ -104,4 +104,105 @@ test('cpu_fault: a system page completes the access; a device-private page runs 
   const vd = view(dev)
   const x = explore(withProbe(dev, (s) => s.get(vd.f.pc[0]!) < vd.design.threads[0]!.steps.length || s.get(vd.f.pageAt[0]!) === PAGE.system))
   t.is(x.verdict.status, 'proved')
+})
+
+// The issue's minimal case: system memory is full, one idle buffer sits in system memory, and a
+// GFP_KERNEL allocation reclaims. TTM's swapout walk frees the buffer's page, so the allocation
+// succeeds: the thread completes its path (the witness), once, after exactly one swap-out.
+test('swapout: the shrinker swaps out a system buffer and the allocation succeeds', (t) => {
+  const design = (swap: boolean): DesignInput => ({
+    engines: [{ name: 'gfx', cus: 1 }],
+    memory: { vram: 0, system: 0 },
+    buffers: [{ name: 'bo0', placement: 'system' }],
+    threads: [{ name: 'a', steps: [{ alloc: 'KERNEL', pool: 'system', else: 'fail' }] }],
+    reclaim: [{ path: swap ? 'ttm_swapout' : 'shrinker', with: { bo: 'bo0' } }],
+  })
+  const m = compile(design(true))
+  const v = explore(m).verdict
+  t.is(v.status, 'proved')
+  t.deepEqual(
+    v.sometimes.filter((w) => !w.reached),
+    [],
+  )
+  const vw = view(m)
+  const done = (s: Reader): boolean => s.get(vw.f.pc[0]!) === 1 && s.get(vw.f.failed[0]!) === 0
+  // where the allocation succeeded, bo0 is in swap and the page it freed was taken
+  t.is(explore(withProbe(m, (s) => !done(s) || (s.get(vw.f.place[0]!) === PLACE.swapped && s.get(vw.f.system) === 0))).verdict.status, 'proved')
+  // An eviction of a buffer already in system memory frees nothing: the allocation never succeeds.
+  const ev = explore(compile(design(false))).verdict
+  t.true(ev.sometimes.some((w) => w.name === 'thread a completes its path' && !w.reached))
+})
+
+test('swapout: a VRAM buffer is moved to system memory first and only its VRAM page is freed; swapped twice is -EBUSY', (t) => {
+  const m = compile({
+    engines: [{ name: 'gfx', cus: 1 }],
+    memory: { vram: 0, system: 1 },
+    buffers: [{ name: 'bo0', placement: 'vram' }],
+    threads: [{ name: 'a', steps: [{ lock: 'bo0.resv' }, { swapout: 'bo0' }, { swapout: 'bo0', else: '-EBUSY' }, { unlock: 'bo0.resv' }] }],
+  })
+  const vw = view(m)
+  const x = explore(withProbe(m, (s) => s.get(vw.f.pc[0]!) < 2 || (s.get(vw.f.vram) === 1 && s.get(vw.f.system) === 1)))
+  t.is(x.verdict.status, 'proved')
+  // the second swap-out fails: the thread never completes its path
+  t.true(x.verdict.sometimes.some((w) => w.name === 'thread a completes its path' && !w.reached))
+})
+
+// Residency per device: a page in gpu1's VRAM is selected only by a migration of gpu1's pages
+// (migrate_vma_collect_pmd skips a device-private page of another pgmap owner), and to vram the
+// page lands in the VRAM of the device named.
+test('migrate_vma: device-private pages are selected by their owner only, and land in the named VRAM', (t) => {
+  const two = {
+    engines: [
+      { name: 'gpu0', cus: 1 },
+      { name: 'gpu1', cus: 1 },
+    ],
+    pages: [{ name: 'p0', at: 'vram', device: 'gpu1' }],
+  }
+  const run = (steps: object[]) => {
+    const m = compile({ ...two, threads: [{ name: 'a', steps }] })
+    const vw = view(m)
+    let end = -1
+    const x = explore(withProbe(m, (s) => (s.get(vw.f.pc[0]!) === steps.length ? ((end = s.get(vw.f.pageAt[0]!)), true) : true)))
+    t.is(x.verdict.status, 'proved')
+    return end
+  }
+  const out = (dev: string) => [
+    { migrate_vma_setup: 'p0', to: 'system', device: dev },
+    { migrate_vma_finalize: 'p0', to: 'system', device: dev },
+  ]
+  t.is(run(out('gpu0')), PAGE.vram + 1, "gpu0's migration leaves gpu1's page where it is")
+  t.is(run(out('gpu1')), PAGE.system)
+  t.is(run([...out('gpu1'), { migrate_vma_setup: 'p0', to: 'vram', device: 'gpu0' }, { migrate_vma_finalize: 'p0', to: 'vram', device: 'gpu0' }]), PAGE.vram)
+  // a single-device design keeps its encoding: VRAM is PAGE.vram
+  t.is(view(compile({ ...base, threads: [] })).design.pages[0]!.device, 0)
+})
+
+test('migrate_vma_setup else: -EBUSY: a page another thread holds a reference to fails the path', (t) => {
+  const m = compile({
+    ...base,
+    threads: [
+      { name: 'holder', steps: [{ get_page: 'p0' }] },
+      {
+        name: 'm',
+        steps: [
+          { migrate_vma_setup: 'p0', to: 'system', else: '-EBUSY' },
+          { migrate_vma_finalize: 'p0', to: 'system' },
+        ],
+      },
+    ],
+  })
+  const vw = view(m)
+  let failed = false
+  let moved = false
+  const x = explore(
+    withProbe(m, (s) => {
+      if (s.get(vw.f.failed[1]!) === 1) failed = true
+      if (s.get(vw.f.pageAt[0]!) === PAGE.system) moved = true
+      // it fails only when the holder took its reference first
+      return s.get(vw.f.failed[1]!) === 0 || s.get(vw.f.pc[0]!) === 1
+    }),
+  )
+  t.is(x.verdict.status, 'proved')
+  t.true(failed, 'the busy page fails the migration')
+  t.true(moved, 'without the reference it migrates')
 })

@@ -4,6 +4,7 @@
  * CUs, may fault (recoverably, keeping its CUs), completes and signals its fence; dma_fence work may
  * preempt hmm work, and the rule-2 design bug lets hmm work preempt dma_fence work.
  */
+import { swapAccessRules } from '../ops/swap.js'
 import type { Reader } from '../../../checker/model.js'
 import type { CompileCx } from '../context.js'
 import { opOf } from '../ops/index.js'
@@ -54,6 +55,8 @@ export function jobRules(cx: CompileCx): void {
     lifecycle(k, scheduled[j]!)
     faults(k)
     preemption(k)
+    // a running job on a buffer that was swapped out (ops/swap.ts)
+    if (design.properties.includes('gpu-access')) swapAccessRules(cx, j)
   })
 }
 

@@ -8,7 +8,7 @@
  * memory-progress: it must eventually complete its access.
  */
 import type { StepOf } from '../types.js'
-import { PAGE, nodeId } from '../view.js'
+import { isVram, PAGE, nodeId } from '../view.js'
 import { type OpModule } from './op.js'
 import { pageState } from './page.js'
 import { NAME } from './schema.js'
@@ -48,7 +48,7 @@ export const cpuFaultOp: OpModule<S> = {
     add(
       { name: 'cpu_fault', ...base, page: name, mapped: true },
       m('cpu_access'),
-      (s) => p.at_(s) && s.get(at) !== PAGE.vram && free(s),
+      (s) => p.at_(s) && !isVram(s.get(at)) && free(s),
       (c) => {
         if (c.get(at) === PAGE.none) c.set(at, PAGE.system)
         for (const h of held) cx.dropLock(c, t, h.lock)
@@ -58,7 +58,7 @@ export const cpuFaultOp: OpModule<S> = {
     add(
       { name: 'cpu_fault', ...base, page: name, devicePrivate: true },
       m('migrate_to_ram'),
-      (s) => p.at_(s) && s.get(at) === PAGE.vram && free(s),
+      (s) => p.at_(s) && isVram(s.get(at)) && free(s),
       (c) => p.advance(c),
     )
   },

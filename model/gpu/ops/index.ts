@@ -20,6 +20,7 @@ import { migrateOp } from './migrate.js'
 import { mirrorOp } from './mirror.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
 import { pageOp } from './page.js'
+import { residencyOp } from './residency.js'
 import { preemptOp } from './preempt.js'
 import { schedOp } from './sched.js'
 import { signalOp } from './signal.js'
@@ -31,6 +32,7 @@ import { timeoutOp } from './timeout.js'
 import { useOp } from './use.js'
 import { userFaultOp } from './userFault.js'
 import { spinOp } from './spin.js'
+import { swapOp } from './swap.js'
 import { waitOp } from './wait.js'
 import { cpuOp } from './cpu.js'
 import { poolOp } from './pool.js'
@@ -45,6 +47,7 @@ export const OPS: readonly OpModule[] = [
   callbackOp,
   memoryOp,
   evictOp,
+  swapOp,
   preemptOp,
   submitOp,
   addFenceOp,
@@ -67,6 +70,7 @@ export const OPS: readonly OpModule[] = [
   pageOp,
   migrateOp,
   cpuFaultOp,
+  residencyOp,
 ] as readonly OpModule[]
 
 const byOp = new Map<string, OpModule>()

@@ -9,53 +9,117 @@
  * entry and unlocks the page. A page that was not collected is left where it is. While the entry
  * is installed, a CPU fault on the page waits for it (migration_entry_wait, cpuFault.ts).
  *
+ * Residency is per device: a device-private page is in the VRAM of one device (its pgmap owner).
+ * `device:` names it: to vram, the device whose VRAM receives the page (default the first engine);
+ * to system, the pgmap owner whose pages the migration selects (MIGRATE_VMA_SELECT_DEVICE_PRIVATE
+ * with pgmap_owner: migrate_vma_collect_pmd skips a device-private page of another owner; default
+ * any owner, as the owning driver's migrate_to_ram). A page in another device's VRAM goes through
+ * system memory (kfd_migrate.c: svm_migrate_vram_to_vram is vram -> ram -> vram).
+ *
+ * The copy is a job on a copy engine whose dma_fence signals when the data is there
+ * (kfd_migrate.c: svm_migrate_copy_to_vram / svm_migrate_copy_memory_gart submit it on SDMA,
+ * svm_migrate_copy_done waits for it before migrate_vma_finalize; nouveau_dmem.c:
+ * nouveau_dmem_fence_done). `copy: JOB` on migrate_vma_finalize names that job: a finalize that
+ * makes the destination visible while the copy's fence is still pending is a data-survives
+ * violation (the CPU or GPU then sees a page the copy has not filled).
+ *
+ * migrate_vma_setup returns 0 even when it collected nothing; the driver decides what that means:
+ * `else:` on migrate_vma_setup says what a page that was not collected does (skip: return, as
+ * nouveau_dmem_migrate_to_ram's `if (!args.cpages) return 0`; -EBUSY: all-or-nothing, as
+ * migrate_device_coherent_folio; retry); without it the path goes on and finalize leaves the page.
+ *
  * A page the caller already holds locked is collected without the trylock, as the fault page of a
  * do_swap_page() that locks it (mm/migrate: "Trylock device page in do_swap_page", after v6.12);
  * finalize then leaves the lock to the caller.
  */
 import { SpecError } from '../errors.js'
 import type { StepOf } from '../types.js'
-import { PAGE, PTE } from '../view.js'
+import { FS, isVram, PAGE, PTE, vramOf } from '../view.js'
 import { type OpModule } from './op.js'
 import { pageState } from './page.js'
 import { NAME } from './schema.js'
 
 declare module '../types.js' {
   interface StepVariants {
-    migrate_vma_setup: { readonly op: 'migrate_vma_setup'; readonly page: number; readonly to: 'system' | 'vram' }
-    migrate_vma_finalize: { readonly op: 'migrate_vma_finalize'; readonly page: number; readonly to: 'system' | 'vram' }
+    migrate_vma_setup: {
+      readonly op: 'migrate_vma_setup'
+      readonly page: number
+      readonly to: 'system' | 'vram'
+      /** to vram: the receiving device; to system: the selected pgmap owner, -1 any */
+      readonly device: number
+      /** what a page that was not collected does; none: the path goes on */
+      readonly else?: Outcome
+    }
+    migrate_vma_finalize: {
+      readonly op: 'migrate_vma_finalize'
+      readonly page: number
+      readonly to: 'system' | 'vram'
+      readonly device: number
+      /** the copy job whose dma_fence carries the data, if the design names it */
+      readonly copy?: number
+    }
   }
 }
 type S = StepOf<'migrate_vma_setup' | 'migrate_vma_finalize'>
 
 const TO = { doc: 'where the page goes: system (migrate_to_ram, eviction) or vram (the device; default system)', schema: { enum: ['system', 'vram'] } }
+const DEVICE = {
+  doc: "to vram: the engine (device) whose VRAM receives the page (default the first); to system: the pgmap owner whose device-private pages are selected (default any, as the owner's migrate_to_ram)",
+  schema: NAME('an engine'),
+  role: 'engine',
+} as const
 const parseTo = (v: unknown, where: readonly (string | number)[]): 'system' | 'vram' => {
   if (v === undefined || v === 'system' || v === 'vram') return v ?? 'system'
   throw new SpecError('FC155', [...where, 'to'], `must be system or vram, got ${JSON.stringify(v)}`)
 }
-const src = (to: 'system' | 'vram'): number => (to === 'system' ? PAGE.vram : PAGE.system)
+const device = (px: Parameters<OpModule['syntax'][number]['parse']>[0], to: 'system' | 'vram'): number =>
+  px.mods.device !== undefined ? px.mod('device') : to === 'vram' ? 0 : -1
+/** is the page, at residency v, a source of the migration */
+const isSource = (step: { to: 'system' | 'vram'; device: number }, v: number): boolean =>
+  step.to === 'vram' ? v === PAGE.system : step.device < 0 ? isVram(v) : v === vramOf(step.device)
+const dest = (step: { to: 'system' | 'vram'; device: number }): number => (step.to === 'system' ? PAGE.system : vramOf(step.device))
+const sameMigration = (a: S, b: S): boolean => a.page === b.page && a.to === b.to && a.device === b.device
 
 export const migrateOp: OpModule<S> = {
   ops: ['migrate_vma_setup', 'migrate_vma_finalize'],
   syntax: [
     {
       key: 'migrate_vma_setup',
-      doc: 'collect the page for migration: trylock it, install a migration entry, keep it only without foreign references (else it is not migrated)',
+      doc: 'collect the page for migration: trylock it, install a migration entry, keep it only without foreign references; else: what a page not collected does (default: go on, it is not migrated)',
       arg: { role: 'page', what: 'the page', schema: NAME('a page') },
-      modifiers: { to: TO },
+      modifiers: {
+        to: TO,
+        device: DEVICE,
+        else: {
+          doc: 'what a page that was not collected does: skip, retry, fail or an error code such as -EBUSY (default: go on)',
+          schema: { type: 'string' },
+        },
+      },
       notInCallback: true,
-      parse: (px) => [{ where: px.where, op: 'migrate_vma_setup', page: px.arg(), to: parseTo(px.mods.to, px.where) }],
+      parse: (px) => {
+        const to = parseTo(px.mods.to, px.where)
+        const o = px.mods.else !== undefined ? { else: px.outcome(px.mods.else, 'skip') } : {}
+        return [{ where: px.where, op: 'migrate_vma_setup', page: px.arg(), to, device: device(px, to), ...o }]
+      },
     },
     {
       key: 'migrate_vma_finalize',
-      doc: 'migrate_vma_pages + migrate_vma_finalize: a collected page moves to its destination, its migration entry goes, it is unlocked',
+      doc: 'migrate_vma_pages + migrate_vma_finalize: a collected page moves to its destination, its migration entry goes, it is unlocked; copy: the copy job whose dma_fence must have signalled',
       arg: { role: 'page', what: 'the page', schema: NAME('a page') },
-      modifiers: { to: TO },
+      modifiers: {
+        to: TO,
+        device: DEVICE,
+        copy: { doc: "the copy job (on a copy engine) whose dma_fence carries the page's data", schema: NAME('a job'), role: 'job' },
+      },
       notInCallback: true,
-      parse: (px) => [{ where: px.where, op: 'migrate_vma_finalize', page: px.arg(), to: parseTo(px.mods.to, px.where) }],
+      parse: (px) => {
+        const to = parseTo(px.mods.to, px.where)
+        const copy = px.mods.copy !== undefined ? { copy: px.mod('copy') } : {}
+        return [{ where: px.where, op: 'migrate_vma_finalize', page: px.arg(), to, device: device(px, to), ...copy }]
+      },
     },
   ],
-  refs: { migrate_vma_setup: { page: 'page' }, migrate_vma_finalize: { page: 'page' } },
+  refs: { migrate_vma_setup: { page: 'page', device: 'engine' }, migrate_vma_finalize: { page: 'page', device: 'engine', copy: 'job' } },
   cite: [
     { path: 'mm/migrate_device.c', fn: 'migrate_vma_setup' },
     { path: 'mm/migrate_device.c', fn: 'migrate_vma_collect_pmd' },
@@ -63,12 +127,14 @@ export const migrateOp: OpModule<S> = {
     { path: 'mm/migrate_device.c', fn: 'migrate_vma_check_page' },
     { path: 'mm/migrate_device.c', fn: 'migrate_vma_pages' },
     { path: 'mm/migrate_device.c', fn: 'migrate_vma_finalize' },
+    { path: 'drivers/gpu/drm/amd/amdkfd/kfd_migrate.c', fn: 'svm_migrate_copy_done' },
+    { path: 'drivers/gpu/drm/amd/amdkfd/kfd_migrate.c', fn: 'svm_migrate_vram_to_vram' },
   ],
   notInReclaim: true,
   link(steps, k, who) {
     const s = steps[k] as S
-    if (s.op === 'migrate_vma_finalize' && !steps.slice(0, k).some((x) => x.op === 'migrate_vma_setup' && x.page === s.page && x.to === s.to))
-      throw new SpecError('FC158', s.where, `${who}: migrate_vma_finalize has no migrate_vma_setup of the same page and direction earlier in the path`)
+    if (s.op === 'migrate_vma_finalize' && !steps.slice(0, k).some((x) => x.op === 'migrate_vma_setup' && sameMigration(x, s)))
+      throw new SpecError('FC158', s.where, `${who}: migrate_vma_finalize has no migrate_vma_setup of the same page, direction and device earlier in the path`)
     return s
   },
   rules(k, step) {
@@ -78,9 +144,8 @@ export const migrateOp: OpModule<S> = {
     const mig = pg.mig[t]!
     const name = cx.design.pages[step.page]!.name
     if (step.op === 'migrate_vma_setup') {
-      const from = src(step.to)
       const lockable = (s: { get(f: number): number }): boolean => s.get(pg.lock) === 0 || s.get(pg.lock) === t + 1
-      const ok = (s: { get(f: number): number }): boolean => s.get(at) === from && lockable(s) && pg.othersRefs(s, t) === 0
+      const ok = (s: { get(f: number): number }): boolean => isSource(step, s.get(at)) && lockable(s) && pg.othersRefs(s, t) === 0
       add(
         { name: 'migrate_vma_setup', ...base, page: name, collected: true },
         m('migrate_collect'),
@@ -91,37 +156,41 @@ export const migrateOp: OpModule<S> = {
           p.advance(c)
         },
       )
+      const o = step.else
       add(
-        { name: 'migrate_vma_setup', ...base, page: name, collected: false },
-        m('migrate_skip'),
+        { name: 'migrate_vma_setup', ...base, page: name, collected: false, ...(o !== undefined ? { then: o } : {}) },
+        m(o === 'retry' ? 'spin' : 'migrate_skip'),
         (s) => p.at_(s) && !ok(s),
-        (c) => p.advance(c),
+        (c) => (o === undefined ? p.advance(c) : cx.outcome(p, o, c)),
       )
       return
     }
-    const dest = step.to === 'system' ? PAGE.system : PAGE.vram
+    const to = dest(step)
     const ptes = cx.design.ranges.flatMap((r, ri) => r.pages.flatMap((q, j) => (q === step.page ? [cx.f.pte[ri]![j]!] : [])))
-    add(
-      { name: 'migrate_vma_finalize', ...base, page: name },
-      m('migrate_finalize'),
-      (s) => p.at_(s),
-      (c) => {
-        const how = c.get(mig)
-        if (how > 0) {
-          c.set(at, dest)
-          // the old pfn no longer holds the data: a device PTE still naming it is stale
-          for (const x of ptes) if (c.post(x) === PTE.valid) c.set(x, PTE.stale)
-          if (how === 1) c.set(pg.lock, 0)
-          c.set(mig, 0)
-        }
-        p.advance(c)
-      },
-    )
+    const copyFence = step.copy !== undefined ? cx.f.fs[cx.design.jobs[step.copy]!.fence]! : -1
+    const finalize = (c: Parameters<Parameters<typeof add>[3]>[0]): void => {
+      const how = c.get(mig)
+      if (how > 0) {
+        c.set(at, to)
+        // the old pfn no longer holds the data: a device PTE still naming it is stale
+        for (const x of ptes) if (c.post(x) === PTE.valid) c.set(x, PTE.stale)
+        if (how === 1) c.set(pg.lock, 0)
+        c.set(mig, 0)
+      }
+      p.advance(c)
+    }
+    // svm_migrate_copy_done waits for the copy's dma_fence before migrate_vma_finalize: finalizing a
+    // collected page before it signalled publishes a page the copy has not filled (data-survives).
+    const copied = (s: { get(f: number): number }): boolean => copyFence < 0 || s.get(mig) === 0 || s.get(copyFence) !== FS.pending
+    add({ name: 'migrate_vma_finalize', ...base, page: name }, m('migrate_finalize'), (s) => p.at_(s) && copied(s), finalize)
+    if (copyFence >= 0)
+      add({ name: 'migrate_vma_finalize', ...base, page: name, copy: 'pending' }, m('migrate_finalize_uncopied'), (s) => p.at_(s) && !copied(s), finalize)
   },
   text(d, s) {
     const P = d.pages[s.page]!.name
+    const dev = s.device >= 0 && d.engines.length > 1 ? ` of ${d.engines[s.device]!.name}` : ''
     return s.op === 'migrate_vma_setup'
-      ? `migrate_vma_setup(${P} to ${s.to}): trylock, migration entry, reference check (not migrated if busy)`
-      : `migrate_vma_pages + migrate_vma_finalize(${P}): a collected page moves to ${s.to} and is unlocked`
+      ? `migrate_vma_setup(${P} to ${s.to}${s.to === 'vram' ? dev : dev ? `, from the VRAM${dev}` : ''}): trylock, migration entry, reference check (not migrated if busy${s.else !== undefined ? `: ${s.else}` : ''})`
+      : `migrate_vma_pages + migrate_vma_finalize(${P}): a collected page moves to ${s.to}${s.to === 'vram' ? dev : ''} and is unlocked${s.copy !== undefined ? ` (its copy: job ${d.jobs[s.copy]!.name}'s dma_fence)` : ''}`
   },
 }
