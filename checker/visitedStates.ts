@@ -83,17 +83,6 @@ export class VisitedStates {
     }
   }
 
-  /**
-   * Read the home slot of (a, b) and return what it holds (callers sum it, so the read stays): a
-   * prefetch. Reading the home slots of all of a state's successors first lets their cache misses
-   * overlap; the adds that follow then find their slots in cache.
-   */
-  touch(a: number, b: number): number {
-    const h = hash(a, b)
-    const s = h >>> SHIFT
-    return this.segs[s]![((h & this.masks[s]!) << 1) + 1]!
-  }
-
   has(a: number, b: number): boolean {
     const h = hash(a, b)
     const s = h >>> SHIFT
