@@ -95,6 +95,17 @@ export class SuccessorWriter {
     this.cases.push(`if (${guard}) { ${copy} ${body.join(' ')} ${store} rules[n++] = ${rule}; o += ${W}; }`)
   }
 
+  /**
+   * The cases `body` writes are tried only where `cond` holds: one test for a conjunct their
+   * guards share, instead of one per case (their guards may repeat it or leave it out). Groups
+   * nest, and cases keep their order, so the successors and their order are the same.
+   */
+  when(cond: string, body: () => void): void {
+    this.cases.push(`if (${cond}) {`)
+    body()
+    this.cases.push('}')
+  }
+
   compile(): CompiledSuccessors {
     const L = this.layout
     const lines: string[] = []

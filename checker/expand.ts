@@ -6,7 +6,8 @@
  *
  * Hot path: one Expander per search, reused for every state; no allocation per successor. The
  * successor is handed to a sink in `out` (packed, canonical when reducing), with its fingerprint
- * in `fp`; `decodePost()` decodes it on demand, once.
+ * in `fp` (unless the sink keeps whole states and said it needs none); `decodePost()` decodes it
+ * on demand, once.
  *
  * Non-null assertions in the search loop (this file, explore.ts, visitedSet.ts, fingerprint.ts,
  * and layout.ts's encode/decode) stay. Under noUncheckedIndexedAccess every `a[i]` may be
@@ -70,11 +71,13 @@ export class Expander<A extends Action = Action> {
   private readonly nextRules: Int32Array
   /** is the loaded state decoded into the cursor? (the fast path decodes it only on demand) */
   private preReady = false
+  /** fingerprint each successor into `fp` before the sink sees it (a sink that keeps whole states does not need it) */
+  private readonly fingerprints: boolean
 
   constructor(
     readonly model: Model<A>,
     readonly plan: PropertyPlan<A>,
-    opts: { readonly symmetry?: boolean; readonly observer?: TransitionObserver<A>; readonly generic?: boolean } = {},
+    opts: { readonly symmetry?: boolean; readonly observer?: TransitionObserver<A>; readonly generic?: boolean; readonly fingerprints?: boolean } = {},
   ) {
     const layout = model.layout
     this.W = layout.words
@@ -92,6 +95,7 @@ export class Expander<A extends Action = Action> {
     const sym = opts.symmetry ? model.symmetry : undefined
     this.canon = sym ? sym.canonicalize.bind(sym) : undefined
     this.observer = opts.observer
+    this.fingerprints = opts.fingerprints ?? true
   }
 
   private readonly observer: TransitionObserver<A> | undefined
@@ -171,7 +175,7 @@ export class Expander<A extends Action = Action> {
         canon(out)
         this.postReady = false
       }
-      fingerprint(out, 0, W)
+      if (this.fingerprints) fingerprint(out, 0, W)
       if (!sink.successor(r)) {
         this.enabled = enabled
         return STOPPED
@@ -226,7 +230,7 @@ export class Expander<A extends Action = Action> {
         canon(out)
         this.postReady = false
       }
-      fingerprint(out, 0, W)
+      if (this.fingerprints) fingerprint(out, 0, W)
       if (!sink.successor(r)) {
         this.enabled = i + 1
         return STOPPED

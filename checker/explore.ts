@@ -20,6 +20,7 @@ import { IndexTable } from './typedLists.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
 import type { Bounds, CutBy, PropertyRef, SearchOrder, Stats, Verdict } from './verdict.js'
 import { VisitedSet } from './visitedSet.js'
+import { VisitedStates } from './visitedStates.js'
 
 export interface ExploreOptions<A extends Action = Action> {
   readonly order?: SearchOrder
@@ -111,7 +112,12 @@ class Search<A extends Action> implements SuccessorSink {
   private readonly plan: PropertyPlan<A>
   private readonly ex: Expander<A>
   private readonly checks: StateChecks
-  private readonly visited: VisitedSet
+  /** the fingerprints of the states seen (absent in a lean search, which keeps `states` instead) */
+  private readonly visited: VisitedSet | undefined
+  /** the lean search's visited set: the states themselves, no fingerprints (see visitedStates.ts) */
+  private readonly states: VisitedStates | undefined
+  /** the layout has a second word (the lean set's key is word 0 and word 1, or 0) */
+  private readonly twoWords: boolean
   private readonly store: StateStore
   private readonly recorder: GraphRecorder<A> | undefined
   /** fingerprint -> index, kept when the recorder needs every edge's target */
@@ -158,22 +164,31 @@ class Search<A extends Action> implements SuccessorSink {
       exactFingerprints(model.layout)
     this.dfs = order === 'dfs'
     if (this.dfs) this.stack = new Uint32Array(1 << 12)
-    this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : new VisitedSet()
+    this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : this.lean ? undefined : new VisitedSet()
+    this.states = this.lean ? new VisitedStates() : undefined
+    this.twoWords = W > 1
     this.store = resume ? StateStore.resumed(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact: compact || this.lean })
     this.recorder = hasGraphChecks(this.plan) ? new GraphRecorder(model, this.plan) : undefined
     this.index = this.recorder?.needsEdges ? new IndexTable() : undefined
     const observer = this.recorder?.observer
-    this.ex = new Expander(model, this.plan, { symmetry: options.symmetry ?? false, ...(observer ? { observer } : {}) })
+    this.ex = new Expander(model, this.plan, { symmetry: options.symmetry ?? false, ...(observer ? { observer } : {}), fingerprints: !this.lean })
     this.out = this.ex.out
     this.checks = new StateChecks(this.plan, resume)
     this.deepest = resume?.deepest ?? 0
   }
 
-  /** A successor of state `src`, in `out` with its fingerprint in `fp`. */
+  /** Is the state in `out` (with its fingerprint in `fp`, unless the search is lean) new? It is added if so. */
+  private isNew(): boolean {
+    const states = this.states
+    if (states === undefined) return this.visited!.add(fp.hi, fp.lo)
+    return states.add(this.out[0]!, this.twoWords ? this.out[1]! : 0)
+  }
+
+  /** A successor of state `src`, in `out` with its fingerprint in `fp` (unless the search is lean). */
   successor(rule: number): boolean {
     const depth = this.depth + 1
     let target: number
-    if (this.visited.add(fp.hi, fp.lo)) {
+    if (this.isNew()) {
       target = this.store.append(this.out, 0, this.src, rule)
       if (this.index !== undefined) this.index.set(fp.hi, fp.lo, target)
       if (depth > this.deepest) this.deepest = depth
@@ -237,7 +252,7 @@ class Search<A extends Action> implements SuccessorSink {
         const words = layout.encode(init)
         if (options.symmetry) model.symmetry!.canonicalize(words)
         fingerprint(words, 0, W)
-        if (!visited.add(fp.hi, fp.lo)) continue
+        if (this.states ? !this.states.add(words[0]!, W > 1 ? words[1]! : 0) : !visited!.add(fp.hi, fp.lo)) continue
         const index = store.append(words, 0, NO_PARENT, position)
         this.index?.set(fp.hi, fp.lo, index)
         const v = new Values(new Int32Array(layout.slots))
@@ -277,15 +292,17 @@ class Search<A extends Action> implements SuccessorSink {
       witnesses: [...this.checks.witnesses],
       witnessDepth: [...this.checks.witnessDepth],
       elapsedMs: Date.now() - start,
-      visitedSizes: visited.tables.sizes,
-      visited: visited.tables.segments,
+      // (checkpoints are of searches that are not lean, which keep fingerprints)
+      visitedSizes: visited!.tables.sizes,
+      visited: visited!.tables.segments,
       states: store.chunks.states,
       parents: store.chunks.parents,
     })
     let nextPoll = 1024
     let lastProgress = start
     let memCheckAt = 0
-    const memoryNow = (): number => visited.bytes + store.bytes + this.stack.byteLength + (recorder?.bytes ?? 0) + (this.index?.bytes ?? 0)
+    const memoryNow = (): number =>
+      (visited?.bytes ?? 0) + (this.states?.bytes ?? 0) + store.bytes + this.stack.byteLength + (recorder?.bytes ?? 0) + (this.index?.bytes ?? 0)
 
     search: while (this.violation === undefined && cut === undefined) {
       if (order === 'bfs' ? head === store.size : this.sp === 0) break
@@ -330,7 +347,7 @@ class Search<A extends Action> implements SuccessorSink {
         if (rss > peakRss) peakRss = rss
         const growsStore = store.size + nRules >= store.capacity
         // The visited set grows one segment (1/64 of it) at a time: at most growthBytes more.
-        const projected = Math.max(rss, memoryNow()) + visited.growthBytes + (growsStore ? store.growthBytes : 0)
+        const projected = Math.max(rss, memoryNow()) + (this.states ?? visited!).growthBytes + (growsStore ? store.growthBytes : 0)
         if (projected > maxMemory) {
           cut = {
             by: 'memory',

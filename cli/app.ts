@@ -9,18 +9,65 @@ import { hideBin } from 'yargs/helpers'
 import { ModelError } from '../checker/layout.js'
 import { FileError, InputError } from '../checker/params.js'
 import { EXIT } from '../checker/verdict.js'
-import * as check from './check.js'
-import * as explain from './explain.js'
-import * as list from './list.js'
-import * as merge from './merge.js'
 import { type Command, type GlobalArgv, globalOptions, lastValueError } from './options.js'
-import * as replay from './replay.js'
-import * as schema from './schema.js'
 import { notStarted } from './searchThread.js'
 import { stopRequested } from './signals.js'
-import * as simulate from './simulate.js'
-import * as suite from './suite.js'
 import { joinNegativeValues, usageError } from './usage.js'
+
+/**
+ * The commands, in the order --help lists them, each loaded only when needed: a command's module
+ * pulls in what it runs (the models, the checker, the reports), which takes a noticeable part of
+ * a short run's time, so a run loads the one command it names.
+ */
+/** Registers a loaded command with the parser. */
+type Adder = <U>(c: Command<U>) => void
+
+const COMMANDS: Record<string, () => Promise<(add: Adder) => void>> = {
+  check: async () => {
+    const c = await import('./check.js')
+    return (add) => add(c)
+  },
+  simulate: async () => {
+    const c = await import('./simulate.js')
+    return (add) => add(c)
+  },
+  merge: async () => {
+    const c = await import('./merge.js')
+    return (add) => add(c)
+  },
+  replay: async () => {
+    const c = await import('./replay.js')
+    return (add) => add(c)
+  },
+  explain: async () => {
+    const c = await import('./explain.js')
+    return (add) => add(c)
+  },
+  schema: async () => {
+    const c = await import('./schema.js')
+    return (add) => add(c)
+  },
+  list: async () => {
+    const c = await import('./list.js')
+    return (add) => add(c)
+  },
+  suite: async () => {
+    const c = await import('./suite.js')
+    return (add) => add(c)
+  },
+}
+const NAMES = Object.keys(COMMANDS)
+
+/**
+ * The commands `args` may run: the one named by the first word that is not an option, when no
+ * other word is a command's name too (an option's value could then be that word, and yargs, not
+ * this guess, decides); otherwise every command (for --help, a bare or mistyped command, ...).
+ */
+export function commandsToLoad(args: readonly string[]): string[] {
+  const first = args.find((a) => !a.startsWith('-'))
+  if (first === undefined || !NAMES.includes(first)) return NAMES
+  return args.some((a) => a !== first && NAMES.includes(a)) ? NAMES : [first]
+}
 
 /** What each command needs (for a message when it is missing), and what its exit codes mean (its help's epilogue). */
 const ABOUT: Record<string, { readonly needs?: string; readonly exits: string; readonly hints?: Record<string, string> }> = {
@@ -74,12 +121,11 @@ export async function main(rawArgs: string[]): Promise<number> {
   const args = joinNegativeValues(rawArgs)
   let code: number = EXIT.badInput
   const y: GlobalArgv = yargs(args).scriptName('fencecheck').usage('$0 <command> [options]').strict().options(globalOptions)
-  const names: string[] = []
+  const names: string[] = [...NAMES]
   const builders = new Map<string, (y: GlobalArgv) => unknown>()
   // Each command's handler gives the exit code; the command line keeps it until it is set below.
-  const add = <U>(c: Command<U>): void => {
+  const add: Adder = <U>(c: Command<U>): void => {
     const name = c.command.split(' ')[0]!
-    names.push(name)
     builders.set(name, c.builder)
     y.command(
       c.command,
@@ -90,14 +136,7 @@ export async function main(rawArgs: string[]): Promise<number> {
       },
     )
   }
-  add(check)
-  add(simulate)
-  add(merge)
-  add(replay)
-  add(explain)
-  add(schema)
-  add(list)
-  add(suite)
+  for (const register of await Promise.all(commandsToLoad(args).map((n) => COMMANDS[n]!()))) register(add)
   if (args.length === 0) {
     // Bare `fencecheck`: every command, as --help lists them, and a usage exit.
     process.stderr.write((await y.getHelp()) + '\n')

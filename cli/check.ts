@@ -6,18 +6,58 @@
 import { extname } from 'node:path'
 import { InputError } from '../checker/params.js'
 import type { Verdict } from '../checker/verdict.js'
-import { unmet } from '../model/index.js'
-import { toItf } from '../report/itf.js'
-import { toJson } from '../report/json.js'
-import { reportKind, writeReport, writeWhole } from '../report/files.js'
+import type * as ModelIndex from '../model/index.js'
+import type * as Itf from '../report/itf.js'
+import type * as Json from '../report/json.js'
+import type * as Files from '../report/files.js'
 import type { Report } from '../report/report.js'
-import { toText } from '../report/text.js'
+import type * as Text from '../report/text.js'
+import type * as AllViolations from './allViolations.js'
 import { type ArgsOf, durationFlag, type GlobalArgv, intOption, searchOptions } from './options.js'
 import { prepareOutputs } from './outputs.js'
-import { exitFor, run, runParallel } from './search.js'
+import type * as Search from './search.js'
 import { inWorker } from './searchThread.js'
-import { allViolations, allViolationsSummary, perProperty } from './allViolations.js'
-import { type Resolved, resolveTarget } from './target.js'
+import type * as Target from './target.js'
+import type { Resolved } from './target.js'
+
+// The search, the models and the reports, loaded by loadCheckModules in the search thread only:
+// the main thread parses the command line and starts the thread without them.
+let unmet: typeof ModelIndex.unmet
+let toItf: typeof Itf.toItf
+let toJson: typeof Json.toJson
+let reportKind: typeof Files.reportKind
+let writeReport: typeof Files.writeReport
+let writeWhole: typeof Files.writeWhole
+let toText: typeof Text.toText
+let exitFor: typeof Search.exitFor
+let run: typeof Search.run
+let runParallel: typeof Search.runParallel
+let allViolations: typeof AllViolations.allViolations
+let allViolationsSummary: typeof AllViolations.allViolationsSummary
+let perProperty: typeof AllViolations.perProperty
+let resolveTarget: typeof Target.resolveTarget
+
+/** Load what runCheck needs (once; the worker thread calls it as it starts). */
+export async function loadCheckModules(): Promise<void> {
+  const [m, itf, json, files, text, search, all, target] = await Promise.all([
+    import('../model/index.js'),
+    import('../report/itf.js'),
+    import('../report/json.js'),
+    import('../report/files.js'),
+    import('../report/text.js'),
+    import('./search.js'),
+    import('./allViolations.js'),
+    import('./target.js'),
+  ])
+  ;({ unmet } = m)
+  ;({ toItf } = itf)
+  ;({ toJson } = json)
+  ;({ reportKind, writeReport, writeWhole } = files)
+  ;({ toText } = text)
+  ;({ exitFor, run, runParallel } = search)
+  ;({ allViolations, allViolationsSummary, perProperty } = all)
+  ;({ resolveTarget } = target)
+}
 
 export const command = 'check <targets..>'
 export const describe = 'explore a built-in model or scenario files and print a verdict'
@@ -64,6 +104,7 @@ export function handler(argv: CheckArgs): Promise<number> {
 
 /** The check itself, in the worker thread: every output path first, then the searches, then the outputs. */
 export async function runCheck(argv: CheckArgs): Promise<number> {
+  await loadCheckModules()
   const reportFiles = argv.report ?? []
   for (const f of reportFiles) {
     if (reportKind(f) === undefined) {

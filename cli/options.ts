@@ -9,7 +9,7 @@ import { InputError } from '../checker/params.js'
 import type { Action, Model } from '../checker/model.js'
 import { type Selection, unknownSelection } from '../checker/plan.js'
 import type { Bounds } from '../checker/verdict.js'
-import { parseBytes, parseDuration } from '../model/index.js'
+import { parseBytes, parseDuration } from '../model/units.js'
 
 export const DEFAULT_MEMORY = Math.floor(totalmem() * 0.75)
 

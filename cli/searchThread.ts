@@ -33,12 +33,38 @@ export function notStarted(what: string): number {
   return EXIT.inconclusive
 }
 
+/** What the worker thread is started with: the shared stop flag (its task comes as a message). */
+export interface WorkerStart {
+  readonly stopFlag: Int32Array
+}
+
+/** The worker started before the command line was parsed (see prestartWorker), until a task takes it. */
+let prestarted: Worker | undefined
+
+const startWorker = (): Worker => new Worker(new URL('./worker.js', import.meta.url), { workerData: { stopFlag } satisfies WorkerStart })
+
+/**
+ * Start the search thread now, before the command line is parsed, so that it loads the checker,
+ * the models and the reports while the main thread loads and runs the parser (each thread loads
+ * its modules for itself). The worker waits for its task; until one is posted it does not keep
+ * the process alive, so a command that ends without a search (a usage error, say) exits as
+ * before. main.ts calls this for the commands that search.
+ */
+export function prestartWorker(): void {
+  if (prestarted === undefined) {
+    prestarted = startWorker()
+    prestarted.unref()
+  }
+}
+
 /** Run a task in a worker thread; resolves to its exit code, rejects with the error it reports. */
 export function inWorker(task: WorkerTask): Promise<number> {
   if (stopRequested()) return Promise.resolve(notStarted('the search'))
   return new Promise((resolvePromise, reject) => {
-    const workerData = { task: JSON.parse(JSON.stringify(task)) as WorkerTask, stopFlag }
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData })
+    const w = prestarted ?? startWorker()
+    prestarted = undefined
+    w.ref()
+    w.postMessage(JSON.parse(JSON.stringify(task)) as WorkerTask)
     let reply: WorkerReply | undefined
     w.on('message', (m: WorkerReply) => (reply = m))
     w.on('error', reject)

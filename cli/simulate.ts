@@ -5,15 +5,42 @@
  * thread (searchThread.ts); `runSimulate` is what the worker runs.
  */
 import { InputError } from '../checker/params.js'
-import { simulate } from '../checker/simulate.js'
+import type * as Simulate from '../checker/simulate.js'
 import { EXIT } from '../checker/verdict.js'
-import { writeWhole } from '../report/files.js'
-import { type Simulation, simulationJson, simulationText } from '../report/simulation.js'
+import type * as Files from '../report/files.js'
+import type * as SimulationReport from '../report/simulation.js'
+import type { Simulation } from '../report/simulation.js'
 import { type ArgsOf, type GlobalArgv, intOption, walkOptions } from './options.js'
 import { prepareOutputs } from './outputs.js'
-import { stopWasRequested } from './search.js'
+import type * as Search from './search.js'
 import { inWorker } from './searchThread.js'
-import { resolveTarget, shellWord } from './target.js'
+import type * as Target from './target.js'
+
+// The walks, the models and the reports, loaded by loadSimulateModules in the search thread
+// only: the main thread parses the command line and starts the thread without them.
+let simulate: typeof Simulate.simulate
+let writeWhole: typeof Files.writeWhole
+let simulationJson: typeof SimulationReport.simulationJson
+let simulationText: typeof SimulationReport.simulationText
+let stopWasRequested: typeof Search.stopWasRequested
+let resolveTarget: typeof Target.resolveTarget
+let shellWord: typeof Target.shellWord
+
+/** Load what runSimulate needs (once; the worker thread calls it as it starts). */
+export async function loadSimulateModules(): Promise<void> {
+  const [sim, files, report, search, target] = await Promise.all([
+    import('../checker/simulate.js'),
+    import('../report/files.js'),
+    import('../report/simulation.js'),
+    import('./search.js'),
+    import('./target.js'),
+  ])
+  ;({ simulate } = sim)
+  ;({ writeWhole } = files)
+  ;({ simulationJson, simulationText } = report)
+  ;({ stopWasRequested } = search)
+  ;({ resolveTarget, shellWord } = target)
+}
 
 export const command = 'simulate <target>'
 export const describe = 'seeded random walks for state spaces beyond exhaustive reach; reports coverage (never proves)'
@@ -38,7 +65,8 @@ export function handler(argv: SimulateArgs): Promise<number> {
 }
 
 /** The walks themselves, in the worker thread. */
-export function runSimulate(argv: SimulateArgs): number {
+export async function runSimulate(argv: SimulateArgs): Promise<number> {
+  await loadSimulateModules()
   prepareOutputs({ out: argv.out })
   const r = resolveTarget(argv.target, argv)
   for (const [flag, v, min] of [

@@ -9,18 +9,25 @@ import { Interrupted } from '../checker/checkpoint.js'
 import { ModelError } from '../checker/layout.js'
 import { FileError, InputError } from '../checker/params.js'
 import { EXIT } from '../checker/verdict.js'
-import { runCheck } from './check.js'
+import { loadCheckModules, runCheck } from './check.js'
 import { onStopRequest } from './search.js'
-import type { WorkerReply, WorkerTask } from './searchThread.js'
-import { runSimulate } from './simulate.js'
+import type { WorkerReply, WorkerStart, WorkerTask } from './searchThread.js'
+import { loadSimulateModules, runSimulate } from './simulate.js'
 
-// What searchThread.ts posts: the task as plain data, and the stop flag it shares.
-const { task, stopFlag } = workerData as { readonly task: WorkerTask; readonly stopFlag: Int32Array }
+// What searchThread.ts starts the thread with: the stop flag it shares. The task comes as a
+// message, as plain data: the thread may be started before the command line is parsed.
+const { stopFlag } = workerData as WorkerStart
 onStopRequest(() => Atomics.load(stopFlag, 0) === 1)
+// Load what the commands run while the task is on its way.
+const loaded = Promise.all([loadCheckModules(), loadSimulateModules()])
+loaded.catch(() => undefined) // a failure is reported when the task awaits it
+const nextTask = new Promise<WorkerTask>((resolve) => parentPort!.once('message', resolve))
 
 async function main(): Promise<WorkerReply> {
   try {
-    const code = task.command === 'check' ? await runCheck(task.argv) : runSimulate(task.argv)
+    const task = await nextTask
+    await loaded
+    const code = task.command === 'check' ? await runCheck(task.argv) : await runSimulate(task.argv)
     return { code }
   } catch (e) {
     if (e instanceof Interrupted) {

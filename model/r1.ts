@@ -9,13 +9,13 @@
  * Built exactly as the reference specification states it; bench/r1.pml (SPIN) and bench/r1.m
  * (Murphi) encode the same system and must reach the same number of states.
  */
-import { LayoutBuilder, bool, enumOf, int } from '../checker/layout.js'
+import { LayoutBuilder, type StateLayout, bool, enumOf, int } from '../checker/layout.js'
 import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes } from '../checker/model.js'
 import type { ParamSpec, ParamValues } from '../checker/params.js'
 import type { Narrator } from '../report/narrator.js'
 import { pageConservation } from '../properties/r1.js'
 import { POLICIES } from './r1Encoding.js'
-import { r1Successors } from './r1Successors.js'
+import { type R1Shape, r1Successors } from './r1Successors.js'
 
 export { BO, GST, KST, POLICIES, type Policy, type R1Fields } from './r1Encoding.js'
 import { BO, GST, KST, type Policy, type R1Fields } from './r1Encoding.js'
@@ -61,165 +61,9 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
   const layout = b.build()
   const { free, gst, bo, kst, cu, wt, usedC, compC, evictable, anyResident } = fields
 
-  /** comp_start/comp_resume's CU condition: a CU is free and, under reserve, one stays for gfx. */
-  const computeMayTakeCU = (s: Reader): boolean => s.get(usedC) < C && (policy !== 'reserve' || s.get(compC) < C - 1)
-
-  const rules: Rule<Action>[] = []
-  const rule = (action: Action, guard: (s: Reader) => boolean, apply: (s: Cursor) => void): void => {
-    rules.push({ action, guard, apply })
-  }
-
-  for (let g = 0; g < G; g++) {
-    rule(
-      { name: 'gfx_start', g },
-      (s) => s.get(gst[g]!) === GST.Q && s.get(usedC) < C,
-      (s) => s.set(gst[g]!, GST.R),
-    )
-  }
-  if (policy === 'preempt') {
-    for (let g = 0; g < G; g++) {
-      for (let k = 0; k < K; k++) {
-        rule(
-          { name: 'gfx_preempt', g, k },
-          (s) => s.get(gst[g]!) === GST.Q && s.get(usedC) === C && s.get(cu[k]!) === 1,
-          (s) => {
-            s.set(cu[k]!, 0)
-            s.set(gst[g]!, GST.R)
-          },
-        )
-      }
-    }
-  }
-  for (let g = 0; g < G; g++) {
-    // Its dma_fence signals.
-    rule(
-      { name: 'gfx_end', g },
-      (s) => s.get(gst[g]!) === GST.R,
-      (s) => s.set(gst[g]!, GST.D),
-    )
-  }
-  for (let k = 0; k < K; k++) {
-    rule(
-      { name: 'comp_start', k },
-      (s) => s.get(kst[k]!) === KST.Q && computeMayTakeCU(s),
-      (s) => {
-        s.set(kst[k]!, KST.RUN)
-        s.set(cu[k]!, 1)
-      },
-    )
-    rule(
-      { name: 'comp_resume', k },
-      (s) => {
-        const st = s.get(kst[k]!)
-        return st >= KST.RUN && st <= KST.OK && s.get(cu[k]!) === 0 && computeMayTakeCU(s)
-      },
-      (s) => s.set(cu[k]!, 1),
-    )
-    // The GPU touches a non-present page; the job keeps its CU while the fault is served.
-    rule(
-      { name: 'comp_fault', k },
-      (s) => s.get(kst[k]!) === KST.RUN && s.get(cu[k]!) === 1,
-      (s) => s.set(kst[k]!, KST.FLT),
-    )
-    rule(
-      { name: 'fault_alloc', k },
-      (s) => s.get(kst[k]!) === KST.FLT && s.get(free) > 0,
-      (s) => {
-        s.set(free, s.get(free) - 1)
-        s.set(kst[k]!, KST.OK)
-      },
-    )
-    for (let g = 0; g < G; g++) {
-      // Reclaim evicts a BO whose fence has signalled.
-      rule(
-        { name: 'fault_evict', k, g },
-        (s) => s.get(kst[k]!) === KST.FLT && s.get(free) === 0 && s.get(gst[g]!) === GST.D && s.get(bo[g]!) === BO.RES,
-        (s) => {
-          s.set(bo[g]!, BO.EVI)
-          if (bug !== 'evict-leaks-page') s.set(free, s.get(free) + 1)
-        },
-      )
-    }
-    if (policy !== 'skip') {
-      for (let g = 0; g < G; g++) {
-        // Reclaim waits on an unsignalled dma_fence (allowed by rule 4, and the crux of the deadlock).
-        rule(
-          { name: 'fault_wait', k, g },
-          (s) => s.get(kst[k]!) === KST.FLT && s.get(free) === 0 && s.get(gst[g]!) !== GST.D && s.get(bo[g]!) === BO.RES,
-          (s) => {
-            s.set(kst[k]!, KST.WAIT)
-            s.set(wt[k]!, g)
-          },
-        )
-      }
-    }
-    rule(
-      { name: 'fault_fail', k },
-      (s) => s.get(kst[k]!) === KST.FLT && s.get(free) === 0 && s.get(evictable) === 0 && (policy === 'skip' || s.get(anyResident) === 0),
-      (s) => {
-        s.set(kst[k]!, KST.FAIL)
-        s.set(cu[k]!, 0)
-      },
-    )
-    rule(
-      { name: 'wait_wake', k },
-      (s) => s.get(kst[k]!) === KST.WAIT && s.get(gst[s.get(wt[k]!)]!) === GST.D,
-      (s) => {
-        const g = s.get(wt[k]!)
-        if (s.get(bo[g]!) === BO.RES) {
-          s.set(bo[g]!, BO.EVI)
-          s.set(free, s.get(free) + 1)
-        }
-        s.set(kst[k]!, KST.FLT)
-        s.set(wt[k]!, -1)
-      },
-    )
-    rule(
-      { name: 'comp_end', k },
-      (s) => s.get(kst[k]!) === KST.OK && s.get(cu[k]!) === 1,
-      (s) => {
-        s.set(kst[k]!, KST.DONE)
-        s.set(cu[k]!, 0)
-        s.set(free, s.get(free) + 1)
-      },
-    )
-  }
-
-  // Symmetry: graphics jobs are interchangeable, and so are compute jobs. The canonical member of
-  // an orbit sorts graphics jobs by (gst, bo, the sorted (kst, cu) of the compute jobs waiting on
-  // them) and compute jobs by (kst, cu, wt) after renaming wt. Graphics jobs that tie on that key
-  // are interchangeable in the whole state, so the result is the same for every member: exact.
-  const scratch = new Int32Array(layout.fieldCount)
-  const gOrder = Array.from({ length: G }, (_, g) => g)
-  const kOrder = Array.from({ length: K }, (_, k) => k)
-  const rename = new Int32Array(Math.max(G, 1))
-  const gKey = new Array<string>(G)
-  const canonicalize = (words: Uint32Array): void => {
-    layout.decodeInto(words, 0, scratch)
-    for (let g = 0; g < G; g++) {
-      const waiting: number[] = []
-      for (let k = 0; k < K; k++) if (scratch[wt[k]!] === g) waiting.push(scratch[kst[k]!]! * 2 + scratch[cu[k]!]!)
-      waiting.sort((a, b) => a - b)
-      gKey[g] = `${scratch[gst[g]!]}${scratch[bo[g]!]}:${waiting.join(',')}`
-    }
-    gOrder.sort((a, b) => (gKey[a]! < gKey[b]! ? -1 : gKey[a]! > gKey[b]! ? 1 : 0))
-    for (let i = 0; i < G; i++) rename[gOrder[i]!] = i
-    const kKey = (k: number): number => (scratch[kst[k]!]! * 2 + scratch[cu[k]!]!) * (G + 1) + (scratch[wt[k]!]! < 0 ? 0 : rename[scratch[wt[k]!]!]! + 1)
-    kOrder.sort((a, b) => kKey(a) - kKey(b))
-    const out = new Int32Array(layout.fieldCount)
-    out[free] = scratch[free]!
-    for (let i = 0; i < G; i++) {
-      out[gst[i]!] = scratch[gst[gOrder[i]!]!]!
-      out[bo[i]!] = scratch[bo[gOrder[i]!]!]!
-    }
-    for (let i = 0; i < K; i++) {
-      const k = kOrder[i]!
-      out[kst[i]!] = scratch[kst[k]!]!
-      out[cu[i]!] = scratch[cu[k]!]!
-      out[wt[i]!] = scratch[wt[k]!]! < 0 ? -1 : rename[scratch[wt[k]!]!]!
-    }
-    words.set(layout.encode(out))
-  }
+  const shape: R1Shape = { C, G, K, policy, leaksPage: bug === 'evict-leaks-page' }
+  const rules = r1Rules(fields, shape)
+  const canonicalize = r1Canonicalize(layout, fields, G, K)
 
   const initial = new Int32Array(layout.fieldCount)
   initial[free] = M
@@ -233,7 +77,7 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
     fields,
     init: () => [initial],
     rules,
-    successors: () => r1Successors(layout, fields, { C, G, K, policy, leaksPage: bug === 'evict-leaks-page' }, rules),
+    successors: () => r1Successors(layout, fields, shape, rules),
     symmetry: { describe: 'graphics jobs interchangeable, compute jobs interchangeable', canonicalize },
     derive(v) {
       let running = 0
@@ -274,6 +118,185 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
         return true
       },
     },
+  }
+}
+
+/** Adds a rule to the list being built. */
+type AddRule = (action: Action, guard: (s: Reader) => boolean, apply: (s: Cursor) => void) => void
+
+/** R1's rules, in the order its generated successor function (r1Successors.ts) mirrors: the graphics jobs', then each compute job's. */
+function r1Rules(fields: R1Fields, shape: R1Shape): Rule<Action>[] {
+  const { C, G, K } = shape
+  const { gst, cu, usedC } = fields
+  const rules: Rule<Action>[] = []
+  const rule: AddRule = (action, guard, apply) => {
+    rules.push({ action, guard, apply })
+  }
+
+  for (let g = 0; g < G; g++) {
+    rule(
+      { name: 'gfx_start', g },
+      (s) => s.get(gst[g]!) === GST.Q && s.get(usedC) < C,
+      (s) => s.set(gst[g]!, GST.R),
+    )
+  }
+  if (shape.policy === 'preempt') {
+    for (let g = 0; g < G; g++) {
+      for (let k = 0; k < K; k++) {
+        rule(
+          { name: 'gfx_preempt', g, k },
+          (s) => s.get(gst[g]!) === GST.Q && s.get(usedC) === C && s.get(cu[k]!) === 1,
+          (s) => {
+            s.set(cu[k]!, 0)
+            s.set(gst[g]!, GST.R)
+          },
+        )
+      }
+    }
+  }
+  for (let g = 0; g < G; g++) {
+    // Its dma_fence signals.
+    rule(
+      { name: 'gfx_end', g },
+      (s) => s.get(gst[g]!) === GST.R,
+      (s) => s.set(gst[g]!, GST.D),
+    )
+  }
+  for (let k = 0; k < K; k++) computeRules(rule, fields, shape, k)
+  return rules
+}
+
+/** Compute job k's rules: start, resume, fault, the fault handler's alloc, evict, wait and fail, the wake, and its end. */
+function computeRules(rule: AddRule, fields: R1Fields, shape: R1Shape, k: number): void {
+  const { C, G, policy } = shape
+  const { free, gst, bo, kst, cu, wt, usedC, compC, evictable, anyResident } = fields
+  /** comp_start/comp_resume's CU condition: a CU is free and, under reserve, one stays for gfx. */
+  const computeMayTakeCU = (s: Reader): boolean => s.get(usedC) < C && (policy !== 'reserve' || s.get(compC) < C - 1)
+
+  rule(
+    { name: 'comp_start', k },
+    (s) => s.get(kst[k]!) === KST.Q && computeMayTakeCU(s),
+    (s) => {
+      s.set(kst[k]!, KST.RUN)
+      s.set(cu[k]!, 1)
+    },
+  )
+  rule(
+    { name: 'comp_resume', k },
+    (s) => {
+      const st = s.get(kst[k]!)
+      return st >= KST.RUN && st <= KST.OK && s.get(cu[k]!) === 0 && computeMayTakeCU(s)
+    },
+    (s) => s.set(cu[k]!, 1),
+  )
+  // The GPU touches a non-present page; the job keeps its CU while the fault is served.
+  rule(
+    { name: 'comp_fault', k },
+    (s) => s.get(kst[k]!) === KST.RUN && s.get(cu[k]!) === 1,
+    (s) => s.set(kst[k]!, KST.FLT),
+  )
+  rule(
+    { name: 'fault_alloc', k },
+    (s) => s.get(kst[k]!) === KST.FLT && s.get(free) > 0,
+    (s) => {
+      s.set(free, s.get(free) - 1)
+      s.set(kst[k]!, KST.OK)
+    },
+  )
+  for (let g = 0; g < G; g++) {
+    // Reclaim evicts a BO whose fence has signalled.
+    rule(
+      { name: 'fault_evict', k, g },
+      (s) => s.get(kst[k]!) === KST.FLT && s.get(free) === 0 && s.get(gst[g]!) === GST.D && s.get(bo[g]!) === BO.RES,
+      (s) => {
+        s.set(bo[g]!, BO.EVI)
+        if (!shape.leaksPage) s.set(free, s.get(free) + 1)
+      },
+    )
+  }
+  if (policy !== 'skip') {
+    for (let g = 0; g < G; g++) {
+      // Reclaim waits on an unsignalled dma_fence (allowed by rule 4, and the crux of the deadlock).
+      rule(
+        { name: 'fault_wait', k, g },
+        (s) => s.get(kst[k]!) === KST.FLT && s.get(free) === 0 && s.get(gst[g]!) !== GST.D && s.get(bo[g]!) === BO.RES,
+        (s) => {
+          s.set(kst[k]!, KST.WAIT)
+          s.set(wt[k]!, g)
+        },
+      )
+    }
+  }
+  rule(
+    { name: 'fault_fail', k },
+    (s) => s.get(kst[k]!) === KST.FLT && s.get(free) === 0 && s.get(evictable) === 0 && (policy === 'skip' || s.get(anyResident) === 0),
+    (s) => {
+      s.set(kst[k]!, KST.FAIL)
+      s.set(cu[k]!, 0)
+    },
+  )
+  rule(
+    { name: 'wait_wake', k },
+    (s) => s.get(kst[k]!) === KST.WAIT && s.get(gst[s.get(wt[k]!)]!) === GST.D,
+    (s) => {
+      const g = s.get(wt[k]!)
+      if (s.get(bo[g]!) === BO.RES) {
+        s.set(bo[g]!, BO.EVI)
+        s.set(free, s.get(free) + 1)
+      }
+      s.set(kst[k]!, KST.FLT)
+      s.set(wt[k]!, -1)
+    },
+  )
+  rule(
+    { name: 'comp_end', k },
+    (s) => s.get(kst[k]!) === KST.OK && s.get(cu[k]!) === 1,
+    (s) => {
+      s.set(kst[k]!, KST.DONE)
+      s.set(cu[k]!, 0)
+      s.set(free, s.get(free) + 1)
+    },
+  )
+}
+
+/**
+ * Symmetry: graphics jobs are interchangeable, and so are compute jobs. The canonical member of
+ * an orbit sorts graphics jobs by (gst, bo, the sorted (kst, cu) of the compute jobs waiting on
+ * them) and compute jobs by (kst, cu, wt) after renaming wt. Graphics jobs that tie on that key
+ * are interchangeable in the whole state, so the result is the same for every member: exact.
+ */
+function r1Canonicalize(layout: StateLayout, fields: R1Fields, G: number, K: number): (words: Uint32Array) => void {
+  const { free, gst, bo, kst, cu, wt } = fields
+  const scratch = new Int32Array(layout.fieldCount)
+  const gOrder = Array.from({ length: G }, (_, g) => g)
+  const kOrder = Array.from({ length: K }, (_, k) => k)
+  const rename = new Int32Array(Math.max(G, 1))
+  const gKey = new Array<string>(G)
+  return (words: Uint32Array): void => {
+    layout.decodeInto(words, 0, scratch)
+    for (let g = 0; g < G; g++) {
+      const waiting: number[] = []
+      for (let k = 0; k < K; k++) if (scratch[wt[k]!] === g) waiting.push(scratch[kst[k]!]! * 2 + scratch[cu[k]!]!)
+      waiting.sort((a, b) => a - b)
+      gKey[g] = `${scratch[gst[g]!]}${scratch[bo[g]!]}:${waiting.join(',')}`
+    }
+    gOrder.sort((a, b) => (gKey[a]! < gKey[b]! ? -1 : gKey[a]! > gKey[b]! ? 1 : 0))
+    for (let i = 0; i < G; i++) rename[gOrder[i]!] = i
+    const kKey = (k: number): number => (scratch[kst[k]!]! * 2 + scratch[cu[k]!]!) * (G + 1) + (scratch[wt[k]!]! < 0 ? 0 : rename[scratch[wt[k]!]!]! + 1)
+    kOrder.sort((a, b) => kKey(a) - kKey(b))
+    const out = new Int32Array(layout.fieldCount)
+    out[free] = scratch[free]!
+    for (let i = 0; i < G; i++) {
+      out[gst[i]!] = scratch[gst[gOrder[i]!]!]!
+      out[bo[i]!] = scratch[bo[gOrder[i]!]!]!
+    }
+    for (let i = 0; i < K; i++) {
+      const k = kOrder[i]!
+      out[kst[i]!] = scratch[kst[k]!]!
+      out[cu[i]!] = scratch[cu[k]!]!
+      out[wt[i]!] = scratch[wt[k]!]! < 0 ? -1 : rename[scratch[wt[k]!]!]!
+    }
+    words.set(layout.encode(out))
   }
 }
 

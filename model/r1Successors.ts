@@ -26,11 +26,12 @@ export function r1Successors(layout: StateLayout, f: R1Fields, shape: R1Shape, r
   const kst = f.kst.map((x) => w.v(x))
   const cu = f.cu.map((x) => w.v(x))
   const wt = f.wt.map((x) => w.v(x))
-  // The derived values of r1.ts's derive, once per state.
+  // The derived values of r1.ts's derive: usedC and compC once per state, evictable and
+  // anyResident where a fault finds no free page (the one place that reads them).
   const compC = w.let('compC', cu.length ? cu.join(' + ') : '0')
   const usedC = w.let('usedC', [compC, ...gst.map((g) => `(${g} === ${GST.R} ? 1 : 0)`)].join(' + '))
-  const evictable = w.let('evictable', gst.length ? gst.map((g, i) => `(${g} === ${GST.D} && ${bo[i]} === ${BO.RES})`).join(' || ') : 'false')
-  const anyResident = w.let('anyResident', bo.length ? bo.map((b) => `${b} === ${BO.RES}`).join(' || ') : 'false')
+  const evictable = gst.length ? gst.map((g, i) => `(${g} === ${GST.D} && ${bo[i]} === ${BO.RES})`).join(' || ') : 'false'
+  const anyResident = bo.length ? bo.map((b) => `${b} === ${BO.RES}`).join(' || ') : 'false'
   const mayTake = `${usedC} < ${C}${policy === 'reserve' ? ` && ${compC} < ${C - 1}` : ''}`
 
   let r = 0
@@ -40,64 +41,76 @@ export function r1Successors(layout: StateLayout, f: R1Fields, shape: R1Shape, r
     if (rule?.action.name !== name) throw new Error(`r1 successor function: rule ${r} is '${rule?.action.name}', expected '${name}'`)
     return r++
   }
-  for (let g = 0; g < G; g++) w.rule(next('gfx_start'), `${gst[g]} === ${GST.Q} && ${usedC} < ${C}`, [[f.gst[g]!, GST.R]])
-  if (policy === 'preempt') {
-    for (let g = 0; g < G; g++) {
-      for (let k = 0; k < K; k++) {
-        w.rule(next('gfx_preempt'), `${gst[g]} === ${GST.Q} && ${usedC} === ${C} && ${cu[k]} === 1`, [
-          [f.cu[k]!, 0],
-          [f.gst[g]!, GST.R],
-        ])
-      }
-    }
-  }
-  for (let g = 0; g < G; g++) w.rule(next('gfx_end'), `${gst[g]} === ${GST.R}`, [[f.gst[g]!, GST.D]])
-  for (let k = 0; k < K; k++) {
-    const faulted = `${kst[k]} === ${KST.FLT} && ${free} === 0`
+  /** Compute job k's rules, grouped by its state (each group one test of kst[k]). */
+  const computeJob = (k: number): void => {
     w.rule(next('comp_start'), `${kst[k]} === ${KST.Q} && ${mayTake}`, [
       [f.kst[k]!, KST.RUN],
       [f.cu[k]!, 1],
     ])
     w.rule(next('comp_resume'), `${kst[k]} >= ${KST.RUN} && ${kst[k]} <= ${KST.OK} && ${cu[k]} === 0 && ${mayTake}`, [[f.cu[k]!, 1]])
     w.rule(next('comp_fault'), `${kst[k]} === ${KST.RUN} && ${cu[k]} === 1`, [[f.kst[k]!, KST.FLT]])
-    w.rule(next('fault_alloc'), `${kst[k]} === ${KST.FLT} && ${free} > 0`, [
-      [f.free, `${free} - 1`],
-      [f.kst[k]!, KST.OK],
-    ])
-    for (let g = 0; g < G; g++) {
-      w.rule(next('fault_evict'), `${faulted} && ${gst[g]} === ${GST.D} && ${bo[g]} === ${BO.RES}`, [
-        [f.bo[g]!, BO.EVI],
-        ...(shape.leaksPage ? [] : [[f.free, `${free} + 1`] as const]),
+    w.when(`${kst[k]} === ${KST.FLT}`, () => {
+      w.rule(next('fault_alloc'), `${free} > 0`, [
+        [f.free, `${free} - 1`],
+        [f.kst[k]!, KST.OK],
       ])
-    }
-    if (policy !== 'skip') {
-      for (let g = 0; g < G; g++) {
-        w.rule(next('fault_wait'), `${faulted} && ${gst[g]} !== ${GST.D} && ${bo[g]} === ${BO.RES}`, [
-          [f.kst[k]!, KST.WAIT],
-          [f.wt[k]!, g],
-        ])
-      }
-    }
-    w.rule(next('fault_fail'), `${faulted} && !(${evictable})${policy === 'skip' ? '' : ` && !(${anyResident})`}`, [
-      [f.kst[k]!, KST.FAIL],
-      [f.cu[k]!, 0],
-    ])
+      w.when(`${free} === 0`, () => faultWithoutPage(k))
+    })
     // wait_wake: one case per awaited job (wt[k] names it), so the guard reads one field.
     const wake = next('wait_wake')
-    for (let g = 0; g < G; g++) {
-      w.rule(wake, `${kst[k]} === ${KST.WAIT} && ${wt[k]} === ${g} && ${gst[g]} === ${GST.D}`, [
-        [f.bo[g]!, BO.EVI],
-        [f.free, `${free} + (${bo[g]} === ${BO.RES} ? 1 : 0)`],
-        [f.kst[k]!, KST.FLT],
-        [f.wt[k]!, -1],
-      ])
-    }
+    w.when(`${kst[k]} === ${KST.WAIT}`, () => {
+      for (let g = 0; g < G; g++) {
+        w.rule(wake, `${wt[k]} === ${g} && ${gst[g]} === ${GST.D}`, [
+          [f.bo[g]!, BO.EVI],
+          [f.free, `${free} + (${bo[g]} === ${BO.RES} ? 1 : 0)`],
+          [f.kst[k]!, KST.FLT],
+          [f.wt[k]!, -1],
+        ])
+      }
+    })
     w.rule(next('comp_end'), `${kst[k]} === ${KST.OK} && ${cu[k]} === 1`, [
       [f.kst[k]!, KST.DONE],
       [f.cu[k]!, 0],
       [f.free, `${free} + 1`],
     ])
   }
+  /** Job k's fault with no free page (kst[k] = FLT, free = 0): evict, wait or fail. */
+  const faultWithoutPage = (k: number): void => {
+    for (let g = 0; g < G; g++) {
+      w.rule(next('fault_evict'), `${gst[g]} === ${GST.D} && ${bo[g]} === ${BO.RES}`, [
+        [f.bo[g]!, BO.EVI],
+        ...(shape.leaksPage ? [] : [[f.free, `${free} + 1`] as const]),
+      ])
+    }
+    if (policy !== 'skip') {
+      for (let g = 0; g < G; g++) {
+        w.rule(next('fault_wait'), `${gst[g]} !== ${GST.D} && ${bo[g]} === ${BO.RES}`, [
+          [f.kst[k]!, KST.WAIT],
+          [f.wt[k]!, g],
+        ])
+      }
+    }
+    w.rule(next('fault_fail'), `!(${evictable})${policy === 'skip' ? '' : ` && !(${anyResident})`}`, [
+      [f.kst[k]!, KST.FAIL],
+      [f.cu[k]!, 0],
+    ])
+  }
+
+  for (let g = 0; g < G; g++) w.rule(next('gfx_start'), `${gst[g]} === ${GST.Q} && ${usedC} < ${C}`, [[f.gst[g]!, GST.R]])
+  if (policy === 'preempt') {
+    for (let g = 0; g < G; g++) {
+      w.when(`${gst[g]} === ${GST.Q} && ${usedC} === ${C}`, () => {
+        for (let k = 0; k < K; k++) {
+          w.rule(next('gfx_preempt'), `${cu[k]} === 1`, [
+            [f.cu[k]!, 0],
+            [f.gst[g]!, GST.R],
+          ])
+        }
+      })
+    }
+  }
+  for (let g = 0; g < G; g++) w.rule(next('gfx_end'), `${gst[g]} === ${GST.R}`, [[f.gst[g]!, GST.D]])
+  for (let k = 0; k < K; k++) computeJob(k)
   if (r !== rules.length) throw new Error(`r1 successor function: ${r} rules written, the model has ${rules.length}`)
   return w.compile()
 }
