@@ -9,8 +9,11 @@ import type { Action, Cursor, Reader, Rule } from '../../checker/model.js'
 import { type GpuDesign, isErrorCode, type LockMode, type Outcome, type Step, type Thread, USAGES, type Usage, usageKey } from './types.js'
 import { FS, type GpuFields, type Held, JS, type RuleMeta, type Site } from './view.js'
 
-export const bit = (i: number): number => 2 ** i
-export const has = (mask: number, i: number): boolean => Math.floor(mask / bit(i)) % 2 === 1
+// Masks are state values: non-negative and exact in a double. Below bit 31 of a mask under 2^31 the
+// integer test is exact; anything else takes the arithmetic form.
+export const bit = (i: number): number => (i < 31 ? 1 << i : 2 ** i)
+export const has = (mask: number, i: number): boolean =>
+  i < 31 && mask >= 0 && mask <= 0x7fffffff ? ((mask >>> i) & 1) === 1 : Math.floor(mask / 2 ** i) % 2 === 1
 export const addBit = (mask: number, i: number): number => (has(mask, i) ? mask : mask + bit(i))
 export const usageRank = (u: Usage): number => USAGES.indexOf(u)
 
