@@ -127,7 +127,19 @@ export function createContext(design: GpuDesign, paths: Paths, fields: Fields): 
   const add = (action: Action, m: RuleMeta, guard: (s: Reader) => boolean, apply: (s: Cursor) => void): void => {
     meta.set(action, m)
     actorRules[m.actor.kind][m.actor.index]!.push(rules.length)
-    rules.push({ action, guard, apply })
+    const at = positionOf(m)
+    rules.push(at ? { action, guard, apply, requires: at } : { action, guard, apply })
+  }
+  /** A thread's rule runs the step at its position: its guard requires the frame's counter there
+   * (positions.ts, notifierPos below: a path step at pc, a reclaim step at rpc - 1, a callback
+   * step at npc - 1). test/model/rulePositions.test.ts checks it in every reachable state. */
+  const positionOf = (m: RuleMeta): { field: number; value: number } | undefined => {
+    if (m.actor.kind !== 'thread' || m.at === undefined) return undefined
+    const t = m.actor.index
+    if (m.frame === 'path') return { field: pc[t]!, value: m.at }
+    if (m.frame === 'reclaim' && rpc[t]! >= 0) return { field: rpc[t]!, value: m.at + 1 }
+    if (m.frame === 'notifier' && npc[t]! >= 0) return { field: npc[t]!, value: m.at + 1 }
+    return undefined
   }
   const usageOf = (bo: number, fence: number): Usage => design.usageOf.get(usageKey(bo, fence)) ?? 'bookkeep'
   const depsOf = (s: Reader, j: number): number[] => {

@@ -17,7 +17,12 @@ export const BLOCKED = 3
 /** Is any of the rules `list` enabled in `s`? */
 export function anyEnabled(v: GpuView, s: Reader, list: readonly number[]): boolean {
   const rules = v.rules
-  for (let k = 0; k < list.length; k++) if (rules[list[k]!]!.guard(s)) return true
+  for (let k = 0; k < list.length; k++) {
+    const rule = rules[list[k]!]!
+    const at = rule.requires
+    if (at !== undefined && s.get(at.field) !== at.value) continue
+    if (rule.guard(s)) return true
+  }
   return false
 }
 

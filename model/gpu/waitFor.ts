@@ -58,10 +58,11 @@ function graphKit(v: GpuView, s: Reader, standing: Standing) {
   return { v, s, design, f, S, standing, nodes, actors, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded, who, idleWork, willProvide }
 }
 
-/** Threads: a blocked one waits on what its step's op says (ops/). */
-function threadNodes(k: Kit): void {
+/** A thread: a blocked one waits on what its step's op says (ops/). */
+function threadNode(k: Kit, t: number): void {
   const { v, s, design, node, edge, T, fenceName, unadded, who, willProvide, standing } = k
-  design.threads.forEach((th, t) => {
+  const th = design.threads[t]!
+  {
     const n = node(T(t), who(t))
     k.actors.push(n)
     const st = standing.thread[t]!
@@ -81,13 +82,14 @@ function threadNodes(k: Kit): void {
     const step = at.step
     if (!step) return
     opOf(step).waitsOn?.({ v, s, t, n, where: at.where, edge: (to, why) => edge(n, to, why), fenceName, provides, willProvide }, step)
-  })
+  }
 }
 
-/** Jobs: the scheduler, dependencies, CUs (reserved or flushed), a pending fault, resumption. */
-function jobNodes(k: Kit): void {
+/** A job: the scheduler, dependencies, CUs (reserved or flushed), a pending fault, resumption. */
+function jobNode(k: Kit, j: number): void {
   const { v, s, design, f, S, node, edge, T, Jn, Fn, En, fenceName, willProvide } = k
-  design.jobs.forEach((job, j) => {
+  const job = design.jobs[j]!
+  {
     const n = node(Jn(j), S.labels.job[j]!)
     k.actors.push(n)
     const st = s.get(f.js[j]!)
@@ -138,25 +140,24 @@ function jobNodes(k: Kit): void {
       })
       n.mode = 'any'
     }
+  }
+}
+
+/** An engine: a job waiting for CUs needs any holder to release one. With CUs free but withheld
+ * (reservation, flush), there is no holder to wait for: a dead end. */
+function engineNode(k: Kit, e: number): void {
+  const { s, design, f, S, node, edge, Jn } = k
+  const n = node(k.En(e), S.labels.engine[e]!, 'any')
+  design.jobs.forEach((job, j) => {
+    if (job.engine === e && s.get(f.js[j]!) === JS.running) edge(n, Jn(j), `CUs held by job ${job.name}`)
   })
 }
 
-/** Engines, locks and fences: who holds the CUs and locks, who signals the fences. */
-function resourceNodes(k: Kit): void {
-  const { v, s, design, f, S, node, edge, enabled, T, Jn, Fn, En, fenceName, who, willProvide } = k
-  // Engines: a job waiting for CUs needs any holder to release one. With CUs free but withheld
-  // (reservation, flush), there is no holder to wait for: a dead end.
-  design.engines.forEach((_eng, e) => {
-    const n = node(En(e), S.labels.engine[e]!, 'any')
-    design.jobs.forEach((job, j) => {
-      if (job.engine === e && s.get(f.js[j]!) === JS.running) edge(n, Jn(j), `CUs held by job ${job.name}`)
-    })
-  })
-
-  lockNodes(k)
-
-  // Fences: who signals them.
-  design.fences.forEach((fe, i) => {
+/** A fence: who signals it. */
+function fenceNode(k: Kit, i: number): void {
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, fenceName, who, willProvide } = k
+  const fe = design.fences[i]!
+  {
     const n = node(Fn(i), fenceName(i), 'any')
     if (s.get(f.fs[i]!) !== FS.pending) {
       n.live = true
@@ -186,23 +187,56 @@ function resourceNodes(k: Kit): void {
     })
     // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
     if (fe.kind === 'hmm' && fe.job === undefined && n.targets.length === 0) n.live = true
+  }
+}
+
+/** A lock: a writer waits for every holder (the one place a lock's wait-for edges are made). */
+function lockNode(k: Kit, l: number): void {
+  const { s, design, f, S, node, edge, T, Ln, who } = k
+  const n = node(Ln(l), S.labels.lock[l]!)
+  const o = s.get(f.owner[l]!)
+  if (o > 0) edge(n, T(o - 1), `held by ${who(o - 1)}`)
+  if (f.readers[l]! >= 0) {
+    const r = s.get(f.readers[l]!)
+    design.threads.forEach((th, t) => {
+      if (Math.floor(r / 2 ** t) % 2 === 1) edge(n, T(t), `read-held by thread ${th.name}`)
+    })
+  }
+}
+
+/** The builders by node kind (WaitStatics.kindOf), in the order the whole graph is built. */
+const BUILDERS: readonly ((k: Kit, i: number) => void)[] = [threadNode, jobNode, engineNode, lockNode, fenceNode]
+
+/** Every node: threads, jobs, engines, locks, fences (the order describe() and toDot() list them). */
+function wholeGraph(k: Kit): void {
+  const { design } = k
+  const counts = [design.threads.length, design.jobs.length, design.engines.length, design.locks.length, design.fences.length]
+  counts.forEach((n, kind) => {
+    for (let i = 0; i < n; i++) BUILDERS[kind]!(k, i)
   })
 }
 
-/** Locks: a writer waits for every holder (the one place a lock's wait-for edges are made). */
-function lockNodes(k: Kit): void {
-  const { s, design, f, S, node, edge, T, Ln, who } = k
-  design.locks.forEach((_lk, l) => {
-    const n = node(Ln(l), S.labels.lock[l]!)
-    const o = s.get(f.owner[l]!)
-    if (o > 0) edge(n, T(o - 1), `held by ${who(o - 1)}`)
-    if (f.readers[l]! >= 0) {
-      const r = s.get(f.readers[l]!)
-      design.threads.forEach((th, t) => {
-        if (Math.floor(r / 2 ** t) % 2 === 1) edge(n, T(t), `read-held by thread ${th.name}`)
-      })
+/**
+ * The nodes that the blocked actors reach, and no others: a node's liveness depends on its targets
+ * alone, so on this part of the graph it is what it is on the whole graph, and every blocked actor
+ * is in it. Nodes made by a builder for its own targets (a job's reserved-CU node) are already
+ * there when reached.
+ */
+function blockedPart(k: Kit): void {
+  const { design, standing, f, s, S } = k
+  for (let t = 0; t < design.threads.length; t++) if (standing.thread[t] === BLOCKED) threadNode(k, t)
+  for (let j = 0; j < design.jobs.length; j++) {
+    const st = s.get(f.js[j]!)
+    if (standing.jobActive[j] === 0 && st !== JS.done && st !== JS.idle && !k.nodes.has(S.ids.job[j]!)) jobNode(k, j)
+  }
+  // Map iteration visits the nodes added while it runs.
+  for (const n of k.nodes.values()) {
+    for (const x of n.targets) {
+      if (k.nodes.has(x)) continue
+      const at = S.kindOf.get(x)!
+      BUILDERS[at[0]]!(k, at[1])
     }
-  })
+  }
 }
 
 /** An idle work item runs again once queued: it is as live as any actor that can still queue it
@@ -264,14 +298,17 @@ export function hasStuck(v: GpuView, s: Reader): boolean {
   let st = scratch.get(v)
   if (!st) scratch.set(v, (st = standingOf(v, s, false)))
   else standingOf(v, s, false, st)
-  return st.blocked && build(v, s, st).stuck.length > 0
+  if (!st.blocked) return false
+  const k = graphKit(v, s, st)
+  blockedPart(k)
+  liveness(k)
+  for (const n of k.nodes.values()) if (n.blocked && !n.live) return true
+  return false
 }
 
 function build(v: GpuView, s: Reader, standing: Standing): WaitForGraph {
   const k = graphKit(v, s, standing)
-  threadNodes(k)
-  jobNodes(k)
-  resourceNodes(k)
+  wholeGraph(k)
   const { nodes } = k
   liveness(k)
   const stuck = [...nodes.values()].filter((n) => n.blocked && !n.live).map((n) => n.id)

@@ -32,6 +32,8 @@ export interface WaitStatics {
     readonly lock: readonly string[]
     readonly engine: readonly string[]
   }
+  /** the kind (index into the graph's builders: thread, job, engine, lock, fence) and index of each node id */
+  readonly kindOf: ReadonlyMap<NodeId, readonly [number, number]>
   /** each thread's rules that busy-retry ('spin'), time out ('timeout'), and all the others but 'enable' */
   readonly spinRules: readonly (readonly number[])[]
   readonly timeoutRules: readonly (readonly number[])[]
@@ -94,6 +96,20 @@ export function waitStatics(v: GpuView): WaitStatics {
       lock: design.locks.map((lk) => `lock ${lk.name}`),
       engine: design.engines.map((eng) => `engine ${eng.name} (${eng.cus} CU${eng.cus > 1 ? 's' : ''})`),
     },
+    kindOf: new Map<NodeId, readonly [number, number]>(
+      (['thread', 'job', 'engine', 'lock', 'fence'] as const).flatMap((kind, code) =>
+        (kind === 'thread'
+          ? design.threads
+          : kind === 'job'
+            ? design.jobs
+            : kind === 'engine'
+              ? design.engines
+              : kind === 'lock'
+                ? design.locks
+                : design.fences
+        ).map((_x, i) => [`${kind}:${i}`, [code, i] as const] as const),
+      ),
+    ),
     spinRules: v.actorRules.thread.map((list) => list.filter((r) => does(r) === 'spin')),
     timeoutRules: v.actorRules.thread.map((list) => list.filter((r) => does(r) === 'timeout')),
     otherRules: v.actorRules.thread.map((list) => list.filter((r) => does(r) !== 'timeout' && does(r) !== 'enable')),
