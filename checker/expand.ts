@@ -61,6 +61,9 @@ export class Expander<A extends Action = Action> {
   index = 0
   private readonly cur: Uint32Array
   private readonly rules: readonly Rule<A>[]
+  /** each rule's required field and value (Rule.requires), -1 for none: tested before its guard */
+  private readonly reqField: Int32Array
+  private readonly reqValue: Int32Array
   private readonly W: number
   private postReady = false
   private readonly derive: ((v: Int32Array) => void) | undefined
@@ -82,6 +85,8 @@ export class Expander<A extends Action = Action> {
     const layout = model.layout
     this.W = layout.words
     this.rules = model.rules
+    this.reqField = Int32Array.from(model.rules, (r) => r.requires?.field ?? -1)
+    this.reqValue = Int32Array.from(model.rules, (r) => r.requires?.value ?? 0)
     this.preCursor = new Cursor(layout)
     this.cur = new Uint32Array(this.W)
     this.out = new Uint32Array(this.W)
@@ -147,8 +152,13 @@ export class Expander<A extends Action = Action> {
     const nSteps = steps.length
     const observer = this.observer
     const canon = this.canon
+    const pre = cursor.pre
+    const reqField = this.reqField
+    const reqValue = this.reqValue
     let enabled = 0
     for (let r = 0; r < n; r++) {
+      const req = reqField[r]!
+      if (req >= 0 && pre[req] !== reqValue[r]) continue
       const rule = rules[r]!
       if (!rule.guard(cursor)) continue
       enabled++

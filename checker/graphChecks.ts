@@ -79,6 +79,27 @@ interface LivenessLabels<A extends Action> {
   readonly groupOf: Int32Array
 }
 
+/**
+ * What a recorder that recorded states [from, to) holds, as plain data: the parallel search's
+ * workers record their shares of the stored states and the coordinator joins them in order
+ * (GraphRecorder.part and join), which gives what one recorder of every state in order holds.
+ */
+export interface RecordedPart {
+  readonly from: number
+  readonly to: number
+  /** one past the largest state index met (a state or an edge's target) */
+  readonly n: number
+  readonly src: Uint32Array
+  readonly dst: Uint32Array
+  readonly rule: Uint32Array
+  /** per progress property, per obligation: the labels of states from..to-1 */
+  readonly progress: readonly { readonly pend: readonly Uint8Array[]; readonly done: readonly Uint8Array[] }[]
+  /** per liveness property: the labels and enabled-group words of states from..to-1 */
+  readonly liveness: readonly { readonly bad: Uint8Array; readonly trigger: Uint8Array; readonly enabled: Uint32Array }[]
+  /** per order property: the edges first seen, in the order seen: from, to, state, rule */
+  readonly orders: readonly (readonly (readonly [string, string, number, number | undefined])[])[]
+}
+
 export class GraphRecorder<A extends Action = Action> implements TransitionObserver<A> {
   /** does the search have to hand over every edge (progress or liveness planned)? */
   readonly needsEdges: boolean
@@ -317,12 +338,12 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
   }
 
   /**
-   * Record the graph of states [0, upTo) of `store` by expanding them again, for searches that did
+   * Record the graph of states [from, upTo) of `store` by expanding them again, for searches that did
    * not record while they ran (the parallel search; the part of a resumed run before its
    * checkpoint). `index` maps fingerprints of all stored states to their index. Returns false if
    * `shouldStop` interrupted it.
    */
-  backfill(store: StateStore, upTo: number, index: IndexTable, symmetric: boolean, shouldStop?: () => boolean): boolean {
+  backfill(store: StateStore, upTo: number, index: IndexTable, symmetric: boolean, shouldStop?: () => boolean, from = 0): boolean {
     const ex = new Expander(this.model, this.plan, { symmetry: symmetric, ...(this.observer ? { observer: this.observer } : {}) })
     const words = new Uint32Array(this.model.layout.words)
     let src = 0
@@ -335,7 +356,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
         return true
       },
     }
-    for (let i = 0; i < upTo; i++) {
+    for (let i = from; i < upTo; i++) {
       if ((i & 1023) === 0 && shouldStop?.()) return false
       store.read(i, words)
       ex.load(words, 0, i)
@@ -345,6 +366,59 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
       ex.expand(sink, false)
     }
     return true
+  }
+
+  /** What this recorder holds of states [from, to) (all of it, when it recorded only those). */
+  part(from: number, to: number): RecordedPart {
+    const list = (l: U32List): Uint32Array => Uint32Array.from({ length: l.length }, (_x, k) => l.get(k))
+    const bits = (l: U8List, a: number, b: number): Uint8Array => Uint8Array.from({ length: b - a }, (_x, k) => l.get(a + k))
+    return {
+      from,
+      to,
+      n: this.n,
+      src: list(this.src),
+      dst: list(this.dst),
+      rule: list(this.rule),
+      progress: this.progress.map((p) => ({ pend: p.pend.map((l) => bits(l, from, to)), done: p.done.map((l) => bits(l, from, to)) })),
+      liveness: this.liveness.map((l) => ({
+        bad: bits(l.bad, from, to),
+        trigger: bits(l.trigger, from, to),
+        enabled: Uint32Array.from({ length: (to - from) * l.stride }, (_x, k) => l.enabled.get(from * l.stride + k)),
+      })),
+      orders: this.edgeSeen.map((seen) => [...seen.values()].map((e) => [e.from, e.to, e.site.stateIndex, e.site.finalRule] as const)),
+    }
+  }
+
+  /** Append a part recorded by another recorder of the same model and plan; parts come in state order. */
+  join(p: RecordedPart): void {
+    if (p.n > this.n) this.n = p.n
+    for (let k = 0; k < p.src.length; k++) {
+      this.src.push(p.src[k]!)
+      this.dst.push(p.dst[k]!)
+      this.rule.push(p.rule[k]!)
+    }
+    this.progress.forEach((q, x) => {
+      for (let o = 0; o < q.pend.length; o++) {
+        for (let i = p.from; i < p.to; i++) {
+          q.pend[o]!.set(i, p.progress[x]!.pend[o]![i - p.from]!)
+          q.done[o]!.set(i, p.progress[x]!.done[o]![i - p.from]!)
+        }
+      }
+    })
+    this.liveness.forEach((l, x) => {
+      const part = p.liveness[x]!
+      for (let i = p.from; i < p.to; i++) {
+        l.bad.set(i, part.bad[i - p.from]!)
+        l.trigger.set(i, part.trigger[i - p.from]!)
+      }
+      for (let k = 0; k < part.enabled.length; k++) l.enabled.set(p.from * l.stride + k, part.enabled[k]!)
+    })
+    this.edgeSeen.forEach((seen, q) => {
+      for (const [from, to, stateIndex, finalRule] of p.orders[q]!) {
+        const key = `${from}\u0000${to}`
+        if (!seen.has(key)) seen.set(key, { from, to, site: { label: `${from} -> ${to}`, stateIndex, ...(finalRule !== undefined ? { finalRule } : {}) } })
+      }
+    })
   }
 }
 

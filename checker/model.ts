@@ -73,6 +73,9 @@ export interface Rule<A extends Action = Action> {
   readonly action: A
   /** Enabledness, decided here alone. Pure. */
   guard(s: Reader): boolean
+  /** A value the guard requires (it is false wherever field `field` holds another value): the
+   * search tests it before calling the guard. Optional; it never changes what is enabled. */
+  readonly requires?: { readonly field: number; readonly value: number }
   /** The effect: write the post-state through `s.set`. Pure apart from the cursor. */
   apply(s: Cursor): void
 }

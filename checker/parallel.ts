@@ -18,6 +18,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { type Exploration, type ExploreOptions, conclude, fmtBytes, modeOf } from './explore.js'
+import { GraphRecorder } from './graphChecks.js'
 import { hasGraphChecks, planProperties } from './plan.js'
 import { ModelError } from './layout.js'
 import type { Action, Model } from './model.js'
@@ -327,6 +328,28 @@ export async function exploreParallel<A extends Action>(
       }
     }
 
+    // The graph checks need every stored state expanded again (the workers did not record the
+    // graph): each worker expands a contiguous share, and the shares are joined in state order.
+    let recorder: GraphRecorder<A> | undefined
+    if (violation === undefined && hasGraphChecks(plan) && total > 0) {
+      const { states, parents } = store.chunks
+      const share = Math.ceil(total / N)
+      const parts = await pool.all((_w, i) => ({
+        cmd: 'record',
+        states: [...states],
+        parents: [...parents],
+        size: total,
+        from: Math.min(total, i * share),
+        to: Math.min(total, (i + 1) * share),
+        mode: modeOf(options, N),
+        ...(options.select ? { select: options.select } : {}),
+      }))
+      if (parts.every((p) => p.part !== undefined)) {
+        recorder = new GraphRecorder(model, plan)
+        for (const p of parts) recorder.join(p.part!)
+      }
+    }
+
     const ref = (e: LevelEvent & { kind: ViolationKind }): PropertyRef => {
       const p = e.kind === 'invariant' ? invariants[e.property]! : e.kind === 'step' ? steps[e.property]! : model.deadlock!
       return { name: p.name, kind: e.kind, ...(p.cite ? { cite: p.cite } : {}) }
@@ -356,6 +379,7 @@ export async function exploreParallel<A extends Action>(
       completeDepth,
       witnesses,
       witnessDepth,
+      ...(recorder ? { recorder } : {}),
       storageNote: `${N} workers, fingerprints partitioned by owner`,
     })
   } finally {

@@ -24,7 +24,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { fingerprint, fp } from './fingerprint.js'
 import { DEADLOCK, Expander, STEP_VIOLATED, type SuccessorSink, TRUNCATED } from './expand.js'
 import { type Action, type Model, type Reader, Values } from './model.js'
-import { planProperties } from './plan.js'
+import { GraphRecorder, indexStore, type RecordedPart } from './graphChecks.js'
+import { planProperties, type SearchMode, type Selection } from './plan.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
 import { VisitedSet } from './visitedSet.js'
 
@@ -85,12 +86,28 @@ export interface FinishReply {
   readonly size: number
 }
 
+/** The graph of a share of the stored states, recorded for the graph checks (`part` undefined: interrupted). */
+export interface RecordReply {
+  readonly part?: RecordedPart
+}
+
 export type Command =
   | { readonly cmd: 'init'; readonly reached: Uint8Array }
   | { readonly cmd: 'expand'; readonly depth: number; readonly serials: Uint32Array }
   | { readonly cmd: 'absorb'; readonly inboxes: readonly Uint32Array[]; readonly limit: number; readonly reached: Uint8Array }
   | { readonly cmd: 'count'; readonly below: number }
   | { readonly cmd: 'finish' }
+  /** expand stored states [from, to) of the whole store again and record their graph, under the coordinator's plan */
+  | {
+      readonly cmd: 'record'
+      readonly states: readonly Uint32Array[]
+      readonly parents: readonly Uint32Array[]
+      readonly size: number
+      readonly from: number
+      readonly to: number
+      readonly mode: SearchMode
+      readonly select?: Selection
+    }
 
 /** What a worker answers to each command; `ready` it sends once, unasked, when its model is built. */
 export interface Replies {
@@ -100,6 +117,7 @@ export interface Replies {
   readonly absorb: AbsorbReply
   readonly count: CountReply
   readonly finish: FinishReply
+  readonly record: RecordReply
 }
 
 /** Every message a worker posts: the reply to `cmd`, named so the coordinator can check it got the one it waits for. */
@@ -310,6 +328,15 @@ function initialStream(): Uint32Array {
   return box.subarray(0, o)
 }
 
+/** The graph of stored states [from, to), as GraphRecorder.backfill records it (explore.ts: graphCheck). */
+function record(c: Extract<Command, { cmd: 'record' }>): RecordReply {
+  const whole = StateStore.restore(W, [...c.states], [...c.parents], c.size)
+  const recorder = new GraphRecorder(model, planProperties(model, c.mode, c.select))
+  const index = indexStore(whole, W)
+  if (!recorder.backfill(whole, c.to, index, init.symmetry, () => Atomics.load(init.stop, 0) === 1, c.from)) return {}
+  return { part: recorder.part(c.from, c.to) }
+}
+
 function reply<C extends keyof Replies>(cmd: C, body: Replies[C], transfer: ArrayBuffer[] = []): void {
   const m: Reply<C> = { cmd, body }
   port.postMessage(m, transfer)
@@ -351,6 +378,19 @@ port.on('message', (c: Command) => {
       const { states, parents } = store.chunks
       const buffers = [...states, ...parents].map((a) => a.buffer as ArrayBuffer)
       reply('finish', { states: [...states], parents: [...parents], size: store.size }, buffers)
+      return
+    }
+    case 'record': {
+      const r = record(c)
+      const p = r.part
+      const buffers = p
+        ? [p.src, p.dst, p.rule, ...p.progress.flatMap((x) => [...x.pend, ...x.done]), ...p.liveness.flatMap((x) => [x.bad, x.trigger, x.enabled])]
+        : []
+      reply(
+        'record',
+        r,
+        buffers.map((a) => a.buffer as ArrayBuffer),
+      )
       return
     }
   }

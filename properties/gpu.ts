@@ -10,6 +10,7 @@ import { running, wsField } from '../model/gpu/ops/work.js'
 import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
+import { hasStuck } from '../model/gpu/waitFor.js'
 import { lockOrderProperty } from './gpuLockOrder.js'
 import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
 import { DATA_SURVIVES, PROGRESS, STALE_ACCESS } from './hmm.js'
@@ -76,7 +77,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
 
   if (want.has('deadlock')) {
     props.push(
-      always(PROPERTY_NAMES.deadlock, (s) => v.waitFor(s).stuck.length === 0, {
+      always(PROPERTY_NAMES.deadlock, (s) => !hasStuck(v, s), {
         cite: 'no wait-for cycle or endless wait, even while other actors move; dma-fence.c DOC: fence signalling annotation',
       }),
     )

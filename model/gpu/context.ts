@@ -9,8 +9,11 @@ import type { Action, Cursor, Reader, Rule } from '../../checker/model.js'
 import { type GpuDesign, isErrorCode, type LockMode, type Outcome, type Step, type Thread, USAGES, type Usage, usageKey } from './types.js'
 import { FS, type GpuFields, type Held, JS, type RuleMeta, type Site } from './view.js'
 
-export const bit = (i: number): number => 2 ** i
-export const has = (mask: number, i: number): boolean => Math.floor(mask / bit(i)) % 2 === 1
+// Masks are state values: non-negative and exact in a double. Below bit 31 of a mask under 2^31 the
+// integer test is exact; anything else takes the arithmetic form.
+export const bit = (i: number): number => (i < 31 ? 1 << i : 2 ** i)
+export const has = (mask: number, i: number): boolean =>
+  i < 31 && mask >= 0 && mask <= 0x7fffffff ? ((mask >>> i) & 1) === 1 : Math.floor(mask / 2 ** i) % 2 === 1
 export const addBit = (mask: number, i: number): number => (has(mask, i) ? mask : mask + bit(i))
 export const usageRank = (u: Usage): number => USAGES.indexOf(u)
 
@@ -124,7 +127,19 @@ export function createContext(design: GpuDesign, paths: Paths, fields: Fields): 
   const add = (action: Action, m: RuleMeta, guard: (s: Reader) => boolean, apply: (s: Cursor) => void): void => {
     meta.set(action, m)
     actorRules[m.actor.kind][m.actor.index]!.push(rules.length)
-    rules.push({ action, guard, apply })
+    const at = positionOf(m)
+    rules.push(at ? { action, guard, apply, requires: at } : { action, guard, apply })
+  }
+  /** A thread's rule runs the step at its position: its guard requires the frame's counter there
+   * (positions.ts, notifierPos below: a path step at pc, a reclaim step at rpc - 1, a callback
+   * step at npc - 1). test/model/rulePositions.test.ts checks it in every reachable state. */
+  const positionOf = (m: RuleMeta): { field: number; value: number } | undefined => {
+    if (m.actor.kind !== 'thread' || m.at === undefined) return undefined
+    const t = m.actor.index
+    if (m.frame === 'path') return { field: pc[t]!, value: m.at }
+    if (m.frame === 'reclaim' && rpc[t]! >= 0) return { field: rpc[t]!, value: m.at + 1 }
+    if (m.frame === 'notifier' && npc[t]! >= 0) return { field: npc[t]!, value: m.at + 1 }
+    return undefined
   }
   const usageOf = (bo: number, fence: number): Usage => design.usageOf.get(usageKey(bo, fence)) ?? 'bookkeep'
   const depsOf = (s: Reader, j: number): number[] => {

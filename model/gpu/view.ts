@@ -183,11 +183,17 @@ export interface WaitForGraph {
 /** a site's label in rule actions: its path step, or its reclaim step */
 export const siteLabel = (x: Site): string => (x.frame === 'path' ? `${x.at + 1}` : `reclaim:${x.at + 1}`)
 
+/** One id per index, made once (the graph is built in many states; its ids are the same in each). */
+const ids = (kind: string): ((i: number) => NodeId) => {
+  const made: NodeId[] = []
+  return (i) => made[i] ?? (made[i] = `${kind}:${i}`)
+}
+
 /** Node ids of the wait-for graph. */
 export const nodeId = {
-  thread: (t: number): NodeId => `thread:${t}`,
-  job: (j: number): NodeId => `job:${j}`,
-  fence: (i: number): NodeId => `fence:${i}`,
-  lock: (l: number): NodeId => `lock:${l}`,
-  engine: (e: number): NodeId => `engine:${e}`,
+  thread: ids('thread'),
+  job: ids('job'),
+  fence: ids('fence'),
+  lock: ids('lock'),
+  engine: ids('engine'),
 }

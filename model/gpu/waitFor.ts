@@ -12,18 +12,21 @@ import type { Reader } from '../../checker/model.js'
 import { callbackAdders } from './ops/callback.js'
 import { opOf, provides } from './ops/index.js'
 import type { Provision } from './ops/op.js'
-import { stepReclaims } from './paths.js'
-import type { Step } from './types.js'
 import { FS, type GpuView, JS, type NodeId, type WaitForGraph, type WaitNode } from './view.js'
+import { ACTIVE, anyEnabled, BLOCKED, IDLE, type Standing, standingOf } from './standing.js'
+import { canProvide, waitStatics } from './waitStatics.js'
 
 export type { NodeId, WaitForGraph, WaitNode } from './view.js'
 
 type Kit = ReturnType<typeof graphKit>
 
 /** The graph under construction and the helpers every part of it uses. */
-function graphKit(v: GpuView, s: Reader, ignoreTimeouts: boolean) {
+function graphKit(v: GpuView, s: Reader, standing: Standing) {
   const { design, f } = v
+  const S = waitStatics(v)
   const nodes = new Map<NodeId, WaitNode>()
+  /** thread and job nodes: only these can be blocked, idle or finished */
+  const actors: WaitNode[] = []
   const node = (id: NodeId, label: string, mode: 'all' | 'any' = 'all'): WaitNode => {
     let n = nodes.get(id)
     if (!n) {
@@ -38,50 +41,34 @@ function graphKit(v: GpuView, s: Reader, ignoreTimeouts: boolean) {
       from.why.push(why)
     }
   }
-  const enabled = (list: readonly number[]): boolean => list.some((r) => v.rules[r]!.guard(s))
-  const T = (t: number): NodeId => `thread:${t}`
-  const Jn = (j: number): NodeId => `job:${j}`
-  const Fn = (i: number): NodeId => `fence:${i}`
-  const Ln = (l: number): NodeId => `lock:${l}`
-  const En = (e: number): NodeId => `engine:${e}`
-  const fenceName = (i: number): string =>
-    `${design.fences[i]!.kind === 'hmm' ? 'hmm_fence' : design.fences[i]!.kind === 'preempt' ? 'preempt fence' : 'dma_fence'} ${design.fences[i]!.name}`
-  /** the steps thread o can still run: on its path from its pc (all of them for a repeating
-   * worker, which starts over), the reclaim steps while it may still enter reclaim, and the
-   * notifier callbacks of the invalidations among those */
-  const remaining = (o: number): Step[] => {
-    const th = design.threads[o]!
-    const pc = s.get(f.pc[o]!)
-    const inReclaim = f.rpc[o]! >= 0 && s.get(f.rpc[o]!) > 0
-    const path = th.repeat ? th.steps : th.steps.slice(pc)
-    const reclaim = inReclaim || path.some(stepReclaims)
-    const out = [...path, ...(reclaim ? v.reclaimSteps : [])]
-    for (const x of v.sites) if (x.thread === o && (x.frame === 'reclaim' ? reclaim : th.repeat || x.at >= pc)) out.push(...x.steps)
-    return out
-  }
-  const willProvide = (o: number, want: Provision): boolean => remaining(o).some((x) => provides(x, want))
+  const enabled = (list: readonly number[]): boolean => anyEnabled(v, s, list)
+  const T = (t: number): NodeId => S.ids.thread[t]!
+  const Jn = (j: number): NodeId => S.ids.job[j]!
+  const Fn = (i: number): NodeId => S.ids.fence[i]!
+  const Ln = (l: number): NodeId => S.ids.lock[l]!
+  const En = (e: number): NodeId => S.ids.engine[e]!
+  const fenceName = (i: number): string => S.labels.fence[i]!
+  const willProvide = (o: number, want: Provision): boolean => canProvide(v, s, o, want)
   /** fence callbacks not added yet: neither blocked nor finished, live while a thread may add them */
   const unadded = new Set<NodeId>()
   /** how an actor with a path reads: a work item or a thread */
-  const who = (t: number): string => `${design.threads[t]!.work !== undefined ? 'work' : 'thread'} ${design.threads[t]!.name}`
+  const who = (t: number): string => S.labels.who[t]!
   /** idle work items: not blocked, but live only if whoever can queue them is */
   const idleWork = new Set<NodeId>()
-  return { v, s, design, f, nodes, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded, ignoreTimeouts, who, idleWork, willProvide }
+  return { v, s, design, f, S, standing, nodes, actors, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, unadded, who, idleWork, willProvide }
 }
 
-/** Threads: a blocked one waits on what its step's op says (ops/). */
-function threadNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, fenceName, unadded, ignoreTimeouts, who, willProvide } = k
-  // Threads.
-  design.threads.forEach((th, t) => {
+/** A thread: a blocked one waits on what its step's op says (ops/). */
+function threadNode(k: Kit, t: number): void {
+  const { v, s, design, node, edge, T, fenceName, unadded, who, willProvide, standing } = k
+  const th = design.threads[t]!
+  {
     const n = node(T(t), who(t))
-    const pc = s.get(f.pc[t]!)
-    const rpc = f.rpc[t]! >= 0 ? s.get(f.rpc[t]!) : 0
-    const finished = pc === th.steps.length && rpc === 0
-    n.active = !finished && enabled(v.actorRules.thread[t]!)
-    // A repeating worker waiting at its first step for work is idle, not blocked. So is a fence
-    // callback not added yet: it can run only if a thread still adds it (ops/callback.ts).
-    if (!n.active && v.idle(s, t)) {
+    k.actors.push(n)
+    const st = standing.thread[t]!
+    n.active = st === ACTIVE
+    n.blocked = st === BLOCKED
+    if (st === IDLE) {
       if (th.callbackOn !== undefined) {
         n.mode = 'any'
         for (const a of callbackAdders(v, s, t)) edge(n, T(a), `is not added yet; thread ${design.threads[a]!.name} adds it (dma_fence_add_callback)`)
@@ -90,44 +77,36 @@ function threadNodes(k: Kit): void {
       if (th.work !== undefined) idleWorkNode(k, t, n)
       return
     }
-    const on = (pick: (does: string) => boolean): boolean =>
-      v.actorRules.thread[t]!.some((r) => pick(v.meta.get(v.rules[r]!.action)!.does) && v.rules[r]!.guard(s))
-    // A busy retry is blocked; with timeouts ignored, so is a wait whose only way on is its timeout.
-    const spinning = !finished && (on((d) => d === 'spin') || (ignoreTimeouts && on((d) => d === 'timeout') && !on((d) => d !== 'timeout' && d !== 'enable')))
-    n.blocked = !finished && (!n.active || spinning)
-    if (spinning) n.active = false
     if (!n.blocked) return
     const at = v.stepAt(s, t)
     const step = at.step
     if (!step) return
     opOf(step).waitsOn?.({ v, s, t, n, where: at.where, edge: (to, why) => edge(n, to, why), fenceName, provides, willProvide }, step)
-  })
+  }
 }
 
-/** Jobs: the scheduler, dependencies, CUs (reserved or flushed), a pending fault, resumption. */
-function jobNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, En, fenceName, willProvide } = k
-  // Jobs.
-  design.jobs.forEach((job, j) => {
-    const n = node(Jn(j), `job ${job.name}`)
+/** A job: the scheduler, dependencies, CUs (reserved or flushed), a pending fault, resumption. */
+function jobNode(k: Kit, j: number): void {
+  const { v, s, design, f, S, node, edge, T, Jn, Fn, En, fenceName, willProvide } = k
+  const job = design.jobs[j]!
+  {
+    const n = node(Jn(j), S.labels.job[j]!)
+    k.actors.push(n)
     const st = s.get(f.js[j]!)
-    n.active = enabled(v.actorRules.job[j]!)
+    n.active = k.standing.jobActive[j] === 1
     n.blocked = !n.active && st !== JS.done && st !== JS.idle
     if (!n.blocked) return
     const e = job.engine
     const eng = design.engines[e]!
     if (st === JS.queued) {
-      const sched = design.threads.findIndex((th) => th.steps.some((x) => provides(x, { kind: 'run', job: j })))
+      const sched = S.scheduler[j]!
       if (sched >= 0) edge(n, T(sched), `waits for the scheduler thread ${design.threads[sched]!.name} to run it`)
       else for (const d of v.depsOf(s, j)) if (s.get(f.fs[d]!) === FS.pending) edge(n, Fn(d), `waits for dependency ${fenceName(d)}`)
     } else if (st === JS.ready || st === JS.preempted) {
-      const dmaPending = design.jobs
-        .map((_k, i) => i)
-        .filter((i) => {
-          const k = design.jobs[i]!
-          const ks = s.get(f.js[i]!)
-          return k.engine === e && k.queue === 'kernel' && (ks === JS.queued || ks === JS.ready || ks === JS.running || ks === JS.preempted)
-        })
+      const dmaPending = S.kernelJobs[e]!.filter((i) => {
+        const ks = s.get(f.js[i]!)
+        return ks === JS.queued || ks === JS.ready || ks === JS.running || ks === JS.preempted
+      })
       const used = s.get(f.usedCU[e]!)
       if (eng.flush && job.faults && dmaPending.length > 0) {
         // Engine flush: fault-capable work waits until every pending dma_fence job on the engine is done.
@@ -143,9 +122,7 @@ function jobNodes(k: Kit): void {
         edge(n, En(e), `needs ${job.cus} CU${job.cus > 1 ? 's' : ''} on engine ${eng.name}`)
       }
     } else if (st === JS.running && f.pf[j]! >= 0 && s.get(f.pf[j]!) === 1) {
-      design.threads.forEach((th, t) => {
-        if (th.steps.some((x) => provides(x, { kind: 'serve_fault', job: j }))) edge(n, T(t), `has a page fault pending, served by thread ${th.name}`)
-      })
+      for (const t of S.faultServers[j]!) edge(n, T(t), `has a page fault pending, served by thread ${design.threads[t]!.name}`)
       if (n.targets.length === 0) n.why.push('has a page fault pending that no thread serves')
     } else if (st === JS.running && job.hangs) {
       // A hung job: only a reset (the timeout handler, ops/tdr.ts) or a forced signal ends it.
@@ -163,36 +140,24 @@ function jobNodes(k: Kit): void {
       })
       n.mode = 'any'
     }
+  }
+}
+
+/** An engine: a job waiting for CUs needs any holder to release one. With CUs free but withheld
+ * (reservation, flush), there is no holder to wait for: a dead end. */
+function engineNode(k: Kit, e: number): void {
+  const { s, design, f, S, node, edge, Jn } = k
+  const n = node(k.En(e), S.labels.engine[e]!, 'any')
+  design.jobs.forEach((job, j) => {
+    if (job.engine === e && s.get(f.js[j]!) === JS.running) edge(n, Jn(j), `CUs held by job ${job.name}`)
   })
 }
 
-/** Engines, locks and fences: who holds the CUs and locks, who signals the fences. */
-function resourceNodes(k: Kit): void {
-  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, Ln, En, fenceName, who, willProvide } = k
-  // Engines: a job waiting for CUs needs any holder to release one. With CUs free but withheld
-  // (reservation, flush), there is no holder to wait for: a dead end.
-  design.engines.forEach((eng, e) => {
-    const n = node(En(e), `engine ${eng.name} (${eng.cus} CU${eng.cus > 1 ? 's' : ''})`, 'any')
-    design.jobs.forEach((job, j) => {
-      if (job.engine === e && s.get(f.js[j]!) === JS.running) edge(n, Jn(j), `CUs held by job ${job.name}`)
-    })
-  })
-
-  // Locks: a writer waits for every holder.
-  design.locks.forEach((lk, l) => {
-    const n = node(Ln(l), `lock ${lk.name}`)
-    const o = s.get(f.owner[l]!)
-    if (o > 0) edge(n, T(o - 1), `held by ${who(o - 1)}`)
-    if (f.readers[l]! >= 0) {
-      const r = s.get(f.readers[l]!)
-      design.threads.forEach((th, t) => {
-        if (Math.floor(r / 2 ** t) % 2 === 1) edge(n, T(t), `read-held by thread ${th.name}`)
-      })
-    }
-  })
-
-  // Fences: who signals them.
-  design.fences.forEach((fe, i) => {
+/** A fence: who signals it. */
+function fenceNode(k: Kit, i: number): void {
+  const { v, s, design, f, node, edge, enabled, T, Jn, Fn, fenceName, who, willProvide } = k
+  const fe = design.fences[i]!
+  {
     const n = node(Fn(i), fenceName(i), 'any')
     if (s.get(f.fs[i]!) !== FS.pending) {
       n.live = true
@@ -222,40 +187,89 @@ function resourceNodes(k: Kit): void {
     })
     // hmm_fences are signalled by userspace when it pleases: never a wait-for target we can follow.
     if (fe.kind === 'hmm' && fe.job === undefined && n.targets.length === 0) n.live = true
+  }
+}
+
+/** A lock: a writer waits for every holder (the one place a lock's wait-for edges are made). */
+function lockNode(k: Kit, l: number): void {
+  const { s, design, f, S, node, edge, T, Ln, who } = k
+  const n = node(Ln(l), S.labels.lock[l]!)
+  const o = s.get(f.owner[l]!)
+  if (o > 0) edge(n, T(o - 1), `held by ${who(o - 1)}`)
+  if (f.readers[l]! >= 0) {
+    const r = s.get(f.readers[l]!)
+    design.threads.forEach((th, t) => {
+      if (Math.floor(r / 2 ** t) % 2 === 1) edge(n, T(t), `read-held by thread ${th.name}`)
+    })
+  }
+}
+
+/** The builders by node kind (WaitStatics.kindOf), in the order the whole graph is built. */
+const BUILDERS: readonly ((k: Kit, i: number) => void)[] = [threadNode, jobNode, engineNode, lockNode, fenceNode]
+
+/** Every node: threads, jobs, engines, locks, fences (the order describe() and toDot() list them). */
+function wholeGraph(k: Kit): void {
+  const { design } = k
+  const counts = [design.threads.length, design.jobs.length, design.engines.length, design.locks.length, design.fences.length]
+  counts.forEach((n, kind) => {
+    for (let i = 0; i < n; i++) BUILDERS[kind]!(k, i)
   })
+}
+
+/**
+ * The nodes that the blocked actors reach, and no others: a node's liveness depends on its targets
+ * alone, so on this part of the graph it is what it is on the whole graph, and every blocked actor
+ * is in it. Nodes made by a builder for its own targets (a job's reserved-CU node) are already
+ * there when reached.
+ */
+function blockedPart(k: Kit): void {
+  const { design, standing, f, s, S } = k
+  for (let t = 0; t < design.threads.length; t++) if (standing.thread[t] === BLOCKED) threadNode(k, t)
+  for (let j = 0; j < design.jobs.length; j++) {
+    const st = s.get(f.js[j]!)
+    if (standing.jobActive[j] === 0 && st !== JS.done && st !== JS.idle && !k.nodes.has(S.ids.job[j]!)) jobNode(k, j)
+  }
+  // Map iteration visits the nodes added while it runs.
+  for (const n of k.nodes.values()) {
+    for (const x of n.targets) {
+      if (k.nodes.has(x)) continue
+      const at = S.kindOf.get(x)!
+      BUILDERS[at[0]]!(k, at[1])
+    }
+  }
 }
 
 /** An idle work item runs again once queued: it is as live as any actor that can still queue it
  * (every step of a work item may run again, so all of its steps count). */
 function idleWorkNode(k: Kit, t: number, n: WaitNode): void {
-  const { s, design, f, edge, T, who, idleWork } = k
+  const { s, design, f, S, edge, T, who, idleWork } = k
   const w = design.threads[t]!.work!
   idleWork.add(n.id)
   n.mode = 'any'
+  const queuers = S.providers({ kind: 'queue', work: w })
   design.threads.forEach((q, u) => {
-    const qpc = s.get(f.pc[u]!)
-    if (u !== t && q.steps.some((x, i) => (q.work !== undefined || i >= qpc) && provides(x, { kind: 'queue', work: w })))
-      edge(n, T(u), `is idle until ${who(u)} queues it`)
+    if (u !== t && queuers[u]!.lastPath >= (q.work !== undefined ? 0 : s.get(f.pc[u]!))) edge(n, T(u), `is idle until ${who(u)} queues it`)
   })
 }
 
-/** Least fixpoint of liveness. */
-function liveness(nodes: Map<NodeId, WaitNode>, unadded: ReadonlySet<NodeId>, idleWork: ReadonlySet<NodeId>): void {
-  for (const n of nodes.values()) if (n.active) n.live = true
+/** Least fixpoint of liveness. A finished actor (neither blocked, idle nor an unadded callback) neither waits nor acts. */
+function liveness(k: Kit): void {
+  const { nodes, unadded, idleWork } = k
+  const actors = new Set(k.actors)
+  const open: WaitNode[] = []
+  for (const n of nodes.values()) {
+    if (n.active) n.live = true
+    else if (n.live || n.targets.length === 0) continue
+    else if (actors.has(n) && !n.blocked && !unadded.has(n.id) && !idleWork.has(n.id)) continue
+    else open.push(n)
+  }
+  const liveAt = (x: NodeId): boolean => nodes.get(x)!.live
   let changed = true
   while (changed) {
     changed = false
-    for (const n of nodes.values()) {
-      if (n.live || n.active) continue
-      if (n.id.startsWith('thread:') || n.id.startsWith('job:')) {
-        if (!n.blocked && !unadded.has(n.id) && !idleWork.has(n.id)) {
-          // finished actors neither wait nor act
-          continue
-        }
-      }
-      if (n.targets.length === 0) continue
-      const ok = n.mode === 'all' ? n.targets.every((x) => nodes.get(x)!.live) : n.targets.some((x) => nodes.get(x)!.live)
-      if (ok) {
+    for (const n of open) {
+      if (n.live) continue
+      if (n.mode === 'all' ? n.targets.every(liveAt) : n.targets.some(liveAt)) {
         n.live = true
         changed = true
       }
@@ -269,12 +283,34 @@ function liveness(nodes: Map<NodeId, WaitNode>, unadded: ReadonlySet<NodeId>, id
  * default a timeout is a way out, so such a thread is not stuck.
  */
 export function waitFor(v: GpuView, s: Reader, opts: { readonly timeouts?: 'escape' | 'ignore' } = {}): WaitForGraph {
-  const k = graphKit(v, s, opts.timeouts === 'ignore')
-  threadNodes(k)
-  jobNodes(k)
-  resourceNodes(k)
+  return build(v, s, standingOf(v, s, opts.timeouts === 'ignore'))
+}
+
+/** scratch standing per view, for hasStuck (one search runs in one thread) */
+const scratch = new WeakMap<GpuView, Standing>()
+
+/**
+ * Is some actor of `s` blocked for ever (a partial or global deadlock)? The same answer as
+ * `waitFor(v, s).stuck.length > 0`: only a blocked thread or job can be stuck (stuck is blocked and
+ * not live), so where none is blocked the graph is not built.
+ */
+export function hasStuck(v: GpuView, s: Reader): boolean {
+  let st = scratch.get(v)
+  if (!st) scratch.set(v, (st = standingOf(v, s, false)))
+  else standingOf(v, s, false, st)
+  if (!st.blocked) return false
+  const k = graphKit(v, s, st)
+  blockedPart(k)
+  liveness(k)
+  for (const n of k.nodes.values()) if (n.blocked && !n.live) return true
+  return false
+}
+
+function build(v: GpuView, s: Reader, standing: Standing): WaitForGraph {
+  const k = graphKit(v, s, standing)
+  wholeGraph(k)
   const { nodes } = k
-  liveness(nodes, k.unadded, k.idleWork)
+  liveness(k)
   const stuck = [...nodes.values()].filter((n) => n.blocked && !n.live).map((n) => n.id)
 
   // Follow non-live edges from the first stuck actor.
