@@ -173,6 +173,8 @@ export const waitOp: OpModule<S> = {
       ],
     },
   ],
+  // a wait on a buffer's dma_resv waits on every fence the resv holds: not narrowed yet, so dependent on every rule (checker/por.ts)
+  footprint: () => [{ all: true }],
   refs: { wait: { fence: 'fence' }, wait_resv: { bo: 'buffer' } },
   cite: [
     { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_wait_timeout' },
