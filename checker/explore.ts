@@ -169,6 +169,8 @@ class Search<A extends Action> implements SuccessorSink {
   violation: ViolationSite | undefined
   private stack = new Uint32Array(0)
   private sp = 0
+  /** BFS: the first index of the level after the one being expanded (for the reducer's proviso) */
+  private nextLevel = 0
 
   constructor(
     readonly model: Model<A>,
@@ -204,12 +206,16 @@ class Search<A extends Action> implements SuccessorSink {
     this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : new VisitedSet()
     this.store = resume ? StateStore.resumed(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact: compact || this.lean })
     this.recorder = hasGraphChecks(this.plan) ? new GraphRecorder(model, this.plan) : undefined
-    this.index = this.recorder?.needsEdges ? new IndexTable() : undefined
+    this.index = this.recorder?.needsEdges || (reducer && !this.dfs) ? new IndexTable() : undefined
     const observer = this.recorder?.observer
+    // The reducer's cycle proviso: a successor found after this state. In breadth-first order a
+    // state already queued at the next level counts: depth only grows along such edges, so every
+    // cycle still has an edge out of a fully expanded state.
     if (reducer)
       reducer.isNew = (words, offset) => {
         fingerprint(words, offset, W)
-        return !this.visited.has(fp.hi, fp.lo)
+        if (!this.visited.has(fp.hi, fp.lo)) return true
+        return !this.dfs && this.index!.get(fp.hi, fp.lo) >= this.nextLevel
       }
     this.ex = new Expander(model, this.plan, { symmetry: options.symmetry ?? false, ...(observer ? { observer } : {}), ...(reducer ? { reducer } : {}) })
     this.out = this.ex.out
@@ -303,6 +309,7 @@ class Search<A extends Action> implements SuccessorSink {
       throw e
     }
     if (!resume) levelEnd = store.size
+    this.nextLevel = levelEnd
     // A resumed run records the graph of the states expanded before the checkpoint again.
     if (resume && recorder) {
       const index = this.index ?? new IndexTable()
@@ -396,6 +403,7 @@ class Search<A extends Action> implements SuccessorSink {
           completeDepth = depth
           depth++
           levelEnd = store.size
+          this.nextLevel = levelEnd
         }
         index = head++
       } else {

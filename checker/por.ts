@@ -43,8 +43,13 @@ export interface PorInfo {
   readonly threadActors: number
   /** the actor of each rule */
   readonly actorOf: Int32Array
-  /** per rule: the stored fields its guard and effect may read or write ('all': any) */
-  readonly fields: readonly (readonly number[] | 'all')[]
+  /** places: the stored fields, then finer places the model splits some fields into */
+  readonly places: number
+  /** per rule: the places its guard and effect may read (or write), and may write ('all': any) */
+  readonly reads: readonly (readonly number[] | 'all')[]
+  readonly writes: readonly (readonly number[] | 'all')[]
+  /** fields split into finer places (a lock's reader mask: one bit per thread) */
+  readonly subLocations: ReadonlyMap<number, readonly number[]>
   /** derived slots (beyond the stored fields) and the stored fields each is computed from */
   readonly derivedInputs: ReadonlyMap<number, readonly number[]>
   /** fields a step property reads to learn which locks the acting thread holds (only it changes that) */
@@ -86,14 +91,16 @@ export class Reducer<A extends Action = Action> {
   readonly plan: PropertyPlan<A>
   private readonly F: number
   private readonly words: number
-  /** per rule, its footprint as a bitset over stored fields */
+  /** per rule, the places it reads or writes, and those it writes, as bitsets */
   private readonly fp: Uint32Array
-  /** per actor: bitset of the footprints of the rules it may still fire / may fire now, by position (or one row) */
-  private readonly futureMask: Uint32Array[]
-  private readonly currentMask: Uint32Array[]
-  /** per actor: the footprints of its frame rules, and the fields that open them */
-  private readonly frameMask: Uint32Array[]
+  private readonly fw: Uint32Array
+  /** per actor, read and write bitsets of the rules it may still fire / may fire now, by position
+   * (one row unless it moves forward only); and of its frame rules, with the fields that open them */
+  private readonly futureMask: { r: Uint32Array; w: Uint32Array }[]
+  private readonly currentMask: { r: Uint32Array; w: Uint32Array }[]
+  private readonly frameMask: { r: Uint32Array; w: Uint32Array }[]
   private readonly frameFields: number[][]
+  private readonly othersW: Uint32Array
   private readonly visible: Uint32Array
   /** per actor: fields no other actor's rule touches */
   private readonly own: Uint32Array
@@ -114,30 +121,41 @@ export class Reducer<A extends Action = Action> {
     public isNew: (words: Uint32Array, offset: number) => boolean,
   ) {
     const layout = model.layout
-    const F = (this.F = layout.fieldCount)
-    const W = (this.words = Math.max(1, Math.ceil(F / 32)))
+    this.F = layout.fieldCount
+    const PL = info.places
+    const W = (this.words = Math.max(1, Math.ceil(PL / 32)))
     const n = model.rules.length
     this.fp = new Uint32Array(n * W)
-    info.fields.forEach((fs, r) => {
-      if (fs === 'all') for (let w = 0; w < W; w++) this.fp[r * W + w] = 0xffffffff
-      else for (const x of fs) this.fp[r * W + (x >>> 5)]! |= 1 << (x & 31)
-    })
+    this.fw = new Uint32Array(n * W)
+    const fill = (b: Uint32Array, r: number, xs: readonly number[] | 'all'): void => {
+      if (xs === 'all') for (let w = 0; w < W; w++) b[r * W + w] = 0xffffffff
+      else for (const x of xs) b[r * W + (x >>> 5)]! |= 1 << (x & 31)
+    }
+    for (let r = 0; r < n; r++) {
+      fill(this.fp, r, info.reads[r]!)
+      fill(this.fp, r, info.writes[r]!)
+      fill(this.fw, r, info.writes[r]!)
+    }
     const A = info.actors
     const rulesOf: number[][] = Array.from({ length: A }, () => [])
     for (let r = 0; r < n; r++) rulesOf[info.actorOf[r]!]!.push(r)
     const maxPos = (a: number): number => rulesOf[a]!.reduce((m, r) => Math.max(m, info.position[r]!), 0) + 1
-    const orInto = (m: Uint32Array, o: number, r: number): void => {
-      for (let w = 0; w < W; w++) m[o + w]! |= this.fp[r * W + w]!
+    const orInto = (m: { r: Uint32Array; w: Uint32Array }, o: number, r: number): void => {
+      for (let w = 0; w < W; w++) {
+        m.r[o + w]! |= this.fp[r * W + w]!
+        m.w[o + w]! |= this.fw[r * W + w]!
+      }
     }
+    const masks = (rows: number): { r: Uint32Array; w: Uint32Array } => ({ r: new Uint32Array(rows * W), w: new Uint32Array(rows * W) })
     this.futureMask = []
     this.currentMask = []
     this.frameMask = []
     this.frameFields = []
     for (let a = 0; a < A; a++) {
       const P = info.forward[a] ? maxPos(a) + 1 : 1
-      const fut = new Uint32Array(P * W)
-      const cur = new Uint32Array(P * W)
-      const fm = new Uint32Array(W)
+      const fut = masks(P)
+      const cur = masks(P)
+      const fm = masks(1)
       const ff = new Set<number>()
       for (let p = 0; p < P; p++)
         for (const r of rulesOf[a]!) {
@@ -160,19 +178,21 @@ export class Reducer<A extends Action = Action> {
       this.frameFields.push([...ff])
     }
     this.own = new Uint32Array(A * W)
-    const touchedBy = new Int32Array(F).fill(-1)
+    // a place is an actor's own when no other actor's rule writes it
+    const writtenBy = new Int32Array(PL).fill(-1)
     for (let r = 0; r < n; r++) {
       const a = info.actorOf[r]!
-      for (let x = 0; x < F; x++) {
-        if (((this.fp[r * W + (x >>> 5)]! >>> (x & 31)) & 1) === 0) continue
-        touchedBy[x] = touchedBy[x] === -1 || touchedBy[x] === a ? a : -2
+      for (let x = 0; x < PL; x++) {
+        if (((this.fw[r * W + (x >>> 5)]! >>> (x & 31)) & 1) === 0) continue
+        writtenBy[x] = writtenBy[x] === -1 || writtenBy[x] === a ? a : -2
       }
     }
-    for (let x = 0; x < F; x++) if (touchedBy[x]! >= 0) this.own[touchedBy[x]! * W + (x >>> 5)]! |= 1 << (x & 31)
+    for (let a = 0; a < A; a++) for (let x = 0; x < PL; x++) if (writtenBy[x] === -1 || writtenBy[x] === a) this.own[a * W + (x >>> 5)]! |= 1 << (x & 31)
     this.held = new Uint32Array(W)
     for (const x of info.locksHeldFields) this.held[x >>> 5]! |= 1 << (x & 31)
     this.visible = new Uint32Array(W)
     this.others = new Uint32Array(W)
+    this.othersW = new Uint32Array(W)
     this.marks = new Uint8Array(layout.slots)
     this.postValues = new Int32Array(layout.slots)
     this.post = { get: (f: number) => this.postValues[f]! }
@@ -193,11 +213,17 @@ export class Reducer<A extends Action = Action> {
         if (this.relied) this.grew = true
       }
     }
+    const sub = this.info.subLocations
+    const place = (x: number): void => {
+      const s = sub.get(x)
+      if (s) for (const y of s) add(y)
+      else add(x)
+    }
     for (let x = 0; x < m.length; x++) {
       if (m[x] === 0) continue
       m[x] = 0
-      if (x < this.F) add(x)
-      else for (const y of this.info.derivedInputs.get(x) ?? []) add(y)
+      if (x < this.F) place(x)
+      else for (const y of this.info.derivedInputs.get(x) ?? []) place(y)
     }
   }
 
@@ -277,29 +303,33 @@ export class Reducer<A extends Action = Action> {
     const rowOf = (a: number): number => {
       if (!info.forward[a]) return 0
       const pc = pre.get(info.pcField[a]!)
-      const rows = this.futureMask[a]!.length / W
+      const rows = this.futureMask[a]!.r.length / W
       return Math.min(pc, rows - 1) * W
     }
     for (let g = 0; g < actors; g++) {
       const A = group[g]!
       // C1: nothing A may do now touches what another actor may still do
       const others = this.others
+      const othersW = this.othersW
       others.fill(0)
+      othersW.fill(0)
       for (let B = 0; B < info.actors; B++) {
         if (B === A) continue
         const fut = this.futureMask[B]!
         const o = rowOf(B)
-        for (let w = 0; w < W; w++) others[w]! |= fut[o + w]!
+        for (let w = 0; w < W; w++) {
+          others[w]! |= fut.r[o + w]!
+          othersW[w]! |= fut.w[o + w]!
+        }
       }
-      const cur = this.currentMask[A]!
-      const oc = rowOf(A)
-      let ok = true
-      for (let w = 0; w < W; w++) if ((cur[oc + w]! & others[w]!) !== 0) ok = false
+      // dependent: one writes a place the other reads or writes
+      const clash = (m: { r: Uint32Array; w: Uint32Array }, o: number): boolean => {
+        for (let w = 0; w < W; w++) if ((m.w[o + w]! & others[w]!) !== 0 || (m.r[o + w]! & othersW[w]!) !== 0) return true
+        return false
+      }
+      let ok = !clash(this.currentMask[A]!, rowOf(A))
       // A's reclaim or callback rules, while it runs one
-      if (ok && this.frameFields[A]!.some((x) => pre.get(x) !== 0)) {
-        const fm = this.frameMask[A]!
-        for (let w = 0; w < W; w++) if ((fm[w]! & others[w]!) !== 0) ok = false
-      }
+      if (ok && this.frameFields[A]!.some((x) => pre.get(x) !== 0)) ok = !clash(this.frameMask[A]!, 0)
       if (!ok) {
         this.rejected.dependent++
         continue
@@ -308,7 +338,7 @@ export class Reducer<A extends Action = Action> {
       for (let i = 0; i < n && ok; i++) {
         const r = rules[i]!
         if (info.actorOf[r] !== A) continue
-        for (let w = 0; w < W; w++) if ((this.fp[r * W + w]! & this.visible[w]!) !== 0) ok = false
+        for (let w = 0; w < W; w++) if ((this.fw[r * W + w]! & this.visible[w]!) !== 0) ok = false
         if (ok && this.plan.order.length > 0) {
           this.model.layout.decodeInto(words, i * SW, this.postValues)
           this.model.derive?.(this.postValues)
@@ -345,7 +375,7 @@ export class Reducer<A extends Action = Action> {
   /** Fields some property was seen to read (for tests and reports). */
   visibleFields(): number[] {
     const out: number[] = []
-    for (let x = 0; x < this.F; x++) if (this.bit(this.visible, 0, x)) out.push(x)
+    for (let x = 0; x < this.info.places; x++) if (this.bit(this.visible, 0, x)) out.push(x)
     return out
   }
 

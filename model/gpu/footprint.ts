@@ -11,7 +11,9 @@
 import type { Action, Reader } from '../../checker/model.js'
 import type { PorInfo } from '../../checker/por.js'
 import type { CompileCx } from './context.js'
+import { lockOrderProperty } from '../../properties/gpuLockOrder.js'
 import { opOf } from './ops/index.js'
+import { heldMaps } from './ops/work.js'
 import type { Place, Role } from './ops/op.js'
 import type { Step } from './types.js'
 import type { GpuView, RuleMeta } from './view.js'
@@ -98,64 +100,120 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     return out
   }
   const servedBy = threads.map((th) => th.steps.flatMap((s) => (opOf(s).provides?.(s) ?? []).flatMap((x) => (x.kind === 'serve_fault' ? [x.job] : []))))
-  const heldAt = (m: RuleMeta): number[] => {
-    const t = m.actor.index
-    const held =
-      m.frame === 'path'
-        ? (paths.pathHeld[t]![m.at!] ?? [])
-        : m.frame === 'reclaim'
-          ? [...(paths.reclaimHeld[m.at!] ?? []), ...threads[t]!.steps.flatMap((_, i) => paths.pathHeld[t]![i]!)]
-          : m.frame === 'notifier' && m.site
-            ? [...(m.site.held[m.at!] ?? []), ...m.site.held.flat()]
-            : []
-    return held.flatMap((h) => lockFields(h.lock))
+  // An rwsem's reader mask is one field, but each thread's bit is its own place: readers that
+  // take and drop it commute; a writer reads every bit.
+  const rwIndex = locks.map(() => -1)
+  let rws = 0
+  locks.forEach((_, l) => {
+    if (f.readers[l]! >= 0) rwIndex[l] = rws++
+  })
+  const bitOf = (l: number, t: number): number => F + rwIndex[l]! * T + t
+  const allBits = (l: number): number[] => (rwIndex[l]! < 0 ? [] : threads.map((_, t) => bitOf(l, t)))
+  const subLocations = new Map<number, number[]>()
+  locks.forEach((_, l) => {
+    if (rwIndex[l]! >= 0) subLocations.set(f.readers[l]!, allBits(l))
+  })
+  /** a field as places: an rwsem's reader mask is all its bits */
+  const asPlaces = (xs: readonly number[]): number[] => xs.flatMap((x) => subLocations.get(x) ?? [x])
+  type Fp = { r: number[]; w: number[] } | 'all'
+  /** thread t takes (or, drop, releases) lock l in mode */
+  const lockUse = (fp: { r: number[]; w: number[] }, l: number, t: number, mode: 'read' | 'write', drop: boolean): void => {
+    fp.r.push(f.owner[l]!)
+    if (mode === 'read' && rwIndex[l]! >= 0) {
+      fp.r.push(bitOf(l, t))
+      fp.w.push(bitOf(l, t))
+    } else {
+      if (!drop) fp.r.push(...allBits(l))
+      fp.w.push(f.owner[l]!)
+    }
   }
-  /** a rule of thread t: its fields, its step's objects, what it holds, the jobs it serves, the op's own places */
-  const threadRule = (m: RuleMeta, a: Action): number[] | 'all' => {
+  const heldAt = (m: RuleMeta): readonly { lock: number; mode: 'read' | 'write' }[] => {
     const t = m.actor.index
-    const out = threadFields(t)
+    return m.frame === 'path'
+      ? (paths.pathHeld[t]![m.at!] ?? [])
+      : m.frame === 'reclaim'
+        ? [...(paths.reclaimHeld[m.at!] ?? []), ...threads[t]!.steps.flatMap((_, i) => paths.pathHeld[t]![i]!)]
+        : m.frame === 'notifier' && m.site
+          ? [...(m.site.held[m.at!] ?? []), ...m.site.held.flat()]
+          : []
+  }
+  const LOCK_OPS = new Set(['lock', 'trylock', 'unlock'])
+  /** a rule of thread t: its fields, its step's objects, what it holds, the jobs it serves, the op's own places */
+  const threadRule = (m: RuleMeta, a: Action): Fp => {
+    const t = m.actor.index
+    const both = threadFields(t)
+    const fp = { r: [] as number[], w: [] as number[] }
     // a step with an outcome may leave its path (releasing what it holds, a failed handler killing
     // the jobs it serves) or jump back (releasing the locks taken since)
-    if ((a as { then?: unknown }).then !== undefined) out.push(...heldAt(m), ...servedBy[t]!.flatMap(jobFields))
+    if ((a as { then?: unknown }).then !== undefined) {
+      for (const h of heldAt(m)) lockUse(fp, h.lock, t, h.mode, true)
+      both.push(...servedBy[t]!.flatMap(jobFields))
+    }
     const step = m.step
     if (step) {
-      out.push(...refsOf(step))
+      if (step.op === 'lock' || step.op === 'trylock') lockUse(fp, step.lock, t, step.mode, false)
+      else if (step.op === 'unlock') lockUse(fp, step.lock, t, heldAt(m).find((h) => h.lock === step.lock)?.mode ?? 'write', true)
+      if (!LOCK_OPS.has(step.op)) both.push(...refsOf(step))
       for (const p of opOf(step).footprint?.(design, step) ?? []) {
         const x = place(p)
         if (x === 'all') return 'all'
-        out.push(...x)
+        if (p.read) fp.r.push(...asPlaces(x))
+        else both.push(...x)
       }
       // an invalidation runs its notifiers' callbacks: their steps are rules of this thread
-      if (m.site) for (const st of m.site.steps) out.push(...refsOf(st))
+      if (m.site) for (const st of m.site.steps) both.push(...refsOf(st))
     }
-    return out
+    const b = asPlaces(both)
+    return { r: [...fp.r, ...b], w: [...fp.w, ...b] }
   }
-  const jobRule = (j: number): number[] => {
+  /** a GPU rule of job j: it reads its engine's running jobs, every fence, its PTEs; it writes its own state */
+  const jobRule = (j: number, a: Action): Fp => {
     const job = jobs[j]!
-    return [
+    const r = [
       ...jobFields(j),
       ...engineFields(job.engine),
-      ...fences.flatMap((_, i) => [f.fs[i]!]),
+      ...fences.map((_, i) => f.fs[i]!),
       ...job.accesses.flatMap((ri) => f.pte[ri]!),
-      ...jobs.flatMap((k, i) => (k.engine === job.engine ? jobFields(i) : [])),
+      ...jobs.flatMap((k, i) => (k.engine === job.engine ? [f.js[i]!, f.pf[i]!] : [])),
     ]
+    const name = (a as { name?: string }).name
+    const victim = (a as { victim?: string }).victim
+    const own = [f.js[j]!, f.fs[job.fence]!]
+    const w =
+      name === 'job_start' || name === 'job_resume'
+        ? [f.js[j]!]
+        : name === 'gpu_page_fault_raised'
+          ? [f.pf[j]!, f.fdone[j]!]
+          : name === 'gpu_access'
+            ? []
+            : name === 'job_ready' || name === 'job_complete' || name === 'user_job_complete'
+              ? own
+              : victim !== undefined
+                ? [f.js[j]!, ...jobs.flatMap((k, i) => (k.name === victim ? [f.js[i]!] : []))]
+                : jobFields(j)
+    return { r: [...r, ...w], w }
   }
-  const fenceRule = (i: number): number[] => {
+  const fenceRule = (i: number): Fp => {
     const fe = fences[i]!
     const out = fenceFields(i)
     if (fe.of !== undefined) out.push(...jobFields(fe.of), ...engineFields(jobs[fe.of]!.engine))
     const src = view.proxyOf[i]!
     if (src >= 0) out.push(...fenceFields(src))
     for (const m of fe.members ?? []) out.push(...fenceFields(m))
-    return out
+    return { r: out, w: out }
   }
   const J = jobs.length
   const actorOf = new Int32Array(rules.length)
-  const fields: (readonly number[] | 'all')[] = rules.map((r, k) => {
+  const L = F + rws * T
+  const clean = (xs: readonly number[]): number[] => [...new Set(xs.filter((x) => x >= 0 && x < L))]
+  const reads: (readonly number[] | 'all')[] = []
+  const writes: (readonly number[] | 'all')[] = []
+  rules.forEach((r, k) => {
     const m = meta.get(r.action)!
     actorOf[k] = m.actor.kind === 'thread' ? m.actor.index : m.actor.kind === 'job' ? T + m.actor.index : T + J + m.actor.index
-    const fp = m.actor.kind === 'thread' ? threadRule(m, r.action) : m.actor.kind === 'job' ? jobRule(m.actor.index) : fenceRule(m.actor.index)
-    return fp === 'all' ? 'all' : [...new Set(fp.filter((x) => x >= 0 && x < F))]
+    const fp = m.actor.kind === 'thread' ? threadRule(m, r.action) : m.actor.kind === 'job' ? jobRule(m.actor.index, r.action) : fenceRule(m.actor.index)
+    reads.push(fp === 'all' ? 'all' : clean(asPlaces(fp.r)))
+    writes.push(fp === 'all' ? 'all' : clean(asPlaces(fp.w)))
   })
   // derived slots read the fields they are computed from (compile.ts derive)
   const derivedInputs = new Map<number, number[]>()
@@ -181,16 +239,29 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
   const lastEntry = threads.map((th) => th.steps.length)
   // A thread whose path only moves forward never runs a rule of an earlier step again.
   const forward = threads.map((th) => !th.repeat && !th.steps.some((s) => JUMPS_BACK.has(s.op)))
-  const isOrderVisible = (_pre: Reader, a: Action, post: Reader): boolean => {
+  // Lock order: the edges a transition records depend on its thread alone (what it holds, its
+  // frame, its work maps), so a transition that records none here records none wherever its thread
+  // is in the same place; only a blocked attempt (lockdep records it on the attempt) depends on
+  // whether another thread holds the lock, so moving onto a lock that may block is visible while
+  // the thread holds anything lockdep orders.
+  const order = lockOrderProperty(view, 'lock order')
+  const th = threads
+  const holdsContext = (s: Reader, t: number): boolean =>
+    view.heldBy(s, t).length > 0 ||
+    (f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0) ||
+    (f.npc[t]! >= 0 && s.get(f.npc[t]!) > 0) ||
+    s.get(f.sig[t]!) === 1 ||
+    th[t]!.signalling ||
+    th[t]!.context === 'notifier' ||
+    th[t]!.callbackOn !== undefined ||
+    heldMaps(design, f, s, t).length > 0
+  const isOrderVisible = (pre: Reader, a: Action, post: Reader): boolean => {
     const m = meta.get(a)!
     if (m.actor.kind !== 'thread') return false
-    const st = m.step
-    const facts = st ? opOf(st).lockdep : undefined
-    if (m.acquires || m.does === 'invalidate_start') return true
-    if (st && facts && (facts.mightReclaim?.(st, m) || facts.maps?.(design, st, m) || facts.fenceWait?.(st, m))) return true
-    const next = view.stepAt(post, m.actor.index).step
-    if (next && opOf(next).lockdep?.blocksOn?.(next)) return true
-    return false
+    if (order.edges(pre, a, post).length > 0) return true
+    const t = m.actor.index
+    const next = view.stepAt(post, t).step
+    return next !== undefined && opOf(next).lockdep?.blocksOn?.(next) !== undefined && holdsContext(post, t)
   }
   const A = T + J + fences.length
   const pcField = new Int32Array(A).fill(-1)
@@ -203,9 +274,12 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     actors: A,
     threadActors: T,
     actorOf,
-    fields,
+    places: L,
+    reads,
+    writes,
+    subLocations,
     derivedInputs,
-    locksHeldFields: locks.flatMap((_, l) => lockFields(l)),
+    locksHeldFields: asPlaces(locks.flatMap((_, l) => lockFields(l))),
     position: Int32Array.from(position),
     frameField: Int32Array.from(frameField),
     lastEntry: Int32Array.from([...lastEntry, ...jobs.map(() => 0), ...fences.map(() => 0)]),

@@ -68,12 +68,16 @@ export type Provision =
  * no place, or only read the places they share, as independent; test/checker/por.test.ts checks
  * every declared footprint against what the rules touch over whole state spaces.
  */
-export type Place =
+export type Place = (
   | { readonly role: Role; readonly index: number }
   | { readonly pool: 'vram' | 'system' }
   | { readonly extra: string }
   | { readonly engine: number }
   | { readonly all: true }
+) & {
+  /** only read, never written */
+  readonly read?: true
+}
 
 /** The wait-for graph's view of one blocked thread at a step of this op. */
 export interface WaitCx {
