@@ -119,7 +119,7 @@ function explorePor<A extends Action>(model: Model<A>, options: ExploreOptions<A
   for (let attempt = 1; attempt <= POR_ATTEMPTS; attempt++) {
     reducer.restart()
     const e = new Search(model, base, reducer).run()
-    options.onPor?.(reducer as unknown as Reducer)
+    options.onPor?.(reducer)
     if (!reducer.grew || e.violation !== undefined) {
       const n = (x: number): string => x.toLocaleString('en-US')
       const note = `partial-order reduction: ${n(reducer.reduced)} states expanded by one actor's ample set, ${n(reducer.full)} fully (run ${attempt}); traces are real but not always the shortest`

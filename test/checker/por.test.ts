@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { explore } from '../../checker/explore.js'
-import { Cursor, type Reader } from '../../checker/model.js'
+import { Cursor } from '../../checker/model.js'
 import { POR_UNKEPT } from '../../checker/plan.js'
 import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
 import { loadScenario, scenarioFiles } from '../../model/scenario.js'
@@ -137,7 +137,7 @@ for (const file of files) {
       for (let r = 0; r < m.rules.length; r++) {
         touched.fill(0)
         wrote.fill(0)
-        const on = m.rules[r]!.guard(cursor as Reader)
+        const on = m.rules[r]!.guard(cursor)
         if (on) {
           cursor.out = words.slice()
           m.rules[r]!.apply(cursor)
