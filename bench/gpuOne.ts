@@ -1,7 +1,7 @@
 /**
  * One fencecheck run of a scenario file, as its own process, with the time of each phase:
  *
- *     node dist/bench/gpuOne.js FILE OUTDIR [--instrument]
+ *     node dist/bench/gpuOne.js FILE OUTDIR [--instrument] [--por]
  *
  * Phases, in the order they run, each timed in this process:
  *  - load:   parse and validate the scenario, compile the design into a model;
@@ -19,6 +19,8 @@
  * graph check, with a timer around every call. The timers slow the run down, so an instrumented
  * run says where the property time goes and is never used for the other figures. The timer's own
  * cost, calibrated here on an empty function, is subtracted per call.
+ *
+ * --por searches with partial-order reduction (checker/por.ts).
  *
  * Prints one JSON line (see GpuOneResult).
  */
@@ -70,7 +72,7 @@ interface Meter {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`gpuOne: ${msg}\nusage: node dist/bench/gpuOne.js FILE OUTDIR [--instrument]\n`)
+  process.stderr.write(`gpuOne: ${msg}\nusage: node dist/bench/gpuOne.js FILE OUTDIR [--instrument] [--por]\n`)
   process.exit(2)
 }
 
@@ -139,9 +141,10 @@ async function main(): Promise<void> {
   const flags = args.filter((a) => a.startsWith('--'))
   const [file, outDir] = args.filter((a) => !a.startsWith('--'))
   if (!file || !outDir) usage('expected FILE and OUTDIR')
-  const unknown = flags.filter((f) => f !== '--instrument')
+  const unknown = flags.filter((f) => f !== '--instrument' && f !== '--por')
   if (unknown.length) usage(`unknown flag ${unknown[0]}`)
   const instrumented = flags.includes('--instrument')
+  const por = flags.includes('--por')
   mkdirSync(outDir, { recursive: true })
 
   const t0 = performance.now()
@@ -174,7 +177,7 @@ async function main(): Promise<void> {
   }
 
   const t1 = performance.now()
-  const x = explore(model, { order: sc.order, bounds: sc.bounds, symmetry: sc.symmetry })
+  const x = explore(model, { order: sc.order, bounds: sc.bounds, ...(por ? { por: true } : { symmetry: sc.symmetry }) })
   const tExplore = performance.now() - t1
 
   const t2 = performance.now()

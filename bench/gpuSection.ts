@@ -92,8 +92,13 @@ const median = (xs: readonly number[]): number | undefined => {
 const defined = <T>(xs: readonly (T | undefined)[]): T[] => xs.filter((x): x is T => x !== undefined)
 const lastLine = (s: string): string => s.trim().split('\n').pop() ?? ''
 
-function runGpuOne(file: string, dir: string, log: string, instrument: boolean): FcRun {
-  const t = timed(process.execPath, [...NODE_FLAGS, gpuOne, file, join(dir, `${log}-reports`), ...(instrument ? ['--instrument'] : [])], dir, join(dir, log))
+function runGpuOne(file: string, dir: string, log: string, instrument: boolean, por = false): FcRun {
+  const t = timed(
+    process.execPath,
+    [...NODE_FLAGS, gpuOne, file, join(dir, `${log}-reports`), ...(instrument ? ['--instrument'] : []), ...(por ? ['--por'] : [])],
+    dir,
+    join(dir, log),
+  )
   if (!t.ok) return { t, error: `${t.error ?? 'failed'}: ${lastLines(t.stderr || t.stdout)}` }
   try {
     return { t, j: JSON.parse(lastLine(t.stdout)) as GpuOneResult }
@@ -162,6 +167,8 @@ export function sectionGpu(ctx: GpuContext): number {
     readonly file: string
     readonly fc: FcRun[]
     readonly instr: FcRun[]
+    /** one run with partial-order reduction (its state count is deterministic) */
+    por?: FcRun
     readonly spin: Partial<Record<SpinTool, { build: { dir: string; compileS: number } | { error: string }; runs: SpinRun[] }>>
   }
   const slots: Slot[] = rungs.map((rung) => {
@@ -196,6 +203,12 @@ export function sectionGpu(ctx: GpuContext): number {
         const y = runGpuOne(s.file, s.dir, `instrumented-${round}`, true)
         s.instr.push(y)
         process.stderr.write(` ${y.t.wallS.toFixed(2)} s\n`)
+        if (round === 1) {
+          process.stderr.write(`${what}: fencecheck --por ...`)
+          const z = runGpuOne(s.file, s.dir, 'por', false, true)
+          s.por = z
+          process.stderr.write(` ${z.j ? `${z.j.verdict}, ${fmtInt(z.j.distinctStates)} states` : 'error'}, ${z.t.wallS.toFixed(2)} s\n`)
+        }
         for (const tool of ['nopor', 'por'] as const) {
           const sp = s.spin[tool]
           if (!sp || 'error' in sp.build) continue
@@ -485,10 +498,62 @@ export function sectionGpu(ctx: GpuContext): number {
     console.log(
       '(d_step { timeout; assert(...) }); its transitions also count the self-loop of every terminal state. fencecheck: the whole process with every property',
     )
-    console.log(
-      "(the ladder's time). fc speed: pan's time / fencecheck's (above 1: fencecheck is faster). fencecheck has no partial-order reduction yet (issue 13, item 3).",
-    )
+    console.log("(the ladder's time). fc speed: pan's time / fencecheck's (above 1: fencecheck is faster). fencecheck's own reduction: the POR table below.")
   }
+  bad += porTable(slots, spinOn)
   for (const n of notes) console.log(`note: ${n}`)
+  return bad
+}
+
+/**
+ * The partial-order reduction table: states with and without reduction on every rung, and SPIN's
+ * pair for the S19 rungs (its -DNOREDUCE count must equal fencecheck's unreduced count).
+ */
+function porTable(
+  slots: readonly { rung: GpuRung; fc: FcRun[]; por?: FcRun; spin: Partial<Record<SpinTool, { runs: SpinRun[] }>> }[],
+  spinOn: boolean,
+): number {
+  let bad = 0
+  const rows: (string[] | string)[] = []
+  const pct = (a: number | undefined, b: number | undefined): string => (a !== undefined && b ? `${((100 * a) / b).toFixed(1)}%` : '-')
+  for (const s of slots) {
+    const full = s.fc.find((x) => x.j)?.j?.distinctStates
+    const red = s.por?.j?.distinctStates
+    const spinFull = s.spin.nopor?.runs.find((z) => z.states !== undefined)?.states
+    const spinPor = s.spin.por?.runs.find((z) => z.states !== undefined)?.states
+    rows.push([
+      sizeName(s.rung.size),
+      full !== undefined ? fmtInt(full) : '-',
+      red !== undefined ? fmtInt(red) : '-',
+      pct(red, full),
+      s.por?.j ? s.por.j.verdict : s.por ? 'error' : '-',
+      fmtS(s.por?.t.wallS),
+      spinOn && s.spin.nopor ? (spinFull !== undefined ? fmtInt(spinFull) : '-') : 'n/a',
+      spinOn && s.spin.por ? (spinPor !== undefined ? fmtInt(spinPor) : '-') : 'n/a',
+      pct(spinPor, spinFull),
+    ])
+    const problems: string[] = []
+    if (s.por && !s.por.j) problems.push(`--por run failed: ${s.por.error ?? ''}`)
+    if (red !== undefined && full !== undefined && red > full) problems.push('the reduced search stored more states')
+    // POR leaves progress unchecked (plan.ts), so a proof becomes inconclusive; nothing may be violated.
+    if (s.por?.j && s.por.j.verdict === 'violated') problems.push(`--por says violated (${s.por.j.property ?? ''}) where the full search proves the design`)
+    if (spinFull !== undefined && full !== undefined && spinFull !== full)
+      problems.push(`spin -DNOREDUCE stores ${fmtInt(spinFull)} states, fencecheck ${fmtInt(full)}`)
+    if (problems.length) {
+      bad++
+      rows.push(`-> MISMATCH: ${problems.join('; ')}`)
+    }
+  }
+  console.log('')
+  console.log('Partial-order reduction (--por, checker/por.ts) on the GPU ladder, beside SPIN on the Promela encoding of the S19 rungs')
+  console.log('')
+  printTable(
+    ['design', 'states', 'states --por', 'kept', 'verdict --por', 'time --por (s)', 'spin -DNOREDUCE', 'spin POR', 'spin kept'],
+    rows,
+    new Set([1, 2, 3, 5, 6, 7, 8]),
+  )
+  console.log('')
+  console.log('states: fencecheck without reduction (the ladder above); states --por: one run of node dist/bench/gpuOne.js FILE OUT --por (every property;')
+  console.log('progress is not checked under POR, so a proof reads inconclusive). kept: reduced / unreduced. spin: the S19 table above (BFS, -DSAFETY).')
   return bad
 }

@@ -22,6 +22,7 @@ import type { SuccessorFn } from './codegen.js'
 import { fingerprint, fp } from './fingerprint.js'
 import { Cursor, type Action, type Model, type Reader, type Rule, Values } from './model.js'
 import type { PropertyPlan } from './plan.js'
+import type { Reducer } from './por.js'
 import type { StateStore } from './stateStore.js'
 
 /** What `expand` found. */
@@ -80,7 +81,15 @@ export class Expander<A extends Action = Action> {
   constructor(
     readonly model: Model<A>,
     readonly plan: PropertyPlan<A>,
-    opts: { readonly symmetry?: boolean; readonly observer?: TransitionObserver<A>; readonly generic?: boolean; readonly fingerprints?: boolean } = {},
+    opts: {
+      readonly symmetry?: boolean
+      readonly observer?: TransitionObserver<A>
+      readonly generic?: boolean
+      /** partial-order reduction: keeps an ample set of each state's successors (checker/por.ts) */
+      readonly reducer?: Reducer<A>
+      /** fingerprint each successor (a lean search keeps whole states and needs none) */
+      readonly fingerprints?: boolean
+    } = {},
   ) {
     const layout = model.layout
     this.W = layout.words
@@ -92,8 +101,10 @@ export class Expander<A extends Action = Action> {
     this.out = new Uint32Array(this.W)
     this.preCursor.out = this.out
     this.next = opts.generic || !model.successors ? undefined : model.successors().next
-    this.nextWords = new Uint32Array(this.next ? Math.max(1, this.rules.length) * this.W : 0)
-    this.nextRules = new Int32Array(this.next ? Math.max(1, this.rules.length) : 0)
+    this.reducer = opts.reducer
+    const all = this.next !== undefined || this.reducer !== undefined
+    this.nextWords = new Uint32Array(all ? Math.max(1, this.rules.length) * this.W : 0)
+    this.nextRules = new Int32Array(all ? Math.max(1, this.rules.length) : 0)
     this.postValues = new Int32Array(layout.slots)
     this.post = new Values(this.postValues)
     this.derive = model.derive ? model.derive.bind(model) : undefined
@@ -104,6 +115,7 @@ export class Expander<A extends Action = Action> {
   }
 
   private readonly observer: TransitionObserver<A> | undefined
+  private readonly reducer: Reducer<A> | undefined
 
   /** the loaded (pre-)state, decoded; guards and effects read it */
   get cursor(): Cursor {
@@ -141,7 +153,7 @@ export class Expander<A extends Action = Action> {
    * (`atBound`) no rule is applied: the state is only tested for being stuck or truncated.
    */
   expand(sink: SuccessorSink, atBound: boolean): number {
-    if (this.next !== undefined) return this.expandFast(sink, atBound)
+    if (this.next !== undefined || this.reducer !== undefined) return this.expandFast(sink, atBound)
     const rules = this.rules
     const n = rules.length
     const cursor = this.cursor
@@ -200,8 +212,8 @@ export class Expander<A extends Action = Action> {
    * the same checks, canonicalization and fingerprint as the rule-by-rule path.
    */
   private expandFast(sink: SuccessorSink, atBound: boolean): number {
-    const n = this.next!(this.cur, this.nextWords, this.nextRules)
-    if (n === 0) {
+    const all = this.next !== undefined ? this.next(this.cur, this.nextWords, this.nextRules) : this.allSuccessors()
+    if (all === 0) {
       this.enabled = 0
       return this.stuck() ? DEADLOCK : EXPANDED
     }
@@ -209,6 +221,7 @@ export class Expander<A extends Action = Action> {
       this.enabled = 1
       return TRUNCATED
     }
+    const n = this.reducer !== undefined ? this.reducer.reduce(this.cursor, all, this.nextWords, this.nextRules) : all
     const words = this.nextWords
     const ruleOf = this.nextRules
     const out = this.out
@@ -246,8 +259,24 @@ export class Expander<A extends Action = Action> {
         return STOPPED
       }
     }
-    this.enabled = n
+    this.enabled = all
     return EXPANDED
+  }
+
+  /** Every successor of the loaded state, rule by rule, into the fast path's buffers (for the reducer). */
+  private allSuccessors(): number {
+    const cursor = this.cursor
+    const W = this.W
+    let n = 0
+    for (let r = 0; r < this.rules.length; r++) {
+      const rule = this.rules[r]!
+      if (!rule.guard(cursor)) continue
+      for (let w = 0; w < W; w++) this.out[w] = this.cur[w]!
+      rule.apply(cursor)
+      this.nextWords.set(this.out, n * W)
+      this.nextRules[n++] = r
+    }
+    return n
   }
 
   /** The loaded state has no enabled rule: is it a deadlock (not terminal)? */

@@ -8,6 +8,7 @@
  * pre-state; effects write the post-state (primed variables). The explorer iterates rules in
  * order, so exploration is deterministic.
  */
+import type { PorInfo } from './por.js'
 import type { CompiledSuccessors } from './codegen.js'
 import { type Field, ModelError, type StateLayout } from './layout.js'
 
@@ -244,6 +245,8 @@ export interface Model<A extends Action = Action> {
   successors?(): CompiledSuccessors
   /** fill the layout's derived slots of a decoded state from its stored fields */
   derive?(values: Int32Array): void
+  /** the rules' actors and static footprints, for partial-order reduction (checker/por.ts); absent: not reducible */
+  por?(): PorInfo
   /**
    * Symmetry reduction: rewrite a packed state, in place, to the canonical member of its orbit
    * under the model's declared symmetries (permutations of interchangeable jobs, CUs, ...). Every

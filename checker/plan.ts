@@ -22,9 +22,17 @@ export interface SearchMode {
   readonly resumed: boolean
   /** random walks instead of an exhaustive search */
   readonly simulation: boolean
+  /** partial-order reduction (checker/por.ts): keeps deadlocks, invariants, step properties and lock order, not progress or liveness */
+  readonly por?: boolean
 }
 
 export const EXHAUSTIVE_BFS: SearchMode = { order: 'bfs', workers: 1, symmetry: false, hashCompaction: false, resumed: false, simulation: false }
+
+/** Why progress and liveness are not checked under partial-order reduction (checker/por.ts). */
+export const POR_UNKEPT = {
+  progress: 'partial-order reduction keeps no "can still be done" paths (a branching property, which ample sets do not preserve); run without --por',
+  liveness: 'partial-order reduction keeps no fair cycles (its cycle proviso postpones actors, which weak fairness forbids); run without --por',
+}
 
 /** A property that was asked for and is not checked in this run, and why. */
 export type Unchecked = UncheckedProperty
@@ -134,6 +142,7 @@ export function planProperties<A extends Action>(model: Model<A>, mode: SearchMo
         break
       case 'progress':
         if (mode.simulation) skip(p, 'progress', 'random walks never see the whole state graph, which "can still be done" needs')
+        else if (mode.por) skip(p, 'progress', POR_UNKEPT.progress)
         else if (mode.symmetry && !model.symmetry?.fixesObligations)
           skip(
             p,
@@ -155,6 +164,7 @@ export function planProperties<A extends Action>(model: Model<A>, mode: SearchMo
         break
       case 'liveness':
         if (mode.simulation) skip(p, 'liveness', 'random walks never see the whole state graph, which fair cycles are searched in')
+        else if (mode.por) skip(p, 'liveness', POR_UNKEPT.liveness)
         else if (mode.symmetry) skip(p, 'liveness', 'fairness is stated per actor and the symmetry reduction permutes actors; run without --symmetry')
         else if (p.groups.length === 0) empty(p, 'liveness', 'it has no fairness group, so no run is obliged to progress')
         else {

@@ -75,6 +75,10 @@ export const searchOptions = {
   'max-states': intOption('max-states', 'stop after this many distinct states', 1),
   'max-time': { type: 'string', describe: 'stop after this long (e.g. 90s, 10m, 2h; a number alone is seconds)' },
   symmetry: { type: 'boolean', describe: 'explore one state per symmetry orbit (models that declare interchangeable jobs)' },
+  por: {
+    type: 'boolean',
+    describe: 'partial-order reduction: keeps deadlocks, invariants, step properties and lock order; progress and liveness are left unchecked',
+  },
   'max-memory': { type: 'string', describe: `memory bound (e.g. 512MiB, 4GiB; default 75% of RAM = ${mib(DEFAULT_MEMORY)})` },
   property: { type: 'string', array: true, describe: 'check only this property, by id (lock-order) or name (repeatable); the rest are named as not selected' },
   'skip-property': { type: 'string', array: true, describe: 'do not check this property, by id or name (repeatable); the verdict names it as not selected' },
@@ -100,6 +104,7 @@ export interface SearchFlags {
   readonly 'max-memory'?: string | undefined
   readonly param?: readonly string[] | undefined
   readonly symmetry?: boolean | undefined
+  readonly por?: boolean | undefined
   readonly 'hash-compaction'?: boolean | undefined
   readonly property?: readonly string[] | undefined
   readonly 'skip-property'?: readonly string[] | undefined

@@ -58,6 +58,7 @@ function exploreOptions(r: Resolved, quiet: boolean): ExploreOptions {
     ...(r.select ? { select: r.select } : {}),
     shouldStop: () => stopRequested(),
     symmetry: r.symmetry,
+    ...(r.por ? { por: true } : {}),
     ...(quiet ? {} : { onProgress: progressPrinter(r.bounds) }),
   }
 }

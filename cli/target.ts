@@ -25,6 +25,8 @@ export interface Resolved {
   readonly model: Model<Action>
   readonly narrator: Narrator<Action>
   readonly symmetry: boolean
+  /** partial-order reduction (--por, search.por) */
+  readonly por: boolean
   readonly order: SearchOrder
   readonly bounds: Bounds
   /** which properties to check (absent: all) */
@@ -54,6 +56,7 @@ function reproduceLine(t: Target, order: SearchOrder, flags: SearchFlags): strin
   if (!t.scenario) for (const [k, v] of Object.entries(t.params)) parts.push('--param', `${k}=${v}`)
   if (order !== 'bfs') parts.push('--order', order)
   if (flags.symmetry) parts.push('--symmetry')
+  if (flags.por) parts.push('--por')
   if (flags['hash-compaction']) parts.push('--hash-compaction')
   for (const f of ['max-depth', 'max-states', 'max-time', 'max-memory'] as const) {
     if (flags[f] !== undefined) parts.push(`--${f}`, String(flags[f]))
@@ -93,6 +96,7 @@ export function scenarioTarget(sc: Scenario, given: string, file: string, flags:
     model: sc.model,
     narrator: sc.narrator,
     symmetry,
+    por: flags.por ?? sc.por,
     order,
     bounds: searchBounds(flags, sc.bounds),
     ...withSelection(flags, sc.model),
@@ -119,6 +123,7 @@ export function resolveTarget(name: string, flags: SearchFlags): Resolved {
     model,
     narrator,
     symmetry,
+    por: flags.por ?? false,
     order,
     bounds: searchBounds(flags, {}),
     ...withSelection(flags, model),

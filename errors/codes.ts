@@ -588,6 +588,12 @@ export const ERROR_CODES = {
     fix: 'Drop `--order dfs` (or `order: dfs` in the scenario) when asking for every violation.',
   },
 
+  FC229: {
+    title: '--por with workers, checkpoints, hash compaction or symmetry',
+    cause: 'Partial-order reduction runs in the single-worker search, without checkpoints, hash compaction or symmetry reduction.',
+    fix: 'Drop `--por` (or `search.por`), or the `--workers`, `--checkpoint`, `--resume`, `--hash-compaction` or `--symmetry` that conflicts.',
+  },
+
   // FC23x: output paths
   FC230: {
     title: 'output path of the wrong kind',

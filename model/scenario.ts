@@ -37,6 +37,8 @@ export interface Scenario {
   readonly bounds: Bounds
   /** reduce by the model's declared symmetry (search.symmetry) */
   readonly symmetry: boolean
+  /** partial-order reduction (search.por) */
+  readonly por: boolean
   readonly expect?: Expectation
   /** warnings about how the file is written (the run goes on): code and message */
   readonly warnings: readonly { readonly code: ErrorCode; readonly line?: number; readonly message: string }[]
@@ -83,7 +85,15 @@ function load(file: string): Scenario {
     seed?: string
     model?: string
     params?: Record<string, unknown>
-    search?: { order?: SearchOrder; symmetry?: boolean; maxDepth?: number; maxStates?: number; maxTime?: number | string; maxMemory?: string | number }
+    search?: {
+      order?: SearchOrder
+      symmetry?: boolean
+      por?: boolean
+      maxDepth?: number
+      maxStates?: number
+      maxTime?: number | string
+      maxMemory?: string | number
+    }
     expect?: Expectation
   }
   const modelName = d.model ?? 'gpu'
@@ -188,6 +198,7 @@ function load(file: string): Scenario {
     order: s.order ?? 'bfs',
     bounds,
     symmetry: s.symmetry ?? false,
+    por: s.por ?? false,
     ...(expect ? { expect } : {}),
     warnings,
     ...(d.seed ? { seed: d.seed } : {}),

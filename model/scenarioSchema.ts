@@ -253,6 +253,7 @@ const scenarioSchema = (step: Schema) =>
         properties: {
           order: { enum: ['bfs', 'dfs'] },
           symmetry: { type: 'boolean', description: "explore one state per orbit of the model's declared symmetry" },
+          por: { type: 'boolean', description: 'partial-order reduction (as --por): progress and liveness are then left unchecked' },
           maxDepth: { type: 'integer', minimum: 0 },
           maxStates: { type: 'integer', minimum: 1 },
           maxTime: {

@@ -15,6 +15,7 @@ import { gpuView } from './facts.js'
 import { buildFields } from './fields.js'
 import { initialState } from './initial.js'
 import { compositeRules } from './mech/composite.js'
+import { gpuPorInfo } from './footprint.js'
 import { fenceRules } from './mech/fences.js'
 import { jobRules } from './mech/jobs.js'
 import { analysePaths } from './paths.js'
@@ -109,6 +110,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
       }
       v[anyFault] = fault
     },
+    por: () => gpuPorInfo(cx, view),
     view,
   }
 }

@@ -145,6 +145,8 @@ export const callbackOp: OpModule<S> = {
       },
     },
   ],
+  // callbacks run under the fence's lock and register by name: not narrowed yet, so dependent on every rule (checker/por.ts)
+  footprint: () => [{ all: true }],
   refs: { add_callback: { fence: 'fence' }, callback_entry: { fence: 'fence' }, fence_lock: { fence: 'fence' }, run_callbacks: { fence: 'fence' } },
   cite: [
     { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_add_callback' },

@@ -173,6 +173,8 @@ export const condOp: OpModule<S> = {
     setter('record_task', 'record the current task in a slot (WRITE_ONCE(p->svms.faulting_task, current))'),
     setter('clear_task', 'clear a task slot (WRITE_ONCE(p->svms.faulting_task, NULL))'),
   ],
+  // conditions read flags and task slots any thread may set: not narrowed yet, so dependent on every rule (checker/por.ts)
+  footprint: () => [{ all: true }],
   refs: {},
   cite: [
     { path: 'drivers/gpu/drm/amd/amdkfd/kfd_svm.c', fn: 'svm_range_validate_and_map' },

@@ -26,6 +26,8 @@ export const evictOp: OpModule<S> = {
       parse: (px) => [{ where: px.where, op: 'evict', bo: px.arg(), else: px.outcome(px.mods.else, 'skip') }],
     },
   ],
+  // the buffer's pages move between the pools
+  footprint: () => [{ pool: 'vram' }, { pool: 'system' }],
   refs: { evict: { bo: 'buffer' } },
   cite: [{ path: 'drivers/gpu/drm/ttm/ttm_bo.c', fn: 'ttm_bo_evict' }],
   needsHeld: (d, s) => ({

@@ -29,6 +29,8 @@ export const exitOp: OpModule<S> = {
       parse: (px) => [{ where: px.where, op: 'exit_mm' }],
     },
   ],
+  // exit_mm marks the process exiting, which other threads' conditions read: not narrowed yet, so dependent on every rule (checker/por.ts)
+  footprint: () => [{ all: true }],
   refs: {},
   cite: [{ path: 'mm/mmap.c', fn: 'exit_mmap' }],
   fields: (b, d) => (allSteps(d).some((st) => st.op === 'exit_mm' || readsExiting(st)) ? { exiting: b.scalar('exiting', bool) } : {}),

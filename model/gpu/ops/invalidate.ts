@@ -64,6 +64,8 @@ export const invalidateOp: OpModule<S> = {
       },
     },
   ],
+  // an invalidation counts the invalidations in flight and runs every notifier's callbacks: not narrowed yet, so dependent on every rule (checker/por.ts)
+  footprint: () => [{ all: true }],
   refs: { invalidate: { pages: 'page' }, set_seq: { notifier: 'notifier' } },
   cite: [
     { path: 'mm/mmu_notifier.c', fn: '__mmu_notifier_invalidate_range_start' },

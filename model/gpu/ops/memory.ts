@@ -46,6 +46,8 @@ export const memoryOp: OpModule<S> = {
       },
     },
   ],
+  // an allocation or a free moves pages between the free pools (and reclaim frees them)
+  footprint: () => [{ pool: 'vram' }, { pool: 'system' }],
   refs: {},
   cite: [
     { path: 'mm/page_alloc.c', fn: '__alloc_pages_noprof' },

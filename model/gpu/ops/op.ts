@@ -60,6 +60,25 @@ export type Provision =
   | { readonly kind: 'free'; readonly pool: 'vram' | 'system' }
   | { readonly kind: 'queue'; readonly work: number }
 
+/**
+ * Something a step's rules may read or write besides its own thread's fields and the objects its
+ * refs name: an object by role, a memory pool's free count, a field an op module declared for
+ * itself (by its name in GpuFields.extra), the compute units of an engine (the jobs running on
+ * it), or anything at all. Partial-order reduction (checker/por.ts) treats two rules that share
+ * no place, or only read the places they share, as independent; test/checker/por.test.ts checks
+ * every declared footprint against what the rules touch over whole state spaces.
+ */
+export type Place = (
+  | { readonly role: Role; readonly index: number }
+  | { readonly pool: 'vram' | 'system' }
+  | { readonly extra: string }
+  | { readonly engine: number }
+  | { readonly all: true }
+) & {
+  /** only read, never written */
+  readonly read?: true
+}
+
 /** The wait-for graph's view of one blocked thread at a step of this op. */
 export interface WaitCx {
   readonly v: GpuView
@@ -123,6 +142,9 @@ export interface OpModule<S extends Step = Step> {
   readonly cite: readonly KernelCite[]
   /** layout fields the op needs beyond the core ones (declared once per design) */
   fields?(b: LayoutBuilder, d: GpuDesign): Readonly<Record<string, number>>
+  /** what its rules touch beyond its thread and the objects its refs name (default: nothing
+   * more); the refs themselves always count, read and written, so a new op cannot forget them */
+  footprint?(d: GpuDesign, step: S): readonly Place[]
   /** the transition rules of one instance of the step */
   rules(k: StepCx, step: S): void
   /** a blocked instance: what it waits for (edges in the wait-for graph) */

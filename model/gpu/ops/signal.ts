@@ -37,6 +37,8 @@ export const signalOp: OpModule<S> = {
       },
     },
   ],
+  // signalling a fence with an error ends the jobs that depend on it (any job, any fence)
+  footprint: (d) => [...d.fences.map((_, i) => ({ role: 'fence', index: i }) as const), ...d.jobs.map((_, j) => ({ role: 'job', index: j }) as const)],
   refs: { enable_signaling: { fence: 'fence' }, signal: { fence: 'fence' } },
   cite: [
     { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_enable_sw_signaling' },

@@ -47,6 +47,8 @@ export const submitOp: OpModule<S> = {
       },
     },
   ],
+  // pushing a job reads the resv of its buffers and the state of the jobs it may preempt: not narrowed yet (checker/por.ts)
+  footprint: () => [{ all: true }],
   refs: { arm: { job: 'job' }, push: { job: 'job' } },
   cite: [
     { path: 'drivers/gpu/drm/scheduler/sched_main.c', fn: 'drm_sched_job_arm' },

@@ -173,6 +173,12 @@ export const waitOp: OpModule<S> = {
       ],
     },
   ],
+  // a wait on a buffer's dma_resv waits on (and enables) any fence the resv may hold; skipping it
+  // while a fault is pending reads every job's fault
+  footprint: (d) => [
+    ...d.fences.map((_, i) => ({ role: 'fence', index: i }) as const),
+    ...d.jobs.map((_, j) => ({ role: 'job', index: j, read: true }) as const),
+  ],
   refs: { wait: { fence: 'fence' }, wait_resv: { bo: 'buffer' } },
   cite: [
     { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_wait_timeout' },

@@ -135,6 +135,8 @@ export const workOp: OpModule<S> = {
     ),
     ref('flush_workqueue', "wait until every work item of the queue is idle (touches the queue's lockdep map)", 'flush_workqueue', 'workqueue'),
   ],
+  // a worker runs work items queued by any thread: not narrowed yet, so dependent on every rule (checker/por.ts)
+  footprint: () => [{ all: true }],
   refs: {
     work_start: { work: 'work' },
     queue_work: { work: 'work' },

@@ -1,0 +1,294 @@
+/**
+ * The static footprint of every rule of a compiled design, for partial-order reduction
+ * (checker/por.ts): the state fields its guard and effect may read and write, and which actor it
+ * belongs to. A thread's rule touches its own thread's fields, the objects its step's refs name
+ * (ops/op.ts refs, by role: a new op cannot forget them), the locks its position holds (a failing
+ * step releases them) and the jobs its path serves (a failed handler kills them), and whatever the
+ * op module declares beyond those (OpModule.footprint). The GPU mechanisms' rules (mech/) are
+ * declared here. test/checker/por.test.ts checks every footprint against what the rules touch
+ * over the whole state space of every bundled scenario.
+ */
+import type { Action, Reader } from '../../checker/model.js'
+import type { PorInfo } from '../../checker/por.js'
+import type { CompileCx } from './context.js'
+import { lockOrderProperty } from '../../properties/gpuLockOrder.js'
+import { opOf } from './ops/index.js'
+import { heldMaps } from './ops/work.js'
+import type { Place, Role } from './ops/op.js'
+import type { Step } from './types.js'
+import type { GpuView, RuleMeta } from './view.js'
+
+const EXTRA_OF: Partial<Record<Role, (i: number, key: string) => boolean>> = {
+  work: (i, key) => key === `work.${i}` || key === `timer.${i}`,
+  pool: (i, key) => key === `pool.${i}`,
+  page: (i, key) => (key === `pageLock.${i}` || key.startsWith('pageRef.') ? key.endsWith(`.${i}`) : key.startsWith('migrating.') && key.endsWith(`.${i}`)),
+}
+
+/** The rules' footprints and actors of a compiled design. */
+export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): PorInfo {
+  const { design, f, rules, meta, paths } = cx
+  const { threads, jobs, fences, locks, buffers, ranges, engines } = design
+  const F = cx.layout.fieldCount
+  const T = threads.length
+  const extraKeys = Object.keys(f.extra)
+  const ok = (x: number): boolean => x >= 0
+  const threadFields = (t: number): number[] =>
+    [
+      f.pc[t]!,
+      f.rpc[t]!,
+      f.rf[t]!,
+      f.sig[t]!,
+      f.failed[t]!,
+      f.npc[t]!,
+      ...f.pfn[t]!,
+      ...f.snap[t]!,
+      ...extraKeys.filter((k) => /^(pageRef|migrating)\.(\d+)\./.exec(k)?.[2] === `${t}`).map((k) => f.extra[k]!),
+    ].filter(ok)
+  const lockFields = (l: number): number[] => [f.owner[l]!, f.readers[l]!].filter(ok)
+  const fenceFields = (i: number): number[] => [f.fs[i]!, f.en[i]!, f.pub[i]!, f.px[i]!].filter(ok)
+  const jobFields = (j: number): number[] => {
+    const job = jobs[j]!
+    return [f.js[j]!, f.pf[j]!, f.fdone[j]!, f.jd[j]!, ...fenceFields(job.fence), ...job.uses.map((u) => f.resv[u.bo]!)].filter(ok)
+  }
+  const engineFields = (e: number): number[] => jobs.flatMap((j, i) => (j.engine === e ? [f.js[i]!, f.pf[i]!].filter(ok) : []))
+  const pageFields = (p: number): number[] => [
+    f.pageAt[p]!,
+    ...ranges.flatMap((r, ri) => r.pages.flatMap((q, k) => (q === p ? [f.pte[ri]![k]!] : []))),
+    ...f.pfn.map((row) => row[p]!),
+    ...extraKeys.filter((k) => EXTRA_OF.page!(p, k)).map((k) => f.extra[k]!),
+  ]
+  const byRole = (role: Role, i: number): number[] => {
+    switch (role) {
+      case 'lock':
+        return lockFields(i)
+      case 'fence':
+        return fenceFields(i)
+      case 'job':
+        return jobFields(i)
+      case 'buffer':
+        return [f.place[i]!, f.resv[i]!, ...lockFields(buffers[i]!.lock)]
+      case 'page':
+        return pageFields(i)
+      case 'range':
+        return [...ranges[i]!.pages.flatMap(pageFields), ...ranges[i]!.notifiers.flatMap((n) => byRole('notifier', n))]
+      case 'notifier':
+        return [f.inval[i]!, ...f.snap.map((row) => row[i]!), f.active]
+      case 'thread':
+        return threadFields(i)
+      default: {
+        const m = EXTRA_OF[role]
+        // work items, workqueues, pools, libraries: their own fields, or every op-declared field
+        return extraKeys.filter((k) => (m ? m(i, k) : true)).map((k) => f.extra[k]!)
+      }
+    }
+  }
+  const place = (p: Place): number[] | 'all' => {
+    if ('all' in p) return 'all'
+    if ('role' in p) return byRole(p.role, p.index)
+    if ('pool' in p) return [p.pool === 'vram' ? f.vram : f.system]
+    if ('engine' in p) return engineFields(p.engine)
+    return f.extra[p.extra] !== undefined ? [f.extra[p.extra]!] : []
+  }
+  const refsOf = (step: Step): number[] => {
+    const refs = opOf(step).refs[step.op] ?? {}
+    const out: number[] = []
+    for (const [key, role] of Object.entries(refs)) {
+      const v = (step as unknown as Record<string, unknown>)[key]
+      const idx = Array.isArray(v) ? v : typeof v === 'number' ? [v] : []
+      for (const i of idx) if (typeof i === 'number' && i >= 0) out.push(...byRole(role, i))
+    }
+    return out
+  }
+  const servedBy = threads.map((th) => th.steps.flatMap((s) => (opOf(s).provides?.(s) ?? []).flatMap((x) => (x.kind === 'serve_fault' ? [x.job] : []))))
+  // An rwsem's reader mask is one field, but each thread's bit is its own place: readers that
+  // take and drop it commute; a writer reads every bit.
+  const rwIndex = locks.map(() => -1)
+  let rws = 0
+  locks.forEach((_, l) => {
+    if (f.readers[l]! >= 0) rwIndex[l] = rws++
+  })
+  const bitOf = (l: number, t: number): number => F + rwIndex[l]! * T + t
+  const allBits = (l: number): number[] => (rwIndex[l]! < 0 ? [] : threads.map((_, t) => bitOf(l, t)))
+  const subLocations = new Map<number, number[]>()
+  locks.forEach((_, l) => {
+    if (rwIndex[l]! >= 0) subLocations.set(f.readers[l]!, allBits(l))
+  })
+  /** a field as places: an rwsem's reader mask is all its bits */
+  const asPlaces = (xs: readonly number[]): number[] => xs.flatMap((x) => subLocations.get(x) ?? [x])
+  type Fp = { r: number[]; w: number[] } | 'all'
+  /** thread t takes (or, drop, releases) lock l in mode */
+  const lockUse = (fp: { r: number[]; w: number[] }, l: number, t: number, mode: 'read' | 'write', drop: boolean): void => {
+    fp.r.push(f.owner[l]!)
+    if (mode === 'read' && rwIndex[l]! >= 0) {
+      fp.r.push(bitOf(l, t))
+      fp.w.push(bitOf(l, t))
+    } else {
+      if (!drop) fp.r.push(...allBits(l))
+      fp.w.push(f.owner[l]!)
+    }
+  }
+  const heldAt = (m: RuleMeta): readonly { lock: number; mode: 'read' | 'write' }[] => {
+    const t = m.actor.index
+    return m.frame === 'path'
+      ? (paths.pathHeld[t]![m.at!] ?? [])
+      : m.frame === 'reclaim'
+        ? [...(paths.reclaimHeld[m.at!] ?? []), ...threads[t]!.steps.flatMap((_, i) => paths.pathHeld[t]![i]!)]
+        : m.frame === 'notifier' && m.site
+          ? [...(m.site.held[m.at!] ?? []), ...m.site.held.flat()]
+          : []
+  }
+  const LOCK_OPS = new Set(['lock', 'trylock', 'unlock'])
+  /** a rule of thread t: its fields, its step's objects, what it holds, the jobs it serves, the op's own places */
+  const threadRule = (m: RuleMeta, a: Action): Fp => {
+    const t = m.actor.index
+    const both = threadFields(t)
+    const fp = { r: [] as number[], w: [] as number[] }
+    // a step with an outcome may leave its path (releasing what it holds, a failed handler killing
+    // the jobs it serves) or jump back (releasing the locks taken since)
+    if ((a as { then?: unknown }).then !== undefined) {
+      for (const h of heldAt(m)) lockUse(fp, h.lock, t, h.mode, true)
+      both.push(...servedBy[t]!.flatMap(jobFields))
+    }
+    const step = m.step
+    if (step) {
+      if (step.op === 'lock' || step.op === 'trylock') lockUse(fp, step.lock, t, step.mode, false)
+      else if (step.op === 'unlock') lockUse(fp, step.lock, t, heldAt(m).find((h) => h.lock === step.lock)?.mode ?? 'write', true)
+      if (!LOCK_OPS.has(step.op)) both.push(...refsOf(step))
+      for (const p of opOf(step).footprint?.(design, step) ?? []) {
+        const x = place(p)
+        if (x === 'all') return 'all'
+        if (p.read) fp.r.push(...asPlaces(x))
+        else both.push(...x)
+      }
+      // an invalidation runs its notifiers' callbacks: their steps are rules of this thread
+      if (m.site) for (const st of m.site.steps) both.push(...refsOf(st))
+    }
+    const b = asPlaces(both)
+    return { r: [...fp.r, ...b], w: [...fp.w, ...b] }
+  }
+  /** a GPU rule of job j: it reads its engine's running jobs, every fence, its PTEs; it writes its own state */
+  const jobRule = (j: number, a: Action): Fp => {
+    const job = jobs[j]!
+    const r = [
+      ...jobFields(j),
+      ...engineFields(job.engine),
+      ...fences.map((_, i) => f.fs[i]!),
+      ...job.accesses.flatMap((ri) => f.pte[ri]!),
+      ...jobs.flatMap((k, i) => (k.engine === job.engine ? [f.js[i]!, f.pf[i]!] : [])),
+    ]
+    const name = (a as { name?: string }).name
+    const victim = (a as { victim?: string }).victim
+    const own = [f.js[j]!, f.fs[job.fence]!]
+    const w =
+      name === 'job_start' || name === 'job_resume'
+        ? [f.js[j]!]
+        : name === 'gpu_page_fault_raised'
+          ? [f.pf[j]!, f.fdone[j]!]
+          : name === 'gpu_access'
+            ? []
+            : name === 'job_ready' || name === 'job_complete' || name === 'user_job_complete'
+              ? own
+              : victim !== undefined
+                ? [f.js[j]!, ...jobs.flatMap((k, i) => (k.name === victim ? [f.js[i]!] : []))]
+                : jobFields(j)
+    return { r: [...r, ...w], w }
+  }
+  const fenceRule = (i: number): Fp => {
+    const fe = fences[i]!
+    const out = fenceFields(i)
+    if (fe.of !== undefined) out.push(...jobFields(fe.of), ...engineFields(jobs[fe.of]!.engine))
+    const src = view.proxyOf[i]!
+    if (src >= 0) out.push(...fenceFields(src))
+    for (const m of fe.members ?? []) out.push(...fenceFields(m))
+    return { r: out, w: out }
+  }
+  const J = jobs.length
+  const actorOf = new Int32Array(rules.length)
+  const L = F + rws * T
+  const clean = (xs: readonly number[]): number[] => [...new Set(xs.filter((x) => x >= 0 && x < L))]
+  const reads: (readonly number[] | 'all')[] = []
+  const writes: (readonly number[] | 'all')[] = []
+  rules.forEach((r, k) => {
+    const m = meta.get(r.action)!
+    actorOf[k] = m.actor.kind === 'thread' ? m.actor.index : m.actor.kind === 'job' ? T + m.actor.index : T + J + m.actor.index
+    const fp = m.actor.kind === 'thread' ? threadRule(m, r.action) : m.actor.kind === 'job' ? jobRule(m.actor.index, r.action) : fenceRule(m.actor.index)
+    reads.push(fp === 'all' ? 'all' : clean(asPlaces(fp.r)))
+    writes.push(fp === 'all' ? 'all' : clean(asPlaces(fp.w)))
+  })
+  // derived slots read the fields they are computed from (compile.ts derive)
+  const derivedInputs = new Map<number, number[]>()
+  engines.forEach((_, e) => {
+    derivedInputs.set(f.usedCU[e]!, engineFields(e))
+    derivedInputs.set(f.hmmCU[e]!, engineFields(e))
+  })
+  derivedInputs.set(f.anyFault, f.pf.filter(ok))
+  /** a thread's rules: the path step rules, by position, for the future of an actor */
+  const position = rules.map((r) => {
+    const m = meta.get(r.action)!
+    return m.actor.kind === 'thread' && m.frame === 'path' && m.at !== undefined ? m.at : -1
+  })
+  // Reclaim and notifier rules run inside a path step (an allocation, an invalidation): only while
+  // their frame's field is set, which only the thread's own steps at or before the last entering one set.
+  const frameField = rules.map((r) => {
+    const m = meta.get(r.action)!
+    if (m.actor.kind !== 'thread') return -1
+    if (m.frame === 'reclaim' || m.does === 'exit_reclaim') return f.rpc[m.actor.index]!
+    if (m.frame === 'notifier') return f.npc[m.actor.index]!
+    return -1
+  })
+  const lastEntry = threads.map((th) => th.steps.length)
+  // A thread whose path only moves forward never runs a rule of an earlier step again.
+  const forward = threads.map((th) => !th.repeat && !th.steps.some((s) => JUMPS_BACK.has(s.op)))
+  // Lock order: the edges a transition records depend on its thread alone (what it holds, its
+  // frame, its work maps), so a transition that records none here records none wherever its thread
+  // is in the same place; only a blocked attempt (lockdep records it on the attempt) depends on
+  // whether another thread holds the lock, so moving onto a lock that may block is visible while
+  // the thread holds anything lockdep orders.
+  const order = lockOrderProperty(view, 'lock order')
+  const th = threads
+  const holdsContext = (s: Reader, t: number): boolean =>
+    view.heldBy(s, t).length > 0 ||
+    (f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0) ||
+    (f.npc[t]! >= 0 && s.get(f.npc[t]!) > 0) ||
+    s.get(f.sig[t]!) === 1 ||
+    th[t]!.signalling ||
+    th[t]!.context === 'notifier' ||
+    th[t]!.callbackOn !== undefined ||
+    heldMaps(design, f, s, t).length > 0
+  const isOrderVisible = (pre: Reader, a: Action, post: Reader): boolean => {
+    const m = meta.get(a)!
+    if (m.actor.kind !== 'thread') return false
+    if (order.edges(pre, a, post).length > 0) return true
+    const t = m.actor.index
+    const next = view.stepAt(post, t).step
+    return next !== undefined && opOf(next).lockdep?.blocksOn?.(next) !== undefined && holdsContext(post, t)
+  }
+  const A = T + J + fences.length
+  const pcField = new Int32Array(A).fill(-1)
+  const fwd = new Uint8Array(A)
+  threads.forEach((_, t) => {
+    pcField[t] = f.pc[t]!
+    fwd[t] = forward[t] ? 1 : 0
+  })
+  return {
+    actors: A,
+    threadActors: T,
+    actorOf,
+    places: L,
+    reads,
+    writes,
+    subLocations,
+    derivedInputs,
+    locksHeldFields: asPlaces(locks.flatMap((_, l) => lockFields(l))),
+    position: Int32Array.from(position),
+    frameField: Int32Array.from(frameField),
+    lastEntry: Int32Array.from([...lastEntry, ...jobs.map(() => 0), ...fences.map(() => 0)]),
+    pcField,
+    forward: fwd,
+    stable: design.properties.includes('deadlock') ? ['deadlock'] : [],
+    orderVisible: isOrderVisible,
+  }
+}
+
+/** ops whose rules may move a thread's position back (Pos.jump: a collision retry, a ww backoff) */
+const JUMPS_BACK = new Set<string>(['read_retry', 'else_end'])

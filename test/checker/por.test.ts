@@ -1,0 +1,150 @@
+import test from 'ava'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { explore } from '../../checker/explore.js'
+import { Cursor } from '../../checker/model.js'
+import { POR_UNKEPT } from '../../checker/plan.js'
+import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
+import { loadScenario, scenarioFiles } from '../../model/scenario.js'
+import { ROOT } from '../root.js'
+
+const files = scenarioFiles(join(ROOT, 'scenarios'))
+
+/** T threads of k steps each, every step on a mutex of its own thread, or all on one shared mutex. */
+function threadsYaml(T: number, shared: boolean): string {
+  const ts = Array.from({ length: T }, (_, i) => i + 1)
+  return [
+    'name: threads',
+    'about: each thread takes and releases a mutex',
+    'locks:',
+    ...(shared ? ['  - { name: m0, kind: mutex }'] : ts.map((t) => `  - { name: m${t}, kind: mutex }`)),
+    'threads:',
+    ...ts.map((t) => `  - { name: t${t}, steps: [{ lock: m${shared ? 0 : t} }, { unlock: m${shared ? 0 : t} }] }`),
+    '',
+  ].join('\n')
+}
+
+function statesOf(yaml: string, por: boolean): { states: number; status: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'fencecheck-por-'))
+  try {
+    const file = join(dir, 'threads.yaml')
+    writeFileSync(file, yaml)
+    const v = explore(loadScenario(file).model, { por }).verdict
+    return { states: v.stats.distinctStates, status: v.status }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+// Hand derivation: T threads of k steps that touch only their own mutex interleave into (k+1)^T
+// states; with ample sets one thread runs to its end before the next moves: T*k + 1 states.
+test('por: independent threads run one after the other (T*k + 1 states instead of (k+1)^T)', (t) => {
+  for (const T of [2, 3, 4]) {
+    t.deepEqual(statesOf(threadsYaml(T, false), false), { states: 3 ** T, status: 'proved' })
+    t.deepEqual(statesOf(threadsYaml(T, false), true), { states: 2 * T + 1, status: 'proved' })
+  }
+})
+
+// The same threads on one shared mutex: every step depends on the others' lock, nothing is reduced.
+test('por: threads contending for one mutex are not reduced', (t) => {
+  const full = statesOf(threadsYaml(3, true), false)
+  t.deepEqual(statesOf(threadsYaml(3, true), true), full)
+})
+const kept = new Set<string>(Object.values(POR_UNKEPT))
+
+// With and without reduction, every bundled scenario gets the same verdict: the same violated
+// property, or a proof that --por can only weaken to inconclusive by naming progress or liveness
+// as unchecked. Every reduced counterexample replays on the unreduced model.
+for (const file of files) {
+  test(`por: ${file.slice(ROOT.length + 1)} keeps its verdict, and its counterexample replays`, (t) => {
+    const sc = loadScenario(file)
+    if (!sc.model.por) return t.pass()
+    const full = explore(sc.model, { order: sc.order, bounds: sc.bounds }).verdict
+    const x = explore(sc.model, { order: sc.order, bounds: sc.bounds, por: true })
+    const v = x.verdict
+    if (full.status === 'violated' && (full.property.kind === 'progress' || full.property.kind === 'liveness')) {
+      t.is(v.status, 'inconclusive')
+      t.true(v.unchecked.some((u) => u.name === full.property.name && kept.has(u.reason)))
+    } else if (full.status === 'violated') {
+      t.is(v.status, 'violated')
+      if (v.status !== 'violated') return
+      t.is(v.property.name, full.property.name)
+      const trace = violationTrace(x)!
+      const r = replay(sc.model, trace, v.property, { evidence: evidenceTraces(x) })
+      t.true(r.ok, r.failure?.reason)
+    } else if (full.status === 'proved') {
+      // a whole space, reduced: never more states (a violation may be found later than the shortest)
+      t.true(v.stats.distinctStates <= full.stats.distinctStates, 'the reduced search stores no more states')
+      if (v.status === 'proved') return
+      t.is(v.status, 'inconclusive')
+      t.true(v.unchecked.length > 0 && v.unchecked.every((u) => kept.has(u.reason)), JSON.stringify(v.unchecked))
+    } else t.is(v.status, full.status)
+  })
+}
+
+// The footprint oracle: over the whole state space of every bundled scenario, every field a rule's
+// guard or effect reads or writes is in the footprint the model declares for it (derived slots
+// count as the fields they are computed from).
+for (const file of files) {
+  test(`por: ${file.slice(ROOT.length + 1)} declares every field its rules touch`, (t) => {
+    const sc = loadScenario(file)
+    const m = sc.model
+    const info = m.por?.()
+    if (!info) return t.pass()
+    const layout = m.layout
+    const F = layout.fieldCount
+    const touched = new Uint8Array(layout.slots)
+    const wrote = new Uint8Array(layout.slots)
+    class Tracking extends Cursor {
+      override get(f: number): number {
+        touched[f] = 1
+        return super.get(f)
+      }
+      override set(f: number, v: number): void {
+        touched[f] = 1
+        wrote[f] = 1
+        super.set(f, v)
+      }
+      override post(f: number): number {
+        touched[f] = 1
+        return super.post(f)
+      }
+    }
+    // a field split into finer places is covered when one of its places is
+    const covers = (xs: readonly number[] | 'all', x: number): boolean =>
+      xs === 'all' || xs.includes(x) || (info.subLocations.get(x) ?? []).some((y) => xs.includes(y))
+    const cursor = new Tracking(layout)
+    const bad = new Set<string>()
+    const check = (r: number): void => {
+      const rd = info.reads[r]!
+      const wr = info.writes[r]!
+      for (let x = 0; x < touched.length; x++) {
+        if (!touched[x]) continue
+        const inputs = x < F ? [x] : [...(info.derivedInputs.get(x) ?? [])]
+        for (const y of inputs) {
+          if (!covers(rd, y) && !covers(wr, y)) bad.add(`${JSON.stringify(m.rules[r]!.action)} reads ${layout.name(y)}`)
+          if (wrote[x] && !covers(wr, y)) bad.add(`${JSON.stringify(m.rules[r]!.action)} writes ${layout.name(y)}`)
+        }
+      }
+    }
+    const x = explore(m, { order: 'dfs', bounds: { maxStates: 20000 } })
+    const words = new Uint32Array(layout.words)
+    for (let i = 0; i < x.store.size; i++) {
+      x.store.read(i, words)
+      layout.decodeInto(words, 0, cursor.pre)
+      m.derive?.(cursor.pre)
+      for (let r = 0; r < m.rules.length; r++) {
+        touched.fill(0)
+        wrote.fill(0)
+        const on = m.rules[r]!.guard(cursor)
+        if (on) {
+          cursor.out = words.slice()
+          m.rules[r]!.apply(cursor)
+        }
+        check(r)
+      }
+    }
+    t.deepEqual([...bad].slice(0, 10), [])
+  })
+}
