@@ -14,6 +14,7 @@ import type { CompileCx } from './context.js'
 import { lockOrderProperty } from '../../properties/gpuLockOrder.js'
 import { opOf } from './ops/index.js'
 import { heldMaps } from './ops/work.js'
+import { busyKey } from './ops/swap.js'
 import type { Place, Role } from './ops/op.js'
 import type { Step } from './types.js'
 import type { GpuView, RuleMeta } from './view.js'
@@ -145,7 +146,8 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     const fp = { r: [] as number[], w: [] as number[] }
     // a step with an outcome may leave its path (releasing what it holds, a failed handler killing
     // the jobs it serves) or jump back (releasing the locks taken since)
-    if ((a as { then?: unknown }).then !== undefined) {
+    // (a served fault, m.does 'fault_served', also ends the path and drops what it holds)
+    if ((a as { then?: unknown }).then !== undefined || m.does === 'fault_served') {
       for (const h of heldAt(m)) lockUse(fp, h.lock, t, h.mode, true)
       both.push(...servedBy[t]!.flatMap(jobFields))
     }
@@ -174,6 +176,8 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
       ...engineFields(job.engine),
       ...fences.map((_, i) => f.fs[i]!),
       ...job.accesses.flatMap((ri) => f.pte[ri]!),
+      ...job.uses.map((u) => f.place[u.bo]!),
+      ...job.uses.map((u) => f.extra[busyKey(u.bo)]).filter((x): x is number => x !== undefined),
       ...jobs.flatMap((k, i) => (k.engine === job.engine ? [f.js[i]!, f.pf[i]!] : [])),
     ]
     const name = (a as { name?: string }).name

@@ -36,7 +36,7 @@ export const swappable = (d: Pick<GpuDesign, 'threads' | 'reclaim'>): Set<number
 
 /** The buffers a step may swap out that a job uses: they get a bit "swapped out under a job in flight". */
 const watched = (d: GpuDesign): number[] => [...swappable(d)].filter((bo) => d.jobs.some((j) => j.uses.some((u) => u.bo === bo)))
-const busyKey = (bo: number): string => `swappedBusy.${bo}`
+export const busyKey = (bo: number): string => `swappedBusy.${bo}`
 /** JS values of a job that was pushed and has not completed: its buffers were validated for it */
 const inFlight = (v: number): boolean => v !== JS.idle && v !== JS.done
 
@@ -77,6 +77,13 @@ export const swapOp: OpModule<S> = {
     { path: 'drivers/gpu/drm/ttm/ttm_bo.c', fn: 'ttm_bo_swapout' },
     { path: 'drivers/gpu/drm/ttm/ttm_bo.c', fn: 'ttm_bo_swapout_cb' },
     { path: 'drivers/gpu/drm/ttm/ttm_tt.c', fn: 'ttm_tt_swapout' },
+  ],
+  // both pools, and the state of every job that uses the buffer (a swap-out under a job in flight is marked)
+  footprint: (d, s) => [
+    { pool: 'vram' },
+    { pool: 'system' },
+    { extra: busyKey(s.bo) },
+    ...d.jobs.flatMap((j, i) => (j.uses.some((u) => u.bo === s.bo) ? [{ role: 'job' as const, index: i, read: true as const }] : [])),
   ],
   needsHeld: (d, s) => ({
     lock: d.buffers[s.bo]!.lock,
