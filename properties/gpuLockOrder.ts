@@ -8,6 +8,7 @@
 import type { Action, OrderProperty, Reader } from '../checker/model.js'
 import { callbackHeld } from '../model/gpu/ops/callback.js'
 import { opOf } from '../model/gpu/ops/index.js'
+import { readerMayTake } from '../model/gpu/ops/lock.js'
 import { heldMaps } from '../model/gpu/ops/work.js'
 import type { GpuView, RuleMeta } from '../model/gpu/view.js'
 
@@ -48,7 +49,7 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
     return out
   }
   const lockFree = (s: Reader, l: number, mode: 'read' | 'write'): boolean =>
-    s.get(f.owner[l]!) === 0 && (mode === 'read' || f.readers[l]! < 0 || s.get(f.readers[l]!) === 0)
+    mode === 'read' ? readerMayTake(f, s, l) : s.get(f.owner[l]!) === 0 && (f.readers[l]! < 0 || s.get(f.readers[l]!) === 0)
   const order: OrderProperty<Action> = {
     kind: 'order',
     name,

@@ -1,12 +1,24 @@
 /**
  * Sleeping locks: mutex_lock / down_read / dma_resv_lock, their trylock forms, and unlock. A lock
- * is free for a writer when nobody holds it and for a reader when no writer does (rwsem readers
- * share). In a non-blockable invalidation a `nonblock: again` lock is a trylock whose failure makes
- * the callback return false (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
+ * is free for a writer when nobody holds it. An rwsem is free for a reader when no writer holds it
+ * and no writer is queued behind the readers that hold it: a writer that finds the rwsem taken
+ * queues (down_write sleeps), and a reader that then finds it read-held with a writer queued
+ * queues behind the writer (kernel/locking/rwsem.c: rwsem_read_trylock @ v6.12 fails on
+ * RWSEM_FLAG_WAITERS, and rwsem_down_read_slowpath @ v6.12 skips optimistic stealing and goes to
+ * `queue` when the lock is reader-owned by others, "to prevent a constant stream of readers from
+ * starving a sleeping writer"). down_read_trylock fails while any waiter is queued
+ * (__down_read_trylock @ v6.12 tests RWSEM_READ_FAILED_MASK). A free rwsem with a writer queued
+ * (the writer is being woken) may still be stolen by a reader, as rwsem_down_read_slowpath does
+ * without RWSEM_FLAG_HANDOFF; the handoff bit, set only after a waiter slept RWSEM_WAIT_TIMEOUT,
+ * delays such a reader behind the writer and adds no run. In a non-blockable invalidation a
+ * `nonblock: again` lock is a trylock whose failure makes the callback return false
+ * (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
  */
+import { int, type LayoutBuilder } from '../../../checker/layout.js'
+import type { Cursor, Reader } from '../../../checker/model.js'
 import { SpecError } from '../errors.js'
-import { nodeId } from '../view.js'
-import type { LockMode, Step, StepOf } from '../types.js'
+import { type GpuFields, nodeId } from '../view.js'
+import type { GpuDesign, LockMode, Step, StepOf } from '../types.js'
 import type { ParseCx } from '../parse.js'
 import { outcomeText } from './branch.js'
 import { names, type OpModule } from './op.js'
@@ -21,6 +33,29 @@ declare module '../types.js' {
   }
 }
 type S = StepOf<'lock' | 'trylock' | 'unlock'>
+
+/** a down_write of an rwsem: it queues as a writer when the rwsem is taken */
+const rwsemWrite = (d: Pick<GpuDesign, 'locks'>, s: Step): boolean => s.op === 'lock' && s.mode === 'write' && d.locks[s.lock]!.kind === 'rwsem'
+
+/** The queued-writer field of each thread (-1: the thread never queues as an rwsem writer): the
+ * rwsem it sleeps on in down_write, plus one, or 0. */
+export const writerQueueFields = (f: Pick<GpuFields, 'pc' | 'extra'>): number[] => f.pc.map((_, t) => f.extra[`rwq.${t}`] ?? -1)
+
+/** The threads queued as writers on rwsem l. */
+export function queuedWriters(f: Pick<GpuFields, 'pc' | 'extra'>, s: Reader, l: number): number[] {
+  const out: number[] = []
+  writerQueueFields(f).forEach((x, t) => {
+    if (x >= 0 && s.get(x) === l + 1) out.push(t)
+  })
+  return out
+}
+
+/** Can a reader take rwsem l now: no writer holds it, and it is not read-held with a writer queued. */
+export function readerMayTake(f: Pick<GpuFields, 'pc' | 'extra' | 'owner' | 'readers'>, s: Reader, l: number): boolean {
+  if (s.get(f.owner[l]!) !== 0) return false
+  const r = f.readers[l]!
+  return r < 0 || s.get(r) === 0 || queuedWriters(f, s, l).length === 0
+}
 
 const arg = { role: 'lock', what: 'the lock', schema: { type: 'string', description: "a declared lock, mmap_lock, or BO.resv (a buffer's dma_resv)" } } as const
 
@@ -59,6 +94,15 @@ export const lockOp: OpModule<S> = {
     },
   ],
   refs: { lock: { lock: 'lock' }, trylock: { lock: 'lock' }, unlock: { lock: 'lock' } },
+  fields(b: LayoutBuilder, d: GpuDesign) {
+    // Every thread that may run a down_write: in its path, or in reclaim or a notifier callback it may run.
+    const shared = d.reclaim.some((r) => r.steps.some((x) => rwsemWrite(d, x))) || d.notifiers.some((n) => n.callback.some((x) => rwsemWrite(d, x)))
+    const out: Record<string, number> = {}
+    d.threads.forEach((th, t) => {
+      if (shared || th.steps.some((x) => rwsemWrite(d, x))) out[`rwq.${t}`] = b.scalar(`queuedWriter.${th.name}`, int(0, d.locks.length))
+    })
+    return out
+  },
   cite: [
     { path: 'kernel/locking/mutex.c', fn: 'mutex_lock' },
     { path: 'kernel/locking/mutex.c', fn: 'mutex_trylock' },
@@ -104,28 +148,57 @@ export const lockOp: OpModule<S> = {
       return
     }
     const name = step.op === 'lock' ? (mode === 'read' ? 'lock_read' : 'lock') : mode === 'read' ? 'trylock_read' : 'trylock'
+    const rwsem = cx.design.locks[lock]!.kind === 'rwsem'
+    // An rwsem writer sleeps in the queue; a reader waits behind a queued writer (rwsem.c).
+    const queue = rwsem && mode === 'write' && step.op === 'lock' ? (cx.f.extra[`rwq.${t}`] ?? -1) : -1
+    const free =
+      rwsem && mode === 'read'
+        ? step.op === 'trylock'
+          ? (s: Reader) => s.get(cx.f.owner[lock]!) === 0 && queuedWriters(cx.f, s, lock).length === 0
+          : (s: Reader) => readerMayTake(cx.f, s, lock)
+        : (s: Reader) => cx.lockFree(s, lock, mode)
     add(
       { name, ...base, lock: L(lock) },
       m('acquire', { acquires: { lock, mode } }),
-      (s) => p.at_(s) && cx.lockFree(s, lock, mode),
+      (s) => p.at_(s) && free(s),
       (c) => {
         cx.takeLock(c, t, lock, mode)
+        if (queue >= 0 && c.post(queue) !== 0) c.set(queue, 0)
         p.advance(c)
       },
     )
-    if (step.op === 'lock') addTimeout(k, step, (s) => !cx.lockFree(s, lock, mode), L(lock))
+    if (queue >= 0) {
+      // rwsem_down_write_slowpath: the writer adds itself to the wait list and sleeps.
+      add(
+        { name: 'down_write_queued', ...base, lock: L(lock) },
+        m('queue_writer'),
+        (s) => p.at_(s) && s.get(queue) === 0 && !cx.lockFree(s, lock, mode),
+        (c) => c.set(queue, lock + 1),
+      )
+    }
+    if (step.op === 'lock') addTimeout(k, step, (s) => !free(s), L(lock), queue >= 0 ? (c: Cursor) => c.set(queue, 0) : undefined)
     if (step.op === 'trylock') {
       const o = step.else
       add(
         { name: `${name}_failed`, ...base, lock: L(lock), then: o },
         m(o === 'retry' ? 'spin' : 'trylock_failed'),
-        (s) => p.at_(s) && !cx.lockFree(s, lock, mode),
+        (s) => p.at_(s) && !free(s),
         (c) => cx.outcome(p, o, c),
       )
     }
   },
   waitsOn(w, step) {
-    if (step.op !== 'unlock') w.edge(nodeId.lock(step.lock), `waits for lock ${w.v.design.locks[step.lock]!.name}${w.where}`)
+    if (step.op === 'unlock') return
+    const d = w.v.design
+    // A reader behind a queued writer waits for the writer (which waits for the readers holding it).
+    if (step.mode === 'read' && w.s.get(w.v.f.owner[step.lock]!) === 0)
+      for (const u of queuedWriters(w.v.f, w.s, step.lock))
+        if (u !== w.t)
+          w.edge(
+            nodeId.thread(u),
+            `waits behind ${d.threads[u]!.name}, queued to write ${d.locks[step.lock]!.name} (rwsem: readers queue behind a waiting writer)${w.where}`,
+          )
+    w.edge(nodeId.lock(step.lock), `waits for lock ${d.locks[step.lock]!.name}${w.where}`)
   },
   takes: (step) => (step.op === 'unlock' ? undefined : { lock: step.lock, mode: step.mode }),
   releases: (step) => (step.op === 'unlock' ? step.lock : undefined),
