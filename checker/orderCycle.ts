@@ -13,13 +13,17 @@ export interface CycleEdge<S> {
 
 /**
  * A shortest cycle that uses at least one observed edge, or undefined. Primed edges alone never
- * form a cycle (the primed order is a chain). Self-edges are ignored. Between the same pair an
- * observed edge is preferred over a primed one, and the first observed edge over later ones.
+ * form a cycle (the primed order is acyclic). An observed self-edge (a class taken while a lock
+ * of the same class is held, with no nest lock: lockdep's "possible recursive locking detected")
+ * is a cycle of one edge, the shortest there is. Between the same pair an observed edge is
+ * preferred over a primed one, and the first observed edge over later ones.
  */
 export function findCycle<S>(
   primed: readonly (readonly [string, string])[],
   observed: readonly { readonly from: string; readonly to: string; readonly site: S }[],
 ): CycleEdge<S>[] | undefined {
+  const self = observed.find((e) => e.from === e.to)
+  if (self) return [self]
   const edges: CycleEdge<S>[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
   const out = new Map<string, CycleEdge<S>[]>()
   for (const e of edges) {
@@ -56,3 +60,11 @@ export function findCycle<S>(
   }
   return best
 }
+
+/** The words lockdep prints for a cycle of one edge (check_deadlock, kernel/locking/lockdep.c @ v6.12). */
+export const recursionNote = (cycle: readonly { readonly from: string; readonly to: string }[]): string[] =>
+  cycle.length === 1 && cycle[0]!.from === cycle[0]!.to
+    ? [
+        `possible recursive locking detected: a second lock of class ${cycle[0]!.from} taken while one is held, with no acquire context or nest lock (kernel/locking/lockdep.c: check_deadlock @ v6.12)`,
+      ]
+    : []

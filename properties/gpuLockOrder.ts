@@ -9,11 +9,15 @@ import type { Action, OrderProperty, Reader } from '../checker/model.js'
 import { callbackHeld } from '../model/gpu/ops/callback.js'
 import { opOf } from '../model/gpu/ops/index.js'
 import { readerMayTake } from '../model/gpu/ops/lock.js'
+import { stampFields, underCtx, WW_ACQUIRE_CLASS } from '../model/gpu/ops/ww.js'
 import { heldMaps } from '../model/gpu/ops/work.js'
 import type { GpuView, RuleMeta } from '../model/gpu/view.js'
 
-/** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
+/** mirrors dma_resv_lockdep(): mmap_lock -> the acquire context -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait
+ * (drivers/dma-buf/dma-resv.c: dma_resv_lockdep @ v6.12 takes mmap_read_lock, ww_acquire_init, dma_resv_lock, fs_reclaim_acquire) */
 export const PRIMED_ORDER: readonly (readonly [string, string])[] = [
+  ['mmap_lock', WW_ACQUIRE_CLASS],
+  [WW_ACQUIRE_CLASS, 'dma_resv'],
   ['mmap_lock', 'dma_resv'],
   ['dma_resv', 'fs_reclaim'],
   ['fs_reclaim', 'mmu_notifier'],
@@ -46,8 +50,17 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
       if (may?.fs ?? true) out.push('fs_reclaim')
     }
     if (th.context === 'notifier' || inNotifier(s, t)) out.push('mmu_notifier')
+    // ww_acquire_init holds the context's map until ww_acquire_fini.
+    if (stamps[t]! >= 0 && s.get(stamps[t]!) > 0) out.push(WW_ACQUIRE_CLASS)
     return out
   }
+  const stamps = stampFields(f)
+  /** lockdep's check_deadlock (kernel/locking/lockdep.c @ v6.12): a blocking acquisition of a class
+   * already held is "possible recursive locking detected", unless the acquisition names a nest
+   * lock that is held: ww_mutex_lock under an acquire context passes &ctx->dep_map (a self-edge
+   * class -> class records it; findCycle reports it as a cycle of one edge) */
+  const recursion = (contexts: readonly string[], to: string, st: RuleMeta['step']): [string, string][] =>
+    contexts.includes(to) && !(st && underCtx(st)) ? [[to, to]] : []
   const lockFree = (s: Reader, l: number, mode: 'read' | 'write'): boolean =>
     mode === 'read' ? readerMayTake(f, s, l) : s.get(f.owner[l]!) === 0 && (f.readers[l]! < 0 || s.get(f.readers[l]!) === 0)
   const order: OrderProperty<Action> = {
@@ -69,6 +82,7 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
       if (m.acquires && (!m.step || (opOf(m.step).lockdep?.ordersAcquire?.(m.step) ?? true))) {
         const to = cls(m.acquires.lock)
         for (const c of contexts) if (c !== to) out.push([c, to])
+        out.push(...recursion(contexts, to, m.step))
         if (inSignalling(pre, t)) out.push(['dma_fence_map', to])
       }
       const st = m.step
@@ -97,7 +111,9 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
       const blocks = next ? opOf(next).lockdep?.blocksOn?.(next) : undefined
       if (blocks && !lockFree(post, blocks.lock, blocks.mode)) {
         const to = cls(blocks.lock)
-        for (const c of lockdepContexts(post, t)) if (c !== to) out.push([c, to])
+        const held = lockdepContexts(post, t)
+        for (const c of held) if (c !== to) out.push([c, to])
+        out.push(...recursion(held, to, next))
         if (inSignalling(post, t)) out.push(['dma_fence_map', to])
       }
       return out

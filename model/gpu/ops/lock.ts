@@ -23,11 +23,21 @@ import type { ParseCx } from '../parse.js'
 import { outcomeText } from './branch.js'
 import { names, type OpModule } from './op.js'
 import { ELSE, NONBLOCK } from './schema.js'
+import { ctxLockText, readCtx, underCtx, wwLockRules } from './ww.js'
 import { addTimeout, readTimeout, TIMEOUT, TIMEOUT_ELSE, timeoutText } from './timeout.js'
 
 declare module '../types.js' {
   interface StepVariants {
-    lock: { readonly op: 'lock'; readonly lock: number; readonly mode: LockMode; readonly nonblock?: 'again'; readonly timeout?: true; readonly else?: Outcome }
+    lock: {
+      readonly op: 'lock'
+      readonly lock: number
+      readonly mode: LockMode
+      readonly nonblock?: 'again'
+      readonly timeout?: true
+      readonly else?: Outcome
+      /** under the thread's acquire context (ops/ww.ts): dma_resv_lock(obj, &ctx), or its _slow form */
+      readonly ctx?: 'lock' | 'slow'
+    }
     trylock: { readonly op: 'trylock'; readonly lock: number; readonly mode: LockMode; readonly else: Outcome }
     unlock: { readonly op: 'unlock'; readonly lock: number }
   }
@@ -57,6 +67,12 @@ export function readerMayTake(f: Pick<GpuFields, 'pc' | 'extra' | 'owner' | 'rea
   return r < 0 || s.get(r) === 0 || queuedWriters(f, s, l).length === 0
 }
 
+/** ctx: true on a dma_resv lock */
+const CTX = {
+  doc: 'dma_resv_lock(obj, &ctx): take the dma_resv under the acquire context (ww_acquire_init); else: is the -EDEADLK backoff',
+  schema: { type: 'boolean' },
+}
+
 const arg = { role: 'lock', what: 'the lock', schema: { type: 'string', description: "a declared lock, mmap_lock, or BO.resv (a buffer's dma_resv)" } } as const
 
 /** lock: X, lock_read: X, trylock: X, trylock_read: X */
@@ -65,7 +81,7 @@ const take = (key: 'lock' | 'lock_read' | 'trylock' | 'trylock_read', doc: strin
   doc,
   arg,
   ...(key === 'lock'
-    ? { modifiers: { nonblock: NONBLOCK, timeout: TIMEOUT, else: TIMEOUT_ELSE } }
+    ? { modifiers: { nonblock: NONBLOCK, timeout: TIMEOUT, ctx: CTX, else: TIMEOUT_ELSE } }
     : key === 'lock_read'
       ? { modifiers: { timeout: TIMEOUT, else: TIMEOUT_ELSE } }
       : { modifiers: { else: ELSE('skip') } }),
@@ -75,6 +91,8 @@ const take = (key: 'lock' | 'lock_read' | 'trylock' | 'trylock_read', doc: strin
     if (mode === 'read' && px.locks[l]!.kind !== 'rwsem')
       throw new SpecError('FC159', [...px.where, key], `'${px.locks[l]!.name}' is a ${px.locks[l]!.kind}; only an rwsem can be taken for read`)
     if (key.startsWith('trylock')) return [{ where: px.where, op: 'trylock', lock: l, mode, else: px.outcome(px.mods.else, 'skip') }]
+    const ctx = key === 'lock' ? readCtx(px, l) : {}
+    if (ctx.ctx) return [{ where: px.where, op: 'lock', lock: l, mode, ...ctx }]
     return [{ where: px.where, op: 'lock', lock: l, mode, ...px.nonblock(), ...readTimeout(px) }]
   },
 })
@@ -128,6 +146,7 @@ export const lockOp: OpModule<S> = {
       return
     }
     const { lock, mode } = step
+    if (underCtx(step)) return wwLockRules(k, step)
     if (step.op === 'lock' && step.nonblock && p.site?.step.nonblock) {
       // Non-blockable invalidation: mutex_trylock, and return false if it is taken (rule 38).
       add(
@@ -198,7 +217,13 @@ export const lockOp: OpModule<S> = {
             nodeId.thread(u),
             `waits behind ${d.threads[u]!.name}, queued to write ${d.locks[step.lock]!.name} (rwsem: readers queue behind a waiting writer)${w.where}`,
           )
-    w.edge(nodeId.lock(step.lock), `waits for lock ${d.locks[step.lock]!.name}${w.where}`)
+    const spins = step.op === 'lock' && step.ctx === 'lock' && step.else === 'retry'
+    w.edge(
+      nodeId.lock(step.lock),
+      spins
+        ? `gets -EDEADLK from ${d.locks[step.lock]!.name} and tries again holding its locks, never backing off${w.where}`
+        : `waits for lock ${d.locks[step.lock]!.name}${w.where}`,
+    )
   },
   takes: (step) => (step.op === 'unlock' ? undefined : { lock: step.lock, mode: step.mode }),
   releases: (step) => (step.op === 'unlock' ? step.lock : undefined),
@@ -215,6 +240,7 @@ export const lockOp: OpModule<S> = {
   text(d, s) {
     const { L, uf } = names(d)
     if (s.op === 'unlock') return `unlock(${L(s.lock)})${uf(s)}`
+    if (s.op === 'lock' && s.ctx) return ctxLockText(d, s)
     if (s.op === 'lock')
       return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : d.locks[s.lock]!.kind === 'rwsem' ? 'down_write' : 'mutex_lock'}(${L(s.lock)})${s.nonblock ? ' (trylock if non-blockable)' : ''}${timeoutText(s)}${uf(s)}`
     return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : d.locks[s.lock]!.kind === 'rwsem' ? 'down_write_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${outcomeText(s.else)}`
