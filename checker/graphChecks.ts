@@ -293,7 +293,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
     for (let q = 0; q < this.orders.length; q++) {
       const prop = this.orders[q]!
       const seen = [...this.edgeSeen[q]!.values()]
-      const cyc = findCycle(prop.primed, seen)
+      const cyc = findCycle(prop.primed, seen, prop.through)
       if (cyc) {
         const observed = cyc.filter((e) => e.site !== undefined)
         const last = observed.reduce((a, b) => (b.site!.stateIndex > a.site!.stateIndex ? b : a))

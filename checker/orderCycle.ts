@@ -16,13 +16,15 @@ export interface CycleEdge<S> {
  * form a cycle (the primed order is acyclic). An observed self-edge (a class taken while a lock
  * of the same class is held, with no nest lock: lockdep's "possible recursive locking detected")
  * is a cycle of one edge, the shortest there is. Between the same pair an observed edge is
- * preferred over a primed one, and the first observed edge over later ones.
+ * preferred over a primed one, and the first observed edge over later ones. With `through`, only
+ * cycles through a node it accepts are found.
  */
 export function findCycle<S>(
   primed: readonly (readonly [string, string])[],
   observed: readonly { readonly from: string; readonly to: string; readonly site: S }[],
+  through?: (node: string) => boolean,
 ): CycleEdge<S>[] | undefined {
-  const self = observed.find((e) => e.from === e.to)
+  const self = observed.find((e) => e.from === e.to && (!through || through(e.from)))
   if (self) return [self]
   const edges: CycleEdge<S>[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
   const out = new Map<string, CycleEdge<S>[]>()
@@ -35,9 +37,10 @@ export function findCycle<S>(
     else if (list[same]!.site === undefined && e.site !== undefined) list[same] = e
   }
   let best: CycleEdge<S>[] | undefined
-  // For each observed edge a -> b, a shortest path b ~> a closes a cycle.
+  // For each observed edge a -> b, a shortest path b ~> a closes a cycle (with `through`, only
+  // edges out of an accepted node start one: every cycle through that node has one).
   for (const e of observed) {
-    if (e.from === e.to) continue
+    if (e.from === e.to || (through && !through(e.from))) continue
     const prev = new Map<string, CycleEdge<S>>()
     const queue = [e.to]
     const seen = new Set([e.to])

@@ -506,7 +506,7 @@ function orderCycle<A extends Action>(model: Model<A>, p: OrderProperty<A>, main
   collect(main, 'the trace')
   for (const e of evidence) collect(e.walk, `evidence '${e.label}'`)
   const traces = evidence.length ? `the trace and ${evidence.length} evidence trace${evidence.length === 1 ? '' : 's'}` : 'the trace'
-  const cyc = findCycle(p.primed, observed)
+  const cyc = findCycle(p.primed, observed, p.through)
   if (!cyc) {
     return { violated: false, why: `the edges established by ${traces} (${observed.length} observed) and the ${p.primed.length} primed edges close no cycle` }
   }

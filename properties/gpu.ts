@@ -136,6 +136,17 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         },
       ),
     )
+    // The same rule through the lock order (properties/gpuLockOrder.ts): the signaller takes a
+    // lock ordered before one the waiter holds ("pulls in the entire established locking
+    // hierarchy around dma_resv_lock()"), printed with one trace per edge.
+    const waits = (s: Reader, t: number): number[] => {
+      const w = blockingWait(s, t)
+      return w && critical(s, t) ? w.fences.filter(isDma) : []
+    }
+    props.push({
+      ...lockOrderProperty(v, PROPERTY_NAMES.rule4, waits),
+      cite: 'seed 000 rule 4 through the lock order; dma-fence.c DOC: fence cross-driver contract',
+    })
   }
 
   if (want.has('rule-6')) {

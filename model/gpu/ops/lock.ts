@@ -23,7 +23,7 @@ import type { ParseCx } from '../parse.js'
 import { outcomeText } from './branch.js'
 import { names, type OpModule } from './op.js'
 import { ELSE, NONBLOCK } from './schema.js'
-import { ctxLockText, readCtx, underCtx, wwLockRules } from './ww.js'
+import { ctxLockText, linkCtx, readCtx, underCtx, wwLockRules } from './ww.js'
 import { addTimeout, readTimeout, TIMEOUT, TIMEOUT_ELSE, timeoutText } from './timeout.js'
 
 declare module '../types.js' {
@@ -130,6 +130,8 @@ export const lockOp: OpModule<S> = {
     { path: 'kernel/locking/rwsem.c', fn: 'up_read' },
     { path: 'include/linux/dma-resv.h', fn: 'dma_resv_lock' },
   ],
+  // A lock under an acquire context needs its ww_acquire_init earlier in the path.
+  link: (steps, k, who) => linkCtx(steps, k, who) as S,
   rules(k, step) {
     const { cx, p, t, base, m, add, L } = k
     if (step.op === 'unlock') {

@@ -122,7 +122,7 @@ export function readCtx(px: ParseCx, lock: number): { ctx?: 'lock'; else?: Outco
 }
 
 /** Check the context steps of a straight-line path: a context lock inside ww_acquire_init/fini, no nesting, fini after init. */
-function linkCtx(steps: readonly Step[], k: number, who: string): Step {
+export function linkCtx(steps: readonly Step[], k: number, who: string): Step {
   const s = steps[k]!
   let open = false
   // A failure branch (the steps after its owner) is skipped by the owner's success: skip the
