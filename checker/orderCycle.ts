@@ -68,6 +68,6 @@ export function findCycle<S>(
 export const recursionNote = (cycle: readonly { readonly from: string; readonly to: string }[]): string[] =>
   cycle.length === 1 && cycle[0]!.from === cycle[0]!.to
     ? [
-        `possible recursive locking detected: a second lock of class ${cycle[0]!.from} taken while one is held, with no acquire context or nest lock (kernel/locking/lockdep.c: check_deadlock @ v6.12)`,
+        `possible recursive locking detected: a lock of class ${cycle[0]!.from} taken while a lock of that class is held, with no acquire context or nest lock (kernel/locking/lockdep.c: check_deadlock @ v6.12)`,
       ]
     : []

@@ -13,8 +13,8 @@ import { buildDesign, type DesignInput } from '../../model/gpu/spec.js'
 import { Cursor } from '../../checker/model.js'
 import { PROPERTY_NAMES } from '../../properties/gpu.js'
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Step = any
+/** a step as written in a scenario */
+type Step = unknown
 type Steps = Step[]
 
 const run = (d: DesignInput) => {

@@ -14,7 +14,7 @@
  * `nonblock: again` lock is a trylock whose failure makes the callback return false
  * (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
  */
-import { int, type LayoutBuilder } from '../../../checker/layout.js'
+import { enumOf, type LayoutBuilder } from '../../../checker/layout.js'
 import type { Cursor, Reader } from '../../../checker/model.js'
 import { SpecError } from '../errors.js'
 import { type GpuFields, nodeId } from '../view.js'
@@ -117,7 +117,8 @@ export const lockOp: OpModule<S> = {
     const shared = d.reclaim.some((r) => r.steps.some((x) => rwsemWrite(d, x))) || d.notifiers.some((n) => n.callback.some((x) => rwsemWrite(d, x)))
     const out: Record<string, number> = {}
     d.threads.forEach((th, t) => {
-      if (shared || th.steps.some((x) => rwsemWrite(d, x))) out[`rwq.${t}`] = b.scalar(`queuedWriter.${th.name}`, int(0, d.locks.length))
+      if (shared || th.steps.some((x) => rwsemWrite(d, x)))
+        out[`rwq.${t}`] = b.scalar(`queuedWriter.${th.name}`, enumOf('not queued', ...d.locks.map((l) => `queued on ${l.name}`)))
     })
     return out
   },

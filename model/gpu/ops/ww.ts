@@ -185,7 +185,7 @@ export const wwOp: OpModule<S> = {
     { path: 'kernel/locking/ww_mutex.h', fn: '__ww_mutex_add_waiter' },
     { path: 'kernel/locking/ww_mutex.h', fn: '__ww_mutex_die' },
     { path: 'include/linux/dma-resv.h', fn: 'dma_resv_lock_slow' },
-    { path: 'drivers/dma-buf/dma-resv.c', fn: 'DEFINE_WD_CLASS(reservation_ww_class)' },
+    { path: 'drivers/dma-buf/dma-resv.c', fn: 'reservation_ww_class (DEFINE_WD_CLASS)' },
   ],
   fields(b, d: GpuDesign) {
     const out: Record<string, number> = {}
