@@ -143,10 +143,15 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
       const w = blockingWait(s, t)
       return w && critical(s, t) ? w.fences.filter(isDma) : []
     }
-    props.push({
-      ...lockOrderProperty(v, PROPERTY_NAMES.rule4, waits),
-      cite: 'seed 000 rule 4 through the lock order; dma-fence.c DOC: fence cross-driver contract',
-    })
+    // Only a design with a fence wait and a signalling path can close such a cycle.
+    const steps = [...design.threads.flatMap((th) => th.steps), ...v.reclaimSteps, ...design.notifiers.flatMap((n) => n.callback)]
+    const waitsSomewhere = steps.some((x) => opOf(x).pendingFences !== undefined)
+    const signalsSomewhere = design.threads.some((th) => th.steps.some((x) => opOf(x).signalPath?.(design, x) !== undefined))
+    if (waitsSomewhere && signalsSomewhere)
+      props.push({
+        ...lockOrderProperty(v, PROPERTY_NAMES.rule4, waits),
+        cite: 'seed 000 rule 4 through the lock order; dma-fence.c DOC: fence cross-driver contract',
+      })
   }
 
   if (want.has('rule-6')) {
