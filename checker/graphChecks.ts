@@ -12,7 +12,7 @@
 import { Expander, type SuccessorSink, type TransitionObserver } from './expand.js'
 import { fp } from './fingerprint.js'
 import { findFairLasso, type Lasso } from './liveness.js'
-import { findCycle } from './orderCycle.js'
+import { findCycle, recursionNote } from './orderCycle.js'
 import type { Action, LivenessProperty, Model, OrderProperty, ProgressProperty, Reader } from './model.js'
 import { type NotSelected, refOf, type PropertyPlan, type Unchecked } from './plan.js'
 import type { StateStore } from './stateStore.js'
@@ -314,7 +314,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
     for (let q = 0; q < this.orders.length; q++) {
       const prop = this.orders[q]!
       const seen = [...this.edgeSeen[q]!.values()]
-      const cyc = findCycle(prop.primed, seen)
+      const cyc = findCycle(prop.primed, seen, prop.through)
       if (cyc) {
         const observed = cyc.filter((e) => e.site !== undefined)
         const last = observed.reduce((a, b) => (b.site!.stateIndex > a.site!.stateIndex ? b : a))
@@ -324,6 +324,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
           sites: observed.map((e) => e.site!),
           detail: [
             `cycle: ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`,
+            ...recursionNote(cyc),
             ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? 'observed (trace below)' : (prop.primedLabel ?? 'primed')}`),
           ],
           graph: {

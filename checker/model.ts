@@ -144,6 +144,8 @@ export interface OrderProperty<A extends Action = Action> extends Citation {
   /** where the primed edges come from, as reports name them (absent: "primed") */
   readonly primedLabel?: string
   edges(pre: Reader, action: A, post: Reader): readonly (readonly [string, string])[]
+  /** only cycles through a node it accepts count (rule 4: a fence); absent: every cycle */
+  readonly through?: (node: string) => boolean
 }
 
 /**

@@ -13,13 +13,19 @@ export interface CycleEdge<S> {
 
 /**
  * A shortest cycle that uses at least one observed edge, or undefined. Primed edges alone never
- * form a cycle (the primed order is a chain). Self-edges are ignored. Between the same pair an
- * observed edge is preferred over a primed one, and the first observed edge over later ones.
+ * form a cycle (the primed order is acyclic). An observed self-edge (a class taken while a lock
+ * of the same class is held, with no nest lock: lockdep's "possible recursive locking detected")
+ * is a cycle of one edge, the shortest there is. Between the same pair an observed edge is
+ * preferred over a primed one, and the first observed edge over later ones. With `through`, only
+ * cycles through a node it accepts are found.
  */
 export function findCycle<S>(
   primed: readonly (readonly [string, string])[],
   observed: readonly { readonly from: string; readonly to: string; readonly site: S }[],
+  through?: (node: string) => boolean,
 ): CycleEdge<S>[] | undefined {
+  const self = observed.find((e) => e.from === e.to && (!through || through(e.from)))
+  if (self) return [self]
   const edges: CycleEdge<S>[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
   const out = new Map<string, CycleEdge<S>[]>()
   for (const e of edges) {
@@ -31,9 +37,10 @@ export function findCycle<S>(
     else if (list[same]!.site === undefined && e.site !== undefined) list[same] = e
   }
   let best: CycleEdge<S>[] | undefined
-  // For each observed edge a -> b, a shortest path b ~> a closes a cycle.
+  // For each observed edge a -> b, a shortest path b ~> a closes a cycle (with `through`, only
+  // edges out of an accepted node start one: every cycle through that node has one).
   for (const e of observed) {
-    if (e.from === e.to) continue
+    if (e.from === e.to || (through && !through(e.from))) continue
     const prev = new Map<string, CycleEdge<S>>()
     const queue = [e.to]
     const seen = new Set([e.to])
@@ -56,3 +63,11 @@ export function findCycle<S>(
   }
   return best
 }
+
+/** The words lockdep prints for a cycle of one edge (check_deadlock, kernel/locking/lockdep.c @ v6.12). */
+export const recursionNote = (cycle: readonly { readonly from: string; readonly to: string }[]): string[] =>
+  cycle.length === 1 && cycle[0]!.from === cycle[0]!.to
+    ? [
+        `possible recursive locking detected: a lock of class ${cycle[0]!.from} taken while a lock of that class is held, with no acquire context or nest lock (kernel/locking/lockdep.c: check_deadlock @ v6.12)`,
+      ]
+    : []

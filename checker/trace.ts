@@ -21,7 +21,7 @@ import {
   sameAction,
   Values,
 } from './model.js'
-import { findCycle } from './orderCycle.js'
+import { findCycle, recursionNote } from './orderCycle.js'
 import { explore, type Exploration } from './explore.js'
 import { Expander } from './expand.js'
 import { ModelError } from './layout.js'
@@ -506,7 +506,7 @@ function orderCycle<A extends Action>(model: Model<A>, p: OrderProperty<A>, main
   collect(main, 'the trace')
   for (const e of evidence) collect(e.walk, `evidence '${e.label}'`)
   const traces = evidence.length ? `the trace and ${evidence.length} evidence trace${evidence.length === 1 ? '' : 's'}` : 'the trace'
-  const cyc = findCycle(p.primed, observed)
+  const cyc = findCycle(p.primed, observed, p.through)
   if (!cyc) {
     return { violated: false, why: `the edges established by ${traces} (${observed.length} observed) and the ${p.primed.length} primed edges close no cycle` }
   }
@@ -514,6 +514,7 @@ function orderCycle<A extends Action>(model: Model<A>, p: OrderProperty<A>, main
     violated: true,
     lines: [
       `end: the edges established by ${traces} close the cycle ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`,
+      ...recursionNote(cyc),
       ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? `observed in ${e.site.trace}, step ${e.site.step}` : 'primed'}`),
     ],
   }

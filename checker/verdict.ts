@@ -113,7 +113,7 @@ export function headline(v: Verdict): string {
       return `VIOLATED: ${v.property.name}`
     case 'proved':
       return v.notSelected.length
-        ? `PROVED within bounds, for the ${v.checked.length === 1 ? 'one property' : `${v.checked.length} properties`} checked`
+        ? `PROVED within bounds, for the ${checkedNames(v) === 1 ? 'one property' : `${checkedNames(v)} properties`} checked`
         : 'PROVED within bounds'
     case 'inconclusive':
       if (v.cutBy === 'unchecked') return `INCONCLUSIVE: ${v.unchecked.length} propert${v.unchecked.length === 1 ? 'y was' : 'ies were'} not checked`
@@ -122,10 +122,13 @@ export function headline(v: Verdict): string {
   }
 }
 
+/** How many properties were checked, by name (a rule checked both per step and through the lock order is one). */
+const checkedNames = (v: Verdict): number => new Set(v.checked.map((p) => p.name)).size
+
 /** What a verdict covers, property by property: what was checked, what was not and why. */
 export function coverageLines(v: Verdict): string[] {
   const out: string[] = []
-  if (v.status === 'proved' && v.notSelected.length) out.push(`proved for: ${v.checked.map((p) => p.name).join('; ')}`)
+  if (v.status === 'proved' && v.notSelected.length) out.push(`proved for: ${[...new Set(v.checked.map((p) => p.name))].join('; ')}`)
   for (const u of v.unchecked) out.push(`not checked: ${u.name} (${u.reason})`)
   // Grouped by reason: a scenario that lists two properties leaves a dozen out for one reason.
   const byReason = new Map<string, string[]>()

@@ -281,6 +281,12 @@ export const ERROR_CODES = {
     cause: 'A `read_retry` without a `read_begin` of the same range earlier in the path, or a `map` without a `get_pages`.',
     fix: 'Add the missing step earlier in the same path.',
   },
+  FC259: {
+    title: 'acquire-context step without its ww_acquire_init',
+    cause:
+      'A `lock_slow`, a `lock` with `ctx: true` or a `ww_acquire_fini` with no open `ww_acquire_init` earlier in the path, or a second `ww_acquire_init` while one is open.',
+    fix: 'Write `ww_acquire_init` before the locks of the transaction and `ww_acquire_fini` after its last unlock, once per transaction.',
+  },
   FC159: {
     title: 'read lock of a lock that is not an rwsem',
     cause: '`lock_read` or `trylock_read` of a mutex or a dma_resv.',

@@ -139,6 +139,22 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
         },
       ),
     )
+    // The same rule through the lock order (properties/gpuLockOrder.ts): the signaller takes a
+    // lock ordered before one the waiter holds ("pulls in the entire established locking
+    // hierarchy around dma_resv_lock()"), printed with one trace per edge.
+    const waits = (s: Reader, t: number): number[] => {
+      const w = blockingWait(s, t)
+      return w && critical(s, t) ? w.fences.filter(isDma) : []
+    }
+    // Only a design with a fence wait and a signalling path can close such a cycle.
+    const steps = [...design.threads.flatMap((th) => th.steps), ...v.reclaimSteps, ...design.notifiers.flatMap((n) => n.callback)]
+    const waitsSomewhere = steps.some((x) => opOf(x).pendingFences !== undefined)
+    const signalsSomewhere = design.threads.some((th) => th.steps.some((x) => opOf(x).signalPath?.(design, x) !== undefined))
+    if (waitsSomewhere && signalsSomewhere)
+      props.push({
+        ...lockOrderProperty(v, PROPERTY_NAMES.rule4, waits),
+        cite: 'seed 000 rule 4 through the lock order; dma-fence.c DOC: fence cross-driver contract',
+      })
   }
 
   if (want.has('rule-6')) {

@@ -8,18 +8,38 @@
 import type { Action, OrderProperty, Reader } from '../checker/model.js'
 import { callbackHeld } from '../model/gpu/ops/callback.js'
 import { opOf } from '../model/gpu/ops/index.js'
+import { readerMayTake } from '../model/gpu/ops/lock.js'
+import { stampFields, underCtx, WW_ACQUIRE_CLASS } from '../model/gpu/ops/ww.js'
 import { heldMaps } from '../model/gpu/ops/work.js'
 import type { GpuView, RuleMeta } from '../model/gpu/view.js'
 
-/** mirrors dma_resv_lockdep(): mmap_lock -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait */
+/** mirrors dma_resv_lockdep(): mmap_lock -> the acquire context -> dma_resv -> fs_reclaim -> mmu_notifier -> dma_fence wait
+ * (drivers/dma-buf/dma-resv.c: dma_resv_lockdep @ v6.12 takes mmap_read_lock, ww_acquire_init, dma_resv_lock, fs_reclaim_acquire) */
 export const PRIMED_ORDER: readonly (readonly [string, string])[] = [
+  ['mmap_lock', WW_ACQUIRE_CLASS],
+  [WW_ACQUIRE_CLASS, 'dma_resv'],
   ['mmap_lock', 'dma_resv'],
   ['dma_resv', 'fs_reclaim'],
   ['fs_reclaim', 'mmu_notifier'],
   ['mmu_notifier', 'dma_fence_map'],
 ]
 
-export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Action> {
+/** Rule 4 through the lock order: the dma_fences thread t waits on, blocked, in a critical section. */
+export interface Rule4Waits {
+  (s: Reader, t: number): readonly number[]
+}
+
+/**
+ * The lock-order graph (lockdep's edges, primed order included), with each fence a node of its
+ * own when `rule4` says what the threads wait on: a thread that blocks on dma_fence F inside a
+ * critical section orders what it holds before F, and every acquisition (or might_alloc) on F's
+ * signalling path is ordered after F. A cycle A -> F -> B ->* A is rule 4 broken through the
+ * order: the waiter holds A, F's signaller takes B, and B is ordered before A (observed or primed:
+ * mmap_lock before dma_resv). Lockdep sees the same cycle through dma_fence_map only when the
+ * signalling path is annotated (dma_fence_begin_signalling); rule 4 holds for every dma_fence
+ * (drivers/dma-buf/dma-fence.c: DOC: fence cross-driver contract @ v6.12).
+ */
+export function lockOrderProperty(v: GpuView, name: string, rule4?: Rule4Waits): OrderProperty<Action> {
   const { design, f } = v
   const meta = (a: Action): RuleMeta => v.meta.get(a)!
   const cls = (l: number): string => design.locks[l]!.cls
@@ -45,15 +65,27 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
       if (may?.fs ?? true) out.push('fs_reclaim')
     }
     if (th.context === 'notifier' || inNotifier(s, t)) out.push('mmu_notifier')
+    // ww_acquire_init holds the context's map until ww_acquire_fini.
+    if (stamps[t]! >= 0 && s.get(stamps[t]!) > 0) out.push(WW_ACQUIRE_CLASS)
     return out
   }
+  const stamps = stampFields(f)
+  const sigAt = signalPathSteps(design)
+  const fenceNode = (i: number): string => `dma_fence ${design.fences[i]!.name}`
+  /** lockdep's check_deadlock (kernel/locking/lockdep.c @ v6.12): a blocking acquisition of a class
+   * already held is "possible recursive locking detected", unless the acquisition names a nest
+   * lock that is held: ww_mutex_lock under an acquire context passes &ctx->dep_map (a self-edge
+   * class -> class records it; findCycle reports it as a cycle of one edge) */
+  const recursion = (contexts: readonly string[], to: string, st: RuleMeta['step']): [string, string][] =>
+    contexts.includes(to) && !(st && underCtx(st)) ? [[to, to]] : []
   const lockFree = (s: Reader, l: number, mode: 'read' | 'write'): boolean =>
-    s.get(f.owner[l]!) === 0 && (mode === 'read' || f.readers[l]! < 0 || s.get(f.readers[l]!) === 0)
+    mode === 'read' ? readerMayTake(f, s, l) : s.get(f.owner[l]!) === 0 && (f.readers[l]! < 0 || s.get(f.readers[l]!) === 0)
   const order: OrderProperty<Action> = {
     kind: 'order',
     name,
     cite: 'dma-resv.c dma_resv_lockdep(); mm/page_alloc.c fs_reclaim_acquire(); dma-fence.c __dma_fence_might_wait()',
     primed: PRIMED_ORDER,
+    ...(rule4 ? { through: (node: string) => node.startsWith('dma_fence ') } : {}),
     primedLabel: 'primed at boot (dma_resv_lockdep)',
     edges: (pre, a, post) => {
       const t = actor(a)
@@ -61,13 +93,17 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
       const m = meta(a)
       const out: [string, string][] = []
       const contexts = lockdepContexts(pre, t)
+      /** the classes this rule acquires (or attempts, or touches): after F on F's signalling path */
+      const took: { readonly cls: string; readonly s: Reader }[] = []
       // mmu_notifier_invalidate_range_start() acquires the lockdep map of the notifier context
       // (include/linux/mmu_notifier.h), so every held lock is ordered before it.
       if (m.does === 'invalidate_start') for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
       // lockdep records no dependency for a trylock (the op says): it cannot block, so it cannot deadlock.
       if (m.acquires && (!m.step || (opOf(m.step).lockdep?.ordersAcquire?.(m.step) ?? true))) {
         const to = cls(m.acquires.lock)
+        took.push({ cls: to, s: pre })
         for (const c of contexts) if (c !== to) out.push([c, to])
+        out.push(...recursion(contexts, to, m.step))
         if (inSignalling(pre, t)) out.push(['dma_fence_map', to])
       }
       const st = m.step
@@ -75,6 +111,8 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
       // inside reclaim, which runs with PF_MEMALLOC (mm/page_alloc.c: __need_reclaim @ v6.12).
       const may = st && !inReclaim(pre, t) ? opOf(st).lockdep?.mightReclaim?.(st, m) : undefined
       if (may) {
+        if (may.fs) took.push({ cls: 'fs_reclaim', s: pre })
+        took.push({ cls: 'mmu_notifier', s: pre })
         if (may.fs) for (const c of contexts) if (c !== 'fs_reclaim') out.push([c, 'fs_reclaim'])
         if (may.fs) out.push(['fs_reclaim', 'mmu_notifier'])
         for (const c of contexts) if (c !== 'mmu_notifier') out.push([c, 'mmu_notifier'])
@@ -84,6 +122,7 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
       // nested one after those taken before it.
       const maps = st ? opOf(st).lockdep?.maps?.(design, st, m) : undefined
       maps?.names.forEach((x, k) => {
+        took.push({ cls: x, s: pre })
         for (const c of [...contexts, ...(maps.nested ? maps.names.slice(0, k) : [])]) if (c !== x) out.push([c, x])
       })
       // Any dma_fence_wait() is annotated as a wait (__dma_fence_might_wait), blocking or not.
@@ -96,11 +135,32 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
       const blocks = next ? opOf(next).lockdep?.blocksOn?.(next) : undefined
       if (blocks && !lockFree(post, blocks.lock, blocks.mode)) {
         const to = cls(blocks.lock)
-        for (const c of lockdepContexts(post, t)) if (c !== to) out.push([c, to])
+        took.push({ cls: to, s: post })
+        const held = lockdepContexts(post, t)
+        for (const c of held) if (c !== to) out.push([c, to])
+        out.push(...recursion(held, to, next))
         if (inSignalling(post, t)) out.push(['dma_fence_map', to])
+      }
+      if (rule4) {
+        for (const fe of rule4(post, t)) for (const c of lockdepContexts(post, t)) out.push([c, fenceNode(fe)])
+        for (const x of took) for (const fe of sigAt[t]![x.s.get(f.pc[t]!)] ?? []) out.push([fenceNode(fe), x.cls])
       }
       return out
     },
   }
   return order
+}
+
+/** For each thread and step index, the fences whose signalling path the step is on (a scheduler
+ * thread running a job: its whole path; a thread that signals: the steps before the signal), as
+ * model/gpu/facts.ts reads them for rule 4. */
+function signalPathSteps(design: GpuView['design']): (readonly number[] | undefined)[][] {
+  return design.threads.map((th) => {
+    const at: number[][] = th.steps.map(() => [])
+    th.steps.forEach((x, k) => {
+      const sp = opOf(x).signalPath?.(design, x)
+      if (sp) for (let i = 0; i < (sp.whole ? th.steps.length : k); i++) if (!at[i]!.includes(sp.fence)) at[i]!.push(sp.fence)
+    })
+    return at
+  })
 }

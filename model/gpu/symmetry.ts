@@ -177,7 +177,7 @@ export function gpuCanonicalizer(layout: StateLayout, f: GpuFields, perms: reado
     for (let i = 0; i < fields.length; i++) if (fields[i]! >= 0) dst[fields[map[i]!]!] = src[fields[i]!]!
   }
   // Fields that belong to one thread, fence or job move with that object.
-  const perThread = [f.pc, f.rpc, f.rf, f.sig, f.failed]
+  const perThread = [f.pc, f.rpc, f.rf, f.sig, f.failed, f.pc.map((_, t) => f.extra[`rwq.${t}`] ?? -1), f.pc.map((_, t) => f.extra[`stamp.${t}`] ?? -1)]
   const perFence = [f.fs, f.en, f.pub, f.px]
   const perJob = [f.js, f.pf, f.fdone, f.jd]
   return (words) => {

@@ -894,7 +894,7 @@ bad('a modifier the step does not take lists the ones it does', {
   code: 'FC152',
   line: 10,
   field: 'threads.0.steps.0.usage',
-  message: ["step 'lock'", '(it takes: nonblock, timeout, else)'],
+  message: ["step 'lock'", '(it takes: nonblock, timeout, ctx, else)'],
 })
 
 bad('unknown step modifier', {

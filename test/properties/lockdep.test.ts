@@ -56,14 +56,14 @@ test('GFP_NOWAIT under the notifier lock records nothing (no __GFP_DIRECT_RECLAI
 
 // A shrinker that takes L inside reclaim (fs_reclaim -> L), and a thread that allocates under L
 // with memory free.
-const underShrinkerLock = (gfp: string): DesignInput => ({
+const underShrinkerLock = (gfp: string, pool = 'system'): DesignInput => ({
   engines: [{ name: 'gpu0', cus: 1 }],
-  memory: { vram: 0, system: 2 },
+  memory: { vram: 1, system: 2 },
   locks: [{ name: 'L', kind: 'mutex' }],
   reclaim: [{ name: 'shrinker', steps: [{ lock: 'L' }, { free: 'system' }, { unlock: 'L' }] }],
   jobs: [],
   threads: [
-    { name: 'user', steps: [{ lock: 'L' }, { alloc: gfp, pool: 'system', else: 'fail' }, { unlock: 'L' }] },
+    { name: 'user', steps: [{ lock: 'L' }, { alloc: gfp, pool, else: 'fail' }, { unlock: 'L' }] },
     {
       name: 'other',
       steps: [
@@ -85,9 +85,22 @@ test('GFP_KERNEL under a lock the shrinker takes is an inversion even when memor
 })
 
 test('GFP_NOFS under a lock the shrinker takes is not: fs_reclaim is acquired only with __GFP_FS', (t) => {
-  // L -> mmu_notifier, fs_reclaim -> L, fs_reclaim -> mmu_notifier: no cycle.
-  t.is(verdict(underShrinkerLock('NOFS')).status, 'proved')
-  t.is(verdict(underShrinkerLock('NOIO')).status, 'proved')
+  // L -> mmu_notifier, fs_reclaim -> L, fs_reclaim -> mmu_notifier: no cycle. The user allocates
+  // from a pool that never runs short, so its own allocation never enters reclaim: might_alloc's
+  // edges are all it records.
+  t.is(verdict(underShrinkerLock('NOFS', 'vram')).status, 'proved')
+  t.is(verdict(underShrinkerLock('NOIO', 'vram')).status, 'proved')
+  t.is(verdict(underShrinkerLock('KERNEL', 'vram')).status, 'violated')
+})
+
+test('GFP_NOFS under that lock, when it enters reclaim itself, runs the shrinker on the lock it holds: recursive locking', (t) => {
+  // With system memory short the user's own allocation may direct-reclaim; the shrinker (which
+  // does not test sc->gfp_mask for __GFP_FS here) then takes L, already held by the same task:
+  // check_deadlock's "possible recursive locking detected" (kernel/locking/lockdep.c @ v6.12).
+  const r = replayLog(underShrinkerLock('NOFS'))
+  t.is(r.status, 'violated')
+  t.is(r.property, PROPERTY_NAMES.lockOrder)
+  t.regex(r.log, /possible recursive locking detected: a lock of class L taken while a lock of that class is held/)
 })
 
 test('an acquisition that blocks for ever records its edge: the shrinker blocking on a resv its thread holds', (t) => {
@@ -105,4 +118,106 @@ test('an acquisition that blocks for ever records its edge: the shrinker blockin
   t.is(r.status, 'violated')
   t.is(r.property, PROPERTY_NAMES.lockOrder)
   t.true(r.replays)
+})
+
+// ---- same-class recursion (kernel/locking/lockdep.c: check_deadlock @ v6.12) ---------------
+
+const replayLog = (d: DesignInput): { status: string; property?: string; log: string } => {
+  const m = compileGpu(buildDesign(d), 'lockdep case')
+  const x = explore(m)
+  if (x.verdict.status !== 'violated') return { status: x.verdict.status, log: '' }
+  const r = replay(m, violationTrace(x)!, x.verdict.property, { evidence: evidenceTraces(x) })
+  return { status: r.ok ? 'violated' : 'replay failed', property: x.verdict.property.name, log: r.log.join('\n') }
+}
+
+/** one thread that nests two dma_resv locks (both of class reservation_ww_class_mutex) */
+const nestedResv = (second: Record<string, unknown>, ctx: boolean): DesignInput => ({
+  engines: [{ name: 'gpu0', cus: 1 }],
+  buffers: [
+    { name: 'x', placement: 'system' },
+    { name: 'y', placement: 'system' },
+  ],
+  jobs: [],
+  threads: [
+    {
+      name: 'exec',
+      steps: [
+        ...(ctx ? ['ww_acquire_init', { lock: 'x.resv', ctx: true, else: '-EDEADLK' }] : [{ lock: 'x.resv' }]),
+        second,
+        { unlock: 'y.resv' },
+        { unlock: 'x.resv' },
+        ...(ctx ? ['ww_acquire_fini'] : []),
+      ],
+    },
+  ],
+  properties: ['lock-order'],
+})
+
+test('a second dma_resv taken without an acquire context is "possible recursive locking", even in one thread', (t) => {
+  // check_deadlock finds a held lock of the same class and no nest lock: print_deadlock_bug. No
+  // other thread is needed; lockdep reports the nesting, not a deadlock.
+  const r = replayLog(nestedResv({ lock: 'y.resv' }, false))
+  t.is(r.status, 'violated')
+  t.is(r.property, PROPERTY_NAMES.lockOrder)
+  t.regex(r.log, /possible recursive locking detected/)
+})
+
+test('the same nesting under an acquire context is not: the context is the nest lock', (t) => {
+  // ww_mutex_lock(lock, ctx) passes &ctx->dep_map as nest_lock; check_deadlock returns 2.
+  t.is(replayLog(nestedResv({ lock: 'y.resv', ctx: true, else: [{ unlock: 'x.resv' }, '-EDEADLK'] }, true)).status, 'proved')
+})
+
+test('nor is a dma_resv_trylock of the second: lockdep runs check_deadlock only for blocking acquisitions', (t) => {
+  // validate_chain: `if (!hlock->trylock && hlock->check && ...)` guards check_deadlock.
+  t.is(replayLog(nestedResv({ trylock: 'y.resv', else: 'retry' }, false)).status, 'proved')
+})
+
+// ---- rule 4 through the lock order --------------------------------------------------------
+
+/** a waiter holds A and waits on F; F's signaller takes B first; `order` says whether some other
+ * thread takes A under B (an observed B -> A) */
+const rule4 = (order: boolean): DesignInput => ({
+  engines: [{ name: 'gpu0', cus: 1 }],
+  locks: [
+    { name: 'A', kind: 'mutex' },
+    { name: 'B', kind: 'mutex' },
+  ],
+  fences: [{ name: 'F', kind: 'dma' }],
+  jobs: [],
+  threads: [
+    { name: 'waiter', steps: [{ lock: 'A' }, { wait: 'F' }, { unlock: 'A' }] },
+    { name: 'signaller', steps: [{ lock: 'B' }, { unlock: 'B' }, { signal: 'F' }] },
+    ...(order ? [{ name: 'nester', steps: [{ lock: 'B' }, { lock: 'A' }, { unlock: 'A' }, { unlock: 'B' }] }] : []),
+  ],
+  properties: ['rule-4'],
+})
+
+test('rule 4: a signaller that takes a lock ordered before the waiter’s is a violation, with the order edge traced', (t) => {
+  // A -> F (the waiter holds A at the wait), F -> B (the signalling path takes B), B -> A (nester):
+  // a cycle, although the signaller never takes A itself.
+  const r = replayLog(rule4(true))
+  t.is(r.status, 'violated')
+  t.is(r.property, PROPERTY_NAMES.rule4)
+  t.regex(r.log, /dma_fence F -> B/)
+  t.regex(r.log, /B -> A: observed/)
+  // Without an order between B and A, the signaller's B is unrelated to the waiter: rule 4 holds.
+  t.is(replayLog(rule4(false)).status, 'proved')
+})
+
+test('rule 4 through the primed order: the signalling path takes mmap_lock while the waiter holds a dma_resv', (t) => {
+  // dma_resv_lockdep primes mmap_lock -> dma_resv; the edge is not observed in any run.
+  const r = replayLog({
+    engines: [{ name: 'gpu0', cus: 1 }],
+    buffers: [{ name: 'bo0', placement: 'system' }],
+    fences: [{ name: 'F', kind: 'dma' }],
+    jobs: [],
+    threads: [
+      { name: 'evict', steps: [{ lock: 'bo0.resv' }, { wait: 'F' }, { unlock: 'bo0.resv' }] },
+      { name: 'completion', steps: [{ lock_read: 'mmap_lock' }, { unlock: 'mmap_lock' }, { signal: 'F' }] },
+    ],
+    properties: ['rule-4'],
+  })
+  t.is(r.status, 'violated')
+  t.is(r.property, PROPERTY_NAMES.rule4)
+  t.regex(r.log, /mmap_lock -> dma_resv: primed/)
 })

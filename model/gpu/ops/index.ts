@@ -37,9 +37,11 @@ import { waitOp } from './wait.js'
 import { cpuOp } from './cpu.js'
 import { poolOp } from './pool.js'
 import { workOp } from './work.js'
+import { wwOp } from './ww.js'
 
 export const OPS: readonly OpModule[] = [
   lockOp,
+  wwOp,
   spinOp,
   waitOp,
   timeoutOp,

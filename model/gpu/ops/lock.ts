@@ -1,26 +1,77 @@
 /**
  * Sleeping locks: mutex_lock / down_read / dma_resv_lock, their trylock forms, and unlock. A lock
- * is free for a writer when nobody holds it and for a reader when no writer does (rwsem readers
- * share). In a non-blockable invalidation a `nonblock: again` lock is a trylock whose failure makes
- * the callback return false (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
+ * is free for a writer when nobody holds it. An rwsem is free for a reader when no writer holds it
+ * and no writer is queued behind the readers that hold it: a writer that finds the rwsem taken
+ * queues (down_write sleeps), and a reader that then finds it read-held with a writer queued
+ * queues behind the writer (kernel/locking/rwsem.c: rwsem_read_trylock @ v6.12 fails on
+ * RWSEM_FLAG_WAITERS, and rwsem_down_read_slowpath @ v6.12 skips optimistic stealing and goes to
+ * `queue` when the lock is reader-owned by others, "to prevent a constant stream of readers from
+ * starving a sleeping writer"). down_read_trylock fails while any waiter is queued
+ * (__down_read_trylock @ v6.12 tests RWSEM_READ_FAILED_MASK). A free rwsem with a writer queued
+ * (the writer is being woken) may still be stolen by a reader, as rwsem_down_read_slowpath does
+ * without RWSEM_FLAG_HANDOFF; the handoff bit, set only after a waiter slept RWSEM_WAIT_TIMEOUT,
+ * delays such a reader behind the writer and adds no run. In a non-blockable invalidation a
+ * `nonblock: again` lock is a trylock whose failure makes the callback return false
+ * (amdgpu_hmm_invalidate_gfx, xe_vma_userptr_invalidate; rule 38).
  */
+import { enumOf, type LayoutBuilder } from '../../../checker/layout.js'
+import type { Cursor, Reader } from '../../../checker/model.js'
 import { SpecError } from '../errors.js'
-import { nodeId } from '../view.js'
-import type { LockMode, Step, StepOf } from '../types.js'
+import { type GpuFields, nodeId } from '../view.js'
+import type { GpuDesign, LockMode, Step, StepOf } from '../types.js'
 import type { ParseCx } from '../parse.js'
 import { outcomeText } from './branch.js'
 import { names, type OpModule } from './op.js'
 import { ELSE, NONBLOCK } from './schema.js'
+import { ctxLockText, linkCtx, readCtx, underCtx, wwLockRules } from './ww.js'
 import { addTimeout, readTimeout, TIMEOUT, TIMEOUT_ELSE, timeoutText } from './timeout.js'
 
 declare module '../types.js' {
   interface StepVariants {
-    lock: { readonly op: 'lock'; readonly lock: number; readonly mode: LockMode; readonly nonblock?: 'again'; readonly timeout?: true; readonly else?: Outcome }
+    lock: {
+      readonly op: 'lock'
+      readonly lock: number
+      readonly mode: LockMode
+      readonly nonblock?: 'again'
+      readonly timeout?: true
+      readonly else?: Outcome
+      /** under the thread's acquire context (ops/ww.ts): dma_resv_lock(obj, &ctx), or its _slow form */
+      readonly ctx?: 'lock' | 'slow'
+    }
     trylock: { readonly op: 'trylock'; readonly lock: number; readonly mode: LockMode; readonly else: Outcome }
     unlock: { readonly op: 'unlock'; readonly lock: number }
   }
 }
 type S = StepOf<'lock' | 'trylock' | 'unlock'>
+
+/** a down_write of an rwsem: it queues as a writer when the rwsem is taken */
+const rwsemWrite = (d: Pick<GpuDesign, 'locks'>, s: Step): boolean => s.op === 'lock' && s.mode === 'write' && d.locks[s.lock]!.kind === 'rwsem'
+
+/** The queued-writer field of each thread (-1: the thread never queues as an rwsem writer): the
+ * rwsem it sleeps on in down_write, plus one, or 0. */
+export const writerQueueFields = (f: Pick<GpuFields, 'pc' | 'extra'>): number[] => f.pc.map((_, t) => f.extra[`rwq.${t}`] ?? -1)
+
+/** The threads queued as writers on rwsem l. */
+export function queuedWriters(f: Pick<GpuFields, 'pc' | 'extra'>, s: Reader, l: number): number[] {
+  const out: number[] = []
+  writerQueueFields(f).forEach((x, t) => {
+    if (x >= 0 && s.get(x) === l + 1) out.push(t)
+  })
+  return out
+}
+
+/** Can a reader take rwsem l now: no writer holds it, and it is not read-held with a writer queued. */
+export function readerMayTake(f: Pick<GpuFields, 'pc' | 'extra' | 'owner' | 'readers'>, s: Reader, l: number): boolean {
+  if (s.get(f.owner[l]!) !== 0) return false
+  const r = f.readers[l]!
+  return r < 0 || s.get(r) === 0 || queuedWriters(f, s, l).length === 0
+}
+
+/** ctx: true on a dma_resv lock */
+const CTX = {
+  doc: 'dma_resv_lock(obj, &ctx): take the dma_resv under the acquire context (ww_acquire_init); else: is the -EDEADLK backoff',
+  schema: { type: 'boolean' },
+}
 
 const arg = { role: 'lock', what: 'the lock', schema: { type: 'string', description: "a declared lock, mmap_lock, or BO.resv (a buffer's dma_resv)" } } as const
 
@@ -30,7 +81,7 @@ const take = (key: 'lock' | 'lock_read' | 'trylock' | 'trylock_read', doc: strin
   doc,
   arg,
   ...(key === 'lock'
-    ? { modifiers: { nonblock: NONBLOCK, timeout: TIMEOUT, else: TIMEOUT_ELSE } }
+    ? { modifiers: { nonblock: NONBLOCK, timeout: TIMEOUT, ctx: CTX, else: TIMEOUT_ELSE } }
     : key === 'lock_read'
       ? { modifiers: { timeout: TIMEOUT, else: TIMEOUT_ELSE } }
       : { modifiers: { else: ELSE('skip') } }),
@@ -40,6 +91,8 @@ const take = (key: 'lock' | 'lock_read' | 'trylock' | 'trylock_read', doc: strin
     if (mode === 'read' && px.locks[l]!.kind !== 'rwsem')
       throw new SpecError('FC159', [...px.where, key], `'${px.locks[l]!.name}' is a ${px.locks[l]!.kind}; only an rwsem can be taken for read`)
     if (key.startsWith('trylock')) return [{ where: px.where, op: 'trylock', lock: l, mode, else: px.outcome(px.mods.else, 'skip') }]
+    const ctx = key === 'lock' ? readCtx(px, l) : {}
+    if (ctx.ctx) return [{ where: px.where, op: 'lock', lock: l, mode, ...ctx }]
     return [{ where: px.where, op: 'lock', lock: l, mode, ...px.nonblock(), ...readTimeout(px) }]
   },
 })
@@ -59,6 +112,16 @@ export const lockOp: OpModule<S> = {
     },
   ],
   refs: { lock: { lock: 'lock' }, trylock: { lock: 'lock' }, unlock: { lock: 'lock' } },
+  fields(b: LayoutBuilder, d: GpuDesign) {
+    // Every thread that may run a down_write: in its path, or in reclaim or a notifier callback it may run.
+    const shared = d.reclaim.some((r) => r.steps.some((x) => rwsemWrite(d, x))) || d.notifiers.some((n) => n.callback.some((x) => rwsemWrite(d, x)))
+    const out: Record<string, number> = {}
+    d.threads.forEach((th, t) => {
+      if (shared || th.steps.some((x) => rwsemWrite(d, x)))
+        out[`rwq.${t}`] = b.scalar(`queuedWriter.${th.name}`, enumOf('not queued', ...d.locks.map((l) => `queued on ${l.name}`)))
+    })
+    return out
+  },
   cite: [
     { path: 'kernel/locking/mutex.c', fn: 'mutex_lock' },
     { path: 'kernel/locking/mutex.c', fn: 'mutex_trylock' },
@@ -68,6 +131,8 @@ export const lockOp: OpModule<S> = {
     { path: 'kernel/locking/rwsem.c', fn: 'up_read' },
     { path: 'include/linux/dma-resv.h', fn: 'dma_resv_lock' },
   ],
+  // A lock under an acquire context needs its ww_acquire_init earlier in the path.
+  link: (steps, k, who) => linkCtx(steps, k, who) as S,
   rules(k, step) {
     const { cx, p, t, base, m, add, L } = k
     if (step.op === 'unlock') {
@@ -84,6 +149,7 @@ export const lockOp: OpModule<S> = {
       return
     }
     const { lock, mode } = step
+    if (underCtx(step)) return wwLockRules(k, step)
     if (step.op === 'lock' && step.nonblock && p.site?.step.nonblock) {
       // Non-blockable invalidation: mutex_trylock, and return false if it is taken (rule 38).
       add(
@@ -104,28 +170,63 @@ export const lockOp: OpModule<S> = {
       return
     }
     const name = step.op === 'lock' ? (mode === 'read' ? 'lock_read' : 'lock') : mode === 'read' ? 'trylock_read' : 'trylock'
+    const rwsem = cx.design.locks[lock]!.kind === 'rwsem'
+    // An rwsem writer sleeps in the queue; a reader waits behind a queued writer (rwsem.c).
+    const queue = rwsem && mode === 'write' && step.op === 'lock' ? (cx.f.extra[`rwq.${t}`] ?? -1) : -1
+    const free =
+      rwsem && mode === 'read'
+        ? step.op === 'trylock'
+          ? (s: Reader) => s.get(cx.f.owner[lock]!) === 0 && queuedWriters(cx.f, s, lock).length === 0
+          : (s: Reader) => readerMayTake(cx.f, s, lock)
+        : (s: Reader) => cx.lockFree(s, lock, mode)
     add(
       { name, ...base, lock: L(lock) },
       m('acquire', { acquires: { lock, mode } }),
-      (s) => p.at_(s) && cx.lockFree(s, lock, mode),
+      (s) => p.at_(s) && free(s),
       (c) => {
         cx.takeLock(c, t, lock, mode)
+        if (queue >= 0 && c.post(queue) !== 0) c.set(queue, 0)
         p.advance(c)
       },
     )
-    if (step.op === 'lock') addTimeout(k, step, (s) => !cx.lockFree(s, lock, mode), L(lock))
+    if (queue >= 0) {
+      // rwsem_down_write_slowpath: the writer adds itself to the wait list and sleeps.
+      add(
+        { name: 'down_write_queued', ...base, lock: L(lock) },
+        m('queue_writer'),
+        (s) => p.at_(s) && s.get(queue) === 0 && !cx.lockFree(s, lock, mode),
+        (c) => c.set(queue, lock + 1),
+      )
+    }
+    if (step.op === 'lock') addTimeout(k, step, (s) => !free(s), L(lock), queue >= 0 ? (c: Cursor) => c.set(queue, 0) : undefined)
     if (step.op === 'trylock') {
       const o = step.else
       add(
         { name: `${name}_failed`, ...base, lock: L(lock), then: o },
         m(o === 'retry' ? 'spin' : 'trylock_failed'),
-        (s) => p.at_(s) && !cx.lockFree(s, lock, mode),
+        (s) => p.at_(s) && !free(s),
         (c) => cx.outcome(p, o, c),
       )
     }
   },
   waitsOn(w, step) {
-    if (step.op !== 'unlock') w.edge(nodeId.lock(step.lock), `waits for lock ${w.v.design.locks[step.lock]!.name}${w.where}`)
+    if (step.op === 'unlock') return
+    const d = w.v.design
+    // A reader behind a queued writer waits for the writer (which waits for the readers holding it).
+    if (step.mode === 'read' && w.s.get(w.v.f.owner[step.lock]!) === 0)
+      for (const u of queuedWriters(w.v.f, w.s, step.lock))
+        if (u !== w.t)
+          w.edge(
+            nodeId.thread(u),
+            `waits behind ${d.threads[u]!.name}, queued to write ${d.locks[step.lock]!.name} (rwsem: readers queue behind a waiting writer)${w.where}`,
+          )
+    const spins = step.op === 'lock' && step.ctx === 'lock' && step.else === 'retry'
+    w.edge(
+      nodeId.lock(step.lock),
+      spins
+        ? `gets -EDEADLK from ${d.locks[step.lock]!.name} and tries again holding its locks, never backing off${w.where}`
+        : `waits for lock ${d.locks[step.lock]!.name}${w.where}`,
+    )
   },
   takes: (step) => (step.op === 'unlock' ? undefined : { lock: step.lock, mode: step.mode }),
   releases: (step) => (step.op === 'unlock' ? step.lock : undefined),
@@ -142,6 +243,7 @@ export const lockOp: OpModule<S> = {
   text(d, s) {
     const { L, uf } = names(d)
     if (s.op === 'unlock') return `unlock(${L(s.lock)})${uf(s)}`
+    if (s.op === 'lock' && s.ctx) return ctxLockText(d, s)
     if (s.op === 'lock')
       return `${s.mode === 'read' ? 'down_read' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_lock' : d.locks[s.lock]!.kind === 'rwsem' ? 'down_write' : 'mutex_lock'}(${L(s.lock)})${s.nonblock ? ' (trylock if non-blockable)' : ''}${timeoutText(s)}${uf(s)}`
     return `${s.mode === 'read' ? 'down_read_trylock' : d.locks[s.lock]!.kind === 'ww' ? 'dma_resv_trylock' : d.locks[s.lock]!.kind === 'rwsem' ? 'down_write_trylock' : 'mutex_trylock'}(${L(s.lock)}), on failure ${outcomeText(s.else)}`

@@ -15,7 +15,7 @@
  * wait_event: FLAG sleeps until another path sets the flag (ops/cond.ts), as
  * wait_event(wq, condition) does until its waker sets the condition and wakes the queue.
  */
-import type { Reader } from '../../../checker/model.js'
+import type { Cursor, Reader } from '../../../checker/model.js'
 import type { StepCx } from '../context.js'
 import { SpecError } from '../errors.js'
 import type { ParseCx } from '../parse.js'
@@ -56,7 +56,13 @@ export function readTimeout(px: ParseCx): { timeout?: true; else?: Outcome } {
 }
 
 /** The timeout rule of a bounded wait: enabled only while `blocked` holds at the step. */
-export function addTimeout(k: StepCx, step: { readonly timeout?: true; readonly else?: Outcome }, blocked: (s: Reader) => boolean, wait: string): void {
+export function addTimeout(
+  k: StepCx,
+  step: { readonly timeout?: true; readonly else?: Outcome },
+  blocked: (s: Reader) => boolean,
+  wait: string,
+  leave?: (c: Cursor) => void,
+): void {
   if (!step.timeout) return
   const { cx, p, base, m, add } = k
   const o = step.else ?? '-EBUSY'
@@ -64,7 +70,10 @@ export function addTimeout(k: StepCx, step: { readonly timeout?: true; readonly 
     { name: 'timed_out', ...base, wait, then: o },
     m('timeout'),
     (s) => p.at_(s) && blocked(s),
-    (c) => cx.outcome(p, o, c),
+    (c) => {
+      leave?.(c)
+      cx.outcome(p, o, c)
+    },
   )
 }
 

@@ -1,0 +1,209 @@
+/**
+ * Lock kinds as the kernel implements them: rwsem readers queue behind a waiting writer
+ * (kernel/locking/rwsem.c: rwsem_down_read_slowpath @ v6.12), and dma_resv is a Wait-Die ww_mutex
+ * taken under an acquire context (kernel/locking/ww_mutex.h: __ww_mutex_check_kill @ v6.12). Each
+ * expected verdict is derived by hand from those functions, in the comment above the case.
+ */
+import test from 'ava'
+import { explore } from '../../checker/explore.js'
+import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
+import { compileGpu } from '../../model/gpu/compile.js'
+import { SpecError } from '../../model/gpu/errors.js'
+import { buildDesign, type DesignInput } from '../../model/gpu/spec.js'
+import { Cursor } from '../../checker/model.js'
+import { PROPERTY_NAMES } from '../../properties/gpu.js'
+
+/** a step as written in a scenario */
+type Step = unknown
+type Steps = Step[]
+
+const run = (d: DesignInput) => {
+  const m = compileGpu(buildDesign(d), 'lock kinds case')
+  const x = explore(m)
+  if (x.verdict.status !== 'violated') return { status: x.verdict.status, m, x }
+  const trace = violationTrace(x)!
+  const replays = replay(m, trace, x.verdict.property.name, { evidence: evidenceTraces(x) }).ok
+  return { status: 'violated', property: x.verdict.property.name, replays, m, x, trace }
+}
+
+// ---- rwsem: readers queue behind a waiting writer --------------------------------------------
+
+/** a reads L then needs M; b holds M then reads L; w (optional) writes L. */
+const readerWriterReader = (opts: { writer: boolean; second?: Step }): DesignInput => ({
+  engines: [{ name: 'gfx', cus: 1 }],
+  locks: [
+    { name: 'L', kind: 'rwsem' },
+    { name: 'M', kind: 'mutex' },
+  ],
+  jobs: [],
+  threads: [
+    { name: 'a', steps: [{ lock_read: 'L' }, { lock: 'M' }, { unlock: 'M' }, { unlock: 'L' }] },
+    { name: 'b', steps: [{ lock: 'M' }, opts.second ?? { lock_read: 'L' }, { unlock: 'L' }, { unlock: 'M' }] },
+    ...(opts.writer ? [{ name: 'w', steps: [{ lock: 'L' }, { unlock: 'L' }] }] : []),
+  ],
+  properties: ['deadlock'],
+})
+
+test('reader, waiting writer, reader: deadlock, and the cycle says the reader waits behind the writer', (t) => {
+  // a holds L for read and waits for M; b holds M. w finds L read-held and queues
+  // (rwsem_down_write_slowpath). b's down_read then finds L reader-owned with a waiter: the fast
+  // path fails on RWSEM_FLAG_WAITERS (rwsem_read_trylock) and the slow path goes to `queue`
+  // (rcnt > 1, reader-owned). b waits for w, w for a, a for b.
+  const r = run(readerWriterReader({ writer: true }))
+  t.is(r.status, 'violated')
+  t.is(r.property, PROPERTY_NAMES.deadlock)
+  t.true(r.replays)
+  const c = new Cursor(r.m.layout)
+  const w = new Uint32Array(r.m.layout.words)
+  r.x.store.read(r.x.violation!.stateIndex, w)
+  r.m.layout.decodeInto(w, 0, c.pre)
+  const text = r.m.view.waitFor(c).describe().join('\n')
+  t.regex(text, /thread b waits behind w, queued to write L/)
+  t.regex(text, /thread w waits for lock L/)
+  t.regex(text, /lock L read-held by thread a/)
+})
+
+test('the same readers without a writer cannot deadlock: readers share the rwsem', (t) => {
+  // With no waiter, b's down_read succeeds on the fast path while a reads; b releases M after.
+  t.is(run(readerWriterReader({ writer: false })).status, 'proved')
+})
+
+test('down_read_trylock fails while a writer is queued: a retry loop holding M then spins for ever', (t) => {
+  // __down_read_trylock tests RWSEM_READ_FAILED_MASK, which includes RWSEM_FLAG_WAITERS: with w
+  // queued, b's trylock fails every time and b keeps M, which a needs before it drops L.
+  const r = run(readerWriterReader({ writer: true, second: { trylock_read: 'L', else: 'retry' } }))
+  t.is(r.status, 'violated')
+  t.is(r.property, PROPERTY_NAMES.deadlock)
+  // Without the writer the trylock succeeds at once.
+  t.is(run(readerWriterReader({ writer: false, second: { trylock_read: 'L', else: 'retry' } })).status, 'proved')
+})
+
+test('a writer queued on a free rwsem takes it when the readers are gone (no deadlock for one reader)', (t) => {
+  // a reads L and releases it; w queues while a holds it and gets it once a is done.
+  const r = run({
+    engines: [{ name: 'gfx', cus: 1 }],
+    locks: [{ name: 'L', kind: 'rwsem' }],
+    jobs: [],
+    threads: [
+      { name: 'a', steps: [{ lock_read: 'L' }, { unlock: 'L' }] },
+      { name: 'w', steps: [{ lock: 'L' }, { unlock: 'L' }] },
+    ],
+    properties: ['deadlock'],
+  })
+  t.is(r.status, 'proved')
+})
+
+// ---- dma_resv: Wait-Die under an acquire context --------------------------------------------
+
+/** two transactions lock x and y in opposite orders; `second` is how each takes its second lock */
+const opposite = (second: (mine: string, other: string) => Step, ctx = true): DesignInput => {
+  const path = (first: string, then: string): Steps => [
+    ...(ctx ? ['ww_acquire_init'] : []),
+    ctx ? { lock: `${first}.resv`, ctx: true, else: '-EDEADLK' } : { lock: `${first}.resv` },
+    second(first, then),
+    { unlock: `${then}.resv` },
+    { unlock: `${first}.resv` },
+    ...(ctx ? ['ww_acquire_fini'] : []),
+  ]
+  return {
+    engines: [{ name: 'gfx', cus: 1 }],
+    buffers: [
+      { name: 'x', placement: 'system' },
+      { name: 'y', placement: 'system' },
+    ],
+    jobs: [],
+    threads: [
+      { name: 'a', steps: path('x', 'y') },
+      { name: 'b', steps: path('y', 'x') },
+    ],
+    properties: ['deadlock', 'lock-order'],
+  }
+}
+
+/** drm_exec's backoff: drop the first lock, dma_resv_lock_slow the contended one, relock the first */
+const backoff = (mine: string, other: string): Step => ({
+  lock: `${other}.resv`,
+  ctx: true,
+  else: [{ unlock: `${mine}.resv` }, { lock_slow: `${other}.resv` }, { lock: `${mine}.resv`, ctx: true, else: [{ unlock: `${other}.resv` }, '-EDEADLK'] }],
+})
+
+test('two resvs in opposite order under contexts with the backoff: proved (deadlock and lock order)', (t) => {
+  // Wait-Die: a context waits only for a younger holder or while it holds nothing, so no
+  // wait-for cycle among contexts; every second dma_resv has the context as its nest lock.
+  t.is(run(opposite(backoff)).status, 'proved')
+})
+
+test('two resvs in opposite order, -EDEADLK retried holding the first lock: deadlock', (t) => {
+  // The younger holds its first buffer and gets -EDEADLK on the older's; it retries without
+  // dropping it, and the older sleeps on that buffer for ever.
+  const r = run(opposite((_m, other) => ({ lock: `${other}.resv`, ctx: true, else: 'retry' })))
+  t.is(r.status, 'violated')
+  t.is(r.property, PROPERTY_NAMES.deadlock)
+  t.true(r.replays)
+})
+
+test('two resvs in opposite order without contexts: the ABBA deadlock, and lockdep reports the nesting', (t) => {
+  const r = run(opposite((_m, other) => ({ lock: `${other}.resv` }), false))
+  t.is(r.status, 'violated')
+  t.true(r.property === PROPERTY_NAMES.deadlock || r.property === PROPERTY_NAMES.lockOrder)
+  const lo = run({ ...opposite((_m, other) => ({ lock: `${other}.resv` }), false), properties: ['lock-order'] })
+  t.is(lo.property, PROPERTY_NAMES.lockOrder)
+})
+
+test('a context never gets -EDEADLK from a holder without a context: it sleeps (mixing deadlocks undetected)', (t) => {
+  // __ww_mutex_check_kill: hold_ctx is NULL for dma_resv_lock(obj, NULL), so the context sleeps;
+  // ww_acquire_init's comment: mixing "can result in undetected deadlocks".
+  const r = run({
+    engines: [{ name: 'gfx', cus: 1 }],
+    buffers: [
+      { name: 'x', placement: 'system' },
+      { name: 'y', placement: 'system' },
+    ],
+    jobs: [],
+    threads: [
+      {
+        name: 'a',
+        steps: [
+          'ww_acquire_init',
+          { lock: 'x.resv', ctx: true, else: '-EDEADLK' },
+          { lock: 'y.resv', ctx: true, else: [{ unlock: 'x.resv' }, '-EDEADLK'] },
+          { unlock: 'y.resv' },
+          { unlock: 'x.resv' },
+          'ww_acquire_fini',
+        ],
+      },
+      { name: 'b', steps: [{ lock: 'y.resv' }, { trylock: 'x.resv', else: 'retry' }, { unlock: 'x.resv' }, { unlock: 'y.resv' }] },
+    ],
+    properties: ['deadlock'],
+  })
+  t.is(r.status, 'violated')
+  t.is(r.property, PROPERTY_NAMES.deadlock)
+})
+
+const specError = (d: DesignInput): string | undefined => {
+  try {
+    buildDesign(d)
+    return undefined
+  } catch (e) {
+    return e instanceof SpecError ? e.code : String(e)
+  }
+}
+
+test('context steps are checked: a ctx lock needs ww_acquire_init and an else:, and only a dma_resv takes one', (t) => {
+  const one = (steps: Steps, locks: DesignInput['locks'] = []): DesignInput => ({
+    engines: [{ name: 'gfx', cus: 1 }],
+    buffers: [{ name: 'x', placement: 'system' }],
+    locks,
+    jobs: [],
+    threads: [{ name: 'a', steps }],
+  })
+  t.is(specError(one([{ lock: 'x.resv', ctx: true, else: '-EDEADLK' }, { unlock: 'x.resv' }])), 'FC259')
+  t.is(specError(one(['ww_acquire_init', { lock: 'x.resv', ctx: true }, { unlock: 'x.resv' }, 'ww_acquire_fini'])), 'FC156')
+  t.is(
+    specError(one(['ww_acquire_init', { lock: 'm', ctx: true, else: '-EDEADLK' }, { unlock: 'm' }, 'ww_acquire_fini'], [{ name: 'm', kind: 'mutex' }])),
+    'FC155',
+  )
+  t.is(specError(one(['ww_acquire_fini'])), 'FC259')
+  t.is(specError(one(['ww_acquire_init', 'ww_acquire_init'])), 'FC259')
+  t.is(specError(one(['ww_acquire_init', { lock_slow: 'x.resv' }, { unlock: 'x.resv' }, 'ww_acquire_fini'])), undefined)
+})
