@@ -454,8 +454,8 @@ export const ERROR_CODES = {
   },
   FC199: {
     title: 'progress goal not understood',
-    cause: 'A `progress:` entry that does not name exactly one thread, job or fence of the design, names one twice, or names a work item.',
-    fix: 'Write `{ thread: T }`, `{ job: J }` or `{ fence: F }` with a declared name, once each.',
+    cause: 'A `progress:` entry that does not name exactly one thread, job, fence or work item of the design, or names one twice.',
+    fix: 'Write `{ thread: T }`, `{ job: J }`, `{ fence: F }` or `{ work: W }` with a declared name, once each.',
   },
 
   // FC19x: symmetry declarations

@@ -232,7 +232,8 @@ const scenarioSchema = (step: Schema) =>
       properties: { type: 'array', items: { enum: PROPERTY_IDS } },
       progress: {
         type: 'array',
-        description: 'progress goals, each a liveness property under weak fairness: { thread: T } completes its path, { job: J } or { fence: F } signals',
+        description:
+          'progress goals, each a liveness property under weak fairness: { thread: T } completes its path, { job: J } or { fence: F } signals, { work: W } runs',
         items: {
           type: 'object',
           minProperties: 1,

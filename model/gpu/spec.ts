@@ -98,7 +98,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
   })
 
   checkConditions([...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps), ...notifiers.flatMap((n) => n.callback)])
-  const goals = readGoals(d.progress ?? [], { thread: threads.map((th) => th.name), job: jobs.map((j) => j.name), fence: fences.map((fe) => fe.name) })
+  const goals = readGoals(d.progress ?? [], {
+    thread: threads.map((th) => th.name),
+    job: jobs.map((j) => j.name),
+    fence: fences.map((fe) => fe.name),
+    work: works.threads.map((w) => w.name),
+  })
   const accepted: PropertyId[] = policies.timeout === 'accept' ? ['hang-until-timeout'] : []
 
   const vram = d.memory?.vram ?? 0

@@ -267,7 +267,6 @@ export interface GpuDesign {
 }
 
 /** A user-stated progress goal: an actor's event that must happen on every weakly fair run. */
-export type Goal =
-  { readonly kind: 'thread'; readonly index: number } | { readonly kind: 'job'; readonly index: number } | { readonly kind: 'fence'; readonly index: number }
+export type Goal = { readonly kind: 'thread' | 'job' | 'fence' | 'work'; readonly index: number }
 
 export const usageKey = (bo: number, fence: number): string => `${bo}:${fence}`

@@ -29,10 +29,12 @@ declare module '../types.js' {
   interface StepVariants {
     /** the worker picks the queued item up (the first step of a work item's path) */
     work_start: { readonly op: 'work_start'; readonly work: number }
-    queue_work: { readonly op: 'queue_work'; readonly work: number; readonly delayed: boolean }
+    /** mod: the second half of mod_delayed_work (__queue_delayed_work after the grab) */
+    queue_work: { readonly op: 'queue_work'; readonly work: number; readonly delayed: boolean; readonly mod?: true }
     flush_work: { readonly op: 'flush_work'; readonly work: number }
     cancel_work_sync: { readonly op: 'cancel_work_sync'; readonly work: number }
-    cancel_work: { readonly op: 'cancel_work'; readonly work: number }
+    /** mod: the first half of mod_delayed_work (work_grab_pending with WORK_CANCEL_DELAYED) */
+    cancel_work: { readonly op: 'cancel_work'; readonly work: number; readonly mod?: true }
     flush_workqueue: { readonly op: 'flush_workqueue'; readonly queue: number }
   }
 }
@@ -77,6 +79,11 @@ const ref = (key: string, doc: string, op: S['op'], role: 'work' | 'workqueue') 
   parse: (px: { where: (string | number)[]; arg: () => number }): Step[] => {
     const i = px.arg()
     if (op === 'flush_workqueue') return [{ where: px.where, op, queue: i }]
+    if (key === 'mod_delayed_work')
+      return [
+        { where: px.where, op: 'cancel_work', work: i, mod: true },
+        { where: px.where, op: 'queue_work', work: i, delayed: true, mod: true },
+      ]
     if (op === 'queue_work') return [{ where: px.where, op, work: i, delayed: key === 'queue_delayed_work' }]
     return [{ where: px.where, op: op as 'flush_work' | 'cancel_work_sync' | 'cancel_work', work: i }]
   },
@@ -116,6 +123,12 @@ export const workOp: OpModule<S> = {
     ),
     ref('queue_delayed_work', "arm the work item's timer: it is queued at some later point (the delay is the search's choice)", 'queue_work', 'work'),
     ref(
+      'mod_delayed_work',
+      "restart the work item's delay: take a pending instance off its queue and disarm its timer (work_grab_pending), then arm the timer again; the timer is off in between, so a work item re-armed again and again is owed no run under weak fairness",
+      'queue_work',
+      'work',
+    ),
+    ref(
       'flush_work',
       "wait until the work item is neither pending nor running (touches its lockdep map, and its queue's if ordered or WQ_MEM_RECLAIM)",
       'flush_work',
@@ -147,6 +160,7 @@ export const workOp: OpModule<S> = {
     { path: 'kernel/workqueue.c', fn: 'process_one_work' },
     { path: 'kernel/workqueue.c', fn: 'queue_work_on' },
     { path: 'kernel/workqueue.c', fn: 'queue_delayed_work_on' },
+    { path: 'kernel/workqueue.c', fn: 'mod_delayed_work_on' },
     { path: 'kernel/workqueue.c', fn: 'start_flush_work' },
     { path: 'kernel/workqueue.c', fn: '__flush_work' },
     { path: 'kernel/workqueue.c', fn: '__cancel_work_sync' },
@@ -208,7 +222,12 @@ export const workOp: OpModule<S> = {
       const w = step.work
       const tm = timerField(f, w)
       add(
-        { name: step.delayed ? 'queue_delayed_work' : 'queue_work', ...base, work: d.works[w]!.name },
+        {
+          name: step.mod ? 'mod_delayed_work' : step.delayed ? 'queue_delayed_work' : 'queue_work',
+          ...base,
+          work: d.works[w]!.name,
+          ...(step.mod ? { part: 'queue' } : {}),
+        },
         m('queue_work'),
         (s) => p.at_(s),
         (c) => {
@@ -237,7 +256,7 @@ export const workOp: OpModule<S> = {
     const tm = timerField(f, w)
     if (step.op === 'cancel_work') {
       add(
-        { name: 'cancel_work', ...base, work: d.works[w]!.name },
+        { name: step.mod ? 'mod_delayed_work' : 'cancel_work', ...base, work: d.works[w]!.name, ...(step.mod ? { part: 'grab' } : {}) },
         m('cancel_work'),
         (s) => p.at_(s),
         (c) => {
@@ -342,6 +361,8 @@ export const workOp: OpModule<S> = {
     }
     if (s.op === 'flush_workqueue') return `flush_workqueue(${d.workqueues[s.queue]!.name})`
     const w = d.works[s.work]!
+    if ((s.op === 'cancel_work' || s.op === 'queue_work') && s.mod)
+      return `mod_delayed_work(${d.workqueues[w.queue]!.name}, ${w.name}): ${s.op === 'cancel_work' ? 'work_grab_pending, the timer off' : '__queue_delayed_work, the timer armed again'}`
     if (s.op === 'queue_work') {
       const q = d.workqueues[w.queue]!.name
       return s.delayed
