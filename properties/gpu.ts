@@ -9,6 +9,7 @@ import { running, wsField } from '../model/gpu/ops/work.js'
 import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
+import { FLUSH_DEPENDENCY, flushDependencyProperty, hasFlush } from './flushDependency.js'
 import { lockOrderProperty } from './gpuLockOrder.js'
 import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
 import { PROGRESS, STALE_ACCESS } from './hmm.js'
@@ -32,6 +33,7 @@ export const PROPERTY_NAMES = {
   nonblock: 'rule 38: a callback in a non-blockable invalidation never sleeps, and returns false only there',
   ...ATOMIC_NAMES,
   hang: 'hang-until-timeout: no bounded wait times out in a hang that only its timeout ends',
+  flushDependency: FLUSH_DEPENDENCY,
 } as const
 
 /** A progress goal's property name, and its id for --property (`progress:NAME`). */
@@ -272,6 +274,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   }
 
   if (want.has('hang-until-timeout') && hasTimedWait(design)) props.push(hangUntilTimeout(v))
+  if (want.has('flush-dependency') && hasFlush(design)) props.push(flushDependencyProperty(v))
 
   // CPU threads that fault (cpu_fault) are memory actors too: each must complete its access.
   const cpuFaulting = design.threads.flatMap((th, t) => (th.steps.some((s) => s.op === 'cpu_fault') ? [t] : []))
@@ -479,6 +482,7 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
       requested: false,
     })
   else if (!hasTimedWait(design)) empty('hang-until-timeout', 'no bounded wait (timeout: true), so no timeout can end a hang')
+  if (!hasFlush(design)) empty('flush-dependency', 'no flush_work or flush_workqueue step')
   return out
 }
 
@@ -506,6 +510,7 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'might-sleep': 'mightSleep',
   'irq-safety': 'irqSafety',
   'hang-until-timeout': 'hang',
+  'flush-dependency': 'flushDependency',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -526,4 +531,5 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'might-sleep': 'step',
   'irq-safety': 'order',
   'hang-until-timeout': 'step',
+  'flush-dependency': 'step',
 }

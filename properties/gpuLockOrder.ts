@@ -99,6 +99,13 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
         for (const c of lockdepContexts(post, t)) if (c !== to) out.push([c, to])
         if (inSignalling(post, t)) out.push(['dma_fence_map', to])
       }
+      // start_flush_work / __flush_workqueue touch the lockdep maps before the flush waits: a
+      // thread that arrives at a flush records held -> map even if the flush never returns.
+      const touched = next ? (opOf(next).lockdep?.touchesAt?.(design, f, post, next) ?? []) : []
+      if (touched.length) {
+        const held = lockdepContexts(post, t)
+        for (const x of touched) for (const c of held) if (c !== x) out.push([c, x])
+      }
       return out
     },
   }

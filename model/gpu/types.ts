@@ -230,6 +230,7 @@ export const PROPERTY_IDS = [
   'might-sleep',
   'irq-safety',
   'hang-until-timeout',
+  'flush-dependency',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 

@@ -11,9 +11,13 @@
  * is neither pending nor running; cancel_work_sync first removes a pending instance, then waits
  * for the running one; flush_workqueue waits until every item of the queue is idle. While it runs
  * an item holds the lockdep maps of its queue and of itself (process_one_work); a flush touches
- * them (touch_work_lockdep_map, and touch_wq_lockdep_map for an ordered or WQ_MEM_RECLAIM queue in
- * start_flush_work; __flush_workqueue; __cancel_work_sync touches only the work's map), so
- * flushing under a lock the item takes is the lockdep cycle L -> work -> L.
+ * them before it waits (touch_work_lockdep_map, and touch_wq_lockdep_map for an ordered or
+ * WQ_MEM_RECLAIM queue, in start_flush_work, only when the work is queued or running;
+ * __flush_workqueue always; __cancel_work_sync only the work's map, of a running instance), so
+ * flushing under a lock the item takes is the lockdep cycle L -> work -> L, recorded even when the
+ * flush never returns. start_flush_work and __flush_workqueue also run check_flush_dependency: a
+ * flush of a queue without WQ_MEM_RECLAIM from a WQ_MEM_RECLAIM worker or from a PF_MEMALLOC task
+ * (in reclaim) is the kernel's warning, the property flush-dependency (properties/flushDependency.ts).
  *
  * Queueing from a fence callback (dma_fence_add_callback, enable_signaling) is the same
  * queue_work step placed in that callback's path.
@@ -65,6 +69,27 @@ export function heldMaps(d: GpuDesign, f: GpuFields, s: Reader, t: number): stri
   return [wqMap(d, d.works[w]!.queue), workMap(d, w)]
 }
 
+/**
+ * The flush a thread at `step` starts in state s, if any: start_flush_work @ v6.12 goes on only
+ * when the work is queued or running ("already_gone" otherwise: no barrier, no lockdep map
+ * touched, no check_flush_dependency); __cancel_work_sync flushes only a running instance (the
+ * pending one was taken off first) and skips the checks meant for flushes (from_cancel);
+ * __flush_workqueue always flushes. `cancel`: the flush comes from the cancel path.
+ */
+export function flushStart(
+  d: GpuDesign,
+  f: GpuFields,
+  s: Reader,
+  step: Step,
+): { readonly queue: number; readonly work?: number; readonly cancel: boolean } | undefined {
+  if (step.op === 'flush_workqueue') return { queue: step.queue, cancel: false }
+  if (step.op !== 'flush_work' && step.op !== 'cancel_work_sync') return undefined
+  const x = s.get(wsField(f, step.work))
+  const cancel = step.op === 'cancel_work_sync'
+  if (cancel ? !running(x) : x === WS.idle) return undefined
+  return { queue: d.works[step.work]!.queue, work: step.work, cancel }
+}
+
 const label = (d: GpuDesign, t: number): string => `${d.threads[t]!.work !== undefined ? 'work' : 'thread'} ${d.threads[t]!.name}`
 const items = (d: GpuDesign, q: number): number[] => d.works.flatMap((w, i) => (w.queue === q ? [i] : []))
 
@@ -98,7 +123,8 @@ export const workOp: OpModule<S> = {
         name: 'its name',
         ordered: 'true: alloc_ordered_workqueue, one item at a time in queue order (max_active 1)',
         maxActive: 'at most this many of its items run at once (default: no bound)',
-        memReclaim: 'WQ_MEM_RECLAIM: it has a rescuer, so flush_work of its items also touches its lockdep map',
+        memReclaim:
+          'WQ_MEM_RECLAIM: it has a rescuer, so flush_work of its items also touches its lockdep map; flushing a queue without it from a WQ_MEM_RECLAIM worker or from reclaim breaks flush-dependency (check_flush_dependency)',
       },
     },
     {
@@ -168,6 +194,7 @@ export const workOp: OpModule<S> = {
     { path: 'kernel/workqueue.c', fn: '__flush_workqueue' },
     { path: 'kernel/workqueue.c', fn: 'touch_wq_lockdep_map' },
     { path: 'kernel/workqueue.c', fn: 'touch_work_lockdep_map' },
+    { path: 'kernel/workqueue.c', fn: 'check_flush_dependency' },
     { path: 'include/linux/workqueue.h', fn: 'alloc_ordered_workqueue' },
   ],
   fields(b, d) {
@@ -340,18 +367,21 @@ export const workOp: OpModule<S> = {
   lockdep: {
     // flush_work and friends may sleep; queue_work does not.
     sleeps: (_step, m) => m.does === 'flush_return',
-    maps(d, step, m) {
-      const touched = (names: string[]) => ({ names, nested: false })
-      if (step.op === 'work_start') return { names: m.does === 'work_start' ? [wqMap(d, d.works[step.work]!.queue), workMap(d, step.work)] : [], nested: true }
-      if (m.does !== 'flush_return') return touched([])
-      if (step.op === 'flush_workqueue') return touched([wqMap(d, step.queue)])
-      if (step.op === 'cancel_work_sync') return touched([workMap(d, step.work)])
-      if (step.op === 'flush_work') {
-        const q = d.works[step.work]!.queue
-        const wq = d.workqueues[q]!
-        return touched(wq.maxActive === 1 || wq.memReclaim ? [workMap(d, step.work), wqMap(d, q)] : [workMap(d, step.work)])
-      }
-      return touched([])
+    // process_one_work: the queue's map, then the work's, held while the callback runs.
+    maps: (d, step, m) => ({
+      names: step.op === 'work_start' && m.does === 'work_start' ? [wqMap(d, d.works[step.work]!.queue), workMap(d, step.work)] : [],
+      nested: true,
+    }),
+    // A flush touches its maps in start_flush_work / __flush_workqueue, before it waits: recorded
+    // when the thread arrives at the step, so a flush that never returns records them too. A
+    // flush of an idle work touches nothing (already_gone); flush_workqueue always touches.
+    touchesAt(d, f, s, step) {
+      const fl = flushStart(d, f, s, step)
+      if (!fl) return []
+      if (fl.work === undefined) return [wqMap(d, fl.queue)]
+      const wq = d.workqueues[fl.queue]!
+      // touch_wq_lockdep_map too for an ordered queue or one with a rescuer (WQ_MEM_RECLAIM), not from cancel
+      return !fl.cancel && (wq.maxActive === 1 || wq.memReclaim) ? [workMap(d, fl.work), wqMap(d, fl.queue)] : [workMap(d, fl.work)]
     },
   },
   text(d, s) {
