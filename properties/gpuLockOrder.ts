@@ -6,6 +6,7 @@
  * recorded when it is attempted.
  */
 import type { Action, OrderProperty, Reader } from '../checker/model.js'
+import { armedUnderLock } from '../model/gpu/mech/composite.js'
 import { callbackHeld } from '../model/gpu/ops/callback.js'
 import { opOf } from '../model/gpu/ops/index.js'
 import { heldMaps } from '../model/gpu/ops/work.js'
@@ -57,8 +58,17 @@ export function lockOrderProperty(v: GpuView, name: string): OrderProperty<Actio
     primedLabel: 'primed at boot (dma_resv_lockdep)',
     edges: (pre, a, post) => {
       const t = actor(a)
-      if (t < 0) return []
       const m = meta(a)
+      // A dma_fence_array or chain arming its members under its own lock (mech/composite.ts).
+      if (m.actor.kind === 'fence' && m.does === 'enable') {
+        const own = design.fences[m.actor.index]!.lock
+        if (own === undefined) return []
+        return armedUnderLock(design, f, pre, m.actor.index).flatMap((x) => {
+          const l = design.fences[x]!.lock
+          return l !== undefined && cls(l) !== cls(own) ? [[cls(own), cls(l)] as [string, string]] : []
+        })
+      }
+      if (t < 0) return []
       const out: [string, string][] = []
       const contexts = lockdepContexts(pre, t)
       // mmu_notifier_invalidate_range_start() acquires the lockdep map of the notifier context
