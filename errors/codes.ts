@@ -448,9 +448,10 @@ export const ERROR_CODES = {
   },
 
   FC189: {
-    title: 'bad callback',
-    cause: 'A callback under `callbacks:` without steps.',
-    fix: 'Give the callback its steps: the work dma_fence_signal runs for it, under the fence lock.',
+    title: 'bad callback or fence op',
+    cause:
+      'A callback under `callbacks:` without steps, a fence op (`ops:`) that is unknown or has no steps, or a `signaled` / `release` op that calls itself.',
+    fix: 'Give the callback or op its steps (enable_signaling, signaled, release); a release may put other fences, not its own.',
   },
   FC199: {
     title: 'progress goal not understood',

@@ -322,7 +322,7 @@ test('a fence-on-fence cycle through a callback on a dma_fence_array is a deadlo
   t.is(r.v.status, 'violated')
   const text = waitText(r)
   t.regex(text, /dma_fence_array: signals when all of dma_fence F/)
-  t.regex(text, /dma_fence F signalled by thread done\n  -> thread done is a callback armed on dma_fence A/)
+  t.regex(text, /dma_fence F signalled by thread done\n {2}-> thread done is a callback armed on dma_fence A/)
   t.true(replay(r.model, violationTrace(r.x)!, r.v.status === 'violated' ? r.v.property.name : '').ok)
   t.is(violatedBy(d(['lock-order'])), undefined)
 })
@@ -351,4 +351,41 @@ test("lock order: a chain's enable_signaling takes its member's lock under its o
   })
   t.is(violatedBy(d('F')), 'lock order (lockdep)')
   t.is(violatedBy(d('H')), undefined)
+})
+
+// dma_fence_is_signaled tests DMA_FENCE_FLAG_SIGNALED_BIT before it calls ops->signaled: the op
+// (a mutex here) runs under the caller's spinlock only while the fence has not signalled. A
+// thread that signals F itself before the test never runs it; one that does not may.
+test('is_signaled runs the signaled op only while the fence has not signalled; dma_fence_put runs release', (t) => {
+  const d = (signalFirst: boolean): DesignInput => ({
+    locks: [
+      { name: 'S', kind: 'spinlock' },
+      { name: 'M', kind: 'mutex' },
+    ],
+    fences: [{ name: 'F', kind: 'dma', ops: { signaled: [{ lock: 'M' }, { unlock: 'M' }] } }],
+    threads: [{ name: 't', steps: [...(signalFirst ? [{ signal: 'F' }] : []), { spin_lock: 'S' }, { is_signaled: 'F' }, { spin_unlock: 'S' }] }],
+    properties: ['might-sleep'],
+  })
+  t.is(violatedBy(d(false)), 'might_sleep: nothing sleeps under a spinlock, in an irq handler or in a fence callback')
+  t.is(violatedBy(d(true)), undefined)
+  // release runs at the put, in the putter's context: under a spinlock here.
+  const put: DesignInput = {
+    locks: [
+      { name: 'S', kind: 'spinlock' },
+      { name: 'M', kind: 'mutex' },
+    ],
+    fences: [{ name: 'F', kind: 'dma', ops: { release: [{ lock: 'M' }, { unlock: 'M' }] } }],
+    threads: [{ name: 't', steps: [{ spin_lock: 'S' }, { dma_fence_put: 'F' }, { spin_unlock: 'S' }] }],
+    properties: ['might-sleep'],
+  }
+  t.is(violatedBy(put), 'might_sleep: nothing sleeps under a spinlock, in an irq handler or in a fence callback')
+  // A release that puts its own fence would recurse for ever: refused.
+  const loop = (): unknown =>
+    buildDesign({
+      engines: ENGINE,
+      fences: [{ name: 'F', kind: 'dma', ops: { release: [{ dma_fence_put: 'F' }] } }],
+      threads: [{ name: 't', steps: [{ dma_fence_put: 'F' }] }],
+    })
+  const e = t.throws(loop)
+  t.is((e as SpecError).code, 'FC189')
 })
