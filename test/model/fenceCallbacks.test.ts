@@ -330,7 +330,7 @@ test('a fence-on-fence cycle through a callback on a dma_fence_array is a deadlo
 // dma_fence_chain_enable_signaling arms the first contained fence not yet signalled under the
 // chain's lock; a callback on that fence that takes the chain's lock (adds a callback to it)
 // closes lockdep's cycle. Armed on a fence that is not a member, the same callback orders
-// nothing against the chain.
+// nothing against the chain. An array's members the same way.
 test("lock order: a chain's enable_signaling takes its member's lock under its own", (t) => {
   const d = (on: string): DesignInput => ({
     fences: [
@@ -351,6 +351,26 @@ test("lock order: a chain's enable_signaling takes its member's lock under its o
   })
   t.is(violatedBy(d('F')), 'lock order (lockdep)')
   t.is(violatedBy(d('H')), undefined)
+  // dma_fence_array_enable_signaling arms every member that has not signalled, under the array's lock.
+  const arr: DesignInput = {
+    fences: [
+      { name: 'F', kind: 'dma' },
+      { name: 'G', kind: 'dma' },
+      { name: 'H', kind: 'dma' },
+      { name: 'A', kind: 'array', members: ['F', 'G'] },
+    ],
+    callbacks: [
+      { name: 'inner', fence: 'G', steps: [{ add_callback: 'outer' }] },
+      { name: 'outer', fence: 'A', steps: [{ signal: 'H' }] },
+    ],
+    threads: [
+      { name: 'arm', steps: [{ add_callback: 'inner' }] },
+      { name: 'sig', steps: [{ signal: 'G' }, { signal: 'F' }] },
+      { name: 'waiter', steps: [{ wait: 'A' }] },
+    ],
+    properties: ['lock-order'],
+  }
+  t.is(violatedBy(arr), 'lock order (lockdep)')
 })
 
 // dma_fence_is_signaled tests DMA_FENCE_FLAG_SIGNALED_BIT before it calls ops->signaled: the op
