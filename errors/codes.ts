@@ -454,14 +454,15 @@ export const ERROR_CODES = {
   },
 
   FC189: {
-    title: 'bad callback',
-    cause: 'A callback under `callbacks:` without steps.',
-    fix: 'Give the callback its steps: the work dma_fence_signal runs for it, under the fence lock.',
+    title: 'bad callback or fence op',
+    cause:
+      'A callback under `callbacks:` without steps, a fence op (`ops:`) that is unknown or has no steps, or a `signaled` / `release` op that calls itself.',
+    fix: 'Give the callback or op its steps (enable_signaling, signaled, release); a release may put other fences, not its own.',
   },
   FC199: {
     title: 'progress goal not understood',
-    cause: 'A `progress:` entry that does not name exactly one thread, job or fence of the design, names one twice, or names a work item.',
-    fix: 'Write `{ thread: T }`, `{ job: J }` or `{ fence: F }` with a declared name, once each.',
+    cause: 'A `progress:` entry that does not name exactly one thread, job, fence or work item of the design, or names one twice.',
+    fix: 'Write `{ thread: T }`, `{ job: J }`, `{ fence: F }` or `{ work: W }` with a declared name, once each.',
   },
 
   // FC19x: symmetry declarations

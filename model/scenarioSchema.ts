@@ -105,6 +105,16 @@ const scenarioSchema = (step: Schema) =>
                   items: { $ref: '#/definitions/step' },
                   description: 'the steps of dma_fence_ops.enable_signaling, run under the fence lock',
                 },
+                signaled: {
+                  type: 'array',
+                  items: { $ref: '#/definitions/step' },
+                  description: 'the steps of dma_fence_ops.signaled, run inline by is_signaled (dma_fence_is_signaled) while the fence has not signalled',
+                },
+                release: {
+                  type: 'array',
+                  items: { $ref: '#/definitions/step' },
+                  description: "the steps of dma_fence_ops.release, run inline by dma_fence_put (every put may be the last), in the putter's context",
+                },
               },
               description: "the fence's driver ops (dma_fence_ops), as step lists",
             },
@@ -233,7 +243,8 @@ const scenarioSchema = (step: Schema) =>
       properties: { type: 'array', items: { enum: PROPERTY_IDS } },
       progress: {
         type: 'array',
-        description: 'progress goals, each a liveness property under weak fairness: { thread: T } completes its path, { job: J } or { fence: F } signals',
+        description:
+          'progress goals, each a liveness property under weak fairness: { thread: T } completes its path, { job: J } or { fence: F } signals, { work: W } runs',
         items: {
           type: 'object',
           minProperties: 1,

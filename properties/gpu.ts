@@ -11,6 +11,7 @@ import type { Goal, PropertyId, Step } from '../model/gpu/types.js'
 import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
 import { hasStuck } from '../model/gpu/waitFor.js'
+import { FLUSH_DEPENDENCY, flushDependencyProperty, hasFlush } from './flushDependency.js'
 import { lockOrderProperty } from './gpuLockOrder.js'
 import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
 import { DATA_SURVIVES, PROGRESS, STALE_ACCESS } from './hmm.js'
@@ -35,12 +36,23 @@ export const PROPERTY_NAMES = {
   ...ATOMIC_NAMES,
   hang: 'hang-until-timeout: no bounded wait times out in a hang that only its timeout ends',
   dataSurvives: DATA_SURVIVES,
+  flushDependency: FLUSH_DEPENDENCY,
 } as const
 
 /** A progress goal's property name, and its id for --property (`progress:NAME`). */
 export const goalName = (design: GpuView['design'], g: Goal): { name: string; id: string } => {
-  const who = g.kind === 'thread' ? design.threads[g.index]!.name : g.kind === 'job' ? design.jobs[g.index]!.name : design.fences[g.index]!.name
-  const what = g.kind === 'thread' ? `thread ${who} completes its path` : g.kind === 'job' ? `job ${who} signals its fence` : `fence ${who} signals`
+  const who = {
+    thread: () => design.threads[g.index]!.name,
+    job: () => design.jobs[g.index]!.name,
+    fence: () => design.fences[g.index]!.name,
+    work: () => design.works[g.index]!.name,
+  }[g.kind]()
+  const what = {
+    thread: `thread ${who} completes its path`,
+    job: `job ${who} signals its fence`,
+    fence: `fence ${who} signals`,
+    work: `work ${who} runs`,
+  }[g.kind]
   return { name: `progress: ${what}`, id: `progress:${who}` }
 }
 
@@ -281,6 +293,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   }
 
   if (want.has('hang-until-timeout') && hasTimedWait(design)) props.push(hangUntilTimeout(v))
+  if (want.has('flush-dependency') && hasFlush(design)) props.push(flushDependencyProperty(v))
 
   // A migration's finalize publishes the destination only after the copy's dma_fence (ops/migrate.ts).
   if (want.has('data-survives') && namesCopy(design))
@@ -432,13 +445,18 @@ function hangUntilTimeout(v: GpuView): Property<Action> {
  * User-stated progress goals: on every weakly fair run (one fairness group per actor, as for
  * memory-progress; userspace's own choices and GPU accesses owe nothing), the goal's event happens;
  * a run that stops without it (the thread failed, everything else finished) violates it too.
+ * The groups: each thread; each work item (its worker's steps, process_one_work picking it up, and
+ * its delayed-work timer firing: one actor, so a timer that stays armed and a pending item whose
+ * worker is free must eventually fire and run, while one re-armed or cancelled again and again is
+ * owed nothing); each job on the GPU; each fence mechanism. A work goal is met when the item runs
+ * (process_one_work picked it up).
  */
 function goalProperties(v: GpuView): Property<Action>[] {
   const { design, f } = v
   const T = design.threads.length
   const J = design.jobs.length
   const groups = [
-    ...design.threads.map((th) => `thread ${th.name}`),
+    ...design.threads.map((th) => (th.work !== undefined ? `work ${th.name} (worker and timer)` : `thread ${th.name}`)),
     ...design.jobs.map((j) => `job ${j.name} (GPU)`),
     ...design.fences.map((fe) => `fence ${fe.name}`),
   ]
@@ -455,7 +473,10 @@ function goalProperties(v: GpuView): Property<Action>[] {
             s.get(f.pc[g.index]!) === design.threads[g.index]!.steps.length &&
             s.get(f.failed[g.index]!) === 0 &&
             (f.rpc[g.index]! < 0 || s.get(f.rpc[g.index]!) === 0)
-        : (s: Reader) => s.get(f.fs[g.kind === 'job' ? design.jobs[g.index]!.fence : g.index]!) !== FS.pending
+        : g.kind === 'work'
+          ? // process_one_work picked it up: it is running (or running and queued again)
+            (s: Reader) => running(s.get(wsField(f, g.index)))
+          : (s: Reader) => s.get(f.fs[g.kind === 'job' ? design.jobs[g.index]!.fence : g.index]!) !== FS.pending
     return {
       ...leadsTo(name, { goal, fairness, groups, stops: true }, { cite: "the scenario's progress: goals; weak fairness per actor (checker/liveness.ts)" }),
       id,
@@ -498,6 +519,7 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
     })
   else if (!hasTimedWait(design)) empty('hang-until-timeout', 'no bounded wait (timeout: true), so no timeout can end a hang')
   if (!namesCopy(design)) empty('data-survives', 'no migrate_vma_finalize names its copy job (copy:)')
+  if (!hasFlush(design)) empty('flush-dependency', 'no flush_work or flush_workqueue step')
   return out
 }
 
@@ -530,6 +552,7 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'irq-safety': 'irqSafety',
   'hang-until-timeout': 'hang',
   'data-survives': 'dataSurvives',
+  'flush-dependency': 'flushDependency',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -551,4 +574,5 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'irq-safety': 'order',
   'hang-until-timeout': 'step',
   'data-survives': 'step',
+  'flush-dependency': 'step',
 }

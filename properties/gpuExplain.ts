@@ -10,6 +10,7 @@ import type { GpuView } from '../model/gpu/compile.js'
 import { FS, JS, PTE } from '../model/gpu/compile.js'
 import { reclaims } from '../model/gpu/types.js'
 import type { ReadTrace } from '../report/narrator.js'
+import { flushDependencyBroken } from './flushDependency.js'
 import { GpuTraceFacts } from './gpuTraceFacts.js'
 
 /** The explanation of a violation of property `id` by `trace`; empty for a property it has no words for. */
@@ -44,6 +45,8 @@ export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Act
       return x.rule7()
     case 'notifier-nonblock':
       return x.nonblock()
+    case 'flush-dependency':
+      return x.flushDependency()
     default:
       return []
   }
@@ -52,6 +55,12 @@ export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Act
 /** The explanation of each rule, read off the trace by the facts it extends. */
 class Explainer extends GpuTraceFacts {
   // ---- the rules ------------------------------------------------------------------------------
+
+  flushDependency(): string[] {
+    const t = this.thread()
+    const why = t >= 0 ? flushDependencyBroken(this.v, this.post, t) : undefined
+    return why ? [`workqueue: ${why} (kernel/workqueue.c: check_flush_dependency @ v6.12 warns once)`] : []
+  }
 
   rule4(): string[] {
     const t = this.thread()

@@ -6,6 +6,7 @@
  * recorded when it is attempted.
  */
 import type { Action, OrderProperty, Reader } from '../checker/model.js'
+import { armedUnderLock } from '../model/gpu/mech/composite.js'
 import { callbackHeld } from '../model/gpu/ops/callback.js'
 import { opOf } from '../model/gpu/ops/index.js'
 import { readerMayTake } from '../model/gpu/ops/lock.js'
@@ -89,8 +90,17 @@ export function lockOrderProperty(v: GpuView, name: string, rule4?: Rule4Waits):
     primedLabel: 'primed at boot (dma_resv_lockdep)',
     edges: (pre, a, post) => {
       const t = actor(a)
-      if (t < 0) return []
       const m = meta(a)
+      // A dma_fence_array or chain arming its members under its own lock (mech/composite.ts).
+      if (m.actor.kind === 'fence' && m.does === 'enable') {
+        const own = design.fences[m.actor.index]!.lock
+        if (own === undefined) return []
+        return armedUnderLock(design, f, pre, m.actor.index).flatMap((x) => {
+          const l = design.fences[x]!.lock
+          return l !== undefined && cls(l) !== cls(own) ? [[cls(own), cls(l)] as [string, string]] : []
+        })
+      }
+      if (t < 0) return []
       const out: [string, string][] = []
       const contexts = lockdepContexts(pre, t)
       /** the classes this rule acquires (or attempts, or touches): after F on F's signalling path */
@@ -144,6 +154,13 @@ export function lockOrderProperty(v: GpuView, name: string, rule4?: Rule4Waits):
       if (rule4) {
         for (const fe of rule4(post, t)) for (const c of lockdepContexts(post, t)) out.push([c, fenceNode(fe)])
         for (const x of took) for (const fe of sigAt[t]![x.s.get(f.pc[t]!)] ?? []) out.push([fenceNode(fe), x.cls])
+      }
+      // start_flush_work / __flush_workqueue touch the lockdep maps before the flush waits: a
+      // thread that arrives at a flush records held -> map even if the flush never returns.
+      const touched = next ? (opOf(next).lockdep?.touchesAt?.(design, f, post, next) ?? []) : []
+      if (touched.length) {
+        const held = lockdepContexts(post, t)
+        for (const x of touched) for (const c of held) if (c !== x) out.push([c, x])
       }
       return out
     },

@@ -2,6 +2,7 @@
  * GPU states and steps in kernel vocabulary, for traces a reviewer reads: "shrinker:
  * dma_fence_wait(g0) holding fs_reclaim", "job k1: GPU page fault".
  */
+import { armedUnderLock } from './mech/composite.js'
 import type { Action, Reader } from '../../checker/model.js'
 import { opOf } from './ops/index.js'
 import { type GpuView, PAGE, type RuleMeta } from './view.js'
@@ -171,6 +172,22 @@ export function describeStep(v: GpuView, pre: Reader, action: Action, post: Read
   }
   const fe = d.fences[m.actor.index]!
   if (m.does === 'preempt_fence') return { actor: `preempt fence ${fe.name}`, text: `takes job ${d.jobs[fe.of!]!.name} off the hardware and signals` }
+  const fn = fe.kind === 'chain' ? 'dma_fence_chain' : 'dma_fence_array'
+  const ms = (fe.members ?? []).map((x) => d.fences[x]!.name).join(', ')
+  const armed = armedUnderLock(d, f, pre, m.actor.index)
+  if (m.does === 'enable')
+    return {
+      actor: `fence ${fe.name}`,
+      text: `${fn}_enable_signaling: adds its callback to ${armed.map((x) => d.fences[x]!.name).join(', ') || 'nothing (all signalled)'}${fe.lock !== undefined ? `, under ${d.locks[fe.lock]!.name}` : ''}`,
+    }
+  if (m.does === 'composite_signal')
+    return {
+      actor: `fence ${fe.name}`,
+      text: `signals from irq_work: ${fe.kind === 'chain' ? 'its fence and every earlier point' : fe.any ? 'one of' : 'all of'} ${ms} ${fe.kind === 'chain' ? 'have' : ''} signalled`.replace(
+        '  ',
+        ' ',
+      ),
+    }
   return { actor: `fence ${fe.name}`, text: `signals with its source ${String(action.from)}` }
 }
 

@@ -11,6 +11,9 @@ import type { Callback, Fence, Lock, Step } from './types.js'
 type Path = (string | number)[]
 type Obj = Record<string, unknown>
 
+/** The dma_fence_ops a scenario may write as step lists (include/linux/dma-fence.h: struct dma_fence_ops @ v6.12). */
+export const FENCE_OPS = ['enable_signaling', 'signaled', 'release'] as const
+
 export interface CallbackDecl {
   readonly name: string
   readonly fence: number
@@ -102,9 +105,13 @@ export function completeFences(
     const ops = fe.ops as Obj | undefined
     if (ops === undefined) return
     const at: Path = ['fences', k, 'ops']
-    if (typeof ops !== 'object' || Array.isArray(ops)) throw new SpecError('FC189', at, 'ops is a map: { enable_signaling: [steps] }')
+    if (typeof ops !== 'object' || Array.isArray(ops))
+      throw new SpecError('FC189', at, 'ops is a map: { enable_signaling: [steps], signaled: [steps], release: [steps] }')
     for (const key of Object.keys(ops))
-      if (key !== 'enable_signaling') throw new SpecError('FC189', [...at, key], `unknown fence op '${key}' (fence ops: enable_signaling)`)
+      if (!FENCE_OPS.includes(key as (typeof FENCE_OPS)[number]))
+        throw new SpecError('FC189', [...at, key], `unknown fence op '${key}' (fence ops: ${FENCE_OPS.join(', ')})`)
+    // signaled and release run inline in their caller's context (fenceOps.ts).
+    if (ops.enable_signaling === undefined) return
     const steps = ops.enable_signaling
     if (!Array.isArray(steps) || steps.length === 0) throw new SpecError('FC189', [...at, 'enable_signaling'], 'enable_signaling needs its steps: [...]')
     const i = first + k

@@ -83,18 +83,26 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
   }
 }
 
-/** `progress:` goals, each naming one actor: { thread: T } completes, { job: J } / { fence: F } signals. */
-export function readGoals(raw: readonly Obj[], known: Record<'thread' | 'job' | 'fence', readonly string[]>): Goal[] {
+/** `progress:` goals, each naming one actor: { thread: T } completes, { job: J } / { fence: F } signals, { work: W } runs. */
+export function readGoals(raw: readonly Obj[], known: Record<Goal['kind'], readonly string[]>): Goal[] {
   const seen = new Set<string>()
+  const kinds = ['thread', 'job', 'fence', 'work'] as const
   return raw.map((g, k) => {
     const keys = Object.keys(g)
-    if (keys.length === 1 && keys[0] === 'work')
-      throw new SpecError('FC199', ['progress', k, 'work'], 'work items are not part of this design language yet; name a thread, a job or a fence')
-    const kind = keys[0] as 'thread' | 'job' | 'fence'
-    if (keys.length !== 1 || !['thread', 'job', 'fence'].includes(kind))
-      throw new SpecError('FC199', ['progress', k], 'a goal names one actor: { thread: T } (completes its path), { job: J } or { fence: F } (signals)')
+    const kind = keys[0] as Goal['kind']
+    if (keys.length !== 1 || !kinds.includes(kind))
+      throw new SpecError(
+        'FC199',
+        ['progress', k],
+        'a goal names one actor: { thread: T } (completes its path), { job: J } or { fence: F } (signals), { work: W } (runs)',
+      )
     const index = known[kind].indexOf(g[kind] as string)
-    if (index < 0) throw new SpecError('FC199', ['progress', k, kind], `no ${kind} named '${String(g[kind])}' (${kind}s: ${known[kind].join(', ') || 'none'})`)
+    if (index < 0)
+      throw new SpecError(
+        'FC199',
+        ['progress', k, kind],
+        `no ${kind === 'work' ? 'work item' : kind} named '${String(g[kind])}' (${kind === 'work' ? 'work items' : `${kind}s`}: ${known[kind].join(', ') || 'none'})`,
+      )
     const id = `${kind}:${index}`
     if (seen.has(id)) throw new SpecError('FC199', ['progress', k], `the goal ${kind} ${String(g[kind])} is stated twice`)
     seen.add(id)

@@ -10,7 +10,8 @@ import { opOf } from './ops/index.js'
 import type { Obj, Path } from './parse.js'
 import { callbackList, callbackSteps, expandSignals } from './fenceDecls.js'
 import { checkConditions, checkLocking, readGoals } from './pathChecks.js'
-import { StepReader } from './steps.js'
+import { FenceOpsReader } from './fenceOps.js'
+import type { StepReader } from './steps.js'
 import { declareWork } from './workSpec.js'
 import { CONTEXTS, type Context, type GpuDesign, type Notifier, PROPERTY_IDS, type PropertyId, type ReclaimPath, type Step, type Thread } from './types.js'
 
@@ -25,17 +26,21 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const { policies, engines, locks, fences, buffers, usageOf, jobIn, job } = hw
   const { pages, ranges } = mem
   const wk = declareWork(d, hw.claim)
-  const reader = new StepReader({
-    policies,
-    locks,
-    fences,
-    jobs,
-    notifierNames: mem.notifierIn.map((n) => n.name as string),
-    callbacks: hw.callbackDecls,
-    resolve: { ...resolvers(hw, mem), ...wk.resolve },
-    pageList: mem.pageList,
-    setUsage: hw.setUsage,
-  })
+  const reader = new FenceOpsReader(
+    {
+      policies,
+      locks,
+      fences,
+      jobs,
+      notifierNames: mem.notifierIn.map((n) => n.name as string),
+      callbacks: hw.callbackDecls,
+      resolve: { ...resolvers(hw, mem), ...wk.resolve },
+      pageList: mem.pageList,
+      setUsage: hw.setUsage,
+    },
+    d.fences ?? [],
+    jobIn.length,
+  )
   const { threads, reclaim, notifiers, works } = readPaths(d, hw, mem, reader, wk)
 
   // Who pushes which job; jobs nobody pushes are submitted at start.
@@ -98,7 +103,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
   })
 
   checkConditions([...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps), ...notifiers.flatMap((n) => n.callback)])
-  const goals = readGoals(d.progress ?? [], { thread: threads.map((th) => th.name), job: jobs.map((j) => j.name), fence: fences.map((fe) => fe.name) })
+  const goals = readGoals(d.progress ?? [], {
+    thread: threads.map((th) => th.name),
+    job: jobs.map((j) => j.name),
+    fence: fences.map((fe) => fe.name),
+    work: works.threads.map((w) => w.name),
+  })
   const accepted: PropertyId[] = policies.timeout === 'accept' ? ['hang-until-timeout'] : []
 
   const vram = d.memory?.vram ?? 0

@@ -233,6 +233,7 @@ export const PROPERTY_IDS = [
   'irq-safety',
   'hang-until-timeout',
   'data-survives',
+  'flush-dependency',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 
@@ -270,7 +271,6 @@ export interface GpuDesign {
 }
 
 /** A user-stated progress goal: an actor's event that must happen on every weakly fair run. */
-export type Goal =
-  { readonly kind: 'thread'; readonly index: number } | { readonly kind: 'job'; readonly index: number } | { readonly kind: 'fence'; readonly index: number }
+export type Goal = { readonly kind: 'thread' | 'job' | 'fence' | 'work'; readonly index: number }
 
 export const usageKey = (bo: number, fence: number): string => `${bo}:${fence}`

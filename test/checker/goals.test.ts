@@ -88,6 +88,49 @@ test('a goal names one declared actor once (FC199)', (t) => {
   const bad = (progress: NonNullable<DesignInput['progress']>) => t.throws(() => buildDesign({ ...allocOnce(1), progress }), { instanceOf: SpecError })
   t.regex(bad([{ thread: 'nosuch' }]).message, /no thread named 'nosuch' \(threads: t\)/)
   t.regex(bad([{ thread: 't' }, { thread: 't' }]).message, /stated twice/)
-  t.regex(bad([{ work: 'w' }]).message, /work items are not part of this design language yet/)
+  t.regex(bad([{ work: 'w' }]).message, /no work item named 'w' \(work items: none\)/)
   t.is(bad([{ job: 'j' }]).code, 'FC199')
+})
+
+test('a work goal: the item runs once queued; cancelled first, or re-armed for ever, it is owed nothing', (t) => {
+  // By hand. queue: the item is pending and its worker free, so on every fair run it runs.
+  // queue then cancel_work: the thread may cancel before the worker picks it up; then nothing is
+  // enabled and the run stops with the goal unmet (a one-state loop). mod_delayed_work in a loop:
+  // each re-arm turns the timer off for a step, so the timer is never continuously enabled and
+  // weak fairness owes it nothing (a lasso through the re-arming worker).
+  const design = (steps: NonNullable<DesignInput['threads']>[number]['steps'], extra: Partial<DesignInput> = {}): DesignInput => ({
+    engines: [{ name: 'gfx', cus: 1 }],
+    work: [{ name: 'w', steps: [{ lock: 'l' }, { unlock: 'l' }] }],
+    locks: [{ name: 'l', kind: 'mutex' }],
+    threads: [{ name: 't', steps }],
+    properties: ['deadlock'],
+    progress: [{ work: 'w' }],
+    ...extra,
+  })
+  const queued = explore(compile(design([{ queue_work: 'w' }])))
+  t.is(queued.verdict.status, 'proved')
+  const cancelled = explore(compile(design([{ queue_work: 'w' }, { cancel_work: 'w' }])))
+  t.is(cancelled.verdict.status, 'violated')
+  if (cancelled.verdict.status === 'violated') t.is(cancelled.verdict.property.name, 'progress: work w runs')
+  const trace = violationTrace(cancelled)!
+  t.deepEqual(
+    trace.steps.map((s) => s.action.name),
+    ['queue_work', 'cancel_work'],
+  )
+  t.is(trace.loop, 2)
+  // queue_delayed_work once: the armed timer stays enabled, so it fires and the item runs.
+  t.is(explore(compile(design([{ queue_delayed_work: 'w' }]))).verdict.status, 'proved')
+  const rearm = design([{ queue_work: 'r' }], {
+    work: [
+      { name: 'w', steps: [{ lock: 'l' }, { unlock: 'l' }] },
+      { name: 'r', steps: [{ mod_delayed_work: 'w' }, { queue_work: 'r' }] },
+    ],
+  })
+  const m = compile(rearm)
+  const x = explore(m)
+  t.is(x.verdict.status, 'violated')
+  const lasso = violationTrace(x)!
+  t.not(lasso.loop, undefined)
+  t.true(lasso.steps.slice(lasso.loop).some((s) => s.action.name === 'mod_delayed_work'))
+  t.true(replay(m, lasso, 'progress: work w runs').ok)
 })

@@ -299,3 +299,113 @@ test('wrong lock kinds and bad containers are input errors', (t) => {
     'FC196',
   )
 })
+
+// A fence-on-fence cycle through a callback: the callback on array A signals F, a member of A.
+// A signals only when F has, F only when A's callback runs: nobody can signal either. No lock is
+// held anywhere on the cycle, so lockdep (lock-order) has nothing to report; the wait-for graph
+// goes from the waiter to F, F's only signaller (the callback), the callback to A, A to F.
+test('a fence-on-fence cycle through a callback on a dma_fence_array is a deadlock lockdep cannot see', (t) => {
+  const d = (properties: string[]): DesignInput => ({
+    fences: [
+      { name: 'F', kind: 'dma' },
+      { name: 'G', kind: 'dma' },
+      { name: 'A', kind: 'array', members: ['F', 'G'] },
+    ],
+    callbacks: [{ name: 'done', fence: 'A', steps: [{ signal: 'F' }] }],
+    threads: [
+      { name: 'setup', steps: [{ add_callback: 'done' }, { signal: 'G' }] },
+      { name: 'waiter', steps: [{ wait: 'F' }] },
+    ],
+    properties,
+  })
+  const r = check(d(['deadlock']))
+  t.is(r.v.status, 'violated')
+  const text = waitText(r)
+  t.regex(text, /dma_fence_array: signals when all of dma_fence F/)
+  t.regex(text, /dma_fence F signalled by thread done\n {2}-> thread done is a callback armed on dma_fence A/)
+  t.true(replay(r.model, violationTrace(r.x)!, r.v.status === 'violated' ? r.v.property.name : '').ok)
+  t.is(violatedBy(d(['lock-order'])), undefined)
+})
+
+// dma_fence_chain_enable_signaling arms the first contained fence not yet signalled under the
+// chain's lock; a callback on that fence that takes the chain's lock (adds a callback to it)
+// closes lockdep's cycle. Armed on a fence that is not a member, the same callback orders
+// nothing against the chain. An array's members the same way.
+test("lock order: a chain's enable_signaling takes its member's lock under its own", (t) => {
+  const d = (on: string): DesignInput => ({
+    fences: [
+      { name: 'F', kind: 'dma' },
+      { name: 'H', kind: 'dma' },
+      { name: 'P', kind: 'chain', fence: 'F' },
+    ],
+    callbacks: [
+      { name: 'inner', fence: on, steps: [{ add_callback: 'outer' }] },
+      { name: 'outer', fence: 'P', steps: [{ signal: 'H' }] },
+    ],
+    threads: [
+      { name: 'arm', steps: [{ add_callback: 'inner' }] },
+      { name: 'sig', steps: [{ signal: 'F' }, ...(on === 'H' ? [] : [{ signal: 'H' }])] },
+      { name: 'waiter', steps: [{ wait: 'P' }] },
+    ],
+    properties: ['lock-order'],
+  })
+  t.is(violatedBy(d('F')), 'lock order (lockdep)')
+  t.is(violatedBy(d('H')), undefined)
+  // dma_fence_array_enable_signaling arms every member that has not signalled, under the array's lock.
+  const arr: DesignInput = {
+    fences: [
+      { name: 'F', kind: 'dma' },
+      { name: 'G', kind: 'dma' },
+      { name: 'H', kind: 'dma' },
+      { name: 'A', kind: 'array', members: ['F', 'G'] },
+    ],
+    callbacks: [
+      { name: 'inner', fence: 'G', steps: [{ add_callback: 'outer' }] },
+      { name: 'outer', fence: 'A', steps: [{ signal: 'H' }] },
+    ],
+    threads: [
+      { name: 'arm', steps: [{ add_callback: 'inner' }] },
+      { name: 'sig', steps: [{ signal: 'G' }, { signal: 'F' }] },
+      { name: 'waiter', steps: [{ wait: 'A' }] },
+    ],
+    properties: ['lock-order'],
+  }
+  t.is(violatedBy(arr), 'lock order (lockdep)')
+})
+
+// dma_fence_is_signaled tests DMA_FENCE_FLAG_SIGNALED_BIT before it calls ops->signaled: the op
+// (a mutex here) runs under the caller's spinlock only while the fence has not signalled. A
+// thread that signals F itself before the test never runs it; one that does not may.
+test('is_signaled runs the signaled op only while the fence has not signalled; dma_fence_put runs release', (t) => {
+  const d = (signalFirst: boolean): DesignInput => ({
+    locks: [
+      { name: 'S', kind: 'spinlock' },
+      { name: 'M', kind: 'mutex' },
+    ],
+    fences: [{ name: 'F', kind: 'dma', ops: { signaled: [{ lock: 'M' }, { unlock: 'M' }] } }],
+    threads: [{ name: 't', steps: [...(signalFirst ? [{ signal: 'F' }] : []), { spin_lock: 'S' }, { is_signaled: 'F' }, { spin_unlock: 'S' }] }],
+    properties: ['might-sleep'],
+  })
+  t.is(violatedBy(d(false)), 'might_sleep: nothing sleeps under a spinlock, in an irq handler or in a fence callback')
+  t.is(violatedBy(d(true)), undefined)
+  // release runs at the put, in the putter's context: under a spinlock here.
+  const put: DesignInput = {
+    locks: [
+      { name: 'S', kind: 'spinlock' },
+      { name: 'M', kind: 'mutex' },
+    ],
+    fences: [{ name: 'F', kind: 'dma', ops: { release: [{ lock: 'M' }, { unlock: 'M' }] } }],
+    threads: [{ name: 't', steps: [{ spin_lock: 'S' }, { dma_fence_put: 'F' }, { spin_unlock: 'S' }] }],
+    properties: ['might-sleep'],
+  }
+  t.is(violatedBy(put), 'might_sleep: nothing sleeps under a spinlock, in an irq handler or in a fence callback')
+  // A release that puts its own fence would recurse for ever: refused.
+  const loop = (): unknown =>
+    buildDesign({
+      engines: ENGINE,
+      fences: [{ name: 'F', kind: 'dma', ops: { release: [{ dma_fence_put: 'F' }] } }],
+      threads: [{ name: 't', steps: [{ dma_fence_put: 'F' }] }],
+    })
+  const e = t.throws(loop)
+  t.is((e as SpecError).code, 'FC189')
+})

@@ -283,3 +283,88 @@ test('a work item that flushes itself is a deadlock', (t) => {
   t.true(r.cycleIsLoop)
   t.deepEqual(r.lines.slice(0, 3), ['wait-for cycle:', '  work W flushes work W', '  -> back to work W'])
 })
+
+// Three work items, each flushing the next: W1 -> W2 -> W3 -> W1. All three are queued and
+// system_wq runs them at once; each then waits for the next to go idle: one cycle of three flushes.
+test('a work item that flushes itself through a chain of three flushes is a deadlock, printed as flushes', (t) => {
+  const r = check({
+    work: [
+      { name: 'W1', steps: [{ flush_work: 'W2' }] },
+      { name: 'W2', steps: [{ flush_work: 'W3' }] },
+      { name: 'W3', steps: [{ flush_work: 'W1' }] },
+    ],
+    threads: [{ name: 'ioctl', steps: [{ queue_work: 'W1' }, { queue_work: 'W2' }, { queue_work: 'W3' }] }],
+    properties: ['deadlock'],
+  })
+  t.is(r.status, 'violated')
+  t.true(r.cycleIsLoop)
+  t.deepEqual(r.lines.slice(0, 5), [
+    'wait-for cycle:',
+    '  work W1 flushes work W2',
+    '  -> work W2 flushes work W3',
+    '  -> work W3 flushes work W1',
+    '  -> back to work W1',
+  ])
+})
+
+// start_flush_work (kernel/workqueue.c @ v6.12) touches the work's lockdep map before the flush
+// waits, and only when the work is queued or running. (a) W takes L and then waits for a fence
+// nobody signals, so it never ends; ioctl holds L and flushes W. Whenever ioctl reaches the flush
+// W is queued or running, and the flush never returns: lockdep has recorded L -> W at the flush
+// and W -> L inside W, a cycle. (b) ioctl flushes W before anything queues it (already_gone:
+// nothing touched), and W, queued afterwards, takes L: only W -> L, no cycle.
+test('lockdep: a flush touches the work map when it starts, even if it never returns; a flush of an idle work touches nothing', (t) => {
+  const stuck: DesignInput = {
+    locks: [{ name: 'L' }],
+    fences: [{ name: 'never', kind: 'dma' }],
+    work: [{ name: 'W', steps: [{ lock: 'L' }, { unlock: 'L' }, { wait: 'never' }] }],
+    threads: [{ name: 'ioctl', steps: [{ queue_work: 'W' }, { lock: 'L' }, { flush_work: 'W' }, { unlock: 'L' }] }],
+    properties: ['lock-order'],
+  }
+  const x = explore(model(stuck))
+  t.is(x.verdict.status, 'violated')
+  const detail = (x.violation?.detail ?? []).join('\n')
+  t.regex(detail, /\(work_completion\)W/)
+  const idle: DesignInput = {
+    locks: [{ name: 'L' }],
+    work: [{ name: 'W', steps: [{ lock: 'L' }, { unlock: 'L' }] }],
+    threads: [{ name: 'ioctl', steps: [{ lock: 'L' }, { flush_work: 'W' }, { unlock: 'L' }, { queue_work: 'W' }] }],
+    properties: ['lock-order'],
+  }
+  t.is(explore(model(idle)).verdict.status, 'proved')
+})
+
+// check_flush_dependency (kernel/workqueue.c @ v6.12). A worker of a WQ_MEM_RECLAIM queue flushes
+// a queued item of a queue without it: the warning. The same flush from a plain thread, or of an
+// item of a WQ_MEM_RECLAIM queue: none; from direct reclaim (PF_MEMALLOC): the other warning; cancel_work_sync (from_cancel) skips the check.
+test('flush-dependency: a WQ_MEM_RECLAIM worker flushing a !WQ_MEM_RECLAIM item is the kernel warning', (t) => {
+  const d = (flusher: 'work' | 'thread', memReclaimTarget: boolean, op: 'flush_work' | 'cancel_work_sync' = 'flush_work'): DesignInput => ({
+    workqueues: [
+      { name: 'reclaim_wq', memReclaim: true },
+      { name: 'plain_wq', memReclaim: memReclaimTarget },
+    ],
+    work: [
+      { name: 'T', queue: 'plain_wq', steps: [{ queue_work: 'T' }, { cancel_work: 'T' }] },
+      ...(flusher === 'work' ? [{ name: 'R', queue: 'reclaim_wq', steps: [{ queue_work: 'T' }, { [op]: 'T' }] }] : []),
+    ],
+    threads: [{ name: 'ioctl', steps: flusher === 'work' ? [{ queue_work: 'R' }] : [{ queue_work: 'T' }, { [op]: 'T' }] }],
+    properties: ['flush-dependency'],
+  })
+  const broken = check(d('work', false))
+  t.is(broken.status, 'violated')
+  t.is(broken.property, PROPERTY_NAMES.flushDependency)
+  t.is(check(d('thread', false)).status, 'proved')
+  t.is(check(d('work', true)).status, 'proved')
+  // In direct reclaim (PF_MEMALLOC): a shrinker that flushes the queued item.
+  const pf = check({
+    memory: { vram: 0, system: 0 },
+    workqueues: [{ name: 'plain_wq' }],
+    work: [{ name: 'T', queue: 'plain_wq', steps: [{ queue_work: 'T' }, { cancel_work: 'T' }] }],
+    reclaim: [{ name: 'shrink', steps: [{ flush_work: 'T' }] }],
+    threads: [{ name: 'ioctl', steps: [{ queue_work: 'T' }, { alloc: 'GFP_KERNEL' }] }],
+    properties: ['flush-dependency'],
+  })
+  t.is(pf.property, PROPERTY_NAMES.flushDependency)
+  // cancel_work_sync never runs the check: with no flush left the property has nothing to check.
+  t.is(check(d('work', false, 'cancel_work_sync')).status, 'inconclusive')
+})

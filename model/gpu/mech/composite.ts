@@ -10,10 +10,35 @@
  *
  * The chain's enable_signaling arms one contained fence at a time, re-arming from irq_work as each
  * signals; the model enables every member at once, which triggers no fence the chain would not
- * trigger before it signals.
+ * trigger before it signals. Lockdep sees the container's lock held while the member's lock is
+ * taken (armedUnderLock, recorded by the lock-order property): a callback on a member that takes
+ * the container's lock (adds a callback to it, signals it) closes the cycle, which is why the
+ * kernel's member callbacks (dma_fence_array_cb_func, dma_fence_chain_cb) only queue irq_work.
  */
+import type { Reader } from '../../../checker/model.js'
 import type { CompileCx } from '../context.js'
-import { FS } from '../view.js'
+import type { GpuDesign } from '../types.js'
+import { FS, type GpuFields } from '../view.js'
+
+/**
+ * The fences container i's enable_signaling adds its callback to in state s, under its own lock
+ * (__dma_fence_enable_signaling holds fence->lock around ops->enable_signaling, and each
+ * dma_fence_add_callback takes the member's lock inside it): an array, every member that has not
+ * signalled; a chain, the first contained fence that has not signalled, walking from this point
+ * to earlier ones (dma_fence_chain_for_each, dma_fence_chain_contained). Later re-arms of a chain
+ * come from irq_work (dma_fence_chain_irq_work), outside the chain's lock.
+ */
+export function armedUnderLock(d: GpuDesign, f: GpuFields, s: Reader, i: number): number[] {
+  const fe = d.fences[i]!
+  if (!fe.members) return []
+  const pending = (m: number): boolean => s.get(f.fs[m]!) === FS.pending
+  if (fe.kind === 'array') return fe.members.filter(pending)
+  for (let p: number | undefined = i; p !== undefined; p = d.fences[p]!.members![1]) {
+    const own = d.fences[p]!.members![0]!
+    if (pending(own)) return [own]
+  }
+  return []
+}
 
 export const COMPOSITE_CITE = [
   { path: 'drivers/dma-buf/dma-fence-array.c', fn: 'dma_fence_array_enable_signaling' },

@@ -111,6 +111,10 @@ export interface LockdepFacts<S extends Step = Step> {
    * item's queue then work map, process_one_work) or touched one after the other (acquired and
    * released at once: touch_work_lockdep_map, then touch_wq_lockdep_map in start_flush_work) */
   maps?(d: GpuDesign, step: S, m: RuleMeta): { readonly names: readonly string[]; readonly nested: boolean }
+  /** lockdep maps the thread touches when it arrives at this step, in the state it arrives in,
+   * before it can block there: start_flush_work touches the work's map (and its queue's) only when
+   * the work is queued or running, __flush_workqueue its queue's map always (kernel/workqueue.c) */
+  touchesAt?(d: GpuDesign, f: GpuFields, s: Reader, step: S): readonly string[]
   /** the rule runs might_alloc(gfp) (mm/page_alloc.c: prepare_alloc_pages @ v6.12) with a gfp that may
    * direct-reclaim: lockdep acquires fs_reclaim (only with __GFP_FS) and the mmu_notifier map,
    * whether or not memory is short */

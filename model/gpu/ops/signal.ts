@@ -13,12 +13,16 @@ declare module '../types.js' {
   interface StepVariants {
     enable_signaling: { readonly op: 'enable_signaling'; readonly fence: number }
     signal: { readonly op: 'signal'; readonly fence: number; readonly error: boolean }
+    /** dma_fence_is_signaled; `inlined`: the fence's signaled op follows (fenceOps.ts) */
+    is_signaled: { readonly op: 'is_signaled'; readonly fence: number; readonly inlined?: true }
+    /** dma_fence_put; `inlined`: the fence's release op follows (fenceOps.ts) */
+    fence_put: { readonly op: 'fence_put'; readonly fence: number; readonly inlined?: true }
   }
 }
-type S = StepOf<'enable_signaling' | 'signal'>
+type S = StepOf<'enable_signaling' | 'signal' | 'is_signaled' | 'fence_put'>
 
 export const signalOp: OpModule<S> = {
-  ops: ['enable_signaling', 'signal'],
+  ops: ['enable_signaling', 'signal', 'is_signaled', 'fence_put'],
   syntax: [
     {
       key: 'enable_signaling',
@@ -36,14 +40,29 @@ export const signalOp: OpModule<S> = {
         return [{ where: px.where, op: 'signal', fence: px.arg(), error: px.mods.error === true }]
       },
     },
+    {
+      key: 'is_signaled',
+      doc: "dma_fence_is_signaled: if the fence has not signalled, call its `signaled` op (fences: ops: signaled: [steps]) here, in this path's context and under what it holds",
+      arg: { role: 'fence', what: 'the fence', schema: NAME('a fence') },
+      parse: (px) => [{ where: px.where, op: 'is_signaled', fence: px.arg() }],
+    },
+    {
+      key: 'dma_fence_put',
+      doc: 'drop a reference to the fence; it may be the last, so its `release` op (fences: ops: release: [steps]) runs here, in this context (a callback, an irq handler)',
+      arg: { role: 'fence', what: 'the fence', schema: NAME('a fence') },
+      parse: (px) => [{ where: px.where, op: 'fence_put', fence: px.arg() }],
+    },
   ],
   // signalling a fence with an error ends the jobs that depend on it (any job, any fence)
   footprint: (d) => [...d.fences.map((_, i) => ({ role: 'fence', index: i }) as const), ...d.jobs.map((_, j) => ({ role: 'job', index: j }) as const)],
-  refs: { enable_signaling: { fence: 'fence' }, signal: { fence: 'fence' } },
+  refs: { enable_signaling: { fence: 'fence' }, signal: { fence: 'fence' }, is_signaled: { fence: 'fence' }, fence_put: { fence: 'fence' } },
   cite: [
     { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_enable_sw_signaling' },
     { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_signal' },
     { path: 'include/linux/dma-fence.h', fn: 'dma_fence_set_error' },
+    { path: 'include/linux/dma-fence.h', fn: 'dma_fence_is_signaled' },
+    { path: 'include/linux/dma-fence.h', fn: 'dma_fence_put' },
+    { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_release' },
   ],
   provides: (s) => (s.op === 'signal' ? [{ kind: 'signal', fence: s.fence }] : []),
   signalPath: (_d, s) => (s.op === 'signal' ? { fence: s.fence, whole: false } : undefined),
@@ -53,6 +72,33 @@ export const signalOp: OpModule<S> = {
     const { fences } = cx.design
     const { fs, en, js } = cx.f
     switch (step.op) {
+      case 'is_signaled': {
+        const fe = step.fence
+        const op = step.branch !== undefined
+        add(
+          { name: 'dma_fence_is_signaled', ...base, fence: F(fe), ...(op ? { result: 'signalled' } : {}) },
+          m('test_signaled'),
+          (s) => p.at_(s) && (!op || s.get(fs[fe]!) !== FS.pending),
+          (c) => p.advance(c),
+        )
+        if (op)
+          add(
+            { name: 'dma_fence_is_signaled', ...base, fence: F(fe), calls: 'ops->signaled' },
+            m('test_signaled'),
+            (s) => p.at_(s) && s.get(fs[fe]!) === FS.pending,
+            (c) => cx.outcome(p, 'branch', c),
+          )
+        return
+      }
+      case 'fence_put': {
+        add(
+          { name: 'dma_fence_put', ...base, fence: F(step.fence) },
+          m('fence_put'),
+          (s) => p.at_(s),
+          (c) => p.advance(c),
+        )
+        return
+      }
       case 'enable_signaling': {
         const fe = step.fence
         add(
@@ -93,6 +139,10 @@ export const signalOp: OpModule<S> = {
   text(d, s) {
     const { F } = names(d)
     switch (s.op) {
+      case 'is_signaled':
+        return `dma_fence_is_signaled(${F(s.fence)})${s.inlined ? ': if it has not signalled, its signaled op runs here' : ''}`
+      case 'fence_put':
+        return `dma_fence_put(${F(s.fence)})${s.inlined ? ': if it was the last reference, dma_fence_release runs its release op here' : ''}`
       case 'enable_signaling':
         return `dma_fence_enable_sw_signaling(${F(s.fence)})`
       case 'signal':

@@ -11,9 +11,13 @@
  * is neither pending nor running; cancel_work_sync first removes a pending instance, then waits
  * for the running one; flush_workqueue waits until every item of the queue is idle. While it runs
  * an item holds the lockdep maps of its queue and of itself (process_one_work); a flush touches
- * them (touch_work_lockdep_map, and touch_wq_lockdep_map for an ordered or WQ_MEM_RECLAIM queue in
- * start_flush_work; __flush_workqueue; __cancel_work_sync touches only the work's map), so
- * flushing under a lock the item takes is the lockdep cycle L -> work -> L.
+ * them before it waits (touch_work_lockdep_map, and touch_wq_lockdep_map for an ordered or
+ * WQ_MEM_RECLAIM queue, in start_flush_work, only when the work is queued or running;
+ * __flush_workqueue always; __cancel_work_sync only the work's map, of a running instance), so
+ * flushing under a lock the item takes is the lockdep cycle L -> work -> L, recorded even when the
+ * flush never returns. start_flush_work and __flush_workqueue also run check_flush_dependency: a
+ * flush of a queue without WQ_MEM_RECLAIM from a WQ_MEM_RECLAIM worker or from a PF_MEMALLOC task
+ * (in reclaim) is the kernel's warning, the property flush-dependency (properties/flushDependency.ts).
  *
  * Queueing from a fence callback (dma_fence_add_callback, enable_signaling) is the same
  * queue_work step placed in that callback's path.
@@ -29,20 +33,21 @@ declare module '../types.js' {
   interface StepVariants {
     /** the worker picks the queued item up (the first step of a work item's path) */
     work_start: { readonly op: 'work_start'; readonly work: number }
-    queue_work: { readonly op: 'queue_work'; readonly work: number; readonly delayed: boolean }
+    /** mod: the second half of mod_delayed_work (__queue_delayed_work after the grab) */
+    queue_work: { readonly op: 'queue_work'; readonly work: number; readonly delayed: boolean; readonly mod?: true }
     flush_work: { readonly op: 'flush_work'; readonly work: number }
     cancel_work_sync: { readonly op: 'cancel_work_sync'; readonly work: number }
-    cancel_work: { readonly op: 'cancel_work'; readonly work: number }
+    /** mod: the first half of mod_delayed_work (work_grab_pending with WORK_CANCEL_DELAYED) */
+    cancel_work: { readonly op: 'cancel_work'; readonly work: number; readonly mod?: true }
     flush_workqueue: { readonly op: 'flush_workqueue'; readonly queue: number }
   }
 }
 type S = StepOf<'work_start' | 'queue_work' | 'flush_work' | 'cancel_work_sync' | 'cancel_work' | 'flush_workqueue'>
 
-/** Work item states. */
-export const WS = { idle: 0, pending: 1, running: 2, requeued: 3 } as const
-export const running = (x: number): boolean => x === WS.running || x === WS.requeued
+import { WS, flushStart, running, workMap, wqMap, wsField } from './workState.js'
 
-export const wsField = (f: GpuFields, w: number): number => f.extra[`work.${w}`]!
+export { WS, running, wsField, wqMap, workMap, heldMaps, flushStart } from './workState.js'
+
 const timerField = (f: GpuFields, w: number): number => f.extra[`timer.${w}`] ?? -1
 
 /** Queue work item w (queue_work: a no-op while it is pending or its timer is armed). */
@@ -50,17 +55,6 @@ const queue = (f: GpuFields, c: Cursor, w: number): void => {
   const x = c.post(wsField(f, w))
   if (x === WS.idle) c.set(wsField(f, w), WS.pending)
   else if (x === WS.running) c.set(wsField(f, w), WS.requeued)
-}
-
-/** The lockdep class of a workqueue's map and of a work item's map, as lockdep names them. */
-export const wqMap = (d: GpuDesign, q: number): string => `(wq_completion)${d.workqueues[q]!.name}`
-export const workMap = (d: GpuDesign, w: number): string => `(work_completion)${d.works[w]!.name}`
-
-/** The lockdep maps thread t holds in state s: its queue's and its own while its callback runs. */
-export function heldMaps(d: GpuDesign, f: GpuFields, s: Reader, t: number): string[] {
-  const w = d.threads[t]!.work
-  if (w === undefined || s.get(f.pc[t]!) === 0) return []
-  return [wqMap(d, d.works[w]!.queue), workMap(d, w)]
 }
 
 const label = (d: GpuDesign, t: number): string => `${d.threads[t]!.work !== undefined ? 'work' : 'thread'} ${d.threads[t]!.name}`
@@ -77,6 +71,11 @@ const ref = (key: string, doc: string, op: S['op'], role: 'work' | 'workqueue') 
   parse: (px: { where: (string | number)[]; arg: () => number }): Step[] => {
     const i = px.arg()
     if (op === 'flush_workqueue') return [{ where: px.where, op, queue: i }]
+    if (key === 'mod_delayed_work')
+      return [
+        { where: px.where, op: 'cancel_work', work: i, mod: true },
+        { where: px.where, op: 'queue_work', work: i, delayed: true, mod: true },
+      ]
     if (op === 'queue_work') return [{ where: px.where, op, work: i, delayed: key === 'queue_delayed_work' }]
     return [{ where: px.where, op: op as 'flush_work' | 'cancel_work_sync' | 'cancel_work', work: i }]
   },
@@ -91,7 +90,8 @@ export const workOp: OpModule<S> = {
         name: 'its name',
         ordered: 'true: alloc_ordered_workqueue, one item at a time in queue order (max_active 1)',
         maxActive: 'at most this many of its items run at once (default: no bound)',
-        memReclaim: 'WQ_MEM_RECLAIM: it has a rescuer, so flush_work of its items also touches its lockdep map',
+        memReclaim:
+          'WQ_MEM_RECLAIM: it has a rescuer, so flush_work of its items also touches its lockdep map; flushing a queue without it from a WQ_MEM_RECLAIM worker or from reclaim breaks flush-dependency (check_flush_dependency)',
       },
     },
     {
@@ -115,6 +115,12 @@ export const workOp: OpModule<S> = {
       'work',
     ),
     ref('queue_delayed_work', "arm the work item's timer: it is queued at some later point (the delay is the search's choice)", 'queue_work', 'work'),
+    ref(
+      'mod_delayed_work',
+      "restart the work item's delay: take a pending instance off its queue and disarm its timer (work_grab_pending), then arm the timer again; the timer is off in between, so a work item re-armed again and again is owed no run under weak fairness",
+      'queue_work',
+      'work',
+    ),
     ref(
       'flush_work',
       "wait until the work item is neither pending nor running (touches its lockdep map, and its queue's if ordered or WQ_MEM_RECLAIM)",
@@ -149,6 +155,7 @@ export const workOp: OpModule<S> = {
     { path: 'kernel/workqueue.c', fn: 'process_one_work' },
     { path: 'kernel/workqueue.c', fn: 'queue_work_on' },
     { path: 'kernel/workqueue.c', fn: 'queue_delayed_work_on' },
+    { path: 'kernel/workqueue.c', fn: 'mod_delayed_work_on' },
     { path: 'kernel/workqueue.c', fn: 'start_flush_work' },
     { path: 'kernel/workqueue.c', fn: '__flush_work' },
     { path: 'kernel/workqueue.c', fn: '__cancel_work_sync' },
@@ -156,6 +163,7 @@ export const workOp: OpModule<S> = {
     { path: 'kernel/workqueue.c', fn: '__flush_workqueue' },
     { path: 'kernel/workqueue.c', fn: 'touch_wq_lockdep_map' },
     { path: 'kernel/workqueue.c', fn: 'touch_work_lockdep_map' },
+    { path: 'kernel/workqueue.c', fn: 'check_flush_dependency' },
     { path: 'include/linux/workqueue.h', fn: 'alloc_ordered_workqueue' },
   ],
   fields(b, d) {
@@ -210,7 +218,12 @@ export const workOp: OpModule<S> = {
       const w = step.work
       const tm = timerField(f, w)
       add(
-        { name: step.delayed ? 'queue_delayed_work' : 'queue_work', ...base, work: d.works[w]!.name },
+        {
+          name: step.mod ? 'mod_delayed_work' : step.delayed ? 'queue_delayed_work' : 'queue_work',
+          ...base,
+          work: d.works[w]!.name,
+          ...(step.mod ? { part: 'queue' } : {}),
+        },
         m('queue_work'),
         (s) => p.at_(s),
         (c) => {
@@ -239,7 +252,7 @@ export const workOp: OpModule<S> = {
     const tm = timerField(f, w)
     if (step.op === 'cancel_work') {
       add(
-        { name: 'cancel_work', ...base, work: d.works[w]!.name },
+        { name: step.mod ? 'mod_delayed_work' : 'cancel_work', ...base, work: d.works[w]!.name, ...(step.mod ? { part: 'grab' } : {}) },
         m('cancel_work'),
         (s) => p.at_(s),
         (c) => {
@@ -323,18 +336,21 @@ export const workOp: OpModule<S> = {
   lockdep: {
     // flush_work and friends may sleep; queue_work does not.
     sleeps: (_step, m) => m.does === 'flush_return',
-    maps(d, step, m) {
-      const touched = (names: string[]) => ({ names, nested: false })
-      if (step.op === 'work_start') return { names: m.does === 'work_start' ? [wqMap(d, d.works[step.work]!.queue), workMap(d, step.work)] : [], nested: true }
-      if (m.does !== 'flush_return') return touched([])
-      if (step.op === 'flush_workqueue') return touched([wqMap(d, step.queue)])
-      if (step.op === 'cancel_work_sync') return touched([workMap(d, step.work)])
-      if (step.op === 'flush_work') {
-        const q = d.works[step.work]!.queue
-        const wq = d.workqueues[q]!
-        return touched(wq.maxActive === 1 || wq.memReclaim ? [workMap(d, step.work), wqMap(d, q)] : [workMap(d, step.work)])
-      }
-      return touched([])
+    // process_one_work: the queue's map, then the work's, held while the callback runs.
+    maps: (d, step, m) => ({
+      names: step.op === 'work_start' && m.does === 'work_start' ? [wqMap(d, d.works[step.work]!.queue), workMap(d, step.work)] : [],
+      nested: true,
+    }),
+    // A flush touches its maps in start_flush_work / __flush_workqueue, before it waits: recorded
+    // when the thread arrives at the step, so a flush that never returns records them too. A
+    // flush of an idle work touches nothing (already_gone); flush_workqueue always touches.
+    touchesAt(d, f, s, step) {
+      const fl = flushStart(d, f, s, step)
+      if (!fl) return []
+      if (fl.work === undefined) return [wqMap(d, fl.queue)]
+      const wq = d.workqueues[fl.queue]!
+      // touch_wq_lockdep_map too for an ordered queue or one with a rescuer (WQ_MEM_RECLAIM), not from cancel
+      return !fl.cancel && (wq.maxActive === 1 || wq.memReclaim) ? [workMap(d, fl.work), wqMap(d, fl.queue)] : [workMap(d, fl.work)]
     },
   },
   text(d, s) {
@@ -344,6 +360,8 @@ export const workOp: OpModule<S> = {
     }
     if (s.op === 'flush_workqueue') return `flush_workqueue(${d.workqueues[s.queue]!.name})`
     const w = d.works[s.work]!
+    if ((s.op === 'cancel_work' || s.op === 'queue_work') && s.mod)
+      return `mod_delayed_work(${d.workqueues[w.queue]!.name}, ${w.name}): ${s.op === 'cancel_work' ? 'work_grab_pending, the timer off' : '__queue_delayed_work, the timer armed again'}`
     if (s.op === 'queue_work') {
       const q = d.workqueues[w.queue]!.name
       return s.delayed
