@@ -44,6 +44,8 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
       ...f.pfn[t]!,
       ...f.snap[t]!,
       ...extraKeys.filter((k) => /^(pageRef|migrating)\.(\d+)\./.exec(k)?.[2] === `${t}`).map((k) => f.extra[k]!),
+      // its own queued-writer mark (ops/lock.ts) and acquire-context stamp (ops/ww.ts)
+      ...[f.extra[`rwq.${t}`], f.extra[`stamp.${t}`]].filter((x): x is number => x !== undefined),
     ].filter(ok)
   const lockFields = (l: number): number[] => [f.owner[l]!, f.readers[l]!].filter(ok)
   const fenceFields = (i: number): number[] => [f.fs[i]!, f.en[i]!, f.pub[i]!, f.px[i]!].filter(ok)
@@ -139,6 +141,11 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
           : []
   }
   const LOCK_OPS = new Set(['lock', 'trylock', 'unlock'])
+  const extrasOf = (prefix: string): number[] => extraKeys.filter((k) => k.startsWith(prefix)).map((k) => f.extra[k]!)
+  /** every thread's queued-writer mark: a reader queues behind any of them (ops/lock.ts) */
+  const queuedWriters = extrasOf('rwq.')
+  /** Wait-Die reads every context's stamp, every lock's owner and where every thread stands (ops/ww.ts) */
+  const wwReads = [...extrasOf('stamp.'), ...locks.flatMap((_, l) => lockFields(l)), ...threads.map((_, u) => f.pc[u]!)]
   /** a rule of thread t: its fields, its step's objects, what it holds, the jobs it serves, the op's own places */
   const threadRule = (m: RuleMeta, a: Action): Fp => {
     const t = m.actor.index
@@ -153,7 +160,13 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     }
     const step = m.step
     if (step) {
-      if (step.op === 'lock' || step.op === 'trylock') lockUse(fp, step.lock, t, step.mode, false)
+      if (step.op === 'lock' || step.op === 'trylock') {
+        lockUse(fp, step.lock, t, step.mode, false)
+        if (rwIndex[step.lock]! >= 0) fp.r.push(...queuedWriters)
+        if (step.op === 'lock' && step.ctx !== undefined) fp.r.push(...asPlaces(wwReads))
+      }
+      // stamps are dense ranks: ww_acquire_fini renumbers the younger contexts
+      if (step.op === 'ww_acquire') for (const x of extrasOf('stamp.')) (fp.r.push(x), fp.w.push(x))
       else if (step.op === 'unlock') lockUse(fp, step.lock, t, heldAt(m).find((h) => h.lock === step.lock)?.mode ?? 'write', true)
       if (!LOCK_OPS.has(step.op)) both.push(...refsOf(step))
       for (const p of opOf(step).footprint?.(design, step) ?? []) {
