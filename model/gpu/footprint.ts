@@ -164,10 +164,11 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
         lockUse(fp, step.lock, t, step.mode, false)
         if (rwIndex[step.lock]! >= 0) fp.r.push(...queuedWriters)
         if (step.op === 'lock' && step.ctx !== undefined) fp.r.push(...asPlaces(wwReads))
-      }
+      } else if (step.op === 'unlock') lockUse(fp, step.lock, t, heldAt(m).find((h) => h.lock === step.lock)?.mode ?? 'write', true)
       // stamps are dense ranks: ww_acquire_fini renumbers the younger contexts
-      if (step.op === 'ww_acquire') for (const x of extrasOf('stamp.')) (fp.r.push(x), fp.w.push(x))
-      else if (step.op === 'unlock') lockUse(fp, step.lock, t, heldAt(m).find((h) => h.lock === step.lock)?.mode ?? 'write', true)
+      const stamps = step.op === 'ww_acquire' ? extrasOf('stamp.') : []
+      fp.r.push(...stamps)
+      fp.w.push(...stamps)
       if (!LOCK_OPS.has(step.op)) both.push(...refsOf(step))
       for (const p of opOf(step).footprint?.(design, step) ?? []) {
         const x = place(p)
