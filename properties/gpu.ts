@@ -11,7 +11,8 @@ import { PROPERTY_IDS } from '../model/gpu/types.js'
 import { FS, type GpuView, JS, type RuleMeta } from '../model/gpu/view.js'
 import { lockOrderProperty } from './gpuLockOrder.js'
 import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
-import { PROGRESS, STALE_ACCESS } from './hmm.js'
+import { FAULT_ATTRIBUTION, PROGRESS, STALE_ACCESS } from './hmm.js'
+import { countsUsers, MM_LIFETIME, mmLifetime, processFaultAttribution } from './process.js'
 
 export { PRIMED_ORDER } from './gpuLockOrder.js'
 
@@ -32,6 +33,8 @@ export const PROPERTY_NAMES = {
   nonblock: 'rule 38: a callback in a non-blockable invalidation never sleeps, and returns false only there',
   ...ATOMIC_NAMES,
   hang: 'hang-until-timeout: no bounded wait times out in a hang that only its timeout ends',
+  faultAttribution: FAULT_ATTRIBUTION,
+  mmLifetime: MM_LIFETIME,
 } as const
 
 /** A progress goal's property name, and its id for --property (`progress:NAME`). */
@@ -262,6 +265,8 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   }
 
   if (want.has('hang-until-timeout') && hasTimedWait(design)) props.push(hangUntilTimeout(v))
+  if (want.has('fault-attribution') && design.processes && design.jobs.some((j) => j.accesses.length > 0)) props.push(processFaultAttribution(v))
+  if (want.has('mm-lifetime') && countsUsers(v)) props.push(mmLifetime(v))
 
   // CPU threads that fault (cpu_fault) are memory actors too: each must complete its access.
   const cpuFaulting = design.threads.flatMap((th, t) => (th.steps.some((s) => s.op === 'cpu_fault') ? [t] : []))
@@ -449,6 +454,10 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   if (!design.jobs.some((j) => j.accesses.length > 0) && !design.threads.some((th) => th.steps.some((s) => s.op === 'cpu_fault')))
     empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
   if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
+  if (!design.processes || !design.jobs.some((j) => j.accesses.length > 0))
+    empty('fault-attribution', 'no processes: declared whose GPU work accesses a range, so every fault has one address space')
+  if (!(design.processes ?? []).length || !design.threads.some((th) => th.steps.some((s) => s.op === 'mmget' || s.op === 'mmget_not_zero' || s.op === 'mmput')))
+    empty('mm-lifetime', 'no mmget/mmput step, so no address space is torn down')
   if (!hasAtomic(design)) {
     empty('might-sleep', 'no spinlock, irq handler or fence callback, so nothing runs in atomic context')
     empty('irq-safety', 'no spinlock, irq handler or fence callback')
@@ -488,6 +497,8 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'might-sleep': 'mightSleep',
   'irq-safety': 'irqSafety',
   'hang-until-timeout': 'hang',
+  'fault-attribution': 'faultAttribution',
+  'mm-lifetime': 'mmLifetime',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -508,4 +519,6 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'might-sleep': 'step',
   'irq-safety': 'order',
   'hang-until-timeout': 'step',
+  'fault-attribution': 'step',
+  'mm-lifetime': 'step',
 }

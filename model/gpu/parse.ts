@@ -8,7 +8,7 @@ import type { Policies } from './library.js'
 import type { Fence, Job, Lock, Outcome, Step, Usage } from './types.js'
 
 /** What a name in a step stands for. Validation resolves it among these; symmetry renames by it. */
-export type Role = 'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library' | 'work' | 'workqueue' | 'pool'
+export type Role = 'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library' | 'work' | 'workqueue' | 'pool' | 'process'
 
 export type Path = (string | number)[]
 export type Obj = Record<string, unknown>
