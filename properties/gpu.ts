@@ -268,9 +268,12 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   if (want.has('fault-attribution') && design.processes && design.jobs.some((j) => j.accesses.length > 0)) props.push(processFaultAttribution(v))
   if (want.has('mm-lifetime') && countsUsers(v)) props.push(mmLifetime(v))
 
-  // CPU threads that fault (cpu_fault) are memory actors too: each must complete its access.
+  // CPU threads that fault (cpu_fault) are memory actors too: each must complete its access; so is a
+  // thread whose hmm_range_fault faults another device's pages (get_pages with else:): it must get
+  // out of its walk-fault-walk loop.
   const cpuFaulting = design.threads.flatMap((th, t) => (th.steps.some((s) => s.op === 'cpu_fault') ? [t] : []))
-  if (want.has('memory-progress') && (design.jobs.some((j) => j.accesses.length > 0) || cpuFaulting.length > 0)) {
+  const walking = rangeFaults(design)
+  if (want.has('memory-progress') && (design.jobs.some((j) => j.accesses.length > 0) || cpuFaulting.length > 0 || walking.length > 0)) {
     // Retry loops must not livelock: under weak fairness per actor (every thread, every job's GPU
     // side, every fence mechanism), a stalled GPU (a fault pending, or a queue evicted) is served
     // and every invalidation ends. Userspace's own choices (completing its work) are not obliged,
@@ -279,7 +282,8 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     const calm = (s: Reader): boolean =>
       (f.active < 0 || s.get(f.active) === 0) &&
       accessing.every((j) => (f.pf[j]! < 0 || s.get(f.pf[j]!) === 0) && s.get(f.js[j]!) !== JS.suspended) &&
-      cpuFaulting.every((t) => s.get(f.pc[t]!) === design.threads[t]!.steps.length)
+      cpuFaulting.every((t) => s.get(f.pc[t]!) === design.threads[t]!.steps.length) &&
+      walking.every((w) => s.get(f.pc[w.t]!) < w.from || s.get(f.pc[w.t]!) > w.to)
     const T = design.threads.length
     const J = design.jobs.length
     const groups = [
@@ -451,7 +455,11 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   const empty = (id: PropertyId, reason: string): void => {
     if (want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason: listed ? reason : `does not apply: ${reason}`, requested: listed })
   }
-  if (!design.jobs.some((j) => j.accesses.length > 0) && !design.threads.some((th) => th.steps.some((s) => s.op === 'cpu_fault')))
+  if (
+    !design.jobs.some((j) => j.accesses.length > 0) &&
+    !design.threads.some((th) => th.steps.some((s) => s.op === 'cpu_fault')) &&
+    !rangeFaults(design).length
+  )
     empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
   if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
   if (!design.processes || !design.jobs.some((j) => j.accesses.length > 0))
@@ -472,6 +480,11 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   else if (!hasTimedWait(design)) empty('hang-until-timeout', 'no bounded wait (timeout: true), so no timeout can end a hang')
   return out
 }
+
+/** hmm_range_fault calls that fault another device's pages (get_pages with else:): the thread, and
+ * the steps from the call to the end of its fault (the walk-fault-walk loop). */
+const rangeFaults = (design: GpuView['design']): { t: number; from: number; to: number }[] =>
+  design.threads.flatMap((th, t) => th.steps.flatMap((s, i) => (s.op === 'get_pages' && s.else === 'branch' ? [{ t, from: i, to: i + s.branch! }] : [])))
 
 /** Does any step wait with a timeout (ops/timeout.ts)? */
 const hasTimedWait = (design: GpuView['design']): boolean =>
