@@ -78,7 +78,7 @@ export const mmOp: OpModule<S> = {
   sections: [
     {
       key: 'processes',
-      doc: 'processes (address spaces): pages, notifiers, ranges and threads belong to one (process:, default the first)',
+      doc: "processes (address spaces): pages, ranges and threads belong to one (process:, default the first; a notifier is in its pages' mm); a range also takes va: (its GPU address, a fault names address space and va) and vm: (a GPU VM mirrors of a process without SVM share)",
       fields: {
         name: 'its name',
         svm: 'a process-wide SVM (KFD): all its mirrors on a device share one GPU address space',
