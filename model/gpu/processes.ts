@@ -98,6 +98,21 @@ export function placeInProcesses(
   return { pages: placed, ranges: placedRanges }
 }
 
+/** An invalidation (munmap, migration, exit) runs on one mm: its pages are all of one process. */
+export function checkInvalidations(pages: readonly Page[], names: readonly string[], steps: readonly Step[]): void {
+  for (const s of steps) {
+    if (s.op !== 'invalidate') continue
+    const mm = pages[s.pages[0]!]!.process ?? 0
+    const other = s.pages.find((p) => (pages[p]!.process ?? 0) !== mm)
+    if (other !== undefined)
+      throw new SpecError(
+        'FC149',
+        [...s.where, 'invalidate'],
+        `invalidates pages of two processes (${pages[s.pages[0]!]!.name} of ${names[mm]!}, ${pages[other]!.name} of ${names[pages[other]!.process ?? 0]!}); an invalidation runs on one mm: split it`,
+      )
+  }
+}
+
 /** The design's processes, with their release ops read. */
 export const processList = (pr: ProcessDecls, release: readonly (readonly Step[])[]): Process[] =>
   pr.names.map((name, i) => ({ name, svm: pr.svm[i]!, users: pr.users[i]!, release: release[i] ?? [] }))

@@ -13,7 +13,7 @@ import { checkConditions, checkLocking, readGoals } from './pathChecks.js'
 import { StepReader } from './steps.js'
 import { declareWork } from './workSpec.js'
 import { checkRelease, expandPuts } from './ops/mm.js'
-import { declareProcesses, placeInProcesses, processList, type ProcessDecls } from './processes.js'
+import { checkInvalidations, declareProcesses, placeInProcesses, processList, type ProcessDecls } from './processes.js'
 import { CONTEXTS, type Context, type GpuDesign, type Notifier, PROPERTY_IDS, type PropertyId, type ReclaimPath, type Step, type Thread } from './types.js'
 
 export { SpecError }
@@ -50,6 +50,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
   const { threads, reclaim, notifiers, works } = readPaths(d, hw, mem, reader, wk, pr, (steps) =>
     expandPuts(steps, processes, (p) => pages.flatMap((pg, i) => ((pg.process ?? 0) === p ? [i] : []))),
   )
+  checkInvalidations(pages, pr.names, [...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps)])
 
   // Who pushes which job; jobs nobody pushes are submitted at start.
   const pushedBy = new Map<number, Path>()

@@ -164,3 +164,33 @@ test('memory-progress covers a walker stuck in its walk-fault loop (M20): no job
   // and a lone walker (nobody holds a second reference) always gets its pfns
   t.is(violated(compile({ ...d, threads: [(d.threads as Obj[])[0]!] })), 'proved')
 })
+
+test("each mm counts its own invalidations: the last one in flight on B turns B's seq even while A's still runs", (t) => {
+  const d = {
+    processes: [{ name: 'A' }, { name: 'B' }],
+    engines: [{ name: 'gpu', cus: 1 }],
+    pages: [
+      { name: 'a', process: 'A' },
+      { name: 'b', process: 'B' },
+    ],
+    notifiers: [
+      { name: 'nA', pages: ['a'], callback: ['set_seq'] },
+      { name: 'nB', pages: ['b'], callback: ['set_seq'] },
+    ],
+    threads: [
+      { name: 'invA', process: 'A', steps: [{ invalidate: 'a' }] },
+      { name: 'invB', process: 'B', steps: [{ invalidate: 'b' }] },
+    ],
+  } as DesignInput
+  const m = compile(d)
+  const v = view(m)
+  const [nA, nB] = v.f.inval
+  const doneB = (s: Reader): boolean => s.get(v.f.pc[1]!) === 1
+  const inA = (s: Reader): boolean => s.get(v.f.npc[0]!) > 0
+  t.true(reachable(m, (s) => doneB(s) && inA(s) && s.get(nB!) === 0 && s.get(nA!) === 1))
+  // and B's end never clears A's seq while A's invalidation runs past its callback
+  t.false(reachable(m, (s) => inA(s) && s.get(v.f.npc[0]!) >= 2 && s.get(nA!) === 0))
+  // an invalidation names pages of one mm
+  const e = specError({ ...d, threads: [{ name: 'x', steps: [{ invalidate: ['a', 'b'] }] }] })
+  t.is(e.code, 'FC149')
+})

@@ -237,9 +237,14 @@ export const mirrorOp: OpModule<S> = {
     const { v, s, t } = wc
     const { design, f } = v
     // mmu_interval_read_begin() sleeps until the mm's seq turns even: every invalidation in
-    // flight must end (rule 37).
+    // flight on the range's mm must end (rule 37).
+    const mm = design.pages[design.ranges[step.range]!.pages[0]!]!.process ?? 0
+    const sameMm = (o: number): boolean => {
+      const x = wc.v.stepAt(s, o).site
+      return !x || (design.pages[x.step.pages[0]!]!.process ?? 0) === mm
+    }
     design.threads.forEach((other, o) => {
-      if (o !== t && f.npc[o]! >= 0 && s.get(f.npc[o]!) > 0)
+      if (o !== t && f.npc[o]! >= 0 && s.get(f.npc[o]!) > 0 && sameMm(o))
         wc.edge(nodeId.thread(o), `mmu_interval_read_begin(${design.ranges[step.range]!.name}) waits for ${other.name}'s invalidation to end`)
     })
   },
