@@ -23,7 +23,7 @@ export interface ProcessDecls {
   readonly svm: readonly boolean[]
   readonly users: readonly number[]
   /** a name under `process:` at path, or the first process when none is written */
-  process(name: unknown, path: Path): number
+  readonly process: (name: unknown, path: Path) => number
 }
 
 export function declareProcesses(input: readonly Obj[] | undefined, claim: (name: string, what: string, path: Path) => void): ProcessDecls {
@@ -35,14 +35,14 @@ export function declareProcesses(input: readonly Obj[] | undefined, claim: (name
     names,
     svm: list.map((p) => p.svm === true),
     users: list.map((p) => (p.users as number | undefined) ?? 1),
-    process(name, path) {
+    process: (name, path) => {
       if (name === undefined) return 0
       const i = ix.get(name as string)
       if (i === undefined)
         throw new SpecError(
           'FC141',
           path,
-          `no process named '${String(name)}' (processes: ${names.join(', ') || 'none; declare them under processes: [{ name: P }]'})`,
+          `no process named '${typeof name === 'string' ? name : JSON.stringify(name)}' (processes: ${names.join(', ') || 'none; declare them under processes: [{ name: P }]'})`,
         )
       return i
     },
@@ -92,7 +92,11 @@ export function placeInProcesses(
         ['ranges', i, 'vm'],
         `process '${pr.names[process]!}' has a process-wide SVM (svm: true): its mirrors share one GPU address space per device; remove vm:`,
       )
-    const space = pr.svm[process] ? `svm:${process}:${r.engine}` : x.vm !== undefined ? `vm:${String(x.vm)}:${r.engine}` : `range:${r.name}`
+    const space = pr.svm[process]
+      ? `svm:${process}:${r.engine}`
+      : x.vm !== undefined
+        ? `vm:${typeof x.vm === 'string' ? x.vm : JSON.stringify(x.vm)}:${r.engine}`
+        : `range:${r.name}`
     return { ...r, process, space, va: (x.va as string | undefined) ?? r.name }
   })
   return { pages: placed, ranges: placedRanges }

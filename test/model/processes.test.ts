@@ -73,7 +73,7 @@ test('process membership errors name the field (FC149, FC141)', (t) => {
   const twoMm = specError({ ...m7, notifiers: [{ name: 'n0', pages: ['a0', 'a1'], callback: ['set_seq'] }], ranges: [] })
   t.is(twoMm.code, 'FC149')
   t.deepEqual(twoMm.path, ['notifiers', 0, 'pages'])
-  const noProcs = specError({ pages: [{ name: 'p0', process: 'app' }] } as DesignInput)
+  const noProcs = specError({ pages: [{ name: 'p0', process: 'app' }] })
   t.is(noProcs.code, 'FC149')
   t.deepEqual(noProcs.path, ['pages', 0, 'process'])
   const vmInSvm = specError({ ...m7, ranges: (m7.ranges as Obj[]).map((r) => ({ ...r, vm: 'x' })) })
@@ -85,20 +85,19 @@ test('process membership errors name the field (FC149, FC141)', (t) => {
   const putInRelease = specError({
     processes: [{ name: 'app', release: [{ mmput: 'app' }] }],
     threads: [{ name: 'a', steps: [{ mmput: 'app' }] }],
-  } as DesignInput)
+  })
   t.is(putInRelease.code, 'FC149')
 })
 
-const lifetime = (worker: Obj[], users = 1): DesignInput =>
-  ({
-    processes: [{ name: 'app', users, release: [{ lock: 'rel' }, { unlock: 'rel' }] }],
-    locks: [{ name: 'rel', kind: 'mutex' }],
-    pages: [{ name: 'p0', at: 'vram', process: 'app' }],
-    threads: [
-      { name: 'exit', steps: [{ mmput: 'app' }] },
-      { name: 'worker', steps: worker },
-    ],
-  }) as DesignInput
+const lifetime = (worker: Obj[], users = 1): DesignInput => ({
+  processes: [{ name: 'app', users, release: [{ lock: 'rel' }, { unlock: 'rel' }] }],
+  locks: [{ name: 'rel', kind: 'mutex' }],
+  pages: [{ name: 'p0', at: 'vram', process: 'app' }],
+  threads: [
+    { name: 'exit', steps: [{ mmput: 'app' }] },
+    { name: 'worker', steps: worker },
+  ],
+})
 
 test('mmput: the last put runs the release op and the unmap in its own thread, whichever thread that is', (t) => {
   const m = compile(lifetime([{ mmget_not_zero: 'app' }, { migrate_vma_setup: 'p0' }, { migrate_vma_finalize: 'p0' }, { mmput: 'app' }]))
