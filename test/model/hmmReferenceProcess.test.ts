@@ -1,5 +1,5 @@
 /**
- * The built-in `hmm` model as an independent reference for the process side of the memory
+ * The `hmm` reference (test/reference/hmm/, formerly the built-in model) as an independent check for the process side of the memory
  * language: for each ported variant of M7 (the proxy process) and M9 (CPU faults on a
  * device-private page), the built-in scenario and its scenario-language port give the same verdict
  * and violated property, and the port's counterexample replays. State counts and trace lengths are
@@ -11,14 +11,13 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import { explore } from '../../checker/explore.js'
 import type { Action, Model } from '../../checker/model.js'
-import { parseParams } from '../../checker/params.js'
 import { compileGpu } from '../../model/gpu/compile.js'
 import type { Obj } from '../../model/gpu/parse.js'
 import { buildDesign, type DesignInput } from '../../model/gpu/spec.js'
-import { HMM_PARAMS, hmm } from '../../model/hmm/index.js'
 import { replay, violationTrace } from '../../checker/trace.js'
 import { loadScenario } from '../../model/scenario.js'
 import { FAULT_ATTRIBUTION, PROGRESS } from '../../properties/hmm.js'
+import { loadReference, reference, REFERENCE_SCENARIOS } from '../reference/hmm/load.js'
 import { ROOT } from '../root.js'
 
 const MEM = join(ROOT, 'scenarios', 'mem')
@@ -61,7 +60,7 @@ const ROWS: readonly Row[] = [
 
 for (const row of ROWS) {
   test(`${row.lang} agrees with the built-in reference ${row.builtin} (spaces differ: ${row.spacesDiffer.slice(0, 60)}...)`, (t) => {
-    const a = loadScenario(join(MEM, row.builtin))
+    const a = loadReference(join(REFERENCE_SCENARIOS, row.builtin))
     const b = loadScenario(join(MEM, row.lang))
     t.is(a.model.name, 'hmm')
     t.is(b.model.name, 'gpu')
@@ -93,7 +92,7 @@ for (const [order, file] of [
   for (const threads of [2, 3]) {
     test(`M9 REFORDER=${order} THREADS=${threads}: the port of ${file} with ${threads} threads agrees with the reference`, (t) => {
       // spaces differ as in the M9 rows above: the reference folds the fault path into fewer steps
-      const ref = explore(hmm(parseParams('hmm', HMM_PARAMS, { MECH: 'cpufault', REFORDER: order, THREADS: threads })).model).verdict
+      const ref = explore(reference({ MECH: 'cpufault', REFORDER: order, THREADS: threads }).model).verdict
       const port = explore(portWith(file, threads)).verdict
       t.is(port.status, ref.status)
       t.is(port.status, order === 'ref-first' ? 'violated' : 'proved')
