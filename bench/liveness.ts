@@ -10,8 +10,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { explore } from '../checker/explore.js'
 import type { Action, Model } from '../checker/model.js'
-import { buildModel } from '../model/registry.js'
 import { loadScenario } from '../model/scenario.js'
+import { loadReference, reference, REFERENCE_SCENARIOS } from '../test/reference/hmm/load.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -38,17 +38,18 @@ function timeIt(model: Model<Action>): { ms: number; verdict: string; states: nu
 
 export function livenessCost(runs = 9): Row[] {
   const targets: { name: string; model: Model<Action> }[] = [
+    // The hmm reference's hand-written mechanisms (test/reference/hmm/).
     ...['m8-two-devices-evict-retry', 'm8b-two-devices-serialized', 'm9-ref-before-trylock', 'm9b-trylock-before-ref'].map((s) => ({
       name: s,
-      model: loadScenario(join(ROOT, 'scenarios', 'mem', `${s}.yaml`)).model,
+      model: loadReference(join(REFERENCE_SCENARIOS, `${s}.yaml`)).model,
     })),
     // The same check on designs written in the scenario language (the GPU model's memory side).
     ...['m4-collision-retry', 'm13-reclaim-in-retry-loop', 'm13b-alloc-before-retry-loop', 'm2b-exit-no-shortcut'].map((s) => ({
       name: `${s} (scenario language)`,
       model: loadScenario(join(ROOT, 'scenarios', 'mem', `${s}.yaml`)).model,
     })),
-    { name: 'm9 with 3 threads (ref first)', model: buildModel('hmm', { MECH: 'cpufault', REFORDER: 'ref-first', THREADS: 3 }) },
-    { name: 'm9 with 3 threads (trylock first)', model: buildModel('hmm', { MECH: 'cpufault', REFORDER: 'trylock-first', THREADS: 3 }) },
+    { name: 'm9 with 3 threads (ref first)', model: reference({ MECH: 'cpufault', REFORDER: 'ref-first', THREADS: 3 }).model },
+    { name: 'm9 with 3 threads (trylock first)', model: reference({ MECH: 'cpufault', REFORDER: 'trylock-first', THREADS: 3 }).model },
   ]
   return targets.map(({ name, model }) => {
     const safety: Model<Action> = { ...model, properties: model.properties.filter((p) => p.kind !== 'liveness') }

@@ -68,7 +68,7 @@ export function builder(y: GlobalArgv) {
       type: 'string',
       array: true,
       default: undefined,
-      describe: 'what to check: a built-in model name (r1, hmm, diehard, ...; see list) or scenario files (*.yaml), one verdict each',
+      describe: 'what to check: a built-in model name (r1, diehard, ...; see list) or scenario files (*.yaml), one verdict each',
     })
     .options(searchOptions)
     .option('format', {

@@ -234,6 +234,12 @@ export const ERROR_CODES = {
     cause: 'More fences (one per job plus the declared ones) or threads than the state layout supports.',
     fix: 'Split the scenario into smaller ones.',
   },
+  FC149: {
+    title: 'process membership not understood',
+    cause:
+      'A notifier or range covering pages of two processes, `process:`/`vm:`/`va:` without `processes:` declared, `vm:` on a range of a process with a process-wide SVM, or an mmget/mmput inside a release op.',
+    fix: "Give each notifier and mirror the pages of one process, declare `processes:`, drop `vm:` from SVM ranges, and keep the release op's steps free of mm pins.",
+  },
 
   // FC15x: steps
   FC150: {

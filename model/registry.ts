@@ -7,7 +7,6 @@ import { InputError, type ParamSpec, type ParamValues, parseParams } from '../ch
 import type { NarratedModel } from '../report/narrator.js'
 import { R1_PARAMS, r1, r1Narrator } from './r1.js'
 import { CLASSIC_MODELS } from './classic/index.js'
-import { HMM_PARAMS, hmm } from './hmm/index.js'
 
 export interface ModelEntry {
   readonly name: string
@@ -23,12 +22,6 @@ export const MODELS: readonly ModelEntry[] = [
     about: 'R1 reference: fault vs. reclaim on a shared engine (seed 000)',
     params: R1_PARAMS,
     build: (p) => ({ model: r1(p), narrator: r1Narrator(p) }),
-  },
-  {
-    name: 'hmm',
-    about: 'HMM memory and migration: notifiers, collision-retry, migration, XNACK off, devices (scenarios/mem)',
-    params: HMM_PARAMS,
-    build: hmm,
   },
   ...CLASSIC_MODELS,
 ]

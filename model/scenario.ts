@@ -68,6 +68,7 @@ const GPU_FIELDS = [
   'work',
   'pools',
   'cpus',
+  'processes',
 ] as const
 
 export function loadScenario(file: string): Scenario {

@@ -144,6 +144,7 @@ const scenarioSchema = (step: Schema) =>
         steps: { type: 'array', items: { $ref: '#/definitions/step' } },
         repeat: { type: 'boolean', description: 'a worker re-armed for every event: after its last step it starts over' },
         cpu: { type: 'integer', minimum: 0, description: 'the CPU the thread is pinned to (a per-CPU kthread, an interrupt handler)' },
+        process: { type: 'string', description: 'the process it belongs to (default the first)' },
       }),
       callbacks: objects(
         ['name', 'fence', 'steps'],
@@ -185,6 +186,20 @@ const scenarioSchema = (step: Schema) =>
         'counting resources: ring space, event slots, IDs, a semaphore',
       ),
       cpus: { type: 'integer', minimum: 1, maximum: 8, description: 'how many CPUs (default: unbounded, every actor finds one)' },
+      processes: objects(
+        ['name'],
+        {
+          name: { $ref: '#/definitions/name' },
+          svm: { type: 'boolean', description: 'a process-wide SVM (KFD): its mirrors on a device share one GPU address space' },
+          users: { type: 'integer', minimum: 0, maximum: 4, description: 'mm_users at start (default 1)' },
+          release: {
+            type: 'array',
+            items: { $ref: '#/definitions/step' },
+            description: "the release op of the mmu_notifier a driver registered on the mm, run by the last mmput in its caller's context",
+          },
+        },
+        'processes (address spaces, mms): pages, notifiers, ranges and threads belong to one',
+      ),
       pages: {
         type: 'array',
         description: 'CPU pages the design mirrors',
@@ -196,6 +211,7 @@ const scenarioSchema = (step: Schema) =>
             name: { $ref: '#/definitions/name' },
             at: { enum: ['none', 'system', 'vram'], description: 'where the page is at start (none: not present)' },
             device: { type: 'string', description: 'at: vram: the engine (device) whose VRAM holds the page, its pgmap owner (default: the first engine)' },
+            process: { type: 'string', description: 'the process whose address space maps it (default the first)' },
           },
         },
       },
@@ -218,6 +234,9 @@ const scenarioSchema = (step: Schema) =>
           pages: { type: ['array', 'string'] },
           notifiers: { type: 'array', items: { type: 'string' } },
           mapped: { type: 'boolean', description: 'PTEs valid at start' },
+          process: { type: 'string', description: "the process whose GPU address space holds the mirror (default its pages' process)" },
+          vm: { type: 'string', description: 'a GPU VM several mirrors of a process without SVM share (default: its own)' },
+          va: { type: 'string', description: 'its GPU virtual address; a fault names (address space, va)' },
         },
         "GPU mirrors (SVM ranges, userptrs): one device's PTEs for CPU pages, kept coherent through notifiers",
       ),

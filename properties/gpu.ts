@@ -14,7 +14,8 @@ import { hasStuck } from '../model/gpu/waitFor.js'
 import { FLUSH_DEPENDENCY, flushDependencyProperty, hasFlush } from './flushDependency.js'
 import { lockOrderProperty } from './gpuLockOrder.js'
 import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
-import { DATA_SURVIVES, PROGRESS, STALE_ACCESS } from './hmm.js'
+import { DATA_SURVIVES, FAULT_ATTRIBUTION, PROGRESS, STALE_ACCESS } from './hmm.js'
+import { countsUsers, MM_LIFETIME, mmLifetime, processFaultAttribution } from './process.js'
 
 export { PRIMED_ORDER } from './gpuLockOrder.js'
 
@@ -37,6 +38,8 @@ export const PROPERTY_NAMES = {
   hang: 'hang-until-timeout: no bounded wait times out in a hang that only its timeout ends',
   dataSurvives: DATA_SURVIVES,
   flushDependency: FLUSH_DEPENDENCY,
+  faultAttribution: FAULT_ATTRIBUTION,
+  mmLifetime: MM_LIFETIME,
 } as const
 
 /** A progress goal's property name, and its id for --property (`progress:NAME`). */
@@ -303,9 +306,15 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
       }),
     )
 
-  // CPU threads that fault (cpu_fault) are memory actors too: each must complete its access.
+  if (want.has('fault-attribution') && design.processes && design.jobs.some((j) => j.accesses.length > 0)) props.push(processFaultAttribution(v))
+  if (want.has('mm-lifetime') && countsUsers(v)) props.push(mmLifetime(v))
+
+  // CPU threads that fault (cpu_fault) are memory actors too: each must complete its access; so is a
+  // thread whose hmm_range_fault faults another device's pages (get_pages with else:): it must get
+  // out of its walk-fault-walk loop.
   const cpuFaulting = design.threads.flatMap((th, t) => (th.steps.some((s) => s.op === 'cpu_fault' || s.op === 'require_resident') ? [t] : []))
-  if (want.has('memory-progress') && (design.jobs.some((j) => j.accesses.length > 0) || cpuFaulting.length > 0)) {
+  const walking = rangeFaults(design)
+  if (want.has('memory-progress') && (design.jobs.some((j) => j.accesses.length > 0) || cpuFaulting.length > 0 || walking.length > 0)) {
     // Retry loops must not livelock: under weak fairness per actor (every thread, every job's GPU
     // side, every fence mechanism), a stalled GPU (a fault pending, or a queue evicted) is served
     // and every invalidation ends. Userspace's own choices (completing its work) are not obliged,
@@ -314,7 +323,8 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
     const calm = (s: Reader): boolean =>
       (f.active < 0 || s.get(f.active) === 0) &&
       accessing.every((j) => (f.pf[j]! < 0 || s.get(f.pf[j]!) === 0) && s.get(f.js[j]!) !== JS.suspended) &&
-      cpuFaulting.every((t) => s.get(f.pc[t]!) === design.threads[t]!.steps.length)
+      cpuFaulting.every((t) => s.get(f.pc[t]!) === design.threads[t]!.steps.length) &&
+      walking.every((w) => s.get(f.pc[w.t]!) < w.from || s.get(f.pc[w.t]!) > w.to)
     const T = design.threads.length
     const J = design.jobs.length
     const groups = [
@@ -502,10 +512,15 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   }
   if (
     !design.jobs.some((j) => j.accesses.length > 0) &&
-    !design.threads.some((th) => th.steps.some((s) => s.op === 'cpu_fault' || s.op === 'require_resident'))
+    !design.threads.some((th) => th.steps.some((s) => s.op === 'cpu_fault' || s.op === 'require_resident')) &&
+    !rangeFaults(design).length
   )
     empty('memory-progress', 'no job accesses: a range, so no GPU stall has to be resolved')
   if (!design.fences.some((fe) => fe.kind !== 'hmm')) empty('dma-fence-progress', 'the design has no dma_fence')
+  if (!design.processes || !design.jobs.some((j) => j.accesses.length > 0))
+    empty('fault-attribution', 'no processes: declared whose GPU work accesses a range, so every fault has one address space')
+  if (!(design.processes ?? []).length || !design.threads.some((th) => th.steps.some((s) => s.op === 'mmget' || s.op === 'mmget_not_zero' || s.op === 'mmput')))
+    empty('mm-lifetime', 'no mmget/mmput step, so no address space is torn down')
   if (!hasAtomic(design)) {
     empty('might-sleep', 'no spinlock, irq handler or fence callback, so nothing runs in atomic context')
     empty('irq-safety', 'no spinlock, irq handler or fence callback')
@@ -526,6 +541,11 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
 /** Does a migration name its copy job (migrate_vma_finalize copy:, ops/migrate.ts)? */
 const namesCopy = (design: GpuView['design']): boolean =>
   design.threads.some((th) => th.steps.some((s) => s.op === 'migrate_vma_finalize' && s.copy !== undefined))
+
+/** hmm_range_fault calls that fault another device's pages (get_pages with else:): the thread, and
+ * the steps from the call to the end of its fault (the walk-fault-walk loop). */
+const rangeFaults = (design: GpuView['design']): { t: number; from: number; to: number }[] =>
+  design.threads.flatMap((th, t) => th.steps.flatMap((s, i) => (s.op === 'get_pages' && s.else === 'branch' ? [{ t, from: i, to: i + s.branch! }] : [])))
 
 /** Does any step wait with a timeout (ops/timeout.ts)? */
 const hasTimedWait = (design: GpuView['design']): boolean =>
@@ -553,6 +573,8 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'hang-until-timeout': 'hang',
   'data-survives': 'dataSurvives',
   'flush-dependency': 'flushDependency',
+  'fault-attribution': 'faultAttribution',
+  'mm-lifetime': 'mmLifetime',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -575,4 +597,6 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'hang-until-timeout': 'step',
   'data-survives': 'step',
   'flush-dependency': 'step',
+  'fault-attribution': 'step',
+  'mm-lifetime': 'step',
 }

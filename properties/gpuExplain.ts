@@ -272,11 +272,26 @@ class Explainer extends GpuTraceFacts {
     if (loop === undefined) return []
     const s = this.trace.states[loop]!
     const { f } = this.v
-    const out = [`progress broken: steps ${loop + 1}-${this.n} repeat for ever and the GPU stays stalled`]
+    const gpu: string[] = []
     this.d.jobs.forEach((j, i) => {
-      if (f.pf[i]! >= 0 && s.get(f.pf[i]!) === 1) out.push(`  job ${j.name}'s GPU page fault stays pending`)
-      if (s.get(f.js[i]!) === JS.suspended) out.push(`  job ${j.name}'s queue stays evicted`)
+      if (f.pf[i]! >= 0 && s.get(f.pf[i]!) === 1) gpu.push(`  job ${j.name}'s GPU page fault stays pending`)
+      if (s.get(f.js[i]!) === JS.suspended) gpu.push(`  job ${j.name}'s queue stays evicted`)
     })
+    // CPU-side actors: a CPU access that never completes, an hmm_range_fault that never returns
+    const cpu: string[] = []
+    this.d.threads.forEach((th, t) => {
+      const pc = s.get(f.pc[t]!)
+      if (th.steps.some((x) => x.op === 'cpu_fault') && pc !== th.steps.length) cpu.push(`  thread ${th.name}'s CPU access never completes`)
+      th.steps.forEach((x, i) => {
+        if (x.op === 'get_pages' && x.else === 'branch' && pc >= i && pc <= i + x.branch!)
+          cpu.push(`  thread ${th.name}'s hmm_range_fault(${this.d.ranges[x.range]!.name}) never returns`)
+      })
+    })
+    const out = [
+      `progress broken: steps ${loop + 1}-${this.n} repeat for ever and ${gpu.length || !cpu.length ? 'the GPU stays stalled' : 'no fault is ever served'}`,
+      ...gpu,
+      ...cpu,
+    ]
     if (f.active >= 0 && s.get(f.active) > 0) out.push('  an mmu notifier invalidation stays in flight')
     for (let k = loop + 1; k <= this.n; k++) {
       const m = this.v.meta.get(this.trace.actions[k - 1]!)

@@ -1,5 +1,6 @@
 /**
- * Properties of the `hmm` model (model/hmm/): the memory-and-migration half of the domain.
+ * Memory-side properties: the language's (properties/gpu.ts, properties/process.ts) and those of the
+ * independent `hmm` reference the tests compare it with (test/reference/hmm/).
  * Rule numbers refer to the project's kernel-rules reference (sections G, H, J, L); each property
  * names the kernel text it encodes. The names are shared by every mechanism of the model, so one
  * scenario per property shows that it can fail.

@@ -32,6 +32,7 @@ export interface DesignInput {
   work?: Obj[]
   pools?: Obj[]
   cpus?: number
+  processes?: Obj[]
 }
 
 /** engines, locks, fences, buffers and the name lookups */

@@ -8,7 +8,8 @@ import type { Policies } from './library.js'
 import type { Fence, Job, Lock, Outcome, Step, Usage } from './types.js'
 
 /** What a name in a step stands for. Validation resolves it among these; symmetry renames by it. */
-export type Role = 'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library' | 'work' | 'workqueue' | 'pool' | 'engine'
+export type Role =
+  'lock' | 'fence' | 'job' | 'buffer' | 'page' | 'range' | 'notifier' | 'thread' | 'library' | 'work' | 'workqueue' | 'pool' | 'engine' | 'process'
 
 export type Path = (string | number)[]
 export type Obj = Record<string, unknown>

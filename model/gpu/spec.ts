@@ -13,6 +13,8 @@ import { checkConditions, checkLocking, readGoals } from './pathChecks.js'
 import { FenceOpsReader } from './fenceOps.js'
 import type { StepReader } from './steps.js'
 import { declareWork } from './workSpec.js'
+import { checkRelease, expandPuts } from './ops/mm.js'
+import { checkInvalidations, declareProcesses, placeInProcesses, processList, type ProcessDecls } from './processes.js'
 import { CONTEXTS, type Context, type GpuDesign, type Notifier, PROPERTY_IDS, type PropertyId, type ReclaimPath, type Step, type Thread } from './types.js'
 
 export { SpecError }
@@ -21,7 +23,9 @@ export const MAX_THREADS = 8
 
 export function buildDesign(d: DesignInput): GpuDesign {
   const hw = declareHardware(d)
-  const mem = declareMemory(d, hw)
+  const pr = declareProcesses(d.processes, hw.claim)
+  const mem0 = declareMemory(d, hw)
+  const mem = { ...mem0, ...placeInProcesses(pr, d, mem0.pages, mem0.notifierPages, mem0.ranges) }
   const jobs = declareJobs(hw, mem)
   const { policies, engines, locks, fences, buffers, usageOf, jobIn, job } = hw
   const { pages, ranges } = mem
@@ -34,14 +38,24 @@ export function buildDesign(d: DesignInput): GpuDesign {
       jobs,
       notifierNames: mem.notifierIn.map((n) => n.name as string),
       callbacks: hw.callbackDecls,
-      resolve: { ...resolvers(hw, mem), ...wk.resolve },
+      resolve: { ...resolvers(hw, mem), ...wk.resolve, process: pr.process },
       pageList: mem.pageList,
       setUsage: hw.setUsage,
     },
     d.fences ?? [],
     jobIn.length,
   )
-  const { threads, reclaim, notifiers, works } = readPaths(d, hw, mem, reader, wk)
+  // Each process's release op (steps the last mmput runs), read before the paths that put.
+  const release = (d.processes ?? []).map((P, i) => {
+    const steps = reader.read((P.release as unknown[] | undefined) ?? [], ['processes', i, 'release'])
+    checkRelease(steps, ['processes', i, 'release'])
+    return steps
+  })
+  const processes = processList(pr, release)
+  const { threads, reclaim, notifiers, works } = readPaths(d, hw, mem, reader, wk, pr, (steps) =>
+    expandPuts(steps, processes, (p) => pages.flatMap((pg, i) => ((pg.process ?? 0) === p ? [i] : []))),
+  )
+  checkInvalidations(pages, pr.names, [...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps)])
 
   // Who pushes which job; jobs nobody pushes are submitted at start.
   const pushedBy = new Map<number, Path>()
@@ -134,6 +148,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     goals,
     accepted,
     ...works.design([...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps), ...notifiers.flatMap((n) => n.callback)]),
+    ...(processes.length > 0 ? { processes } : {}),
   }
 }
 
@@ -144,6 +159,8 @@ function readPaths(
   mem: Memory,
   reader: StepReader,
   wk: ReturnType<typeof declareWork>,
+  pr: ProcessDecls,
+  expandMm: (steps: Step[]) => Step[],
 ): { threads: Thread[]; reclaim: ReclaimPath[]; notifiers: Notifier[]; works: ReturnType<ReturnType<typeof declareWork>['items']> } {
   const { policies, claim, locks, buffers } = hw
   const { ranges, notifierIn, notifierPages } = mem
@@ -179,7 +196,7 @@ function readPaths(
       if (th.with !== undefined) throw new SpecError('FC171', ['threads', i, 'with'], `'with' binds a library path's parameters; this thread has its own steps`)
       steps = reader.read(th.steps as unknown[], ['threads', i, 'steps'])
     }
-    steps = expandSignals(steps, hw.fences)
+    steps = expandMm(expandSignals(steps, hw.fences))
     if (steps.length === 0) throw new SpecError('FC172', ['threads', i, 'steps'], `thread '${th.name as string}' has no steps`)
     if (context !== undefined && !(CONTEXTS as readonly string[]).includes(context))
       throw new SpecError('FC145', ['threads', i, 'context'], `unknown context '${context}'`)
@@ -191,7 +208,8 @@ function readPaths(
     signalling ??= steps.some((s) => s.op === 'timedout')
     const cpu = wk.cpu(th.cpu, ['threads', i, 'cpu'])
     const base = { name: th.name as string, context: context ?? 'process', signalling, steps, origin, repeat: th.repeat === true }
-    return cpu !== undefined ? { ...base, cpu } : base
+    const process = pr.names.length > 0 ? { process: pr.process(th.process, ['threads', i, 'process']) } : {}
+    return cpu !== undefined ? { ...base, cpu, ...process } : { ...base, ...process }
   })
 
   // Each callback's steps run as a thread of context 'callback' (ops/callback.ts).
@@ -203,7 +221,7 @@ function readPaths(
   })
   // Work items are actors with paths too: each runs its callback's steps after a work_start step.
   const works = wk.items(threads.length, (raw, where) => {
-    const steps = reader.read(raw, where)
+    const steps = expandMm(reader.read(raw, where))
     checkLocking(steps, `work item '${String(where[1])}'`, locks, buffers)
     return linkMemorySteps(steps, `work item at ${where.join('.')}`)
   })

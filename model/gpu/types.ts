@@ -61,6 +61,8 @@ export interface Page {
   readonly at: PageAt
   /** at: vram: the device (engine index) whose VRAM holds it, its pgmap owner (default the first engine) */
   readonly device: number
+  /** the process (mm) whose address space maps it: an index in design.processes (0 without processes:) */
+  readonly process?: number
 }
 
 /** An mmu_interval_notifier: the pages its interval covers and its invalidate callback. */
@@ -81,6 +83,24 @@ export interface Range {
   readonly notifiers: readonly number[]
   /** PTEs valid at start */
   readonly mapped: boolean
+  /** the process whose GPU address space holds the mirror (0 without processes:) */
+  readonly process?: number
+  /** the GPU address space (VM) the mirror lives in: a process-wide SVM's per device, else its own or a named vm: */
+  readonly space?: string
+  /** its GPU virtual address, as written (va:); a fault names (space, va) */
+  readonly va?: string
+}
+
+/** A process (an mm): its address space's users (mm_users), and the release op of the mmu_notifier a
+ * driver registered on it (mmu_notifier_ops.release), run by the last mmput in the caller's context. */
+export interface Process {
+  readonly name: string
+  /** a process-wide SVM (KFD's kfd_process): one GPU address space per device for all its mirrors */
+  readonly svm: boolean
+  /** mm_users at start */
+  readonly users: number
+  /** the release op's steps (mn_hlist_release) */
+  readonly release: readonly Step[]
 }
 
 export interface Lock {
@@ -176,7 +196,8 @@ export interface Thread {
   /** the path is the body of work item `work` (design.works), run by a worker of its queue */
   readonly work?: number
   /** the CPU the thread runs on (pinned: a per-CPU kthread, an interrupt handler); none: any CPU */
-  readonly cpu?: number
+  readonly cpu?: number /** the process it belongs to (0 without processes:) */
+  readonly process?: number
 }
 
 /** A workqueue (alloc_workqueue / alloc_ordered_workqueue, include/linux/workqueue.h). */
@@ -234,6 +255,8 @@ export const PROPERTY_IDS = [
   'hang-until-timeout',
   'data-survives',
   'flush-dependency',
+  'fault-attribution',
+  'mm-lifetime',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 
@@ -268,6 +291,8 @@ export interface GpuDesign {
   readonly pools: readonly SlotPool[]
   /** CPUs (design level): 0 is unbounded, every actor always finds one */
   readonly cpus: number
+  /** the declared processes (processes:); none: one implicit process */
+  readonly processes?: readonly Process[]
 }
 
 /** A user-stated progress goal: an actor's event that must happen on every weakly fair run. */

@@ -47,7 +47,7 @@ for (const file of [
   'gpu/s02-cu-reservation.yaml',
   'gpu/s07b-dma-progress.yaml',
   'gpu/s13b-textbook-lockdep.yaml',
-  'mem/m8-two-devices-evict-retry.yaml',
+  'mem/m9c-nouveau-ref-before-trylock.yaml',
   'mem/m13-reclaim-in-retry-loop.yaml',
 ]) {
   test(`hash compaction checks the graph properties too: ${file}`, (t) => {

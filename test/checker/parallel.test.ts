@@ -115,9 +115,9 @@ for (const c of cases) {
   test(`two workers give the serial search's verdict, counts, trace and witnesses: ${c.name}`, (t) => limited(() => sameAsSerial(t, c)))
 }
 
-test('M8 with two workers: a fair lasso that replays', (t) =>
+test('M9c with two workers: a fair lasso that replays', (t) =>
   limited(async () => {
-    const file = join(ROOT, 'scenarios', 'mem', 'm8-two-devices-evict-retry.yaml')
+    const file = join(ROOT, 'scenarios', 'mem', 'm9c-nouveau-ref-before-trylock.yaml')
     const sc = loadScenario(file)
     const x = await exploreParallel(sc.model, { factory: FACTORY_URL, spec: { kind: 'scenario', file } }, { workers: 2 })
     t.is(x.verdict.status, 'violated')

@@ -116,7 +116,7 @@ test('a lock-order cycle through a primed edge closes from the main trace alone 
 })
 
 test('a lasso replays; one whose loop does not close, or whose goal holds in the loop, is refused', (t) => {
-  const { m, trace, property } = violated(mem('m8-two-devices-evict-retry.yaml'))
+  const { m, trace, property } = violated(mem('m9c-nouveau-ref-before-trylock.yaml'))
   t.is(property.name, PROGRESS)
   t.not(trace.loop, undefined)
   const r = replay(m, trace, property)

@@ -62,7 +62,7 @@ test('every bundled scenario names expect.property by id where the property has 
     'gpu/s07-dma-depends-on-hmm',
     'gpu/s13b-textbook-lockdep',
     'mem/m12-oom-reaper-sleeps',
-    'mem/m8-two-devices-evict-retry',
+    'mem/m9c-nouveau-ref-before-trylock',
     'r1/evict-leak-broken',
   ]) {
     const sc = loadScenario(join(ROOT, 'scenarios', `${f}.yaml`))

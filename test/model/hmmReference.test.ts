@@ -1,5 +1,5 @@
 /**
- * The built-in `hmm` model (model/hmm/) as an independent reference for the scenario-language ports
+ * The `hmm` reference model (test/reference/hmm/, not a product model) as an independent reference for the scenario-language ports
  * of its memory designs: for each ported variant, the built-in model runs with the variant's switches
  * and the language file runs as written, and their verdicts (status, and the property a violation
  * breaks) must agree. Each row says whether its two state spaces are meant to match; where they are
@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { explore } from '../../checker/explore.js'
 import type { ParamValues } from '../../checker/params.js'
 import { replay, violationTrace } from '../../checker/trace.js'
-import { HMM_PARAMS, hmm } from '../../model/hmm/index.js'
+import { HMM_PARAMS, hmm } from '../reference/hmm/index.js'
 import { loadScenario } from '../../model/scenario.js'
 import { DATA_SURVIVES, PROGRESS } from '../../properties/hmm.js'
 import { ROOT } from '../root.js'

@@ -1,6 +1,6 @@
 /**
  * The memory side of the scenario language (pages, notifiers, ranges, collision-retry steps,
- * invalidations): cross-checked against the independent built-in `hmm` mirror mechanism, and its
+ * invalidations): cross-checked against the independent `hmm` reference's mirror mechanism (test/reference/hmm/), and its
  * kernel semantics (rules 33-38) checked as invariants over every reachable state.
  */
 import test from 'ava'
@@ -15,6 +15,7 @@ import { loadScenario, scenarioFiles } from '../../model/scenario.js'
 import { PROPERTY_NAMES } from '../../properties/gpu.js'
 import { STALE_ACCESS } from '../../properties/hmm.js'
 import { noDeadlockCheck } from '../bare.js'
+import { loadReference } from '../reference/hmm/load.js'
 import { ROOT } from '../root.js'
 
 const MEM = join(ROOT, 'scenarios', 'mem')
@@ -24,11 +25,11 @@ const languageFiles = scenarioFiles(MEM).filter((f) => loadScenario(f).model.nam
 // scenario-language versions (kernel paths as data). They must agree on every verdict.
 for (const fixture of scenarioFiles(join(ROOT, 'test', 'fixtures', 'mirror'))) {
   test(`${basename(fixture)}: the scenario language agrees with the built-in mirror model`, (t) => {
-    const builtin = loadScenario(fixture)
+    const builtin = loadReference(fixture)
     const lang = loadScenario(join(MEM, basename(fixture)))
     t.is(builtin.model.name, 'hmm')
     t.is(lang.model.name, 'gpu')
-    const a = explore(builtin.model).verdict
+    const a = explore(builtin.model, { order: builtin.order }).verdict
     const b = explore(lang.model).verdict
     t.is(b.status, a.status)
     if (a.status === 'violated' && b.status === 'violated') t.is(b.property.name, a.property.name)

@@ -1,7 +1,7 @@
 /**
  * Pages with references and a page lock, migrate_vma and CPU faults on device-private pages
  * (ops/page.ts, ops/migrate.ts, ops/cpuFault.ts): the scenario-language ports of M9 agree with the
- * independent built-in `hmm` model, and the primitives' kernel semantics hold as invariants over
+ * independent `hmm` reference (test/reference/hmm/), and the primitives' kernel semantics hold as invariants over
  * every reachable state of small designs derived by hand.
  */
 import test from 'ava'
@@ -17,6 +17,7 @@ import { PAGE, PLACE } from '../../model/gpu/view.js'
 import { loadScenario } from '../../model/scenario.js'
 import { PROPERTY_NAMES } from '../../properties/gpu.js'
 import { PROGRESS } from '../../properties/hmm.js'
+import { loadReference, REFERENCE_SCENARIOS } from '../reference/hmm/load.js'
 import { ROOT } from '../root.js'
 
 const MEM = join(ROOT, 'scenarios', 'mem')
@@ -24,14 +25,14 @@ const view = (m: Model<Action>): GpuView => (m as unknown as { view: GpuView }).
 const compile = (d: DesignInput): Model<Action> => compileGpu(buildDesign(d), 'test')
 const violated = (v: ReturnType<typeof explore>['verdict']): string | undefined => (v.status === 'violated' ? v.property.name : undefined)
 
-// The built-in model's M9 (parameters REFORDER, THREADS) and the language's M9c/M9d (kernel paths
+// The hmm reference's M9 (parameters REFORDER, THREADS) and the language's M9c/M9d (kernel paths
 // as data) are two independent encodings of one design pair: verdicts and violated property agree.
 for (const [builtin, lang] of [
   ['m9-ref-before-trylock.yaml', 'm9c-nouveau-ref-before-trylock.yaml'],
   ['m9b-trylock-before-ref.yaml', 'm9d-nouveau-trylock-before-ref.yaml'],
 ] as const) {
-  test(`${lang} agrees with the built-in ${builtin}`, (t) => {
-    const a = loadScenario(join(MEM, builtin))
+  test(`${lang} agrees with the hmm reference's ${builtin}`, (t) => {
+    const a = loadReference(join(REFERENCE_SCENARIOS, builtin))
     const b = loadScenario(join(MEM, lang))
     t.is(a.model.name, 'hmm')
     t.is(b.model.name, 'gpu')

@@ -7,9 +7,10 @@
  * (migration_entry_wait). A thread whose path has a cpu_fault is a CPU-side actor of
  * memory-progress: it must eventually complete its access.
  */
+import type { Reader } from '../../../checker/model.js'
 import type { StepOf } from '../types.js'
 import { isVram, PAGE, nodeId } from '../view.js'
-import { type OpModule } from './op.js'
+import { type OpModule, type WaitCx } from './op.js'
 import { pageState } from './page.js'
 import { NAME } from './schema.js'
 
@@ -19,6 +20,21 @@ declare module '../types.js' {
   }
 }
 type S = StepOf<'cpu_fault'>
+
+/**
+ * A fault on a page whose migration entry is installed waits for the migrator
+ * (migration_entry_wait): the CPU fault here, hmm_range_fault's walk in ops/mirror.ts.
+ */
+export function migrationEntryWait(w: WaitCx, page: number, who: string): void {
+  const h = pageState(w.v.extra, w.v.design.threads.length, page).migrator(w.s)
+  if (h >= 0) w.edge(nodeId.thread(h), `${who}(${w.v.design.pages[page]!.name}) waits on ${w.v.design.threads[h]!.name}'s migration entry${w.where}`)
+}
+
+/** Is no migration entry installed for the page (a fault may go on)? */
+export const noMigrationEntry = (extra: Readonly<Record<string, number>>, T: number, page: number): ((s: Reader) => boolean) => {
+  const pg = pageState(extra, T, page)
+  return (s) => pg.migrator(s) < 0
+}
 
 export const cpuFaultOp: OpModule<S> = {
   ops: ['cpu_fault'],
@@ -40,11 +56,10 @@ export const cpuFaultOp: OpModule<S> = {
   notInReclaim: true,
   rules(k, step) {
     const { cx, p, t, th, base, m, add } = k
-    const pg = pageState(cx.fields.extra, cx.T, step.page)
     const at = cx.f.pageAt[step.page]!
     const name = cx.design.pages[step.page]!.name
     const held = cx.paths.pathHeld[t]![p.at] ?? []
-    const free = (s: { get(f: number): number }): boolean => pg.migrator(s) < 0
+    const free = noMigrationEntry(cx.fields.extra, cx.T, step.page)
     add(
       { name: 'cpu_fault', ...base, page: name, mapped: true },
       m('cpu_access'),
@@ -62,11 +77,7 @@ export const cpuFaultOp: OpModule<S> = {
       (c) => p.advance(c),
     )
   },
-  waitsOn(w, step) {
-    const pg = pageState(w.v.extra, w.v.design.threads.length, step.page)
-    const h = pg.migrator(w.s)
-    if (h >= 0) w.edge(nodeId.thread(h), `cpu_fault(${w.v.design.pages[step.page]!.name}) waits on ${w.v.design.threads[h]!.name}'s migration entry${w.where}`)
-  },
+  waitsOn: (w, step) => migrationEntryWait(w, step.page, 'cpu_fault'),
   text(d, s) {
     return `CPU access faults on ${d.pages[s.page]!.name} (do_swap_page: system page mapped, device-private page -> migrate_to_ram)`
   },

@@ -3,6 +3,9 @@
  * everything). The op declares its own state field, `exiting`, which the condition `if: exiting`
  * (and its short form skip_if_exiting, the notifier-callback shortcut of kfd and xe: return at
  * once while the process is exiting, no zap, no set_seq) reads (ops/cond.ts).
+ *
+ * exit_mm is the single-process shorthand: a design with processes: counts mm_users instead and
+ * writes the exiting task's `mmput: P` (ops/mm.ts), whose last put runs exit_mmap in its caller.
  */
 import { bool } from '../../../checker/layout.js'
 import type { GpuDesign, StepOf } from '../types.js'

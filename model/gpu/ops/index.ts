@@ -18,6 +18,7 @@ import { lockOp } from './lock.js'
 import { memoryOp } from './memory.js'
 import { migrateOp } from './migrate.js'
 import { mirrorOp } from './mirror.js'
+import { mmOp } from './mm.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
 import { pageOp } from './page.js'
 import { residencyOp } from './residency.js'
@@ -73,6 +74,7 @@ export const OPS: readonly OpModule[] = [
   migrateOp,
   cpuFaultOp,
   residencyOp,
+  mmOp,
 ] as readonly OpModule[]
 
 const byOp = new Map<string, OpModule>()

@@ -4,9 +4,15 @@
  * covering a page run in the invalidating thread (mn_itree_invalidate), the pages change, and
  * range_end makes the seq even again when the last invalidation ends. set_seq is the callback's
  * mmu_interval_set_seq.
+ *
+ * The seq and the count of invalidations in flight are the mm's (struct mmu_notifier_subscriptions,
+ * mm/mmu_notifier.c: mn_itree_inv_end @ v6.12): with several processes each mm counts its own, and
+ * the last invalidation of an mm turns only its notifiers' seqs even. An invalidation names pages of
+ * one mm.
  */
+import { int, type LayoutBuilder } from '../../../checker/layout.js'
 import { SpecError } from '../errors.js'
-import { EVENTS, type MemEvent, type StepOf } from '../types.js'
+import { EVENTS, type GpuDesign, type MemEvent, type StepOf } from '../types.js'
 import { PAGE, PTE } from '../view.js'
 import { type OpModule } from './op.js'
 import { NAME } from './schema.js'
@@ -18,6 +24,10 @@ declare module '../types.js' {
   }
 }
 type S = StepOf<'invalidate' | 'set_seq'>
+
+/** The mm an invalidation's pages belong to. */
+export const mmOfPages = (d: Pick<GpuDesign, 'pages'>, pages: readonly number[]): number => d.pages[pages[0]!]!.process ?? 0
+const inFlightKey = (p: number): string => `mmInvalidations.${p}`
 
 export const invalidateOp: OpModule<S> = {
   ops: ['invalidate', 'set_seq'],
@@ -73,6 +83,14 @@ export const invalidateOp: OpModule<S> = {
     { path: 'mm/mmu_notifier.c', fn: '__mmu_notifier_invalidate_range_end' },
     { path: 'include/linux/mmu_notifier.h', fn: 'mmu_interval_set_seq' },
   ],
+  // With several processes, each mm counts its invalidations in flight (one process: the global count).
+  fields(b: LayoutBuilder, d: GpuDesign) {
+    const P = d.processes ?? []
+    if (P.length < 2) return {}
+    const steps = [...d.threads.flatMap((th) => th.steps), ...d.reclaim.flatMap((r) => r.steps)]
+    const mms = new Set(steps.flatMap((s) => (s.op === 'invalidate' ? [mmOfPages(d, s.pages)] : [])))
+    return Object.fromEntries([...mms].map((p) => [inFlightKey(p), b.scalar(`invalidations.${P[p]!.name}`, int(0, d.threads.length))]))
+  },
   rules(k, step) {
     const { cx, p, t, base, m, add } = k
     const { pages, notifiers, ranges } = cx.design
@@ -84,6 +102,10 @@ export const invalidateOp: OpModule<S> = {
       case 'invalidate': {
         const x = siteAt.get(`${t}:${p.frame}:${p.at}`)!
         const L_ = x.steps.length
+        const mm = mmOfPages(cx.design, step.pages)
+        const own = cx.fields.extra[inFlightKey(mm)] ?? -1
+        // the notifiers whose seqs this mm's last invalidation turns even
+        const mine = own >= 0 ? inval.filter((_, n) => mmOfPages(cx.design, notifiers[n]!.pages) === mm) : inval
         const pg = step.pages.map((q) => pages[q]!.name).join(',')
         // mmu_notifier_invalidate_range_start(): the mm's seq becomes odd (rule 36) and stays odd
         // while any invalidation is in flight (rule 37); then the covering callbacks run.
@@ -93,6 +115,7 @@ export const invalidateOp: OpModule<S> = {
           (s) => p.at_(s),
           (c) => {
             c.set(active, c.get(active) + 1)
+            if (own >= 0) c.set(own, c.get(own) + 1)
             c.set(npc[t]!, L_ > 0 ? 1 : L_ + 1)
           },
         )
@@ -121,9 +144,10 @@ export const invalidateOp: OpModule<S> = {
           m('invalidate_end', { site: x }),
           (s) => s.get(npc[t]!) === L_ + 2 && siteGuard(x)(s),
           (c) => {
-            const left = c.get(active) - 1
-            c.set(active, left)
-            if (left === 0) for (const fld of inval) c.set(fld, 0)
+            const left = own >= 0 ? c.get(own) - 1 : c.get(active) - 1
+            c.set(active, c.get(active) - 1)
+            if (own >= 0) c.set(own, left)
+            if (left === 0) for (const fld of mine) c.set(fld, 0)
             c.set(npc[t]!, 0)
             p.advance(c)
           },

@@ -3,18 +3,30 @@
  * mmu_interval_read_begin / hmm_range_fault / mmu_interval_read_retry, programming the device's PTEs
  * from the pfns hmm_range_fault returned, and zapping them. read_retry jumps back to its range's
  * read_begin and map needs a get_pages of its range earlier in the path (spec.ts links them).
+ *
+ * hmm_range_fault reports a device-private page of its own dev_private_owner as is, and faults one
+ * of another owner (mm/hmm.c: hmm_vma_handle_pte @ v6.12: "Don't fault in device private pages owned
+ * by the caller", else `goto fault`): handle_mm_fault -> do_swap_page (mm/memory.c: do_swap_page @
+ * v6.12) runs the owning driver's migrate_to_ram in the faulting thread, and hmm_vma_fault returns
+ * -EBUSY, so the walk starts again. `get_pages` with `else: [steps..., retry]` states that the
+ * range's pages in VRAM belong to another owner: the steps are that fault (do_swap_page's reference
+ * and the driver's migrate_to_ram), run by this thread, and `retry` is the new walk. A page whose
+ * migration entry is installed makes the walk wait (migration_entry_wait, as a CPU fault does:
+ * cpuFault.ts). Without `else:` the range's VRAM pages are the caller's own and reported as is.
  */
 import type { Reader } from '../../../checker/model.js'
 import { SpecError } from '../errors.js'
 import type { StepOf } from '../types.js'
 import { PAGE, PTE, nodeId } from '../view.js'
+import { migrationEntryWait, noMigrationEntry } from './cpuFault.js'
 import { names, type OpModule } from './op.js'
 import { ELSE, NAME } from './schema.js'
 
 declare module '../types.js' {
   interface StepVariants {
     read_begin: { readonly op: 'read_begin'; readonly range: number }
-    get_pages: { readonly op: 'get_pages'; readonly range: number }
+    /** else: 'branch': the range's VRAM pages are another owner's, and the branch is their fault */
+    get_pages: { readonly op: 'get_pages'; readonly range: number; readonly else?: 'branch' }
     read_retry: { readonly op: 'read_retry'; readonly range: number; readonly else: Outcome; readonly back: number }
     map: { readonly op: 'map'; readonly range: number }
     zap: { readonly op: 'zap'; readonly range: number }
@@ -36,8 +48,23 @@ export const mirrorOp: OpModule<S> = {
       key: 'get_pages',
       doc: 'hmm_range_fault: fault the pages in and snapshot their pfns',
       arg: { role: 'range', what: 'the range', schema: NAME('a range') },
+      modifiers: {
+        else: {
+          doc: "the range's VRAM pages are another device's: the steps its fault runs here (do_swap_page, that driver's migrate_to_ram), ending in retry (the walk starts again)",
+          schema: { type: 'array' },
+        },
+      },
       notInCallback: true,
-      parse: (px) => [{ where: px.where, op: 'get_pages', range: px.arg() }],
+      parse: (px) => {
+        if (px.mods.else === undefined) return [{ where: px.where, op: 'get_pages', range: px.arg() }]
+        if (!Array.isArray(px.mods.else))
+          throw new SpecError(
+            'FC155',
+            [...px.where, 'else'],
+            "must be a list of steps: what the fault on another device's page runs here (do_swap_page, its migrate_to_ram), ending in retry",
+          )
+        return [{ where: px.where, op: 'get_pages', range: px.arg(), else: 'branch' }]
+      },
     },
     {
       key: 'read_retry',
@@ -69,6 +96,15 @@ export const mirrorOp: OpModule<S> = {
   ],
   link(steps, k, who, d) {
     const s = steps[k] as S
+    if (s.op === 'get_pages' && s.else === 'branch') {
+      const end = steps[k + s.branch!]
+      if (end?.op !== 'else_end' || end.then !== 'retry')
+        throw new SpecError(
+          'FC155',
+          [...s.where, 'else'],
+          `${who}: after the fault hmm_range_fault walks range '${d.ranges[s.range]!.name}' again (hmm_vma_fault returns -EBUSY): end the else: list with retry`,
+        )
+    }
     if (s.op === 'read_retry') {
       let back = -1
       for (let i = k - 1; i >= 0; i--) {
@@ -116,11 +152,24 @@ export const mirrorOp: OpModule<S> = {
       }
       case 'get_pages': {
         const r = ranges[step.range]!
+        const foreign = step.else === 'branch'
+        const inVram = (s: Reader): boolean => r.pages.some((q) => s.get(pageAt[q]!) === PAGE.vram)
+        const entries = r.pages.map((q) => noMigrationEntry(cx.fields.extra, cx.T, q))
+        const walkable = (s: Reader): boolean => entries.every((ok) => ok(s))
+        if (foreign)
+          // hmm_vma_handle_pte: a device-private entry of another owner faults (do_swap_page ->
+          // migrate_to_ram, the branch), then the walk starts again (the branch ends in retry).
+          add(
+            { name: 'hmm_range_fault', ...base, range: r.name, devicePrivate: true },
+            m('migrate_to_ram'),
+            (s) => p.at_(s) && walkable(s) && inVram(s),
+            (c) => cx.outcome(p, 'branch', c),
+          )
         // hmm_range_fault(): faults missing pages in and returns their pfns (current generations).
         add(
           { name: 'hmm_range_fault', ...base, range: r.name },
           m('get_pages'),
-          (s) => p.at_(s),
+          foreign ? (s) => p.at_(s) && walkable(s) && !inVram(s) : (s) => p.at_(s),
           (c) => {
             for (const q of r.pages) {
               if (c.get(pageAt[q]!) === PAGE.none) c.set(pageAt[q]!, PAGE.system)
@@ -183,13 +232,19 @@ export const mirrorOp: OpModule<S> = {
     }
   },
   waitsOn(wc, step) {
+    if (step.op === 'get_pages' && step.else === 'branch') for (const q of wc.v.design.ranges[step.range]!.pages) migrationEntryWait(wc, q, 'hmm_range_fault')
     if (step.op !== 'read_begin') return
     const { v, s, t } = wc
     const { design, f } = v
     // mmu_interval_read_begin() sleeps until the mm's seq turns even: every invalidation in
-    // flight must end (rule 37).
+    // flight on the range's mm must end (rule 37).
+    const mm = design.pages[design.ranges[step.range]!.pages[0]!]!.process ?? 0
+    const sameMm = (o: number): boolean => {
+      const x = wc.v.stepAt(s, o).site
+      return !x || (design.pages[x.step.pages[0]!]!.process ?? 0) === mm
+    }
     design.threads.forEach((other, o) => {
-      if (o !== t && f.npc[o]! >= 0 && s.get(f.npc[o]!) > 0)
+      if (o !== t && f.npc[o]! >= 0 && s.get(f.npc[o]!) > 0 && sameMm(o))
         wc.edge(nodeId.thread(o), `mmu_interval_read_begin(${design.ranges[step.range]!.name}) waits for ${other.name}'s invalidation to end`)
     })
   },
@@ -199,7 +254,7 @@ export const mirrorOp: OpModule<S> = {
       case 'read_begin':
         return `seq = mmu_interval_read_begin(${R(s.range)})`
       case 'get_pages':
-        return `hmm_range_fault(${R(s.range)}): fault the pages in, snapshot their pfns`
+        return `hmm_range_fault(${R(s.range)}): fault the pages in, snapshot their pfns${s.else === 'branch' ? " (a page in another device's memory: do_swap_page -> its migrate_to_ram, then walk again)" : ''}`
       case 'read_retry':
         return `mmu_interval_read_retry(${R(s.range)}, seq), on collision ${s.else === 'retry' ? 'go back to read_begin' : s.else}`
       case 'map':

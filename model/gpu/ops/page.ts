@@ -174,10 +174,11 @@ export const pageOp: OpModule<S> = {
     }
   },
   waitsOn(w, step) {
-    if (step.op !== 'lock_page') return
+    // lock_page sleeps on the holder; a trylock_page retried until it succeeds waits on it as well
+    if (step.op !== 'lock_page' && !(step.op === 'trylock_page' && step.else === 'retry')) return
     const pg = pageState(w.v.extra, w.v.design.threads.length, step.page)
     const h = w.s.get(pg.lock) - 1
-    if (h >= 0) w.edge(nodeId.thread(h), `lock_page(${w.v.design.pages[step.page]!.name}) waits for ${w.v.design.threads[h]!.name} to unlock it${w.where}`)
+    if (h >= 0) w.edge(nodeId.thread(h), `${step.op}(${w.v.design.pages[step.page]!.name}) waits for ${w.v.design.threads[h]!.name} to unlock it${w.where}`)
   },
   lockdep: {
     // folio_lock may sleep (might_sleep() in __folio_lock)

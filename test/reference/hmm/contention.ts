@@ -18,11 +18,11 @@
  *   threads read the faulting page" (rule 51). With REFORDER=trylock-first a thread waits for the
  *   page lock before taking its reference, so the holder's migration sees only its own.
  */
-import { LayoutBuilder, enumOf, int } from '../../checker/layout.js'
-import { type Action, type Cursor, leadsTo, type Model, type Reader, type Rule, sometimes } from '../../checker/model.js'
-import type { ParamValues } from '../../checker/params.js'
-import { PROGRESS } from '../../properties/hmm.js'
-import type { NarratedModel } from '../../report/narrator.js'
+import { LayoutBuilder, enumOf, int } from '../../../checker/layout.js'
+import { type Action, type Cursor, leadsTo, type Model, type Reader, type Rule, sometimes } from '../../../checker/model.js'
+import type { ParamValues } from '../../../checker/params.js'
+import { PROGRESS } from '../../../properties/hmm.js'
+import type { NarratedModel } from '../../../report/narrator.js'
 
 export function multidev(params: ParamValues): NarratedModel<Action> {
   const order = params.ORDER as 'evict-retry' | 'serialized'

@@ -18,11 +18,11 @@
  *   read_begin, hmm_range_fault (which waits on a migration entry, rule 39 step 2), then under the
  *   update lock read_retry or program the PTE.
  */
-import { LayoutBuilder, enumOf, int } from '../../checker/layout.js'
-import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes } from '../../checker/model.js'
-import type { ParamValues } from '../../checker/params.js'
-import { dataSurvives, pageConservation, staleAccess } from '../../properties/hmm.js'
-import type { NarratedModel } from '../../report/narrator.js'
+import { LayoutBuilder, enumOf, int } from '../../../checker/layout.js'
+import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes } from '../../../checker/model.js'
+import type { ParamValues } from '../../../checker/params.js'
+import { dataSurvives, pageConservation, staleAccess } from '../../../properties/hmm.js'
+import type { NarratedModel } from '../../../report/narrator.js'
 
 const V = 0
 const MIG = 3

@@ -5,9 +5,9 @@
  * variant under review. Each mechanism is a small pure transition system in its own file; the
  * properties they share are in properties/hmm.ts. Scenarios: scenarios/mem/.
  */
-import type { Action } from '../../checker/model.js'
-import type { ParamSpec, ParamValues } from '../../checker/params.js'
-import type { NarratedModel } from '../../report/narrator.js'
+import type { Action } from '../../../checker/model.js'
+import type { ParamSpec, ParamValues } from '../../../checker/params.js'
+import type { NarratedModel } from '../../../report/narrator.js'
 import { cpufault, multidev } from './contention.js'
 import { migrate } from './migrate.js'
 import { mirror } from './mirror.js'

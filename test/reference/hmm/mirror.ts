@@ -24,11 +24,11 @@
  * (drm_gpusvm chunking, seed 004); with NOTIFIERS=partial one userptr VMA spans both pages but only
  * the first page's notifier is registered (seed 004, "a VMA may span multiple gpusvm notifiers").
  */
-import { LayoutBuilder, bool, enumOf, int } from '../../checker/layout.js'
-import { type Action, type Cursor, leadsTo, type Model, type Reader, type Rule, sometimes } from '../../checker/model.js'
-import { InputError, type ParamValues } from '../../checker/params.js'
-import { PROGRESS, staleAccess } from '../../properties/hmm.js'
-import type { NarratedModel } from '../../report/narrator.js'
+import { LayoutBuilder, bool, enumOf, int } from '../../../checker/layout.js'
+import { type Action, type Cursor, leadsTo, type Model, type Reader, type Rule, sometimes } from '../../../checker/model.js'
+import { InputError, type ParamValues } from '../../../checker/params.js'
+import { PROGRESS, staleAccess } from '../../../properties/hmm.js'
+import type { NarratedModel } from '../../../report/narrator.js'
 
 const NST = { idle: 0, called: 1, locked: 2, evicting: 3, returned: 4 } as const
 const FST = { idle: 0, begun: 1, faulted: 2, locked: 3 } as const

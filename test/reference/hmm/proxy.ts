@@ -11,11 +11,11 @@
  *   space"), each in its own GPU VM, so the fault's VM identifies one mirror (rule 54: the
  *   notifier lock and range tree are per GPU address space).
  */
-import { LayoutBuilder, bool, enumOf } from '../../checker/layout.js'
-import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes } from '../../checker/model.js'
-import type { ParamValues } from '../../checker/params.js'
-import { faultAttribution } from '../../properties/hmm.js'
-import type { NarratedModel } from '../../report/narrator.js'
+import { LayoutBuilder, bool, enumOf } from '../../../checker/layout.js'
+import { type Action, type Cursor, type Model, type Reader, type Rule, sometimes } from '../../../checker/model.js'
+import type { ParamValues } from '../../../checker/params.js'
+import { faultAttribution } from '../../../properties/hmm.js'
+import type { NarratedModel } from '../../../report/narrator.js'
 
 export function proxy(params: ParamValues): NarratedModel<Action> {
   const svm = params.SVM as 'process' | 'per-device'
