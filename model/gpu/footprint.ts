@@ -25,10 +25,10 @@ const EXTRA_OF: Partial<Record<Role, (i: number, key: string) => boolean>> = {
   page: (i, key) => (key === `pageLock.${i}` || key.startsWith('pageRef.') ? key.endsWith(`.${i}`) : key.startsWith('migrating.') && key.endsWith(`.${i}`)),
 }
 
-/** The rules' footprints and actors of a compiled design. */
-export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): PorInfo {
-  const { design, f, rules, meta, paths } = cx
-  const { threads, jobs, fences, locks, buffers, ranges, engines } = design
+/** The state fields (and an rwsem's per-thread reader bits) each object of a design occupies. */
+function placesOf(cx: Omit<CompileCx, 'stepRules'>) {
+  const { design, f } = cx
+  const { threads, jobs, locks, buffers, ranges } = design
   const F = cx.layout.fieldCount
   const T = threads.length
   const extraKeys = Object.keys(f.extra)
@@ -102,7 +102,6 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     }
     return out
   }
-  const servedBy = threads.map((th) => th.steps.flatMap((s) => (opOf(s).provides?.(s) ?? []).flatMap((x) => (x.kind === 'serve_fault' ? [x.job] : []))))
   // An rwsem's reader mask is one field, but each thread's bit is its own place: readers that
   // take and drop it commute; a writer reads every bit.
   const rwIndex = locks.map(() => -1)
@@ -118,7 +117,36 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
   })
   /** a field as places: an rwsem's reader mask is all its bits */
   const asPlaces = (xs: readonly number[]): number[] => xs.flatMap((x) => subLocations.get(x) ?? [x])
-  type Fp = { r: number[]; w: number[] } | 'all'
+  return {
+    F,
+    T,
+    extraKeys,
+    ok,
+    threadFields,
+    lockFields,
+    fenceFields,
+    jobFields,
+    engineFields,
+    byRole,
+    place,
+    refsOf,
+    bitOf,
+    allBits,
+    rwIndex,
+    subLocations,
+    asPlaces,
+    places: F + rws * T,
+  }
+}
+
+type Fp = { r: number[]; w: number[] } | 'all'
+
+/** The footprint of one rule: a thread's step, a job's GPU rule or a fence mechanism. */
+function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: ReturnType<typeof placesOf>) {
+  const { design, f, paths } = cx
+  const { threads, jobs, fences, locks } = design
+  const { extraKeys, threadFields, lockFields, fenceFields, jobFields, engineFields, place, refsOf, bitOf, allBits, rwIndex, asPlaces } = P
+  const servedBy = threads.map((th) => th.steps.flatMap((s) => (opOf(s).provides?.(s) ?? []).flatMap((x) => (x.kind === 'serve_fault' ? [x.job] : []))))
   /** thread t takes (or, drop, releases) lock l in mode */
   const lockUse = (fp: { r: number[]; w: number[] }, l: number, t: number, mode: 'read' | 'write', drop: boolean): void => {
     fp.r.push(f.owner[l]!)
@@ -220,9 +248,49 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     for (const m of fe.members ?? []) out.push(...fenceFields(m))
     return { r: out, w: out }
   }
+  return { threadRule, jobRule, fenceRule }
+}
+
+/** Is a transition visible to the lock-order property (it records an edge, or moves onto a lock that may block while holding something)? */
+function orderVisibility(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): (pre: Reader, a: Action, post: Reader) => boolean {
+  const { design, f, meta } = cx
+  const threads = design.threads
+  // Lock order: the edges a transition records depend on its thread alone (what it holds, its
+  // frame, its work maps), so a transition that records none here records none wherever its thread
+  // is in the same place; only a blocked attempt (lockdep records it on the attempt) depends on
+  // whether another thread holds the lock, so moving onto a lock that may block is visible while
+  // the thread holds anything lockdep orders.
+  const order = lockOrderProperty(view, 'lock order')
+  const th = threads
+  const holdsContext = (s: Reader, t: number): boolean =>
+    view.heldBy(s, t).length > 0 ||
+    (f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0) ||
+    (f.npc[t]! >= 0 && s.get(f.npc[t]!) > 0) ||
+    s.get(f.sig[t]!) === 1 ||
+    th[t]!.signalling ||
+    th[t]!.context === 'notifier' ||
+    th[t]!.callbackOn !== undefined ||
+    heldMaps(design, f, s, t).length > 0
+  const isOrderVisible = (pre: Reader, a: Action, post: Reader): boolean => {
+    const m = meta.get(a)!
+    if (m.actor.kind !== 'thread') return false
+    if (order.edges(pre, a, post).length > 0) return true
+    const t = m.actor.index
+    const next = view.stepAt(post, t).step
+    return next !== undefined && opOf(next).lockdep?.blocksOn?.(next) !== undefined && holdsContext(post, t)
+  }
+  return isOrderVisible
+}
+
+/** The rules' footprints and actors of a compiled design. */
+export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): PorInfo {
+  const { design, f, rules, meta } = cx
+  const { threads, jobs, fences, locks, engines } = design
+  const P = placesOf(cx)
+  const { T, ok, lockFields, engineFields, subLocations, asPlaces, places: L } = P
+  const { threadRule, jobRule, fenceRule } = ruleFootprints(cx, view, P)
   const J = jobs.length
   const actorOf = new Int32Array(rules.length)
-  const L = F + rws * T
   const clean = (xs: readonly number[]): number[] => [...new Set(xs.filter((x) => x >= 0 && x < L))]
   const reads: (readonly number[] | 'all')[] = []
   const writes: (readonly number[] | 'all')[] = []
@@ -257,30 +325,7 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
   const lastEntry = threads.map((th) => th.steps.length)
   // A thread whose path only moves forward never runs a rule of an earlier step again.
   const forward = threads.map((th) => !th.repeat && !th.steps.some((s) => JUMPS_BACK.has(s.op)))
-  // Lock order: the edges a transition records depend on its thread alone (what it holds, its
-  // frame, its work maps), so a transition that records none here records none wherever its thread
-  // is in the same place; only a blocked attempt (lockdep records it on the attempt) depends on
-  // whether another thread holds the lock, so moving onto a lock that may block is visible while
-  // the thread holds anything lockdep orders.
-  const order = lockOrderProperty(view, 'lock order')
-  const th = threads
-  const holdsContext = (s: Reader, t: number): boolean =>
-    view.heldBy(s, t).length > 0 ||
-    (f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0) ||
-    (f.npc[t]! >= 0 && s.get(f.npc[t]!) > 0) ||
-    s.get(f.sig[t]!) === 1 ||
-    th[t]!.signalling ||
-    th[t]!.context === 'notifier' ||
-    th[t]!.callbackOn !== undefined ||
-    heldMaps(design, f, s, t).length > 0
-  const isOrderVisible = (pre: Reader, a: Action, post: Reader): boolean => {
-    const m = meta.get(a)!
-    if (m.actor.kind !== 'thread') return false
-    if (order.edges(pre, a, post).length > 0) return true
-    const t = m.actor.index
-    const next = view.stepAt(post, t).step
-    return next !== undefined && opOf(next).lockdep?.blocksOn?.(next) !== undefined && holdsContext(post, t)
-  }
+  const isOrderVisible = orderVisibility(cx, view)
   const A = T + J + fences.length
   const pcField = new Int32Array(A).fill(-1)
   const fwd = new Uint8Array(A)
