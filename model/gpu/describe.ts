@@ -13,163 +13,180 @@ export const stepText = (d: GpuDesign, s: Step): string => opOf(s).text(d, s)
 
 /** One trace step: who acts, and what it does, in kernel terms. */
 export function describeStep(v: GpuView, pre: Reader, action: Action, post: Reader): { actor: string; text: string } {
-  const d = v.design
   const m = v.meta.get(action)
   if (!m) return { actor: 'model', text: action.name }
+  if (m.actor.kind === 'thread') return threadStep(v, pre, action, post, m)
+  if (m.actor.kind === 'job') return jobStep(v, pre, action, post, m)
+  return fenceStep(v, pre, action, m)
+}
+
+type Described = { actor: string; text: string }
+
+/** A thread's step: its op's text, what it holds, and where it runs (reclaim, a notifier callback). */
+function threadStep(v: GpuView, pre: Reader, action: Action, post: Reader, m: RuleMeta): Described {
+  const d = v.design
   const f = v.f
-  if (m.actor.kind === 'thread') {
-    const t = m.actor.index
-    const th = d.threads[t]!
-    const actor = th.work !== undefined ? `work ${th.name}` : th.name
-    const held = v.heldBy(pre, t).map((l) => d.locks[l]!.name)
-    const inReclaim = f.rpc[t]! >= 0 && pre.get(f.rpc[t]!) > 0
-    const context = [...(inReclaim ? ['fs_reclaim'] : []), ...held]
-    const holding = context.length ? ` holding ${context.join(', ')}` : ''
-    const where =
-      m.frame === 'reclaim'
-        ? ` [in reclaim: ${v.reclaimSegName[m.at!] ?? ''}]`
-        : m.frame === 'notifier' && m.site
-          ? ` [in notifier ${d.notifiers[m.site.segNotifier[m.at!]!]!.name}'s invalidate callback${m.site.frame === 'reclaim' ? ', in reclaim' : ''}]`
-          : ''
-    const pagesOf = (): string => (m.site ? m.site.step.pages.map((p) => d.pages[p]!.name).join(', ') : '')
-    switch (m.does) {
-      case 'invalidate_start':
-        return { actor, text: `${m.step ? stepText(d, m.step) : 'invalidate'}${holding}${where}` }
-      case 'invalidate_pages': {
-        const ev = m.site!.step.event
-        return {
-          actor,
-          text: `every notifier returned; ${ev === 'migrate' ? `the CPU moves ${pagesOf()} to new frames` : ev === 'pressure' ? `${pagesOf()} swapped out and freed` : ev === 'oom' ? `${pagesOf()} reaped and freed` : `${pagesOf()} unmapped and freed`} (old references now stale)${where}`,
-        }
-      }
-      case 'invalidate_end':
-        return {
-          actor,
-          text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active) === 0 ? ': no invalidation left, the seq turns even' : ''}${where}`,
-        }
-      case 'collision':
-        return {
-          actor,
-          text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: collision (the notifier ran since read_begin), ${m.step?.op === 'read_retry' && m.step.else === 'retry' ? 'back to read_begin' : String(action.then)}${holding}${where}`,
-        }
-      case 'read_retry':
-        return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: no collision${holding}${where}` }
-      case 'return_false':
-        return { actor, text: `${m.step ? stepText(d, m.step) : ''}: would sleep in a non-blockable invalidation; the callback returns false${where}` }
-      case 'test_fence':
-        return { actor, text: `${m.step ? stepText(d, m.step).replace('dma_fence_wait', 'dma_fence_is_signaled') : ''}: already signalled${where}` }
-      case 'exit_shortcut':
-        return { actor, text: `the process is exiting: returns at once, without zapping or set_seq${holding}${where}` }
-      case 'not_exiting':
-        return { actor, text: `the process is not exiting; goes on${where}` }
-      case 'enter_reclaim':
-        return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on failure \w+$/, '') : 'alloc'}: memory is short, enters direct reclaim${holding}` }
-      case 'exit_reclaim':
-        return { actor, text: 'leaves reclaim and retries the allocation' }
-      case 'enable':
-        return {
-          actor,
-          text: `${m.step ? stepText(d, m.step) : 'wait'}${holding}: enable_signaling(${String(action.fence)}), then blocks until it signals${where}`,
-        }
-      case 'wait_return':
-        return { actor, text: `${m.step ? stepText(d, m.step) : 'wait'} returns${holding}${where}` }
-      case 'spin':
-        return { actor, text: `${m.step ? stepText(d, m.step) : ''} fails; retries${holding}${where}` }
-      case 'timeout':
-      case 'cond_true':
-      case 'cond_false':
-      case 'branch_end':
-      case 'branch_retry':
-      case 'tdr_idle':
-        return { actor, text: escapeText(v, pre, action, m, t, holding + where) }
-      case 'trylock_failed':
-      case 'alloc_failed':
-      case 'evict_failed':
-      case 'swapout_failed':
-        return {
-          actor,
-          text: `${m.step ? stepText(d, m.step).replace(/, on failure .*$/, '') : ''}: failed, ${action.then === 'branch' ? 'runs its else: steps' : String(action.then)}${where}`,
-        }
-      case 'skip':
-        return { actor, text: `backs off from ${String(action.fence ?? action.bo)} while a GPU page fault is pending${where}` }
-      case 'work_done':
-        return {
-          actor,
-          text: `the run ends; ${post.get(f.extra[`work.${th.work!}`]!) === 1 ? 'it was queued again while it ran, so it is pending again' : 'the work item is idle'}`,
-        }
-      case 'timer':
-        return { actor, text: 'the delay expires: the timer queues the work item (delayed_work_timer_fn)' }
-      case 'cancel_pending':
-        return {
-          actor,
-          text: `${m.step ? stepText(d, m.step) : ''}: takes the pending instance off the queue, then waits for the running one${holding}${where}`,
-        }
-      case 'no_fault':
-        return { actor, text: `job ${String(action.job)} will not fault; the handler exits` }
-      case 'migrate_finalize_uncopied':
-        return { actor, text: `${m.step ? stepText(d, m.step) : ''}, but the copy's dma_fence has not signalled: the page is published unfilled${where}` }
-      case 'migrate_skip':
-        return {
-          actor,
-          text: `${m.step ? stepText(d, m.step).replace(/: trylock.*$/, '') : ''}: the page is not collected (locked, busy or elsewhere)${action.then !== undefined ? `, ${String(action.then)}` : ''}${where}`,
-        }
-      default: {
-        const core = m.step ? stepText(d, m.step).replace(/, on failure \w+$/, '') : action.name
-        const ok = m.does === 'acquire' && m.step?.op === 'trylock' ? ' succeeds' : ''
-        return { actor, text: `${core}${ok}${m.does === 'acquire' || m.does === 'release' ? '' : holding}${where}` }
+  const t = m.actor.index
+  const th = d.threads[t]!
+  const actor = th.work !== undefined ? `work ${th.name}` : th.name
+  const held = v.heldBy(pre, t).map((l) => d.locks[l]!.name)
+  const inReclaim = f.rpc[t]! >= 0 && pre.get(f.rpc[t]!) > 0
+  const context = [...(inReclaim ? ['fs_reclaim'] : []), ...held]
+  const holding = context.length ? ` holding ${context.join(', ')}` : ''
+  const where =
+    m.frame === 'reclaim'
+      ? ` [in reclaim: ${v.reclaimSegName[m.at!] ?? ''}]`
+      : m.frame === 'notifier' && m.site
+        ? ` [in notifier ${d.notifiers[m.site.segNotifier[m.at!]!]!.name}'s invalidate callback${m.site.frame === 'reclaim' ? ', in reclaim' : ''}]`
+        : ''
+  const pagesOf = (): string => (m.site ? m.site.step.pages.map((p) => d.pages[p]!.name).join(', ') : '')
+  switch (m.does) {
+    case 'invalidate_start':
+      return { actor, text: `${m.step ? stepText(d, m.step) : 'invalidate'}${holding}${where}` }
+    case 'invalidate_pages': {
+      const ev = m.site!.step.event
+      return {
+        actor,
+        text: `every notifier returned; ${ev === 'migrate' ? `the CPU moves ${pagesOf()} to new frames` : ev === 'pressure' ? `${pagesOf()} swapped out and freed` : ev === 'oom' ? `${pagesOf()} reaped and freed` : `${pagesOf()} unmapped and freed`} (old references now stale)${where}`,
       }
     }
-  }
-  if (m.actor.kind === 'job') {
-    const job = d.jobs[m.actor.index]!
-    const actor = `${job.queue === 'user' ? 'compute' : 'kernel'} job ${job.name}`
-    const eng = d.engines[job.engine]!.name
-    switch (m.does) {
-      case 'ready':
-        return {
-          actor,
-          text:
-            post.get(f.js[m.actor.index]!) === 6
-              ? 'a dependency failed: the job is cancelled, its fence gets the error'
-              : job.queue === 'kernel'
-                ? 'dependencies signalled; the scheduler queues it'
-                : 'submitted to its user queue',
-        }
-      case 'start':
-        return { actor, text: `starts on ${eng} (takes ${job.cus} CU${job.cus > 1 ? 's' : ''})` }
-      case 'resume':
-        return { actor, text: `resumes on ${eng}` }
-      case 'fault':
-        return {
-          actor,
-          text: job.accesses.length ? 'GPU page fault on an invalid PTE: it stalls, keeping its CUs' : 'GPU page fault: it stalls, keeping its CUs',
-        }
-      case 'access': {
-        if (action.name === 'gpu_access_swapped')
-          return { actor, text: `the GPU touches ${String(action.bo)}, which was swapped out under it: its pages were freed (ttm_tt_swapout)` }
-        const k = d.ranges.findIndex((r) => r.name === action.range)
-        const pg = String(action.page)
-        const slot = k >= 0 ? f.pte[k]![d.ranges[k]!.pages.findIndex((p) => d.pages[p]!.name === pg)]! : -1
-        const stale = slot >= 0 && pre.get(slot) === 2
-        return {
-          actor,
-          text: stale
-            ? `the GPU touches page ${pg} through a stale PTE of range ${String(action.range)}: the page was freed, moved or reused after its notifier returned`
-            : `the GPU touches page ${pg} through an invalid PTE of range ${String(action.range)}: ${eng} has no page-fault path (XNACK off)`,
-        }
+    case 'invalidate_end':
+      return {
+        actor,
+        text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active) === 0 ? ': no invalidation left, the seq turns even' : ''}${where}`,
       }
-      case 'complete':
-        return {
-          actor,
-          text: `completes: ${job.queue === 'user' ? 'hmm_fence' : 'dma_fence'} ${job.name} ${post.get(f.fs[job.fence]!) === 2 ? 'signals with an error' : 'signals'}`,
-        }
-      case 'preempt':
-        return { actor, text: `preempts compute job ${String(action.victim)} on ${eng}` }
-      case 'preempt_dma':
-        return { actor, text: `preempts dma_fence job ${String(action.victim)} on ${eng}` }
+    case 'collision':
+      return {
+        actor,
+        text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: collision (the notifier ran since read_begin), ${m.step?.op === 'read_retry' && m.step.else === 'retry' ? 'back to read_begin' : String(action.then)}${holding}${where}`,
+      }
+    case 'read_retry':
+      return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on collision .*$/, '') : 'read_retry'}: no collision${holding}${where}` }
+    case 'return_false':
+      return { actor, text: `${m.step ? stepText(d, m.step) : ''}: would sleep in a non-blockable invalidation; the callback returns false${where}` }
+    case 'test_fence':
+      return { actor, text: `${m.step ? stepText(d, m.step).replace('dma_fence_wait', 'dma_fence_is_signaled') : ''}: already signalled${where}` }
+    case 'exit_shortcut':
+      return { actor, text: `the process is exiting: returns at once, without zapping or set_seq${holding}${where}` }
+    case 'not_exiting':
+      return { actor, text: `the process is not exiting; goes on${where}` }
+    case 'enter_reclaim':
+      return { actor, text: `${m.step ? stepText(d, m.step).replace(/, on failure \w+$/, '') : 'alloc'}: memory is short, enters direct reclaim${holding}` }
+    case 'exit_reclaim':
+      return { actor, text: 'leaves reclaim and retries the allocation' }
+    case 'enable':
+      return {
+        actor,
+        text: `${m.step ? stepText(d, m.step) : 'wait'}${holding}: enable_signaling(${String(action.fence)}), then blocks until it signals${where}`,
+      }
+    case 'wait_return':
+      return { actor, text: `${m.step ? stepText(d, m.step) : 'wait'} returns${holding}${where}` }
+    case 'spin':
+      return { actor, text: `${m.step ? stepText(d, m.step) : ''} fails; retries${holding}${where}` }
+    case 'timeout':
+    case 'cond_true':
+    case 'cond_false':
+    case 'branch_end':
+    case 'branch_retry':
+    case 'tdr_idle':
+      return { actor, text: escapeText(v, pre, action, m, t, holding + where) }
+    case 'trylock_failed':
+    case 'alloc_failed':
+    case 'evict_failed':
+    case 'swapout_failed':
+      return {
+        actor,
+        text: `${m.step ? stepText(d, m.step).replace(/, on failure .*$/, '') : ''}: failed, ${action.then === 'branch' ? 'runs its else: steps' : String(action.then)}${where}`,
+      }
+    case 'skip':
+      return { actor, text: `backs off from ${String(action.fence ?? action.bo)} while a GPU page fault is pending${where}` }
+    case 'work_done':
+      return {
+        actor,
+        text: `the run ends; ${post.get(f.extra[`work.${th.work!}`]!) === 1 ? 'it was queued again while it ran, so it is pending again' : 'the work item is idle'}`,
+      }
+    case 'timer':
+      return { actor, text: 'the delay expires: the timer queues the work item (delayed_work_timer_fn)' }
+    case 'cancel_pending':
+      return {
+        actor,
+        text: `${m.step ? stepText(d, m.step) : ''}: takes the pending instance off the queue, then waits for the running one${holding}${where}`,
+      }
+    case 'no_fault':
+      return { actor, text: `job ${String(action.job)} will not fault; the handler exits` }
+    case 'migrate_finalize_uncopied':
+      return { actor, text: `${m.step ? stepText(d, m.step) : ''}, but the copy's dma_fence has not signalled: the page is published unfilled${where}` }
+    case 'migrate_skip':
+      return {
+        actor,
+        text: `${m.step ? stepText(d, m.step).replace(/: trylock.*$/, '') : ''}: the page is not collected (locked, busy or elsewhere)${action.then !== undefined ? `, ${String(action.then)}` : ''}${where}`,
+      }
+    default: {
+      const core = m.step ? stepText(d, m.step).replace(/, on failure \w+$/, '') : action.name
+      const ok = m.does === 'acquire' && m.step?.op === 'trylock' ? ' succeeds' : ''
+      return { actor, text: `${core}${ok}${m.does === 'acquire' || m.does === 'release' ? '' : holding}${where}` }
     }
-    return { actor, text: action.name }
   }
+}
+
+/** A job's GPU-side rule: ready, start, fault, access, complete, preempt. */
+function jobStep(v: GpuView, pre: Reader, action: Action, post: Reader, m: RuleMeta): Described {
+  const d = v.design
+  const f = v.f
+  const job = d.jobs[m.actor.index]!
+  const actor = `${job.queue === 'user' ? 'compute' : 'kernel'} job ${job.name}`
+  const eng = d.engines[job.engine]!.name
+  switch (m.does) {
+    case 'ready':
+      return {
+        actor,
+        text:
+          post.get(f.js[m.actor.index]!) === 6
+            ? 'a dependency failed: the job is cancelled, its fence gets the error'
+            : job.queue === 'kernel'
+              ? 'dependencies signalled; the scheduler queues it'
+              : 'submitted to its user queue',
+      }
+    case 'start':
+      return { actor, text: `starts on ${eng} (takes ${job.cus} CU${job.cus > 1 ? 's' : ''})` }
+    case 'resume':
+      return { actor, text: `resumes on ${eng}` }
+    case 'fault':
+      return {
+        actor,
+        text: job.accesses.length ? 'GPU page fault on an invalid PTE: it stalls, keeping its CUs' : 'GPU page fault: it stalls, keeping its CUs',
+      }
+    case 'access': {
+      if (action.name === 'gpu_access_swapped')
+        return { actor, text: `the GPU touches ${String(action.bo)}, which was swapped out under it: its pages were freed (ttm_tt_swapout)` }
+      const k = d.ranges.findIndex((r) => r.name === action.range)
+      const pg = String(action.page)
+      const slot = k >= 0 ? f.pte[k]![d.ranges[k]!.pages.findIndex((p) => d.pages[p]!.name === pg)]! : -1
+      const stale = slot >= 0 && pre.get(slot) === 2
+      return {
+        actor,
+        text: stale
+          ? `the GPU touches page ${pg} through a stale PTE of range ${String(action.range)}: the page was freed, moved or reused after its notifier returned`
+          : `the GPU touches page ${pg} through an invalid PTE of range ${String(action.range)}: ${eng} has no page-fault path (XNACK off)`,
+      }
+    }
+    case 'complete':
+      return {
+        actor,
+        text: `completes: ${job.queue === 'user' ? 'hmm_fence' : 'dma_fence'} ${job.name} ${post.get(f.fs[job.fence]!) === 2 ? 'signals with an error' : 'signals'}`,
+      }
+    case 'preempt':
+      return { actor, text: `preempts compute job ${String(action.victim)} on ${eng}` }
+    case 'preempt_dma':
+      return { actor, text: `preempts dma_fence job ${String(action.victim)} on ${eng}` }
+  }
+  return { actor, text: action.name }
+}
+
+/** A fence mechanism's rule: a preempt fence, a composite arming or signalling, a proxy. */
+function fenceStep(v: GpuView, pre: Reader, action: Action, m: RuleMeta): Described {
+  const d = v.design
+  const f = v.f
   const fe = d.fences[m.actor.index]!
   if (m.does === 'preempt_fence') return { actor: `preempt fence ${fe.name}`, text: `takes job ${d.jobs[fe.of!]!.name} off the hardware and signals` }
   const fn = fe.kind === 'chain' ? 'dma_fence_chain' : 'dma_fence_array'
