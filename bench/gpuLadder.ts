@@ -77,7 +77,7 @@ function positive(what: string, n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer, got ${n}`)
 }
 
-/** S19's free system pages; evictions take one each, so with G > 4 some evictions can fail. */
+/** S19's free system pages: a swap-out from VRAM passes through one, so with none free it fails. */
 export const S19_SYSTEM_PAGES = 4
 
 export function s19Yaml(s: S19Size): string {

@@ -73,7 +73,7 @@ export function s19Promela(s: S19Size): string {
   out(`bit  en[${G}];            /* signalling enabled on g's fence (the shrinker's wait enables it) */`)
   out(`bit  pf[${N}];            /* k's page fault is pending */`)
   out(`bit  fdone[${N}];         /* k has raised its one fault */`)
-  out(`bit  evicted[${G}];       /* bo g was moved to system memory */`)
+  out(`bit  evicted[${G}];       /* bo g was swapped out */`)
   out(`byte owner[${G}];         /* bo g's dma_resv: 0 free, else holder index + 1 */`)
   out(`byte vram = 0;`)
   out(`byte sys = ${S19_SYSTEM_PAGES};`)
@@ -109,7 +109,7 @@ export function s19Promela(s: S19Size): string {
 
   // The fault handlers: library path gpu_page_fault (await_fault, lock_read mmap_lock,
   // alloc KERNEL vram else fail, unlock mmap_lock, resolve_fault), with direct reclaim running the
-  // shrinker once per buffer (trylock resv else skip, wait_resv bookkeep, evict else skip, unlock).
+  // shrinker once per buffer (trylock resv else skip, wait_resv bookkeep, swapout else skip, unlock).
   for (let t = 0; t < N; t++) {
     const j = kJob(t)
     const me = t + 1
@@ -142,9 +142,9 @@ export function s19Promela(s: S19Size): string {
       out(`    :: d_step { fs[${f}] == PENDING && en[${g}] == 0 -> en[${g}] = 1 } -> goto R${g}_wait`)
       out(`    :: d_step { fs[${f}] != PENDING } -> goto R${g}_evict`)
       out('    fi;')
-      out(`R${g}_evict: if     /* evict bo${g} else skip */`)
-      out(`    :: d_step { evicted[${g}] == 0 && sys > 0 -> evicted[${g}] = 1; vram++; sys-- } -> goto R${g}_unlock`)
-      out(`    :: d_step { evicted[${g}] == 1 } -> goto R${g}_unlock`)
+      out(`R${g}_evict: if     /* swapout bo${g} else skip: from VRAM through a system page, which the swap-out frees again */`)
+      out(`    :: d_step { evicted[${g}] == 0 && sys > 0 -> evicted[${g}] = 1; vram++ } -> goto R${g}_unlock`)
+      out(`    :: d_step { evicted[${g}] == 1 -> owner[${g}] = 0 } -> goto ${seg(g + 1)}    /* already swapped out: skip */`)
       out(`    :: d_step { evicted[${g}] == 0 && sys == 0 -> owner[${g}] = 0 } -> goto ${seg(g + 1)}`)
       out('    fi;')
       out(`R${g}_unlock: if :: d_step { owner[${g}] = 0 } -> goto ${seg(g + 1)} fi;`)

@@ -74,14 +74,16 @@ export const LIBRARY: readonly LibraryPath[] = [
   },
   {
     name: 'shrinker',
-    doc: "GPU shrinker (run inside reclaim): trylock a BO's dma_resv, wait for its fences (BOOKKEEP), evict it",
-    cite: 'ttm_bo.c ttm_bo_swapout_cb / ttm_lru_walk_trylock; i915_gem_shrinker.c; dma-fence.c cross-driver contract',
+    doc: "GPU shrinker (run inside reclaim): trylock a BO's dma_resv, wait for its fences (BOOKKEEP), swap it out (a VRAM buffer through system memory), which frees its pages",
+    cite: 'drivers/gpu/drm/ttm/ttm_bo.c: ttm_bo_swapout_cb @ v6.12 / ttm_bo_util.c: ttm_lru_walk_trylock @ v6.12; i915_gem_shrinker.c; dma-fence.c cross-driver contract',
     context: 'shrinker',
     params: [{ name: 'bo', doc: 'the buffer object it reclaims' }],
     steps: (p, pol) => [
       { trylock: `${p.bo}.resv`, else: 'skip' },
       pol.shrinker === 'skip-on-fault' ? { wait_resv: p.bo, usage: 'bookkeep', ifFaultPending: 'skip' } : { wait_resv: p.bo, usage: 'bookkeep' },
-      { evict: p.bo },
+      // ttm_bo_swapout_cb: a buffer outside system memory is moved there first, then swapped out; a
+      // system buffer's pages are freed (before, this path evicted, and freed nothing in system memory)
+      { swapout: p.bo },
       { unlock: `${p.bo}.resv` },
     ],
   },

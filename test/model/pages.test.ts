@@ -111,26 +111,33 @@ test('cpu_fault: a system page completes the access; a device-private page runs 
 // GFP_KERNEL allocation reclaims. TTM's swapout walk frees the buffer's page, so the allocation
 // succeeds: the thread completes its path (the witness), once, after exactly one swap-out.
 test('swapout: the shrinker swaps out a system buffer and the allocation succeeds', (t) => {
-  const design = (swap: boolean): DesignInput => ({
+  type Reclaimer = 'ttm_swapout' | 'shrinker' | 'evict'
+  const design = (by: Reclaimer): DesignInput => ({
     engines: [{ name: 'gfx', cus: 1 }],
     memory: { vram: 0, system: 0 },
     buffers: [{ name: 'bo0', placement: 'system' }],
     threads: [{ name: 'a', steps: [{ alloc: 'KERNEL', pool: 'system', else: 'fail' }] }],
-    reclaim: [{ path: swap ? 'ttm_swapout' : 'shrinker', with: { bo: 'bo0' } }],
+    reclaim: [
+      by === 'evict' ? { steps: [{ trylock: 'bo0.resv', else: 'skip' }, { evict: 'bo0' }, { unlock: 'bo0.resv' }] } : { path: by, with: { bo: 'bo0' } },
+    ],
   })
-  const m = compile(design(true))
-  const v = explore(m).verdict
-  t.is(v.status, 'proved')
-  t.deepEqual(
-    v.sometimes.filter((w) => !w.reached),
-    [],
-  )
-  const vw = view(m)
-  const done = (s: Reader): boolean => s.get(vw.f.pc[0]!) === 1 && s.get(vw.f.failed[0]!) === 0
-  // where the allocation succeeded, bo0 is in swap and the page it freed was taken
-  t.is(explore(withProbe(m, (s) => !done(s) || (s.get(vw.f.place[0]!) === PLACE.swapped && s.get(vw.f.system) === 0))).verdict.status, 'proved')
-  // An eviction of a buffer already in system memory frees nothing: the allocation never succeeds.
-  const ev = explore(compile(design(false))).verdict
+  for (const by of ['ttm_swapout', 'shrinker'] as const) {
+    const m = compile(design(by))
+    const v = explore(m).verdict
+    t.is(v.status, 'proved', by)
+    t.deepEqual(
+      v.sometimes.filter((w) => !w.reached),
+      [],
+      by,
+    )
+    const vw = view(m)
+    const done = (s: Reader): boolean => s.get(vw.f.pc[0]!) === 1 && s.get(vw.f.failed[0]!) === 0
+    // where the allocation succeeded, bo0 is in swap and the page it freed was taken
+    t.is(explore(withProbe(m, (s) => !done(s) || (s.get(vw.f.place[0]!) === PLACE.swapped && s.get(vw.f.system) === 0))).verdict.status, 'proved', by)
+  }
+  // An eviction of a buffer already in system memory frees nothing: the allocation never succeeds
+  // (what the shrinker path did before it swapped out).
+  const ev = explore(compile(design('evict'))).verdict
   t.true(ev.sometimes.some((w) => w.name === 'thread a completes its path' && !w.reached))
 })
 
