@@ -117,9 +117,9 @@ export interface StepCx {
 }
 
 export function createContext(design: GpuDesign, paths: Paths, fields: Fields): Omit<CompileCx, 'stepRules'> {
-  const { jobs, fences, locks, threads } = design
+  const { jobs, fences, threads } = design
   const { layout, f } = fields
-  const { owner, readers, fs, js, pf, jd, resv, pub, rpc, pc, npc } = f
+  const { rpc, pc, npc } = f
   const { pathHeld, reclaimHeld } = paths
   const rules: Rule<Action>[] = []
   const meta = new Map<Action, RuleMeta>()
@@ -142,70 +142,8 @@ export function createContext(design: GpuDesign, paths: Paths, fields: Fields): 
     return undefined
   }
   const usageOf = (bo: number, fence: number): Usage => design.usageOf.get(usageKey(bo, fence)) ?? 'bookkeep'
-  const depsOf = (s: Reader, j: number): number[] => {
-    const out = [...jobs[j]!.deps]
-    if (jd[j]! >= 0) {
-      const m = s.get(jd[j]!)
-      for (let i = 0; i < fences.length; i++) if (has(m, i) && !out.includes(i)) out.push(i)
-    }
-    return out
-  }
-  const depsSettled = (s: Reader, j: number): boolean => {
-    for (const d of jobs[j]!.deps) if (s.get(fs[d]!) === FS.pending) return false
-    if (jd[j]! >= 0) {
-      const m = s.get(jd[j]!)
-      if (m !== 0) for (let i = 0; i < fences.length; i++) if (has(m, i) && s.get(fs[i]!) === FS.pending) return false
-    }
-    return true
-  }
-  const depErrored = (s: Reader, j: number): boolean => depsOf(s, j).some((d) => s.get(fs[d]!) === FS.error)
-  const heldBy = (s: Reader, t: number): number[] => {
-    const out: number[] = []
-    for (let l = 0; l < locks.length; l++) {
-      if (s.get(owner[l]!) === t + 1 || (readers[l]! >= 0 && has(s.get(readers[l]!), t))) out.push(l)
-    }
-    return out
-  }
-  const lockFree = (s: Reader, l: number, mode: LockMode): boolean => s.get(owner[l]!) === 0 && (mode === 'read' || readers[l]! < 0 || s.get(readers[l]!) === 0)
-  const takeLock = (c: Cursor, t: number, l: number, mode: LockMode): void => {
-    if (mode === 'read' && readers[l]! >= 0) c.set(readers[l]!, c.post(readers[l]!) + bit(t))
-    else c.set(owner[l]!, t + 1)
-  }
-  const dropLock = (c: Cursor, t: number, l: number): void => {
-    if (c.post(owner[l]!) === t + 1) c.set(owner[l]!, 0)
-    else if (readers[l]! >= 0 && has(c.post(readers[l]!), t)) c.set(readers[l]!, c.post(readers[l]!) - bit(t))
-  }
-  const killJob = (c: Cursor, j: number): void => {
-    if (c.post(js[j]!) === JS.done) return
-    c.set(js[j]!, JS.done)
-    if (pf[j]! >= 0) c.set(pf[j]!, 0)
-    if (c.post(fs[jobs[j]!.fence]!) === FS.pending) c.set(fs[jobs[j]!.fence]!, FS.error)
-  }
-  /** Implicit dependencies are captured from the resv of used buffers (usages up to READ;
-   * BOOKKEEP never syncs, dma-resv.h), then the job's fence is installed. */
-  const pushJob = (c: Cursor, j: number): void => {
-    const job = jobs[j]!
-    if (c.get(js[j]!) !== JS.idle) return
-    c.set(js[j]!, JS.queued)
-    const own = job.fence
-    if (jd[j]! >= 0) {
-      let deps = 0
-      for (const u of job.uses) {
-        const mask = c.get(resv[u.bo]!)
-        for (let i = 0; i < fences.length; i++) {
-          if (i !== own && has(mask, i) && usageRank(usageOf(u.bo, i)) <= usageRank('read')) deps = addBit(deps, i)
-        }
-      }
-      c.set(jd[j]!, deps)
-      for (const u of job.uses) c.set(resv[u.bo]!, addBit(c.post(resv[u.bo]!), own))
-    }
-    c.set(pub[own]!, 1)
-  }
-  const finishJob = (c: Cursor, j: number, error: boolean): void => {
-    c.set(js[j]!, JS.done)
-    const fe = jobs[j]!.fence
-    if (c.get(fs[fe]!) === FS.pending) c.set(fs[fe]!, error ? FS.error : FS.signalled)
-  }
+  const { depsOf, depsSettled, depErrored, killJob, pushJob, finishJob } = jobHelpers(design, fields, usageOf)
+  const { heldBy, lockFree, takeLock, dropLock } = lockHelpers(design, fields)
   const enterBranch = (p: Pos, c: Cursor): void => {
     if (p.frame === 'path') c.set(pc[p.t]!, p.at + 1)
     else if (p.frame === 'reclaim') c.set(rpc[p.t]!, p.at + 2)
@@ -280,4 +218,83 @@ export function createContext(design: GpuDesign, paths: Paths, fields: Fields): 
     siteGuard,
     notifierPos,
   }
+}
+
+/** Who holds which lock, and taking and dropping one (a mutex's owner, an rwsem's reader bits). */
+function lockHelpers(design: GpuDesign, fields: Fields) {
+  const { locks } = design
+  const { owner, readers } = fields.f
+  const heldBy = (s: Reader, t: number): number[] => {
+    const out: number[] = []
+    for (let l = 0; l < locks.length; l++) {
+      if (s.get(owner[l]!) === t + 1 || (readers[l]! >= 0 && has(s.get(readers[l]!), t))) out.push(l)
+    }
+    return out
+  }
+  const lockFree = (s: Reader, l: number, mode: LockMode): boolean => s.get(owner[l]!) === 0 && (mode === 'read' || readers[l]! < 0 || s.get(readers[l]!) === 0)
+  const takeLock = (c: Cursor, t: number, l: number, mode: LockMode): void => {
+    if (mode === 'read' && readers[l]! >= 0) c.set(readers[l]!, c.post(readers[l]!) + bit(t))
+    else c.set(owner[l]!, t + 1)
+  }
+  const dropLock = (c: Cursor, t: number, l: number): void => {
+    if (c.post(owner[l]!) === t + 1) c.set(owner[l]!, 0)
+    else if (readers[l]! >= 0 && has(c.post(readers[l]!), t)) c.set(readers[l]!, c.post(readers[l]!) - bit(t))
+  }
+  return { heldBy, lockFree, takeLock, dropLock }
+}
+
+/** A job's dependencies (explicit, and implicit from the dma_resv of its buffers), and pushing,
+ * finishing and killing it. */
+function jobHelpers(design: GpuDesign, fields: Fields, usageOf: (bo: number, fence: number) => Usage) {
+  const { jobs, fences } = design
+  const { fs, js, pf, jd, resv, pub } = fields.f
+  const depsOf = (s: Reader, j: number): number[] => {
+    const out = [...jobs[j]!.deps]
+    if (jd[j]! >= 0) {
+      const m = s.get(jd[j]!)
+      for (let i = 0; i < fences.length; i++) if (has(m, i) && !out.includes(i)) out.push(i)
+    }
+    return out
+  }
+  const depsSettled = (s: Reader, j: number): boolean => {
+    for (const d of jobs[j]!.deps) if (s.get(fs[d]!) === FS.pending) return false
+    if (jd[j]! >= 0) {
+      const m = s.get(jd[j]!)
+      if (m !== 0) for (let i = 0; i < fences.length; i++) if (has(m, i) && s.get(fs[i]!) === FS.pending) return false
+    }
+    return true
+  }
+  const depErrored = (s: Reader, j: number): boolean => depsOf(s, j).some((d) => s.get(fs[d]!) === FS.error)
+  const killJob = (c: Cursor, j: number): void => {
+    if (c.post(js[j]!) === JS.done) return
+    c.set(js[j]!, JS.done)
+    if (pf[j]! >= 0) c.set(pf[j]!, 0)
+    if (c.post(fs[jobs[j]!.fence]!) === FS.pending) c.set(fs[jobs[j]!.fence]!, FS.error)
+  }
+  /** Implicit dependencies are captured from the resv of used buffers (usages up to READ;
+   * BOOKKEEP never syncs, dma-resv.h), then the job's fence is installed. */
+  const pushJob = (c: Cursor, j: number): void => {
+    const job = jobs[j]!
+    if (c.get(js[j]!) !== JS.idle) return
+    c.set(js[j]!, JS.queued)
+    const own = job.fence
+    if (jd[j]! >= 0) {
+      let deps = 0
+      for (const u of job.uses) {
+        const mask = c.get(resv[u.bo]!)
+        for (let i = 0; i < fences.length; i++) {
+          if (i !== own && has(mask, i) && usageRank(usageOf(u.bo, i)) <= usageRank('read')) deps = addBit(deps, i)
+        }
+      }
+      c.set(jd[j]!, deps)
+      for (const u of job.uses) c.set(resv[u.bo]!, addBit(c.post(resv[u.bo]!), own))
+    }
+    c.set(pub[own]!, 1)
+  }
+  const finishJob = (c: Cursor, j: number, error: boolean): void => {
+    c.set(js[j]!, JS.done)
+    const fe = jobs[j]!.fence
+    if (c.get(fs[fe]!) === FS.pending) c.set(fs[fe]!, error ? FS.error : FS.signalled)
+  }
+  return { depsOf, depsSettled, depErrored, killJob, pushJob, finishJob }
 }

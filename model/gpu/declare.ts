@@ -50,24 +50,7 @@ export function declareHardware(d: DesignInput) {
     names.set(name, what)
   }
 
-  // CPU-only designs (threads, locks, fences signalled by threads) need no engine; GPU jobs do.
-  if ((!d.engines || d.engines.length === 0) && (d.jobs ?? []).length > 0)
-    throw new SpecError('FC146', ['engines'], 'GPU jobs need at least one engine to run on (for example: engines: [{ name: gfx, cus: 1 }])')
-  const engines: Engine[] = (d.engines ?? []).map((e, i) => {
-    claim(e.name as string, `engine #${i + 1}`, ['engines', i, 'name'])
-    const cus = e.cus as number
-    const reserve = (e.reserveForDma as number | undefined) ?? 0
-    if (reserve > cus) throw new SpecError('FC147', ['engines', i, 'reserveForDma'], `reserves ${reserve} CUs but the engine has only ${cus}`)
-    return {
-      name: e.name as string,
-      cus,
-      preempt: (e.preempt as Engine['preempt'] | undefined) ?? 'none',
-      hmmPreemptsDma: (e.hmmPreemptsDma as boolean | undefined) ?? false,
-      reserveForDma: reserve,
-      flush: (e.flush as boolean | undefined) ?? false,
-      xnack: e.xnack === undefined || e.xnack === true || e.xnack === 'on',
-    }
-  })
+  const engines = declareEngines(d, claim)
   const engineIx = new Map(engines.map((e, i) => [e.name, i]))
 
   // Locks: mmap_lock is built in; every buffer brings its dma_resv ("<bo>.resv").
@@ -195,6 +178,27 @@ export function declareHardware(d: DesignInput) {
   }
 }
 export type Hardware = ReturnType<typeof declareHardware>
+
+/** The engines (CUs, preemption, flush, XNACK); CPU-only designs need none, GPU jobs do. */
+function declareEngines(d: DesignInput, claim: (name: string, what: string, path: Path) => void): Engine[] {
+  if ((!d.engines || d.engines.length === 0) && (d.jobs ?? []).length > 0)
+    throw new SpecError('FC146', ['engines'], 'GPU jobs need at least one engine to run on (for example: engines: [{ name: gfx, cus: 1 }])')
+  return (d.engines ?? []).map((e, i) => {
+    claim(e.name as string, `engine #${i + 1}`, ['engines', i, 'name'])
+    const cus = e.cus as number
+    const reserve = (e.reserveForDma as number | undefined) ?? 0
+    if (reserve > cus) throw new SpecError('FC147', ['engines', i, 'reserveForDma'], `reserves ${reserve} CUs but the engine has only ${cus}`)
+    return {
+      name: e.name as string,
+      cus,
+      preempt: (e.preempt as Engine['preempt'] | undefined) ?? 'none',
+      hmmPreemptsDma: (e.hmmPreemptsDma as boolean | undefined) ?? false,
+      reserveForDma: reserve,
+      flush: (e.flush as boolean | undefined) ?? false,
+      xnack: e.xnack === undefined || e.xnack === true || e.xnack === 'on',
+    }
+  })
+}
 
 /** The device whose VRAM a device-private page is in (a page's `device:`): an engine; only with at: vram. */
 function pageDevice(v: unknown, at: Page['at'], path: Path, engineIx: ReadonlyMap<string, number>, engines: readonly Engine[]): number {
