@@ -7,43 +7,13 @@
  * growth step allocates 1/SEGMENTS of the set at a time: no moment holds the old and the new copy
  * of the whole table, which keeps peak memory close to what is stored.
  */
-const SEGMENT_BITS = 6
-export const SEGMENTS = 1 << SEGMENT_BITS
-const SHIFT = 32 - SEGMENT_BITS
-const MIN_SEGMENT = 64
+import { MIN_SEGMENT, SegmentedTable, SEGMENTS, SHIFT } from './segmentedTable.js'
 
-export class VisitedSet {
-  private readonly segs: Uint32Array[] = []
-  private readonly masks = new Int32Array(SEGMENTS)
-  private readonly sizes = new Int32Array(SEGMENTS)
-  private readonly limits = new Int32Array(SEGMENTS)
-  size = 0
+export { SEGMENTS } from './segmentedTable.js'
 
-  /** `initialCapacity` slots in all, spread over the segments. */
-  constructor(initialCapacity = 1 << 16) {
-    let cap = MIN_SEGMENT
-    while (cap * SEGMENTS < initialCapacity) cap <<= 1
-    for (let s = 0; s < SEGMENTS; s++) this.setSegment(s, new Uint32Array(cap * 2))
-  }
-
-  /** slots in all segments */
-  get capacity(): number {
-    let n = 0
-    for (let s = 0; s < SEGMENTS; s++) n += this.masks[s]! + 1
-    return n
-  }
-
-  get bytes(): number {
-    let n = 0
-    for (const seg of this.segs) n += seg.byteLength
-    return n
-  }
-
-  /** Bytes one growth step may allocate: twice the largest segment. */
-  get growthBytes(): number {
-    let n = 0
-    for (const seg of this.segs) n = Math.max(n, seg.byteLength)
-    return n * 2
+export class VisitedSet extends SegmentedTable {
+  protected home(hi: number, lo: number, mask: number): number {
+    return home0(hi, lo, mask)
   }
 
   /** The raw tables and their member counts, for checkpoints. */
@@ -148,37 +118,6 @@ export class VisitedSet {
       i = (i + 1) & mask
     }
     throw new Error(`visited set segment ${s} has no empty slot (its table is corrupt)`)
-  }
-
-  /** Members of segment s (for tests and statistics). */
-  segmentLoad(s: number): { size: number; capacity: number } {
-    return { size: this.sizes[s]!, capacity: this.masks[s]! + 1 }
-  }
-
-  private setSegment(s: number, slots: Uint32Array): void {
-    const cap = slots.length / 2
-    this.segs[s] = slots
-    this.masks[s] = cap - 1
-    // Grow when the load would pass 3/4.
-    this.limits[s] = Math.floor((cap * 3) / 4)
-  }
-
-  private grow(s: number): void {
-    const old = this.segs[s]!
-    const cap = old.length
-    const slots = new Uint32Array(cap * 2)
-    const mask = cap - 1
-    for (let j = 0; j < old.length; j += 2) {
-      const hi = old[j]!
-      const lo = old[j + 1]!
-      if (hi === 0 && lo === 0) continue
-      // The new table is twice as large as the old one, which was at most 3/4 full: this ends.
-      let i = home0(hi, lo, mask)
-      while (slots[i << 1] !== 0 || slots[(i << 1) + 1] !== 0) i = (i + 1) & mask
-      slots[i << 1] = hi
-      slots[(i << 1) + 1] = lo
-    }
-    this.setSegment(s, slots)
   }
 }
 

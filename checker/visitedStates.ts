@@ -13,10 +13,8 @@
  * As VisitedSet, the set is partitioned by the hash's top bits into SEGMENTS tables that grow on
  * their own, doubling at 3/4 load, so a growth step allocates 1/SEGMENTS of the set at a time.
  */
-const SEGMENT_BITS = 6
-const SEGMENTS = 1 << SEGMENT_BITS
-const SHIFT = 32 - SEGMENT_BITS
-const MIN_SEGMENT = 64
+import { SegmentedTable, SHIFT } from './segmentedTable.js'
+
 const OCCUPIED = 0x80000000
 
 /** The 32-bit hash of a state (a, b): murmur3's finalizer of a + b * golden ratio. */
@@ -29,31 +27,9 @@ function hash(a: number, b: number): number {
   return h ^ (h >>> 16)
 }
 
-export class VisitedStates {
-  private readonly segs: Uint32Array[] = []
-  private readonly masks = new Int32Array(SEGMENTS)
-  private readonly sizes = new Int32Array(SEGMENTS)
-  private readonly limits = new Int32Array(SEGMENTS)
-  size = 0
-
-  /** `initialCapacity` slots in all, spread over the segments. */
-  constructor(initialCapacity = 1 << 16) {
-    let cap = MIN_SEGMENT
-    while (cap * SEGMENTS < initialCapacity) cap <<= 1
-    for (let s = 0; s < SEGMENTS; s++) this.setSegment(s, new Uint32Array(cap * 2))
-  }
-
-  get bytes(): number {
-    let n = 0
-    for (const seg of this.segs) n += seg.byteLength
-    return n
-  }
-
-  /** Bytes one growth step may allocate: twice the largest segment. */
-  get growthBytes(): number {
-    let n = 0
-    for (const seg of this.segs) n = Math.max(n, seg.byteLength)
-    return n * 2
+export class VisitedStates extends SegmentedTable {
+  protected home(a: number, t: number, mask: number): number {
+    return hash(a, (t & ~OCCUPIED) >>> 0) & mask
   }
 
   /**
@@ -98,34 +74,5 @@ export class VisitedStates {
       i = (i + 1) & mask
     }
     return false
-  }
-
-  /** Members of segment s (for tests and statistics). */
-  segmentLoad(s: number): { size: number; capacity: number } {
-    return { size: this.sizes[s]!, capacity: this.masks[s]! + 1 }
-  }
-
-  private setSegment(s: number, slots: Uint32Array): void {
-    const cap = slots.length / 2
-    this.segs[s] = slots
-    this.masks[s] = cap - 1
-    this.limits[s] = Math.floor((cap * 3) / 4)
-  }
-
-  private grow(s: number): void {
-    const old = this.segs[s]!
-    const slots = new Uint32Array(old.length * 2)
-    const mask = old.length - 1
-    for (let j = 0; j < old.length; j += 2) {
-      const t = old[j + 1]!
-      if (t === 0) continue
-      const a = old[j]!
-      // The new table is twice as large as the old one, which was at most 3/4 full: this ends.
-      let i = hash(a, (t & ~OCCUPIED) >>> 0) & mask
-      while (slots[(i << 1) + 1] !== 0) i = (i + 1) & mask
-      slots[i << 1] = a
-      slots[(i << 1) + 1] = t
-    }
-    this.setSegment(s, slots)
   }
 }
