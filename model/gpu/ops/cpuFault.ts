@@ -38,6 +38,11 @@ export const noMigrationEntry = (extra: Readonly<Record<string, number>>, T: num
 
 export const cpuFaultOp: OpModule<S> = {
   ops: ['cpu_fault'],
+  doc:
+    'On a page in system memory (or not present) the access completes: the page is mapped, the locks the path holds are dropped and the path ends. ' +
+    "On a device-private page the steps after it are the owner's migrate_to_ram, and when they end so does the path, whether the page moved or not: the CPU's retry of the access is written `repeat: true`, and such a thread faults again until the page is in system memory (a migrate_to_ram that never moves it is a `memory-progress` lasso, scenarios/mem/d05). " +
+    "do_swap_page's page reference is not taken for the path: write `get_page` after the fault (and `put_page` at its end) where another thread's migrate_vma_setup must see it. " +
+    'A page with a migration entry installed makes the fault wait (migration_entry_wait) until the migrator finalizes.',
   syntax: [
     {
       key: 'cpu_fault',

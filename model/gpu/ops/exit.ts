@@ -26,7 +26,7 @@ export const exitOp: OpModule<S> = {
   syntax: [
     {
       key: 'exit_mm',
-      doc: 'the process exits: mm_users drops to zero and teardown begins',
+      doc: "the process exits: it is marked exiting (what if: exiting and skip_if_exiting read) and nothing else changes, the teardown being the design's later steps (the release, an invalidate per VMA with event: exit); it counts no mm_users, so nothing after it is an mm-lifetime violation: with processes:, write the task's mmput: P instead, whose last put runs exit_mmap",
       bare: true,
       notInCallback: true,
       parse: (px) => [{ where: px.where, op: 'exit_mm' }],

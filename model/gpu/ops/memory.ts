@@ -20,6 +20,12 @@ type S = StepOf<'alloc' | 'free'>
 
 export const memoryOp: OpModule<S> = {
   ops: ['alloc', 'free'],
+  doc:
+    '`memory:` gives the free pages of each pool (default: 0 VRAM, 8 system); `free` returns one, up to that size. ' +
+    "An allocation that finds its pool empty fails at once without reclaim (GFP_NOWAIT, GFP_ATOMIC); with GFP_KERNEL, GFP_NOFS or GFP_NOIO the thread first runs the design's `reclaim:` paths in its own context (as GEM shrinkers do, they run for GFP_NOFS too: none tests __GFP_FS), and fails only if they free nothing. " +
+    '`else: retry` loops on the step without sleeping: a wait for any thread that can still free a page (mm/page_alloc.c: __alloc_pages_slowpath: a retry that cannot reclaim "can loop waiting for somebody to do a work for us"), a deadlock when none can (scenarios/mem/d11, d12). ' +
+    'For `lock-order` every GFP_KERNEL, GFP_NOFS or GFP_NOIO allocation orders the locks held before the MMU-notifier map, and GFP_KERNEL also before fs_reclaim (fs_reclaim_acquire), whether or not memory is short: GFP_NOFS under a lock an invalidate callback takes is the same inversion as GFP_KERNEL (scenarios/mem/d09). ' +
+    "A `reclaim:` path's locks are ordered after fs_reclaim only where it runs, that is in states where an allocation finds memory short; lockdep learns that order from any reclaim (kswapd included), so give `memory:` a size at which reclaim runs to check it.",
   syntax: [
     {
       key: 'alloc',

@@ -82,6 +82,12 @@ const sameMigration = (a: S, b: S): boolean => a.page === b.page && a.to === b.t
 
 export const migrateOp: OpModule<S> = {
   ops: ['migrate_vma_setup', 'migrate_vma_finalize'],
+  doc:
+    "Only the page's residency moves: a migration to VRAM takes no page from `memory: { vram }`, and one to system memory none from `system` (allocate the destination with `alloc:` where the driver does). " +
+    "`migrate_vma_setup` runs no notifier callbacks: the MMU_NOTIFY_MIGRATE invalidation of migrate_vma_collect is left out (the migrating driver's own callback skips its pgmap_owner, nouveau_svmm_invalidate_range_start), so a device that mirrors the page zaps its own PTEs in the steps (nouveau_dmem_migrate_to_ram's nouveau_svmm_invalidate), and another device's notifier is not run. " +
+    'While the migration entry is installed a `cpu_fault` on the page, and a `get_pages` with `else:` (the page of another owner), wait for it; a `get_pages` without `else:` does not (hmm_vma_handle_pte waits there too). ' +
+    "`copy:` names the job whose dma_fence carries the data; finalize does not wait for it: finalizing while it is pending is a `data-survives` violation, so write the `wait:` before it (svm_migrate_copy_done; scenarios/mem/d03, d04). Any job may be the copy (an engine's `kind:` is documentation only); give it an engine of its own, as SDMA is, or it competes for CUs with the work it serves. " +
+    'A page the caller already holds locked (`lock_page` before setup) is collected without the trylock, and finalize leaves the lock to the caller.',
   syntax: [
     {
       key: 'migrate_vma_setup',
@@ -109,7 +115,11 @@ export const migrateOp: OpModule<S> = {
       modifiers: {
         to: TO,
         device: DEVICE,
-        copy: { doc: "the copy job (on a copy engine) whose dma_fence carries the page's data", schema: NAME('a job'), role: 'job' },
+        copy: {
+          doc: "the copy job whose dma_fence carries the page's data: it must have signalled before this step (finalize does not wait: wait: it first)",
+          schema: NAME('a job'),
+          role: 'job',
+        },
       },
       notInCallback: true,
       parse: (px) => {

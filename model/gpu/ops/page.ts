@@ -82,6 +82,12 @@ const one = (key: S['op'], doc: string, mods?: boolean) => ({
 
 export const pageOp: OpModule<S> = {
   ops: ['get_page', 'put_page', 'trylock_page', 'lock_page', 'unlock_page'],
+  doc:
+    "A page's references and its lock belong to the thread that took them, and nothing releases them for it: `skip`, `fail` or an error code after a failed step, and the end of the path, leave the thread's page references and page lock as they are (locks, by contrast, are dropped). " +
+    'A failure branch that gives up puts and unlocks what it took, as migrate_device_range does (`if (!folio_trylock(folio)) { src_pfns[i] = 0; folio_put(folio); continue; }`): `else: [{ put_page: P }, { unlock_page: Q }, skip]` (scenarios/mem/d02). ' +
+    '`unlock_page` of a page this thread does not hold changes nothing. ' +
+    "The page lock is a bit lock (PG_locked) without a lockdep map: `lock-order` records no edge for it, so two paths sleeping on each other's page lock are a `deadlock` only (scenarios/mem/d01). " +
+    "A thread's reference is what migrate_vma_setup's reference check counts as foreign; a `cpu_fault` takes none of its own (write `get_page` after it where do_swap_page's reference must be seen by another thread's migration).",
   syntax: [
     one('get_page', "take a reference to the page (the thread's own: at most one per page)"),
     one('put_page', 'drop the reference this thread took'),
