@@ -251,12 +251,13 @@ test('mutex_trylock of a lock the thread holds answers false (ttm_lru_walk_trylo
   t.false(reached(d([{ lock: 'bo.resv' }, { trylock: 'bo.resv', else: 'fail' }, { unlock: 'bo.resv' }]), 'thread t completes its path'))
   // not held: it succeeds.
   t.true(reached(d([{ trylock: 'bo.resv', else: 'fail' }, { unlock: 'bo.resv' }]), 'thread t completes its path'))
-  // A plain lock of a held lock is still recursive locking.
+  // A spinlock taken twice is still refused as recursive locking (a plain mutex_lock of a held
+  // lock is checked instead: test/model/recursiveLock.test.ts).
   const e = t.throws(() =>
     buildDesign({
       engines: ENGINE,
-      buffers: [{ name: 'bo' }],
-      threads: [{ name: 't', steps: [{ lock: 'bo.resv' }, { lock: 'bo.resv' }, { unlock: 'bo.resv' }] }],
+      locks: [{ name: 's', kind: 'spinlock' }],
+      threads: [{ name: 't', steps: [{ spin_lock: 's' }, { spin_lock: 's' }, { spin_unlock: 's' }] }],
     }),
   )
   t.is((e as SpecError).code, 'FC185')
