@@ -389,6 +389,27 @@ test('is_signaled runs the signaled op only while the fence has not signalled; d
   })
   t.is(violatedBy(d(false)), 'might_sleep: nothing sleeps under a spinlock, in an irq handler or in a fence callback')
   t.is(violatedBy(d(true)), undefined)
+  // The op's witness: reached when the fence is still pending at the test, never when the thread
+  // signalled it first (so a proof of the second design says the op never ran).
+  const runs = 'thread t runs the signaled op of dma_fence F'
+  t.true(reached({ ...d(false), properties: ['deadlock'] }, runs))
+  t.false(reached({ ...d(true), properties: ['deadlock'] }, runs))
+  // A signaller elsewhere: the op runs in the interleavings where the test comes first.
+  const other = (d2: DesignInput): DesignInput => ({ ...d2, threads: [...d2.threads!, { name: 'irq', context: 'irq', steps: [{ signal: 'F' }] }] })
+  t.true(
+    reached(
+      {
+        ...other(d(false)),
+        fences: [{ name: 'F', kind: 'dma', ops: { signaled: [{ spin_lock: 'S2' }, { spin_unlock: 'S2' }] } }],
+        locks: [
+          { name: 'S', kind: 'spinlock' },
+          { name: 'S2', kind: 'spinlock' },
+        ],
+        properties: ['deadlock'],
+      },
+      runs,
+    ),
+  )
   // release runs at the put, in the putter's context: under a spinlock here.
   const put: DesignInput = {
     locks: [
