@@ -440,7 +440,8 @@ export const ERROR_CODES = {
   },
   FC185: {
     title: 'recursive locking',
-    cause: 'A path that takes a lock it already holds, which deadlocks.',
+    cause:
+      'A path that takes a spinlock, an rwsem for read, or a dma_resv under its acquire context (or with timeout: or nonblock:) while it already holds that lock. A plain mutex_lock, down_write or dma_resv_lock of a held lock is not refused: the model reports its self-deadlock and lockdep\'s "possible recursive locking detected".',
     fix: 'Unlock it first, or take it once.',
   },
   FC186: {

@@ -7,6 +7,7 @@ import type { Scenario } from './scenario.js'
 import { stepText } from './gpu/describe.js'
 import type { GpuDesign } from './gpu/types.js'
 import type { ModelEntry } from './registry.js'
+import { signalledFromIrq } from './gpu/ops/callback.js'
 import { designFlags } from './gpu/ops/cond.js'
 import { goalName } from '../properties/gpu.js'
 import { explainWork, threadHeading } from './gpu/explainWork.js'
@@ -98,8 +99,12 @@ export function explainScenario(sc: Scenario): string {
           continue
         }
         const fe = d.fences[c.fence]!
-        const from = fe.job !== undefined || fe.kind === 'array' || fe.kind === 'chain' ? 'hard-irq context' : 'the signalling thread'
-        out.push(`  ${c.name} on ${fe.name} (under ${d.locks[fe.lock!]!.name}; run from ${from} when no thread signals it):`)
+        // In the context of whichever path signals the fence; a hardware fence (a job's), an array or
+        // a chain also signals from an interrupt or irq_work (ops/callback.ts: signalledFromIrq).
+        const by = d.threads.filter((x) => x.steps.some((s) => s.op === 'signal' && s.fence === c.fence))
+        const irq = signalledFromIrq(d, c.fence) ? (fe.job !== undefined ? "hard-irq context (the job's completion)" : 'hard-irq context (irq_work)') : ''
+        const from = [by.length ? `the context of ${by.map((x) => `${x.name} (${x.context})`).join(', ')}` : '', irq].filter((x) => x).join(', or ')
+        out.push(`  ${c.name} on ${fe.name} (under ${d.locks[fe.lock!]!.name}; run in ${from || 'no context: nothing signals it'}):`)
         th.steps.slice(1).forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
       }
     }

@@ -4,6 +4,7 @@
  * own statements are cited from Documentation/driver-api/dma-buf.rst and drivers/dma-buf/.
  */
 import { type Action, always, leadsTo, type OmittedProperty, type ProgressProperty, type Property, type Reader, sometimes, step } from '../checker/model.js'
+import { signaledOpSpans } from '../model/gpu/fenceOps.js'
 import { opOf } from '../model/gpu/ops/index.js'
 import { swappable } from '../model/gpu/ops/swap.js'
 import { running, wsField } from '../model/gpu/ops/work.js'
@@ -401,6 +402,17 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
       ),
     )
   })
+  // A fence's signaled op runs only while the fence has not signalled: its witness is a run of it.
+  for (const sp of signaledOpSpans(design)) {
+    if (perms.length && orbitOf(sp.thread, 'thread').length > 1) continue
+    const pc = f.pc[sp.thread]!
+    props.push(
+      sometimes(`thread ${design.threads[sp.thread]!.name} runs the signaled op of dma_fence ${design.fences[sp.fence]!.name}`, (s) => {
+        const x = s.get(pc)
+        return x > sp.at && x <= sp.end
+      }),
+    )
+  }
   design.jobs.forEach((_, j) => {
     const orbit = perms.length ? orbitOf(j, 'job') : [j]
     const id = `j${orbit.join(',')}`

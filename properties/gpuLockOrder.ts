@@ -156,11 +156,15 @@ export function lockOrderProperty(v: GpuView, name: string, rule4?: Rule4Waits):
         for (const x of took) for (const fe of sigAt[t]![x.s.get(f.pc[t]!)] ?? []) out.push([fenceNode(fe), x.cls])
       }
       // start_flush_work / __flush_workqueue touch the lockdep maps before the flush waits: a
-      // thread that arrives at a flush records held -> map even if the flush never returns.
+      // thread that arrives at a flush records held -> map even if the flush never returns. The
+      // touch is lock_map_acquire, an exclusive acquisition: a map the thread holds already (a
+      // work item flushing itself, or its own ordered queue, from its callback) is lockdep's
+      // "possible recursive locking detected" (kernel/workqueue.c: touch_work_lockdep_map,
+      // touch_wq_lockdep_map @ v6.12; kernel/locking/lockdep.c: check_deadlock @ v6.12).
       const touched = next ? (opOf(next).lockdep?.touchesAt?.(design, f, post, next) ?? []) : []
       if (touched.length) {
         const held = lockdepContexts(post, t)
-        for (const x of touched) for (const c of held) if (c !== x) out.push([c, x])
+        for (const x of touched) for (const c of held) out.push([c, x])
       }
       return out
     },

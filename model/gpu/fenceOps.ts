@@ -20,7 +20,7 @@
 import { SpecError } from './errors.js'
 import type { Path } from './parse.js'
 import { StepReader } from './steps.js'
-import type { Step } from './types.js'
+import type { GpuDesign, Step } from './types.js'
 
 type Obj = Record<string, unknown>
 type OpName = 'signaled' | 'release'
@@ -69,6 +69,23 @@ export class FenceOpsReader extends StepReader {
     if (op === 'release') return [{ ...s, inlined: true }, ...body]
     // Signalled already: dma_fence_is_signaled returns before the op (the step's success skips it).
     const n = body.length + 1
-    return [{ ...s, inlined: true, branch: n }, ...body, { where: decl.where, op: 'else_end', then: 'continue', dist: n }]
+    return [{ ...s, inlined: true, branch: n }, ...body, { where: decl.where, op: 'else_end', then: 'continue', dist: n, of: 'signaled' }]
   }
+}
+
+/**
+ * Where each thread runs a fence's signaled op: the op's steps follow the is_signaled step `at`
+ * up to its else_end at `end`, which only the op reaches (a fence that has signalled skips past
+ * it). A thread is inside the op, or has just finished it, when its pc is in (at, end].
+ */
+export function signaledOpSpans(
+  d: Pick<GpuDesign, 'threads'>,
+): { readonly thread: number; readonly at: number; readonly end: number; readonly fence: number }[] {
+  const out: { thread: number; at: number; end: number; fence: number }[] = []
+  d.threads.forEach((th, t) =>
+    th.steps.forEach((s, k) => {
+      if (s.op === 'is_signaled' && s.inlined && s.branch !== undefined) out.push({ thread: t, at: k, end: k + s.branch, fence: s.fence })
+    }),
+  )
+  return out
 }

@@ -55,8 +55,9 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
       // A trylock of a lock the path holds is the recursion test some drivers make: it answers false.
       if (s.op === 'trylock' && held.has(took.lock)) continue
       // Inside an if:, a lock the path already holds is left to the model (a self-deadlock if the
-      // condition lets it run; kfd's faulting_task check exists to prevent exactly that).
-      if (held.has(took.lock) && inCond) {
+      // condition lets it run; kfd's faulting_task check exists to prevent exactly that), and so is
+      // a blocking lock whose op says it deadlocks on itself (ops/lock.ts: mutex_lock of a held mutex).
+      if (held.has(took.lock) && (inCond || op.selfDeadlocks?.(s))) {
         again.set(took.lock, (again.get(took.lock) ?? 0) + 1)
         continue
       }

@@ -251,12 +251,13 @@ test('mutex_trylock of a lock the thread holds answers false (ttm_lru_walk_trylo
   t.false(reached(d([{ lock: 'bo.resv' }, { trylock: 'bo.resv', else: 'fail' }, { unlock: 'bo.resv' }]), 'thread t completes its path'))
   // not held: it succeeds.
   t.true(reached(d([{ trylock: 'bo.resv', else: 'fail' }, { unlock: 'bo.resv' }]), 'thread t completes its path'))
-  // A plain lock of a held lock is still recursive locking.
+  // A spinlock taken twice is still refused as recursive locking (a plain mutex_lock of a held
+  // lock is checked instead: test/model/recursiveLock.test.ts).
   const e = t.throws(() =>
     buildDesign({
       engines: ENGINE,
-      buffers: [{ name: 'bo' }],
-      threads: [{ name: 't', steps: [{ lock: 'bo.resv' }, { lock: 'bo.resv' }, { unlock: 'bo.resv' }] }],
+      locks: [{ name: 's', kind: 'spinlock' }],
+      threads: [{ name: 't', steps: [{ spin_lock: 's' }, { spin_lock: 's' }, { spin_unlock: 's' }] }],
     }),
   )
   t.is((e as SpecError).code, 'FC185')
@@ -388,6 +389,27 @@ test('is_signaled runs the signaled op only while the fence has not signalled; d
   })
   t.is(violatedBy(d(false)), 'might_sleep: nothing sleeps under a spinlock, in an irq handler or in a fence callback')
   t.is(violatedBy(d(true)), undefined)
+  // The op's witness: reached when the fence is still pending at the test, never when the thread
+  // signalled it first (so a proof of the second design says the op never ran).
+  const runs = 'thread t runs the signaled op of dma_fence F'
+  t.true(reached({ ...d(false), properties: ['deadlock'] }, runs))
+  t.false(reached({ ...d(true), properties: ['deadlock'] }, runs))
+  // A signaller elsewhere: the op runs in the interleavings where the test comes first.
+  const other = (d2: DesignInput): DesignInput => ({ ...d2, threads: [...d2.threads!, { name: 'irq', context: 'irq', steps: [{ signal: 'F' }] }] })
+  t.true(
+    reached(
+      {
+        ...other(d(false)),
+        fences: [{ name: 'F', kind: 'dma', ops: { signaled: [{ spin_lock: 'S2' }, { spin_unlock: 'S2' }] } }],
+        locks: [
+          { name: 'S', kind: 'spinlock' },
+          { name: 'S2', kind: 'spinlock' },
+        ],
+        properties: ['deadlock'],
+      },
+      runs,
+    ),
+  )
   // release runs at the put, in the putter's context: under a spinlock here.
   const put: DesignInput = {
     locks: [

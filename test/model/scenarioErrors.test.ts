@@ -555,19 +555,19 @@ bad('unlock of a lock not held', {
   message: ["thread 't1' unlocks 'a' but does not hold it here", 'lock it earlier in the same path'],
 })
 
-bad('recursive locking', {
+bad('recursive locking of a spinlock', {
   text: yaml`
     name: t
     about: a
     engines:
       - { name: gfx, cus: 2 }
-    locks: [{ name: a }]
+    locks: [{ name: a, kind: spinlock }]
     threads:
       - name: t1
         steps:
-          - lock: a
-          - lock: a   # <-
-          - unlock: a
+          - spin_lock: a
+          - spin_lock: a   # <-
+          - spin_unlock: a
   `,
   code: 'FC185',
   line: 10,
@@ -581,19 +581,20 @@ bad('recursive locking through a library path (use:) points at the use step', {
     about: a
     engines:
       - { name: gfx, cus: 2 }
-    buffers: [{ name: bo0 }]
+    jobs: [{ name: j0, engine: gfx, queue: user, faults: true }]
     threads:
       - name: t1
+        context: fault-handler
         steps:
-          - lock: bo0.resv
-          - use: ttm_evict   # <- takes bo0.resv again
-            with: { bo: bo0 }
-          - unlock: bo0.resv
+          - lock_read: mmap_lock
+          - use: gpu_page_fault   # <- takes mmap_lock for read again
+            with: { job: j0 }
+          - unlock: mmap_lock
   `,
   code: 'FC185',
-  line: 10,
+  line: 11,
   field: 'threads.0.steps.1',
-  message: ["takes 'bo0.resv' while already holding it"],
+  message: ["takes 'mmap_lock' while already holding it"],
 })
 
 bad('a path that ends holding a lock points at the lock step never released', {

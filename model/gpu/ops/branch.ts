@@ -19,7 +19,8 @@ import type { OpModule } from './op.js'
 declare module '../types.js' {
   interface StepVariants {
     /** the end of a failure branch: its outcome, and how far back its step is */
-    else_end: { readonly op: 'else_end'; readonly then: Outcome | 'continue'; readonly dist: number }
+    /** `of`: what the list is, for its text: an if:'s then: steps, or a fence's signaled op (fenceOps.ts) */
+    else_end: { readonly op: 'else_end'; readonly then: Outcome | 'continue'; readonly dist: number; readonly of?: 'then' | 'signaled' }
   }
 }
 type S = StepOf<'else_end'>
@@ -59,7 +60,7 @@ export function attachBranch(
   if (!word && body.length === 0)
     throw new SpecError('FC155', where, 'an empty branch does nothing; write an outcome (skip, retry, fail, -EBUSY, ...) or steps')
   const n = body.length + 1
-  const end: Step = { where: [...where, items.length - 1], op: 'else_end', then, dist: n }
+  const end: Step = { where: [...where, items.length - 1], op: 'else_end', then, dist: n, ...(steps[at]!.op === 'if' ? { of: 'then' as const } : {}) }
   return [...steps.slice(0, at), { ...steps[at]!, branch: n }, ...body, end, ...steps.slice(at + 1)]
 }
 
@@ -97,7 +98,10 @@ export const branchOp: OpModule<S> = {
       },
     )
   },
-  text: (_d, s) => `end of the failure branch: ${thenText(s.then)}`,
+  text: (_d, s) =>
+    s.of === 'signaled'
+      ? 'end of the signaled op: dma_fence_is_signaled returns'
+      : `end of ${s.of === 'then' ? "the if's then: steps" : 'the failure branch'}: ${thenText(s.then)}`,
 }
 
 /** How an outcome reads in a step's text ("on failure -EBUSY", "on failure run the else: steps"). */

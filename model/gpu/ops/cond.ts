@@ -228,7 +228,7 @@ export const condOp: OpModule<S> = {
       case 'if':
         return s.cond.kind === 'exiting' && s.else === 'skip'
           ? 'if the process is exiting, return at once'
-          : `if ${condText(d, s.cond)}: ${outcomeText(s.else)}`
+          : `if ${condText(d, s.cond)}: ${s.else === 'branch' ? 'run its then: steps' : outcomeText(s.else)}`
       case 'set_flag':
         return `set ${s.flag}`
       case 'clear_flag':

@@ -230,6 +230,15 @@ export const lockOp: OpModule<S> = {
   },
   takes: (step) => (step.op === 'unlock' ? undefined : { lock: step.lock, mode: step.mode }),
   releases: (step) => (step.op === 'unlock' ? step.lock : undefined),
+  // mutex_lock, down_write and dma_resv_lock(obj, NULL) of a lock the path holds sleep for ever:
+  // __mutex_lock_common @ v6.12 waits for the owner, itself, and lockdep's check_deadlock reports
+  // "possible recursive locking detected" (kernel/locking/lockdep.c @ v6.12) when it is attempted.
+  // The model checks such a path (a deadlock, a recursion in the lock order) rather than refusing
+  // it; a trylock of a held lock fails, which is the recursion test drivers write instead
+  // (drivers/gpu/drm/ttm/ttm_bo_util.c: ttm_lru_walk_trylock @ v6.12). Under an acquire context
+  // the kernel returns -EALREADY, which is not modelled; a bounded or nonblock form has a branch
+  // of its own: both stay refused (FC185).
+  selfDeadlocks: (step) => step.op === 'lock' && step.mode === 'write' && !step.ctx && !step.timeout && !step.nonblock,
   lockdep: {
     // lockdep records no dependency for a trylock: it cannot block, so it cannot deadlock.
     ordersAcquire: (step) => step.op !== 'trylock',

@@ -158,6 +158,10 @@ export interface OpModule<S extends Step = Step> {
   /** locks it takes and releases along a straight-line path (static held sets) */
   takes?(step: S): Held | undefined
   releases?(step: S): number | undefined
+  /** a step that takes a lock its path already holds blocks on itself for ever: the model runs it
+   * and reports the self-deadlock and lockdep's recursion (a mutex is not recursive), instead of
+   * the path check refusing it as recursive locking (FC185) */
+  selfDeadlocks?(step: S): boolean
   /** it may enter direct reclaim */
   reclaims?(step: S): boolean
   /** what it does that another blocked actor may wait for */
