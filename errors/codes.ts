@@ -345,6 +345,12 @@ export const ERROR_CODES = {
     cause: 'A library path parameter without a default is not bound.',
     fix: 'Add it under `with:`.',
   },
+  FC169: {
+    title: "hmm_range_fault may find another device's page",
+    cause:
+      "A `get_pages` without `else:` of a range whose page may be in another device's VRAM (at start, or migrated there by a step): hmm_range_fault returns a device-private page as is only to its owner and faults another's back to system memory through the owner's migrate_to_ram.",
+    fix: "Add `else:` to the `get_pages` with the steps that fault runs in the walking thread (do_swap_page, the owner's migrate_to_ram), ending in `retry`.",
+  },
 
   // FC17x: threads, fences, buffers, pages and ranges
   FC170: {
@@ -474,9 +480,10 @@ export const ERROR_CODES = {
 
   // FC19x: symmetry declarations
   FC190: {
-    title: 'symmetry with pages or ranges',
-    cause: 'Symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs).',
-    fix: 'Remove `symmetry:`.',
+    title: 'symmetry with pages, ranges, processes, work items or pools',
+    cause:
+      'Symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs), processes (each mm owns its threads, mm_users and mmap_lock), work items or pools.',
+    fix: 'Remove `symmetry:` (or the processes, pages, work items or pools it cannot move).',
   },
   FC191: {
     title: 'symmetry group of one job',

@@ -47,7 +47,9 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
       const before = new Map(held)
       const after = new Map(held)
       if (took) after.set(took.lock, s.where)
-      open.push({ before, after, cond: s.op === 'if' })
+      // An if:'s branch, and get_pages' fault on another device's page (the owner's migrate_to_ram
+      // run in this task), run only in some states: a lock taken again there is left to the model.
+      open.push({ before, after, cond: s.op === 'if' || s.op === 'get_pages' })
       held = new Map(before)
       continue
     }

@@ -14,6 +14,7 @@ import { FenceOpsReader } from './fenceOps.js'
 import type { StepReader } from './steps.js'
 import { declareWork } from './workSpec.js'
 import { checkRelease, expandPuts } from './ops/mm.js'
+import { checkDevicePrivateOwners } from './ops/mirror.js'
 import { checkInvalidations, declareProcesses, placeInProcesses, processList, type ProcessDecls } from './processes.js'
 import { CONTEXTS, type Context, type GpuDesign, type Notifier, PROPERTY_IDS, type PropertyId, type ReclaimPath, type Step, type Thread } from './types.js'
 
@@ -56,6 +57,7 @@ export function buildDesign(d: DesignInput): GpuDesign {
     expandPuts(steps, processes, (p) => pages.flatMap((pg, i) => ((pg.process ?? 0) === p ? [i] : []))),
   )
   checkInvalidations(pages, pr.names, [...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps)])
+  checkDevicePrivateOwners({ pages, ranges, engines: hw.engines }, [...threads.flatMap((th) => th.steps), ...reclaim.flatMap((r) => r.steps)])
 
   // Who pushes which job; jobs nobody pushes are submitted at start.
   const pushedBy = new Map<number, Path>()
@@ -100,6 +102,14 @@ export function buildDesign(d: DesignInput): GpuDesign {
       'symmetry groups are not supported together with pages and ranges (their PTEs and seqs would have to move with the jobs); remove symmetry:',
     )
   }
+  // Swapping jobs renames threads, but an mm owns its threads, mm_users and mmap_lock: a swap that
+  // moves a thread into another process is no symmetry of the design.
+  if ((d.symmetry ?? []).length > 0 && pr.names.length > 0)
+    throw new SpecError(
+      'FC190',
+      ['symmetry'],
+      `symmetry groups are not supported together with processes: (${pr.names.join(', ')}): each mm owns its threads, mm_users and mmap_lock, which would have to move with the jobs; remove symmetry: or processes:`,
+    )
   if ((d.symmetry ?? []).length > 0 && (hw.callbackDecls.length > 0 || fences.some((fe) => fe.members !== undefined)))
     throw new SpecError(
       'FC196',

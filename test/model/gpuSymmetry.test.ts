@@ -63,3 +63,12 @@ test('a symmetry declaration the design does not have is refused with the line',
   t.is(e.field, 'symmetry')
   t.is(e.line, 17)
 })
+
+test('symmetry with processes: is refused: an mm owns its threads, mm_users and mmap_lock', (t) => {
+  // The two fault handlers in two processes: swapping k1 and k2 would move a thread into another mm.
+  const text = design('trylock', 'processes: [{ name: a }, { name: b }]').replace('with: { job: k2 } }', 'with: { job: k2 }, process: b }')
+  const e = t.throws(() => loadScenario(write('procs.yaml', text)), { instanceOf: FileError, code: 'FC190' })
+  t.is(e.field, 'symmetry')
+  t.is(e.line, 17)
+  t.regex(e.message, /processes: \(a, b\).*remove symmetry: or processes:/)
+})

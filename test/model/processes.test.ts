@@ -130,7 +130,7 @@ test('mm-lifetime: a worker that migrates without mmget_not_zero is caught; one 
   t.true(reachable(m, (s) => s.get(v.f.pc[1]!) === v.design.threads[1]!.steps.length && s.get(v.f.pageAt[0]!) === PAGE.none))
 })
 
-test("get_pages else: the walk runs the fault on another device's page in its own thread and walks again; without else the page is reported as is", (t) => {
+test("get_pages else: the walk runs the fault on another device's page in its own thread and walks again; its own device's page is reported as is", (t) => {
   const d = yaml('m20b-hmm-range-fault-trylock-first.yaml')
   const one = { ...d, threads: [(d.threads as Obj[])[0]!] }
   const m = compile(one)
@@ -140,10 +140,42 @@ test("get_pages else: the walk runs the fault on another device's page in its ow
   const pfn = v.f.pfn[0]![0]!
   t.false(reachable(m, (s) => s.get(v.f.pc[0]!) === v.design.threads[0]!.steps.length && s.get(v.f.pageAt[0]!) !== PAGE.system))
   t.true(reachable(m, (s) => s.get(pfn) === 1))
-  // without else: the VRAM page is the caller's own, reported at once and left in VRAM
-  const own = compile({ ...one, threads: [{ name: 'walk1', steps: [{ get_pages: 'r1' }] }] })
-  const vo = view(own)
-  t.false(reachable(own, (s) => s.get(vo.f.pageAt[0]!) !== PAGE.vram))
+  // hmm_vma_handle_pte: the owner is compared. A range of gpu0, the page's own device, gets the
+  // page as is and leaves it in VRAM, with or without else: (the fault branch is never taken)
+  const onGpu0 = { ...one, ranges: [{ name: 'r1', engine: 'gpu0', pages: ['p0'] }] }
+  for (const steps of [[{ get_pages: 'r1' }], one.threads[0]!.steps as Obj[]]) {
+    const own = compile({ ...onGpu0, threads: [{ name: 'walk1', steps }] })
+    const vo = view(own)
+    t.false(reachable(own, (s) => s.get(vo.f.pageAt[0]!) !== PAGE.vram))
+    t.true(reachable(own, (s) => s.get(vo.f.pc[0]!) === vo.design.threads[0]!.steps.length && s.get(vo.f.pfn[0]![0]!) === 1))
+  }
+  // a page in gpu2's VRAM is another owner's for gpu1's range too (not only the first device's)
+  const onGpu2 = compile({ ...one, pages: [{ name: 'p0', at: 'vram', device: 'gpu2' }] })
+  const v2 = view(onGpu2)
+  t.false(reachable(onGpu2, (s) => s.get(v2.f.pc[0]!) === v2.design.threads[0]!.steps.length && s.get(v2.f.pageAt[0]!) !== PAGE.system))
+  // without else: a walk that may meet another device's page is refused: the design must say
+  // what the fault runs (its owner's migrate_to_ram)
+  const foreign = specError({ ...one, threads: [{ name: 'walk1', steps: [{ get_pages: 'r1' }] }] })
+  t.is(foreign.code, 'FC169')
+  t.deepEqual(foreign.path, ['threads', 0, 'steps', 0, 'get_pages'])
+  t.regex(foreign.message, /page p0 in the private memory of gpu0 \(it starts there.*add else:/)
+  // ... also when a step migrates the page there
+  const migrated = specError({
+    ...onGpu0,
+    pages: [{ name: 'p0', at: 'system' }],
+    threads: [
+      { name: 'walk1', steps: [{ get_pages: 'r1' }] },
+      {
+        name: 'mover',
+        steps: [
+          { migrate_vma_setup: 'p0', to: 'vram', device: 'gpu1' },
+          { migrate_vma_finalize: 'p0', to: 'vram', device: 'gpu1' },
+        ],
+      },
+    ],
+  })
+  t.is(migrated.code, 'FC169')
+  t.regex(migrated.message, /of gpu1 \(the step at threads\.1\.steps\.1 migrates it there\)/)
   // the else: list must end in retry (the walk starts again after the fault)
   const e = specError({ ...one, threads: [{ name: 'w', steps: [{ get_pages: 'r1', else: [{ get_page: 'p0' }, { put_page: 'p0' }] }] }] })
   t.is(e.code, 'FC155')

@@ -4,20 +4,26 @@
  * from the pfns hmm_range_fault returned, and zapping them. read_retry jumps back to its range's
  * read_begin and map needs a get_pages of its range earlier in the path (spec.ts links them).
  *
- * hmm_range_fault reports a device-private page of its own dev_private_owner as is, and faults one
- * of another owner (mm/hmm.c: hmm_vma_handle_pte @ v6.12: "Don't fault in device private pages owned
- * by the caller", else `goto fault`): handle_mm_fault -> do_swap_page (mm/memory.c: do_swap_page @
- * v6.12) runs the owning driver's migrate_to_ram in the faulting thread, and hmm_vma_fault returns
- * -EBUSY, so the walk starts again. `get_pages` with `else: [steps..., retry]` states that the
- * range's pages in VRAM belong to another owner: the steps are that fault (do_swap_page's reference
- * and the driver's migrate_to_ram), run by this thread, and `retry` is the new walk. A page whose
- * migration entry is installed makes the walk wait (migration_entry_wait, as a CPU fault does:
- * cpuFault.ts). Without `else:` the range's VRAM pages are the caller's own and reported as is.
+ * hmm_range_fault reports a device-private page as is only when its pgmap owner is the range's
+ * dev_private_owner, and faults one of another owner (mm/hmm.c: hmm_vma_handle_pte @ v6.12:
+ * `pfn_swap_entry_to_page(entry)->pgmap->owner == range->dev_private_owner`, else `goto fault`):
+ * handle_mm_fault -> do_swap_page (mm/memory.c: do_swap_page @ v6.12) runs the owning driver's
+ * migrate_to_ram in the faulting thread, and hmm_vma_fault returns -EBUSY, so the walk starts
+ * again. A range's owner is its device (its engine): a page in that device's VRAM is returned as
+ * is, a page in another device's VRAM is faulted. `get_pages` with `else: [steps..., retry]` says
+ * what that fault runs here (do_swap_page's reference and the owner's migrate_to_ram), and `retry`
+ * is the new walk; a range whose page may be in another device's VRAM (at start, or migrated
+ * there by some step) needs it (checkDevicePrivateOwners). A page whose migration entry is
+ * installed makes the walk wait (migration_entry_wait, as a CPU fault does: cpuFault.ts).
+ *
+ * Modelling choice: one owner per device. KFD gives the devices of one XGMI hive one owner
+ * (kfd_svm.h: SVM_ADEV_PGMAP_OWNER) and passes NULL when a range's devices have different owners
+ * (kfd_svm.c: svm_range_validate_and_map @ v6.12); neither is modelled.
  */
 import type { Reader } from '../../../checker/model.js'
 import { SpecError } from '../errors.js'
-import type { StepOf } from '../types.js'
-import { PAGE, PTE, nodeId } from '../view.js'
+import type { Engine, Page, Range, Step, StepOf } from '../types.js'
+import { isVram, PAGE, PTE, nodeId, vramOf } from '../view.js'
 import { migrationEntryWait, noMigrationEntry } from './cpuFault.js'
 import { names, type OpModule } from './op.js'
 import { ELSE, NAME } from './schema.js'
@@ -50,7 +56,7 @@ export const mirrorOp: OpModule<S> = {
       arg: { role: 'range', what: 'the range', schema: NAME('a range') },
       modifiers: {
         else: {
-          doc: "the range's VRAM pages are another device's: the steps its fault runs here (do_swap_page, that driver's migrate_to_ram), ending in retry (the walk starts again)",
+          doc: "what the walk does on a page in another device's VRAM (its pgmap owner is not the range's device; the range's own device's pages are returned as is): the steps its fault runs here (do_swap_page, the owner's migrate_to_ram), ending in retry (the walk starts again); needed when a page may be there",
           schema: { type: 'array' },
         },
       },
@@ -153,7 +159,13 @@ export const mirrorOp: OpModule<S> = {
       case 'get_pages': {
         const r = ranges[step.range]!
         const foreign = step.else === 'branch'
-        const inVram = (s: Reader): boolean => r.pages.some((q) => s.get(pageAt[q]!) === PAGE.vram)
+        // hmm_vma_handle_pte: a device-private page whose pgmap owner is not the range's device
+        const own = vramOf(r.engine)
+        const inVram = (s: Reader): boolean =>
+          r.pages.some((q) => {
+            const v = s.get(pageAt[q]!)
+            return isVram(v) && v !== own
+          })
         const entries = r.pages.map((q) => noMigrationEntry(cx.fields.extra, cx.T, q))
         const walkable = (s: Reader): boolean => entries.every((ok) => ok(s))
         if (foreign)
@@ -263,4 +275,33 @@ export const mirrorOp: OpModule<S> = {
         return `zap ${d.engines[d.ranges[s.range]!.engine]!.name}'s PTEs for ${R(s.range)}`
     }
   },
+}
+
+/**
+ * A `get_pages` without `else:` states that the walk finds no device-private page of another
+ * owner: refuse it when a page of its range may be in another device's VRAM, at start or migrated
+ * there by some step (migrate_vma_finalize to vram is the only step that puts a page in VRAM).
+ */
+export function checkDevicePrivateOwners(
+  d: { readonly pages: readonly Page[]; readonly ranges: readonly Range[]; readonly engines: readonly Engine[] },
+  steps: readonly Step[],
+): void {
+  const where = d.pages.map((pg) => new Map<number, string>(pg.at === 'vram' ? [[pg.device, `it starts there (pages: ${pg.name}, at: vram)`]] : []))
+  for (const s of steps)
+    if (s.op === 'migrate_vma_finalize' && s.to === 'vram' && !where[s.page]!.has(s.device))
+      where[s.page]!.set(s.device, `the step at ${s.where.join('.')} migrates it there`)
+  for (const s of steps) {
+    if (s.op !== 'get_pages' || s.else === 'branch') continue
+    const r = d.ranges[s.range]!
+    for (const q of r.pages)
+      for (const [e, why] of where[q]!)
+        if (e !== r.engine)
+          throw new SpecError(
+            'FC169',
+            [...s.where, 'get_pages'],
+            `hmm_range_fault of range '${r.name}' (device ${d.engines[r.engine]!.name}) may find page ${d.pages[q]!.name} in the private memory of ${d.engines[e]!.name} (${why}): ` +
+              `it returns a device-private page as is only to its owner and faults another's back to system memory (mm/hmm.c: hmm_vma_handle_pte @ v6.12); ` +
+              `add else: with what that fault runs here (do_swap_page, ${d.engines[e]!.name}'s migrate_to_ram: for example [ { get_page: ${d.pages[q]!.name} }, { migrate_vma_setup: ${d.pages[q]!.name} }, { migrate_vma_finalize: ${d.pages[q]!.name} }, { put_page: ${d.pages[q]!.name} }, retry ])`,
+          )
+  }
 }
