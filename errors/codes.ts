@@ -274,7 +274,8 @@ export const ERROR_CODES = {
   },
   FC156: {
     title: 'step modifier missing',
-    cause: 'A step that needs a modifier without it (`add_fence` needs `fence:`, `syncobj_*` need `to:`).',
+    cause:
+      'A step that needs a modifier without it (`add_fence` needs `fence:`, `syncobj_*` need `to:`, a context lock needs `else:` for -EDEADLK, and `already:` where its context holds the lock and it returns -EALREADY).',
     fix: 'Add the modifier named.',
   },
   FC157: {

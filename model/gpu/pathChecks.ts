@@ -6,6 +6,7 @@
 import { SpecError } from './errors.js'
 import { flagsOf } from './ops/cond.js'
 import { opOf } from './ops/index.js'
+import { ctxHeldAt } from './ops/ww.js'
 import type { Obj } from './parse.js'
 import type { Buffer, Goal, Lock, Step } from './types.js'
 
@@ -20,7 +21,7 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
   const names = (m: ReadonlyMap<number, unknown>): string => [...m.keys()].map((l) => locks[l]!.name).join(', ') || 'nothing'
   /** locks an if: branch takes again while the path holds them, and not yet released */
   const again = new Map<number, number>()
-  for (const s of steps) {
+  for (const [k, s] of steps.entries()) {
     const inCond = open.some((br) => br.cond)
     if (s.op === 'else_end') {
       const br = open.pop()!
@@ -43,10 +44,18 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
     const took = op.takes?.(s)
     const gave = op.releases?.(s)
     const need = op.needsHeld?.({ buffers }, s)
+    // A context lock of a lock the context holds returns -EALREADY (ops/ww.ts): it takes nothing.
+    const ealready = s.op === 'lock' && s.ctx === 'lock' && held.has(s.lock) && ctxHeldAt(steps, k).has(s.lock)
+    if (ealready && s.already === undefined)
+      throw new SpecError(
+        'FC156',
+        [...s.where, 'already'],
+        `${who}: dma_resv_lock(${locks[s.lock]!.name}, &ctx) returns -EALREADY here: the acquire context holds it already (kernel/locking/mutex.c: __mutex_lock_common @ v6.12); add already: continue (go on holding it once, as drm_exec with DRM_EXEC_IGNORE_DUPLICATES) or already: -EALREADY (the caller fails)`,
+      )
     if (s.branch) {
       const before = new Map(held)
       const after = new Map(held)
-      if (took) after.set(took.lock, s.where)
+      if (took && !ealready) after.set(took.lock, s.where)
       // An if:'s branch, and get_pages' fault on another device's page (the owner's migrate_to_ram
       // run in this task), run only in some states: a lock taken again there is left to the model.
       open.push({ before, after, cond: s.op === 'if' || s.op === 'get_pages' })
@@ -56,6 +65,7 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
     if (took) {
       // A trylock of a lock the path holds is the recursion test some drivers make: it answers false.
       if (s.op === 'trylock' && held.has(took.lock)) continue
+      if (ealready) continue
       // Inside an if:, a lock the path already holds is left to the model (a self-deadlock if the
       // condition lets it run; kfd's faulting_task check exists to prevent exactly that), and so is
       // a blocking lock whose op says it deadlocks on itself (ops/lock.ts: mutex_lock of a held mutex).

@@ -12,7 +12,7 @@ export type Outcome = 'skip' | 'retry' | 'fail' | 'again' | ErrorCode | 'branch'
 /** error codes a failing path may return (the path leaves failed, the code named in the trace):
  * ttm_bo_wait_ctx's -EBUSY, amdgpu_cs's -EAGAIN, a ww_mutex's -EDEADLK, an interrupted wait's -EINTR.
  * 'branch' (compiled only): the step's `else:` is a list of steps placed right after it (ops/branch.ts). */
-export const ERROR_CODES = ['-EBUSY', '-EAGAIN', '-EDEADLK', '-EINTR'] as const
+export const ERROR_CODES = ['-EBUSY', '-EAGAIN', '-EDEADLK', '-EINTR', '-EALREADY'] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 export const isErrorCode = (o: unknown): o is ErrorCode => (ERROR_CODES as readonly unknown[]).includes(o)
 export type Gfp = 'KERNEL' | 'NOFS' | 'NOIO' | 'NOWAIT' | 'ATOMIC'

@@ -10,7 +10,8 @@ import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
 import { compileGpu } from '../../model/gpu/compile.js'
 import { SpecError } from '../../model/gpu/errors.js'
 import { buildDesign, type DesignInput } from '../../model/gpu/spec.js'
-import { Cursor } from '../../checker/model.js'
+import { Cursor, type Invariant, type Reader } from '../../checker/model.js'
+import type { GpuView } from '../../model/gpu/compile.js'
 import { PROPERTY_NAMES } from '../../properties/gpu.js'
 
 /** a step as written in a scenario */
@@ -254,4 +255,75 @@ test('recursion the model does not run stays refused: an rwsem read, a spinlock,
   t.is(specError(d([{ lock: 'M' }, { lock: 'M', timeout: true }, { unlock: 'M' }, { unlock: 'M' }], [{ name: 'M', kind: 'mutex' }])), 'FC185')
   // a mutex taken twice and released twice is a valid path (the model reports its deadlock)
   t.is(specError(d([{ lock: 'M' }, { lock: 'M' }, { unlock: 'M' }, { unlock: 'M' }], [{ name: 'M', kind: 'mutex' }])), undefined)
+})
+
+// ---- -EALREADY: a context lock of a lock the context holds ------------------------------------
+
+/** a holds x and y under its context and locks x again (with `extra`); b (optional) contends for x */
+const relock = (extra: Record<string, unknown>, contender: boolean): DesignInput => ({
+  engines: [{ name: 'gfx', cus: 1 }],
+  buffers: [
+    { name: 'x', placement: 'system' },
+    { name: 'y', placement: 'system' },
+  ],
+  jobs: [],
+  threads: [
+    {
+      name: 'a',
+      steps: [
+        'ww_acquire_init',
+        { lock: 'x.resv', ctx: true, else: '-EDEADLK' },
+        { lock: 'y.resv', ctx: true, else: [{ unlock: 'x.resv' }, '-EDEADLK'] },
+        { lock: 'x.resv', ctx: true, else: [{ unlock: 'y.resv' }, { unlock: 'x.resv' }, '-EDEADLK'], ...extra },
+        { unlock: 'y.resv' },
+        { unlock: 'x.resv' },
+        'ww_acquire_fini',
+      ],
+    },
+    ...(contender ? [{ name: 'b', steps: ['ww_acquire_init', { lock: 'x.resv', ctx: true, else: '-EDEADLK' }, { unlock: 'x.resv' }, 'ww_acquire_fini'] }] : []),
+  ],
+  properties: ['deadlock', 'lock-order'],
+  progress: [{ thread: 'a' }],
+})
+
+test('-EALREADY comes before Wait-Die: the context that holds x gets it even while an older context waits on x', (t) => {
+  // __mutex_lock_common tests ww_ctx == ww->ctx first. Without that test the third lock would
+  // find x held while b, older when it started first, waits on it: a holds locks, so it would die
+  // (-EDEADLK), or sleep on itself. With it, a goes on holding x once and always completes.
+  const r = run(relock({ already: 'continue' }, true))
+  t.is(r.status, 'proved')
+  const failed = (r.m as unknown as { view: GpuView }).view.f.failed[0]!
+  const probe = { kind: 'invariant', name: 'a never fails', holds: (s: Reader) => s.get(failed) === 0 } satisfies Invariant
+  t.is(explore({ ...r.m, properties: [probe] }).verdict.status, 'proved')
+  // without DRM_EXEC_IGNORE_DUPLICATES the caller fails: a never completes
+  const fails = run(relock({ already: '-EALREADY' }, false))
+  t.is(fails.status, 'violated')
+  t.is(fails.property, 'progress: thread a completes its path')
+  t.true(fails.replays)
+})
+
+test('-EALREADY records no lockdep dependency: it returns before mutex_acquire_nest', (t) => {
+  // a holds x.resv, then mutex m, then locks x.resv again: lockdep saw dma_resv -> m only. An
+  // attempt recorded as a blocking acquisition would add m -> dma_resv, a cycle.
+  const d = relock({ already: 'continue' }, false)
+  const steps = [...(d.threads![0]!.steps as Steps)]
+  steps.splice(3, 0, { lock: 'm' })
+  steps.splice(5, 0, { unlock: 'm' })
+  t.is(run({ ...d, locks: [{ name: 'm', kind: 'mutex' }], threads: [{ name: 'a', steps }] }).status, 'proved')
+})
+
+test('-EALREADY is stated: a context lock of a held lock needs already:; one of a lock taken without the context sleeps on itself', (t) => {
+  const d = relock({}, false)
+  t.is(specError(d), 'FC156')
+  // x taken without the context: ww->ctx is NULL, not ctx, so the context lock sleeps on the
+  // thread itself (it holds locks, but its own hold is no older context: no -EDEADLK either)
+  const plain = (relock({ already: 'continue' }, false).threads![0]!.steps as Steps).map((s, i) => (i === 1 ? { lock: 'x.resv' } : s))
+  const self = run({ ...d, threads: [{ name: 'a', steps: plain }] })
+  t.is(self.status, 'violated')
+  t.is(self.property, PROPERTY_NAMES.deadlock)
+  // already: needs ctx: true, and cannot retry
+  t.is(specError({ ...d, threads: [{ name: 'a', steps: [{ lock: 'x.resv', already: 'continue' }, { unlock: 'x.resv' }] }] }), 'FC155')
+  t.is(specError(relock({ already: 'retry' }, false)), 'FC155')
+  // a branch that starts from before the first lock does not hold it: no -EALREADY there
+  t.is(specError(relock({ already: 'continue' }, false)), undefined)
 })

@@ -895,7 +895,7 @@ bad('a modifier the step does not take lists the ones it does', {
   code: 'FC152',
   line: 10,
   field: 'threads.0.steps.0.usage',
-  message: ["step 'lock'", '(it takes: nonblock, timeout, ctx, else)'],
+  message: ["step 'lock'", '(it takes: nonblock, timeout, ctx, else, already)'],
 })
 
 bad('unknown step modifier', {
@@ -934,7 +934,7 @@ bad('a bad modifier value (trylock else: maybe)', {
   code: 'FC155',
   line: 10,
   field: 'threads.0.steps.0.else',
-  message: ['must be skip, retry, fail, an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR) or a list of steps, got "maybe"'],
+  message: ['must be skip, retry, fail, an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR, -EALREADY) or a list of steps, got "maybe"'],
 })
 
 bad('await_fault on a job without faults: true', {

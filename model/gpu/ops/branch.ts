@@ -3,7 +3,7 @@
  * times out, a collision) or an `if:` whose condition holds may run a list of steps of its own
  * before it goes on: `else: [ { unlock: a }, -EDEADLK ]`. The list is placed right after its step
  * (the step's success skips it) and ends in `else_end`, which does what its last item says: leave
- * the path (skip), fail it, return an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR: the path
+ * the path (skip), fail it, return an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR, -EALREADY: the path
  * leaves failed and the trace names the code), try the step again (retry), or, with no outcome
  * written, go on after the step as its success would (holding the same locks).
  *
@@ -69,7 +69,7 @@ export const branchOp: OpModule<S> = {
   doc:
     "Failure branches. `else:` (and an `if:`'s `then:`) may be a list of steps, optionally ending in an outcome: " +
     "`else: [ { unlock: a }, -EDEADLK ]`. The list runs right after its step (the step's success skips it), then " +
-    'does its last item: `skip`, `fail`, an error code (`-EBUSY`, `-EAGAIN`, `-EDEADLK`, `-EINTR`: the path leaves ' +
+    'does its last item: `skip`, `fail`, an error code (`-EBUSY`, `-EAGAIN`, `-EDEADLK`, `-EINTR`, `-EALREADY`: the path leaves ' +
     'failed, the trace names the code), `again` (callbacks), or `retry` (the step again, holding what it started ' +
     "with); without an outcome it goes on after the step holding what the step's success holds (FC197).",
   syntax: [],

@@ -150,7 +150,7 @@ export const condOp: OpModule<S> = {
       arg: { what: 'the condition', schema: { description: "'exiting', or { flag | current | holds | not: ... }" } },
       modifiers: {
         then: {
-          doc: 'what a true condition does: skip, fail, an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR), again (callbacks), or a list of steps (optionally ending in one)',
+          doc: 'what a true condition does: skip, fail, an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR, -EALREADY), again (callbacks), or a list of steps (optionally ending in one)',
           schema: { type: ['string', 'array'] },
         },
       },

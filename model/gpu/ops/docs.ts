@@ -32,7 +32,7 @@ export function languageMarkdown(): string {
     'the path (releasing what it took), `retry` tries again, `fail` leaves the path failed (a fault',
     'handler that fails kills the faulting job with an error), and `again` (callbacks only) returns',
     'false from the invalidate callback. It may also be an error code (`-EBUSY`, `-EAGAIN`, `-EDEADLK`,',
-    '`-EINTR`: the path leaves failed, the trace names the code) or a list of steps run right after the',
+    '`-EINTR`, `-EALREADY`: the path leaves failed, the trace names the code) or a list of steps run right after the',
     'step, optionally ending in one of those outcomes (a bounded wait that times out and an `if:` whose',
     'condition holds take the same forms: see the failure-branch entry below).',
     '',

@@ -35,8 +35,11 @@ declare module '../types.js' {
       readonly nonblock?: 'again'
       readonly timeout?: true
       readonly else?: Outcome
-      /** under the thread's acquire context (ops/ww.ts): dma_resv_lock(obj, &ctx), or its _slow form */
-      readonly ctx?: 'lock' | 'slow'
+      /** under the thread's acquire context (ops/ww.ts): dma_resv_lock(obj, &ctx), or its _slow form;
+       * 'already': a dma_resv_lock(obj, &ctx) of a lock the context holds here, which returns -EALREADY */
+      readonly ctx?: 'lock' | 'slow' | 'already'
+      /** what the caller does with -EALREADY: go on (drm_exec's DRM_EXEC_IGNORE_DUPLICATES) or an outcome */
+      readonly already?: Outcome | 'continue'
     }
     trylock: { readonly op: 'trylock'; readonly lock: number; readonly mode: LockMode; readonly else: Outcome }
     unlock: { readonly op: 'unlock'; readonly lock: number }
@@ -67,6 +70,12 @@ export function readerMayTake(f: Pick<GpuFields, 'pc' | 'extra' | 'owner' | 'rea
   return r < 0 || s.get(r) === 0 || queuedWriters(f, s, l).length === 0
 }
 
+/** already: on a dma_resv lock under an acquire context */
+const ALREADY = {
+  doc: 'with ctx: what -EALREADY does (the context holds the lock already: ww->ctx == ctx): continue (holding it once, as drm_exec with DRM_EXEC_IGNORE_DUPLICATES), or an outcome such as -EALREADY, fail or skip',
+  schema: { type: 'string' },
+}
+
 /** ctx: true on a dma_resv lock */
 const CTX = {
   doc: 'dma_resv_lock(obj, &ctx): take the dma_resv under the acquire context (ww_acquire_init); else: is the -EDEADLK backoff',
@@ -81,7 +90,7 @@ const take = (key: 'lock' | 'lock_read' | 'trylock' | 'trylock_read', doc: strin
   doc,
   arg,
   ...(key === 'lock'
-    ? { modifiers: { nonblock: NONBLOCK, timeout: TIMEOUT, ctx: CTX, else: TIMEOUT_ELSE } }
+    ? { modifiers: { nonblock: NONBLOCK, timeout: TIMEOUT, ctx: CTX, else: TIMEOUT_ELSE, already: ALREADY } }
     : key === 'lock_read'
       ? { modifiers: { timeout: TIMEOUT, else: TIMEOUT_ELSE } }
       : { modifiers: { else: ELSE('skip') } }),
@@ -228,7 +237,8 @@ export const lockOp: OpModule<S> = {
         : `waits for lock ${d.locks[step.lock]!.name}${w.where}`,
     )
   },
-  takes: (step) => (step.op === 'unlock' ? undefined : { lock: step.lock, mode: step.mode }),
+  // -EALREADY takes nothing: the context holds the lock once.
+  takes: (step) => (step.op === 'unlock' || (step.op === 'lock' && step.ctx === 'already') ? undefined : { lock: step.lock, mode: step.mode }),
   releases: (step) => (step.op === 'unlock' ? step.lock : undefined),
   // mutex_lock, down_write and dma_resv_lock(obj, NULL) of a lock the path holds sleep for ever:
   // __mutex_lock_common @ v6.12 waits for the owner, itself, and lockdep's check_deadlock reports
@@ -243,10 +253,12 @@ export const lockOp: OpModule<S> = {
     // lockdep records no dependency for a trylock: it cannot block, so it cannot deadlock.
     ordersAcquire: (step) => step.op !== 'trylock',
     // mutex_lock may sleep (might_sleep()); the nonblock form is a trylock there.
-    sleeps: (step, m) => step.op === 'lock' && !step.nonblock && m.does === 'acquire',
+    // __mutex_lock_common runs might_sleep() before its -EALREADY test.
+    sleeps: (step, m) => step.op === 'lock' && !step.nonblock && (m.does === 'acquire' || m.does === 'ealready'),
     // mutex_lock, down_read/down_write, dma_resv_lock: lock_acquire() before the task sleeps
     // (kernel/locking/mutex.c: __mutex_lock_common @ v6.12 calls mutex_acquire_nest first).
-    blocksOn: (step) => (step.op === 'lock' ? { lock: step.lock, mode: step.mode } : undefined),
+    // -EALREADY returns before mutex_acquire_nest: lockdep records nothing.
+    blocksOn: (step) => (step.op === 'lock' && step.ctx !== 'already' ? { lock: step.lock, mode: step.mode } : undefined),
     returnsFalse: (step, m) => m.does === 'trylock_failed' && step.op === 'trylock' && step.else === 'again',
   },
   text(d, s) {

@@ -20,8 +20,21 @@
  * Modelling choices: a lock's holder is taken to hold it under its context while it has one (the
  * kernel forbids mixing context and context-less locking of one class inside a context,
  * ww_acquire_init's comment); an older context counts as waiting on a taken lock while it is at a
- * context lock of it (it may have arrived first); -EALREADY (the same lock twice in one context)
- * is not modelled: the path checks refuse taking a held lock.
+ * context lock of it (it may have arrived first).
+ *
+ * A context lock of a lock the context already holds returns -EALREADY before anything else
+ * (kernel/locking/mutex.c: __mutex_lock_common @ v6.12: `if (ww_ctx == READ_ONCE(ww->ctx))
+ * return -EALREADY`, after might_sleep() and before lockdep's acquire): it neither sleeps nor
+ * dies, and takes nothing. `already:` says what the caller does with it: `continue` goes on
+ * holding the lock once, as drm_exec_lock_obj does with DRM_EXEC_IGNORE_DUPLICATES
+ * (drivers/gpu/drm/drm_exec.c: drm_exec_lock_obj @ v6.12: "if (unlikely(ret == -EALREADY) &&
+ * exec->flags & DRM_EXEC_IGNORE_DUPLICATES) return 0", without recording the object again, so
+ * drm_exec_fini unlocks it once); an outcome (-EALREADY, fail, skip) leaves the path, as
+ * drm_exec_lock_obj returns the error without the flag. Paths are straight-line, so whether the
+ * context holds the lock at a step is known before any state exists: such a step compiles to
+ * ctx 'already' (linkCtx), and the path checks require its `already:` (FC156). A lock the path
+ * took without the context is not the context's (ww->ctx is NULL): taking it again is recursion
+ * (FC185).
  */
 import { int } from '../../../checker/layout.js'
 import type { Cursor, Reader } from '../../../checker/model.js'
@@ -51,22 +64,52 @@ export const stampFields = (f: Pick<GpuFields, 'pc' | 'extra'>): number[] => f.p
 
 const stamp = (s: Reader, x: number): number => (x < 0 ? 0 : s.get(x))
 
-/** A lock step taken under the thread's acquire context (dma_resv_lock(obj, &ctx) or _slow). */
-export const underCtx = (s: Step): s is Lock & { ctx: 'lock' | 'slow' } => s.op === 'lock' && s.ctx !== undefined
+/** A lock step taken under the thread's acquire context (dma_resv_lock(obj, &ctx) or _slow, or one that returns -EALREADY). */
+export const underCtx = (s: Step): s is Lock & { ctx: 'lock' | 'slow' | 'already' } => s.op === 'lock' && s.ctx !== undefined
+/** A context lock step that takes its lock (not the -EALREADY of a lock the context holds). */
+export const takesUnderCtx = (s: Step): s is Lock & { ctx: 'lock' | 'slow' } => s.op === 'lock' && (s.ctx === 'lock' || s.ctx === 'slow')
+
+/** The locks the acquire context holds before step k of a straight-line path: taken by a context
+ * lock or lock_slow, not released since. A failure branch that ends before k is skipped (the
+ * owner's success went on); k inside a branch starts from what its owner started with. */
+export function ctxHeldAt(steps: readonly Step[], k: number): Set<number> {
+  const held = new Set<number>()
+  for (let i = 0; i < k; i++) {
+    const x = steps[i]!
+    const into = x.branch !== undefined && i + x.branch >= k
+    if (!into) {
+      if (takesUnderCtx(x)) held.add(x.lock)
+      else if (x.op === 'unlock') held.delete(x.lock)
+    }
+    if (x.branch && i + x.branch < k) i += x.branch
+  }
+  return held
+}
 
 /**
  * The rules of a lock under an acquire context: take it when free; -EDEADLK when Wait-Die says
  * (never for lock_slow); otherwise the thread sleeps (no rule: the wait-for graph follows the lock).
  */
-export function wwLockRules(k: StepCx, step: Lock & { ctx: 'lock' | 'slow' }): void {
+export function wwLockRules(k: StepCx, step: Lock & { ctx: 'lock' | 'slow' | 'already' }): void {
   const { cx, p, t, base, m, add, L } = k
   const { design: d, f } = cx
   const lock = step.lock
+  if (step.ctx === 'already') {
+    // __mutex_lock_common: ww->ctx == ctx, -EALREADY before any wait or Wait-Die test.
+    const o = step.already!
+    add(
+      { name: 'dma_resv_lock_ealready', ...base, lock: L(lock), then: o === 'continue' ? 'go on' : o },
+      m('ealready'),
+      (s) => p.at_(s) && s.get(f.owner[lock]!) === t + 1,
+      (c) => (o === 'continue' ? p.advance(c) : cx.outcome(p, o, c)),
+    )
+    return
+  }
   const stamps = stampFields(f)
   const own = stamps[t]!
   const ww = d.locks.flatMap((lk, l) => (lk.kind === 'ww' ? [l] : []))
   // The path positions at which each other thread is at a context lock of this lock (a waiter).
-  const waitAt = d.threads.map((th) => th.steps.flatMap((x, i) => (underCtx(x) && x.lock === lock ? [i] : [])))
+  const waitAt = d.threads.map((th) => th.steps.flatMap((x, i) => (takesUnderCtx(x) && x.lock === lock ? [i] : [])))
   add(
     { name: step.ctx === 'slow' ? 'dma_resv_lock_slow' : 'dma_resv_lock', ...base, lock: L(lock) },
     m('acquire', { acquires: { lock, mode: 'write' } }),
@@ -81,7 +124,9 @@ export function wwLockRules(k: StepCx, step: Lock & { ctx: 'lock' | 'slow' }): v
   const older = (s: Reader, u: number): boolean => u !== t && stamp(s, stamps[u]!) > 0 && stamp(s, stamps[u]!) < stamp(s, own)
   const dies = (s: Reader): boolean => {
     const holder = s.get(f.owner[lock]!) - 1
-    if (holder < 0) return false
+    // a lock this thread holds is -EALREADY, tested before Wait-Die (a context lock of its own
+    // path's lock is a ctx 'already' step: linkCtx)
+    if (holder < 0 || holder === t) return false
     // ctx->acquired == 0: nothing held in the context, so it cannot deadlock; it sleeps.
     if (!ww.some((l) => s.get(f.owner[l]!) === t + 1)) return false
     if (older(s, holder)) return true
@@ -95,10 +140,28 @@ export function wwLockRules(k: StepCx, step: Lock & { ctx: 'lock' | 'slow' }): v
   )
 }
 
+/** What `already:` says a caller does with -EALREADY. */
+function readAlready(px: ParseCx): { already?: Outcome | 'continue' } {
+  const v = px.mods.already
+  if (v === undefined) return {}
+  if (v === 'continue') return { already: 'continue' }
+  if (v === 'retry' || Array.isArray(v))
+    throw new SpecError(
+      'FC155',
+      [...px.where, 'already'],
+      'must be continue (go on holding the lock once, DRM_EXEC_IGNORE_DUPLICATES) or an outcome that leaves the path (-EALREADY, fail, skip); retrying gets -EALREADY again',
+    )
+  return { already: px.outcome(v, '-EALREADY') }
+}
+
 /** Read the `ctx: true` of a lock step: only a dma_resv takes one, and it needs its -EDEADLK branch. */
-export function readCtx(px: ParseCx, lock: number): { ctx?: 'lock'; else?: Outcome } {
+export function readCtx(px: ParseCx, lock: number): { ctx?: 'lock'; else?: Outcome; already?: Outcome | 'continue' } {
   const v = px.mods.ctx
-  if (v === undefined || v === false) return {}
+  if (v === undefined || v === false) {
+    if (px.mods.already !== undefined)
+      throw new SpecError('FC155', [...px.where, 'already'], 'already: is what -EALREADY does under an acquire context: it needs ctx: true')
+    return {}
+  }
   if (v !== true) throw new SpecError('FC155', [...px.where, 'ctx'], 'must be true (dma_resv_lock(obj, &ctx)) or false')
   if (px.locks[lock]!.kind !== 'ww')
     throw new SpecError(
@@ -118,7 +181,7 @@ export function readCtx(px: ParseCx, lock: number): { ctx?: 'lock'; else?: Outco
       [...px.where, 'else'],
       'dma_resv_lock(obj, &ctx) returns -EDEADLK when an older transaction holds the lock: add else: with the backoff (for example [ { unlock: a.resv }, { lock_slow: b.resv }, ... ])',
     )
-  return { ctx: 'lock', else: px.outcome(px.mods.else, '-EDEADLK') }
+  return { ctx: 'lock', else: px.outcome(px.mods.else, '-EDEADLK'), ...readAlready(px) }
 }
 
 /** Check the context steps of a straight-line path: a context lock inside ww_acquire_init/fini, no nesting, fini after init. */
@@ -141,6 +204,11 @@ export function linkCtx(steps: readonly Step[], k: number, who: string): Step {
       s.where,
       `${who}: ${s.ctx === 'slow' ? 'lock_slow' : 'a lock with ctx: true'} outside an acquire context (write ww_acquire_init earlier in the path)`,
     )
+  // The context holds the lock here: the call returns -EALREADY (the path checks required already:).
+  if (s.op === 'lock' && s.ctx === 'lock' && ctxHeldAt(steps, k).has(s.lock)) {
+    if (s.already === undefined) throw new Error(`${who}: a context lock of a held lock without already: passed the path checks`)
+    return { ...s, ctx: 'already' }
+  }
   return s
 }
 
@@ -184,6 +252,8 @@ export const wwOp: OpModule<S> = {
     { path: 'kernel/locking/ww_mutex.h', fn: '__ww_mutex_check_kill' },
     { path: 'kernel/locking/ww_mutex.h', fn: '__ww_mutex_add_waiter' },
     { path: 'kernel/locking/ww_mutex.h', fn: '__ww_mutex_die' },
+    { path: 'kernel/locking/mutex.c', fn: '__mutex_lock_common' },
+    { path: 'drivers/gpu/drm/drm_exec.c', fn: 'drm_exec_lock_obj' },
     { path: 'include/linux/dma-resv.h', fn: 'dma_resv_lock_slow' },
     { path: 'drivers/dma-buf/dma-resv.c', fn: 'reservation_ww_class (DEFINE_WD_CLASS)' },
   ],
@@ -227,6 +297,10 @@ export const wwOp: OpModule<S> = {
 
 /** How a lock under a context reads. */
 export const ctxLockText = (d: GpuDesign, s: Lock): string =>
-  s.ctx === 'slow' ? `dma_resv_lock_slow(${names(d).L(s.lock)}, &ctx)` : `dma_resv_lock(${names(d).L(s.lock)}, &ctx), on -EDEADLK ${deadlkText(s.else!)}`
+  s.ctx === 'slow'
+    ? `dma_resv_lock_slow(${names(d).L(s.lock)}, &ctx)`
+    : s.ctx === 'already'
+      ? `dma_resv_lock(${names(d).L(s.lock)}, &ctx): -EALREADY (the context holds it), then ${s.already === 'continue' ? 'go on holding it once (DRM_EXEC_IGNORE_DUPLICATES)' : deadlkText(s.already!)}`
+      : `dma_resv_lock(${names(d).L(s.lock)}, &ctx), on -EDEADLK ${deadlkText(s.else!)}${s.already !== undefined ? `, on -EALREADY ${s.already === 'continue' ? 'go on' : deadlkText(s.already)}` : ''}`
 const deadlkText = (o: Outcome): string =>
   o === 'branch' ? 'back off (its else: steps)' : o === 'retry' ? 'try again holding its locks' : o.startsWith('-') ? `return ${o}` : o
