@@ -53,9 +53,16 @@ export function declareHardware(d: DesignInput) {
   const engines = declareEngines(d, claim)
   const engineIx = new Map(engines.map((e, i) => [e.name, i]))
 
-  // Locks: mmap_lock is built in; every buffer brings its dma_resv ("<bo>.resv").
-  const locks: Lock[] = [{ name: 'mmap_lock', kind: 'rwsem', cls: 'mmap_lock' }]
+  // Locks: mmap_lock is built in; every buffer brings its dma_resv ("<bo>.resv"). With several
+  // processes each mm has its own (mm_struct.mmap_lock), P.mmap_lock, all of lockdep's one class.
+  const mms = (d.processes ?? []).map((p) => p.name as string)
+  const perMm = mms.length > 1
+  const locks: Lock[] = [{ name: perMm ? `${mms[0]!}.mmap_lock` : 'mmap_lock', kind: 'rwsem', cls: 'mmap_lock' }]
   names.set('mmap_lock', 'the built-in mmap_lock')
+  mms.forEach((P, i) => {
+    if (perMm) claim(`${P}.mmap_lock`, `the mmap_lock of process ${P}`, ['processes', i, 'name'])
+    if (perMm && i > 0) locks.push({ name: `${P}.mmap_lock`, kind: 'rwsem', cls: 'mmap_lock' })
+  })
   const bufferIn = d.buffers ?? []
   for (const [i, b] of bufferIn.entries()) {
     claim(b.name as string, `buffer #${i + 1}`, ['buffers', i, 'name'])
@@ -67,6 +74,9 @@ export function declareHardware(d: DesignInput) {
   }
   for (const b of bufferIn) locks.push({ name: `${b.name as string}.resv`, kind: 'ww', cls: 'dma_resv' })
   const lockIx = new Map(locks.map((l, i) => [l.name, i]))
+  const mmapLocks = perMm ? mms.map((P) => lockIx.get(`${P}.mmap_lock`)!) : [0]
+  /** the process whose mm a bare `mmap_lock` names while a path is read (its own; none for a reclaim path, work item or fence callback) */
+  let mm: number | undefined
 
   // Fences: one per job (named after it), plus declared ones.
   const jobIn = d.jobs ?? []
@@ -112,6 +122,15 @@ export function declareHardware(d: DesignInput) {
     return i
   }
   const lock = (name: unknown, path: Path): number => {
+    if (name === 'mmap_lock' && perMm) {
+      if (mm === undefined)
+        throw new SpecError(
+          'FC149',
+          path,
+          `with several processes each mm has its own mmap_lock, and this path belongs to none (a reclaim path, work item or fence callback): name it (${mms.map((P) => `${P}.mmap_lock`).join(', ')})`,
+        )
+      return mmapLocks[mm]!
+    }
     const i = lockIx.get(name as string)
     if (i === undefined)
       throw new SpecError(
@@ -163,6 +182,10 @@ export function declareHardware(d: DesignInput) {
     engineIx,
     locks,
     lockIx,
+    /** set the process whose mmap_lock a bare `mmap_lock` names in the steps read next */
+    inMm: (p: number | undefined): void => {
+      mm = p
+    },
     bufferIn,
     fences,
     callbackDecls,

@@ -13,6 +13,13 @@
  * per device and mirror, as Christian König proposes in seed 002), unless ranges name a shared
  * `vm:`. A GPU fault names (address space, va): ranges that share both
  * claim the same fault (fault-attribution).
+ *
+ * Each mm has its own mmap_lock (include/linux/mm_types.h: struct mm_struct @ v6.12, its
+ * `mmap_lock` rw_semaphore): with two or more processes the design has one lock P.mmap_lock per
+ * process, all of one lockdep class (lockdep keys the rwsem by the class init_rwsem gives it in
+ * mmap_init_lock, so orders are between classes while a thread blocks only on the instance it
+ * takes). A bare `mmap_lock` names the path's own mm (declare.ts: a thread's process, a notifier
+ * callback's pages' mm); a path without one (reclaim, a work item, a fence callback) names it.
  */
 import { SpecError } from './errors.js'
 import type { Obj, Path } from './parse.js'

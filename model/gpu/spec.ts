@@ -48,10 +48,12 @@ export function buildDesign(d: DesignInput): GpuDesign {
   )
   // Each process's release op (steps the last mmput runs), read before the paths that put.
   const release = (d.processes ?? []).map((P, i) => {
+    hw.inMm(i)
     const steps = reader.read((P.release as unknown[] | undefined) ?? [], ['processes', i, 'release'])
     checkRelease(steps, ['processes', i, 'release'])
     return steps
   })
+  hw.inMm(undefined)
   const processes = processList(pr, release)
   const { threads, reclaim, notifiers, works } = readPaths(d, hw, mem, reader, wk, pr, (steps) =>
     expandPuts(steps, processes, (p) => pages.flatMap((pg, i) => ((pg.process ?? 0) === p ? [i] : []))),
@@ -191,6 +193,8 @@ function readPaths(
     if (hasPath === hasSteps)
       throw new SpecError('FC170', ['threads', i], `thread '${th.name as string}' needs exactly one of 'path: LIBRARY_PATH' or 'steps: [...]'`)
     let steps: Step[]
+    // a bare mmap_lock in its steps is its own process's (processes.ts)
+    hw.inMm(pr.names.length > 0 ? pr.process(th.process, ['threads', i, 'process']) : undefined)
     let context = th.context as Context | undefined
     let signalling = th.signalling as boolean | undefined
     let origin = 'custom'
@@ -222,6 +226,7 @@ function readPaths(
     return cpu !== undefined ? { ...base, cpu, ...process } : { ...base, ...process }
   })
 
+  hw.inMm(undefined)
   // Each callback's steps run as a thread of context 'callback' (ops/callback.ts).
   callbackDecls.forEach((c, k) => {
     const body = reader.read(c.steps as unknown[], [...c.where, 'steps'])
@@ -268,6 +273,8 @@ function readPaths(
   const notifiers: Notifier[] = notifierIn.map((n, i) => {
     const where: Path = ['notifiers', i]
     reader.inCallback = i
+    // an interval notifier's callback runs in the invalidation of its pages' mm
+    hw.inMm(mem.pages[notifierPages[i]![0]!]?.process)
     let steps: Step[]
     let origin = 'custom'
     if ((n.path === undefined) === (n.callback === undefined))
@@ -287,6 +294,7 @@ function readPaths(
       steps = reader.read(n.callback as unknown[], [...where, 'callback'])
     }
     reader.inCallback = undefined
+    hw.inMm(undefined)
     checkLocking(steps, `the callback of notifier '${n.name as string}'`, locks, buffers)
     return { name: n.name as string, pages: notifierPages[i]!, callback: steps, origin }
   })

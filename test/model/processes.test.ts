@@ -17,6 +17,7 @@ import { usersField } from '../../model/gpu/ops/mm.js'
 import type { Obj } from '../../model/gpu/parse.js'
 import { buildDesign, type DesignInput, SpecError } from '../../model/gpu/spec.js'
 import { PAGE } from '../../model/gpu/view.js'
+import { PROPERTY_NAMES } from '../../properties/gpu.js'
 import { FAULT_ATTRIBUTION, PROGRESS } from '../../properties/hmm.js'
 import { MM_LIFETIME } from '../../properties/process.js'
 import { ROOT } from '../root.js'
@@ -224,4 +225,32 @@ test("each mm counts its own invalidations: the last one in flight on B turns B'
   // an invalidation names pages of one mm
   const e = specError({ ...d, threads: [{ name: 'x', steps: [{ invalidate: ['a', 'b'] }] }] })
   t.is(e.code, 'FC149')
+})
+
+test('each mm has its own mmap_lock: blocking is per mm, lockdep order per class (M23, M23b)', (t) => {
+  const d = yaml('m23b-guest-processes-own-mmap-locks.yaml')
+  const m = compile(d)
+  const { design } = view(m)
+  // two rw_semaphores (mm_struct.mmap_lock), one lockdep class
+  const mm = design.locks.flatMap((l, i) => (l.cls === 'mmap_lock' ? [i] : []))
+  t.deepEqual(
+    mm.map((i) => design.locks[i]!.name),
+    ['guest0.mmap_lock', 'guest1.mmap_lock'],
+  )
+  const [a, b] = design.threads.map((th) => th.steps.find((s) => s.op === 'lock' && design.locks[s.lock]!.cls === 'mmap_lock'))
+  t.deepEqual([a?.op === 'lock' && a.lock, b?.op === 'lock' && b.lock], mm)
+  // the handler and the ioctl never block each other ...
+  t.is(violated(m), 'proved')
+  // ... but lockdep, keyed by class, records mmap_lock -> dev_lock -> mmap_lock
+  t.is(violated(compile({ ...d, properties: ['lock-order'] })), PROPERTY_NAMES.lockOrder)
+  // both paths on one mm: the ABBA deadlock (M23)
+  const one = { ...d, threads: (d.threads as Obj[]).map((th) => ({ ...th, process: 'guest0' })) }
+  t.is(violated(compile(one)), PROPERTY_NAMES.deadlock)
+  // a path may name another mm's lock; a reclaim path, which has no mm, must
+  const cross = { ...d, progress: [], threads: [{ ...(d.threads as Obj[])[1]!, steps: [{ lock: 'guest0.mmap_lock' }, { unlock: 'guest0.mmap_lock' }] }] }
+  t.is(violated(compile(cross)), 'proved')
+  const e = specError({ ...d, reclaim: [{ name: 'shrink', steps: [{ trylock_read: 'mmap_lock' }, { unlock: 'mmap_lock' }] }] })
+  t.is(e.code, 'FC149')
+  t.deepEqual(e.path, ['reclaim', 0, 'steps', 0, 'trylock_read'])
+  t.regex(e.message, /guest0\.mmap_lock, guest1\.mmap_lock/)
 })

@@ -82,7 +82,11 @@ const CTX = {
   schema: { type: 'boolean' },
 }
 
-const arg = { role: 'lock', what: 'the lock', schema: { type: 'string', description: "a declared lock, mmap_lock, or BO.resv (a buffer's dma_resv)" } } as const
+const arg = {
+  role: 'lock',
+  what: 'the lock',
+  schema: { type: 'string', description: "a declared lock, mmap_lock (P.mmap_lock: process P's, with several processes), or BO.resv (a buffer's dma_resv)" },
+} as const
 
 /** lock: X, lock_read: X, trylock: X, trylock_read: X */
 const take = (key: 'lock' | 'lock_read' | 'trylock' | 'trylock_read', doc: string) => ({

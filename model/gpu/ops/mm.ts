@@ -78,7 +78,7 @@ export const mmOp: OpModule<S> = {
   sections: [
     {
       key: 'processes',
-      doc: "processes (address spaces): pages, ranges and threads belong to one (process:, default the first; a notifier is in its pages' mm); a range also takes va: (its GPU address, a fault names address space and va) and vm: (a GPU VM mirrors of a process without SVM share)",
+      doc: "processes (address spaces): pages, ranges and threads belong to one (process:, default the first; a notifier is in its pages' mm); a range also takes va: (its GPU address, a fault names address space and va) and vm: (a GPU VM mirrors of a process without SVM share). With two or more processes each mm has its own mmap_lock, P.mmap_lock (one lockdep class): a bare mmap_lock in a thread's steps is its own process's, in a notifier callback its pages' mm's; a reclaim path, work item or fence callback names one",
       fields: {
         name: 'its name',
         svm: 'a process-wide SVM (KFD): all its mirrors on a device share one GPU address space',

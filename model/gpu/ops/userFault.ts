@@ -13,7 +13,8 @@ export const userFaultOp: OpModule = {
       doc: 'copy_from_user / get_user_pages: mmap_lock for read and a page allocation that may reclaim',
       bare: true,
       parse: (px) => {
-        const mmap = px.locks.findIndex((l) => l.name === 'mmap_lock')
+        // the mmap_lock of the path's mm (with several processes, each mm has its own: declare.ts)
+        const mmap = px.ref('lock', 'mmap_lock', [...px.where, 'user_fault'])
         // copy_from_user()/get_user_pages(): mmap_lock for read and a page allocation that may reclaim.
         return [
           { where: px.where, userFault: true, op: 'lock', lock: mmap, mode: 'read' },
