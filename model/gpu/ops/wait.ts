@@ -173,12 +173,14 @@ export const waitOp: OpModule<S> = {
       ],
     },
   ],
-  // a wait on a buffer's dma_resv waits on (and enables) any fence the resv may hold; skipping it
-  // while a fault is pending reads every job's fault
-  footprint: (d) => [
-    ...d.fences.map((_, i) => ({ role: 'fence', index: i }) as const),
-    ...d.jobs.map((_, j) => ({ role: 'job', index: j, read: true }) as const),
+  // a wait on a buffer's dma_resv waits on (and enables) any fence the resv may hold; skipping a
+  // wait while a fault is pending reads every job's fault
+  footprint: (d, step) => [
+    ...(step.op === 'wait_resv' ? d.fences.map((_, i) => ({ role: 'fence', index: i }) as const) : []),
+    ...(step.op === 'wait_resv' || step.ifFaultPending ? d.jobs.map((_, j) => ({ role: 'job', index: j, read: true }) as const) : []),
   ],
+  // testing a fence or returning from the wait reads it (enabling signalling writes it)
+  refAccess: (_s, m) => (m.does === 'wait_return' || m.does === 'test_fence' || m.does === 'return_false' ? 'read' : undefined),
   refs: { wait: { fence: 'fence' }, wait_resv: { bo: 'buffer' } },
   cite: [
     { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_wait_timeout' },
