@@ -86,8 +86,9 @@ export interface PorInfo {
   readonly forward: Uint8Array
   /** names of stable invariants (once false, false in every successor) */
   readonly stable: readonly string[]
-  /** would the lock-order graph record an edge for this transition (or its thread's blocked attempt next)? */
-  orderVisible(pre: Reader, action: Action, post: Reader): boolean
+  /** what the lock-order graph records for this transition (from, to), and whether it moves its
+   * thread onto a lock it may block on while holding something (lockdep records the attempt) */
+  orderEffect(pre: Reader, action: Action, post: Reader): { readonly edges: readonly (readonly [string, string])[]; readonly blocks: boolean }
 }
 
 /** Can claims c and d of two threads on one lock never hold at once? */
@@ -176,6 +177,8 @@ export class Reducer<A extends Action = Action> {
   private readonly needPc: Int32Array
   private readonly stack: number[] = []
   private relied = false
+  /** lock-order edges (from, to) that transitions of this run's graph record */
+  private readonly knownEdges = new Set<string>()
 
   constructor(
     readonly model: Model<A>,
@@ -414,9 +417,8 @@ export class Reducer<A extends Action = Action> {
           return false
         }
       if (this.plan.order.length > 0) {
-        this.model.layout.decodeInto(words, i * SW, this.postValues)
-        this.model.derive?.(this.postValues)
-        if (this.info.orderVisible(pre, this.model.rules[r]!.action, this.post)) {
+        const e = this.orderEffect(pre, words, rules, i)
+        if (e.blocks || e.edges.some(([a, b]) => !this.knownEdges.has(`${a}\u0000${b}`))) {
           this.rejected.visible++
           return false
         }
@@ -428,6 +430,20 @@ export class Reducer<A extends Action = Action> {
         return false
       }
     return true
+  }
+
+  /** The lock-order effect of the i-th successor. */
+  private orderEffect(pre: Reader, words: Uint32Array, rules: Int32Array, i: number): ReturnType<PorInfo['orderEffect']> {
+    this.model.layout.decodeInto(words, i * this.model.layout.words, this.postValues)
+    this.model.derive?.(this.postValues)
+    return this.info.orderEffect(pre, this.model.rules[rules[i]!]!.action, this.post)
+  }
+
+  /** The edges the first k successors record (they are expanded: the run's graph has them). */
+  private record(pre: Reader, k: number, words: Uint32Array, rules: Int32Array): number {
+    if (this.plan.order.length > 0)
+      for (let i = 0; i < k; i++) for (const [a, b] of this.orderEffect(pre, words, rules, i).edges) this.knownEdges.add(`${a}\u0000${b}`)
+    return k
   }
 
   /**
@@ -454,7 +470,7 @@ export class Reducer<A extends Action = Action> {
     }
     if (seeds.length < 2) {
       this.full++
-      return n
+      return this.record(pre, n, words, rules)
     }
     for (let a = 0; a < info.actors; a++) this.pcNow[a] = info.pcField[a]! >= 0 ? pre.get(info.pcField[a]!) : 0
     const candidates: number[][] = []
@@ -474,10 +490,10 @@ export class Reducer<A extends Action = Action> {
       }
       this.relied = true
       this.reduced++
-      return set.length
+      return this.record(pre, set.length, words, rules)
     }
     this.full++
-    return n
+    return this.record(pre, n, words, rules)
   }
 
   /** Fields some property was seen to read (for tests and reports). */
@@ -494,5 +510,6 @@ export class Reducer<A extends Action = Action> {
     this.reduced = 0
     this.full = 0
     this.rejected.dependent = this.rejected.visible = this.rejected.proviso = 0
+    this.knownEdges.clear()
   }
 }

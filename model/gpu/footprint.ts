@@ -93,6 +93,7 @@ function placesOf(cx: Omit<CompileCx, 'stepRules'>) {
     if ('role' in p) return byRole(p.role, p.index)
     if ('pool' in p) return [p.pool === 'vram' ? f.vram : f.system]
     if ('engine' in p) return engineFields(p.engine)
+    if ('field' in p) return [p.field === 'active' ? f.active : f[p.field][p.index]!].filter(ok)
     return f.extra[p.extra] !== undefined ? [f.extra[p.extra]!] : []
   }
   const refsOf = (step: Step): number[] => {
@@ -268,8 +269,8 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
   return { threadRule, jobRule, fenceRule }
 }
 
-/** Is a transition visible to the lock-order property (it records an edge, or moves onto a lock that may block while holding something)? */
-function orderVisibility(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): (pre: Reader, a: Action, post: Reader) => boolean {
+/** What a transition shows the lock-order property: the edges it records, and whether it moves onto a lock that may block while holding something. */
+function orderEffects(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): PorInfo['orderEffect'] {
   const { design, f, meta } = cx
   const threads = design.threads
   // Lock order: the edges a transition records depend on its thread alone (what it holds, its
@@ -288,15 +289,16 @@ function orderVisibility(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): (pre:
     th[t]!.context === 'notifier' ||
     th[t]!.callbackOn !== undefined ||
     heldMaps(design, f, s, t).length > 0
-  const isOrderVisible = (pre: Reader, a: Action, post: Reader): boolean => {
+  const none = { edges: [], blocks: false } as const
+  return (pre: Reader, a: Action, post: Reader) => {
     const m = meta.get(a)!
-    if (m.actor.kind !== 'thread') return false
-    if (order.edges(pre, a, post).length > 0) return true
+    if (m.actor.kind !== 'thread') return none
+    const edges = order.edges(pre, a, post)
     const t = m.actor.index
     const next = view.stepAt(post, t).step
-    return next !== undefined && opOf(next).lockdep?.blocksOn?.(next) !== undefined && holdsContext(post, t)
+    const blocks = next !== undefined && opOf(next).lockdep?.blocksOn?.(next) !== undefined && holdsContext(post, t)
+    return edges.length === 0 && !blocks ? none : { edges, blocks }
   }
-  return isOrderVisible
 }
 
 /** The rules' footprints and actors of a compiled design. */
@@ -360,7 +362,6 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
   })
   // A thread whose path only moves forward never runs a rule of an earlier step again.
   const forward = threads.map((th) => !th.repeat && !th.steps.some((s) => JUMPS_BACK.has(s.op)))
-  const isOrderVisible = orderVisibility(cx, view)
   const A = T + J + fences.length
   const pcField = new Int32Array(A).fill(-1)
   const fwd = new Uint8Array(A)
@@ -384,7 +385,7 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     pcField,
     forward: fwd,
     stable: design.properties.includes('deadlock') ? ['deadlock'] : [],
-    orderVisible: isOrderVisible,
+    orderEffect: orderEffects(cx, view),
   }
 }
 

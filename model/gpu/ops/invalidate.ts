@@ -75,16 +75,17 @@ export const invalidateOp: OpModule<S> = {
     },
   ],
   // an invalidation counts the invalidations in flight and runs every notifier's callbacks: not narrowed yet, so dependent on every rule (checker/por.ts)
-  // an invalidation counts itself in flight (the mm's count, or every notifier's seq with one
-  // process) and turns its notifiers' seqs even when the last one ends; only the CPU's change of
-  // the pages (its refs) touches them
-  // (with no notifier to name, the global count is reached through none: anything)
+  // an invalidation counts itself in flight (the mm's count, or the global one) and turns its
+  // notifiers' seqs even when the last one ends; only the CPU's change of the pages (its refs)
+  // touches them
   footprint: (d, step, m) =>
     step.op === 'set_seq' || m.does === 'invalidate_pages'
       ? []
-      : d.notifiers.length === 0
-        ? [{ all: true }]
-        : [...d.notifiers.map((_, n) => ({ role: 'notifier', index: n }) as const), { extra: inFlightKey(mmOfPages(d, step.pages)) }],
+      : [
+          ...d.notifiers.map((_, n) => ({ field: 'inval', index: n }) as const),
+          { field: 'active', index: 0 } as const,
+          { extra: inFlightKey(mmOfPages(d, step.pages)) },
+        ],
   refAccess: (step, m) => (step.op === 'invalidate' && (m.does === 'invalidate_start' || m.does === 'invalidate_end') ? 'none' : undefined),
   refs: { invalidate: { pages: 'page' }, set_seq: { notifier: 'notifier' } },
   cite: [

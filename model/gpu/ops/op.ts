@@ -73,6 +73,9 @@ export type Place = (
   | { readonly pool: 'vram' | 'system' }
   | { readonly extra: string }
   | { readonly engine: number }
+  /** one field of an object: a fence's state (pending, signalled, error) or signalling-enabled
+   * flag, a notifier's invalidation seq; or the count of invalidations in flight (index 0) */
+  | { readonly field: 'fs' | 'en' | 'inval' | 'active'; readonly index: number }
   | { readonly all: true }
 ) & {
   /** only read, never written */
