@@ -152,10 +152,6 @@ export class Reducer<A extends Action = Action> {
   /** per rule, the places it reads or writes, and those it writes, as bitsets */
   private readonly fp: Uint32Array
   private readonly fw: Uint32Array
-  /** per rule: the rules dependent on it that may be enabled with it */
-  private readonly deps: Int32Array[]
-  /** per place: the rules that may write it */
-  private readonly writers: Int32Array[]
   private readonly visible: Uint32Array
   /** per actor: fields no other actor's rule touches */
   private readonly own: Uint32Array
@@ -167,15 +163,31 @@ export class Reducer<A extends Action = Action> {
   /** per state: the stamp, each rule's index among the enabled ones (or -1), each actor's position */
   private tick = 0
   private readonly enabledAt: Int32Array
-  private readonly enabledStamp: Int32Array
+  private readonly actorSeen: Uint8Array
   private readonly pcNow: Int32Array
   /** the necessary enabling sets of the loaded state, computed once each (with stamps to collect them) */
   private closureTick = 0
-  private readonly inSet: Int32Array
   private readonly nesStamp: Int32Array
-  private readonly nes: number[][]
   private readonly needPc: Int32Array
-  private readonly stack: number[] = []
+  /** bitsets of rules (ruleWords words each): per rule its dependents, per state the rules that
+   * may still fire and those enabled, per rule its enabling set; a closure's members and to-do */
+  private readonly ruleWords: number
+  private readonly depBits: Uint32Array
+  private readonly aliveBits: Uint32Array
+  private readonly enabledBits: Uint32Array
+  private readonly nesBits: Uint32Array
+  private readonly member: Uint32Array
+  private readonly todo: Uint32Array
+  /** per state: the rules not waiting for their thread to move (path steps at its position, and
+   * rules of no position); per place its writers; per actor its rules; scratch */
+  private readonly hereBits: Uint32Array
+  private readonly writerBits: Uint32Array
+  private readonly actorBits: Uint32Array
+  private readonly tmp: Uint32Array
+  private readonly waiting: number[] = []
+  /** per slot: the places it stands for (a field split into finer places, a derived slot's inputs), its final values */
+  private readonly placesOfSlot: Int32Array[]
+  private readonly finalOf: (readonly number[] | undefined)[]
   private relied = false
   /** lock-order edges (from, to) that transitions of this run's graph record */
   private readonly knownEdges = new Set<string>()
@@ -216,7 +228,6 @@ export class Reducer<A extends Action = Action> {
           deps[x]!.push(y)
           deps[y]!.push(x)
         }
-    this.deps = deps.map((d) => Int32Array.from(d))
     const writers: number[][] = Array.from({ length: PL }, () => [])
     const writtenBy = new Int32Array(PL).fill(-1)
     for (let r = 0; r < n; r++) {
@@ -227,7 +238,6 @@ export class Reducer<A extends Action = Action> {
         writtenBy[x] = writtenBy[x] === -1 || writtenBy[x] === a ? a : -2
       }
     }
-    this.writers = writers.map((w) => Int32Array.from(w))
     // a place is an actor's own when no other actor's rule writes it
     this.own = new Uint32Array(A * W)
     for (let a = 0; a < A; a++) for (let x = 0; x < PL; x++) if (writtenBy[x] === -1 || writtenBy[x] === a) this.own[a * W + (x >>> 5)]! |= 1 << (x & 31)
@@ -239,12 +249,29 @@ export class Reducer<A extends Action = Action> {
     this.post = { get: (f: number) => this.postValues[f]! }
     this.guardReader = new ListingReader(layout.slots)
     this.enabledAt = new Int32Array(n)
-    this.enabledStamp = new Int32Array(n)
+    this.actorSeen = new Uint8Array(A)
     this.pcNow = new Int32Array(A)
-    this.inSet = new Int32Array(n)
     this.nesStamp = new Int32Array(n)
-    this.nes = Array.from({ length: n }, () => [])
     this.needPc = new Int32Array(A)
+    const RW = (this.ruleWords = Math.max(1, Math.ceil(n / 32)))
+    this.depBits = new Uint32Array(n * RW)
+    for (let x = 0; x < n; x++) for (const y of deps[x]!) this.depBits[x * RW + (y >>> 5)]! |= 1 << (y & 31)
+    this.aliveBits = new Uint32Array(RW)
+    this.enabledBits = new Uint32Array(RW)
+    this.nesBits = new Uint32Array(n * RW)
+    this.member = new Uint32Array(RW)
+    this.todo = new Uint32Array(RW)
+    this.hereBits = new Uint32Array(RW)
+    this.tmp = new Uint32Array(RW)
+    this.writerBits = new Uint32Array(PL * RW)
+    for (let x = 0; x < PL; x++) for (const r of writers[x]!) this.writerBits[x * RW + (r >>> 5)]! |= 1 << (r & 31)
+    this.actorBits = new Uint32Array(A * RW)
+    for (let r = 0; r < n; r++) this.actorBits[info.actorOf[r]! * RW + (r >>> 5)]! |= 1 << (r & 31)
+    const asPlaces = (f: number): readonly number[] => info.subLocations.get(f) ?? [f]
+    this.placesOfSlot = Array.from({ length: layout.slots }, (_, f) =>
+      Int32Array.from(f < this.F ? asPlaces(f) : (info.derivedInputs.get(f) ?? []).flatMap(asPlaces)),
+    )
+    this.finalOf = Array.from({ length: layout.slots }, (_, f) => (f < this.F ? info.finalValues.get(f) : undefined))
     this.plan = this.wrapPlan(plan)
   }
 
@@ -336,73 +363,109 @@ export class Reducer<A extends Action = Action> {
     return p >= 0 && p !== this.pcNow[this.info.actorOf[r]!]!
   }
 
-  /** Rules one of which fires before the disabled rule x can be enabled (D2), in the loaded state. */
-  private enablers(pre: Reader, x: number): number[] {
-    if (this.nesStamp[x] === this.tick) return this.nes[x]!
+  /** Rules one of which fires before the disabled rule x can be enabled (D2), in the loaded state:
+   * row x of `nesBits` (computed once a state). */
+  private enablers(pre: Reader, x: number): void {
+    if (this.nesStamp[x] === this.tick) return
+    this.nesStamp[x] = this.tick
+    const RW = this.ruleWords
+    const out = this.nesBits
+    const o = x * RW
+    out.fill(0, o, o + RW)
     const g = this.guardReader
     g.clear()
     g.inner = pre
     this.model.rules[x]!.guard(g)
-    const out: number[] = []
     const mark = ++this.closureTick
-    const needPc = this.needPc
-    const add = (w: number): void => {
-      if (this.inSet[w] === mark || !this.alive(w)) return
-      this.inSet[w] = mark
-      out.push(w)
-    }
-    const byPlace = (p: number): void => {
-      for (const w of this.writers[p]!) {
-        if (this.elsewhere(w)) needPc[this.info.actorOf[w]!] = mark
-        else add(w)
-      }
-    }
-    const sub = this.info.subLocations
-    const field = (f: number): void => {
-      const s = sub.get(f)
-      if (s) for (const p of s) byPlace(p)
-      else byPlace(f)
-    }
+    const { needPc, aliveBits: alive, hereBits: here, writerBits: wr, actorBits, tmp } = this
+    const A = this.info.actors
+    const waiting = this.waiting
+    waiting.length = 0
     for (const f of g.read) {
       // a field holding a final value is written by no rule from here on (only with that value)
-      if (f < this.F && this.info.finalValues.get(f)?.includes(pre.get(f))) continue
-      if (f < this.F) field(f)
-      else for (const y of this.info.derivedInputs.get(f) ?? []) field(y)
+      const fin = this.finalOf[f]
+      if (fin !== undefined && fin.includes(pre.get(f))) continue
+      for (const p of this.placesOfSlot[f]!) {
+        const wb = p * RW
+        let any = 0
+        for (let k = 0; k < RW; k++) {
+          const ws = wr[wb + k]! & alive[k]!
+          out[o + k]! |= ws & here[k]!
+          tmp[k] = ws & ~here[k]!
+          any |= tmp[k]!
+        }
+        if (any === 0) continue
+        // a path step at another position writes nothing before its thread moves
+        for (let a = 0; a < A; a++) {
+          if (needPc[a] === mark) continue
+          for (let k = 0; k < RW; k++)
+            if ((tmp[k]! & actorBits[a * RW + k]!) !== 0) {
+              needPc[a] = mark
+              waiting.push(a)
+              break
+            }
+        }
+      }
     }
-    // a path step at another position writes nothing before its thread moves: the first writers
-    // of the thread's position come first (its own steps at the position, others' rules that set it)
-    for (let a = 0; a < this.info.actors; a++) {
-      if (needPc[a] !== mark) continue
-      const pc = this.info.pcField[a]!
-      for (const w of this.writers[pc]!) if (this.info.actorOf[w] !== a || !this.elsewhere(w)) add(w)
+    // ... so the first writers of its position come first (its own steps at the position, others' rules that set it)
+    for (const a of waiting) {
+      const pb = this.info.pcField[a]! * RW
+      for (let k = 0; k < RW; k++) out[o + k]! |= wr[pb + k]! & alive[k]! & (here[k]! | ~actorBits[a * RW + k]!)
     }
-    this.nesStamp[x] = this.tick
-    this.nes[x] = out
-    return out
   }
 
-  /** The enabled rules (their indices among the loaded state's) of the closure from `seed`, or undefined when it holds all n. */
-  private closure(pre: Reader, seed: number, n: number): number[] | undefined {
-    const stack = this.stack
-    stack.length = 0
-    const enabled: number[] = []
-    const inS = new Set<number>([seed])
-    stack.push(seed)
-    while (stack.length > 0) {
-      const x = stack.pop()!
-      const on = this.enabledStamp[x] === this.tick
-      if (on) {
-        enabled.push(this.enabledAt[x]!)
-        if (enabled.length === n) return undefined
+  /** The enabled rules (their indices among the loaded state's) of the closure from `seed`, or
+   * undefined once it holds `bound` of them (bitsets of rules: members, and those still to visit). */
+  private closure(pre: Reader, seed: number, bound: number): number[] | undefined {
+    const RW = this.ruleWords
+    const member = this.member
+    const todo = this.todo
+    const en = this.enabledBits
+    member.fill(0)
+    todo.fill(0)
+    member[seed >>> 5] = 1 << (seed & 31)
+    todo[seed >>> 5] = 1 << (seed & 31)
+    let count = 0
+    for (let w = 0; w < RW;) {
+      const bits = todo[w]!
+      if (bits === 0) {
+        w++
+        continue
       }
-      const next = on ? this.deps[x]! : this.enablers(pre, x)
-      for (const y of next) {
-        if (inS.has(y) || (on && !this.alive(y))) continue
-        inS.add(y)
-        stack.push(y)
+      const b = 31 - Math.clz32(bits & -bits)
+      todo[w] = bits & ~(1 << b)
+      const x = w * 32 + b
+      let row: Uint32Array
+      let o: number
+      if (((en[w]! >>> b) & 1) === 1) {
+        if (++count >= bound) return undefined
+        row = this.depBits
+        o = x * RW
+      } else {
+        this.enablers(pre, x)
+        row = this.nesBits
+        o = x * RW
+      }
+      let back = w
+      for (let k = 0; k < RW; k++) {
+        const add = row[o + k]! & this.aliveBits[k]! & ~member[k]!
+        if (add === 0) continue
+        member[k]! |= add
+        todo[k]! |= add
+        if (k < back) back = k
+      }
+      w = back
+    }
+    const out: number[] = []
+    for (let w = 0; w < RW; w++) {
+      let bits = member[w]! & en[w]!
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits)
+        bits &= ~(1 << b)
+        out.push(this.enabledAt[w * 32 + b]!)
       }
     }
-    return enabled.sort((a, b) => a - b)
+    return out.sort((a, b) => a - b)
   }
 
   /** C2 and C3 on the enabled rules of a candidate set (their indices among the loaded state's). */
@@ -454,17 +517,20 @@ export class Reducer<A extends Action = Action> {
   reduce(pre: Reader, n: number, words: Uint32Array, rules: Int32Array): number {
     const info = this.info
     const SW = this.model.layout.words
-    const tick = ++this.tick
+    const nRules = this.model.rules.length
+    this.tick++
     // the enabled rules, and the first of each actor (the seeds)
     const seeds: number[] = []
-    const seen = new Set<number>()
+    const actorSeen = this.actorSeen
+    actorSeen.fill(0)
+    this.enabledBits.fill(0)
     for (let i = 0; i < n; i++) {
       const r = rules[i]!
-      this.enabledStamp[r] = tick
+      this.enabledBits[r >>> 5]! |= 1 << (r & 31)
       this.enabledAt[r] = i
       const a = info.actorOf[r]!
-      if (!seen.has(a)) {
-        seen.add(a)
+      if (actorSeen[a] === 0) {
+        actorSeen[a] = 1
         seeds.push(r)
       }
     }
@@ -473,27 +539,37 @@ export class Reducer<A extends Action = Action> {
       return this.record(pre, n, words, rules)
     }
     for (let a = 0; a < info.actors; a++) this.pcNow[a] = info.pcField[a]! >= 0 ? pre.get(info.pcField[a]!) : 0
-    const candidates: number[][] = []
+    this.aliveBits.fill(0)
+    this.hereBits.fill(0)
+    for (let r = 0; r < nRules; r++) {
+      if (this.alive(r)) this.aliveBits[r >>> 5]! |= 1 << (r & 31)
+      if (!this.elsewhere(r)) this.hereBits[r >>> 5]! |= 1 << (r & 31)
+    }
+    // the smallest set that passes C2 and C3, the first seed's of equal ones: a closure stops
+    // once it holds as many enabled rules as the best so far (or all of them)
+    let best: number[] | undefined
     for (const s of seeds) {
-      const c = this.closure(pre, s, n)
-      if (c) candidates.push(c)
-      else this.rejected.dependent++
-    }
-    candidates.sort((a, b) => a.length - b.length)
-    for (const set of candidates) {
-      if (!this.passes(pre, set, words, rules)) continue
-      for (let k = 0; k < set.length; k++) {
-        const i = set[k]!
-        if (i === k) continue
-        rules[k] = rules[i]!
-        words.copyWithin(k * SW, i * SW, (i + 1) * SW)
+      const c = this.closure(pre, s, best ? best.length : n)
+      if (!c) {
+        if (!best) this.rejected.dependent++
+        continue
       }
-      this.relied = true
-      this.reduced++
-      return this.record(pre, set.length, words, rules)
+      if (this.passes(pre, c, words, rules)) best = c
+      if (best?.length === 1) break
     }
-    this.full++
-    return this.record(pre, n, words, rules)
+    if (!best) {
+      this.full++
+      return this.record(pre, n, words, rules)
+    }
+    for (let k = 0; k < best.length; k++) {
+      const i = best[k]!
+      if (i === k) continue
+      rules[k] = rules[i]!
+      words.copyWithin(k * SW, i * SW, (i + 1) * SW)
+    }
+    this.relied = true
+    this.reduced++
+    return this.record(pre, best.length, words, rules)
   }
 
   /** Fields some property was seen to read (for tests and reports). */
