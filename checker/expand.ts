@@ -85,7 +85,7 @@ export class Expander<A extends Action = Action> {
       readonly symmetry?: boolean
       readonly observer?: TransitionObserver<A>
       readonly generic?: boolean
-      /** partial-order reduction: keeps an ample set of each state's successors (checker/por.ts) */
+      /** partial-order reduction: keeps a stubborn set of each state's successors (checker/por.ts) */
       readonly reducer?: Reducer<A>
       /** fingerprint each successor (a lean search keeps whole states and needs none) */
       readonly fingerprints?: boolean

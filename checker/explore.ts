@@ -46,7 +46,7 @@ export interface ExploreOptions<A extends Action = Action> {
   readonly plan?: PropertyPlan<A>
   /** which properties to check (default: all the model states) */
   readonly select?: Selection
-  /** partial-order reduction (checker/por.ts): ample sets where they keep the plan's properties */
+  /** partial-order reduction (checker/por.ts): stubborn sets where they keep the plan's properties */
   readonly por?: boolean
   /** sees the reducer after each reduced run (tests, benchmarks) */
   readonly onPor?: (r: Reducer) => void
@@ -123,7 +123,7 @@ function explorePor<A extends Action>(model: Model<A>, options: ExploreOptions<A
     options.onPor?.(reducer)
     if (!reducer.grew || e.violation !== undefined) {
       const n = (x: number): string => x.toLocaleString('en-US')
-      const note = `partial-order reduction: ${n(reducer.reduced)} states expanded by one actor's ample set, ${n(reducer.full)} fully (run ${attempt}); traces are real but not always the shortest`
+      const note = `partial-order reduction: ${n(reducer.reduced)} states expanded by a stubborn set, ${n(reducer.full)} fully (run ${attempt}); traces are real but not always the shortest`
       return { ...e, verdict: { ...e.verdict, notes: [...e.verdict.notes, note] } }
     }
   }

@@ -1,20 +1,30 @@
 /**
- * Partial-order reduction with ample sets, as SPIN does it (Holzmann and Peled, "An improvement in
- * formal verification", 1994; Clarke, Grumberg and Peled, "Model Checking", ch. 10): in a state
- * where one actor's enabled rules commute with everything the other actors can still do, are
- * invisible to the selected properties, and lead to states not yet visited, only that actor's
- * enabled rules are expanded.
+ * Partial-order reduction with stubborn sets (Valmari, "Stubborn sets for reduced state space
+ * generation", 1991; Godefroid's persistent sets, LNCS 1032, 1996), under the visibility and cycle
+ * conditions SPIN's ample sets add (Holzmann and Peled, "An improvement in formal verification",
+ * 1994; Clarke, Grumberg and Peled, "Model Checking", ch. 10): in each state a set of rules S is
+ * built by closure from one enabled rule, and only S's enabled rules are expanded.
  *
  * Footprints are static: the model declares, for every rule, the actor it belongs to and the state
  * fields its guard and effect may touch (model/gpu/footprint.ts, from the op modules' name
- * references by role). Two rules are independent when their footprints are disjoint; then neither
- * enables, disables or changes the effect of the other. The conditions, for an actor A:
- *  - C0: the ample set is A's enabled rules, not empty.
- *  - C1: every rule of A that may fire from A's current position (enabled or not: a disabled one
- *    could otherwise be enabled by another actor and fire first) is independent of every rule any
- *    other actor may still fire (its rules, less the earlier steps of a thread that only moves
- *    forward). Nothing another actor does can then interfere with A before A moves.
- *  - C2 (visibility): no rule of the set touches a field an invariant reads, or a field a step
+ * references by role). Two rules are dependent when one writes a place the other reads or writes,
+ * unless they can never be enabled in one state: two path steps of one thread at different
+ * positions, or two threads' rules of which one runs holding a lock the other holds or needs free
+ * (`neverCoEnabled`, checked over every bundled state space by test/checker/por.test.ts). The
+ * closure, in the loaded state s:
+ *  - D1: for an enabled rule of S, every rule dependent on it that may still fire (a forward-only
+ *    thread never runs a step behind its position again) is in S.
+ *  - D2: for a disabled rule of S, a necessary enabling set is in S: its guard is evaluated in s
+ *    through a reader that records what it reads, and every rule that may be the first to write
+ *    one of those places is added. A guard that read only places keeping their values stays false
+ *    (it is a pure function of what it read), so any path that enables the rule writes one of them
+ *    first. A path step of a thread at another position cannot be that first writer: it waits for
+ *    its thread's position to change, so the first writers of the position are taken instead.
+ *  - D0: S has an enabled rule (the seed). Every enabled actor's first enabled rule seeds a
+ *    closure; the one with the fewest enabled rules that passes C2 and C3 is expanded.
+ * D0-D2 make S persistent: a path of rules outside S from s never touches what S's enabled rules
+ * touch, so each of them commutes with the whole path and stays enabled along it.
+ *  - C2 (visibility): no enabled rule of S touches a field an invariant reads, or a field a step
  *    property reads beyond the acting rule's own footprint and its actor's own fields (the held
  *    locks of the acting thread count as its own: only it takes or drops them); and none records a
  *    lock-order edge here, or moves its thread to a lock it may block on (lockdep records the
@@ -23,18 +33,28 @@
  *    repeated with the larger set (explore.ts), and a run that keeps growing it is made unreduced.
  *    A stable invariant (once false, false in every successor: the deadlock check's "stuck
  *    actors") needs no visibility: a state where it fails is reached by the reduced search too.
- *  - C3 (cycle proviso, for breadth- and depth-first search alike): every successor of the set is
- *    a state not yet visited. Then every edge out of a reduced state leads to a state found after
+ *  - C3 (cycle proviso, for breadth- and depth-first search alike): every successor of S is a
+ *    state not yet visited. Then every edge out of a reduced state leads to a state found after
  *    it, so every cycle of the reduced graph passes through a fully expanded state, and no rule is
  *    postponed for ever.
- * Kept: deadlocks and the stuck actors of the wait-for invariant (C0, C1, C3), invariants and step
+ * Kept: deadlocks and the stuck actors of the wait-for invariant (D0-D2, C3), invariants and step
  * properties (C2), the lock-order graph (C2 on acquisitions). Not kept: progress ("can still be
- * done" is a branching property, which ample sets do not preserve) and liveness (fair cycles; the
- * proviso keeps no fairness): the plan leaves them unchecked (plan.ts). Witnesses reached are real;
- * one not reached may be reachable. Traces are real paths of the model, but not the shortest.
+ * done" is a branching property, which persistent sets do not preserve) and liveness (fair cycles;
+ * the proviso keeps no fairness): the plan leaves them unchecked (plan.ts). Witnesses reached are
+ * real; one not reached may be reachable. Traces are real paths of the model, but not the shortest.
  */
 import type { Action, Model, Reader } from './model.js'
 import type { PropertyPlan } from './plan.js'
+
+/**
+ * What a rule needs of a lock whenever it is enabled: its thread holds it for writing ('W') or
+ * reading ('R'), or the lock is free ('FW': no owner and no readers, a write acquisition; 'FR': no
+ * owner, a read acquisition).
+ */
+export interface LockClaim {
+  readonly lock: number
+  readonly kind: 'W' | 'R' | 'FW' | 'FR'
+}
 
 /** What a model tells the reducer about its rules. */
 export interface PorInfo {
@@ -54,19 +74,36 @@ export interface PorInfo {
   readonly derivedInputs: ReadonlyMap<number, readonly number[]>
   /** fields a step property reads to learn which locks the acting thread holds (only it changes that) */
   readonly locksHeldFields: readonly number[]
-  /** per rule: the path step of a thread it runs at, or -1 (any time: reclaim, callbacks, GPU) */
+  /** per rule: the path step of a thread it runs at (enabled only while the thread's position
+   * field holds it), or -1 (any time: reclaim, callbacks, GPU) */
   readonly position: Int32Array
-  /** per rule: the field of the frame it runs in (reclaim, a notifier callback), enabled only while
-   * that field is not 0, or -1; per actor: the last path position from which it may enter a frame */
-  readonly frameField: Int32Array
-  readonly lastEntry: Int32Array
-  /** per actor: the field holding its path position, and whether that position only moves forward */
+  /** fields and the values no rule changes once the field holds one (a signalled fence that is never re-armed) */
+  readonly finalValues: ReadonlyMap<number, readonly number[]>
+  /** per rule: what it needs of locks whenever it is enabled */
+  readonly lockClaims: readonly (readonly LockClaim[])[]
+  /** per actor: the field holding its path position (-1: none), and whether that position only moves forward */
   readonly pcField: Int32Array
   readonly forward: Uint8Array
   /** names of stable invariants (once false, false in every successor) */
   readonly stable: readonly string[]
-  /** would the lock-order graph record an edge for this transition (or its thread's blocked attempt next)? */
-  orderVisible(pre: Reader, action: Action, post: Reader): boolean
+  /** what the lock-order graph records for this transition (from, to), and whether it moves its
+   * thread onto a lock it may block on while holding something (lockdep records the attempt) */
+  orderEffect(pre: Reader, action: Action, post: Reader): { readonly edges: readonly (readonly [string, string])[]; readonly blocks: boolean }
+}
+
+/** Can claims c and d of two threads on one lock never hold at once? */
+const excludes = (c: LockClaim['kind'], d: LockClaim['kind']): boolean => c === 'W' || d === 'W' || (c === 'R' && d === 'FW') || (c === 'FW' && d === 'R')
+
+/** Can rules x and y never be enabled in one state (statically: positions of one thread, locks)? */
+export function neverCoEnabled(info: PorInfo, x: number, y: number): boolean {
+  if (info.actorOf[x] === info.actorOf[y]) {
+    const p = info.position[x]!
+    const q = info.position[y]!
+    return p >= 0 && q >= 0 && p !== q
+  }
+  if (info.actorOf[x]! >= info.threadActors || info.actorOf[y]! >= info.threadActors) return false
+  for (const c of info.lockClaims[x]!) for (const d of info.lockClaims[y]!) if (c.lock === d.lock && excludes(c.kind, d.kind)) return true
+  return false
 }
 
 /** A reader that records the slots read through it into `marks`. */
@@ -79,11 +116,32 @@ class TrackingReader implements Reader {
   }
 }
 
+/** A reader that lists the slots read through it (once each) since `clear`. */
+class ListingReader implements Reader {
+  inner: Reader = { get: () => 0 }
+  readonly read: number[] = []
+  private readonly seen: Int32Array
+  private tick = 0
+  constructor(slots: number) {
+    this.seen = new Int32Array(slots)
+  }
+  clear(): void {
+    this.read.length = 0
+    this.tick++
+  }
+  get(f: number): number {
+    if (this.seen[f] !== this.tick) {
+      this.seen[f] = this.tick
+      this.read.push(f)
+    }
+    return this.inner.get(f)
+  }
+}
 export class Reducer<A extends Action = Action> {
-  /** states expanded with an ample set / with every enabled rule */
+  /** states expanded with a stubborn set / with every enabled rule */
   reduced = 0
   full = 0
-  /** candidate actors turned down: interfering (C1), visible (C2), successor already visited (C3) */
+  /** candidate sets turned down: holding every enabled rule (D1, D2), visible (C2), successor already visited (C3) */
   readonly rejected = { dependent: 0, visible: 0, proviso: 0 }
   /** the visible fields grew after a reduction relied on them: the run must be repeated */
   grew = false
@@ -94,24 +152,45 @@ export class Reducer<A extends Action = Action> {
   /** per rule, the places it reads or writes, and those it writes, as bitsets */
   private readonly fp: Uint32Array
   private readonly fw: Uint32Array
-  /** per actor, read and write bitsets of the rules it may still fire / may fire now, by position
-   * (one row unless it moves forward only); and of its frame rules, with the fields that open them */
-  private readonly futureMask: { r: Uint32Array; w: Uint32Array }[]
-  private readonly currentMask: { r: Uint32Array; w: Uint32Array }[]
-  private readonly frameMask: { r: Uint32Array; w: Uint32Array }[]
-  private readonly frameFields: number[][]
-  private readonly othersW: Uint32Array
   private readonly visible: Uint32Array
   /** per actor: fields no other actor's rule touches */
   private readonly own: Uint32Array
   private readonly held: Uint32Array
-  private readonly others: Uint32Array
   private readonly marks: Uint8Array
   private readonly postValues: Int32Array
   private readonly post: Reader
-  private readonly group: Int32Array
-  private readonly stamp: Int32Array
+  private readonly guardReader: ListingReader
+  /** per state: the stamp, each rule's index among the enabled ones (or -1), each actor's position */
+  private tick = 0
+  private readonly enabledAt: Int32Array
+  private readonly actorSeen: Uint8Array
+  private readonly pcNow: Int32Array
+  /** the necessary enabling sets of the loaded state, computed once each (with stamps to collect them) */
+  private closureTick = 0
+  private readonly nesStamp: Int32Array
+  private readonly needPc: Int32Array
+  /** bitsets of rules (ruleWords words each): per rule its dependents, per state the rules that
+   * may still fire and those enabled, per rule its enabling set; a closure's members and to-do */
+  private readonly ruleWords: number
+  private readonly depBits: Uint32Array
+  private readonly aliveBits: Uint32Array
+  private readonly enabledBits: Uint32Array
+  private readonly nesBits: Uint32Array
+  private readonly member: Uint32Array
+  private readonly todo: Uint32Array
+  /** per state: the rules not waiting for their thread to move (path steps at its position, and
+   * rules of no position); per place its writers; per actor its rules; scratch */
+  private readonly hereBits: Uint32Array
+  private readonly writerBits: Uint32Array
+  private readonly actorBits: Uint32Array
+  private readonly tmp: Uint32Array
+  private readonly waiting: number[] = []
+  /** per slot: the places it stands for (a field split into finer places, a derived slot's inputs), its final values */
+  private readonly placesOfSlot: Int32Array[]
+  private readonly finalOf: (readonly number[] | undefined)[]
   private relied = false
+  /** lock-order edges (from, to) that transitions of this run's graph record */
+  private readonly knownEdges = new Set<string>()
 
   constructor(
     readonly model: Model<A>,
@@ -137,67 +216,62 @@ export class Reducer<A extends Action = Action> {
       fill(this.fw, r, info.writes[r]!)
     }
     const A = info.actors
-    const rulesOf: number[][] = Array.from({ length: A }, () => [])
-    for (let r = 0; r < n; r++) rulesOf[info.actorOf[r]!]!.push(r)
-    const maxPos = (a: number): number => rulesOf[a]!.reduce((m, r) => Math.max(m, info.position[r]!), 0) + 1
-    const orInto = (m: { r: Uint32Array; w: Uint32Array }, o: number, r: number): void => {
-      for (let w = 0; w < W; w++) {
-        m.r[o + w]! |= this.fp[r * W + w]!
-        m.w[o + w]! |= this.fw[r * W + w]!
-      }
+    // dependent: one writes a place the other reads or writes, and both may be enabled at once
+    const clash = (x: number, y: number): boolean => {
+      for (let w = 0; w < W; w++) if ((this.fw[x * W + w]! & this.fp[y * W + w]!) !== 0 || (this.fp[x * W + w]! & this.fw[y * W + w]!) !== 0) return true
+      return false
     }
-    const masks = (rows: number): { r: Uint32Array; w: Uint32Array } => ({ r: new Uint32Array(rows * W), w: new Uint32Array(rows * W) })
-    this.futureMask = []
-    this.currentMask = []
-    this.frameMask = []
-    this.frameFields = []
-    for (let a = 0; a < A; a++) {
-      const P = info.forward[a] ? maxPos(a) + 1 : 1
-      const fut = masks(P)
-      const cur = masks(P)
-      const fm = masks(1)
-      const ff = new Set<number>()
-      for (let p = 0; p < P; p++)
-        for (const r of rulesOf[a]!) {
-          const at = info.position[r]!
-          const frame = info.frameField[r]! >= 0
-          if (frame) {
-            if (p === 0) {
-              orInto(fm, 0, r)
-              ff.add(info.frameField[r]!)
-            }
-            if (!info.forward[a] || p <= info.lastEntry[a]!) orInto(fut, p * W, r)
-            continue
-          }
-          if (!info.forward[a] || at < 0 || at >= p) orInto(fut, p * W, r)
-          if (!info.forward[a] || at < 0 || at === p) orInto(cur, p * W, r)
+    const deps: number[][] = Array.from({ length: n }, () => [])
+    for (let x = 0; x < n; x++)
+      for (let y = x + 1; y < n; y++)
+        if (clash(x, y) && !neverCoEnabled(info, x, y)) {
+          deps[x]!.push(y)
+          deps[y]!.push(x)
         }
-      this.futureMask.push(fut)
-      this.currentMask.push(cur)
-      this.frameMask.push(fm)
-      this.frameFields.push([...ff])
-    }
-    this.own = new Uint32Array(A * W)
-    // a place is an actor's own when no other actor's rule writes it
+    const writers: number[][] = Array.from({ length: PL }, () => [])
     const writtenBy = new Int32Array(PL).fill(-1)
     for (let r = 0; r < n; r++) {
       const a = info.actorOf[r]!
       for (let x = 0; x < PL; x++) {
-        if (((this.fw[r * W + (x >>> 5)]! >>> (x & 31)) & 1) === 0) continue
+        if (!this.bit(this.fw, r * W, x)) continue
+        writers[x]!.push(r)
         writtenBy[x] = writtenBy[x] === -1 || writtenBy[x] === a ? a : -2
       }
     }
+    // a place is an actor's own when no other actor's rule writes it
+    this.own = new Uint32Array(A * W)
     for (let a = 0; a < A; a++) for (let x = 0; x < PL; x++) if (writtenBy[x] === -1 || writtenBy[x] === a) this.own[a * W + (x >>> 5)]! |= 1 << (x & 31)
     this.held = new Uint32Array(W)
     for (const x of info.locksHeldFields) this.held[x >>> 5]! |= 1 << (x & 31)
     this.visible = new Uint32Array(W)
-    this.others = new Uint32Array(W)
-    this.othersW = new Uint32Array(W)
     this.marks = new Uint8Array(layout.slots)
     this.postValues = new Int32Array(layout.slots)
     this.post = { get: (f: number) => this.postValues[f]! }
-    this.group = new Int32Array(n)
-    this.stamp = new Int32Array(A).fill(-1)
+    this.guardReader = new ListingReader(layout.slots)
+    this.enabledAt = new Int32Array(n)
+    this.actorSeen = new Uint8Array(A)
+    this.pcNow = new Int32Array(A)
+    this.nesStamp = new Int32Array(n)
+    this.needPc = new Int32Array(A)
+    const RW = (this.ruleWords = Math.max(1, Math.ceil(n / 32)))
+    this.depBits = new Uint32Array(n * RW)
+    for (let x = 0; x < n; x++) for (const y of deps[x]!) this.depBits[x * RW + (y >>> 5)]! |= 1 << (y & 31)
+    this.aliveBits = new Uint32Array(RW)
+    this.enabledBits = new Uint32Array(RW)
+    this.nesBits = new Uint32Array(n * RW)
+    this.member = new Uint32Array(RW)
+    this.todo = new Uint32Array(RW)
+    this.hereBits = new Uint32Array(RW)
+    this.tmp = new Uint32Array(RW)
+    this.writerBits = new Uint32Array(PL * RW)
+    for (let x = 0; x < PL; x++) for (const r of writers[x]!) this.writerBits[x * RW + (r >>> 5)]! |= 1 << (r & 31)
+    this.actorBits = new Uint32Array(A * RW)
+    for (let r = 0; r < n; r++) this.actorBits[info.actorOf[r]! * RW + (r >>> 5)]! |= 1 << (r & 31)
+    const asPlaces = (f: number): readonly number[] => info.subLocations.get(f) ?? [f]
+    this.placesOfSlot = Array.from({ length: layout.slots }, (_, f) =>
+      Int32Array.from(f < this.F ? asPlaces(f) : (info.derivedInputs.get(f) ?? []).flatMap(asPlaces)),
+    )
+    this.finalOf = Array.from({ length: layout.slots }, (_, f) => (f < this.F ? info.finalValues.get(f) : undefined))
     this.plan = this.wrapPlan(plan)
   }
 
@@ -276,100 +350,226 @@ export class Reducer<A extends Action = Action> {
     for (const p of this.plan.invariants) p.holds(s)
   }
 
+  /** May rule r still fire (a forward-only thread never runs a step behind its position again)? */
+  private alive(r: number): boolean {
+    const a = this.info.actorOf[r]!
+    const p = this.info.position[r]!
+    return !(this.info.forward[a] === 1 && p >= 0 && p < this.pcNow[a]!)
+  }
+
+  /** Does rule r wait for its thread's position to change (a path step at another position)? */
+  private elsewhere(r: number): boolean {
+    const p = this.info.position[r]!
+    return p >= 0 && p !== this.pcNow[this.info.actorOf[r]!]!
+  }
+
+  /** Rules one of which fires before the disabled rule x can be enabled (D2), in the loaded state:
+   * row x of `nesBits` (computed once a state). */
+  private enablers(pre: Reader, x: number): void {
+    if (this.nesStamp[x] === this.tick) return
+    this.nesStamp[x] = this.tick
+    const RW = this.ruleWords
+    const out = this.nesBits
+    const o = x * RW
+    out.fill(0, o, o + RW)
+    const g = this.guardReader
+    g.clear()
+    g.inner = pre
+    this.model.rules[x]!.guard(g)
+    const mark = ++this.closureTick
+    const { needPc, aliveBits: alive, hereBits: here, writerBits: wr, actorBits, tmp } = this
+    const A = this.info.actors
+    const waiting = this.waiting
+    waiting.length = 0
+    for (const f of g.read) {
+      // a field holding a final value is written by no rule from here on (only with that value)
+      const fin = this.finalOf[f]
+      if (fin !== undefined && fin.includes(pre.get(f))) continue
+      for (const p of this.placesOfSlot[f]!) {
+        const wb = p * RW
+        let any = 0
+        for (let k = 0; k < RW; k++) {
+          const ws = wr[wb + k]! & alive[k]!
+          out[o + k]! |= ws & here[k]!
+          tmp[k] = ws & ~here[k]!
+          any |= tmp[k]!
+        }
+        if (any === 0) continue
+        // a path step at another position writes nothing before its thread moves
+        for (let a = 0; a < A; a++) {
+          if (needPc[a] === mark) continue
+          for (let k = 0; k < RW; k++)
+            if ((tmp[k]! & actorBits[a * RW + k]!) !== 0) {
+              needPc[a] = mark
+              waiting.push(a)
+              break
+            }
+        }
+      }
+    }
+    // ... so the first writers of its position come first (its own steps at the position, others' rules that set it)
+    for (const a of waiting) {
+      const pb = this.info.pcField[a]! * RW
+      for (let k = 0; k < RW; k++) out[o + k]! |= wr[pb + k]! & alive[k]! & (here[k]! | ~actorBits[a * RW + k]!)
+    }
+  }
+
+  /** The enabled rules (their indices among the loaded state's) of the closure from `seed`, or
+   * undefined once it holds `bound` of them (bitsets of rules: members, and those still to visit). */
+  private closure(pre: Reader, seed: number, bound: number): number[] | undefined {
+    const RW = this.ruleWords
+    const member = this.member
+    const todo = this.todo
+    const en = this.enabledBits
+    member.fill(0)
+    todo.fill(0)
+    member[seed >>> 5] = 1 << (seed & 31)
+    todo[seed >>> 5] = 1 << (seed & 31)
+    let count = 0
+    for (let w = 0; w < RW;) {
+      const bits = todo[w]!
+      if (bits === 0) {
+        w++
+        continue
+      }
+      const b = 31 - Math.clz32(bits & -bits)
+      todo[w] = bits & ~(1 << b)
+      const x = w * 32 + b
+      let row: Uint32Array
+      let o: number
+      if (((en[w]! >>> b) & 1) === 1) {
+        if (++count >= bound) return undefined
+        row = this.depBits
+        o = x * RW
+      } else {
+        this.enablers(pre, x)
+        row = this.nesBits
+        o = x * RW
+      }
+      let back = w
+      for (let k = 0; k < RW; k++) {
+        const add = row[o + k]! & this.aliveBits[k]! & ~member[k]!
+        if (add === 0) continue
+        member[k]! |= add
+        todo[k]! |= add
+        if (k < back) back = k
+      }
+      w = back
+    }
+    const out: number[] = []
+    for (let w = 0; w < RW; w++) {
+      let bits = member[w]! & en[w]!
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits)
+        bits &= ~(1 << b)
+        out.push(this.enabledAt[w * 32 + b]!)
+      }
+    }
+    return out.sort((a, b) => a - b)
+  }
+
+  /** C2 and C3 on the enabled rules of a candidate set (their indices among the loaded state's). */
+  private passes(pre: Reader, set: readonly number[], words: Uint32Array, rules: Int32Array): boolean {
+    const W = this.words
+    const SW = this.model.layout.words
+    for (const i of set) {
+      const r = rules[i]!
+      for (let w = 0; w < W; w++)
+        if ((this.fw[r * W + w]! & this.visible[w]!) !== 0) {
+          this.rejected.visible++
+          return false
+        }
+      if (this.plan.order.length > 0) {
+        const e = this.orderEffect(pre, words, rules, i)
+        if (e.blocks || e.edges.some(([a, b]) => !this.knownEdges.has(`${a}\u0000${b}`))) {
+          this.rejected.visible++
+          return false
+        }
+      }
+    }
+    for (const i of set)
+      if (!this.isNew(words, i * SW)) {
+        this.rejected.proviso++
+        return false
+      }
+    return true
+  }
+
+  /** The lock-order effect of the i-th successor. */
+  private orderEffect(pre: Reader, words: Uint32Array, rules: Int32Array, i: number): ReturnType<PorInfo['orderEffect']> {
+    this.model.layout.decodeInto(words, i * this.model.layout.words, this.postValues)
+    this.model.derive?.(this.postValues)
+    return this.info.orderEffect(pre, this.model.rules[rules[i]!]!.action, this.post)
+  }
+
+  /** The edges the first k successors record (they are expanded: the run's graph has them). */
+  private record(pre: Reader, k: number, words: Uint32Array, rules: Int32Array): number {
+    if (this.plan.order.length > 0)
+      for (let i = 0; i < k; i++) for (const [a, b] of this.orderEffect(pre, words, rules, i).edges) this.knownEdges.add(`${a}\u0000${b}`)
+    return k
+  }
+
   /**
    * Reduce the successors of the loaded state `pre`: `rules[0..n)` and their packed successors in
-   * `words` (W words each). Keeps an ample set, compacted to the front, and returns its size (n
-   * when the state is fully expanded).
+   * `words` (W words each). Keeps a stubborn set's enabled rules, compacted to the front in their
+   * order, and returns how many (n when the state is fully expanded).
    */
   reduce(pre: Reader, n: number, words: Uint32Array, rules: Int32Array): number {
     const info = this.info
-    const W = this.words
     const SW = this.model.layout.words
-    // the actors with an enabled rule, in rule order
-    let actors = 0
-    const stampOf = this.stamp
-    const group = this.group
+    const nRules = this.model.rules.length
+    this.tick++
+    // the enabled rules, and the first of each actor (the seeds)
+    const seeds: number[] = []
+    const actorSeen = this.actorSeen
+    actorSeen.fill(0)
+    this.enabledBits.fill(0)
     for (let i = 0; i < n; i++) {
-      const a = info.actorOf[rules[i]!]!
-      if (stampOf[a] !== this.reduced + this.full) {
-        stampOf[a] = this.reduced + this.full
-        group[actors++] = a
+      const r = rules[i]!
+      this.enabledBits[r >>> 5]! |= 1 << (r & 31)
+      this.enabledAt[r] = i
+      const a = info.actorOf[r]!
+      if (actorSeen[a] === 0) {
+        actorSeen[a] = 1
+        seeds.push(r)
       }
     }
-    if (actors < 2) {
+    if (seeds.length < 2) {
       this.full++
-      return n
+      return this.record(pre, n, words, rules)
     }
-    const rowOf = (a: number): number => {
-      if (!info.forward[a]) return 0
-      const pc = pre.get(info.pcField[a]!)
-      const rows = this.futureMask[a]!.r.length / W
-      return Math.min(pc, rows - 1) * W
+    for (let a = 0; a < info.actors; a++) this.pcNow[a] = info.pcField[a]! >= 0 ? pre.get(info.pcField[a]!) : 0
+    this.aliveBits.fill(0)
+    this.hereBits.fill(0)
+    for (let r = 0; r < nRules; r++) {
+      if (this.alive(r)) this.aliveBits[r >>> 5]! |= 1 << (r & 31)
+      if (!this.elsewhere(r)) this.hereBits[r >>> 5]! |= 1 << (r & 31)
     }
-    for (let g = 0; g < actors; g++) {
-      const A = group[g]!
-      // C1: nothing A may do now touches what another actor may still do
-      const others = this.others
-      const othersW = this.othersW
-      others.fill(0)
-      othersW.fill(0)
-      for (let B = 0; B < info.actors; B++) {
-        if (B === A) continue
-        const fut = this.futureMask[B]!
-        const o = rowOf(B)
-        for (let w = 0; w < W; w++) {
-          others[w]! |= fut.r[o + w]!
-          othersW[w]! |= fut.w[o + w]!
-        }
-      }
-      // dependent: one writes a place the other reads or writes
-      const clash = (m: { r: Uint32Array; w: Uint32Array }, o: number): boolean => {
-        for (let w = 0; w < W; w++) if ((m.w[o + w]! & others[w]!) !== 0 || (m.r[o + w]! & othersW[w]!) !== 0) return true
-        return false
-      }
-      let ok = !clash(this.currentMask[A]!, rowOf(A))
-      // A's reclaim or callback rules, while it runs one
-      if (ok && this.frameFields[A]!.some((x) => pre.get(x) !== 0)) ok = !clash(this.frameMask[A]!, 0)
-      if (!ok) {
-        this.rejected.dependent++
+    // the smallest set that passes C2 and C3, the first seed's of equal ones: a closure stops
+    // once it holds as many enabled rules as the best so far (or all of them)
+    let best: number[] | undefined
+    for (const s of seeds) {
+      const c = this.closure(pre, s, best ? best.length : n)
+      if (!c) {
+        if (!best) this.rejected.dependent++
         continue
       }
-      // C2 and C3 on each enabled rule of A
-      for (let i = 0; i < n && ok; i++) {
-        const r = rules[i]!
-        if (info.actorOf[r] !== A) continue
-        for (let w = 0; w < W; w++) if ((this.fw[r * W + w]! & this.visible[w]!) !== 0) ok = false
-        if (ok && this.plan.order.length > 0) {
-          this.model.layout.decodeInto(words, i * SW, this.postValues)
-          this.model.derive?.(this.postValues)
-          if (info.orderVisible(pre, this.model.rules[r]!.action, this.post)) ok = false
-        }
-        if (!ok) {
-          this.rejected.visible++
-          break
-        }
-        if (!this.isNew(words, i * SW)) {
-          this.rejected.proviso++
-          ok = false
-        }
-      }
-      if (!ok) continue
-      // keep A's rules, compacted to the front
-      let k = 0
-      for (let i = 0; i < n; i++) {
-        if (info.actorOf[rules[i]!] !== A) continue
-        if (k !== i) {
-          rules[k] = rules[i]!
-          words.copyWithin(k * SW, i * SW, (i + 1) * SW)
-        }
-        k++
-      }
-      this.relied = true
-      this.reduced++
-      return k
+      if (this.passes(pre, c, words, rules)) best = c
+      if (best?.length === 1) break
     }
-    this.full++
-    return n
+    if (!best) {
+      this.full++
+      return this.record(pre, n, words, rules)
+    }
+    for (let k = 0; k < best.length; k++) {
+      const i = best[k]!
+      if (i === k) continue
+      rules[k] = rules[i]!
+      words.copyWithin(k * SW, i * SW, (i + 1) * SW)
+    }
+    this.relied = true
+    this.reduced++
+    return this.record(pre, best.length, words, rules)
   }
 
   /** Fields some property was seen to read (for tests and reports). */
@@ -386,6 +586,6 @@ export class Reducer<A extends Action = Action> {
     this.reduced = 0
     this.full = 0
     this.rejected.dependent = this.rejected.visible = this.rejected.proviso = 0
-    this.stamp.fill(-1)
+    this.knownEdges.clear()
   }
 }

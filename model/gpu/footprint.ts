@@ -9,7 +9,7 @@
  * over the whole state space of every bundled scenario.
  */
 import type { Action, Reader } from '../../checker/model.js'
-import type { PorInfo } from '../../checker/por.js'
+import type { LockClaim, PorInfo } from '../../checker/por.js'
 import type { CompileCx } from './context.js'
 import { lockOrderProperty } from '../../properties/gpuLockOrder.js'
 import { opOf } from './ops/index.js'
@@ -17,7 +17,7 @@ import { heldMaps } from './ops/work.js'
 import { busyKey } from './ops/swap.js'
 import type { Place, Role } from './ops/op.js'
 import type { Step } from './types.js'
-import type { GpuView, RuleMeta } from './view.js'
+import { FS, type GpuView, type RuleMeta } from './view.js'
 
 const EXTRA_OF: Partial<Record<Role, (i: number, key: string) => boolean>> = {
   work: (i, key) => key === `work.${i}` || key === `timer.${i}`,
@@ -47,6 +47,9 @@ function placesOf(cx: Omit<CompileCx, 'stepRules'>) {
       // its own queued-writer mark (ops/lock.ts) and acquire-context stamp (ops/ww.ts)
       ...[f.extra[`rwq.${t}`], f.extra[`stamp.${t}`]].filter((x): x is number => x !== undefined),
     ].filter(ok)
+  // a thread's mirror snapshot (its pfns and notifier seqs) is read and written by the mirror's steps alone (ops/mirror.ts)
+  const snapshot = new Set(threads.flatMap((_, t) => [...f.pfn[t]!, ...f.snap[t]!]))
+  const coreThreadFields = (t: number): number[] => threadFields(t).filter((x) => !snapshot.has(x))
   const lockFields = (l: number): number[] => [f.owner[l]!, f.readers[l]!].filter(ok)
   const fenceFields = (i: number): number[] => [f.fs[i]!, f.en[i]!, f.pub[i]!, f.px[i]!].filter(ok)
   const jobFields = (j: number): number[] => {
@@ -90,6 +93,7 @@ function placesOf(cx: Omit<CompileCx, 'stepRules'>) {
     if ('role' in p) return byRole(p.role, p.index)
     if ('pool' in p) return [p.pool === 'vram' ? f.vram : f.system]
     if ('engine' in p) return engineFields(p.engine)
+    if ('field' in p) return [p.field === 'active' ? f.active : f[p.field][p.index]!].filter(ok)
     return f.extra[p.extra] !== undefined ? [f.extra[p.extra]!] : []
   }
   const refsOf = (step: Step): number[] => {
@@ -123,6 +127,7 @@ function placesOf(cx: Omit<CompileCx, 'stepRules'>) {
     extraKeys,
     ok,
     threadFields,
+    coreThreadFields,
     lockFields,
     fenceFields,
     jobFields,
@@ -145,7 +150,7 @@ type Fp = { r: number[]; w: number[] } | 'all'
 function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: ReturnType<typeof placesOf>) {
   const { design, f, paths } = cx
   const { threads, jobs, fences, locks } = design
-  const { extraKeys, threadFields, lockFields, fenceFields, jobFields, engineFields, place, refsOf, bitOf, allBits, rwIndex, asPlaces } = P
+  const { extraKeys, threadFields, coreThreadFields, lockFields, fenceFields, jobFields, engineFields, place, refsOf, bitOf, allBits, rwIndex, asPlaces } = P
   const servedBy = threads.map((th) => th.steps.flatMap((s) => (opOf(s).provides?.(s) ?? []).flatMap((x) => (x.kind === 'serve_fault' ? [x.job] : []))))
   /** thread t takes (or, drop, releases) lock l in mode */
   const lockUse = (fp: { r: number[]; w: number[] }, l: number, t: number, mode: 'read' | 'write', drop: boolean): void => {
@@ -177,7 +182,7 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
   /** a rule of thread t: its fields, its step's objects, what it holds, the jobs it serves, the op's own places */
   const threadRule = (m: RuleMeta, a: Action): Fp => {
     const t = m.actor.index
-    const both = threadFields(t)
+    const both = m.step && !SNAPSHOT_OPS.has(m.step.op) ? coreThreadFields(t) : threadFields(t)
     const fp = { r: [] as number[], w: [] as number[] }
     // a step with an outcome may leave its path (releasing what it holds, a failed handler killing
     // the jobs it serves) or jump back (releasing the locks taken since)
@@ -197,8 +202,9 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
       const stamps = step.op === 'ww_acquire' ? extrasOf('stamp.') : []
       fp.r.push(...stamps)
       fp.w.push(...stamps)
-      if (!LOCK_OPS.has(step.op)) both.push(...refsOf(step))
-      for (const p of opOf(step).footprint?.(design, step) ?? []) {
+      const access = opOf(step).refAccess?.(step, m)
+      if (!LOCK_OPS.has(step.op) && access !== 'none') (access === 'read' ? fp.r : both).push(...refsOf(step))
+      for (const p of opOf(step).footprint?.(design, step, m) ?? []) {
         const x = place(p)
         if (x === 'all') return 'all'
         if (p.read) fp.r.push(...asPlaces(x))
@@ -210,21 +216,33 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
     const b = asPlaces(both)
     return { r: [...fp.r, ...b], w: [...fp.w, ...b] }
   }
-  /** a GPU rule of job j: it reads its engine's running jobs, every fence, its PTEs; it writes its own state */
+  /** a GPU rule of job j: it reads its own state and what its guard looks at (its dependencies'
+   * fences, its engine's running jobs, its PTEs); it writes its own state (mech/jobs.ts) */
   const jobRule = (j: number, a: Action): Fp => {
     const job = jobs[j]!
-    const r = [
-      ...jobFields(j),
-      ...engineFields(job.engine),
-      ...fences.map((_, i) => f.fs[i]!),
-      ...job.accesses.flatMap((ri) => f.pte[ri]!),
-      ...job.uses.map((u) => f.place[u.bo]!),
-      ...job.uses.map((u) => f.extra[busyKey(u.bo)]).filter((x): x is number => x !== undefined),
-      ...jobs.flatMap((k, i) => (k.engine === job.engine ? [f.js[i]!, f.pf[i]!] : [])),
-    ]
+    const mine = jobFields(j)
+    const engine = [...engineFields(job.engine), ...jobs.flatMap((k, i) => (k.engine === job.engine ? [f.js[i]!, f.pf[i]!] : []))]
+    // its dependencies: the declared ones, or any fence while it may capture them from a dma_resv
+    const depFences = f.jd[j]! >= 0 ? fences.map((_, i) => f.fs[i]!) : job.deps.map((d) => f.fs[d]!)
+    const ptes = job.accesses.flatMap((ri) => f.pte[ri]!)
     const name = (a as { name?: string }).name
     const victim = (a as { victim?: string }).victim
     const own = [f.js[j]!, f.fs[job.fence]!]
+    const r =
+      name === 'job_ready' || name === 'job_complete' || name === 'user_job_complete'
+        ? [...mine, ...depFences]
+        : name === 'job_start' || name === 'job_resume'
+          ? [...mine, ...engine]
+          : name === 'gpu_page_fault_raised' || name === 'gpu_access'
+            ? [...mine, ...ptes]
+            : [
+                ...mine,
+                ...engine,
+                ...fences.map((_, i) => f.fs[i]!),
+                ...ptes,
+                ...job.uses.map((u) => f.place[u.bo]!),
+                ...job.uses.map((u) => f.extra[busyKey(u.bo)]).filter((x): x is number => x !== undefined),
+              ]
     const w =
       name === 'job_start' || name === 'job_resume'
         ? [f.js[j]!]
@@ -251,8 +269,8 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
   return { threadRule, jobRule, fenceRule }
 }
 
-/** Is a transition visible to the lock-order property (it records an edge, or moves onto a lock that may block while holding something)? */
-function orderVisibility(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): (pre: Reader, a: Action, post: Reader) => boolean {
+/** What a transition shows the lock-order property: the edges it records, and whether it moves onto a lock that may block while holding something. */
+function orderEffects(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): PorInfo['orderEffect'] {
   const { design, f, meta } = cx
   const threads = design.threads
   // Lock order: the edges a transition records depend on its thread alone (what it holds, its
@@ -271,15 +289,16 @@ function orderVisibility(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): (pre:
     th[t]!.context === 'notifier' ||
     th[t]!.callbackOn !== undefined ||
     heldMaps(design, f, s, t).length > 0
-  const isOrderVisible = (pre: Reader, a: Action, post: Reader): boolean => {
+  const none = { edges: [], blocks: false } as const
+  return (pre: Reader, a: Action, post: Reader) => {
     const m = meta.get(a)!
-    if (m.actor.kind !== 'thread') return false
-    if (order.edges(pre, a, post).length > 0) return true
+    if (m.actor.kind !== 'thread') return none
+    const edges = order.edges(pre, a, post)
     const t = m.actor.index
     const next = view.stepAt(post, t).step
-    return next !== undefined && opOf(next).lockdep?.blocksOn?.(next) !== undefined && holdsContext(post, t)
+    const blocks = next !== undefined && opOf(next).lockdep?.blocksOn?.(next) !== undefined && holdsContext(post, t)
+    return edges.length === 0 && !blocks ? none : { edges, blocks }
   }
-  return isOrderVisible
 }
 
 /** The rules' footprints and actors of a compiled design. */
@@ -313,19 +332,36 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     const m = meta.get(r.action)!
     return m.actor.kind === 'thread' && m.frame === 'path' && m.at !== undefined ? m.at : -1
   })
-  // Reclaim and notifier rules run inside a path step (an allocation, an invalidation): only while
-  // their frame's field is set, which only the thread's own steps at or before the last entering one set.
-  const frameField = rules.map((r) => {
+  // What each rule needs of locks whenever it is enabled: a path step runs holding what its
+  // position holds (paths.ts heldAlong); a lock or trylock that succeeds needs the lock free.
+  const lockClaims = rules.map((r): LockClaim[] => {
     const m = meta.get(r.action)!
-    if (m.actor.kind !== 'thread') return -1
-    if (m.frame === 'reclaim' || m.does === 'exit_reclaim') return f.rpc[m.actor.index]!
-    if (m.frame === 'notifier') return f.npc[m.actor.index]!
-    return -1
+    if (m.actor.kind !== 'thread') return []
+    const t = m.actor.index
+    const out: LockClaim[] = []
+    const rw = (l: number, mode: 'read' | 'write'): boolean => mode === 'read' && f.readers[l]! >= 0
+    if (m.frame === 'path' && m.at !== undefined)
+      for (const h of cx.paths.pathHeld[t]![m.at] ?? []) out.push({ lock: h.lock, kind: rw(h.lock, h.mode) ? 'R' : 'W' })
+    const step = m.step
+    if (m.does === 'acquire' && m.acquires && step && (step.op === 'trylock' || (step.op === 'lock' && step.ctx === undefined)))
+      out.push({ lock: m.acquires.lock, kind: rw(m.acquires.lock, m.acquires.mode) ? 'FR' : 'FW' })
+    return out
   })
-  const lastEntry = threads.map((th) => th.steps.length)
+  // A fence signals once (pending to signalled or error) unless a step installs a new one in its place (ops/eviction.ts).
+  const rearmed = new Set(
+    rules.flatMap((r) => {
+      const st = meta.get(r.action)!.step
+      return st?.op === 'new_fence' ? [st.fence] : []
+    }),
+  )
+  const finalValues = new Map<number, number[]>()
+  fences.forEach((_, i) => {
+    if (rearmed.has(i)) return
+    finalValues.set(f.fs[i]!, [FS.signalled, FS.error])
+    if (f.en[i]! >= 0) finalValues.set(f.en[i]!, [1])
+  })
   // A thread whose path only moves forward never runs a rule of an earlier step again.
   const forward = threads.map((th) => !th.repeat && !th.steps.some((s) => JUMPS_BACK.has(s.op)))
-  const isOrderVisible = orderVisibility(cx, view)
   const A = T + J + fences.length
   const pcField = new Int32Array(A).fill(-1)
   const fwd = new Uint8Array(A)
@@ -344,14 +380,17 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     derivedInputs,
     locksHeldFields: asPlaces(locks.flatMap((_, l) => lockFields(l))),
     position: Int32Array.from(position),
-    frameField: Int32Array.from(frameField),
-    lastEntry: Int32Array.from([...lastEntry, ...jobs.map(() => 0), ...fences.map(() => 0)]),
+    lockClaims,
+    finalValues,
     pcField,
     forward: fwd,
     stable: design.properties.includes('deadlock') ? ['deadlock'] : [],
-    orderVisible: isOrderVisible,
+    orderEffect: orderEffects(cx, view),
   }
 }
+
+/** ops whose rules read or write their thread's mirror snapshot (ops/mirror.ts) */
+const SNAPSHOT_OPS = new Set<string>(['read_begin', 'get_pages', 'read_retry', 'map', 'zap'])
 
 /** ops whose rules may move a thread's position back (Pos.jump: a collision retry, a ww backoff) */
 const JUMPS_BACK = new Set<string>(['read_retry', 'else_end'])

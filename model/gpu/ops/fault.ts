@@ -45,6 +45,8 @@ export const faultOp: OpModule<S> = {
   refs: { await_fault: { job: 'job' }, resolve_fault: { job: 'job' } },
   cite: [{ path: 'mm/hmm.c', fn: 'hmm_range_fault' }],
   notInReclaim: true,
+  // waiting for a fault only looks at the job
+  refAccess: (s) => (s.op === 'await_fault' ? 'read' : undefined),
   provides: (s) => (s.op === 'resolve_fault' ? [{ kind: 'serve_fault', job: s.job }] : []),
   rules(k, step) {
     const { cx, p, t, th, base, m, add, J } = k

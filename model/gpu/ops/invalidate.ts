@@ -75,7 +75,18 @@ export const invalidateOp: OpModule<S> = {
     },
   ],
   // an invalidation counts the invalidations in flight and runs every notifier's callbacks: not narrowed yet, so dependent on every rule (checker/por.ts)
-  footprint: () => [{ all: true }],
+  // an invalidation counts itself in flight (the mm's count, or the global one) and turns its
+  // notifiers' seqs even when the last one ends; only the CPU's change of the pages (its refs)
+  // touches them
+  footprint: (d, step, m) =>
+    step.op === 'set_seq' || m.does === 'invalidate_pages'
+      ? []
+      : [
+          ...d.notifiers.map((_, n) => ({ field: 'inval', index: n }) as const),
+          { field: 'active', index: 0 } as const,
+          { extra: inFlightKey(mmOfPages(d, step.pages)) },
+        ],
+  refAccess: (step, m) => (step.op === 'invalidate' && (m.does === 'invalidate_start' || m.does === 'invalidate_end') ? 'none' : undefined),
   refs: { invalidate: { pages: 'page' }, set_seq: { notifier: 'notifier' } },
   cite: [
     { path: 'mm/mmu_notifier.c', fn: '__mmu_notifier_invalidate_range_start' },

@@ -73,6 +73,9 @@ export type Place = (
   | { readonly pool: 'vram' | 'system' }
   | { readonly extra: string }
   | { readonly engine: number }
+  /** one field of an object: a fence's state (pending, signalled, error) or signalling-enabled
+   * flag, a notifier's invalidation seq; or the count of invalidations in flight (index 0) */
+  | { readonly field: 'fs' | 'en' | 'inval' | 'active'; readonly index: number }
   | { readonly all: true }
 ) & {
   /** only read, never written */
@@ -148,7 +151,11 @@ export interface OpModule<S extends Step = Step> {
   fields?(b: LayoutBuilder, d: GpuDesign): Readonly<Record<string, number>>
   /** what its rules touch beyond its thread and the objects its refs name (default: nothing
    * more); the refs themselves always count, read and written, so a new op cannot forget them */
-  footprint?(d: GpuDesign, step: S): readonly Place[]
+  footprint?(d: GpuDesign, step: S, m: RuleMeta): readonly Place[]
+  /** how one of the step's rules uses the objects its refs name: only reads them, or touches none
+   * of them (default: reads and writes them); the footprint oracle (test/checker/por.test.ts)
+   * checks it as it checks every footprint */
+  refAccess?(step: S, m: RuleMeta): 'read' | 'none' | undefined
   /** the transition rules of one instance of the step */
   rules(k: StepCx, step: S): void
   /** a blocked instance: what it waits for (edges in the wait-for graph) */

@@ -8,7 +8,7 @@ import type { Reader } from '../../../checker/model.js'
 import { has, usageRank } from '../context.js'
 import type { StepCx } from '../context.js'
 import type { Step, StepOf } from '../types.js'
-import { FS, type GpuView, nodeId } from '../view.js'
+import { FS, type GpuView, nodeId, type RuleMeta } from '../view.js'
 import { names, type OpModule } from './op.js'
 import { FAULT_POLICY, NAME, NONBLOCK, USAGE } from './schema.js'
 import { addTimeout, readTimeout, TIMEOUT, TIMEOUT_ELSE, timeoutText } from './timeout.js'
@@ -143,6 +143,9 @@ const pendingInResv = (v: GpuView, s: Reader, bo: number): number[] => {
   return v.design.fences.map((_, i) => i).filter((i) => has(mask, i) && s.get(v.f.fs[i]!) === FS.pending)
 }
 
+/** the rule tests the fence (or the buffer's fences) and moves on, or returns false */
+const testsFence = (m: RuleMeta): boolean => m.does === 'wait_return' || m.does === 'test_fence' || m.does === 'return_false'
+
 const isWait = (step: Step, does: string): boolean => (step.op === 'wait' || step.op === 'wait_resv') && (does === 'wait_return' || does === 'enable')
 
 export const waitOp: OpModule<S> = {
@@ -173,12 +176,16 @@ export const waitOp: OpModule<S> = {
       ],
     },
   ],
-  // a wait on a buffer's dma_resv waits on (and enables) any fence the resv may hold; skipping it
-  // while a fault is pending reads every job's fault
-  footprint: (d) => [
-    ...d.fences.map((_, i) => ({ role: 'fence', index: i }) as const),
-    ...d.jobs.map((_, j) => ({ role: 'job', index: j, read: true }) as const),
+  // a wait on a buffer's dma_resv waits on (and enables) any fence the resv may hold; skipping a
+  // wait while a fault is pending reads every job's fault
+  // (a wait on one fence: enabling its signalling sets its flag; testing it or returning reads its state)
+  footprint: (d, step, m) => [
+    ...(step.op === 'wait_resv' ? d.fences.map((_, i) => ({ role: 'fence', index: i }) as const) : []),
+    ...(step.op === 'wait_resv' || step.ifFaultPending ? d.jobs.map((_, j) => ({ role: 'job', index: j, read: true }) as const) : []),
+    ...(step.op === 'wait' && m.does === 'enable' ? [{ field: 'en', index: step.fence } as const] : []),
+    ...(step.op === 'wait' && testsFence(m) ? [{ field: 'fs', index: step.fence, read: true } as const] : []),
   ],
+  refAccess: (step, m) => (step.op === 'wait' ? (m.does === 'enable' ? 'read' : testsFence(m) ? 'none' : undefined) : testsFence(m) ? 'read' : undefined),
   refs: { wait: { fence: 'fence' }, wait_resv: { bo: 'buffer' } },
   cite: [
     { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_wait_timeout' },
