@@ -39,7 +39,8 @@ export function compilePredicate(layout: StateLayout, build: (v: (f: Field) => s
   const lines = [...fieldReads(layout, used, 'o'), `return (${expr});`]
   const source = `function holds(cur, o) {\n${lines.join('\n')}\n}`
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated once per model from its own field expressions (see above)
-  return new Function(`"use strict"; return ${source}`)() as PackedPredicate
+  const make = new Function(`"use strict"; return ${source}`) as () => PackedPredicate
+  return make()
 }
 
 /** The generated lines that read the state's words and then each used field's value. */

@@ -279,6 +279,11 @@ class Search<A extends Action> implements SuccessorSink {
     return true
   }
 
+  /** Has a successor broken a property? (a method, so the search loop reads the field afresh) */
+  private violated(): boolean {
+    return this.violation !== undefined
+  }
+
   /** The new state in `out` against the invariants, decoded (and against the witnesses not reached yet). */
   private checkDecoded(target: number, depth: number): number {
     this.ex.decodePost()
@@ -309,7 +314,7 @@ class Search<A extends Action> implements SuccessorSink {
     const depth = this.depth + 1
     for (let i = 0, o = 0; i < n; i++, o += W) {
       if (!states.add(words[o]!, two ? words[o + 1]! : 0)) continue
-      const target = store.append(words, o, this.src, rules[i]!)
+      const target = store.append(words, o, this.src, rules[i])
       if (depth > this.deepest) this.deepest = depth
       if (!checks.needed) continue
       let broken: number
@@ -505,7 +510,7 @@ class Search<A extends Action> implements SuccessorSink {
         const n = this.direct && depth < maxDepth ? ex.generate() : 0
         if (n > 0) {
           transitions += this.takeAll(n)
-          if (this.violation !== undefined) break search
+          if (this.violated()) break search
           continue
         }
         res = ex.expand(this, depth >= maxDepth)
