@@ -19,6 +19,41 @@ import { type Field, ModelError, type StateLayout } from './layout.js'
  */
 export type SuccessorFn = (cur: Uint32Array, out: Uint32Array, rules: Int32Array) => number
 
+/** A predicate over a packed state: its words from `offset` on. */
+export type PackedPredicate = (words: Uint32Array, offset: number) => boolean
+
+/**
+ * A predicate over the packed state, generated: `build` writes it as a JavaScript expression over
+ * the state's fields, `v(f)` naming the value of stored field f (read with one shift and mask, as
+ * the successor function reads it). A model gives one beside an invariant's `holds`, so that a
+ * search tests it without decoding each new state; the test suite compares the two state by state.
+ */
+export function compilePredicate(layout: StateLayout, build: (v: (f: Field) => string) => string): PackedPredicate {
+  const used = new Set<Field>()
+  const v = (f: Field): string => {
+    if (!(f >= 0 && f < layout.fieldCount)) throw new RangeError(`field ${f} is not a stored field of the layout`)
+    used.add(f)
+    return `v${f}`
+  }
+  const expr = build(v)
+  const lines = [...fieldReads(layout, used, 'o'), `return (${expr});`]
+  const source = `function holds(cur, o) {\n${lines.join('\n')}\n}`
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated once per model from its own field expressions (see above)
+  const make = new Function(`"use strict"; return ${source}`) as () => PackedPredicate
+  return make()
+}
+
+/** The generated lines that read the state's words and then each used field's value. */
+function fieldReads(L: StateLayout, used: ReadonlySet<Field>, offset?: string): string[] {
+  const lines: string[] = []
+  for (let w = 0; w < L.words; w++) lines.push(`const w${w} = cur[${offset === undefined ? w : `${offset} + ${w}`}];`)
+  for (const f of [...used].sort((a, b) => a - b)) {
+    const min = L.minOf[f]!
+    lines.push(`const v${f} = ((w${L.wordOf[f]} >>> ${L.shiftOf[f]}) & ${L.maskOf[f]})${min ? ` + (${min})` : ''};`)
+  }
+  return lines
+}
+
 export interface CompiledSuccessors {
   readonly next: SuccessorFn
   /** the generated source, for tests and for reading */
@@ -108,12 +143,7 @@ export class SuccessorWriter {
 
   compile(): CompiledSuccessors {
     const L = this.layout
-    const lines: string[] = []
-    for (let w = 0; w < L.words; w++) lines.push(`const w${w} = cur[${w}];`)
-    for (const f of [...this.used].sort((a, b) => a - b)) {
-      const min = L.minOf[f]!
-      lines.push(`const v${f} = ((w${L.wordOf[f]} >>> ${L.shiftOf[f]}) & ${L.maskOf[f]})${min ? ` + (${min})` : ''};`)
-    }
+    const lines = fieldReads(L, this.used)
     lines.push(...this.prelude, 'let n = 0;', 'let o = 0;', ...this.cases, 'return n;')
     const body = lines.join('\n')
     const source = `function next(cur, out, rules) {\n${body}\n}`

@@ -71,8 +71,9 @@ export class Expander<A extends Action = Action> {
   private readonly canon: ((w: Uint32Array) => void) | undefined
   /** the model's generated successor function (the fast path), and its output buffers */
   private readonly next: SuccessorFn | undefined
-  private readonly nextWords: Uint32Array
-  private readonly nextRules: Int32Array
+  /** the successors the generated function wrote (successor i's words at i * words) and their rules */
+  readonly nextWords: Uint32Array
+  readonly nextRules: Int32Array
   /** is the loaded state decoded into the cursor? (the fast path decodes it only on demand) */
   private preReady = false
   /** fingerprint each successor into `fp` before the sink sees it (a sink that keeps whole states does not need it) */
@@ -130,6 +131,15 @@ export class Expander<A extends Action = Action> {
   /** Does this expander use the model's generated successor function? */
   get fast(): boolean {
     return this.next !== undefined
+  }
+
+  /**
+   * The loaded state's successors by the generated function alone, into `nextWords` and
+   * `nextRules`: how many. No check, canonicalization or fingerprint (a lean search's sink does
+   * what it needs itself). Only when `fast`.
+   */
+  generate(): number {
+    return this.next!(this.cur, this.nextWords, this.nextRules)
   }
 
   /** Load stored state `index` of `store` to expand. */
@@ -285,6 +295,11 @@ export class Expander<A extends Action = Action> {
     return d !== undefined && !d.terminal(this.cursor)
   }
 
+  /** The caller wrote another successor into `out`: the next decodePost decodes it afresh. */
+  outChanged(): void {
+    this.postReady = false
+  }
+
   /** Decode the successor in `out` into `post` (once per successor). */
   decodePost(): void {
     if (this.postReady) return
@@ -327,7 +342,8 @@ export class Expander<A extends Action = Action> {
 export class StateChecks {
   readonly witnesses: number[]
   readonly witnessDepth: number[]
-  private unreached: number
+  /** `sometimes` witnesses not reached yet (while there are, `check` needs the decoded state) */
+  unreached: number
   /** does anything need the decoded state (an invariant, or a witness not yet reached)? */
   needed: boolean
 

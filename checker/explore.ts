@@ -154,6 +154,14 @@ class Search<A extends Action> implements SuccessorSink {
   private readonly plan: PropertyPlan<A>
   private readonly ex: Expander<A>
   private readonly checks: StateChecks
+  /** every planned invariant over the packed state (Invariant.packed), or undefined if one has none */
+  private readonly packed: readonly ((words: Uint32Array, offset: number) => boolean)[] | undefined
+  /**
+   * The lean search takes the generated successors straight from the Expander's buffers (see
+   * takeAll): the search is lean, the model has a generated successor function and no step
+   * property needs the transitions.
+   */
+  private readonly direct: boolean
   /** the fingerprints of the states seen (absent in a lean search, which keeps `states` instead) */
   private readonly visited: VisitedSet | undefined
   /** the lean search's visited set: the states themselves, no fingerprints (see visitedStates.ts) */
@@ -234,6 +242,9 @@ class Search<A extends Action> implements SuccessorSink {
     })
     this.out = this.ex.out
     this.checks = new StateChecks(this.plan, resume)
+    const inv = this.plan.invariants
+    this.packed = inv.every((p) => p.packed !== undefined) ? inv.map((p) => p.packed!) : undefined
+    this.direct = this.lean && this.ex.fast && this.plan.steps.length === 0
     this.deepest = resume?.deepest ?? 0
   }
 
@@ -253,8 +264,7 @@ class Search<A extends Action> implements SuccessorSink {
       if (this.index !== undefined) this.index.set(fp.hi, fp.lo, target)
       if (depth > this.deepest) this.deepest = depth
       if (this.checks.needed) {
-        this.ex.decodePost()
-        const broken = this.checks.check(this.ex.post, target, depth)
+        const broken = this.checks.unreached === 0 && this.packed !== undefined ? this.checkPacked(this.packed, this.out, 0) : this.checkDecoded(target, depth)
         if (broken >= 0) {
           this.violation = { property: refOf(this.plan.invariants[broken]!, 'invariant'), stateIndex: target }
           return false
@@ -267,6 +277,59 @@ class Search<A extends Action> implements SuccessorSink {
     }
     if (this.recorder !== undefined && this.index !== undefined) this.recorder.edge(this.src, target, rule)
     return true
+  }
+
+  /** Has a successor broken a property? (a method, so the search loop reads the field afresh) */
+  private violated(): boolean {
+    return this.violation !== undefined
+  }
+
+  /** The new state in `out` against the invariants, decoded (and against the witnesses not reached yet). */
+  private checkDecoded(target: number, depth: number): number {
+    this.ex.decodePost()
+    return this.checks.check(this.ex.post, target, depth)
+  }
+
+  /** The same over the packed state at `words[o]`, when every witness is reached and every invariant has a packed form. */
+  private checkPacked(packed: readonly ((words: Uint32Array, offset: number) => boolean)[], words: Uint32Array, o: number): number {
+    for (let p = 0; p < packed.length; p++) if (!packed[p]!(words, o)) return p
+    return -1
+  }
+
+  /**
+   * The lean search's `successor`, for all `n` successors the generated function left in the
+   * Expander's buffers at once: no copy into `out` (unless a new state must be decoded), no sink
+   * call per successor. The same successors in the same order, so the same states, indices and
+   * checks. Returns how many successors it took: `n`, or fewer if a new state breaks an invariant
+   * (`violation` is then set; the count includes the violating successor, as `expand` counts).
+   */
+  private takeAll(n: number): number {
+    const words = this.ex.nextWords
+    const rules = this.ex.nextRules
+    const states = this.states!
+    const store = this.store
+    const checks = this.checks
+    const two = this.twoWords
+    const W = two ? 2 : 1
+    const depth = this.depth + 1
+    for (let i = 0, o = 0; i < n; i++, o += W) {
+      if (!states.add(words[o]!, two ? words[o + 1]! : 0)) continue
+      const target = store.append(words, o, this.src, rules[i])
+      if (depth > this.deepest) this.deepest = depth
+      if (!checks.needed) continue
+      let broken: number
+      if (checks.unreached === 0 && this.packed !== undefined) broken = this.checkPacked(this.packed, words, o)
+      else {
+        for (let w = 0; w < W; w++) this.out[w] = words[o + w]!
+        this.ex.outChanged()
+        broken = this.checkDecoded(target, depth)
+      }
+      if (broken >= 0) {
+        this.violation = { property: refOf(this.plan.invariants[broken]!, 'invariant'), stateIndex: target }
+        return i + 1
+      }
+    }
+    return n
   }
 
   private push(index: number, depth: number): void {
@@ -416,7 +479,8 @@ class Search<A extends Action> implements SuccessorSink {
           }
           break
         }
-        memCheckAt = Math.min(store.size + 4096, growsStore ? Infinity : store.capacity - nRules)
+        // Reading the RSS is a system call: every 4096 states near the bound, every 65536 far from it.
+        memCheckAt = Math.min(store.size + (projected * 2 < maxMemory ? 65536 : 4096), growsStore ? Infinity : store.capacity - nRules)
       }
 
       // Pick the next state to expand (only now: a cut above leaves it for a resumed run).
@@ -441,6 +505,14 @@ class Search<A extends Action> implements SuccessorSink {
       if (recorder !== undefined) recorder.state(index, ex.cursor, store.parent(index) === NO_PARENT)
       let res: number
       try {
+        // The lean search's common case: successors taken in one pass (a state with none, or at
+        // the depth bound, goes to the Expander, which decides deadlock and truncation).
+        const n = this.direct && depth < maxDepth ? ex.generate() : 0
+        if (n > 0) {
+          transitions += this.takeAll(n)
+          if (this.violated()) break search
+          continue
+        }
         res = ex.expand(this, depth >= maxDepth)
       } catch (e) {
         if (isAllocationFailure(e)) {

@@ -98,6 +98,11 @@ export interface Invariant extends Citation {
   readonly kind: 'invariant'
   readonly name: string
   holds(s: Reader): boolean
+  /**
+   * The same predicate over the packed state (generated: checker/codegen.ts compilePredicate), if
+   * the model gives one: a search then tests it on each new state without decoding the state.
+   */
+  readonly packed?: (words: Uint32Array, offset: number) => boolean
 }
 
 export interface StepProperty<A extends Action = Action> extends Citation {

@@ -22,6 +22,8 @@ export class StateStore {
   private readonly parentChunks: Uint32Array[] = []
   private readonly ruleChunks: Uint16Array[] = []
   private released = 0
+  /** released chunks' arrays, reused for the next chunks (a dropped array stays resident until a full collection) */
+  private readonly spare: Uint32Array[] = []
   size = 0
 
   constructor(words: number, opts: { compact?: boolean } = {}) {
@@ -30,7 +32,7 @@ export class StateStore {
   }
 
   get bytes(): number {
-    const live = this.stateChunks.length - this.released
+    const live = this.stateChunks.length - this.released + this.spare.length
     return live * CHUNK * this.words * 4 + this.parentChunks.length * CHUNK * (4 + (this.compact ? 2 : 0))
   }
 
@@ -38,7 +40,10 @@ export class StateStore {
   release(index: number): void {
     if (!this.compact) return
     const upTo = index >>> CHUNK_BITS
-    while (this.released < upTo) this.stateChunks[this.released++] = EMPTY
+    while (this.released < upTo) {
+      this.spare.push(this.stateChunks[this.released]!)
+      this.stateChunks[this.released++] = EMPTY
+    }
   }
 
   /** Hash compaction: the rule that first reached state `index` (for a root: its position among the initial states). */
@@ -62,7 +67,7 @@ export class StateStore {
     const index = this.size
     const c = index >>> CHUNK_BITS
     if (c === this.stateChunks.length) {
-      this.stateChunks.push(new Uint32Array(CHUNK * this.words))
+      this.stateChunks.push(this.spare.pop() ?? new Uint32Array(CHUNK * this.words))
       this.parentChunks.push(new Uint32Array(CHUNK))
       if (this.compact) this.ruleChunks.push(new Uint16Array(CHUNK))
     }

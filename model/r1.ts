@@ -15,7 +15,7 @@ import type { ParamSpec, ParamValues } from '../checker/params.js'
 import type { Narrator } from '../report/narrator.js'
 import { pageConservation } from '../properties/r1.js'
 import { POLICIES } from './r1Encoding.js'
-import { type R1Shape, r1Successors } from './r1Successors.js'
+import { r1PackedConservation, type R1Shape, r1Successors } from './r1Successors.js'
 
 export { BO, GST, KST, POLICIES, type Policy, type R1Fields } from './r1Encoding.js'
 import { BO, GST, KST, type Policy, type R1Fields } from './r1Encoding.js'
@@ -98,7 +98,7 @@ export function r1(params: ParamValues): Model<Action> & { fields: R1Fields } {
       v[anyResident] = res
     },
     properties: [
-      pageConservation(fields, M + G, K, G),
+      { ...pageConservation(fields, M + G, K, G), packed: r1PackedConservation(layout, fields, M + G) },
       // Vacuity guards: a proof of deadlock freedom means little if no job ever gets anywhere.
       ...(G > 0 ? [sometimes('a graphics dma_fence signals', (s: Reader) => gst.some((f) => s.get(f) === GST.D))] : []),
       ...(K > 0 ? [sometimes('a compute page fault is served', (s: Reader) => kst.some((f) => s.get(f) === KST.OK))] : []),

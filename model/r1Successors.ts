@@ -4,7 +4,7 @@
  * are the definition; test/checker/codegen.test.ts compares the two successor by successor over
  * R1's state spaces, and the SPIN count test compares the counts the fast path reaches.
  */
-import { type CompiledSuccessors, SuccessorWriter } from '../checker/codegen.js'
+import { type CompiledSuccessors, compilePredicate, type PackedPredicate, SuccessorWriter } from '../checker/codegen.js'
 import type { StateLayout } from '../checker/layout.js'
 import type { Action, Rule } from '../checker/model.js'
 import { BO, GST, KST, type Policy, type R1Fields } from './r1Encoding.js'
@@ -113,4 +113,17 @@ export function r1Successors(layout: StateLayout, f: R1Fields, shape: R1Shape, r
   for (let k = 0; k < K; k++) computeJob(k)
   if (r !== rules.length) throw new Error(`r1 successor function: ${r} rules written, the model has ${rules.length}`)
   return w.compile()
+}
+
+/**
+ * Page conservation (properties/r1.ts) over the packed state: free + #{k: kst[k] = OK} +
+ * #{g: bo[g] = RES} = total, read from the words with no decode (test/checker/codegen.test.ts
+ * compares it with the invariant's `holds` state by state).
+ */
+export function r1PackedConservation(layout: StateLayout, f: R1Fields, total: number): PackedPredicate {
+  return compilePredicate(
+    layout,
+    (v) =>
+      [v(f.free), ...f.kst.map((k) => `(${v(k)} === ${KST.OK} ? 1 : 0)`), ...f.bo.map((b) => `(${v(b)} === ${BO.RES} ? 1 : 0)`)].join(' + ') + ` === ${total}`,
+  )
 }
