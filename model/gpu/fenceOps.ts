@@ -69,6 +69,6 @@ export class FenceOpsReader extends StepReader {
     if (op === 'release') return [{ ...s, inlined: true }, ...body]
     // Signalled already: dma_fence_is_signaled returns before the op (the step's success skips it).
     const n = body.length + 1
-    return [{ ...s, inlined: true, branch: n }, ...body, { where: decl.where, op: 'else_end', then: 'continue', dist: n }]
+    return [{ ...s, inlined: true, branch: n }, ...body, { where: decl.where, op: 'else_end', then: 'continue', dist: n, of: 'signaled' }]
   }
 }

@@ -18,11 +18,26 @@ import type { OpModule } from './op.js'
 
 declare module '../types.js' {
   interface StepVariants {
-    /** the end of a failure branch: its outcome, and how far back its step is */
-    else_end: { readonly op: 'else_end'; readonly then: Outcome | 'continue'; readonly dist: number }
+    /**
+     * the end of a branch: its outcome, how far back its step is, and what kind of branch it ends:
+     * a failure branch (the default), an if's then: steps, the last mmput's teardown (ops/mm.ts),
+     * or a fence's signaled op run by dma_fence_is_signaled (fenceOps.ts)
+     */
+    else_end: { readonly op: 'else_end'; readonly then: Outcome | 'continue'; readonly dist: number; readonly of?: BranchKind }
   }
 }
 type S = StepOf<'else_end'>
+
+/** What a branch is: see else_end. */
+export type BranchKind = 'failure' | 'then' | 'teardown' | 'signaled'
+
+/** How the end of each kind of branch reads, before its outcome. */
+const ENDS: Record<BranchKind, string> = {
+  failure: 'end of the failure branch',
+  then: 'end of the then: steps',
+  teardown: "exit_mmap returns (the end of the last put's teardown)",
+  signaled: "end of the fence's signaled op",
+}
 
 /** what an outcome word reads as in traces */
 const thenText = (o: Outcome | 'continue'): string =>
@@ -59,7 +74,8 @@ export function attachBranch(
   if (!word && body.length === 0)
     throw new SpecError('FC155', where, 'an empty branch does nothing; write an outcome (skip, retry, fail, -EBUSY, ...) or steps')
   const n = body.length + 1
-  const end: Step = { where: [...where, items.length - 1], op: 'else_end', then, dist: n }
+  const of: BranchKind = steps[at]!.op === 'if' ? 'then' : 'failure'
+  const end: Step = { where: [...where, items.length - 1], op: 'else_end', then, dist: n, ...(of === 'then' ? { of } : {}) }
   return [...steps.slice(0, at), { ...steps[at]!, branch: n }, ...body, end, ...steps.slice(at + 1)]
 }
 
@@ -97,7 +113,7 @@ export const branchOp: OpModule<S> = {
       },
     )
   },
-  text: (_d, s) => `end of the failure branch: ${thenText(s.then)}`,
+  text: (_d, s) => `${ENDS[s.of ?? 'failure']}: ${s.of === 'teardown' && s.then === 'continue' ? 'the caller goes on after its mmput' : thenText(s.then)}`,
 }
 
 /** How an outcome reads in a step's text ("on failure -EBUSY", "on failure run the else: steps"). */
