@@ -325,7 +325,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
           detail: [
             `cycle: ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`,
             ...recursionNote(cyc),
-            ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? 'observed (trace below)' : (prop.primedLabel ?? 'primed')}`),
+            ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? 'observed (trace below)' : (e.label ?? prop.primedLabel ?? 'primed')}`),
           ],
           graph: {
             edges: [...prop.primed.map(([from, to]) => ({ from, to, observed: false })), ...seen.map((e) => ({ from: e.from, to: e.to, observed: true }))],

@@ -142,11 +142,14 @@ export interface ProgressProperty<A extends Action = Action> extends Citation {
  * among the observed and `primed` edges is a violation even if no explored state deadlocks; the
  * report gives, for each observed edge of the cycle, the shortest trace that established it.
  */
+/** A primed edge `from -> to`, with where it comes from when that is not the property's primedLabel. */
+export type PrimedEdge = readonly [from: string, to: string, label?: string]
+
 export interface OrderProperty<A extends Action = Action> extends Citation {
   readonly kind: 'order'
   readonly name: string
-  readonly primed: readonly (readonly [string, string])[]
-  /** where the primed edges come from, as reports name them (absent: "primed") */
+  readonly primed: readonly PrimedEdge[]
+  /** where the primed edges come from, as reports name them, unless an edge names its own (absent: "primed") */
   readonly primedLabel?: string
   edges(pre: Reader, action: A, post: Reader): readonly (readonly [string, string])[]
   /** only cycles through a node it accepts count (rule 4: a fence); absent: every cycle */

@@ -9,24 +9,29 @@ export interface CycleEdge<S> {
   readonly from: string
   readonly to: string
   readonly site?: S
+  /** where a primed edge comes from, when it says */
+  readonly label?: string
 }
 
 /**
- * A shortest cycle that uses at least one observed edge, or undefined. Primed edges alone never
- * form a cycle (the primed order is acyclic). An observed self-edge (a class taken while a lock
+ * A shortest cycle that uses at least one observed edge, or undefined. A cycle of primed edges
+ * alone is not reported (no trace establishes it): the boot order is acyclic, but a design's own
+ * primed edges (a reclaim path's fs_reclaim -> lock) may close one with it, as a reclaim path that
+ * blocks on a dma_resv does; that cycle is found once the search runs the path and observes the
+ * edge itself. An observed self-edge (a class taken while a lock
  * of the same class is held, with no nest lock: lockdep's "possible recursive locking detected")
  * is a cycle of one edge, the shortest there is. Between the same pair an observed edge is
  * preferred over a primed one, and the first observed edge over later ones. With `through`, only
  * cycles through a node it accepts are found.
  */
 export function findCycle<S>(
-  primed: readonly (readonly [string, string])[],
+  primed: readonly (readonly [from: string, to: string, label?: string])[],
   observed: readonly { readonly from: string; readonly to: string; readonly site: S }[],
   through?: (node: string) => boolean,
 ): CycleEdge<S>[] | undefined {
   const self = observed.find((e) => e.from === e.to && (!through || through(e.from)))
   if (self) return [self]
-  const edges: CycleEdge<S>[] = [...primed.map(([from, to]) => ({ from, to })), ...observed]
+  const edges: CycleEdge<S>[] = [...primed.map(([from, to, label]) => ({ from, to, ...(label !== undefined ? { label } : {}) })), ...observed]
   const out = new Map<string, CycleEdge<S>[]>()
   for (const e of edges) {
     if (e.from === e.to) continue

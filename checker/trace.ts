@@ -515,7 +515,7 @@ function orderCycle<A extends Action>(model: Model<A>, p: OrderProperty<A>, main
     lines: [
       `end: the edges established by ${traces} close the cycle ${cyc.map((e) => e.from).join(' -> ')} -> ${cyc[0]!.from}`,
       ...recursionNote(cyc),
-      ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? `observed in ${e.site.trace}, step ${e.site.step}` : 'primed'}`),
+      ...cyc.map((e) => `  ${e.from} -> ${e.to}: ${e.site ? `observed in ${e.site.trace}, step ${e.site.step}` : (e.label ?? p.primedLabel ?? 'primed')}`),
     ],
   }
 }

@@ -11,7 +11,7 @@ import { FileError, InputError } from '../checker/params.js'
 import { EXIT } from '../checker/verdict.js'
 import { type Command, type GlobalArgv, globalOptions, lastValueError } from './options.js'
 import { notStarted } from './searchThread.js'
-import { stopRequested } from './signals.js'
+import { CLOSED_OUTPUT_CODE, outputClosed, stopRequested } from './signals.js'
 import { joinNegativeValues, usageError } from './usage.js'
 
 /**
@@ -191,4 +191,6 @@ export async function runCommandLine(): Promise<void> {
       process.exitCode = EXIT.internal
     }
   }
+  // Whatever the command concluded, its reader did not see it: the code says so (signals.ts).
+  if (outputClosed()) process.exitCode = CLOSED_OUTPUT_CODE
 }

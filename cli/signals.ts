@@ -38,3 +38,31 @@ export function installSignalHandlers(): void {
     })
   }
 }
+
+/**
+ * A closed output: the reader of stdout (or stderr) went away, as `fencecheck check x.yaml | head -1`
+ * does after one line. A C program would die of SIGPIPE, and the shell would report 128 + 13; Node
+ * ignores SIGPIPE, and the write fails with EPIPE instead. Contract: the first EPIPE raises the
+ * stop flag as a first Ctrl-C does (the search ends at its next poll, every file it writes is still
+ * written whole, a checkpoint is swapped in by rename), what is still written to the closed stream
+ * is dropped, and the process exits quietly with 141.
+ */
+export const CLOSED_OUTPUT_CODE = 141
+
+let closed = false
+
+/** Has stdout or stderr been closed by its reader? */
+export function outputClosed(): boolean {
+  return closed
+}
+
+export function installPipeHandlers(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e
+      closed = true
+      Atomics.store(stopFlag, 0, 1)
+      process.exitCode = CLOSED_OUTPUT_CODE
+    })
+  }
+}

@@ -5,12 +5,27 @@
 import type { Action, Model } from '../checker/model.js'
 import type { Scenario } from './scenario.js'
 import { stepText } from './gpu/describe.js'
-import type { GpuDesign } from './gpu/types.js'
+import type { GpuDesign, Step } from './gpu/types.js'
 import type { ModelEntry } from './registry.js'
 import { signalledFromIrq } from './gpu/ops/callback.js'
 import { designFlags } from './gpu/ops/cond.js'
 import { goalName } from '../properties/gpu.js'
 import { explainWork, threadHeading } from './gpu/explainWork.js'
+
+/**
+ * A path's steps, numbered, with the steps of a branch indented under the step that runs them: a
+ * failure branch, an if's then: steps, a fence's signaled op, and the last mmput's teardown (the
+ * notifiers' release ops and the unmap, run by exit_mmap in the putting thread).
+ */
+function stepLines(d: GpuDesign, steps: readonly Step[]): string[] {
+  const ends: number[] = [] // the index of the else_end that closes each open branch
+  return steps.map((s, i) => {
+    while (ends.length && i > ends[ends.length - 1]!) ends.pop()
+    const line = `    ${'   '.repeat(ends.length)}${i + 1}. ${stepText(d, s)}`
+    if (s.branch !== undefined) ends.push(i + s.branch)
+    return line
+  })
+}
 
 export function explainScenario(sc: Scenario): string {
   const out: string[] = []
@@ -83,7 +98,7 @@ export function explainScenario(sc: Scenario): string {
     for (const t of d.threads) {
       if (t.callbackOn !== undefined) continue
       out.push(`  ${threadHeading(d, t)}:`)
-      t.steps.forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+      out.push(...stepLines(d, t.steps))
     }
     if (d.callbacks.length) {
       out.push(
@@ -95,7 +110,7 @@ export function explainScenario(sc: Scenario): string {
           out.push(
             `  ${c.name} (dma_fence_ops.enable_signaling; run once by the first waiter or add_callback, under ${d.locks[d.fences[c.fence]!.lock!]!.name}):`,
           )
-          th.steps.slice(1).forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+          out.push(...stepLines(d, th.steps.slice(1)))
           continue
         }
         const fe = d.fences[c.fence]!
@@ -105,7 +120,7 @@ export function explainScenario(sc: Scenario): string {
         const irq = signalledFromIrq(d, c.fence) ? (fe.job !== undefined ? "hard-irq context (the job's completion)" : 'hard-irq context (irq_work)') : ''
         const from = [by.length ? `the context of ${by.map((x) => `${x.name} (${x.context})`).join(', ')}` : '', irq].filter((x) => x).join(', or ')
         out.push(`  ${c.name} on ${fe.name} (under ${d.locks[fe.lock!]!.name}; run in ${from || 'no context: nothing signals it'}):`)
-        th.steps.slice(1).forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+        out.push(...stepLines(d, th.steps.slice(1)))
       }
     }
     out.push(...explainWork(d))
@@ -113,7 +128,7 @@ export function explainScenario(sc: Scenario): string {
       out.push('reclaim (runs in the context of any thread whose reclaiming allocation finds memory short, holding fs_reclaim):')
       for (const r of d.reclaim) {
         out.push(`  ${r.name}${r.origin !== 'custom' ? ` (library path ${r.origin})` : ''}:`)
-        r.steps.forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+        out.push(...stepLines(d, r.steps))
       }
     }
     out.push(...memorySide(d))
@@ -197,7 +212,7 @@ function memorySide(d: GpuDesign): string[] {
     for (const n of d.notifiers) {
       out.push(`  ${n.name} over ${n.pages.map((p) => d.pages[p]!.name).join(', ')}${n.origin !== 'custom' ? ` (library callback ${n.origin})` : ''}:`)
       if (n.callback.length === 0) out.push('    (an empty callback)')
-      n.callback.forEach((s, i) => out.push(`    ${i + 1}. ${stepText(d, s)}`))
+      out.push(...stepLines(d, n.callback))
     }
   }
   return out

@@ -8,6 +8,7 @@
 import type { Action } from '../checker/model.js'
 import type { GpuView } from '../model/gpu/compile.js'
 import { FS, JS, PTE } from '../model/gpu/compile.js'
+import { opOf } from '../model/gpu/ops/index.js'
 import { reclaims } from '../model/gpu/types.js'
 import type { ReadTrace } from '../report/narrator.js'
 import { flushDependencyBroken } from './flushDependency.js'
@@ -230,18 +231,36 @@ class Explainer extends GpuTraceFacts {
     const t = this.thread()
     const m = this.m
     if (t < 0 || !m) return []
-    const held = this.v.heldBy(this.pre, t).map((l) => this.L(l))
-    const context = [...held, ...(this.inReclaim(this.pre, t) ? ['fs_reclaim'] : [])]
+    const heldLocks = this.v.heldBy(this.pre, t)
+    const held = heldLocks.map((l) => this.L(l))
+    // fs_reclaim is held in reclaim only when the allocation that entered it has __GFP_FS
+    const fsIn = (s: typeof this.pre): boolean => {
+      if (!this.inReclaim(s, t)) return false
+      const at = this.d.threads[t]!.steps[s.get(this.v.f.pc[t]!)]
+      return at ? (opOf(at).lockdep?.mightReclaim?.(at, m)?.fs ?? true) : true
+    }
+    const context = [...held, ...(fsIn(this.pre) ? ['fs_reclaim'] : [])]
     const holding = context.length ? ` holding ${context.join(', ')}` : ''
     const st = m.step
     const out = [`lock order: the last step, ${this.stepWords(this.n)}, closes the cycle`]
+    // lockdep records an acquisition when it is attempted: the step may leave the thread blocked on
+    // a lock it already holds (a shrinker in its own reclaim taking the lock it was entered under)
+    const { step: next, where } = this.v.stepAt(this.post, t)
+    const blocks = next ? opOf(next).lockdep?.blocksOn?.(next) : undefined
+    const recursion = blocks && this.v.heldBy(this.post, t).includes(blocks.lock) ? blocks.lock : undefined
     if (st && (st.op === 'wait' || st.op === 'wait_resv')) out.push(`  ${this.T(t)} waits on a fence (__dma_fence_might_wait: dma_fence_map)${holding}`)
     else if (m.acquires) {
       const sig = this.d.threads[t]!.signalling || this.pre.get(this.v.f.sig[t]!) === 1
       out.push(`  ${this.T(t)} takes ${this.L(m.acquires.lock)}${holding}${sig ? ', inside a dma_fence signalling section (dma_fence_map held)' : ''}`)
-    } else if (m.does === 'enter_reclaim') out.push(`  ${this.T(t)} enters direct reclaim (fs_reclaim, then mmu_notifier)${holding}`)
-    else if (m.does === 'invalidate_start') out.push(`  ${this.T(t)} starts an mmu notifier invalidation${holding}`)
-    out.push('  the other edges of the cycle are established by the traces below')
+    } else if (m.does === 'enter_reclaim') {
+      const fs = st ? (opOf(st).lockdep?.mightReclaim?.(st, m)?.fs ?? true) : true
+      out.push(`  ${this.T(t)} enters direct reclaim (${fs ? 'fs_reclaim, then mmu_notifier' : 'mmu_notifier only: without __GFP_FS no fs_reclaim'})${holding}`)
+    } else if (m.does === 'invalidate_start') out.push(`  ${this.T(t)} starts an mmu notifier invalidation${holding}`)
+    if (recursion !== undefined) {
+      out.push(
+        `  then${where.replace(/^ \((.*)\)$/, ', $1,')} it attempts ${this.S(next!)}, which it already holds: one lock taken twice by one thread (recursion, not an order between two classes)`,
+      )
+    } else out.push('  the other edges of the cycle are established by the traces below')
     return out
   }
 

@@ -5,7 +5,7 @@
  * allocation that may reclaim (might_alloc) and every dma_fence wait; an acquisition that blocks is
  * recorded when it is attempted.
  */
-import type { Action, OrderProperty, Reader } from '../checker/model.js'
+import type { Action, OrderProperty, PrimedEdge, Reader } from '../checker/model.js'
 import { armedUnderLock } from '../model/gpu/mech/composite.js'
 import { callbackHeld } from '../model/gpu/ops/callback.js'
 import { opOf } from '../model/gpu/ops/index.js'
@@ -24,6 +24,32 @@ export const PRIMED_ORDER: readonly (readonly [string, string])[] = [
   ['fs_reclaim', 'mmu_notifier'],
   ['mmu_notifier', 'dma_fence_map'],
 ]
+
+/**
+ * fs_reclaim -> every lock class a declared reclaim path takes (a blocking lock or spin_lock; a
+ * trylock records no dependency), whether or not reclaim runs in the search: once any reclaim has
+ * run the path, lockdep holds the edge for the rest of the boot, and drivers record it at init so
+ * that the first allocation under the lock is reported at once, with no memory pressure
+ * (drivers/gpu/drm/i915/gem/i915_gem_shrinker.c: i915_gem_shrinker_taints_mutex @ v6.12, used by
+ * gt/intel_gtt.c: i915_address_space_init for vm->mutex; drivers/dma-buf/dma-resv.c:
+ * dma_resv_lockdep @ v6.12 takes i_mmap_rwsem under fs_reclaim "for unmap_mapping_range on trylocked
+ * buffer objects in shrinkers").
+ */
+export function reclaimPrimed(design: GpuView['design']): PrimedEdge[] {
+  const out = new Map<string, PrimedEdge>()
+  for (const r of design.reclaim)
+    for (const s of r.steps) {
+      if (!((s.op === 'lock' && !s.nonblock) || s.op === 'spin_lock')) continue
+      const to = design.locks[s.lock]!.cls
+      if (!out.has(to))
+        out.set(to, [
+          'fs_reclaim',
+          to,
+          `primed by reclaim path ${r.name}, which takes ${to}: lockdep holds fs_reclaim -> ${to} once any reclaim has run it (i915_gem_shrinker_taints_mutex)`,
+        ])
+    }
+  return [...out.values()]
+}
 
 /** Rule 4 through the lock order: the dma_fences thread t waits on, blocked, in a critical section. */
 export interface Rule4Waits {
@@ -85,7 +111,7 @@ export function lockOrderProperty(v: GpuView, name: string, rule4?: Rule4Waits):
     kind: 'order',
     name,
     cite: 'dma-resv.c dma_resv_lockdep(); mm/page_alloc.c fs_reclaim_acquire(); dma-fence.c __dma_fence_might_wait()',
-    primed: PRIMED_ORDER,
+    primed: [...PRIMED_ORDER, ...reclaimPrimed(design)],
     ...(rule4 ? { through: (node: string) => node.startsWith('dma_fence ') } : {}),
     primedLabel: 'primed at boot (dma_resv_lockdep)',
     edges: (pre, a, post) => {

@@ -5,6 +5,7 @@
 import { armedUnderLock } from './mech/composite.js'
 import type { Action, Reader } from '../../checker/model.js'
 import { opOf } from './ops/index.js'
+import { teardownText } from './ops/mm.js'
 import { type GpuView, PAGE, type RuleMeta } from './view.js'
 import type { GpuDesign, Step } from './types.js'
 
@@ -40,6 +41,15 @@ function threadStep(v: GpuView, pre: Reader, action: Action, post: Reader, m: Ru
         ? ` [in notifier ${d.notifiers[m.site.segNotifier[m.at!]!]!.name}'s invalidate callback${m.site.frame === 'reclaim' ? ', in reclaim' : ''}]`
         : ''
   const pagesOf = (): string => (m.site ? m.site.step.pages.map((p) => d.pages[p]!.name).join(', ') : '')
+  if (m.step?.op === 'mmput') {
+    // whether this put was the last one, and so what runs next in this actor (ops/mm.ts)
+    const P = `${d.processes![m.step.process]!.name}'s mm`
+    const text =
+      m.does === 'mmput_last'
+        ? `mmput(${P}): the last user is gone: exit_mmap runs here, in ${actor}'s context: ${teardownText(d, m.step.process)}`
+        : `mmput(${P}): another user remains`
+    return { actor, text: `${text}${holding}${where}` }
+  }
   switch (m.does) {
     case 'invalidate_start':
       return { actor, text: `${m.step ? stepText(d, m.step) : 'invalidate'}${holding}${where}` }

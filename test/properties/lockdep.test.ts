@@ -5,11 +5,18 @@
  * Each case is derived by hand from those functions; the expected verdict is the kernel's.
  */
 import test from 'ava'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
 import { explore } from '../../checker/explore.js'
 import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
 import { compileGpu } from '../../model/gpu/compile.js'
 import { buildDesign, type DesignInput } from '../../model/gpu/spec.js'
 import { PROPERTY_NAMES } from '../../properties/gpu.js'
+import { reclaimPrimed } from '../../properties/gpuLockOrder.js'
+import { CLI } from '../root.js'
 
 const verdict = (d: DesignInput): { status: string; property?: string; replays?: boolean } => {
   const m = compileGpu(buildDesign(d), 'lockdep case')
@@ -220,4 +227,84 @@ test('rule 4 through the primed order: the signalling path takes mmap_lock while
   t.is(r.status, 'violated')
   t.is(r.property, PROPERTY_NAMES.rule4)
   t.regex(r.log, /mmap_lock -> dma_resv: primed/)
+})
+
+// ---- reclaim paths prime fs_reclaim -> their locks ------------------------------------------
+
+/** one thread that allocates (before or under L), and a shrinker that takes L as `take` says; no other allocator, so reclaim runs only if `system` is short */
+const soleAllocator = (o: { gfp: string; under: boolean; take?: Record<string, unknown>; system?: number }): DesignInput => ({
+  engines: [{ name: 'gpu0', cus: 1 }],
+  memory: { vram: 0, system: o.system ?? 4 },
+  locks: [{ name: 'L', kind: 'mutex' }],
+  reclaim: [{ name: 'shrinker', steps: [o.take ?? { lock: 'L' }, { free: 'system' }, { unlock: 'L' }] }],
+  jobs: [],
+  threads: [
+    {
+      name: 'user',
+      steps: o.under
+        ? [{ lock: 'L' }, { alloc: o.gfp, pool: 'system', else: 'fail' }, { unlock: 'L' }]
+        : [{ alloc: o.gfp, pool: 'system', else: 'fail' }, { lock: 'L' }, { unlock: 'L' }],
+    },
+  ],
+  properties: ['lock-order'],
+})
+
+test('GFP_KERNEL under the lock a reclaim path takes is an inversion even when reclaim never runs in the search', (t) => {
+  // Memory never runs short (4 pages, one allocation), so no state has the shrinker running: the
+  // edge fs_reclaim -> L is lockdep's from the first reclaim of the boot (or from the driver's
+  // priming, i915_gem_shrinker_taints_mutex), and might_alloc records L -> fs_reclaim at once.
+  // the same design checked for deadlock only: reclaim is never reached
+  const dl = explore(compileGpu(buildDesign({ ...soleAllocator({ gfp: 'KERNEL', under: true }), properties: ['deadlock'] }), 'lockdep case'))
+  t.is(dl.verdict.status, 'proved')
+  t.false(dl.verdict.sometimes.find((w) => w.name === 'reclaim runs')!.reached)
+  const r = replayLog(soleAllocator({ gfp: 'KERNEL', under: true }))
+  t.is(r.status, 'violated')
+  t.is(r.property, PROPERTY_NAMES.lockOrder)
+  t.regex(r.log, /L -> fs_reclaim -> L/)
+  t.regex(r.log, /fs_reclaim -> L: primed by reclaim path shrinker, which takes L/)
+})
+
+test('the same shrinker with the allocation before the lock, GFP_NOWAIT or GFP_NOFS under it, or a trylock in the shrinker: no inversion', (t) => {
+  // before the lock: nothing is held at might_alloc; NOWAIT: no __GFP_DIRECT_RECLAIM, might_alloc
+  // records nothing; NOFS: L -> mmu_notifier only (fs_reclaim needs __GFP_FS); a trylock records no
+  // dependency, so the shrinker primes no edge.
+  t.is(verdict(soleAllocator({ gfp: 'KERNEL', under: false })).status, 'proved')
+  t.is(verdict(soleAllocator({ gfp: 'NOWAIT', under: true })).status, 'proved')
+  t.is(verdict(soleAllocator({ gfp: 'NOFS', under: true })).status, 'proved')
+  t.is(verdict(soleAllocator({ gfp: 'KERNEL', under: true, take: { trylock: 'L', else: 'skip' } })).status, 'proved')
+})
+
+test('reclaimPrimed: fs_reclaim -> each class a reclaim path takes by lock or spin_lock, once, and none for a trylock', (t) => {
+  const d = buildDesign({
+    engines: [{ name: 'gpu0', cus: 1 }],
+    locks: [{ name: 'A' }, { name: 'B', kind: 'rwsem' }, { name: 'S', kind: 'spinlock' }, { name: 'T' }],
+    reclaim: [
+      { name: 'r1', steps: [{ lock: 'A' }, { unlock: 'A' }, { trylock: 'T', else: 'skip' }, { unlock: 'T' }] },
+      { name: 'r2', steps: [{ lock: 'A' }, { spin_lock: 'S' }, { spin_unlock: 'S' }, { unlock: 'A' }, { lock_read: 'B' }, { unlock: 'B' }] },
+    ],
+    jobs: [],
+    threads: [{ name: 'x', steps: [{ alloc: 'KERNEL', pool: 'system', else: 'fail' }] }],
+  })
+  t.deepEqual(
+    reclaimPrimed(d).map(([from, to]) => `${from} -> ${to}`),
+    ['fs_reclaim -> A', 'fs_reclaim -> S', 'fs_reclaim -> B'],
+  )
+})
+
+test('GFP_NOFS with memory short: the shrinker in its own reclaim takes the lock the thread holds, and the report says recursion, not fs_reclaim', (t) => {
+  // A correct self-edge: one task takes L, enters reclaim (no __GFP_FS: fs_reclaim is not
+  // acquired), and the shrinker's mutex_lock(L) is check_deadlock's recursion, not an order between
+  // two classes. The explanation must not claim fs_reclaim is held.
+  const dir = mkdtempSync(join(tmpdir(), 'fencecheck-nofs-'))
+  const file = join(dir, 'nofs.yaml')
+  writeFileSync(
+    file,
+    stringify({ name: 'nofs', about: 'GFP_NOFS under the shrinker lock, memory short', ...soleAllocator({ gfp: 'NOFS', under: true, system: 0 }) }),
+  )
+  const r = spawnSync(process.execPath, [CLI, 'check', file, '--property', 'lock-order'], { encoding: 'utf8' })
+  t.is(r.status, 1, r.stderr)
+  t.regex(r.stdout, /cycle: L -> L\n/)
+  t.regex(r.stdout, /enters direct reclaim \(mmu_notifier only: without __GFP_FS no fs_reclaim\) holding L/)
+  t.regex(r.stdout, /it attempts mutex_lock\(L\), which it already holds: one lock taken twice by one thread/)
+  t.notRegex(r.stdout, /holding L \(mutex\), fs_reclaim/)
 })

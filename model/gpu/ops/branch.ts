@@ -3,7 +3,7 @@
  * times out, a collision) or an `if:` whose condition holds may run a list of steps of its own
  * before it goes on: `else: [ { unlock: a }, -EDEADLK ]`. The list is placed right after its step
  * (the step's success skips it) and ends in `else_end`, which does what its last item says: leave
- * the path (skip), fail it, return an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR, -EALREADY: the path
+ * the path (skip), fail it, return an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR: the path
  * leaves failed and the trace names the code), try the step again (retry), or, with no outcome
  * written, go on after the step as its success would (holding the same locks).
  *
@@ -18,12 +18,26 @@ import type { OpModule } from './op.js'
 
 declare module '../types.js' {
   interface StepVariants {
-    /** the end of a failure branch: its outcome, and how far back its step is */
-    /** `of`: what the list is, for its text: an if:'s then: steps, or a fence's signaled op (fenceOps.ts) */
-    else_end: { readonly op: 'else_end'; readonly then: Outcome | 'continue'; readonly dist: number; readonly of?: 'then' | 'signaled' }
+    /**
+     * the end of a branch: its outcome, how far back its step is, and what kind of branch it ends:
+     * a failure branch (the default), an if's then: steps, the last mmput's teardown (ops/mm.ts),
+     * or a fence's signaled op run by dma_fence_is_signaled (fenceOps.ts)
+     */
+    else_end: { readonly op: 'else_end'; readonly then: Outcome | 'continue'; readonly dist: number; readonly of?: BranchKind }
   }
 }
 type S = StepOf<'else_end'>
+
+/** What a branch is: see else_end. */
+export type BranchKind = 'failure' | 'then' | 'teardown' | 'signaled'
+
+/** How the end of each kind of branch reads, before its outcome. */
+const ENDS: Record<BranchKind, string> = {
+  failure: 'end of the failure branch',
+  then: 'end of the then: steps',
+  teardown: "exit_mmap returns (the end of the last put's teardown)",
+  signaled: "end of the fence's signaled op",
+}
 
 /** what an outcome word reads as in traces */
 const thenText = (o: Outcome | 'continue'): string =>
@@ -60,7 +74,8 @@ export function attachBranch(
   if (!word && body.length === 0)
     throw new SpecError('FC155', where, 'an empty branch does nothing; write an outcome (skip, retry, fail, -EBUSY, ...) or steps')
   const n = body.length + 1
-  const end: Step = { where: [...where, items.length - 1], op: 'else_end', then, dist: n, ...(steps[at]!.op === 'if' ? { of: 'then' as const } : {}) }
+  const of: BranchKind = steps[at]!.op === 'if' ? 'then' : 'failure'
+  const end: Step = { where: [...where, items.length - 1], op: 'else_end', then, dist: n, ...(of === 'then' ? { of } : {}) }
   return [...steps.slice(0, at), { ...steps[at]!, branch: n }, ...body, end, ...steps.slice(at + 1)]
 }
 
@@ -69,7 +84,7 @@ export const branchOp: OpModule<S> = {
   doc:
     "Failure branches. `else:` (and an `if:`'s `then:`) may be a list of steps, optionally ending in an outcome: " +
     "`else: [ { unlock: a }, -EDEADLK ]`. The list runs right after its step (the step's success skips it), then " +
-    'does its last item: `skip`, `fail`, an error code (`-EBUSY`, `-EAGAIN`, `-EDEADLK`, `-EINTR`, `-EALREADY`: the path leaves ' +
+    'does its last item: `skip`, `fail`, an error code (`-EBUSY`, `-EAGAIN`, `-EDEADLK`, `-EINTR`: the path leaves ' +
     'failed, the trace names the code), `again` (callbacks), or `retry` (the step again, holding what it started ' +
     "with); without an outcome it goes on after the step holding what the step's success holds (FC197).",
   syntax: [],
@@ -98,10 +113,7 @@ export const branchOp: OpModule<S> = {
       },
     )
   },
-  text: (_d, s) =>
-    s.of === 'signaled'
-      ? 'end of the signaled op: dma_fence_is_signaled returns'
-      : `end of ${s.of === 'then' ? "the if's then: steps" : 'the failure branch'}: ${thenText(s.then)}`,
+  text: (_d, s) => `${ENDS[s.of ?? 'failure']}: ${s.of === 'teardown' && s.then === 'continue' ? 'the caller goes on after its mmput' : thenText(s.then)}`,
 }
 
 /** How an outcome reads in a step's text ("on failure -EBUSY", "on failure run the else: steps"). */

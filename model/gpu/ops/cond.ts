@@ -20,10 +20,10 @@ import type { Reader } from '../../../checker/model.js'
 import type { CompileCx } from '../context.js'
 import { SpecError } from '../errors.js'
 import type { ParseCx } from '../parse.js'
-import type { GpuDesign, Step, StepOf } from '../types.js'
+import { ERROR_CODES, type GpuDesign, type Step, type StepOf } from '../types.js'
 import { outcomeText } from './branch.js'
 import type { OpModule } from './op.js'
-import { NAME } from './schema.js'
+import { BRANCH_SCHEMA, NAME } from './schema.js'
 
 export type Cond =
   | { readonly kind: 'flag'; readonly flag: string }
@@ -151,7 +151,7 @@ export const condOp: OpModule<S> = {
       modifiers: {
         then: {
           doc: 'what a true condition does: skip, fail, an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR, -EALREADY), again (callbacks), or a list of steps (optionally ending in one)',
-          schema: { type: ['string', 'array'] },
+          schema: BRANCH_SCHEMA(['skip', 'fail', 'again', ...ERROR_CODES]),
         },
       },
       parse: (px) => {

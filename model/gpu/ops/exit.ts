@@ -1,6 +1,7 @@
 /**
- * Process exit: exit_mm drops the last user of the mm and teardown begins (exit_mmap unmaps
- * everything). The op declares its own state field, `exiting`, which the condition `if: exiting`
+ * Process exit, the single-process form: exit_mm marks the process exiting, and the design's later
+ * steps are its teardown (the release, an invalidate per VMA with event: exit, as exit_mmap runs
+ * them). It counts no mm_users: nothing it does ends the mm's lifetime. The op declares its own state field, `exiting`, which the condition `if: exiting`
  * (and its short form skip_if_exiting, the notifier-callback shortcut of kfd and xe: return at
  * once while the process is exiting, no zap, no set_seq) reads (ops/cond.ts).
  *
@@ -50,5 +51,5 @@ export const exitOp: OpModule<S> = {
       },
     )
   },
-  text: () => 'the process exits: mm_users drops to zero (exit_mm), teardown begins',
+  text: () => 'the process exits (exit_mm): it is marked exiting; its teardown is the steps that follow (no mm_users are counted)',
 }

@@ -52,9 +52,17 @@ export function expandPuts(steps: readonly Step[], processes: readonly Process[]
     const body: Step[] = [...P.release]
     if (pages.length > 0) body.push({ where: s.where, op: 'invalidate', pages, event: 'exit', nonblock: false })
     const n = body.length + 1
-    out.push({ ...s, branch: n }, ...body, { where: s.where, op: 'else_end', then: 'continue', dist: n })
+    out.push({ ...s, branch: n }, ...body, { where: s.where, op: 'else_end', then: 'continue', dist: n, of: 'teardown' })
   }
   return out
+}
+
+/** What the last put of process p's mm runs (__mmput -> exit_mmap), in words. */
+export function teardownText(d: GpuDesign, p: number): string {
+  const P = d.processes?.[p]
+  const release =
+    P && P.release.length > 0 ? `mmu_notifier_release calls the release op of ${P.name}'s mmu_notifier` : 'mmu_notifier_release (no release op is declared)'
+  return d.pages.some((pg) => (pg.process ?? 0) === p) ? `${release}, then unmap_vmas unmaps its pages` : release
 }
 
 /** Which process's mm a step touches (hmm_range_fault, migrate_vma, an munmap), or -1. */
@@ -204,7 +212,7 @@ export const mmOp: OpModule<S> = {
       case 'mmget_not_zero':
         return `mmget_not_zero(${P}'s mm), if it is gone ${s.else === 'branch' ? 'run its else: steps' : s.else}`
       case 'mmput':
-        return `mmput(${P}'s mm): the last put runs exit_mmap (the release ops, then the unmap)`
+        return `mmput(${P}'s mm): drops a user; the last put runs exit_mmap here, in the caller's context: ${teardownText(d, s.process)}`
     }
   },
 }

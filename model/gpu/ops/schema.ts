@@ -1,11 +1,24 @@
 /** JSON Schema fragments the step modifiers share. */
-import { USAGES } from '../types.js'
-import type { Modifier } from './op.js'
+import { ERROR_CODES, USAGES } from '../types.js'
+import type { Modifier, Schema } from './op.js'
+
+/** The outcome words a failure may end in (steps.ts: outcomeWord reads the same set). */
+const OUTCOMES = ['skip', 'retry', 'fail', 'again', ...ERROR_CODES] as const
+
+/**
+ * An outcome, or a failure branch: a list of steps, optionally ending in an outcome
+ * (ops/branch.ts: attachBranch). A step is `#/definitions/step` of the published scenario schema.
+ */
+export const BRANCH_SCHEMA = (outcomes: readonly string[] = OUTCOMES): Schema => ({
+  anyOf: [{ enum: [...outcomes] }, { type: 'array', minItems: 1, items: { anyOf: [{ enum: [...outcomes] }, { $ref: '#/definitions/step' }] } }],
+})
 
 /** else: what a failing step does */
 export const ELSE = (dflt: string): Modifier => ({
-  doc: `what a failure does: skip (leave the path), retry (try again), fail (the thread fails), again (callbacks: return false); default ${dflt}`,
-  schema: { enum: ['skip', 'retry', 'fail', 'again'] },
+  doc:
+    `what a failure does: skip (leave the path), retry (try again), fail (the thread fails), again (callbacks: return false), ` +
+    `an error code (${ERROR_CODES.join(', ')}), or a list of steps optionally ending in one of these (a failure branch); default ${dflt}`,
+  schema: BRANCH_SCHEMA(),
 })
 /** nonblock: again (notifier callbacks) */
 export const NONBLOCK: Modifier = {
