@@ -31,12 +31,18 @@ type S = StepOf<'else_end'>
 /** What a branch is: see else_end. */
 export type BranchKind = 'failure' | 'then' | 'teardown' | 'signaled'
 
+/** How a branch that goes on reads where its kind says more than "goes on". */
+const CONTINUES: Partial<Record<BranchKind, string>> = {
+  teardown: 'the caller goes on after its mmput',
+  signaled: 'dma_fence_is_signaled returns',
+}
+
 /** How the end of each kind of branch reads, before its outcome. */
 const ENDS: Record<BranchKind, string> = {
   failure: 'end of the failure branch',
   then: 'end of the then: steps',
   teardown: "exit_mmap returns (the end of the last put's teardown)",
-  signaled: "end of the fence's signaled op",
+  signaled: 'end of the signaled op',
 }
 
 /** what an outcome word reads as in traces */
@@ -113,7 +119,7 @@ export const branchOp: OpModule<S> = {
       },
     )
   },
-  text: (_d, s) => `${ENDS[s.of ?? 'failure']}: ${s.of === 'teardown' && s.then === 'continue' ? 'the caller goes on after its mmput' : thenText(s.then)}`,
+  text: (_d, s) => `${ENDS[s.of ?? 'failure']}: ${s.then === 'continue' && s.of !== undefined && s.of in CONTINUES ? CONTINUES[s.of] : thenText(s.then)}`,
 }
 
 /** How an outcome reads in a step's text ("on failure -EBUSY", "on failure run the else: steps"). */
