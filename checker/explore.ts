@@ -604,8 +604,9 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
     verdict = { status: 'inconclusive', cutBy: e.cut.by, detail: e.cut.detail, ...common, sometimes: sometimesReport }
   } else if (unchecked.length > 0) {
     verdict = { status: 'inconclusive', cutBy: 'unchecked', detail: uncheckedText(unchecked), ...common, sometimes: sometimesReport }
-  } else if (common.checked.length === 0) {
-    // Nothing was checked (every property deselected or not applicable): a proof of nothing is no proof.
+  } else if (common.checked.length === 0 && notSelected.length > 0) {
+    // Every property was left out (deselected, or not applicable): a proof of nothing is no proof.
+    // (A model that states no property and leaves none out, as the tests' bare models, is a plain exhaustive search.)
     verdict = { status: 'inconclusive', cutBy: 'unchecked', detail: nothingCheckedText(notSelected), ...common, sometimes: sometimesReport }
   } else {
     verdict = { status: 'proved', ...common, sometimes: sometimesReport }
