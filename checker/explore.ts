@@ -676,6 +676,10 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
     verdict = { status: 'inconclusive', cutBy: e.cut.by, detail: e.cut.detail, ...common, sometimes: sometimesReport }
   } else if (unchecked.length > 0) {
     verdict = { status: 'inconclusive', cutBy: 'unchecked', detail: uncheckedText(unchecked), ...common, sometimes: sometimesReport }
+  } else if (common.checked.length === 0 && notSelected.length > 0) {
+    // Every property was left out (deselected, or not applicable): a proof of nothing is no proof.
+    // (A model that states no property and leaves none out, as the tests' bare models, is a plain exhaustive search.)
+    verdict = { status: 'inconclusive', cutBy: 'unchecked', detail: nothingCheckedText(notSelected), ...common, sometimes: sometimesReport }
   } else {
     verdict = { status: 'proved', ...common, sometimes: sometimesReport }
   }
@@ -704,6 +708,12 @@ function graphCheck<A extends Action>(e: SearchEnd<A>): GraphCheckResult {
 /** What was not checked, in one line: "name (reason); ...". */
 export function uncheckedText(u: readonly Unchecked[]): string {
   return `not checked: ${u.map((x) => `'${x.name}' (${x.reason})`).join('; ')}`
+}
+
+/** Why a run that checked no property at all is inconclusive: what left each property out. */
+export function nothingCheckedText(left: readonly NotSelected[]): string {
+  const reasons = [...new Set(left.map((x) => x.reason))]
+  return `no property was checked (${reasons.length ? `every property was left out: ${reasons.join('; ')}` : 'the model states none'})`
 }
 
 /** Out of memory for a typed array, as opposed to a RangeError the model itself raised. */

@@ -217,10 +217,15 @@ export const sometimes = (name: string, holds: (s: Reader) => boolean, opts: Cit
  */
 export interface OmittedProperty {
   readonly name: string
+  /** the short id a scenario's `properties:` and `--property` name it by */
+  readonly id?: string
   readonly kind: 'invariant' | 'step' | 'deadlock' | 'progress' | 'order' | 'liveness'
   readonly reason: string
   readonly requested: boolean
 }
+
+/** The reason of an omitted property that a scenario's `properties:` list leaves out. */
+export const NOT_LISTED = "not in the scenario's properties: list"
 
 /** Deadlock: a state with no enabled rule that the model does not call terminal. */
 export interface DeadlockCheck extends Citation {

@@ -116,6 +116,7 @@ export function headline(v: Verdict): string {
         ? `PROVED within bounds, for the ${checkedNames(v) === 1 ? 'one property' : `${checkedNames(v)} properties`} checked`
         : 'PROVED within bounds'
     case 'inconclusive':
+      if (v.cutBy === 'unchecked' && v.unchecked.length === 0) return 'INCONCLUSIVE: no property was checked'
       if (v.cutBy === 'unchecked') return `INCONCLUSIVE: ${v.unchecked.length} propert${v.unchecked.length === 1 ? 'y was' : 'ies were'} not checked`
       if (v.cutBy === 'interrupted') return 'INCONCLUSIVE: interrupted'
       return `INCONCLUSIVE: cut by the ${v.cutBy} bound`

@@ -6,7 +6,7 @@
 import { totalmem } from 'node:os'
 import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { InputError } from '../checker/params.js'
-import type { Action, Model } from '../checker/model.js'
+import { type Action, type Model, NOT_LISTED } from '../checker/model.js'
 import { type Selection, unknownSelection } from '../checker/plan.js'
 import type { Bounds } from '../checker/verdict.js'
 import { parseBytes, parseDuration } from '../model/units.js'
@@ -110,8 +110,12 @@ export interface SearchFlags {
   readonly 'skip-property'?: readonly string[] | undefined
 }
 
-/** The property selection of the flags, refused (before any work) when it names an unknown property. */
-export function selectionOf(flags: SearchFlags, model: Model<Action>): Selection | undefined {
+/**
+ * The property selection of the flags, refused (before any work) when it names an unknown property,
+ * or when `--property` names one the model does not state (a scenario's property left out of its
+ * `properties:` list, or one that does not apply): selecting it would check nothing.
+ */
+export function selectionOf(flags: SearchFlags, model: Model<Action>, file?: string): Selection | undefined {
   const sel: Selection = {
     ...(flags.property?.length ? { only: flags.property } : {}),
     ...(flags['skip-property']?.length ? { skip: flags['skip-property'] } : {}),
@@ -128,7 +132,26 @@ export function selectionOf(flags: SearchFlags, model: Model<Action>): Selection
       flags.property?.some((p) => unknown.includes(p)) ? '--property' : '--skip-property',
     )
   }
+  for (const x of sel.only ?? []) refuseNotStated(model, x, file)
   return sel
+}
+
+/** `--property X` where X is a property the model names but does not state: exit 2, saying why and how to check it. */
+function refuseNotStated(model: Model<Action>, x: string, file: string | undefined): void {
+  const stated = [...model.properties.filter((p) => p.kind !== 'sometimes'), ...(model.deadlock ? [model.deadlock] : [])]
+  const is = (p: { readonly name: string; readonly id?: string }): boolean => p.name === x || p.id === x
+  if (stated.some(is)) return
+  const o = (model.omitted ?? []).find(is)
+  if (o === undefined) return
+  const own = [...new Set(stated.map((p) => p.id ?? p.name))]
+  const what = file ?? `model '${model.name}'`
+  const listed = o.reason === NOT_LISTED
+  throw new InputError(
+    'FC227',
+    `'${x}' is not checked by ${what} (${o.reason}); it checks: ${own.length ? own.join(', ') : 'nothing'}. ` +
+      (listed ? `Add ${o.id ?? x} to the scenario's properties: list to check it, or name one of those` : 'Name one of those'),
+    '--property',
+  )
 }
 
 /** A duration flag's value in milliseconds: 90, 90s, 10m, 2h or 500ms, and more than zero. */

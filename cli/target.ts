@@ -66,8 +66,8 @@ function reproduceLine(t: Target, order: SearchOrder, flags: SearchFlags): strin
   return parts.join(' ')
 }
 
-function withSelection(flags: SearchFlags, model: Model<Action>): { select?: Selection } {
-  const select = selectionOf(flags, model)
+function withSelection(flags: SearchFlags, model: Model<Action>, file?: string): { select?: Selection } {
+  const select = selectionOf(flags, model, file)
   return select ? { select } : {}
 }
 
@@ -99,7 +99,7 @@ export function scenarioTarget(sc: Scenario, given: string, file: string, flags:
     por: flags.por ?? sc.por,
     order,
     bounds: searchBounds(flags, sc.bounds),
-    ...withSelection(flags, sc.model),
+    ...withSelection(flags, sc.model, file),
     scenario: sc,
     reproduce: reproduceLine(target, order, flags),
   }

@@ -601,8 +601,9 @@ export const ERROR_CODES = {
   },
   FC227: {
     title: 'unknown property on the command line',
-    cause: '`--property` or `--skip-property` names no property of the model.',
-    fix: 'Name a property by its id (as in `properties:`, e.g. `lock-order`) or its full name; the message lists them.',
+    cause:
+      '`--property` or `--skip-property` names no property of the model, or `--property` names one the scenario does not check (left out of its `properties:` list, or not applicable to the design), so the run would check nothing for it.',
+    fix: 'Name a property by its id (as in `properties:`, e.g. `lock-order`) or its full name; the message lists them. To check one the scenario leaves out, add it to its `properties:` list.',
   },
   FC228: {
     title: '--all-violations with a depth-first search',

@@ -71,9 +71,9 @@ export function explainScenario(sc: Scenario): string {
           : f.kind === 'preempt'
             ? `preempt fence of job ${d.jobs[f.of!]!.name}`
             : f.kind === 'array'
-              ? `dma_fence_array: signals from irq_work when ${f.any ? 'any' : 'all'} of ${members.join(', ')} ${f.any ? 'signals' : 'signal'} (signal_on_any: ${f.any ? 'true' : 'false'}); the first member error is its error`
+              ? `dma_fence_array: signals from irq_work when ${arrayCondition(members, f.any === true)} (signal_on_any: ${f.any ? 'true' : 'false'}); the first member error is its error`
               : f.kind === 'chain'
-                ? `dma_fence_chain point: signals from irq_work when ${members[0]!}${members[1] ? ` and the earlier point ${members[1]}` : ''} have signalled`
+                ? `dma_fence_chain point: signals from irq_work when ${members[1] ? `${members[0]!} and the earlier point ${members[1]} have` : `${members[0]!} has`} signalled`
                 : 'signalled by a thread'
       const kind = f.kind === 'hmm' ? 'hmm_fence (userspace may never signal it)' : f.kind === 'preempt' ? 'dma_fence (preempt/eviction)' : 'dma_fence'
       const lock = f.lock !== undefined ? `; fence->lock is ${d.locks[f.lock]!.name}` : ''
@@ -230,4 +230,10 @@ function propertyLines(model: Model<Action>): string[] {
 
 function stateLine(model: Model<Action>): string {
   return `state: ${model.layout.fieldCount} fields packed in ${model.layout.words * 4} bytes; ${model.rules.length} transition rules`
+}
+
+/** When a dma_fence_array signals, with the verb agreeing: 'hw1 signals', 'all of a, b signal', 'any of a, b signals'. */
+export function arrayCondition(members: readonly string[], any: boolean): string {
+  if (members.length === 1) return `${members[0]!} signals`
+  return any ? `any of ${members.join(', ')} signals` : `all of ${members.join(', ')} signal`
 }

@@ -3,7 +3,18 @@
  * Rule numbers 1-7 are Christian König's (seed 000, with Daniel Vetter's replies); the kernel's
  * own statements are cited from Documentation/driver-api/dma-buf.rst and drivers/dma-buf/.
  */
-import { type Action, always, leadsTo, type OmittedProperty, type ProgressProperty, type Property, type Reader, sometimes, step } from '../checker/model.js'
+import {
+  type Action,
+  always,
+  leadsTo,
+  NOT_LISTED,
+  type OmittedProperty,
+  type ProgressProperty,
+  type Property,
+  type Reader,
+  sometimes,
+  step,
+} from '../checker/model.js'
 import { signaledOpSpans } from '../model/gpu/fenceOps.js'
 import { opOf } from '../model/gpu/ops/index.js'
 import { swappable } from '../model/gpu/ops/swap.js'
@@ -517,10 +528,11 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   const want = new Set(design.properties)
   const listed = design.propertiesListed
   for (const id of PROPERTY_IDS) {
-    if (!want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason: "not in the scenario's properties: list", requested: false })
+    if (!want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], id, kind: KIND[id], reason: NOT_LISTED, requested: false })
   }
   const empty = (id: PropertyId, reason: string): void => {
-    if (want.has(id)) out.push({ name: PROPERTY_NAMES[ID_KEY[id]], kind: KIND[id], reason: listed ? reason : `does not apply: ${reason}`, requested: listed })
+    if (want.has(id))
+      out.push({ name: PROPERTY_NAMES[ID_KEY[id]], id, kind: KIND[id], reason: listed ? reason : `does not apply: ${reason}`, requested: listed })
   }
   if (
     !design.jobs.some((j) => j.accesses.length > 0) &&

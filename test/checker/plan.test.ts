@@ -172,3 +172,15 @@ test('--property and --skip-property on the command line: the verdict names what
   t.regex(bad.stderr, /FC227 .*no property named 'lockorder' \(properties: .*lock-order \(lock order \(lockdep\)\)/)
   t.is(bad.stdout, '')
 })
+
+test('a run that checks no property is inconclusive and says why, whatever left them all out', (t) => {
+  const sc = loadScenario(write('none.yaml', noDmaFence('properties: [deadlock]\n')))
+  const v = explore(sc.model, { select: { skip: ['deadlock'] } }).verdict
+  t.deepEqual(v.checked, [])
+  t.is(v.status, 'inconclusive')
+  if (v.status !== 'inconclusive') return
+  t.is(v.cutBy, 'unchecked')
+  t.regex(v.detail, /^no property was checked \(every property was left out: deselected with --skip-property/)
+  // The same run with the one property kept is a proof of it, so the inconclusive verdict is the empty selection's doing.
+  t.is(explore(sc.model).verdict.status, 'proved')
+})

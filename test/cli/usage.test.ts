@@ -193,3 +193,23 @@ test('resuming a checkpoint of other parameters names the parameter', (t) => {
   t.is(cli(['check', 'diehard', '--quiet', '--param', 'BIG=5', '--max-states', '3', '--checkpoint', cp]).status, 3)
   refused(t, cli(['check', 'diehard', '--quiet', '--param', 'BIG=6', '--resume', cp]), 'FC244', ['parameter BIG is 5 there, 6 here'])
 })
+
+test('--property naming a property the scenario does not list is refused, not a proof of nothing', (t) => {
+  // s13b lists only lock-order: `--property deadlock` would leave nothing to check.
+  const r = cli(['check', 'scenarios/gpu/s13b-textbook-lockdep.yaml', '--property', 'deadlock'])
+  refused(t, r, 'FC227', [
+    "--property: 'deadlock' is not checked by scenarios/gpu/s13b-textbook-lockdep.yaml (not in the scenario's properties: list)",
+    'it checks: lock-order',
+    "Add deadlock to the scenario's properties: list",
+  ])
+  // By id too, for a property the design has nothing to check for.
+  refused(t, cli(['check', 'scenarios/gpu/s13b-textbook-lockdep.yaml', '--property', 'might-sleep']), 'FC227', ["'might-sleep' is not checked by"])
+})
+
+test('deselecting every property of a scenario is inconclusive (exit 3), never proved', (t) => {
+  const r = cli(['check', 'scenarios/gpu/s13b-textbook-lockdep.yaml', '--quiet', '--skip-property', 'lock-order'])
+  t.is(r.status, 3, r.stdout)
+  t.regex(r.stdout, /verdict: INCONCLUSIVE - no property was checked/)
+  t.regex(r.stdout, /no property was checked \(every property was left out: deselected with --skip-property/)
+  t.notRegex(r.stdout, /PROVED/)
+})

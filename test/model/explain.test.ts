@@ -5,6 +5,7 @@
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
+import { arrayCondition } from '../../model/explain.js'
 import { explainScenario, loadScenario } from '../../model/index.js'
 import { CLI, ROOT } from '../root.js'
 
@@ -107,4 +108,16 @@ test('exit_mm says what it does: it marks the process exiting and counts no mm_u
   t.regex(line, /marked exiting/)
   // and the trace shows no mm_users change under it: the model counts none
   t.notRegex(r.stdout, /mm_users\.\w+: \d+ -> /)
+})
+
+test('a composite fence of one member is described in the singular, of two in the plural', (t) => {
+  // s36: point1 chains hw1 alone (the first point of its timeline); point2 chains hw2 after point1.
+  const text = explainScenario(loadScenario(join(ROOT, 'scenarios/gpu/s36-kill-jobs-cb-arms-chain-under-fence-lock.yaml')))
+  t.regex(text, /point1: dma_fence; dma_fence_chain point: signals from irq_work when hw1 has signalled(;|$)/m)
+  t.regex(text, /point2: dma_fence; dma_fence_chain point: signals from irq_work when hw2 and the earlier point point1 have signalled;/)
+  t.notRegex(text, /when hw1 have/)
+  t.is(arrayCondition(['a'], false), 'a signals')
+  t.is(arrayCondition(['a'], true), 'a signals')
+  t.is(arrayCondition(['a', 'b'], false), 'all of a, b signal')
+  t.is(arrayCondition(['a', 'b'], true), 'any of a, b signals')
 })
