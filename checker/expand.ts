@@ -21,6 +21,7 @@
 import type { SuccessorFn } from './codegen.js'
 import { fingerprint, fp } from './fingerprint.js'
 import { Cursor, type Action, type Model, type Reader, type Rule, Values } from './model.js'
+import { MemoBudget, ReadMemo } from './readMemo.js'
 import type { PropertyPlan } from './plan.js'
 import type { Reducer } from './por.js'
 import type { StateStore } from './stateStore.js'
@@ -77,6 +78,9 @@ export class Expander<A extends Action = Action> {
   private preReady = false
   /** fingerprint each successor into `fp` before the sink sees it (a sink that keeps whole states does not need it) */
   private readonly fingerprints: boolean
+  /** per rule, the first step property its transitions break (-1: none), memoized by what the
+   * properties read (Model.readsOnlyThroughReaders); absent: each property is run every time */
+  private readonly stepMemo: ReadMemo<number>[] | undefined
 
   constructor(
     readonly model: Model<A>,
@@ -112,6 +116,34 @@ export class Expander<A extends Action = Action> {
     this.canon = sym ? sym.canonicalize.bind(sym) : undefined
     this.observer = opts.observer
     this.fingerprints = opts.fingerprints ?? true
+    const budget = new MemoBudget(1 << 20)
+    this.stepMemo = model.readsOnlyThroughReaders && plan.steps.length > 0 ? model.rules.map(() => new ReadMemo<number>(layout.slots, budget)) : undefined
+  }
+
+  /** The first step property (index into plan.steps) that the transition by rule r from `pre` to `post` breaks, or -1. */
+  private brokenBy(r: number, pre: Reader, post: Reader): number {
+    const steps = this.plan.steps
+    const action = this.rules[r]!.action
+    const memo = this.stepMemo?.[r]
+    if (memo === undefined) {
+      for (let p = 0; p < steps.length; p++) if (!steps[p]!.holds(pre, action, post)) return p
+      return -1
+    }
+    const hit = memo.findIn2(this.preCursor.pre, this.postValues)
+    if (hit !== undefined && hit.leaf !== undefined) return hit.leaf
+    if (memo.broken) {
+      for (let p = 0; p < steps.length; p++) if (!steps[p]!.holds(pre, action, post)) return p
+      return -1
+    }
+    memo.begin(pre, post)
+    let broken = -1
+    for (let p = 0; p < steps.length; p++)
+      if (!steps[p]!.holds(memo.first, action, memo.second)) {
+        broken = p
+        break
+      }
+    memo.add(broken)
+    return broken
   }
 
   private readonly observer: TransitionObserver<A> | undefined
@@ -226,8 +258,7 @@ export class Expander<A extends Action = Action> {
     const ruleOf = this.nextRules
     const out = this.out
     const W = this.W
-    const steps = this.plan.steps
-    const nSteps = steps.length
+    const nSteps = this.plan.steps.length
     const observer = this.observer
     const canon = this.canon
     for (let i = 0; i < n; i++) {
@@ -239,8 +270,9 @@ export class Expander<A extends Action = Action> {
         const pre = this.cursor
         const action = this.rules[r]!.action
         this.decodePost()
-        for (let p = 0; p < nSteps; p++) {
-          if (!steps[p]!.holds(pre, action, this.post)) {
+        if (nSteps > 0) {
+          const p = this.brokenBy(r, pre, this.post)
+          if (p >= 0) {
             this.brokenStep = p
             this.brokenRule = r
             this.enabled = i + 1

@@ -245,6 +245,13 @@ export interface Model<A extends Action = Action> {
    * the oracle. Called once per search.
    */
   successors?(): CompiledSuccessors
+  /**
+   * Its properties' functions read states only through the Readers they are given and are
+   * otherwise deterministic, so the search may memoize them by the fields they read
+   * (checker/readMemo.ts): the step properties per rule, over the pre- and post-state, and the
+   * order edges per rule. Absent: every check is run on every transition.
+   */
+  readonly readsOnlyThroughReaders?: boolean
   /** fill the layout's derived slots of a decoded state from its stored fields */
   derive?(values: Int32Array): void
   /** the rules' actors and static footprints, for partial-order reduction (checker/por.ts); absent: not reducible */

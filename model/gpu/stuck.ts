@@ -1,0 +1,213 @@
+/**
+ * The deadlock invariant's question, is some actor of a state blocked for ever, answered on the
+ * part of the wait-for graph the blocked actors reach (waitGraph.ts). Nearly every state of a
+ * design has some actor blocked, so the graph is needed nearly everywhere; but each node depends
+ * on a few fields only (a job's state and its dependencies, a thread's step and what it waits
+ * on), and recurs in state after state. Each node's builder is therefore memoized by the fields
+ * it reads (checker/readMemo.ts): a look-up gives the node's targets and flags as indices, and the
+ * liveness fixpoint runs over small arrays. The answer is the plain graph's:
+ * test/model/waitForShortcut.test.ts compares it with the whole graph on every reachable state of
+ * every bundled design.
+ */
+import type { Reader } from '../../checker/model.js'
+import { MemoBudget, memoOfOne } from '../../checker/readMemo.js'
+import { BLOCKED, type Standing, standingMemos, standingOf } from './standing.js'
+import { JS, type GpuView, type NodeId } from './view.js'
+import { blockedPart, BUILDERS, graphKit, liveness } from './waitGraph.js'
+import { waitStatics } from './waitStatics.js'
+
+/** One node as its builder made it, with its targets as node indices. */
+interface Built {
+  readonly idx: number
+  readonly any: boolean
+  readonly active: boolean
+  readonly blocked: boolean
+  readonly live: boolean
+  /** an unadded fence callback, or an idle work item: live only through its targets */
+  readonly waiting: boolean
+  readonly targets: Int32Array
+}
+
+/** What one builder made (the node, and any node of its own it made for its targets); null: a node id outside the index. */
+type Made = readonly Built[] | null
+
+interface StuckCache {
+  /** every node id a builder can make: threads, jobs, engines, locks, fences, then each engine's reserved-CU node */
+  readonly index: ReadonlyMap<NodeId, number>
+  /** builder kind and index of each node (-1: made only by the builder that targets it) */
+  readonly kind: Int8Array
+  readonly at: Int32Array
+  readonly actor: Uint8Array
+  /** per builder kind, per index: the memoized builder */
+  readonly made: readonly (readonly ((s: Reader) => Made)[])[]
+  readonly stamp: Int32Array
+  epoch: number
+  readonly node: (Built | undefined)[]
+  readonly live: Uint8Array
+  readonly list: number[]
+  readonly open: number[]
+  readonly standing: Standing
+  /** some builder made a node outside the index: the plain graph answers */
+  off: boolean
+}
+
+const caches = new WeakMap<GpuView, StuckCache>()
+
+function cacheOf(v: GpuView): StuckCache {
+  const had = caches.get(v)
+  if (had) return had
+  const { design } = v
+  const S = waitStatics(v)
+  const counts = [design.threads.length, design.jobs.length, design.engines.length, design.locks.length, design.fences.length]
+  const ids: NodeId[] = []
+  const kinds: number[] = []
+  const ats: number[] = []
+  const idsOf = [S.ids.thread, S.ids.job, S.ids.engine, S.ids.lock, S.ids.fence]
+  counts.forEach((n, kind) => {
+    for (let i = 0; i < n; i++) {
+      ids.push(idsOf[kind]![i]!)
+      kinds.push(kind)
+      ats.push(i)
+    }
+  })
+  design.engines.forEach((_e, e) => {
+    ids.push(`reserve:${e}`)
+    kinds.push(-1)
+    ats.push(e)
+  })
+  const index = new Map(ids.map((id, i) => [id, i]))
+  const memos = standingMemos(v)
+  const budget = new MemoBudget(1 << 20)
+  const build = (kind: number, i: number, s: Reader): Made => {
+    const st: Standing = { thread: new Int8Array(counts[0]!), jobActive: new Uint8Array(counts[1]!), blocked: false }
+    if (kind === 0) st.thread[i] = memos.thread[i]!(s)
+    if (kind === 1) st.jobActive[i] = memos.job[i]!(s) ? 1 : 0
+    const k = graphKit(v, s, st)
+    BUILDERS[kind]!(k, i)
+    const out: Built[] = []
+    for (const n of k.nodes.values()) {
+      const idx = index.get(n.id)
+      const targets = n.targets.map((x) => index.get(x) ?? -1)
+      if (idx === undefined || targets.includes(-1)) return null
+      out.push({
+        idx,
+        any: n.mode === 'any',
+        active: n.active,
+        blocked: n.blocked,
+        live: n.live,
+        waiting: k.unadded.has(n.id) || k.idleWork.has(n.id),
+        targets: Int32Array.from(targets),
+      })
+    }
+    return out
+  }
+  const c: StuckCache = {
+    index,
+    kind: Int8Array.from(kinds),
+    at: Int32Array.from(ats),
+    actor: Uint8Array.from(kinds, (k) => (k === 0 || k === 1 ? 1 : 0)),
+    made: counts.map((n, kind) => Array.from({ length: n }, (_x, i) => memoOfOne(v.slots, budget, (s) => build(kind, i, s)))),
+    stamp: new Int32Array(ids.length),
+    epoch: 0,
+    node: new Array<Built | undefined>(ids.length),
+    live: new Uint8Array(ids.length),
+    list: [],
+    open: [],
+    standing: { thread: new Int8Array(counts[0]!), jobActive: new Uint8Array(counts[1]!), blocked: false },
+    off: false,
+  }
+  caches.set(v, c)
+  return c
+}
+
+/** Add the nodes builder (kind, i) makes in s; false if it made one outside the index. */
+function add(c: StuckCache, s: Reader, kind: number, i: number): boolean {
+  const made = c.made[kind]![i]!(s)
+  if (made === null) return false
+  for (const b of made) {
+    if (c.stamp[b.idx] === c.epoch) continue
+    c.stamp[b.idx] = c.epoch
+    c.node[b.idx] = b
+    c.live[b.idx] = b.live ? 1 : 0
+    c.list.push(b.idx)
+  }
+  return true
+}
+
+/**
+ * Is some actor of `s` blocked for ever (a partial or global deadlock)? The same answer as
+ * `waitFor(v, s).stuck.length > 0`: only a blocked thread or job can be stuck (stuck is blocked and
+ * not live), so where none is blocked the graph is not built.
+ */
+export function hasStuck(v: GpuView, s: Reader): boolean {
+  const c = cacheOf(v)
+  const st = standingOf(v, s, false, c.standing)
+  if (!st.blocked) return false
+  if (c.off || !reached(c, v, s, st)) {
+    c.off = true
+    const k = graphKit(v, s, st)
+    blockedPart(k)
+    liveness(k)
+    for (const n of k.nodes.values()) if (n.blocked && !n.live) return true
+    return false
+  }
+  const { list, node, live, open } = c
+  // Least fixpoint of liveness, as waitGraph.ts's liveness computes it.
+  open.length = 0
+  for (let q = 0; q < list.length; q++) {
+    const x = list[q]!
+    const b = node[x]!
+    if (b.active) live[x] = 1
+    else if (live[x] === 1 || b.targets.length === 0) continue
+    else if (c.actor[x] === 1 && !b.blocked && !b.waiting) continue
+    else open.push(x)
+  }
+  let changed = true
+  while (changed) {
+    changed = false
+    for (let q = 0; q < open.length; q++) {
+      const x = open[q]!
+      if (live[x] === 1) continue
+      const b = node[x]!
+      const ts = b.targets
+      let ok = !b.any
+      for (let y = 0; y < ts.length; y++) {
+        if ((live[ts[y]!] === 1) === b.any) {
+          ok = b.any
+          break
+        }
+      }
+      if (ok) {
+        live[x] = 1
+        changed = true
+      }
+    }
+  }
+  for (let q = 0; q < list.length; q++) {
+    const x = list[q]!
+    if (node[x]!.blocked && live[x] === 0) return true
+  }
+  return false
+}
+
+/** The nodes the blocked actors reach, into c.list (blockedPart's walk); false if a builder made a node outside the index. */
+function reached(c: StuckCache, v: GpuView, s: Reader, st: Standing): boolean {
+  const { design, f } = v
+  c.epoch++
+  c.list.length = 0
+  for (let t = 0; t < design.threads.length; t++) if (st.thread[t] === BLOCKED && !add(c, s, 0, t)) return false
+  const J = design.threads.length
+  for (let j = 0; j < design.jobs.length; j++) {
+    const js = s.get(f.js[j]!)
+    if (st.jobActive[j] === 0 && js !== JS.done && js !== JS.idle && c.stamp[J + j] !== c.epoch && !add(c, s, 1, j)) return false
+  }
+  for (let q = 0; q < c.list.length; q++) {
+    const ts = c.node[c.list[q]!]!.targets
+    for (let y = 0; y < ts.length; y++) {
+      const x = ts[y]!
+      if (c.stamp[x] === c.epoch) continue
+      if (c.kind[x]! < 0 || !add(c, s, c.kind[x]!, c.at[x]!)) return false
+    }
+  }
+  return true
+}
