@@ -7,9 +7,11 @@
  * fields; a miss runs the function once with a recording Reader and adds its path.
  *
  * This is sound for functions that read states only through the Readers they are given and are
- * otherwise deterministic (every guard, effect and property of a model is: STYLE §2). A function
- * that breaks this shows itself: the path it records disagrees with the trie's (it read another
- * field after the same values), and the memo then stops serving and calls the function every time.
+ * otherwise deterministic (every guard, effect and property of a model is: STYLE §2); a model says
+ * so with Model.readsOnlyThroughReaders, and its memoized forms are tested against the plain ones
+ * (test/model/memoRules.test.ts). Where a recording disagrees with the trie (another field read
+ * after the same values) the memo stops serving and calls the function every time; a hit cannot
+ * tell, so purity is the caller's to guarantee.
  * Functions of two states (a step property: pre and post) read both through one trie: keys of the
  * second state are offset by `slots`.
  *
