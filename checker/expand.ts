@@ -21,7 +21,7 @@
 import type { SuccessorFn } from './codegen.js'
 import { fingerprint, fp } from './fingerprint.js'
 import { Cursor, type Action, type Model, type Reader, type Rule, Values } from './model.js'
-import { MemoBudget, ReadMemo } from './readMemo.js'
+import { DECODE, MemoBudget, ReadMemo } from './readMemo.js'
 import type { PropertyPlan } from './plan.js'
 import type { Reducer } from './por.js'
 import type { StateStore } from './stateStore.js'
@@ -45,6 +45,9 @@ export interface SuccessorSink {
 /** Sees every transition before canonicalization (pre-state, action, concrete post-state). */
 export interface TransitionObserver<A extends Action> {
   transition(src: number, rule: number, pre: Reader, action: A, post: Reader): void
+  /** Has it seen a transition by `rule` that reads as this one does (pre decoded, post packed in
+   * `words`), so that `transition` would add nothing? Optional: absent, every transition is shown. */
+  knows?(rule: number, pre: Int32Array, words: Uint32Array): boolean
 }
 
 export class Expander<A extends Action = Action> {
@@ -269,9 +272,16 @@ export class Expander<A extends Action = Action> {
       if (nSteps > 0 || observer !== undefined) {
         const pre = this.cursor
         const action = this.rules[r]!.action
-        this.decodePost()
         if (nSteps > 0) {
-          const p = this.brokenBy(r, pre, this.post)
+          // The memo reads the successor's stored fields from its words: most transitions need no decode.
+          const memo = this.stepMemo?.[r]
+          const hit = memo !== undefined && !memo.broken ? memo.findPacked(pre.pre, out, this.model.layout) : undefined
+          let p: number
+          if (hit !== undefined && hit !== DECODE && hit.leaf !== undefined) p = hit.leaf
+          else {
+            this.decodePost()
+            p = this.brokenBy(r, pre, this.post)
+          }
           if (p >= 0) {
             this.brokenStep = p
             this.brokenRule = r
@@ -279,7 +289,10 @@ export class Expander<A extends Action = Action> {
             return STEP_VIOLATED
           }
         }
-        if (observer !== undefined) observer.transition(this.index, r, pre, action, this.post)
+        if (observer !== undefined && !(observer.knows?.(r, pre.pre, out) ?? false)) {
+          this.decodePost()
+          observer.transition(this.index, r, pre, action, this.post)
+        }
       }
       if (canon !== undefined) {
         canon(out)

@@ -13,7 +13,7 @@ import { Expander, type SuccessorSink, type TransitionObserver } from './expand.
 import { fp } from './fingerprint.js'
 import { findFairLasso, type Lasso } from './liveness.js'
 import { findCycle, recursionNote } from './orderCycle.js'
-import { MemoBudget, ReadMemo, valuesOf } from './readMemo.js'
+import { DECODE, MemoBudget, ReadMemo, valuesOf } from './readMemo.js'
 import type { Action, LivenessProperty, Model, OrderProperty, ProgressProperty, Reader } from './model.js'
 import { type NotSelected, refOf, type PropertyPlan, type Unchecked } from './plan.js'
 import type { StateStore } from './stateStore.js'
@@ -195,6 +195,13 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
     memo.begin(pre, post)
     this.record(src, rule, memo.first, action, memo.second)
     memo.add(true)
+  }
+
+  knows(rule: number, pre: Int32Array, words: Uint32Array): boolean {
+    const memo = this.edgeMemo?.[rule]
+    if (memo === undefined || memo.broken) return false
+    const hit = memo.findPacked(pre, words, this.model.layout)
+    return hit !== undefined && hit !== DECODE && hit.leaf !== undefined
   }
 
   private record(src: number, rule: number, pre: Reader, action: A, post: Reader): void {

@@ -18,7 +18,11 @@
  * Memory is bounded by a budget of nodes shared by every memo of one model: once it is spent,
  * misses are computed without being added (hits are still served).
  */
+import type { StateLayout } from './layout.js'
 import { Cursor, type Reader, Values } from './model.js'
+
+/** findPacked met a derived value of the packed state */
+export const DECODE = Symbol('decode')
 
 /** values below this index a node's child array; others go to a map */
 const SMALL = 64
@@ -126,6 +130,27 @@ export class ReadMemo<L> {
     while (n !== undefined && n.key >= 0) {
       const k = n.key
       n = n.child(k < slots ? a[k]! : b[k - slots]!)
+    }
+    return n
+  }
+
+  /**
+   * find, over a decoded first state and a packed second one, whose stored fields are read from
+   * its words as the layout packs them. DECODE: the path reads a derived value of the second state,
+   * which only a decode computes (decode it and use findIn2).
+   */
+  findPacked(a: Int32Array, words: Uint32Array, layout: StateLayout): TrieNode<L> | undefined | typeof DECODE {
+    const slots = this.slots
+    const { wordOf, shiftOf, maskOf, minOf } = layout
+    const stored = slots + layout.fieldCount
+    let n = this.root
+    while (n !== undefined && n.key >= 0) {
+      const k = n.key
+      if (k < slots) n = n.child(a[k]!)
+      else if (k < stored) {
+        const f = k - slots
+        n = n.child(((words[wordOf[f]!]! >>> shiftOf[f]!) & maskOf[f]!) + minOf[f]!)
+      } else return DECODE
     }
     return n
   }

@@ -113,7 +113,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     ...(design.properties.includes('deadlock') ? { deadlock } : {}),
     ...(symmetry ? { symmetry } : {}),
     derive,
-    successors: () => memoSuccessors(layout, cx.rules, derive),
+    successors: () => memoSuccessors(layout, cx.rules, derive, [...cx.actorRules.thread, ...cx.actorRules.job, ...cx.actorRules.fence]),
     por: () => gpuPorInfo(cx, view),
     view,
   }

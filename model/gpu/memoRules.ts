@@ -1,9 +1,9 @@
 /**
  * The compiled design's successor function (Model.successors), specialised to the design instance
- * as the search meets its states: each rule's guard and effect are memoized by the fields they
- * read (checker/readMemo.ts). A rule's trie walks the few fields its guard and effect read and
- * ends in what the rule does there: nothing (disabled), or the words of the successor as one mask
- * and one value per touched word. The rules stay the definition: a miss runs the guard and the
+ * as the search meets its states: each actor's guards and effects are memoized by the fields they
+ * read (checker/readMemo.ts). An actor's trie walks the few fields its rules read at its current
+ * step and ends in what they do there: which are enabled, and each one's successor as one mask and
+ * one value per touched word. The rules stay the definition: a miss runs the guard and the
  * effect once, recording, and test/model/memoRules.test.ts checks on every reachable state of
  * every bundled design that the successors are the rules' own, in the same order.
  */
@@ -12,14 +12,13 @@ import type { StateLayout } from '../../checker/layout.js'
 import { Cursor, type Action, type Property, type Reader, type Rule, Values } from '../../checker/model.js'
 import { MemoBudget, memoOfOne, ReadMemo, type RecordingReader } from '../../checker/readMemo.js'
 
-/** What a rule does in the states of one trie leaf: disabled, or the successor's words as (cur & and) | or. */
-interface Effect {
-  readonly and: Uint32Array
-  readonly or: Uint32Array
-  /** the words the effect touches */
-  readonly words: Int32Array
+/** What one actor's rules do in the states of one trie leaf: the enabled ones, in rule order, and
+ * each one's successor as (cur & and) | or over the words it touches. */
+interface Enabled {
+  readonly rules: Int32Array
+  /** per enabled rule: its touched words, their and-masks and or-values, as consecutive triples */
+  readonly writes: readonly Uint32Array[]
 }
-const DISABLED: Effect = { and: new Uint32Array(0), or: new Uint32Array(0), words: new Int32Array(0) }
 
 /** A Cursor whose reads of the pre-state (get, and post of a field not yet written) are recorded. */
 class RecordingCursor extends Cursor {
@@ -47,36 +46,51 @@ class RecordingCursor extends Cursor {
   }
 }
 
-export function memoSuccessors(layout: StateLayout, rules: readonly Rule<Action>[], derive: ((v: Int32Array) => void) | undefined): CompiledSuccessors {
+/**
+ * The successor function over `rules`, one memo per actor (`actors`: each actor's rule numbers, in
+ * rule order; together every rule once): an actor's trie walks the fields its rules read at its
+ * current step and ends in what they do there. The successors of all actors are then put in rule
+ * order.
+ */
+export function memoSuccessors(
+  layout: StateLayout,
+  rules: readonly Rule<Action>[],
+  derive: ((v: Int32Array) => void) | undefined,
+  actors: readonly (readonly number[])[],
+): CompiledSuccessors {
   const W = layout.words
   const slots = layout.slots
   const budget = new MemoBudget()
-  const memos = rules.map(() => new ReadMemo<Effect>(slots, budget))
-  const reqField = Int32Array.from(rules, (r) => r.requires?.field ?? -1)
-  const reqValue = Int32Array.from(rules, (r) => r.requires?.value ?? 0)
+  const memos = actors.map(() => new ReadMemo<Enabled>(slots, budget))
   const vals = new Int32Array(slots)
   const pre: Reader = new Values(vals)
   const cursor = new RecordingCursor(layout)
+  const found = new Int32Array(Math.max(1, rules.length))
+  const foundWrites: Uint32Array[] = []
 
-  /** Run rule r on the state in `cur` (decoded in vals), recording what it reads. */
-  const record = (r: number, memo: ReadMemo<Effect>, cur: Uint32Array): Effect => {
-    const rule = rules[r]!
+  /** Run actor a's rules on the state in `cur` (decoded in vals), recording what they read. */
+  const record = (a: number, memo: ReadMemo<Enabled>, cur: Uint32Array): Enabled => {
     memo.begin(pre)
-    let e = DISABLED
-    if (rule.guard(memo.first)) {
+    const on: number[] = []
+    const writes: Uint32Array[] = []
+    for (const r of actors[a]!) {
+      const rule = rules[r]!
+      if (rule.requires && memo.first.get(rule.requires.field) !== rule.requires.value) continue
+      if (!rule.guard(memo.first)) continue
       cursor.rec = memo.first
       cursor.written.length = 0
       for (let w = 0; w < W; w++) cursor.out[w] = cur[w]!
       rule.apply(cursor)
       const mask = new Uint32Array(W)
       for (const f of cursor.written) mask[layout.wordOf[f]!]! |= (layout.maskOf[f]! << layout.shiftOf[f]!) >>> 0
-      const words = [...mask.keys()].filter((w) => mask[w] !== 0)
-      e = {
-        and: Uint32Array.from(mask, (m) => ~m >>> 0),
-        or: Uint32Array.from(mask, (m, w) => (cursor.out[w]! & m) >>> 0),
-        words: Int32Array.from(words),
-      }
+      const triples: number[] = []
+      mask.forEach((m, w) => {
+        if (m !== 0) triples.push(w, ~m >>> 0, (cursor.out[w]! & m) >>> 0)
+      })
+      on.push(r)
+      writes.push(Uint32Array.from(triples))
     }
+    const e: Enabled = { rules: Int32Array.from(on), writes }
     memo.add(e)
     return e
   }
@@ -85,26 +99,37 @@ export function memoSuccessors(layout: StateLayout, rules: readonly Rule<Action>
     layout.decodeInto(cur, 0, vals)
     if (derive) derive(vals)
     let n = 0
-    let o = 0
-    for (let r = 0; r < memos.length; r++) {
-      const req = reqField[r]!
-      if (req >= 0 && vals[req] !== reqValue[r]) continue
-      const memo = memos[r]!
+    for (let a = 0; a < memos.length; a++) {
+      const memo = memos[a]!
       const hit = memo.findIn(vals)
-      const e = hit !== undefined && hit.leaf !== undefined ? hit.leaf : record(r, memo, cur)
-      if (e === DISABLED) continue
-      for (let w = 0; w < W; w++) out[o + w] = cur[w]!
-      const ws = e.words
-      for (let k = 0; k < ws.length; k++) {
-        const w = ws[k]!
-        out[o + w] = (cur[w]! & e.and[w]!) | e.or[w]!
+      const e = hit !== undefined && hit.leaf !== undefined ? hit.leaf : record(a, memo, cur)
+      const rs = e.rules
+      for (let k = 0; k < rs.length; k++) {
+        // insertion into rule order (a handful of successors)
+        const r = rs[k]!
+        let at = n++
+        while (at > 0 && found[at - 1]! > r) {
+          found[at] = found[at - 1]!
+          foundWrites[at] = foundWrites[at - 1]!
+          at--
+        }
+        found[at] = r
+        foundWrites[at] = e.writes[k]!
       }
-      ruleOut[n++] = r
-      o += W
+    }
+    for (let i = 0; i < n; i++) {
+      const o = i * W
+      for (let w = 0; w < W; w++) out[o + w] = cur[w]!
+      const t = foundWrites[i]!
+      for (let k = 0; k < t.length; k += 3) {
+        const w = t[k]!
+        out[o + w] = (cur[w]! & t[k + 1]!) | t[k + 2]!
+      }
+      ruleOut[i] = found[i]!
     }
     return n
   }
-  return { next, source: `// ${rules.length} rules, memoized by the fields they read (model/gpu/memoRules.ts)` }
+  return { next, source: `// ${rules.length} rules of ${actors.length} actors, memoized by the fields they read (model/gpu/memoRules.ts)` }
 }
 
 /**

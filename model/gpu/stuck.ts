@@ -11,8 +11,8 @@
  */
 import type { Reader } from '../../checker/model.js'
 import { MemoBudget, memoOfOne } from '../../checker/readMemo.js'
-import { BLOCKED, type Standing, standingMemos, standingOf } from './standing.js'
-import { JS, type GpuView, type NodeId } from './view.js'
+import { type Standing, standingMemos, standingOf } from './standing.js'
+import type { GpuView, NodeId } from './view.js'
 import { blockedPart, BUILDERS, graphKit, liveness } from './waitGraph.js'
 import { waitStatics } from './waitStatics.js'
 
@@ -120,10 +120,8 @@ function cacheOf(v: GpuView): StuckCache {
   return c
 }
 
-/** Add the nodes builder (kind, i) makes in s; false if it made one outside the index. */
-function add(c: StuckCache, s: Reader, kind: number, i: number): boolean {
-  const made = c.made[kind]![i]!(s)
-  if (made === null) return false
+/** Add the nodes one builder made (those not in the graph yet). */
+function addMade(c: StuckCache, made: readonly Built[]): void {
   for (const b of made) {
     if (c.stamp[b.idx] === c.epoch) continue
     c.stamp[b.idx] = c.epoch
@@ -131,7 +129,6 @@ function add(c: StuckCache, s: Reader, kind: number, i: number): boolean {
     c.live[b.idx] = b.live ? 1 : 0
     c.list.push(b.idx)
   }
-  return true
 }
 
 /**
@@ -141,10 +138,12 @@ function add(c: StuckCache, s: Reader, kind: number, i: number): boolean {
  */
 export function hasStuck(v: GpuView, s: Reader): boolean {
   const c = cacheOf(v)
-  const st = standingOf(v, s, false, c.standing)
-  if (!st.blocked) return false
-  if (c.off || !reached(c, v, s, st)) {
+  const r = c.off ? NONE : reached(c, v, s)
+  if (r === NOT_BLOCKED) return false
+  if (r === NONE) {
     c.off = true
+    const st = standingOf(v, s, false, c.standing)
+    if (!st.blocked) return false
     const k = graphKit(v, s, st)
     blockedPart(k)
     liveness(k)
@@ -190,24 +189,43 @@ export function hasStuck(v: GpuView, s: Reader): boolean {
   return false
 }
 
-/** The nodes the blocked actors reach, into c.list (blockedPart's walk); false if a builder made a node outside the index. */
-function reached(c: StuckCache, v: GpuView, s: Reader, st: Standing): boolean {
-  const { design, f } = v
+/** reached(): some actor is blocked, and c.list holds what the blocked actors reach */
+const REACHED = 0
+/** reached(): no actor is blocked */
+const NOT_BLOCKED = 1
+/** reached(): a builder made a node outside the index (the plain graph answers) */
+const NONE = 2
+
+/**
+ * The nodes the blocked actors reach, into c.list (blockedPart's walk). Each actor's node says
+ * whether it is blocked (its builder reads its standing), so no separate standing is computed.
+ */
+function reached(c: StuckCache, v: GpuView, s: Reader): number {
+  const { design } = v
   c.epoch++
   c.list.length = 0
-  for (let t = 0; t < design.threads.length; t++) if (st.thread[t] === BLOCKED && !add(c, s, 0, t)) return false
-  const J = design.threads.length
-  for (let j = 0; j < design.jobs.length; j++) {
-    const js = s.get(f.js[j]!)
-    if (st.jobActive[j] === 0 && js !== JS.done && js !== JS.idle && c.stamp[J + j] !== c.epoch && !add(c, s, 1, j)) return false
+  let blocked = false
+  for (let kind = 0; kind < 2; kind++) {
+    const n = kind === 0 ? design.threads.length : design.jobs.length
+    for (let i = 0; i < n; i++) {
+      const made = c.made[kind]![i]!(s)
+      if (made === null) return NONE
+      if (!made[0]!.blocked) continue
+      blocked = true
+      addMade(c, made)
+    }
   }
+  if (!blocked) return NOT_BLOCKED
   for (let q = 0; q < c.list.length; q++) {
     const ts = c.node[c.list[q]!]!.targets
     for (let y = 0; y < ts.length; y++) {
       const x = ts[y]!
       if (c.stamp[x] === c.epoch) continue
-      if (c.kind[x]! < 0 || !add(c, s, c.kind[x]!, c.at[x]!)) return false
+      if (c.kind[x]! < 0) return NONE
+      const made = c.made[c.kind[x]!]![c.at[x]!]!(s)
+      if (made === null) return NONE
+      addMade(c, made)
     }
   }
-  return true
+  return REACHED
 }
