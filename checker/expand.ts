@@ -45,9 +45,9 @@ export interface SuccessorSink {
 /** Sees every transition before canonicalization (pre-state, action, concrete post-state). */
 export interface TransitionObserver<A extends Action> {
   transition(src: number, rule: number, pre: Reader, action: A, post: Reader): void
-  /** Has it seen a transition by `rule` that reads as this one does (pre decoded, post packed in
-   * `words`), so that `transition` would add nothing? Optional: absent, every transition is shown. */
-  knows?(rule: number, pre: Int32Array, words: Uint32Array): boolean
+  /** A transition that reads as one already shown (the same fields, with the same values) adds
+   * nothing: a search of a model that reads only through Readers may show only the first. */
+  readonly repeatable?: boolean
 }
 
 export class Expander<A extends Action = Action> {
@@ -75,6 +75,8 @@ export class Expander<A extends Action = Action> {
   private readonly canon: ((w: Uint32Array) => void) | undefined
   /** the model's generated successor function (the fast path), and its output buffers */
   private readonly next: SuccessorFn | undefined
+  /** the decoded state the generated function leaves behind, if it says (Model.successors) */
+  private readonly nextDecoded: Int32Array | undefined
   private readonly nextWords: Uint32Array
   private readonly nextRules: Int32Array
   /** is the loaded state decoded into the cursor? (the fast path decodes it only on demand) */
@@ -82,8 +84,10 @@ export class Expander<A extends Action = Action> {
   /** fingerprint each successor into `fp` before the sink sees it (a sink that keeps whole states does not need it) */
   private readonly fingerprints: boolean
   /** per rule, the first step property its transitions break (-1: none), memoized by what the
-   * properties read (Model.readsOnlyThroughReaders); absent: each property is run every time */
-  private readonly stepMemo: ReadMemo<number>[] | undefined
+   * properties and the observer read (Model.readsOnlyThroughReaders, a repeatable observer): a
+   * transition that reads as one already checked is not checked again, nor shown to the observer.
+   * Absent: each property is run, and the observer shown, every time. */
+  private readonly transMemo: ReadMemo<number>[] | undefined
 
   constructor(
     readonly model: Model<A>,
@@ -107,7 +111,9 @@ export class Expander<A extends Action = Action> {
     this.cur = new Uint32Array(this.W)
     this.out = new Uint32Array(this.W)
     this.preCursor.out = this.out
-    this.next = opts.generic || !model.successors ? undefined : model.successors().next
+    const compiled = opts.generic || !model.successors ? undefined : model.successors()
+    this.next = compiled?.next
+    this.nextDecoded = compiled?.decoded
     this.reducer = opts.reducer
     const all = this.next !== undefined || this.reducer !== undefined
     this.nextWords = new Uint32Array(all ? Math.max(1, this.rules.length) * this.W : 0)
@@ -120,33 +126,39 @@ export class Expander<A extends Action = Action> {
     this.observer = opts.observer
     this.fingerprints = opts.fingerprints ?? true
     const budget = new MemoBudget(1 << 20)
-    this.stepMemo = model.readsOnlyThroughReaders && plan.steps.length > 0 ? model.rules.map(() => new ReadMemo<number>(layout.slots, budget)) : undefined
+    const memoizable = model.readsOnlyThroughReaders === true && (opts.observer === undefined || opts.observer.repeatable === true)
+    this.transMemo =
+      memoizable && (plan.steps.length > 0 || opts.observer !== undefined) ? model.rules.map(() => new ReadMemo<number>(layout.slots, budget)) : undefined
   }
 
-  /** The first step property (index into plan.steps) that the transition by rule r from `pre` to `post` breaks, or -1. */
-  private brokenBy(r: number, pre: Reader, post: Reader): number {
+  /**
+   * Check the transition by rule r of the loaded state, its successor in `out`: the first step
+   * property it breaks (index into plan.steps), or -1, after showing it to the observer. With the
+   * memo, a transition that reads as one already checked is neither checked nor shown again.
+   */
+  private checkTransition(r: number): number {
+    const pre = this.cursor
+    const memo = this.transMemo?.[r]
+    if (memo !== undefined && !memo.broken) {
+      // The memo reads the successor's stored fields from its words: most transitions need no decode.
+      const hit = memo.findPacked(pre.pre, this.out, this.model.layout)
+      if (hit !== undefined && hit !== DECODE && hit.leaf !== undefined) return hit.leaf
+      this.decodePost()
+      memo.begin(pre, this.post)
+      const p = this.checkAndShow(r, memo.first, memo.second)
+      memo.add(p)
+      return p
+    }
+    this.decodePost()
+    return this.checkAndShow(r, pre, this.post)
+  }
+
+  private checkAndShow(r: number, pre: Reader, post: Reader): number {
     const steps = this.plan.steps
     const action = this.rules[r]!.action
-    const memo = this.stepMemo?.[r]
-    if (memo === undefined) {
-      for (let p = 0; p < steps.length; p++) if (!steps[p]!.holds(pre, action, post)) return p
-      return -1
-    }
-    const hit = memo.findIn2(this.preCursor.pre, this.postValues)
-    if (hit !== undefined && hit.leaf !== undefined) return hit.leaf
-    if (memo.broken) {
-      for (let p = 0; p < steps.length; p++) if (!steps[p]!.holds(pre, action, post)) return p
-      return -1
-    }
-    memo.begin(pre, post)
-    let broken = -1
-    for (let p = 0; p < steps.length; p++)
-      if (!steps[p]!.holds(memo.first, action, memo.second)) {
-        broken = p
-        break
-      }
-    memo.add(broken)
-    return broken
+    for (let p = 0; p < steps.length; p++) if (!steps[p]!.holds(pre, action, post)) return p
+    if (this.observer !== undefined) this.observer.transition(this.index, r, pre, action, post)
+    return -1
   }
 
   private readonly observer: TransitionObserver<A> | undefined
@@ -248,6 +260,10 @@ export class Expander<A extends Action = Action> {
    */
   private expandFast(sink: SuccessorSink, atBound: boolean): number {
     const all = this.next !== undefined ? this.next(this.cur, this.nextWords, this.nextRules) : this.allSuccessors()
+    if (this.nextDecoded !== undefined && !this.preReady) {
+      this.preCursor.pre.set(this.nextDecoded)
+      this.preReady = true
+    }
     if (all === 0) {
       this.enabled = 0
       return this.stuck() ? DEADLOCK : EXPANDED
@@ -270,28 +286,12 @@ export class Expander<A extends Action = Action> {
       const r = ruleOf[i]!
       this.postReady = false
       if (nSteps > 0 || observer !== undefined) {
-        const pre = this.cursor
-        const action = this.rules[r]!.action
-        if (nSteps > 0) {
-          // The memo reads the successor's stored fields from its words: most transitions need no decode.
-          const memo = this.stepMemo?.[r]
-          const hit = memo !== undefined && !memo.broken ? memo.findPacked(pre.pre, out, this.model.layout) : undefined
-          let p: number
-          if (hit !== undefined && hit !== DECODE && hit.leaf !== undefined) p = hit.leaf
-          else {
-            this.decodePost()
-            p = this.brokenBy(r, pre, this.post)
-          }
-          if (p >= 0) {
-            this.brokenStep = p
-            this.brokenRule = r
-            this.enabled = i + 1
-            return STEP_VIOLATED
-          }
-        }
-        if (observer !== undefined && !(observer.knows?.(r, pre.pre, out) ?? false)) {
-          this.decodePost()
-          observer.transition(this.index, r, pre, action, this.post)
+        const p = this.checkTransition(r)
+        if (p >= 0) {
+          this.brokenStep = p
+          this.brokenRule = r
+          this.enabled = i + 1
+          return STEP_VIOLATED
         }
       }
       if (canon !== undefined) {

@@ -13,7 +13,6 @@ import { Expander, type SuccessorSink, type TransitionObserver } from './expand.
 import { fp } from './fingerprint.js'
 import { findFairLasso, type Lasso } from './liveness.js'
 import { findCycle, recursionNote } from './orderCycle.js'
-import { DECODE, MemoBudget, ReadMemo, valuesOf } from './readMemo.js'
 import type { Action, LivenessProperty, Model, OrderProperty, ProgressProperty, Reader } from './model.js'
 import { type NotSelected, refOf, type PropertyPlan, type Unchecked } from './plan.js'
 import type { StateStore } from './stateStore.js'
@@ -112,9 +111,9 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
   private readonly orders: readonly OrderProperty<A>[]
   private readonly edgeSeen: Map<string, { from: string; to: string; site: TraceSite }>[]
   private n = 0
-  /** per rule, the transitions whose order edges this search recorded, by what the edges read
-   * (Model.readsOnlyThroughReaders); absent: the edges of every transition are computed */
-  private readonly edgeMemo: ReadMemo<true>[] | undefined
+  /** a transition that reads as one already shown (the same fields, the same values) establishes
+   * the same edges, whose first sites are kept: the search may show only the first (expand.ts) */
+  readonly repeatable = true
   /** hand this to the Expander: it reports every transition, for the order edges it establishes */
   readonly observer: TransitionObserver<A> | undefined
 
@@ -141,8 +140,6 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
     this.edgeSeen = plan.order.map(() => new Map<string, { from: string; to: string; site: TraceSite }>())
     this.needsEdges = this.progress.length + this.liveness.length > 0
     this.observer = plan.order.length > 0 ? this : undefined
-    const budget = new MemoBudget(1 << 20)
-    this.edgeMemo = model.readsOnlyThroughReaders && plan.order.length > 0 ? rules.map(() => new ReadMemo<true>(model.layout.slots, budget)) : undefined
   }
 
   /** Bytes held by the recording. */
@@ -185,26 +182,6 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
   }
 
   transition(src: number, rule: number, pre: Reader, action: A, post: Reader): void {
-    const memo = this.edgeMemo?.[rule]
-    if (memo === undefined || memo.broken) return this.record(src, rule, pre, action, post)
-    // A transition that reads as one this search has recorded establishes the same edges: nothing new.
-    const a = valuesOf(pre)
-    const b = valuesOf(post)
-    const hit = a !== undefined && b !== undefined ? memo.findIn2(a, b) : memo.find(pre, post)
-    if (hit !== undefined && hit.leaf !== undefined) return
-    memo.begin(pre, post)
-    this.record(src, rule, memo.first, action, memo.second)
-    memo.add(true)
-  }
-
-  knows(rule: number, pre: Int32Array, words: Uint32Array): boolean {
-    const memo = this.edgeMemo?.[rule]
-    if (memo === undefined || memo.broken) return false
-    const hit = memo.findPacked(pre, words, this.model.layout)
-    return hit !== undefined && hit !== DECODE && hit.leaf !== undefined
-  }
-
-  private record(src: number, rule: number, pre: Reader, action: A, post: Reader): void {
     for (let q = 0; q < this.orders.length; q++) {
       const seen = this.edgeSeen[q]!
       for (const [from, to] of this.orders[q]!.edges(pre, action, post)) {

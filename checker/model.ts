@@ -242,9 +242,11 @@ export interface Model<A extends Action = Action> {
   /**
    * A generated successor function (checker/codegen.ts) that yields, for every state, exactly
    * what `rules` yield, in rule order: the Expander's fast path. `rules` stay the definition and
-   * the oracle. Called once per search.
+   * the oracle. Called once per search. `decoded`, if given, holds after each call the decoded
+   * values (derived ones included) of the state the function was given, so the search need not
+   * decode it again.
    */
-  successors?(): CompiledSuccessors
+  successors?(): CompiledSuccessors & { readonly decoded?: Int32Array }
   /**
    * Its properties' functions read states only through the Readers they are given and are
    * otherwise deterministic, so the search may memoize them by the fields they read

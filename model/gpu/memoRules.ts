@@ -57,7 +57,7 @@ export function memoSuccessors(
   rules: readonly Rule<Action>[],
   derive: ((v: Int32Array) => void) | undefined,
   actors: readonly (readonly number[])[],
-): CompiledSuccessors {
+): CompiledSuccessors & { readonly decoded: Int32Array } {
   const W = layout.words
   const slots = layout.slots
   const budget = new MemoBudget()
@@ -129,7 +129,7 @@ export function memoSuccessors(
     }
     return n
   }
-  return { next, source: `// ${rules.length} rules of ${actors.length} actors, memoized by the fields they read (model/gpu/memoRules.ts)` }
+  return { next, decoded: vals, source: `// ${rules.length} rules of ${actors.length} actors, memoized by the fields they read (model/gpu/memoRules.ts)` }
 }
 
 /**
