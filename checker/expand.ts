@@ -125,10 +125,12 @@ export class Expander<A extends Action = Action> {
     this.canon = sym ? sym.canonicalize.bind(sym) : undefined
     this.observer = opts.observer
     this.fingerprints = opts.fingerprints ?? true
-    const budget = new MemoBudget(1 << 20)
+    const budget = new MemoBudget(1 << 23)
     const memoizable = model.readsOnlyThroughReaders === true && (opts.observer === undefined || opts.observer.repeatable === true)
     this.transMemo =
-      memoizable && (plan.steps.length > 0 || opts.observer !== undefined) ? model.rules.map(() => new ReadMemo<number>(layout.slots, budget)) : undefined
+      memoizable && (plan.steps.length > 0 || opts.observer !== undefined)
+        ? model.rules.map(() => new ReadMemo<number>(layout.slots, budget, layout))
+        : undefined
   }
 
   /**
@@ -142,7 +144,7 @@ export class Expander<A extends Action = Action> {
     if (memo !== undefined && !memo.broken) {
       // The memo reads the successor's stored fields from its words: most transitions need no decode.
       const hit = memo.findPacked(pre.pre, this.out, this.model.layout)
-      if (hit !== undefined && hit !== DECODE && hit.leaf !== undefined) return hit.leaf
+      if (hit !== undefined && hit !== DECODE) return hit
       this.decodePost()
       memo.begin(pre, this.post)
       const p = this.checkAndShow(r, memo.first, memo.second)

@@ -60,8 +60,8 @@ export function memoSuccessors(
 ): CompiledSuccessors & { readonly decoded: Int32Array } {
   const W = layout.words
   const slots = layout.slots
-  const budget = new MemoBudget()
-  const memos = actors.map(() => new ReadMemo<Enabled>(slots, budget))
+  const budget = new MemoBudget(1 << 24)
+  const memos = actors.map(() => new ReadMemo<Enabled>(slots, budget, layout))
   const vals = new Int32Array(slots)
   const pre: Reader = new Values(vals)
   const cursor = new RecordingCursor(layout)
@@ -102,7 +102,7 @@ export function memoSuccessors(
     for (let a = 0; a < memos.length; a++) {
       const memo = memos[a]!
       const hit = memo.findIn(vals)
-      const e = hit !== undefined && hit.leaf !== undefined ? hit.leaf : record(a, memo, cur)
+      const e = hit ?? record(a, memo, cur)
       const rs = e.rules
       for (let k = 0; k < rs.length; k++) {
         // insertion into rule order (a handful of successors)
@@ -140,5 +140,5 @@ export function memoSuccessors(
  * starve the others.
  */
 export function memoInvariants(props: readonly Property<Action>[], slots: number, unmemoized: (p: Property<Action>) => boolean): Property<Action>[] {
-  return props.map((p) => (p.kind === 'invariant' && !unmemoized(p) ? { ...p, holds: memoOfOne(slots, new MemoBudget(1 << 18), (s) => p.holds(s)) } : p))
+  return props.map((p) => (p.kind === 'invariant' && !unmemoized(p) ? { ...p, holds: memoOfOne(slots, new MemoBudget(1 << 20), (s) => p.holds(s)) } : p))
 }

@@ -68,7 +68,7 @@ const memos = new WeakMap<GpuView, StandingMemos>()
 export function standingMemos(v: GpuView): StandingMemos {
   let m = memos.get(v)
   if (!m) {
-    const budget = new MemoBudget(1 << 19)
+    const budget = new MemoBudget(1 << 22)
     const { threads, jobs } = v.design
     m = {
       thread: threads.map((_th, t) => memoOfOne(v.slots, budget, (s) => threadStanding(v, s, t, false))),

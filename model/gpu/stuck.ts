@@ -10,7 +10,7 @@
  * every bundled design.
  */
 import type { Reader } from '../../checker/model.js'
-import { MemoBudget, memoOfOne } from '../../checker/readMemo.js'
+import { MemoBudget, ReadMemo, valuesOf } from '../../checker/readMemo.js'
 import { type Standing, standingMemos, standingOf } from './standing.js'
 import type { GpuView, NodeId } from './view.js'
 import { blockedPart, BUILDERS, graphKit, liveness } from './waitGraph.js'
@@ -38,8 +38,10 @@ interface StuckCache {
   readonly kind: Int8Array
   readonly at: Int32Array
   readonly actor: Uint8Array
-  /** per builder kind, per index: the memoized builder */
-  readonly made: readonly (readonly ((s: Reader) => Made)[])[]
+  /** per builder kind, per index: the builder's memo */
+  readonly made: readonly (readonly ReadMemo<Made>[])[]
+  /** run builder (kind, i) on s */
+  readonly build: (kind: number, i: number, s: Reader) => Made
   readonly stamp: Int32Array
   epoch: number
   readonly node: (Built | undefined)[]
@@ -77,7 +79,7 @@ function cacheOf(v: GpuView): StuckCache {
   })
   const index = new Map(ids.map((id, i) => [id, i]))
   const memos = standingMemos(v)
-  const budget = new MemoBudget(1 << 20)
+  const budget = new MemoBudget(1 << 22)
   const build = (kind: number, i: number, s: Reader): Made => {
     const st: Standing = { thread: new Int8Array(counts[0]!), jobActive: new Uint8Array(counts[1]!), blocked: false }
     if (kind === 0) st.thread[i] = memos.thread[i]!(s)
@@ -106,7 +108,8 @@ function cacheOf(v: GpuView): StuckCache {
     kind: Int8Array.from(kinds),
     at: Int32Array.from(ats),
     actor: Uint8Array.from(kinds, (k) => (k === 0 || k === 1 ? 1 : 0)),
-    made: counts.map((n, kind) => Array.from({ length: n }, (_x, i) => memoOfOne(v.slots, budget, (s) => build(kind, i, s)))),
+    made: counts.map((n) => Array.from({ length: n }, () => new ReadMemo<Made>(v.slots, budget))),
+    build,
     stamp: new Int32Array(ids.length),
     epoch: 0,
     node: new Array<Built | undefined>(ids.length),
@@ -118,6 +121,18 @@ function cacheOf(v: GpuView): StuckCache {
   }
   caches.set(v, c)
   return c
+}
+
+/** What builder (kind, i) makes in s (decoded in vals, when it is), from its memo. */
+function madeBy(c: StuckCache, kind: number, i: number, s: Reader, vals: Int32Array | undefined): Made {
+  const memo = c.made[kind]![i]!
+  const hit = vals !== undefined ? memo.findIn(vals) : memo.find(s)
+  if (hit !== undefined) return hit
+  if (memo.broken) return c.build(kind, i, s)
+  memo.begin(s)
+  const made = c.build(kind, i, memo.first)
+  memo.add(made)
+  return made
 }
 
 /** Add the nodes one builder made (those not in the graph yet). */
@@ -202,13 +217,14 @@ const NONE = 2
  */
 function reached(c: StuckCache, v: GpuView, s: Reader): number {
   const { design } = v
+  const vals = valuesOf(s)
   c.epoch++
   c.list.length = 0
   let blocked = false
   for (let kind = 0; kind < 2; kind++) {
     const n = kind === 0 ? design.threads.length : design.jobs.length
     for (let i = 0; i < n; i++) {
-      const made = c.made[kind]![i]!(s)
+      const made = madeBy(c, kind, i, s, vals)
       if (made === null) return NONE
       if (!made[0]!.blocked) continue
       blocked = true
@@ -222,7 +238,7 @@ function reached(c: StuckCache, v: GpuView, s: Reader): number {
       const x = ts[y]!
       if (c.stamp[x] === c.epoch) continue
       if (c.kind[x]! < 0) return NONE
-      const made = c.made[c.kind[x]!]![c.at[x]!]!(s)
+      const made = madeBy(c, c.kind[x]!, c.at[x]!, s, vals)
       if (made === null) return NONE
       addMade(c, made)
     }

@@ -28,18 +28,18 @@ export interface Kit {
   readonly idleWork: Set<NodeId>
   /** scratch for the liveness fixpoint */
   readonly open: WaitNode[]
-  node(id: NodeId, label: string, mode?: 'all' | 'any'): WaitNode
-  edge(from: WaitNode, to: NodeId, why: string): void
-  enabled(list: readonly number[]): boolean
-  T(t: number): NodeId
-  Jn(j: number): NodeId
-  Fn(i: number): NodeId
-  Ln(l: number): NodeId
-  En(e: number): NodeId
-  fenceName(i: number): string
+  readonly node: (id: NodeId, label: string, mode?: 'all' | 'any') => WaitNode
+  readonly edge: (from: WaitNode, to: NodeId, why: string) => void
+  readonly enabled: (list: readonly number[]) => boolean
+  readonly T: (t: number) => NodeId
+  readonly Jn: (j: number) => NodeId
+  readonly Fn: (i: number) => NodeId
+  readonly Ln: (l: number) => NodeId
+  readonly En: (e: number) => NodeId
+  readonly fenceName: (i: number) => string
   /** how an actor with a path reads: a work item or a thread */
-  who(t: number): string
-  willProvide(o: number, want: Provision): boolean
+  readonly who: (t: number) => string
+  readonly willProvide: (o: number, want: Provision) => boolean
 }
 
 export function graphKit(v: GpuView, s: Reader, standing: Standing): Kit {

@@ -83,7 +83,7 @@ for (const { file, sc } of designs) {
     const plain: Model<Action> = { ...m, properties: gpuProperties(v, perms) }
     delete (plain as { successors?: unknown }).successors
     delete (plain as { readsOnlyThroughReaders?: unknown }).readsOnlyThroughReaders
-    const opts = { order: sc.order, symmetry: sc.symmetry, bounds: { ...sc.bounds, maxStates: Math.min(sc.bounds?.maxStates ?? MAX_STATES, MAX_STATES) } }
+    const opts = { order: sc.order, symmetry: sc.symmetry, bounds: { ...sc.bounds, maxStates: Math.min(sc.bounds.maxStates ?? MAX_STATES, MAX_STATES) } }
     const a = explore(m, opts).verdict
     const b = explore(plain, opts).verdict
     const sum = (x: typeof a) => ({
