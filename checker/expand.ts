@@ -21,6 +21,7 @@
 import type { SuccessorFn } from './codegen.js'
 import { fingerprint, fp } from './fingerprint.js'
 import { Cursor, type Action, type Model, type Reader, type Rule, Values } from './model.js'
+import { DECODE, MemoBudget, ReadMemo } from './readMemo.js'
 import type { PropertyPlan } from './plan.js'
 import type { Reducer } from './por.js'
 import type { StateStore } from './stateStore.js'
@@ -44,6 +45,9 @@ export interface SuccessorSink {
 /** Sees every transition before canonicalization (pre-state, action, concrete post-state). */
 export interface TransitionObserver<A extends Action> {
   transition(src: number, rule: number, pre: Reader, action: A, post: Reader): void
+  /** A transition that reads as one already shown (the same fields, with the same values) adds
+   * nothing: a search of a model that reads only through Readers may show only the first. */
+  readonly repeatable?: boolean
 }
 
 export class Expander<A extends Action = Action> {
@@ -71,6 +75,8 @@ export class Expander<A extends Action = Action> {
   private readonly canon: ((w: Uint32Array) => void) | undefined
   /** the model's generated successor function (the fast path), and its output buffers */
   private readonly next: SuccessorFn | undefined
+  /** the decoded state the generated function leaves behind, if it says (Model.successors) */
+  private readonly nextDecoded: Int32Array | undefined
   /** the successors the generated function wrote (successor i's words at i * words) and their rules */
   readonly nextWords: Uint32Array
   readonly nextRules: Int32Array
@@ -78,6 +84,11 @@ export class Expander<A extends Action = Action> {
   private preReady = false
   /** fingerprint each successor into `fp` before the sink sees it (a sink that keeps whole states does not need it) */
   private readonly fingerprints: boolean
+  /** per rule, the first step property its transitions break (-1: none), memoized by what the
+   * properties and the observer read (Model.readsOnlyThroughReaders, a repeatable observer): a
+   * transition that reads as one already checked is not checked again, nor shown to the observer.
+   * Absent: each property is run, and the observer shown, every time. */
+  private readonly transMemo: ReadMemo<number>[] | undefined
 
   constructor(
     readonly model: Model<A>,
@@ -101,7 +112,9 @@ export class Expander<A extends Action = Action> {
     this.cur = new Uint32Array(this.W)
     this.out = new Uint32Array(this.W)
     this.preCursor.out = this.out
-    this.next = opts.generic || !model.successors ? undefined : model.successors().next
+    const compiled = opts.generic || !model.successors ? undefined : model.successors()
+    this.next = compiled?.next
+    this.nextDecoded = compiled?.decoded
     this.reducer = opts.reducer
     const all = this.next !== undefined || this.reducer !== undefined
     this.nextWords = new Uint32Array(all ? Math.max(1, this.rules.length) * this.W : 0)
@@ -113,6 +126,42 @@ export class Expander<A extends Action = Action> {
     this.canon = sym ? sym.canonicalize.bind(sym) : undefined
     this.observer = opts.observer
     this.fingerprints = opts.fingerprints ?? true
+    const budget = new MemoBudget(1 << 23)
+    const memoizable = model.readsOnlyThroughReaders === true && (opts.observer === undefined || opts.observer.repeatable === true)
+    this.transMemo =
+      memoizable && (plan.steps.length > 0 || opts.observer !== undefined)
+        ? model.rules.map(() => new ReadMemo<number>(layout.slots, budget, layout))
+        : undefined
+  }
+
+  /**
+   * Check the transition by rule r of the loaded state, its successor in `out`: the first step
+   * property it breaks (index into plan.steps), or -1, after showing it to the observer. With the
+   * memo, a transition that reads as one already checked is neither checked nor shown again.
+   */
+  private checkTransition(r: number): number {
+    const pre = this.cursor
+    const memo = this.transMemo?.[r]
+    if (memo !== undefined && !memo.broken) {
+      // The memo reads the successor's stored fields from its words: most transitions need no decode.
+      const hit = memo.findPacked(pre.pre, this.out, this.model.layout)
+      if (hit !== undefined && hit !== DECODE) return hit
+      this.decodePost()
+      memo.begin(pre, this.post)
+      const p = this.checkAndShow(r, memo.first, memo.second)
+      memo.add(p)
+      return p
+    }
+    this.decodePost()
+    return this.checkAndShow(r, pre, this.post)
+  }
+
+  private checkAndShow(r: number, pre: Reader, post: Reader): number {
+    const steps = this.plan.steps
+    const action = this.rules[r]!.action
+    for (let p = 0; p < steps.length; p++) if (!steps[p]!.holds(pre, action, post)) return p
+    if (this.observer !== undefined) this.observer.transition(this.index, r, pre, action, post)
+    return -1
   }
 
   private readonly observer: TransitionObserver<A> | undefined
@@ -223,6 +272,10 @@ export class Expander<A extends Action = Action> {
    */
   private expandFast(sink: SuccessorSink, atBound: boolean): number {
     const all = this.next !== undefined ? this.next(this.cur, this.nextWords, this.nextRules) : this.allSuccessors()
+    if (this.nextDecoded !== undefined && !this.preReady) {
+      this.preCursor.pre.set(this.nextDecoded)
+      this.preReady = true
+    }
     if (all === 0) {
       this.enabled = 0
       return this.stuck() ? DEADLOCK : EXPANDED
@@ -236,8 +289,7 @@ export class Expander<A extends Action = Action> {
     const ruleOf = this.nextRules
     const out = this.out
     const W = this.W
-    const steps = this.plan.steps
-    const nSteps = steps.length
+    const nSteps = this.plan.steps.length
     const observer = this.observer
     const canon = this.canon
     for (let i = 0; i < n; i++) {
@@ -246,18 +298,13 @@ export class Expander<A extends Action = Action> {
       const r = ruleOf[i]!
       this.postReady = false
       if (nSteps > 0 || observer !== undefined) {
-        const pre = this.cursor
-        const action = this.rules[r]!.action
-        this.decodePost()
-        for (let p = 0; p < nSteps; p++) {
-          if (!steps[p]!.holds(pre, action, this.post)) {
-            this.brokenStep = p
-            this.brokenRule = r
-            this.enabled = i + 1
-            return STEP_VIOLATED
-          }
+        const p = this.checkTransition(r)
+        if (p >= 0) {
+          this.brokenStep = p
+          this.brokenRule = r
+          this.enabled = i + 1
+          return STEP_VIOLATED
         }
-        if (observer !== undefined) observer.transition(this.index, r, pre, action, this.post)
       }
       if (canon !== undefined) {
         canon(out)

@@ -111,6 +111,9 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
   private readonly orders: readonly OrderProperty<A>[]
   private readonly edgeSeen: Map<string, { from: string; to: string; site: TraceSite }>[]
   private n = 0
+  /** a transition that reads as one already shown (the same fields, the same values) establishes
+   * the same edges, whose first sites are kept: the search may show only the first (expand.ts) */
+  readonly repeatable = true
   /** hand this to the Expander: it reports every transition, for the order edges it establishes */
   readonly observer: TransitionObserver<A> | undefined
 

@@ -255,9 +255,18 @@ export interface Model<A extends Action = Action> {
   /**
    * A generated successor function (checker/codegen.ts) that yields, for every state, exactly
    * what `rules` yield, in rule order: the Expander's fast path. `rules` stay the definition and
-   * the oracle. Called once per search.
+   * the oracle. Called once per search. `decoded`, if given, holds after each call the decoded
+   * values (derived ones included) of the state the function was given, so the search need not
+   * decode it again.
    */
-  successors?(): CompiledSuccessors
+  successors?(): CompiledSuccessors & { readonly decoded?: Int32Array }
+  /**
+   * Its properties' functions read states only through the Readers they are given and are
+   * otherwise deterministic, so the search may memoize them by the fields they read
+   * (checker/readMemo.ts): the step properties per rule, over the pre- and post-state, and the
+   * order edges per rule. Absent: every check is run on every transition.
+   */
+  readonly readsOnlyThroughReaders?: boolean
   /** fill the layout's derived slots of a decoded state from its stored fields */
   derive?(values: Int32Array): void
   /** the rules' actors and static footprints, for partial-order reduction (checker/por.ts); absent: not reducible */

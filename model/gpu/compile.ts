@@ -16,6 +16,7 @@ import { buildFields } from './fields.js'
 import { initialState } from './initial.js'
 import { compositeRules } from './mech/composite.js'
 import { gpuPorInfo } from './footprint.js'
+import { memoInvariants, memoSuccessors } from './memoRules.js'
 import { fenceRules } from './mech/fences.js'
 import { jobRules } from './mech/jobs.js'
 import { analysePaths } from './paths.js'
@@ -83,6 +84,22 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
           fixesObligations: perms.every((p) => jobs.every((job, j) => p.job[j] === j || fences[job.fence]!.kind === 'hmm')),
         }
       : undefined
+  const derive = (v: Int32Array): void => {
+    for (let e = 0; e < engines.length; e++) {
+      v[usedCU[e]!] = 0
+      v[hmmCU[e]!] = 0
+    }
+    let fault = 0
+    for (let j = 0; j < jobs.length; j++) {
+      const job = jobs[j]!
+      if (v[js[j]!] === JS.running) {
+        v[usedCU[job.engine]!]! += job.cus
+        if (job.queue === 'user') v[hmmCU[job.engine]!]! += job.cus
+      }
+      if (pf[j]! >= 0 && v[pf[j]!] === 1) fault = 1
+    }
+    v[anyFault] = fault
+  }
   return {
     name: 'gpu',
     params,
@@ -90,26 +107,13 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     layout,
     init: () => [initial],
     rules: cx.rules,
-    properties: gpuProperties(view, perms),
+    properties: memoInvariants(gpuProperties(view, perms), layout.slots, (p) => p.id === 'deadlock'),
+    readsOnlyThroughReaders: true,
     omitted: gpuOmitted(design),
     ...(design.properties.includes('deadlock') ? { deadlock } : {}),
     ...(symmetry ? { symmetry } : {}),
-    derive(v) {
-      for (let e = 0; e < engines.length; e++) {
-        v[usedCU[e]!] = 0
-        v[hmmCU[e]!] = 0
-      }
-      let fault = 0
-      for (let j = 0; j < jobs.length; j++) {
-        const job = jobs[j]!
-        if (v[js[j]!] === JS.running) {
-          v[usedCU[job.engine]!]! += job.cus
-          if (job.queue === 'user') v[hmmCU[job.engine]!]! += job.cus
-        }
-        if (pf[j]! >= 0 && v[pf[j]!] === 1) fault = 1
-      }
-      v[anyFault] = fault
-    },
+    derive,
+    successors: () => memoSuccessors(layout, cx.rules, derive, [...cx.actorRules.thread, ...cx.actorRules.job, ...cx.actorRules.fence]),
     por: () => gpuPorInfo(cx, view),
     view,
   }

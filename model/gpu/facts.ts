@@ -110,6 +110,7 @@ export function gpuView(cx: CompileCx): GpuView {
   const view: GpuView = {
     design,
     f,
+    slots: cx.layout.slots,
     extra: fields.extra,
     rules: cx.rules,
     meta: cx.meta,

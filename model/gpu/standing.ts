@@ -4,6 +4,7 @@
  * deadlock invariant's shortcut (hasStuck: no blocked actor, no graph).
  */
 import type { Reader } from '../../checker/model.js'
+import { MemoBudget, memoOfOne } from '../../checker/readMemo.js'
 import { JS, type GpuView } from './view.js'
 import { waitStatics } from './waitStatics.js'
 
@@ -55,13 +56,39 @@ export interface Standing {
   blocked: boolean
 }
 
+/** Per view: each thread's standing (with timeouts escaping, and ignored) and each job's activity,
+ * memoized by the fields they read (the guards of the actor's rules). */
+export interface StandingMemos {
+  readonly thread: readonly ((s: Reader) => number)[]
+  readonly threadIgnoring: readonly ((s: Reader) => number)[]
+  readonly job: readonly ((s: Reader) => boolean)[]
+}
+const memos = new WeakMap<GpuView, StandingMemos>()
+
+export function standingMemos(v: GpuView): StandingMemos {
+  let m = memos.get(v)
+  if (!m) {
+    const budget = new MemoBudget(1 << 22)
+    const { threads, jobs } = v.design
+    m = {
+      thread: threads.map((_th, t) => memoOfOne(v.slots, budget, (s) => threadStanding(v, s, t, false))),
+      threadIgnoring: threads.map((_th, t) => memoOfOne(v.slots, budget, (s) => threadStanding(v, s, t, true))),
+      job: jobs.map((_job, j) => memoOfOne(v.slots, budget, (s) => anyEnabled(v, s, v.actorRules.job[j]!))),
+    }
+    memos.set(v, m)
+  }
+  return m
+}
+
 export function standingOf(v: GpuView, s: Reader, ignoreTimeouts: boolean, into?: Standing): Standing {
   const { design, f } = v
   const out = into ?? { thread: new Int8Array(design.threads.length), jobActive: new Uint8Array(design.jobs.length), blocked: false }
+  const m = standingMemos(v)
+  const thread = ignoreTimeouts ? m.threadIgnoring : m.thread
   let blocked = false
-  for (let t = 0; t < out.thread.length; t++) if ((out.thread[t] = threadStanding(v, s, t, ignoreTimeouts)) === BLOCKED) blocked = true
+  for (let t = 0; t < out.thread.length; t++) if ((out.thread[t] = thread[t]!(s)) === BLOCKED) blocked = true
   for (let j = 0; j < out.jobActive.length; j++) {
-    const active = anyEnabled(v, s, v.actorRules.job[j]!)
+    const active = m.job[j]!(s)
     out.jobActive[j] = active ? 1 : 0
     const st = s.get(f.js[j]!)
     if (!active && st !== JS.done && st !== JS.idle) blocked = true

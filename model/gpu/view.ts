@@ -108,6 +108,8 @@ export interface GpuFields {
 export interface GpuView {
   readonly design: GpuDesign
   readonly f: GpuFields
+  /** values in a decoded state (stored fields and derived values): the keys of memos over states (checker/readMemo.ts) */
+  readonly slots: number
   /** fields op modules declared for themselves, by name (Fields.extra) */
   readonly extra: Readonly<Record<string, number>>
   readonly rules: readonly Rule<Action>[]

@@ -32,6 +32,8 @@ export interface WaitStatics {
     readonly lock: readonly string[]
     readonly engine: readonly string[]
   }
+  /** the ids of thread and job nodes (the actors) */
+  readonly actorIds: ReadonlySet<NodeId>
   /** the kind (index into the graph's builders: thread, job, engine, lock, fence) and index of each node id */
   readonly kindOf: ReadonlyMap<NodeId, readonly [number, number]>
   /** each thread's rules that busy-retry ('spin'), time out ('timeout'), and all the others but 'enable' */
@@ -96,6 +98,7 @@ export function waitStatics(v: GpuView): WaitStatics {
       lock: design.locks.map((lk) => `lock ${lk.name}`),
       engine: design.engines.map((eng) => `engine ${eng.name} (${eng.cus} CU${eng.cus > 1 ? 's' : ''})`),
     },
+    actorIds: new Set([...design.threads.map((_x, t) => `thread:${t}`), ...design.jobs.map((_x, j) => `job:${j}`)]),
     kindOf: new Map<NodeId, readonly [number, number]>(
       (['thread', 'job', 'engine', 'lock', 'fence'] as const).flatMap((kind, code) =>
         (kind === 'thread'
