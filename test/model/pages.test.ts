@@ -5,6 +5,8 @@
  * every reachable state of small designs derived by hand.
  */
 import test from 'ava'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { explore } from '../../checker/explore.js'
 import type { Action, Invariant, Model, Reader } from '../../checker/model.js'
@@ -213,4 +215,44 @@ test('migrate_vma_setup else: -EBUSY: a page another thread holds a reference to
   t.is(x.verdict.status, 'proved')
   t.true(failed, 'the busy page fails the migration')
   t.true(moved, 'without the reference it migrates')
+})
+
+// hmm_range_fault meets the migration entry migrate_vma_setup installed and waits for it
+// (mm/hmm.c: hmm_vma_handle_pte @ v6.12: is_migration_entry -> migration_entry_wait, -EBUSY), a
+// get_pages without else: as well as one with it. The MMU_NOTIFY_MIGRATE invalidation runs between
+// setup and finalize (written out: migrate_vma_setup runs no callbacks here) and has ended when the
+// fault handler reads its seq: a walk that ignored the entry would snapshot the VRAM page, map it
+// with no collision, and finalize would move the page under the GPU's valid PTE (gpu-access).
+const hmmDesign = (evict: string): string => `
+name: get_pages waits on the migration entry
+about: a device-private page migrated to system while the GPU fault handler mirrors it
+engines: [{ name: gpu0, cus: 1 }]
+locks: [{ name: notifier_lock }]
+pages: [{ name: p0, at: vram, device: gpu0 }]
+notifiers: [{ name: n0, pages: [p0], callback: [{ lock: notifier_lock, nonblock: again }, set_seq, { zap: r0 }, { unlock: notifier_lock }] }]
+ranges: [{ name: r0, engine: gpu0, pages: [p0], notifiers: [n0], mapped: false }]
+jobs: [{ name: q0, engine: gpu0, queue: user, accesses: [r0] }]
+threads:
+  - { name: fault, path: hmm_fault_handler, repeat: true, with: { job: q0, range: r0 } }
+  - { name: evict, steps: [${evict}] }
+`
+const hmmDir = mkdtempSync(join(tmpdir(), 'fencecheck-hmm-'))
+const loadText = (name: string, text: string): Model<Action> => {
+  const f = join(hmmDir, name)
+  writeFileSync(f, text)
+  return loadScenario(f).model
+}
+const SETUP = '{ migrate_vma_setup: p0, to: system, device: gpu0 }'
+
+test('get_pages without else: waits while a migration entry is installed, and the wait-for graph names its migrator', (t) => {
+  const ok = loadText('finalized.yaml', hmmDesign(`${SETUP}, { invalidate: p0, event: migrate }, { migrate_vma_finalize: p0, to: system, device: gpu0 }`))
+  t.is(explore(ok).verdict.status, 'proved')
+  // A migrator that never finalizes leaves its entry installed: the walk waits on it for ever.
+  const m = loadText('unfinalized.yaml', hmmDesign(SETUP))
+  const x = explore(m)
+  t.is(violated(x.verdict), PROPERTY_NAMES.deadlock)
+  const r = replay(m, violationTrace(x)!, PROPERTY_NAMES.deadlock)
+  t.true(r.ok)
+  const text = view(m).waitFor(r.badState!).describe().join('\n')
+  t.regex(text, /thread fault hmm_range_fault\(p0\) waits on evict's migration entry/)
 })

@@ -14,7 +14,9 @@
  * what that fault runs here (do_swap_page's reference and the owner's migrate_to_ram), and `retry`
  * is the new walk; a range whose page may be in another device's VRAM (at start, or migrated
  * there by some step) needs it (checkDevicePrivateOwners). A page whose migration entry is
- * installed makes the walk wait (migration_entry_wait, as a CPU fault does: cpuFault.ts).
+ * installed makes every walk wait, with or without `else:` (hmm_vma_handle_pte: is_migration_entry
+ * -> migration_entry_wait, then -EBUSY and the walk starts again), as a CPU fault does
+ * (cpuFault.ts): it goes on once the migrator's migrate_vma_finalize removed the entry.
  *
  * Modelling choice: one owner per device. KFD gives the devices of one XGMI hive one owner
  * (kfd_svm.h: SVM_ADEV_PGMAP_OWNER) and passes NULL when a range's devices have different owners
@@ -52,7 +54,7 @@ export const mirrorOp: OpModule<S> = {
     },
     {
       key: 'get_pages',
-      doc: 'hmm_range_fault: fault the pages in and snapshot their pfns',
+      doc: 'hmm_range_fault: fault the pages in and snapshot their pfns; waits while a migration entry is installed for one of them (migration_entry_wait)',
       arg: { role: 'range', what: 'the range', schema: NAME('a range') },
       modifiers: {
         else: {
@@ -99,6 +101,7 @@ export const mirrorOp: OpModule<S> = {
     { path: 'mm/mmu_notifier.c', fn: 'mmu_interval_read_begin' },
     { path: 'include/linux/mmu_notifier.h', fn: 'mmu_interval_read_retry' },
     { path: 'mm/hmm.c', fn: 'hmm_range_fault' },
+    { path: 'mm/hmm.c', fn: 'hmm_vma_handle_pte' },
   ],
   link(steps, k, who, d) {
     const s = steps[k] as S
@@ -181,7 +184,9 @@ export const mirrorOp: OpModule<S> = {
         add(
           { name: 'hmm_range_fault', ...base, range: r.name },
           m('get_pages'),
-          foreign ? (s) => p.at_(s) && walkable(s) && !inVram(s) : (s) => p.at_(s),
+          // hmm_vma_handle_pte: a migration entry makes every walk wait (migration_entry_wait,
+          // then -EBUSY: the walk starts again once the migrator's finalize removed it).
+          foreign ? (s) => p.at_(s) && walkable(s) && !inVram(s) : (s) => p.at_(s) && walkable(s),
           (c) => {
             for (const q of r.pages) {
               if (c.get(pageAt[q]!) === PAGE.none) c.set(pageAt[q]!, PAGE.system)
@@ -244,7 +249,7 @@ export const mirrorOp: OpModule<S> = {
     }
   },
   waitsOn(wc, step) {
-    if (step.op === 'get_pages' && step.else === 'branch') for (const q of wc.v.design.ranges[step.range]!.pages) migrationEntryWait(wc, q, 'hmm_range_fault')
+    if (step.op === 'get_pages') for (const q of wc.v.design.ranges[step.range]!.pages) migrationEntryWait(wc, q, 'hmm_range_fault')
     if (step.op !== 'read_begin') return
     const { v, s, t } = wc
     const { design, f } = v
