@@ -80,29 +80,8 @@ export function declareHardware(d: DesignInput) {
 
   // Fences: one per job (named after it), plus declared ones.
   const jobIn = d.jobs ?? []
-  const fences: Fence[] = []
-  for (const [i, j] of jobIn.entries()) {
-    claim(j.name as string, `job #${i + 1}`, ['jobs', i, 'name'])
-    if (engineIx.get(j.engine as string) === undefined) {
-      throw new SpecError('FC141', ['jobs', i, 'engine'], `no engine named '${j.engine as string}' (engines: ${engines.map((e) => e.name).join(', ')})`)
-    }
-    fences.push({ name: j.name as string, kind: j.queue === 'user' ? 'hmm' : 'dma', job: i })
-  }
+  const fences = declareFences(d, jobIn, engines, engineIx, claim)
   const jobIx = new Map(jobIn.map((j, i) => [j.name as string, i]))
-  for (const [i, fe] of (d.fences ?? []).entries()) {
-    claim(fe.name as string, `fence #${i + 1}`, ['fences', i, 'name'])
-    const kind = fe.kind as Fence['kind']
-    let of: number | undefined
-    if (kind === 'preempt') {
-      if (fe.of === undefined)
-        throw new SpecError('FC173', ['fences', i], `preempt fence '${fe.name as string}' needs 'of: JOB' (the queue it takes off the hardware)`)
-      of = jobIx.get(fe.of as string)
-      if (of === undefined) throw new SpecError('FC141', ['fences', i, 'of'], `no job named '${fe.of as string}'`)
-    } else if (fe.of !== undefined) throw new SpecError('FC174', ['fences', i, 'of'], `'of' applies to preempt fences only`)
-    fences.push({ name: fe.name as string, kind, ...(of !== undefined ? { of } : {}) })
-  }
-  if (fences.length > MAX_FENCES)
-    throw new SpecError('FC148', ['fences'], `${fences.length} fences (one per job plus declared ones); at most ${MAX_FENCES} are supported`)
   const fenceIx = new Map(fences.map((f, i) => [f.name, i]))
   const fence = (name: unknown, path: Path): number => {
     const i = fenceIx.get(name as string)
@@ -201,6 +180,40 @@ export function declareHardware(d: DesignInput) {
   }
 }
 export type Hardware = ReturnType<typeof declareHardware>
+
+/** Each job's fence (named after it), then the declared fences (a preempt fence names its job). */
+function declareFences(
+  d: DesignInput,
+  jobIn: Obj[],
+  engines: readonly { readonly name: string }[],
+  engineIx: ReadonlyMap<string, number>,
+  claim: (name: string, what: string, path: Path) => void,
+): Fence[] {
+  const fences: Fence[] = []
+  for (const [i, j] of jobIn.entries()) {
+    claim(j.name as string, `job #${i + 1}`, ['jobs', i, 'name'])
+    if (engineIx.get(j.engine as string) === undefined) {
+      throw new SpecError('FC141', ['jobs', i, 'engine'], `no engine named '${j.engine as string}' (engines: ${engines.map((e) => e.name).join(', ')})`)
+    }
+    fences.push({ name: j.name as string, kind: j.queue === 'user' ? 'hmm' : 'dma', job: i })
+  }
+  const jobIx = new Map(jobIn.map((j, i) => [j.name as string, i]))
+  for (const [i, fe] of (d.fences ?? []).entries()) {
+    claim(fe.name as string, `fence #${i + 1}`, ['fences', i, 'name'])
+    const kind = fe.kind as Fence['kind']
+    let of: number | undefined
+    if (kind === 'preempt') {
+      if (fe.of === undefined)
+        throw new SpecError('FC173', ['fences', i], `preempt fence '${fe.name as string}' needs 'of: JOB' (the queue it takes off the hardware)`)
+      of = jobIx.get(fe.of as string)
+      if (of === undefined) throw new SpecError('FC141', ['fences', i, 'of'], `no job named '${fe.of as string}'`)
+    } else if (fe.of !== undefined) throw new SpecError('FC174', ['fences', i, 'of'], `'of' applies to preempt fences only`)
+    fences.push({ name: fe.name as string, kind, ...(of !== undefined ? { of } : {}) })
+  }
+  if (fences.length > MAX_FENCES)
+    throw new SpecError('FC148', ['fences'], `${fences.length} fences (one per job plus declared ones); at most ${MAX_FENCES} are supported`)
+  return fences
+}
 
 /** The engines (CUs, preemption, flush, XNACK); CPU-only designs need none, GPU jobs do. */
 function declareEngines(d: DesignInput, claim: (name: string, what: string, path: Path) => void): Engine[] {

@@ -36,7 +36,8 @@ interface Graph {
 /** Every reachable state of the model, and every transition between them. */
 function stateGraph(m: Model<Action>): Graph | { tooBig: number } {
   // No properties and no deadlock check: the search does not stop before the space is complete.
-  const bare: Model<Action> = { ...noDeadlockCheck(m), properties: [] }
+  // (and none left out: a run that leaves properties out and checks none is inconclusive)
+  const bare: Model<Action> = { ...noDeadlockCheck(m), properties: [], omitted: [] }
   const x = explore(bare, { bounds: { maxStates: MAX_STATES + 1 } })
   if (x.verdict.status !== 'proved') return { tooBig: x.store.size }
   const W = m.layout.words
