@@ -129,6 +129,14 @@ export async function runCheck(argv: CheckArgs): Promise<number> {
   if (argv['hash-compaction'] && (argv.symmetry || argv.checkpoint || argv.resume || workers > 1 || resolved.some((r) => r.order !== 'bfs'))) {
     throw new InputError('FC224', '--hash-compaction runs a single-worker breadth-first search, without --symmetry or checkpoints', '--hash-compaction')
   }
+  // A scenario's own symmetry: declaration asks for symmetry reduction as --symmetry does.
+  const symmetric = argv['hash-compaction'] ? resolved.find((r) => r.symmetry) : undefined
+  if (symmetric)
+    throw new InputError(
+      'FC224',
+      `--hash-compaction runs without symmetry reduction, and ${symmetric.target.target} declares symmetry: (drop --hash-compaction, or check a copy without symmetry:)`,
+      '--hash-compaction',
+    )
   if (resolved.some((r) => r.por) && (workers > 1 || argv.checkpoint || argv.resume || argv['hash-compaction'] || resolved.some((r) => r.symmetry)))
     throw new InputError('FC229', '--por runs a single-worker search without checkpoints, hash compaction or symmetry reduction', '--por')
   if (workers > 1 && (argv.checkpoint || argv.resume))

@@ -213,3 +213,9 @@ test('deselecting every property of a scenario is inconclusive (exit 3), never p
   t.regex(r.stdout, /no property was checked \(every property was left out: deselected with --skip-property/)
   t.notRegex(r.stdout, /PROVED/)
 })
+
+test('--hash-compaction on a scenario that declares symmetry: is refused as input, before any work (it used to end in a model error, exit 4)', (t) => {
+  const r = cli(['check', join(ROOT, 'scenarios/gpu/s19-two-faulting-queues-symmetric.yaml'), '--hash-compaction', '--quiet'])
+  refused(t, r, 'FC224', ['declares symmetry:', 'drop --hash-compaction'])
+  t.notRegex(r.stdout, /^verdict/m)
+})
