@@ -3,7 +3,8 @@
  * no action is stored per state. Each step names its action and what changed; the whole trace can
  * be checked again, step by step, by `replay`.
  */
-import { fromJS, is } from 'immutable'
+import { createRequire } from 'node:module'
+import type * as Immutable from 'immutable'
 import type { ErrorCode } from '../errors/codes.js'
 import {
   Cursor,
@@ -185,10 +186,18 @@ export function traceTo<A extends Action>(x: Exploration<A>, index: number): Tra
 }
 
 /**
+ * Immutable, loaded when a trace is first built: a search that builds none (a proof, say) does
+ * without it, and loading it takes a noticeable part of a short run's time.
+ */
+let immutable: typeof Immutable | undefined
+const immutableLib = (): typeof Immutable => (immutable ??= createRequire(import.meta.url)('immutable') as typeof Immutable)
+
+/**
  * Field-level differences, compared with Immutable's value equality. Arrays are compared element
  * by element so `kst[1]` is reported rather than the whole `kst` list.
  */
 export function diff(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, [unknown, unknown]> {
+  const { fromJS, is } = immutableLib()
   const out: Record<string, [unknown, unknown]> = {}
   for (const key of Object.keys(after)) {
     const a = before[key]

@@ -116,11 +116,24 @@ function optionsOf(builder: (y: GlobalArgv) => unknown): string[] {
   return [...Object.keys(declared), 'help']
 }
 
+/**
+ * yargs renders a command's whole help text as it starts the command's handler, and keeps it
+ * should the handler ask for help later; no handler here does (--help and usage errors are
+ * answered before any handler runs, and render the text then). The rendering measures every
+ * line's width, a noticeable part of a short run's time, so it is not done. (The usage
+ * instance is yargs's own; @types/yargs does not list getInternalMethods.)
+ */
+function skipHelpCache(y: GlobalArgv): void {
+  const internal = y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }
+  internal.getInternalMethods().getUsageInstance().cacheHelpMessage = () => undefined
+}
+
 /** Parse `args`, run the command they name, and return its exit code. */
 export async function main(rawArgs: string[]): Promise<number> {
   const args = joinNegativeValues(rawArgs)
   let code: number = EXIT.badInput
   const y: GlobalArgv = yargs(args).scriptName('fencecheck').usage('$0 <command> [options]').strict().options(globalOptions)
+  skipHelpCache(y)
   const names: string[] = [...NAMES]
   const builders = new Map<string, (y: GlobalArgv) => unknown>()
   // Each command's handler gives the exit code; the command line keeps it until it is set below.

@@ -6,7 +6,7 @@
 import { extname } from 'node:path'
 import { InputError } from '../checker/params.js'
 import type { Verdict } from '../checker/verdict.js'
-import type * as ModelIndex from '../model/index.js'
+import type * as Expect from '../model/expect.js'
 import type * as Itf from '../report/itf.js'
 import type * as Json from '../report/json.js'
 import type * as Files from '../report/files.js'
@@ -22,7 +22,7 @@ import type { Resolved } from './target.js'
 
 // The search, the models and the reports, loaded by loadCheckModules in the search thread only:
 // the main thread parses the command line and starts the thread without them.
-let unmet: typeof ModelIndex.unmet
+let unmet: typeof Expect.unmet
 let toItf: typeof Itf.toItf
 let toJson: typeof Json.toJson
 let reportKind: typeof Files.reportKind
@@ -36,14 +36,18 @@ let allViolations: typeof AllViolations.allViolations
 let allViolationsSummary: typeof AllViolations.allViolationsSummary
 let perProperty: typeof AllViolations.perProperty
 let resolveTarget: typeof Target.resolveTarget
+let loadTargets: typeof Target.loadTargets
 
-/** Load what runCheck needs (once; the worker thread calls it as it starts). */
+/**
+ * Load what runCheck needs (once; the worker thread calls it as it starts). The writers of result
+ * files and reports (reportFiles), and the scenario loader (target.ts's loadTargets), come later,
+ * when the command line asks for them.
+ */
 export async function loadCheckModules(): Promise<void> {
-  const [m, itf, json, files, text, search, all, target] = await Promise.all([
-    import('../model/index.js'),
+  const [m, itf, json, text, search, all, target] = await Promise.all([
+    import('../model/expect.js'),
     import('../report/itf.js'),
     import('../report/json.js'),
-    import('../report/files.js'),
     import('../report/text.js'),
     import('./search.js'),
     import('./allViolations.js'),
@@ -52,11 +56,17 @@ export async function loadCheckModules(): Promise<void> {
   ;({ unmet } = m)
   ;({ toItf } = itf)
   ;({ toJson } = json)
-  ;({ reportKind, writeReport, writeWhole } = files)
   ;({ toText } = text)
   ;({ exitFor, run, runParallel } = search)
   ;({ allViolations, allViolationsSummary, perProperty } = all)
-  ;({ resolveTarget } = target)
+  ;({ resolveTarget, loadTargets } = target)
+}
+
+/** The writers of result files and reports (report/files.js, which loads the graph renderer), for --out and --report. */
+let fileWriters = false
+async function loadFileWriters(): Promise<void> {
+  if (!fileWriters) ({ reportKind, writeReport, writeWhole } = await import('../report/files.js'))
+  fileWriters = true
 }
 
 export const command = 'check <targets..>'
@@ -106,6 +116,7 @@ export function handler(argv: CheckArgs): Promise<number> {
 export async function runCheck(argv: CheckArgs): Promise<number> {
   await loadCheckModules()
   const reportFiles = argv.report ?? []
+  if (argv.out !== undefined || reportFiles.length > 0) await loadFileWriters()
   for (const f of reportFiles) {
     if (reportKind(f) === undefined) {
       throw new InputError(
@@ -121,6 +132,7 @@ export async function runCheck(argv: CheckArgs): Promise<number> {
     durationFlag('--checkpoint-every', argv['checkpoint-every'])
   }
   prepareOutputs({ out: argv.out, report: reportFiles, checkpoint: argv.checkpoint, resume: argv.resume })
+  await loadTargets(argv.targets ?? [])
   const resolved = (argv.targets ?? []).map((t) => resolveTarget(t, argv))
   if ((argv.checkpoint || argv.resume) && resolved.length > 1) throw new InputError('FC241', '--checkpoint and --resume take one target', '--checkpoint')
   if (reportFiles.length && resolved.length > 1)

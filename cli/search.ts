@@ -8,7 +8,7 @@ import { explore, type ExploreOptions } from '../checker/explore.js'
 import { exploreParallel } from '../checker/parallel.js'
 import { InputError } from '../checker/params.js'
 import { EXIT, type Verdict } from '../checker/verdict.js'
-import { FACTORY_URL, type ModelSpec } from '../model/index.js'
+import type { ModelSpec } from '../model/factory.js'
 import { findingsOf, makeReport, type Report } from '../report/report.js'
 import { refuseOtherRun } from './identity.js'
 import { durationFlag } from './options.js'
@@ -95,6 +95,8 @@ export function run(r: Resolved, quiet: boolean, flags: CheckpointFlags = {}): R
 /** The search on several worker threads (level-synchronous BFS; same verdict, counts and trace). */
 export async function runParallel(r: Resolved, quiet: boolean, workers: number): Promise<Report> {
   const spec: ModelSpec = r.scenario ? { kind: 'scenario', file: r.scenario.file } : { kind: 'builtin', name: r.model.name, params: { ...r.model.params } }
+  // The factory (which loads the scenario loader) only for a parallel search, whose threads build the model.
+  const { FACTORY_URL } = await import('../model/factory.js')
   const x = await exploreParallel(r.model, { factory: FACTORY_URL, spec }, { ...exploreOptions(r, quiet), workers })
   return makeReport(r.target, { model: r.model, narrator: r.narrator }, findingsOf(x), r.reproduce)
 }

@@ -33,26 +33,31 @@ export function notStarted(what: string): number {
   return EXIT.inconclusive
 }
 
-/** What the worker thread is started with: the shared stop flag (its task comes as a message). */
+/**
+ * What the worker thread is started with: the shared stop flag, and the command it is likely to
+ * run, whose modules it loads while the task is on its way (the task comes as a message).
+ */
 export interface WorkerStart {
   readonly stopFlag: Int32Array
+  readonly command: WorkerTask['command']
 }
 
 /** The worker started before the command line was parsed (see prestartWorker), until a task takes it. */
 let prestarted: Worker | undefined
 
-const startWorker = (): Worker => new Worker(new URL('./worker.js', import.meta.url), { workerData: { stopFlag } satisfies WorkerStart })
+const startWorker = (command: WorkerTask['command']): Worker =>
+  new Worker(new URL('./worker.js', import.meta.url), { workerData: { stopFlag, command } satisfies WorkerStart })
 
 /**
  * Start the search thread now, before the command line is parsed, so that it loads the checker,
  * the models and the reports while the main thread loads and runs the parser (each thread loads
  * its modules for itself). The worker waits for its task; until one is posted it does not keep
  * the process alive, so a command that ends without a search (a usage error, say) exits as
- * before. main.ts calls this for the commands that search.
+ * before. main.ts calls this for the commands that search, with the one the command line names.
  */
-export function prestartWorker(): void {
+export function prestartWorker(command: WorkerTask['command']): void {
   if (prestarted === undefined) {
-    prestarted = startWorker()
+    prestarted = startWorker(command)
     prestarted.unref()
   }
 }
@@ -61,7 +66,7 @@ export function prestartWorker(): void {
 export function inWorker(task: WorkerTask): Promise<number> {
   if (stopRequested()) return Promise.resolve(notStarted('the search'))
   return new Promise((resolvePromise, reject) => {
-    const w = prestarted ?? startWorker()
+    const w = prestarted ?? startWorker(task.command)
     prestarted = undefined
     w.ref()
     w.postMessage(JSON.parse(JSON.stringify(task)) as WorkerTask)

@@ -24,6 +24,7 @@ let simulationJson: typeof SimulationReport.simulationJson
 let simulationText: typeof SimulationReport.simulationText
 let stopWasRequested: typeof Search.stopWasRequested
 let resolveTarget: typeof Target.resolveTarget
+let loadTargets: typeof Target.loadTargets
 let shellWord: typeof Target.shellWord
 
 /** Load what runSimulate needs (once; the worker thread calls it as it starts). */
@@ -39,7 +40,7 @@ export async function loadSimulateModules(): Promise<void> {
   ;({ writeWhole } = files)
   ;({ simulationJson, simulationText } = report)
   ;({ stopWasRequested } = search)
-  ;({ resolveTarget, shellWord } = target)
+  ;({ resolveTarget, loadTargets, shellWord } = target)
 }
 
 export const command = 'simulate <target>'
@@ -68,6 +69,7 @@ export function handler(argv: SimulateArgs): Promise<number> {
 export async function runSimulate(argv: SimulateArgs): Promise<number> {
   await loadSimulateModules()
   prepareOutputs({ out: argv.out })
+  await loadTargets([argv.target])
   const r = resolveTarget(argv.target, argv)
   for (const [flag, v, min] of [
     ['--seed', argv.seed, 0],

@@ -11,7 +11,9 @@ import type { Action, Model } from '../checker/model.js'
 import { InputError } from '../checker/params.js'
 import type { Selection } from '../checker/plan.js'
 import type { Bounds, SearchOrder } from '../checker/verdict.js'
-import { buildNarrated, loadScenario, type Scenario } from '../model/index.js'
+import { buildNarrated } from '../model/registry.js'
+import type * as ScenarioModule from '../model/scenario.js'
+import type { Scenario } from '../model/scenario.js'
 import type { Narrator } from '../report/narrator.js'
 import type { Target } from '../report/report.js'
 import { searchBounds, type SearchFlags, selectionOf } from './options.js'
@@ -76,6 +78,18 @@ function isScenarioPath(t: string): boolean {
 }
 
 /**
+ * The scenario loader (YAML, the schemas, the GPU model): loaded by loadTargets only when a
+ * target is a scenario file, since it takes a noticeable part of a short run's time and a
+ * built-in model needs none of it.
+ */
+let loadScenario: typeof ScenarioModule.loadScenario | undefined
+
+/** Load what resolveTarget needs for these targets (call before resolving any of them). */
+export async function loadTargets(names: readonly string[]): Promise<void> {
+  if (loadScenario === undefined && names.some(isScenarioPath)) ({ loadScenario } = await import('../model/scenario.js'))
+}
+
+/**
  * A loaded scenario as a target: `given` as it was named (on the command line), `file` as it is
  * shown (relative to the working directory), with the search flags over its own settings.
  */
@@ -105,12 +119,13 @@ export function scenarioTarget(sc: Scenario, given: string, file: string, flags:
   }
 }
 
-/** Resolve a command-line target (model name or scenario file) without running anything. */
+/** Resolve a command-line target (model name or scenario file) without running anything; loadTargets first. */
 export function resolveTarget(name: string, flags: SearchFlags): Resolved {
   if (isScenarioPath(name)) {
     if (flags.param && flags.param.length > 0) {
       throw new InputError('FC220', `--param applies to built-in models; '${name}' is a scenario file (set params inside the file)`, '--param')
     }
+    if (loadScenario === undefined) throw new Error(`the scenario loader is not loaded for '${name}' (loadTargets)`)
     return scenarioTarget(loadScenario(name), name, relative(process.cwd(), resolve(name)) || name, flags)
   }
   const { model, narrator } = buildNarrated(name, flags.param ?? [])

@@ -16,10 +16,11 @@ import { loadSimulateModules, runSimulate } from './simulate.js'
 
 // What searchThread.ts starts the thread with: the stop flag it shares. The task comes as a
 // message, as plain data: the thread may be started before the command line is parsed.
-const { stopFlag } = workerData as WorkerStart
+const { stopFlag, command } = workerData as WorkerStart
 onStopRequest(() => Atomics.load(stopFlag, 0) === 1)
-// Load what the commands run while the task is on its way.
-const loaded = Promise.all([loadCheckModules(), loadSimulateModules()])
+// Load what the command the thread was started for runs while the task is on its way (the
+// task's own command loads what it needs when it runs, should it be the other one).
+const loaded = command === 'simulate' ? loadSimulateModules() : loadCheckModules()
 loaded.catch(() => undefined) // a failure is reported when the task awaits it
 const nextTask = new Promise<WorkerTask>((resolve) => parentPort!.once('message', resolve))
 
