@@ -15,7 +15,7 @@ import type { Verdict } from '../checker/verdict.js'
 import { headline } from '../checker/verdict.js'
 import type { Report } from '../report/report.js'
 import type { SearchFlags } from './options.js'
-import { type Resolved, resolveTarget } from './target.js'
+import { loadTargets, type Resolved, resolveTarget } from './target.js'
 
 export interface AllViolations {
   /** one report per violated property, in the order the search found them (shortest first) */
@@ -33,6 +33,7 @@ function idOf(model: Model<Action>, name: string): string {
 export async function allViolations(target: string, flags: SearchFlags, search: (r: Resolved) => Report | Promise<Report>): Promise<AllViolations> {
   if (flags.order === 'dfs')
     throw new InputError('FC228', '--all-violations runs a breadth-first search, for shortest traces (drop --order dfs)', '--all-violations')
+  await loadTargets([target])
   const skip = [...(flags['skip-property'] ?? [])]
   const violations: Report[] = []
   for (;;) {

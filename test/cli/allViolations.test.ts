@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { allViolations, perProperty } from '../../cli/allViolations.js'
 import { run } from '../../cli/search.js'
-import { resolveTarget } from '../../cli/target.js'
+import { loadTargets, resolveTarget } from '../../cli/target.js'
 import { CLI, ROOT } from '../root.js'
 
 const S08B = join(ROOT, 'scenarios/gpu/s08b-hmm-dep-under-resv.yaml')
@@ -19,6 +19,7 @@ const S11B = join(ROOT, 'scenarios/gpu/s11b-rule4.yaml')
 for (const file of [S08B, S11B]) {
   test(`${file.split('/').pop()!}: the violated properties are those violated one by one, with their shortest lengths`, async (t) => {
     const a = await allViolations(file, {}, (r) => run(r, true))
+    await loadTargets([file])
     const found = new Map(a.violations.map((r) => [r.verdict.status === 'violated' ? r.verdict.property.name : '', r.verdict]))
     t.true(found.size >= 2, 'the scenario violates more than one property')
     const model = resolveTarget(file, {}).model
