@@ -62,8 +62,8 @@ export async function loadCheckModules(): Promise<void> {
   ;({ resolveTarget, loadTargets } = target)
 }
 
-/** The writers of result files and reports (report/files.js, which loads the graph renderer), for --out and --report. */
 let fileWriters = false
+/** Load the writers of result files and reports (report/files.js, which loads the graph renderer), for --out and --report. */
 async function loadFileWriters(): Promise<void> {
   if (!fileWriters) ({ reportKind, writeReport, writeWhole } = await import('../report/files.js'))
   fileWriters = true
