@@ -294,6 +294,18 @@ export const ERROR_CODES = {
       'A `lock_slow`, a `lock` with `ctx: true` or a `ww_acquire_fini` with no open `ww_acquire_init` earlier in the path, or a second `ww_acquire_init` while one is open.',
     fix: 'Write `ww_acquire_init` before the locks of the transaction and `ww_acquire_fini` after its last unlock, once per transaction.',
   },
+  FC260: {
+    title: 'migration destination without its migrate_vma_setup',
+    cause:
+      'A `migrate_alloc_dst` with no `migrate_vma_setup` of the same page, direction (`to:`) and device earlier in the path: the driver allocates a destination for a source migrate_vma_setup collected.',
+    fix: 'Write the `migrate_vma_setup` first, with the same `to:` and `device:`.',
+  },
+  FC261: {
+    title: 'second migration destination for one page',
+    cause:
+      'A `migrate_alloc_dst` of a page whose destination the path already holds: no `migrate_vma_finalize` or `migrate_put_dst` of the page since its last `migrate_alloc_dst` (migrate->dst has one entry per page).',
+    fix: 'Finalize the migration, or give the destination back with `migrate_put_dst`, before allocating another.',
+  },
   FC159: {
     title: 'read lock of a lock that is not an rwsem',
     cause: '`lock_read` or `trylock_read` of a mutex or a dma_resv.',

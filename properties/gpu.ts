@@ -26,7 +26,8 @@ import { hasStuck } from '../model/gpu/waitFor.js'
 import { FLUSH_DEPENDENCY, flushDependencyProperty, hasFlush } from './flushDependency.js'
 import { lockOrderProperty } from './gpuLockOrder.js'
 import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
-import { DATA_SURVIVES, FAULT_ATTRIBUTION, PROGRESS, STALE_ACCESS } from './hmm.js'
+import { DATA_SURVIVES, FAULT_ATTRIBUTION, PAGE_CONSERVATION, PROGRESS, STALE_ACCESS } from './hmm.js'
+import { migrates, pageConservationProperty } from './pageConservation.js'
 import { countsUsers, MM_LIFETIME, mmLifetime, processFaultAttribution } from './process.js'
 
 export { PRIMED_ORDER } from './gpuLockOrder.js'
@@ -49,6 +50,7 @@ export const PROPERTY_NAMES = {
   ...ATOMIC_NAMES,
   hang: 'hang-until-timeout: no bounded wait times out in a hang that only its timeout ends',
   dataSurvives: DATA_SURVIVES,
+  pageConservation: PAGE_CONSERVATION,
   flushDependency: FLUSH_DEPENDENCY,
   faultAttribution: FAULT_ATTRIBUTION,
   mmLifetime: MM_LIFETIME,
@@ -318,6 +320,9 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
       }),
     )
 
+  // rule 39: no migration loses or duplicates a page frame (properties/pageConservation.ts)
+  if (want.has('page-conservation') && migrates(design)) props.push(pageConservationProperty(v))
+
   if (want.has('fault-attribution') && design.processes && design.jobs.some((j) => j.accesses.length > 0)) props.push(processFaultAttribution(v))
   if (want.has('mm-lifetime') && countsUsers(v)) props.push(mmLifetime(v))
 
@@ -558,6 +563,7 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
     })
   else if (!hasTimedWait(design)) empty('hang-until-timeout', 'no bounded wait (timeout: true), so no timeout can end a hang')
   if (!namesCopy(design)) empty('data-survives', 'no migrate_vma_finalize names its copy job (copy:)')
+  if (!migrates(design)) empty('page-conservation', 'no migrate_vma_setup, so no page migrates')
   if (!hasFlush(design)) empty('flush-dependency', 'no flush_work or flush_workqueue step')
   return out
 }
@@ -596,6 +602,7 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'irq-safety': 'irqSafety',
   'hang-until-timeout': 'hang',
   'data-survives': 'dataSurvives',
+  'page-conservation': 'pageConservation',
   'flush-dependency': 'flushDependency',
   'fault-attribution': 'faultAttribution',
   'mm-lifetime': 'mmLifetime',
@@ -620,6 +627,7 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'irq-safety': 'order',
   'hang-until-timeout': 'step',
   'data-survives': 'step',
+  'page-conservation': 'invariant',
   'flush-dependency': 'step',
   'fault-attribution': 'step',
   'mm-lifetime': 'step',

@@ -13,6 +13,7 @@ import { reclaims } from '../model/gpu/types.js'
 import type { ReadTrace } from '../report/narrator.js'
 import { flushDependencyBroken } from './flushDependency.js'
 import { GpuTraceFacts } from './gpuTraceFacts.js'
+import { pageAccounting } from './pageConservation.js'
 
 /** The explanation of a violation of property `id` by `trace`; empty for a property it has no words for. */
 export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Action>): string[] {
@@ -48,6 +49,8 @@ export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Act
       return x.nonblock()
     case 'flush-dependency':
       return x.flushDependency()
+    case 'page-conservation':
+      return x.pageConservation()
     default:
       return []
   }
@@ -56,6 +59,11 @@ export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Act
 /** The explanation of each rule, read off the trace by the facts it extends. */
 class Explainer extends GpuTraceFacts {
   // ---- the rules ------------------------------------------------------------------------------
+
+  pageConservation(): string[] {
+    const why = pageAccounting(this.v)(this.post)
+    return why ? [`page ${why.kind}: ${why.what}`] : []
+  }
 
   flushDependency(): string[] {
     const t = this.thread()

@@ -42,8 +42,10 @@ export function buildFields(design: GpuDesign, paths: Paths): Fields {
   const place = buffers.map((bo) => b.scalar(`placement.${bo.name}`, enumOf('vram', 'system', 'swapped')))
   const resv = buffers.map((bo) => b.scalar(`resv.${bo.name}`, int(0, 2 ** fences.length - 1)))
   const allocs = threads.reduce((n, th) => n + th.steps.filter((s) => s.op === 'free').length, 0) + reclaimSteps.filter((s) => s.op === 'free').length
-  const vram = b.scalar('free.vram', int(0, design.memory.vram + buffers.length + allocs))
-  const system = b.scalar('free.system', int(0, design.memory.system + buffers.length + allocs))
+  // migration destinations (ops/migrateDst.ts): a page's frames come back to the pools as it moves
+  const frames = threads.some((th) => th.steps.some((s) => s.op === 'migrate_alloc_dst')) ? pages.length : 0
+  const vram = b.scalar('free.vram', int(0, design.memory.vram + buffers.length + allocs + frames))
+  const system = b.scalar('free.system', int(0, design.memory.system + buffers.length + allocs + frames))
   // residency: absent, system, or one device's VRAM (PAGE.vram + engine; one name per engine when several)
   const vrams = engines.length > 1 ? engines.map((e) => `vram.${e.name}`) : ['vram']
   const pageAt = pages.map((pg) => b.scalar(`page.${pg.name}`, enumOf('none', 'system', ...vrams)))

@@ -22,7 +22,10 @@ import { FS, type GpuView, type RuleMeta } from './view.js'
 const EXTRA_OF: Partial<Record<Role, (i: number, key: string) => boolean>> = {
   work: (i, key) => key === `work.${i}` || key === `timer.${i}`,
   pool: (i, key) => key === `pool.${i}`,
-  page: (i, key) => (key === `pageLock.${i}` || key.startsWith('pageRef.') ? key.endsWith(`.${i}`) : key.startsWith('migrating.') && key.endsWith(`.${i}`)),
+  page: (i, key) =>
+    key === `pageLock.${i}` || key.startsWith('pageRef.')
+      ? key.endsWith(`.${i}`)
+      : (key.startsWith('migrating.') || key.startsWith('migrateDst.')) && key.endsWith(`.${i}`),
 }
 
 /** The state fields (and an rwsem's per-thread reader bits) each object of a design occupies. */

@@ -254,6 +254,7 @@ export const PROPERTY_IDS = [
   'irq-safety',
   'hang-until-timeout',
   'data-survives',
+  'page-conservation',
   'flush-dependency',
   'fault-attribution',
   'mm-lifetime',

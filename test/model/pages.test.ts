@@ -18,7 +18,7 @@ import { buildDesign, type DesignInput } from '../../model/gpu/spec.js'
 import { PAGE, PLACE } from '../../model/gpu/view.js'
 import { loadScenario } from '../../model/scenario.js'
 import { PROPERTY_NAMES } from '../../properties/gpu.js'
-import { PROGRESS } from '../../properties/hmm.js'
+import { PAGE_CONSERVATION, PROGRESS } from '../../properties/hmm.js'
 import { loadReference, REFERENCE_SCENARIOS } from '../reference/hmm/load.js'
 import { ROOT } from '../root.js'
 
@@ -247,8 +247,11 @@ const SETUP = '{ migrate_vma_setup: p0, to: system, device: gpu0 }'
 test('get_pages without else: waits while a migration entry is installed, and the wait-for graph names its migrator', (t) => {
   const ok = loadText('finalized.yaml', hmmDesign(`${SETUP}, { invalidate: p0, event: migrate }, { migrate_vma_finalize: p0, to: system, device: gpu0 }`))
   t.is(explore(ok).verdict.status, 'proved')
-  // A migrator that never finalizes leaves its entry installed: the walk waits on it for ever.
-  const m = loadText('unfinalized.yaml', hmmDesign(SETUP))
+  // A migrator that never finalizes leaves its entry installed: the walk waits on it for ever. The
+  // entry is a lost page too, and page-conservation sees it first (when the migrator's path ends).
+  const all = loadText('unfinalized.yaml', hmmDesign(SETUP))
+  t.is(violated(explore(all).verdict), PAGE_CONSERVATION)
+  const m = { ...all, properties: all.properties.filter((p) => p.name !== PAGE_CONSERVATION) }
   const x = explore(m)
   t.is(violated(x.verdict), PROPERTY_NAMES.deadlock)
   const r = replay(m, violationTrace(x)!, PROPERTY_NAMES.deadlock)

@@ -760,6 +760,41 @@ bad('map with no get_pages before it', {
   message: ['has no get_pages of it earlier', 'hmm_range_fault'],
 })
 
+bad('a migration destination with no migrate_vma_setup before it', {
+  text:
+    MEM_HEAD +
+    yaml`
+    threads:
+      - name: t1
+        steps:
+          - { migrate_vma_setup: p0, to: vram }
+          - { migrate_alloc_dst: p0, to: system }   # <-
+          - { migrate_vma_finalize: p0, to: vram }
+  `,
+  code: 'FC260',
+  line: 15,
+  field: 'threads.0.steps.1',
+  message: ['migrate_alloc_dst has no migrate_vma_setup of the same page, direction and device'],
+})
+
+bad('a second migration destination for one page', {
+  text:
+    MEM_HEAD +
+    yaml`
+    threads:
+      - name: t1
+        steps:
+          - { migrate_vma_setup: p0, to: system }
+          - { migrate_alloc_dst: p0, to: system }
+          - { migrate_alloc_dst: p0, to: system }   # <-
+          - { migrate_vma_finalize: p0, to: system }
+  `,
+  code: 'FC261',
+  line: 16,
+  field: 'threads.0.steps.2',
+  message: ['whose destination this path already holds'],
+})
+
 bad('an invalidation inside a notifier callback', {
   text:
     MEM_HEAD +

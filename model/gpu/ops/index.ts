@@ -17,6 +17,7 @@ import { invalidateOp } from './invalidate.js'
 import { lockOp } from './lock.js'
 import { memoryOp } from './memory.js'
 import { migrateOp } from './migrate.js'
+import { migrateDstOp } from './migrateDst.js'
 import { mirrorOp } from './mirror.js'
 import { mmOp } from './mm.js'
 import type { OpModule, Provision, StepSyntax } from './op.js'
@@ -72,6 +73,7 @@ export const OPS: readonly OpModule[] = [
   cpuOp,
   pageOp,
   migrateOp,
+  migrateDstOp,
   cpuFaultOp,
   residencyOp,
   mmOp,

@@ -28,6 +28,9 @@
  * nouveau_dmem_migrate_to_ram's `if (!args.cpages) return 0`; -EBUSY: all-or-nothing, as
  * migrate_device_coherent_folio; retry); without it the path goes on and finalize leaves the page.
  *
+ * A path may allocate the destination itself (migrate_alloc_dst, ops/migrateDst.ts): finalize then
+ * moves the page only onto it, as migrate_vma_pages does, and frees the replaced page.
+ *
  * A page the caller already holds locked is collected without the trylock, as the fault page of a
  * do_swap_page() that locks it (mm/migrate: "Trylock device page in do_swap_page", after v6.12);
  * finalize then leaves the lock to the caller.
@@ -36,6 +39,7 @@ import { SpecError } from '../errors.js'
 import type { StepOf } from '../types.js'
 import { FS, isVram, PAGE, PTE, vramOf } from '../view.js'
 import { type OpModule } from './op.js'
+import { accountsDst, anyDst, DST, dstKey } from './migrateDst.js'
 import { pageState } from './page.js'
 import { NAME } from './schema.js'
 
@@ -83,7 +87,7 @@ const sameMigration = (a: S, b: S): boolean => a.page === b.page && a.to === b.t
 export const migrateOp: OpModule<S> = {
   ops: ['migrate_vma_setup', 'migrate_vma_finalize'],
   doc:
-    "Only the page's residency moves: a migration to VRAM takes no page from `memory: { vram }`, and one to system memory none from `system` (allocate the destination with `alloc:` where the driver does). " +
+    "Only the page's residency moves: a migration to VRAM takes no page from `memory: { vram }`, and one to system memory none from `system`, unless the path allocates its destination with `migrate_alloc_dst` (then finalize commits the page only onto that destination and frees the page it replaces). " +
     "`migrate_vma_setup` runs no notifier callbacks: the MMU_NOTIFY_MIGRATE invalidation of migrate_vma_collect is left out (the migrating driver's own callback skips its pgmap_owner, nouveau_svmm_invalidate_range_start), so a device that mirrors the page zaps its own PTEs in the steps (nouveau_dmem_migrate_to_ram's nouveau_svmm_invalidate), and another device's notifier is not run. " +
     'While the migration entry is installed a `cpu_fault` on the page, and a `get_pages` with `else:` (the page of another owner), wait for it; a `get_pages` without `else:` does not (hmm_vma_handle_pte waits there too). ' +
     "`copy:` names the job whose dma_fence carries the data; finalize does not wait for it: finalizing while it is pending is a `data-survives` violation, so write the `wait:` before it (svm_migrate_copy_done; scenarios/mem/d03, d04). Any job may be the copy (an engine's `kind:` is documentation only); give it an engine of its own, as SDMA is, or it competes for CUs with the work it serves. " +
@@ -178,12 +182,22 @@ export const migrateOp: OpModule<S> = {
     const to = dest(step)
     const ptes = cx.design.ranges.flatMap((r, ri) => r.pages.flatMap((q, j) => (q === step.page ? [cx.f.pte[ri]![j]!] : [])))
     const copyFence = step.copy !== undefined ? cx.f.fs[cx.design.jobs[step.copy]!.fence]! : -1
+    // An accounted destination (migrate_alloc_dst, ops/migrateDst.ts): the page moves only onto it.
+    const dst = accountsDst(cx.design, t, step.page, step.to, step.device) ? cx.fields.extra[dstKey(t, step.page)]! : -1
+    const { system, vram } = cx.f
+    const give = (c: Parameters<Parameters<typeof add>[3]>[0], pool: number): void => c.set(pool, Math.min(c.get(pool) + 1, cx.layout.maxOf[pool]!))
     const finalize = (c: Parameters<Parameters<typeof add>[3]>[0]): void => {
       const how = c.get(mig)
-      if (how > 0) {
+      const held = dst >= 0 ? c.get(dst) : DST.none
+      if (how > 0 && (dst < 0 || held !== DST.none)) {
+        // migrate_device_finalize: folio_put(src) frees the page it replaces
+        if (dst >= 0) give(c, isVram(c.get(at)) ? vram : system)
         c.set(at, to)
         // the old pfn no longer holds the data: a device PTE still naming it is stale
         for (const x of ptes) if (c.post(x) === PTE.valid) c.set(x, PTE.stale)
+      } else if (held !== DST.none) give(c, held === DST.system ? system : vram) // unused destination: folio_put(dst)
+      if (dst >= 0) c.set(dst, DST.none)
+      if (how > 0) {
         if (how === 1) c.set(pg.lock, 0)
         c.set(mig, 0)
       }
@@ -191,11 +205,15 @@ export const migrateOp: OpModule<S> = {
     }
     // svm_migrate_copy_done waits for the copy's dma_fence before migrate_vma_finalize: finalizing a
     // collected page before it signalled publishes a page the copy has not filled (data-survives).
-    const copied = (s: { get(f: number): number }): boolean => copyFence < 0 || s.get(mig) === 0 || s.get(copyFence) !== FS.pending
+    // A migration without its accounted destination publishes nothing (the source is restored).
+    const copied = (s: { get(f: number): number }): boolean =>
+      copyFence < 0 || s.get(mig) === 0 || (dst >= 0 && s.get(dst) === DST.none) || s.get(copyFence) !== FS.pending
     add({ name: 'migrate_vma_finalize', ...base, page: name }, m('migrate_finalize'), (s) => p.at_(s) && copied(s), finalize)
     if (copyFence >= 0)
       add({ name: 'migrate_vma_finalize', ...base, page: name, copy: 'pending' }, m('migrate_finalize_uncopied'), (s) => p.at_(s) && !copied(s), finalize)
   },
+  // an accounted finalize frees the replaced page or the unused destination into a pool
+  footprint: (d) => (anyDst(d) ? [{ pool: 'vram' }, { pool: 'system' }] : []),
   text(d, s) {
     const P = d.pages[s.page]!.name
     const dev = s.device >= 0 && d.engines.length > 1 ? ` of ${d.engines[s.device]!.name}` : ''
