@@ -139,6 +139,8 @@ export function memoSuccessors(
  * are memoized in standing.ts). Each has a budget of its own, so one that grows large cannot
  * starve the others.
  */
-export function memoInvariants(props: readonly Property<Action>[], slots: number, unmemoized: (p: Property<Action>) => boolean): Property<Action>[] {
-  return props.map((p) => (p.kind === 'invariant' && !unmemoized(p) ? { ...p, holds: memoOfOne(slots, new MemoBudget(1 << 20), (s) => p.holds(s)) } : p))
+export function memoInvariants(props: readonly Property<Action>[], layout: StateLayout, unmemoized: (p: Property<Action>) => boolean): Property<Action>[] {
+  return props.map((p) =>
+    p.kind === 'invariant' && !unmemoized(p) ? { ...p, holds: memoOfOne(layout.slots, new MemoBudget(1 << 20), (s) => p.holds(s), layout) } : p,
+  )
 }
