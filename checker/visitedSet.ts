@@ -125,3 +125,92 @@ export class VisitedSet extends SegmentedTable {
 function home0(hi: number, lo: number, mask: number): number {
   return (lo ^ Math.imul(hi, 0x9e3779b1)) & mask
 }
+
+/**
+ * A visited set that also maps each fingerprint to the index of its state: one probe per successor
+ * where a search needs the index of every edge's target (a recorded graph), instead of a probe of
+ * the set and another of a separate fingerprint -> index table. The same segments and probing as
+ * VisitedSet; each segment has a parallel array of indices. Members are added by addOrGet only
+ * (VisitedSet's add would leave a member without its index).
+ */
+export class VisitedIndex extends VisitedSet {
+  private readonly idx: Uint32Array[] = []
+
+  constructor(initialCapacity = 1 << 16) {
+    super(initialCapacity)
+    for (let s = 0; s < SEGMENTS; s++) this.idx[s] = new Uint32Array(this.segs[s]!.length >>> 1)
+  }
+
+  override get bytes(): number {
+    let n = super.bytes
+    for (const a of this.idx) n += a.byteLength
+    return n
+  }
+
+  /** Bytes one growth step may allocate: a segment twice the largest, with its indices. */
+  override get growthBytes(): number {
+    return (super.growthBytes * 3) / 2
+  }
+
+  /** Add (hi, lo) as state `index` if new (then -1); otherwise the index it was added with. Throws RangeError if a segment cannot grow. */
+  addOrGet(hi: number, lo: number, index: number): number {
+    if (hi === 0 && lo === 0) lo = 1
+    const s = hi >>> SHIFT
+    const slots = this.segs[s]!
+    const mask = this.masks[s]!
+    let i = home0(hi, lo, mask)
+    for (;;) {
+      const j = i << 1
+      const h = slots[j]!
+      const l = slots[j + 1]!
+      if (h === 0 && l === 0) {
+        slots[j] = hi
+        slots[j + 1] = lo
+        this.idx[s]![i] = index
+        this.size++
+        if (++this.sizes[s]! > this.limits[s]!) this.grow(s)
+        return -1
+      }
+      if (h === hi && l === lo) return this.idx[s]![i]!
+      i = (i + 1) & mask
+    }
+  }
+
+  /** The index of (hi, lo), or -1. */
+  indexOf(hi: number, lo: number): number {
+    if (hi === 0 && lo === 0) lo = 1
+    const s = hi >>> SHIFT
+    const slots = this.segs[s]!
+    const mask = this.masks[s]!
+    let i = home0(hi, lo, mask)
+    for (let n = 0; n <= mask; n++) {
+      const j = i << 1
+      const h = slots[j]!
+      const l = slots[j + 1]!
+      if (h === 0 && l === 0) return -1
+      if (h === hi && l === lo) return this.idx[s]![i]!
+      i = (i + 1) & mask
+    }
+    throw new Error(`visited set segment ${s} has no empty slot (its table is corrupt)`)
+  }
+
+  protected override grow(s: number): void {
+    const old = this.segs[s]!
+    const oldIdx = this.idx[s]!
+    const slots = new Uint32Array(old.length * 2)
+    const idx = new Uint32Array(old.length)
+    const mask = old.length - 1
+    for (let j = 0; j < old.length; j += 2) {
+      const w0 = old[j]!
+      const w1 = old[j + 1]!
+      if (w0 === 0 && w1 === 0) continue
+      let i = home0(w0, w1, mask)
+      while (slots[i << 1] !== 0 || slots[(i << 1) + 1] !== 0) i = (i + 1) & mask
+      slots[i << 1] = w0
+      slots[(i << 1) + 1] = w1
+      idx[i] = oldIdx[j >>> 1]!
+    }
+    this.idx[s] = idx
+    this.setSegment(s, slots)
+  }
+}
