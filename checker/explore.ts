@@ -20,7 +20,8 @@ import { hasGraphChecks, type NotSelected, planProperties, type PropertyPlan, re
 import { IndexTable } from './typedLists.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
 import type { Bounds, CutBy, PropertyRef, SearchOrder, Stats, Verdict } from './verdict.js'
-import { VisitedIndex, VisitedSet } from './visitedSet.js'
+import { VisitedIndex } from './visitedIndex.js'
+import { VisitedSet } from './visitedSet.js'
 import { VisitedStates } from './visitedStates.js'
 
 export interface ExploreOptions<A extends Action = Action> {
@@ -162,7 +163,7 @@ class Search<A extends Action> implements SuccessorSink {
    * property needs the transitions.
    */
   private readonly direct: boolean
-  /** the fingerprints of the states seen (absent in a lean search, which keeps `states` instead) */
+  /** the fingerprints of the states seen (absent in a lean search, which keeps `states` instead, and where `indexed` is) */
   private readonly visited: VisitedSet | undefined
   /** the lean search's visited set: the states themselves, no fingerprints (see visitedStates.ts) */
   private readonly states: VisitedStates | undefined
@@ -226,7 +227,7 @@ class Search<A extends Action> implements SuccessorSink {
     // the plain set: those keep the two.)
     const needsIndex = this.recorder?.needsEdges === true || (reducer !== undefined && !this.dfs)
     this.indexed = needsIndex && !resume && !options.checkpoint && !reducer ? new VisitedIndex() : undefined
-    this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : this.lean ? undefined : (this.indexed ?? new VisitedSet())
+    this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : this.lean || this.indexed ? undefined : new VisitedSet()
     this.states = this.lean ? new VisitedStates() : undefined
     this.twoWords = W > 1
     this.store = resume ? StateStore.resumed(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact: compact || this.lean })
@@ -441,7 +442,13 @@ class Search<A extends Action> implements SuccessorSink {
     let lastProgress = start
     let memCheckAt = 0
     const memoryNow = (): number =>
-      (visited?.bytes ?? 0) + (this.states?.bytes ?? 0) + store.bytes + this.stack.byteLength + (recorder?.bytes ?? 0) + (this.index?.bytes ?? 0)
+      (visited?.bytes ?? 0) +
+      (this.indexed?.bytes ?? 0) +
+      (this.states?.bytes ?? 0) +
+      store.bytes +
+      this.stack.byteLength +
+      (recorder?.bytes ?? 0) +
+      (this.index?.bytes ?? 0)
 
     search: while (this.violation === undefined && cut === undefined) {
       if (order === 'bfs' ? head === store.size : this.sp === 0) break
@@ -486,7 +493,7 @@ class Search<A extends Action> implements SuccessorSink {
         if (rss > peakRss) peakRss = rss
         const growsStore = store.size + nRules >= store.capacity
         // The visited set grows one segment (1/64 of it) at a time: at most growthBytes more.
-        const projected = Math.max(rss, memoryNow()) + (this.states ?? visited!).growthBytes + (growsStore ? store.growthBytes : 0)
+        const projected = Math.max(rss, memoryNow()) + (this.states ?? this.indexed ?? visited!).growthBytes + (growsStore ? store.growthBytes : 0)
         if (projected > maxMemory) {
           cut = {
             by: 'memory',
