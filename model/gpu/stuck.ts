@@ -53,6 +53,8 @@ interface StuckCache {
   readonly actor: Uint8Array
   /** threads and jobs: nodes 0 .. actors - 1 */
   readonly actors: number
+  /** per actor, the number of what its builder made in the state being answered (blocked or not) */
+  readonly madeOf: Int32Array
   /** per node made by a builder of its own (kind >= 0): the builder's memo of result numbers */
   readonly made: readonly ReadMemo<number>[]
   readonly table: MadeTable
@@ -138,6 +140,7 @@ function cacheOf(v: GpuView): StuckCache {
     at: Int32Array.from(ats),
     actor: Uint8Array.from(kinds, (k) => (k === 0 || k === 1 ? 1 : 0)),
     actors: counts[0]! + counts[1]!,
+    madeOf: new Int32Array(counts[0]! + counts[1]!),
     made: kinds.map((k) => new ReadMemo<number>(k >= 0 ? v.slots : 0, budget, v.ranges)),
     table,
     build,
@@ -263,6 +266,7 @@ function reached(c: StuckCache, s: Reader): number {
   for (let x = 0; x < c.actors; x++) {
     const m = madeBy(c, x, s, vals)
     if (m === NULL_MADE) return NONE
+    c.madeOf[x] = m
     // an actor's builder makes the actor's node first
     if ((flags[first[m]!]! & BLOCKED_NODE) === 0) continue
     blocked = true
@@ -277,7 +281,8 @@ function reached(c: StuckCache, s: Reader): number {
       const x = tgt[y]!
       if (stamp[x] === c.epoch) continue
       if (kind[x]! < 0) return NONE
-      const m = madeBy(c, x, s, vals)
+      // an actor that is not blocked was looked up above
+      const m = x < c.actors ? c.madeOf[x]! : madeBy(c, x, s, vals)
       if (m === NULL_MADE) return NONE
       addMade(c, m)
     }
