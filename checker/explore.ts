@@ -20,6 +20,7 @@ import { hasGraphChecks, type NotSelected, planProperties, type PropertyPlan, re
 import { IndexTable } from './typedLists.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
 import type { Bounds, CutBy, PropertyRef, SearchOrder, Stats, Verdict } from './verdict.js'
+import { VisitedIndex } from './visitedIndex.js'
 import { VisitedSet } from './visitedSet.js'
 import { VisitedStates } from './visitedStates.js'
 
@@ -162,7 +163,7 @@ class Search<A extends Action> implements SuccessorSink {
    * property needs the transitions.
    */
   private readonly direct: boolean
-  /** the fingerprints of the states seen (absent in a lean search, which keeps `states` instead) */
+  /** the fingerprints of the states seen (absent in a lean search, which keeps `states` instead, and where `indexed` is) */
   private readonly visited: VisitedSet | undefined
   /** the lean search's visited set: the states themselves, no fingerprints (see visitedStates.ts) */
   private readonly states: VisitedStates | undefined
@@ -170,8 +171,10 @@ class Search<A extends Action> implements SuccessorSink {
   private readonly twoWords: boolean
   private readonly store: StateStore
   private readonly recorder: GraphRecorder<A> | undefined
-  /** fingerprint -> index, kept when the recorder needs every edge's target */
+  /** fingerprint -> index, kept when the recorder needs every edge's target (and `indexed` is absent) */
   private readonly index: IndexTable | undefined
+  /** the visited set, when it also gives every edge's target its index (one probe a successor) */
+  private readonly indexed: VisitedIndex | undefined
   private readonly dfs: boolean
   /** the store keeps the frontier's words only, though hash compaction was not asked for */
   private readonly lean: boolean
@@ -218,12 +221,17 @@ class Search<A extends Action> implements SuccessorSink {
       exactFingerprints(model.layout)
     this.dfs = order === 'dfs'
     if (this.dfs) this.stack = new Uint32Array(1 << 12)
-    this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : this.lean ? undefined : new VisitedSet()
+    this.recorder = hasGraphChecks(this.plan) ? new GraphRecorder(model, this.plan) : undefined
+    // Where the recorder needs every edge's target, the visited set keeps each state's index: one
+    // probe a successor. (The reducer asks the set and the index apart, and a checkpoint stores
+    // the plain set: those keep the two.)
+    const needsIndex = this.recorder?.needsEdges === true || (reducer !== undefined && !this.dfs)
+    this.indexed = needsIndex && !resume && !options.checkpoint && !reducer ? new VisitedIndex() : undefined
+    this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : this.lean || this.indexed ? undefined : new VisitedSet()
     this.states = this.lean ? new VisitedStates() : undefined
     this.twoWords = W > 1
     this.store = resume ? StateStore.resumed(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact: compact || this.lean })
-    this.recorder = hasGraphChecks(this.plan) ? new GraphRecorder(model, this.plan) : undefined
-    this.index = this.recorder?.needsEdges || (reducer && !this.dfs) ? new IndexTable() : undefined
+    this.index = needsIndex && this.indexed === undefined ? new IndexTable() : undefined
     const observer = this.recorder?.observer
     // The reducer's cycle proviso: a successor found after this state. In breadth-first order a
     // state already queued at the next level counts: depth only grows along such edges, so every
@@ -259,7 +267,9 @@ class Search<A extends Action> implements SuccessorSink {
   successor(rule: number): boolean {
     const depth = this.depth + 1
     let target: number
-    if (this.isNew()) {
+    const indexed = this.indexed
+    const had = indexed !== undefined ? indexed.addOrGet(fp.hi, fp.lo, this.store.size) : 0
+    if (indexed !== undefined ? had < 0 : this.isNew()) {
       target = this.store.append(this.out, 0, this.src, rule)
       if (this.index !== undefined) this.index.set(fp.hi, fp.lo, target)
       if (depth > this.deepest) this.deepest = depth
@@ -271,11 +281,12 @@ class Search<A extends Action> implements SuccessorSink {
         }
       }
       if (this.dfs) this.push(target, depth)
-    } else {
+    } else if (indexed !== undefined) target = had
+    else {
       if (this.index === undefined) return true
       target = this.index.get(fp.hi, fp.lo)
     }
-    if (this.recorder !== undefined && this.index !== undefined) this.recorder.edge(this.src, target, rule)
+    if (this.recorder !== undefined && (this.index !== undefined || indexed !== undefined)) this.recorder.edge(this.src, target, rule)
     return true
   }
 
@@ -375,7 +386,12 @@ class Search<A extends Action> implements SuccessorSink {
         const words = layout.encode(init)
         if (options.symmetry) model.symmetry!.canonicalize(words)
         fingerprint(words, 0, W)
-        if (this.states ? !this.states.add(words[0]!, W > 1 ? words[1]! : 0) : !visited!.add(fp.hi, fp.lo)) continue
+        const isNew = this.states
+          ? this.states.add(words[0]!, W > 1 ? words[1]! : 0)
+          : this.indexed
+            ? this.indexed.addOrGet(fp.hi, fp.lo, store.size) < 0
+            : visited!.add(fp.hi, fp.lo)
+        if (!isNew) continue
         const index = store.append(words, 0, NO_PARENT, position)
         this.index?.set(fp.hi, fp.lo, index)
         const v = new Values(new Int32Array(layout.slots))
@@ -426,7 +442,13 @@ class Search<A extends Action> implements SuccessorSink {
     let lastProgress = start
     let memCheckAt = 0
     const memoryNow = (): number =>
-      (visited?.bytes ?? 0) + (this.states?.bytes ?? 0) + store.bytes + this.stack.byteLength + (recorder?.bytes ?? 0) + (this.index?.bytes ?? 0)
+      (visited?.bytes ?? 0) +
+      (this.indexed?.bytes ?? 0) +
+      (this.states?.bytes ?? 0) +
+      store.bytes +
+      this.stack.byteLength +
+      (recorder?.bytes ?? 0) +
+      (this.index?.bytes ?? 0)
 
     search: while (this.violation === undefined && cut === undefined) {
       if (order === 'bfs' ? head === store.size : this.sp === 0) break
@@ -471,7 +493,7 @@ class Search<A extends Action> implements SuccessorSink {
         if (rss > peakRss) peakRss = rss
         const growsStore = store.size + nRules >= store.capacity
         // The visited set grows one segment (1/64 of it) at a time: at most growthBytes more.
-        const projected = Math.max(rss, memoryNow()) + (this.states ?? visited!).growthBytes + (growsStore ? store.growthBytes : 0)
+        const projected = Math.max(rss, memoryNow()) + (this.states ?? this.indexed ?? visited!).growthBytes + (growsStore ? store.growthBytes : 0)
         if (projected > maxMemory) {
           cut = {
             by: 'memory',

@@ -251,8 +251,13 @@ export class ReadMemo<L> {
 }
 
 /** A memoized predicate of one state: `holds(s)` as `fn(s)` would answer it. */
-export function memoOfOne<R>(slots: number, budget: MemoBudget, fn: (s: Reader) => R): (s: Reader) => R {
-  const memo = new ReadMemo<R>(slots, budget)
+export function memoOfOne<R>(
+  slots: number,
+  budget: MemoBudget,
+  fn: (s: Reader) => R,
+  layout?: Pick<StateLayout, 'fieldCount' | 'minOf' | 'maxOf'>,
+): (s: Reader) => R {
+  const memo = new ReadMemo<R>(slots, budget, layout)
   return (s) => {
     const hit = s instanceof Values ? memo.findIn(s.values) : memo.find(s)
     if (hit !== undefined) return hit

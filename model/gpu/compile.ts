@@ -107,7 +107,7 @@ export function compileGpu(design: GpuDesign, name: string, params: Record<strin
     layout,
     init: () => [initial],
     rules: cx.rules,
-    properties: memoInvariants(gpuProperties(view, perms), layout.slots, (p) => p.id === 'deadlock'),
+    properties: memoInvariants(gpuProperties(view, perms), layout, (p) => p.id === 'deadlock'),
     readsOnlyThroughReaders: true,
     omitted: gpuOmitted(design),
     ...(design.properties.includes('deadlock') ? { deadlock } : {}),

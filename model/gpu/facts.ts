@@ -111,6 +111,7 @@ export function gpuView(cx: CompileCx): GpuView {
     design,
     f,
     slots: cx.layout.slots,
+    ranges: cx.layout,
     extra: fields.extra,
     rules: cx.rules,
     meta: cx.meta,

@@ -47,7 +47,7 @@ class RecordingCursor extends Cursor {
 }
 
 /**
- * The successor function over `rules`, one memo per actor (`actors`: each actor's rule numbers, in
+ * The successor function over `rules`, one memo per actor (`all`: each actor's rule numbers, in
  * rule order; together every rule once): an actor's trie walks the fields its rules read at its
  * current step and ends in what they do there. The successors of all actors are then put in rule
  * order.
@@ -56,8 +56,10 @@ export function memoSuccessors(
   layout: StateLayout,
   rules: readonly Rule<Action>[],
   derive: ((v: Int32Array) => void) | undefined,
-  actors: readonly (readonly number[])[],
+  all: readonly (readonly number[])[],
 ): CompiledSuccessors & { readonly decoded: Int32Array } {
+  // an actor without rules has nothing to look up: no memo is walked for it on every state
+  const actors = all.filter((rs) => rs.length > 0)
   const W = layout.words
   const slots = layout.slots
   const budget = new MemoBudget(1 << 24)
@@ -129,7 +131,11 @@ export function memoSuccessors(
     }
     return n
   }
-  return { next, decoded: vals, source: `// ${rules.length} rules of ${actors.length} actors, memoized by the fields they read (model/gpu/memoRules.ts)` }
+  return {
+    next,
+    decoded: vals,
+    source: `// ${rules.length} rules of ${actors.length} actors with rules, memoized by the fields they read (model/gpu/memoRules.ts)`,
+  }
 }
 
 /**
@@ -139,6 +145,8 @@ export function memoSuccessors(
  * are memoized in standing.ts). Each has a budget of its own, so one that grows large cannot
  * starve the others.
  */
-export function memoInvariants(props: readonly Property<Action>[], slots: number, unmemoized: (p: Property<Action>) => boolean): Property<Action>[] {
-  return props.map((p) => (p.kind === 'invariant' && !unmemoized(p) ? { ...p, holds: memoOfOne(slots, new MemoBudget(1 << 20), (s) => p.holds(s)) } : p))
+export function memoInvariants(props: readonly Property<Action>[], layout: StateLayout, unmemoized: (p: Property<Action>) => boolean): Property<Action>[] {
+  return props.map((p) =>
+    p.kind === 'invariant' && !unmemoized(p) ? { ...p, holds: memoOfOne(layout.slots, new MemoBudget(1 << 20), (s) => p.holds(s), layout) } : p,
+  )
 }

@@ -71,9 +71,9 @@ export function standingMemos(v: GpuView): StandingMemos {
     const budget = new MemoBudget(1 << 22)
     const { threads, jobs } = v.design
     m = {
-      thread: threads.map((_th, t) => memoOfOne(v.slots, budget, (s) => threadStanding(v, s, t, false))),
-      threadIgnoring: threads.map((_th, t) => memoOfOne(v.slots, budget, (s) => threadStanding(v, s, t, true))),
-      job: jobs.map((_job, j) => memoOfOne(v.slots, budget, (s) => anyEnabled(v, s, v.actorRules.job[j]!))),
+      thread: threads.map((_th, t) => memoOfOne(v.slots, budget, (s) => threadStanding(v, s, t, false), v.ranges)),
+      threadIgnoring: threads.map((_th, t) => memoOfOne(v.slots, budget, (s) => threadStanding(v, s, t, true), v.ranges)),
+      job: jobs.map((_job, j) => memoOfOne(v.slots, budget, (s) => anyEnabled(v, s, v.actorRules.job[j]!), v.ranges)),
     }
     memos.set(v, m)
   }

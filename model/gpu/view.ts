@@ -4,7 +4,7 @@
  * reports interpret states through (GpuView). It depends on nothing but the design's types, so the
  * compiler, the op modules and the properties can all import it without importing each other.
  */
-import type { Field } from '../../checker/layout.js'
+import type { Field, StateLayout } from '../../checker/layout.js'
 import type { Action, Reader, Rule } from '../../checker/model.js'
 import type { GpuDesign, LockMode, Step } from './types.js'
 
@@ -110,6 +110,8 @@ export interface GpuView {
   readonly f: GpuFields
   /** values in a decoded state (stored fields and derived values): the keys of memos over states (checker/readMemo.ts) */
   readonly slots: number
+  /** each stored field's range, which sizes the nodes of those memos' tries */
+  readonly ranges: Pick<StateLayout, 'fieldCount' | 'minOf' | 'maxOf'>
   /** fields op modules declared for themselves, by name (Fields.extra) */
   readonly extra: Readonly<Record<string, number>>
   readonly rules: readonly Rule<Action>[]
