@@ -288,6 +288,12 @@ export const ERROR_CODES = {
     cause: 'A `read_retry` without a `read_begin` of the same range earlier in the path, or a `map` without a `get_pages`.',
     fix: 'Add the missing step earlier in the same path.',
   },
+  FC265: {
+    title: 'invalidation condition outside a callback, or not understood',
+    cause:
+      "An `if: { event: ..., owner: ... }` (the mmu_notifier_range's event and pgmap owner) in a thread's or reclaim path's steps, an event that is not unmap, migrate, pressure, oom or exit, or an owner that is not an engine's name.",
+    fix: "Test the invalidation's event and owner only in a notifier's callback steps, with an event of the list and an engine as owner (the device whose pgmap owner a migrate_vma_setup passes).",
+  },
   FC259: {
     title: 'acquire-context step without its ww_acquire_init',
     cause:
