@@ -13,6 +13,7 @@ import { reclaims } from '../model/gpu/types.js'
 import type { ReadTrace } from '../report/narrator.js'
 import { flushDependencyBroken } from './flushDependency.js'
 import { GpuTraceFacts } from './gpuTraceFacts.js'
+import { lockHeldBroken } from './lockHeld.js'
 
 /** The explanation of a violation of property `id` by `trace`; empty for a property it has no words for. */
 export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Action>): string[] {
@@ -48,6 +49,8 @@ export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Act
       return x.nonblock()
     case 'flush-dependency':
       return x.flushDependency()
+    case 'lock-held':
+      return x.lockHeld()
     default:
       return []
   }
@@ -61,6 +64,11 @@ class Explainer extends GpuTraceFacts {
     const t = this.thread()
     const why = t >= 0 ? flushDependencyBroken(this.v, this.post, t) : undefined
     return why ? [`workqueue: ${why} (kernel/workqueue.c: check_flush_dependency @ v6.12 warns once)`] : []
+  }
+
+  lockHeld(): string[] {
+    const why = lockHeldBroken(this.v, this.pre, this.a)
+    return why ? [`lock held broken: ${why}`] : []
   }
 
   rule4(): string[] {
