@@ -288,6 +288,18 @@ export const ERROR_CODES = {
     cause: 'A `read_retry` without a `read_begin` of the same range earlier in the path, or a `map` without a `get_pages`.',
     fix: 'Add the missing step earlier in the same path.',
   },
+  FC265: {
+    title: 'invalidation condition outside a callback, or not understood',
+    cause:
+      "An `if: { event: ..., owner: ... }` (the mmu_notifier_range's event and pgmap owner) in a thread's or reclaim path's steps, an event that is not unmap, migrate, pressure, oom or exit, or an owner that is not an engine's name.",
+    fix: "Test the invalidation's event and owner only in a notifier's callback steps, with an event of the list and an engine as owner (the device whose pgmap owner a migrate_vma_setup passes).",
+  },
+  FC266: {
+    title: 'read trylock of an rwsem the path read-holds',
+    cause:
+      'A `trylock_read` of an rwsem the same path holds for read: down_read_trylock succeeds again (a second, recursive read hold; lockdep checks no recursion for a trylock), which the model does not count.',
+    fix: 'Remove the trylock (the path holds the rwsem already), or release the read hold before it.',
+  },
   FC259: {
     title: 'acquire-context step without its ww_acquire_init',
     cause:
@@ -460,7 +472,7 @@ export const ERROR_CODES = {
   FC185: {
     title: 'recursive locking',
     cause:
-      'A path that takes a spinlock, an rwsem for read, or a dma_resv under its acquire context (or with timeout: or nonblock:) while it already holds that lock. A plain mutex_lock, down_write or dma_resv_lock of a held lock is not refused: the model reports its self-deadlock and lockdep\'s "possible recursive locking detected".',
+      'A path that takes a spinlock, an rwsem for read, or a dma_resv under its acquire context (or with nonblock:) while it already holds that lock. A plain mutex_lock, down_write or dma_resv_lock of a held lock, and its bounded form (timeout: true), is not refused: the model reports lockdep\'s "possible recursive locking detected" and its self-deadlock, or the wait only its timeout ends.',
     fix: 'Unlock it first, or take it once.',
   },
   FC186: {

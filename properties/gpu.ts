@@ -27,6 +27,7 @@ import { FLUSH_DEPENDENCY, flushDependencyProperty, hasFlush } from './flushDepe
 import { lockOrderProperty } from './gpuLockOrder.js'
 import { ATOMIC_NAMES, atomicProperties, hasAtomic } from './atomic.js'
 import { DATA_SURVIVES, FAULT_ATTRIBUTION, PAGE_CONSERVATION, PROGRESS, STALE_ACCESS } from './hmm.js'
+import { assertsHeld, LOCK_HELD, lockHeldProperty } from './lockHeld.js'
 import { migrates, pageConservationProperty } from './pageConservation.js'
 import { countsUsers, MM_LIFETIME, mmLifetime, processFaultAttribution } from './process.js'
 
@@ -54,6 +55,7 @@ export const PROPERTY_NAMES = {
   flushDependency: FLUSH_DEPENDENCY,
   faultAttribution: FAULT_ATTRIBUTION,
   mmLifetime: MM_LIFETIME,
+  lockHeld: LOCK_HELD,
 } as const
 
 /** A progress goal's property name, and its id for --property (`progress:NAME`). */
@@ -325,6 +327,7 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
 
   if (want.has('fault-attribution') && design.processes && design.jobs.some((j) => j.accesses.length > 0)) props.push(processFaultAttribution(v))
   if (want.has('mm-lifetime') && countsUsers(v)) props.push(mmLifetime(v))
+  if (want.has('lock-held') && assertsHeld(design)) props.push(lockHeldProperty(v))
 
   // CPU threads that fault (cpu_fault) are memory actors too: each must complete its access; so is a
   // thread whose hmm_range_fault faults another device's pages (get_pages with else:): it must get
@@ -565,6 +568,7 @@ export function gpuOmitted(design: GpuView['design']): OmittedProperty[] {
   if (!namesCopy(design)) empty('data-survives', 'no migrate_vma_finalize names its copy job (copy:)')
   if (!migrates(design)) empty('page-conservation', 'no migrate_vma_setup, so no page migrates')
   if (!hasFlush(design)) empty('flush-dependency', 'no flush_work or flush_workqueue step')
+  if (!assertsHeld(design)) empty('lock-held', 'no step asserts a lock held (get_pages: hmm_range_fault asserts the mmap_lock)')
   return out
 }
 
@@ -606,6 +610,7 @@ const ID_KEY: Record<PropertyId, keyof typeof PROPERTY_NAMES> = {
   'flush-dependency': 'flushDependency',
   'fault-attribution': 'faultAttribution',
   'mm-lifetime': 'mmLifetime',
+  'lock-held': 'lockHeld',
 }
 
 const KIND: Record<PropertyId, OmittedProperty['kind']> = {
@@ -631,4 +636,5 @@ const KIND: Record<PropertyId, OmittedProperty['kind']> = {
   'flush-dependency': 'step',
   'fault-attribution': 'step',
   'mm-lifetime': 'step',
+  'lock-held': 'step',
 }

@@ -14,6 +14,7 @@ import type { ReadTrace } from '../report/narrator.js'
 import { flushDependencyBroken } from './flushDependency.js'
 import { GpuTraceFacts } from './gpuTraceFacts.js'
 import { pageAccounting } from './pageConservation.js'
+import { lockHeldBroken } from './lockHeld.js'
 
 /** The explanation of a violation of property `id` by `trace`; empty for a property it has no words for. */
 export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Action>): string[] {
@@ -51,6 +52,8 @@ export function explainGpuViolation(v: GpuView, id: string, trace: ReadTrace<Act
       return x.flushDependency()
     case 'page-conservation':
       return x.pageConservation()
+    case 'lock-held':
+      return x.lockHeld()
     default:
       return []
   }
@@ -69,6 +72,11 @@ class Explainer extends GpuTraceFacts {
     const t = this.thread()
     const why = t >= 0 ? flushDependencyBroken(this.v, this.post, t) : undefined
     return why ? [`workqueue: ${why} (kernel/workqueue.c: check_flush_dependency @ v6.12 warns once)`] : []
+  }
+
+  lockHeld(): string[] {
+    const why = lockHeldBroken(this.v, this.pre, this.a)
+    return why ? [`lock held broken: ${why}`] : []
   }
 
   rule4(): string[] {

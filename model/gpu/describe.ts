@@ -52,6 +52,13 @@ function threadStep(v: GpuView, pre: Reader, action: Action, post: Reader, m: Ru
   }
   switch (m.does) {
     case 'invalidate_start':
+      if (m.step?.op === 'migrate_vma_setup') {
+        const owner = m.step.device >= 0 ? `, owner ${d.engines[m.step.device]!.name}` : ', owner NULL'
+        return {
+          actor,
+          text: `migrate_vma_setup(${d.pages[m.step.page]!.name}): migrate_vma_collect: mmu_notifier_invalidate_range_start(MMU_NOTIFY_MIGRATE${owner})${holding}${where}`,
+        }
+      }
       return { actor, text: `${m.step ? stepText(d, m.step) : 'invalidate'}${holding}${where}` }
     case 'invalidate_pages': {
       const ev = m.site!.step.event
@@ -63,7 +70,7 @@ function threadStep(v: GpuView, pre: Reader, action: Action, post: Reader, m: Ru
     case 'invalidate_end':
       return {
         actor,
-        text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active) === 0 ? ': no invalidation left, the seq turns even' : ''}${where}`,
+        text: `mmu_notifier_invalidate_range_end(${pagesOf()})${post.get(f.active) === 0 ? ': no invalidation left, the seq turns even' : ''}${action.then !== undefined ? `; the page was not collected: ${String(action.then)}` : ''}${where}`,
       }
     case 'collision':
       return {

@@ -89,7 +89,7 @@ export function gpuView(cx: CompileCx): GpuView {
           where: ` (in notifier ${notifiers[x.segNotifier[k]!]!.name}'s invalidate callback${inReclaim ? `, in reclaim: ${reclaimSegName[r - 1]}` : ''})`,
           site: x,
         }
-      return { step: x.step, where: inReclaim, site: x }
+      return { step: x.caller, where: inReclaim, site: x }
     }
     return { step: r > 0 ? reclaimSteps[r - 1] : threads[t]!.steps[s.get(pc[t]!)], where: inReclaim }
   }

@@ -41,11 +41,11 @@ export const DEFAULT_POLICIES: Policies = { shrinker: 'wait', userptr: 'wait', s
  * under mmap_lock, the update lock, read_retry (a collision starts over), then program the PTEs and
  * whatever else must be atomic with the check (`commit`), and release the lock.
  */
-const populate = (range: string, lock: string, commit: RawStep[]): RawStep[] => [
+const populate = (range: string, lock: string, commit: RawStep[], mm = 'mmap_lock'): RawStep[] => [
   { read_begin: range },
-  { lock_read: 'mmap_lock' },
+  { lock_read: mm },
   { get_pages: range },
-  { unlock: 'mmap_lock' },
+  { unlock: mm },
   { lock },
   { read_retry: range },
   { map: range },
@@ -164,8 +164,13 @@ export const LIBRARY: readonly LibraryPath[] = [
       { name: 'job', doc: 'the faulting job' },
       { name: 'range', doc: 'the range it maps' },
       { name: 'lock', doc: 'the driver update lock (also taken by the notifier)', default: 'notifier_lock' },
+      {
+        name: 'mm_lock',
+        doc: "the mmap_lock of the mm the range mirrors (hmm_range_fault asserts it): the thread's own by default, P.mmap_lock when the range mirrors another process's pages",
+        default: 'mmap_lock',
+      },
     ],
-    steps: (p) => [{ await_fault: p.job }, ...populate(p.range!, p.lock!, []), { resolve_fault: p.job }],
+    steps: (p) => [{ await_fault: p.job }, ...populate(p.range!, p.lock!, [], p.mm_lock), { resolve_fault: p.job }],
   },
   {
     name: 'notifier_zap',

@@ -21,6 +21,8 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
   const names = (m: ReadonlyMap<number, unknown>): string => [...m.keys()].map((l) => locks[l]!.name).join(', ') || 'nothing'
   /** locks an if: branch takes again while the path holds them, and not yet released */
   const again = new Map<number, number>()
+  /** the locks of `held` the path holds for read (an rwsem's down_read) */
+  const readHeld = new Set<number>()
   for (const [k, s] of steps.entries()) {
     const inCond = open.some((br) => br.cond)
     if (s.op === 'else_end') {
@@ -63,6 +65,15 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
       continue
     }
     if (took) {
+      // down_read_trylock of an rwsem this path read-holds succeeds while no writer waits
+      // (kernel/locking/rwsem.c: __down_read_trylock @ v6.12 adds a reader; lockdep checks no
+      // recursion for a trylock): a second read hold, which the model does not count.
+      if (s.op === 'trylock' && took.mode === 'read' && readHeld.has(took.lock) && held.has(took.lock))
+        throw new SpecError(
+          'FC266',
+          s.where,
+          `${who} holds '${locks[took.lock]!.name}' for read already: down_read_trylock succeeds again (a recursive read hold), which the model does not count; drop the trylock, or release the read hold first`,
+        )
       // A trylock of a lock the path holds is the recursion test some drivers make: it answers false.
       if (s.op === 'trylock' && held.has(took.lock)) continue
       if (ealready) continue
@@ -80,6 +91,7 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
           `${who} takes '${locks[took.lock]!.name}' while already holding it (recursive locking deadlocks; unlock it first)`,
         )
       held.set(took.lock, s.where)
+      if (took.mode === 'read') readHeld.add(took.lock)
     } else if (gave !== undefined) {
       if ((again.get(gave) ?? 0) > 0) {
         again.set(gave, again.get(gave)! - 1)
@@ -88,6 +100,7 @@ export function checkLocking(steps: readonly Step[], who: string, locks: readonl
       if (!held.has(gave))
         throw new SpecError('FC186', s.where, `${who} unlocks '${locks[gave]!.name}' but does not hold it here (lock it earlier in the same path)`)
       held.delete(gave)
+      readHeld.delete(gave)
     } else if (need && !held.has(need.lock)) throw new SpecError('FC187', s.where, `${who} ${need.why}`)
   }
   if (held.size > 0) {

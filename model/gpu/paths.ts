@@ -5,6 +5,7 @@
  * callbacks each one calls.
  */
 import { opOf } from './ops/index.js'
+import { migrateInvalidation } from './ops/invalidate.js'
 import type { GpuDesign, Step, StepOf } from './types.js'
 import type { Paths } from './context.js'
 import type { Held, Site } from './view.js'
@@ -85,7 +86,7 @@ export function analysePaths(design: GpuDesign): Paths {
   // mn_itree_invalidate). Invalidate steps in reclaim paths run in every thread that may reclaim.
   const sites: Site[] = []
   const siteAt = new Map<string, Site>()
-  const makeSite = (t: number, frame: 'path' | 'reclaim', at: number, step: StepOf<'invalidate'>, outer: readonly Held[]): void => {
+  const makeSite = (t: number, frame: 'path' | 'reclaim', at: number, step: StepOf<'invalidate'>, outer: readonly Held[], caller: Step = step): void => {
     const steps: Step[] = []
     const segEnd: number[] = []
     const segNotifier: number[] = []
@@ -100,13 +101,18 @@ export function analysePaths(design: GpuDesign): Paths {
         segNotifier.push(k)
       }
     })
-    const site: Site = { thread: t, frame, at, step, steps, segEnd, segNotifier, held }
+    const site: Site = { thread: t, frame, at, step, caller, steps, segEnd, segNotifier, held }
     sites.push(site)
     siteAt.set(`${t}:${frame}:${at}`, site)
   }
   threads.forEach((th, t) => {
     th.steps.forEach((st, i) => {
       if (st.op === 'invalidate') makeSite(t, 'path', i, st, pathHeld[t]![i]!)
+      // migrate_vma_collect runs an MMU_NOTIFY_MIGRATE invalidation of the range, with the
+      // migration's pgmap owner (mm/migrate_device.c: migrate_vma_collect @ v6.12); a page no
+      // notifier covers has no callbacks to run, and its setup stays one step (ops/migrate.ts)
+      const inv = migrateInvalidation(st)
+      if (inv && notifiers.some((n) => n.pages.includes(inv.pages[0]!))) makeSite(t, 'path', i, inv, pathHeld[t]![i]!, st)
     })
     if (canReclaim[t])
       reclaimSteps.forEach((st, i) => {

@@ -258,6 +258,7 @@ export const PROPERTY_IDS = [
   'flush-dependency',
   'fault-attribution',
   'mm-lifetime',
+  'lock-held',
 ] as const
 export type PropertyId = (typeof PROPERTY_IDS)[number]
 

@@ -46,7 +46,10 @@ export interface Site {
   readonly thread: number
   readonly frame: 'path' | 'reclaim'
   readonly at: number
+  /** the invalidation: an invalidate step, or the MMU_NOTIFY_MIGRATE range a migrate_vma_setup opens */
   readonly step: Extract<Step, { op: 'invalidate' }>
+  /** the step at the site's position: the invalidate step itself, or the migrate_vma_setup */
+  readonly caller: Step
   /** the callbacks' steps, concatenated */
   readonly steps: readonly Step[]
   /** for each step, one past the end of its callback, and the notifier it belongs to */

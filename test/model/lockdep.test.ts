@@ -243,7 +243,7 @@ test('mutex_lock of a mutex the path holds: checked, not refused; a self-deadloc
   t.is(run({ ...again([{ if: { holds: 'M' }, then: [{ alloc: 'NOWAIT', else: 'skip' }] }]), properties: ['deadlock', 'lock-order'] }).status, 'proved')
 })
 
-test('recursion the model does not run stays refused: an rwsem read, a spinlock, a bounded lock (FC185)', (t) => {
+test('recursion the model does not run stays refused: an rwsem read, a spinlock, a nonblock lock (FC185)', (t) => {
   const d = (steps: Steps, locks: NonNullable<DesignInput['locks']>): DesignInput => ({
     engines: [{ name: 'gfx', cus: 1 }],
     locks,
@@ -252,9 +252,77 @@ test('recursion the model does not run stays refused: an rwsem read, a spinlock,
   })
   t.is(specError(d([{ lock_read: 'R' }, { lock_read: 'R' }, { unlock: 'R' }, { unlock: 'R' }], [{ name: 'R', kind: 'rwsem' }])), 'FC185')
   t.is(specError(d([{ spin_lock: 'S' }, { spin_lock: 'S' }, { spin_unlock: 'S' }, { spin_unlock: 'S' }], [{ name: 'S', kind: 'spinlock' }])), 'FC185')
-  t.is(specError(d([{ lock: 'M' }, { lock: 'M', timeout: true }, { unlock: 'M' }, { unlock: 'M' }], [{ name: 'M', kind: 'mutex' }])), 'FC185')
+  t.is(
+    specError({
+      ...d([], [{ name: 'M', kind: 'mutex' }]),
+      pages: [{ name: 'p0' }],
+      notifiers: [{ name: 'n0', pages: ['p0'], callback: [{ lock: 'M' }, { lock: 'M', nonblock: 'again' }, { unlock: 'M' }, { unlock: 'M' }] }],
+      threads: [{ name: 'a', steps: [{ invalidate: 'p0' }] }],
+    }),
+    'FC185',
+  )
+  // the bounded form is run: lockdep's recursion, then the signal (below)
+  t.is(specError(d([{ lock: 'M' }, { lock: 'M', timeout: true }, { unlock: 'M' }, { unlock: 'M' }], [{ name: 'M', kind: 'mutex' }])), undefined)
   // a mutex taken twice and released twice is a valid path (the model reports its deadlock)
   t.is(specError(d([{ lock: 'M' }, { lock: 'M' }, { unlock: 'M' }, { unlock: 'M' }], [{ name: 'M', kind: 'mutex' }])), undefined)
+})
+
+// ---- a lock step with its own else: of a lock the path holds ------------------------------------
+
+test('the bounded form of a held lock (mutex_lock_interruptible): lockdep reports the recursion, the signal ends the wait', (t) => {
+  // __mutex_lock_common @ v6.12: mutex_acquire_nest (lockdep's check_deadlock: "possible recursive
+  // locking detected") before the task sleeps; the owner is the task itself, so only the signal
+  // (timeout: true) ends the wait, with -EINTR. By hand: lock-order breaks on the first step (the
+  // thread then stands at the attempt), hang-until-timeout on the second (the timeout fires in a
+  // wait nothing else ends), and it is no deadlock (the signal is an escape).
+  for (const [lock, steps] of [
+    ['M', [{ lock: 'M', timeout: true, else: '-EINTR' }, { unlock: 'M' }]],
+    ['x.resv', [{ lock: 'x.resv', timeout: true, else: '-EINTR' }, { unlock: 'x.resv' }]],
+  ] as const) {
+    const lo = run({ ...again([...steps], lock), properties: ['lock-order'] })
+    t.is(lo.property, PROPERTY_NAMES.lockOrder, lock)
+    t.is(lo.trace!.steps.length, 1)
+    t.true(lo.replays)
+    const hang = run({ ...again([...steps], lock), properties: ['hang-until-timeout'] })
+    t.is(hang.property, PROPERTY_NAMES.hang, lock)
+    t.is(hang.trace!.steps.length, 2)
+    t.true(hang.replays)
+    t.is(run({ ...again([...steps], lock), properties: ['deadlock'] }).status, 'proved', lock)
+  }
+  // down_write_killable of an rwsem the path write-holds: the same
+  const rw: DesignInput = { ...again([{ lock: 'R', timeout: true, else: '-EINTR' }, { unlock: 'R' }], 'R'), locks: [{ name: 'R', kind: 'rwsem' }] }
+  t.is(run({ ...rw, properties: ['lock-order'] }).property, PROPERTY_NAMES.lockOrder)
+  // an else: list runs too: here it releases M and fails
+  const branch = run({ ...again([{ lock: 'M', timeout: true, else: [{ unlock: 'M' }, 'fail'] }]), properties: ['deadlock'] })
+  t.is(branch.status, 'proved')
+})
+
+test('a trylock of a held lock fails and records nothing: its else: runs (mutex_trylock, down_*_trylock, dma_resv_trylock)', (t) => {
+  // mutex_trylock @ v6.12 calls mutex_acquire only when it got the lock, and validate_chain skips
+  // check_deadlock for a trylock: no recursion, whatever the outcome. Proved for both properties.
+  const both = ['deadlock', 'lock-order'] as const
+  for (const o of ['skip', '-EBUSY', 'fail']) {
+    t.is(run({ ...again([{ trylock: 'M', else: o }]), properties: [...both] }).status, 'proved', o)
+    t.is(run({ ...again([{ trylock: 'x.resv', else: o }], 'x.resv'), properties: [...both] }).status, 'proved', o)
+  }
+  // it never succeeds, so a retry loop on it spins for ever holding M: the holder is the spinner
+  const spin = run({ ...again([{ trylock: 'M', else: 'retry' }]), properties: ['deadlock'] })
+  t.is(spin.property, PROPERTY_NAMES.deadlock)
+  t.true(spin.replays)
+  // rwsems: a write trylock of a read-held one and a read trylock of a write-held one fail
+  const rw = (first: string, second: Step): DesignInput => ({
+    engines: [{ name: 'gfx', cus: 1 }],
+    locks: [{ name: 'R', kind: 'rwsem' }],
+    jobs: [],
+    threads: [{ name: 'a', steps: [{ [first]: 'R' }, second, { unlock: 'R' }] }],
+    properties: [...both],
+  })
+  t.is(run(rw('lock_read', { trylock: 'R', else: 'skip' })).status, 'proved')
+  t.is(run(rw('lock', { trylock_read: 'R', else: 'skip' })).status, 'proved')
+  t.is(run(rw('lock', { trylock_read: 'R', else: 'retry' })).property, PROPERTY_NAMES.deadlock)
+  // a read trylock of a read-held rwsem succeeds again (__down_read_trylock adds a reader): a
+  // recursive read hold the model does not count is refused
+  t.is(specError(rw('lock_read', { trylock_read: 'R', else: 'skip' })), 'FC266')
 })
 
 // ---- -EALREADY: a context lock of a lock the context holds ------------------------------------

@@ -219,10 +219,11 @@ test('migrate_vma_setup else: -EBUSY: a page another thread holds a reference to
 
 // hmm_range_fault meets the migration entry migrate_vma_setup installed and waits for it
 // (mm/hmm.c: hmm_vma_handle_pte @ v6.12: is_migration_entry -> migration_entry_wait, -EBUSY), a
-// get_pages without else: as well as one with it. The MMU_NOTIFY_MIGRATE invalidation runs between
-// setup and finalize (written out: migrate_vma_setup runs no callbacks here) and has ended when the
-// fault handler reads its seq: a walk that ignored the entry would snapshot the VRAM page, map it
-// with no collision, and finalize would move the page under the GPU's valid PTE (gpu-access).
+// get_pages without else: as well as one with it. migrate_vma_setup runs n0's callback in its
+// MMU_NOTIFY_MIGRATE invalidation (mm/migrate_device.c: migrate_vma_collect @ v6.12), which has
+// ended when the fault handler reads its seq: a walk that ignored the entry would snapshot the VRAM
+// page, map it with no collision, and finalize would move the page under the GPU's valid PTE
+// (gpu-access).
 const hmmDesign = (evict: string): string => `
 name: get_pages waits on the migration entry
 about: a device-private page migrated to system while the GPU fault handler mirrors it
@@ -245,7 +246,7 @@ const loadText = (name: string, text: string): Model<Action> => {
 const SETUP = '{ migrate_vma_setup: p0, to: system, device: gpu0 }'
 
 test('get_pages without else: waits while a migration entry is installed, and the wait-for graph names its migrator', (t) => {
-  const ok = loadText('finalized.yaml', hmmDesign(`${SETUP}, { invalidate: p0, event: migrate }, { migrate_vma_finalize: p0, to: system, device: gpu0 }`))
+  const ok = loadText('finalized.yaml', hmmDesign(`${SETUP}, { migrate_vma_finalize: p0, to: system, device: gpu0 }`))
   t.is(explore(ok).verdict.status, 'proved')
   // A migrator that never finalizes leaves its entry installed: the walk waits on it for ever. The
   // entry is a lost page too, and page-conservation sees it first (when the migrator's path ends).

@@ -575,6 +575,44 @@ bad('recursive locking of a spinlock', {
   message: ["thread 't1' takes 'a' while already holding it", 'unlock it first'],
 })
 
+bad('a read trylock of an rwsem the path read-holds (a recursive read hold)', {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    locks: [{ name: r, kind: rwsem }]
+    threads:
+      - name: t1
+        steps:
+          - lock_read: r
+          - trylock_read: r   # <-
+          - unlock: r
+  `,
+  code: 'FC266',
+  line: 10,
+  field: 'threads.0.steps.1',
+  message: ["holds 'r' for read already", 'down_read_trylock succeeds again'],
+})
+
+bad("an invalidation's event tested outside a notifier callback", {
+  text: yaml`
+    name: t
+    about: a
+    engines:
+      - { name: gfx, cus: 2 }
+    threads:
+      - name: t1
+        steps:
+          - if: { event: MMU_NOTIFY_MIGRATE }   # <-
+            then: skip
+  `,
+  code: 'FC265',
+  line: 8,
+  field: 'threads.0.steps.0.if',
+  message: ['tests the mmu_notifier_range', 'only a callback'],
+})
+
 bad('recursive locking through a library path (use:) points at the use step', {
   text: yaml`
     name: t

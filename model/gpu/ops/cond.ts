@@ -10,6 +10,9 @@
  *   - { if: { flag: vma0.destroying }, then: skip }
  *   - { if: { not: { current: svms.faulting_task } }, then: [ { lock: svms_lock }, ..., { unlock: svms_lock } ] }
  *   - { if: { holds: vm.lock }, then: [ ... ] }  - { if: exiting, then: skip }  (= skip_if_exiting)
+ *   - in a notifier callback, the mmu_notifier_range it is called with:
+ *     { if: { event: MMU_NOTIFY_MIGRATE, owner: gpu0 }, then: skip }  (range->event == MMU_NOTIFY_MIGRATE &&
+ *     range->owner == the device: nouveau_svm.c: nouveau_svmm_invalidate_range_start @ v6.12)
  *
  * `then:` is an outcome (skip, fail, an error code; a callback may also return false: again) or a
  * list of steps, optionally ending in one (ops/branch.ts); a list without an outcome goes on after
@@ -17,10 +20,11 @@
  */
 import { bool, int } from '../../../checker/layout.js'
 import type { Reader } from '../../../checker/model.js'
-import type { CompileCx } from '../context.js'
+import type { CompileCx, Pos } from '../context.js'
 import { SpecError } from '../errors.js'
 import type { ParseCx } from '../parse.js'
 import { ERROR_CODES, type GpuDesign, type Step, type StepOf } from '../types.js'
+import { NOTIFY_EVENTS, notifyEvent, type NotifyEvent } from './invalidate.js'
 import { outcomeText } from './branch.js'
 import type { OpModule } from './op.js'
 import { BRANCH_SCHEMA, NAME } from './schema.js'
@@ -30,6 +34,8 @@ export type Cond =
   | { readonly kind: 'current'; readonly slot: string }
   | { readonly kind: 'holds'; readonly lock: number }
   | { readonly kind: 'exiting' }
+  /** the invalidation a callback runs in: its event and owner (mmu_notifier_range's, callbacks only) */
+  | { readonly kind: 'range'; readonly event?: NotifyEvent; readonly owner?: number }
   | { readonly kind: 'not'; readonly of: Cond }
 
 declare module '../types.js' {
@@ -72,11 +78,12 @@ function readCond(px: ParseCx, v: unknown, path: (string | number)[]): Cond {
     throw new SpecError(
       'FC198',
       path,
-      `a condition is 'exiting' or one of { flag: NAME }, { current: SLOT }, { holds: LOCK }, { not: CONDITION }; got ${JSON.stringify(v)}`,
+      `a condition is 'exiting' or one of { flag: NAME }, { current: SLOT }, { holds: LOCK }, { event: EVENT, owner: ENGINE } (callbacks), { not: CONDITION }; got ${JSON.stringify(v)}`,
     )
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) return bad()
   const keys = Object.keys(v)
+  if (keys.length > 0 && keys.every((k) => k === 'event' || k === 'owner')) return readRange(px, v as Record<string, unknown>, path)
   if (keys.length !== 1) return bad()
   const k = keys[0]!
   const x = (v as Record<string, unknown>)[k]
@@ -91,6 +98,32 @@ function readCond(px: ParseCx, v: unknown, path: (string | number)[]): Cond {
   return bad()
 }
 
+/** { event: E, owner: ENGINE }: the invalidation's event is E and its owner is the engine's device
+ * (range->event == MMU_NOTIFY_MIGRATE && range->owner == drm->dev), in a notifier callback */
+function readRange(px: ParseCx, v: Record<string, unknown>, path: (string | number)[]): Cond {
+  if (px.inCallback === undefined)
+    throw new SpecError(
+      'FC265',
+      path,
+      `{ ${Object.keys(v).join(', ')} } tests the mmu_notifier_range a notifier's invalidate callback is called with; only a callback's steps can (move it under notifiers: [{ callback: [...] }])`,
+    )
+  const ev = v.event
+  if (ev !== undefined && !(NOTIFY_EVENTS as readonly unknown[]).includes(ev))
+    throw new SpecError(
+      'FC265',
+      [...path, 'event'],
+      `must be one of ${NOTIFY_EVENTS.join(', ')} (the range's enum mmu_notifier_event), got ${JSON.stringify(ev)}`,
+    )
+  if (v.owner !== undefined && (typeof v.owner !== 'string' || v.owner === ''))
+    throw new SpecError(
+      'FC265',
+      [...path, 'owner'],
+      `must name an engine (the device whose pgmap owner the invalidation carries), got ${JSON.stringify(v.owner)}`,
+    )
+  const owner = v.owner !== undefined ? { owner: px.ref('engine', v.owner, [...path, 'owner']) } : {}
+  return { kind: 'range', ...(ev !== undefined ? { event: ev as NotifyEvent } : {}), ...owner }
+}
+
 const condText = (d: GpuDesign, c: Cond): string =>
   c.kind === 'flag'
     ? `${c.flag} is set`
@@ -100,10 +133,16 @@ const condText = (d: GpuDesign, c: Cond): string =>
         ? `this path holds ${d.locks[c.lock]!.name} (lockdep_is_held)`
         : c.kind === 'exiting'
           ? 'the process is exiting'
-          : `not (${condText(d, c.of)})`
+          : c.kind === 'range'
+            ? [
+                ...(c.event !== undefined ? [`range->event == ${c.event}`] : []),
+                ...(c.owner !== undefined ? [`range->owner == ${d.engines[c.owner]!.name}`] : []),
+              ].join(' && ')
+            : `not (${condText(d, c.of)})`
 
-/** the condition's value in a state, for thread t */
-const evalCond = (cx: CompileCx, c: Cond, t: number): ((s: Reader) => boolean) => {
+/** the condition's value in a state, for the thread at p */
+const evalCond = (cx: CompileCx, c: Cond, p: Pos): ((s: Reader) => boolean) => {
+  const t = p.t
   switch (c.kind) {
     case 'flag': {
       const f = flagField(cx, c.flag)
@@ -119,8 +158,15 @@ const evalCond = (cx: CompileCx, c: Cond, t: number): ((s: Reader) => boolean) =
       const f = cx.f.exiting
       return (s) => s.get(f) === 1
     }
+    case 'range': {
+      // fixed by the site: the invalidation this callback runs in (an invalidate step, or the
+      // MMU_NOTIFY_MIGRATE range of a migrate_vma_setup with its pgmap owner)
+      const x = p.site
+      const v = x !== undefined && (c.event === undefined || notifyEvent(x) === c.event) && (c.owner === undefined || x.step.owner === c.owner)
+      return () => v
+    }
     case 'not': {
-      const g = evalCond(cx, c.of, t)
+      const g = evalCond(cx, c.of, p)
       return (s) => !g(s)
     }
   }
@@ -146,8 +192,8 @@ export const condOp: OpModule<S> = {
   syntax: [
     {
       key: 'if',
-      doc: 'test a condition (exiting, { flag: F }, { current: SLOT }, { holds: L }, { not: C }); then: an outcome or a list of steps to run while it holds',
-      arg: { what: 'the condition', schema: { description: "'exiting', or { flag | current | holds | not: ... }" } },
+      doc: "test a condition (exiting, { flag: F }, { current: SLOT }, { holds: L }, in a callback { event: E, owner: ENGINE }: range->event (MMU_NOTIFY_MIGRATE for migrate_vma_setup, MMU_NOTIFY_UNMAP for munmap and the OOM reaper, MMU_NOTIFY_CLEAR for reclaim and NUMA/compaction migration, MMU_NOTIFY_RELEASE for exit) and range->owner (the migration's pgmap owner), { not: C }); then: an outcome or a list of steps to run while it holds",
+      arg: { what: 'the condition', schema: { description: "'exiting', or { flag | current | holds | not: ... }, or { event, owner } in a callback" } },
       modifiers: {
         then: {
           doc: 'what a true condition does: skip, fail, an error code (-EBUSY, -EAGAIN, -EDEADLK, -EINTR, -EALREADY), again (callbacks), or a list of steps (optionally ending in one)',
@@ -180,6 +226,7 @@ export const condOp: OpModule<S> = {
     { path: 'drivers/gpu/drm/amd/amdkfd/kfd_svm.c', fn: 'svm_range_validate_and_map' },
     { path: 'drivers/gpu/drm/amd/amdkfd/kfd_migrate.c', fn: 'svm_migrate_to_ram' },
     { path: 'include/linux/lockdep.h', fn: 'lockdep_is_held' },
+    { path: 'drivers/gpu/drm/nouveau/nouveau_svm.c', fn: 'nouveau_svmm_invalidate_range_start' },
     { path: 'mm/mmap.c', fn: 'exit_mmap' },
   ],
   fields(b, d) {
@@ -205,7 +252,7 @@ export const condOp: OpModule<S> = {
       )
       return
     }
-    const holds = evalCond(cx, step.cond, t)
+    const holds = evalCond(cx, step.cond, p)
     const o = step.else
     // skip_if_exiting keeps its action names and narration (the bundled traces read the same).
     const exitForm = step.cond.kind === 'exiting' && o === 'skip'

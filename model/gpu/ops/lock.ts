@@ -248,11 +248,18 @@ export const lockOp: OpModule<S> = {
   // __mutex_lock_common @ v6.12 waits for the owner, itself, and lockdep's check_deadlock reports
   // "possible recursive locking detected" (kernel/locking/lockdep.c @ v6.12) when it is attempted.
   // The model checks such a path (a deadlock, a recursion in the lock order) rather than refusing
-  // it; a trylock of a held lock fails, which is the recursion test drivers write instead
-  // (drivers/gpu/drm/ttm/ttm_bo_util.c: ttm_lru_walk_trylock @ v6.12). Under an acquire context
-  // the kernel returns -EALREADY, which is not modelled; a bounded or nonblock form has a branch
-  // of its own: both stay refused (FC185).
-  selfDeadlocks: (step) => step.op === 'lock' && step.mode === 'write' && !step.ctx && !step.timeout && !step.nonblock,
+  // it. The bounded form (timeout: true: mutex_lock_interruptible/killable, down_write_killable,
+  // which a signal ends as a timeout ends down_timeout) does the same until its escape:
+  // mutex_acquire_nest runs before the task sleeps, so lockdep reports the recursion, the task
+  // sleeps on itself, and only the signal (the timeout) ends the wait, with the else: outcome
+  // (-EINTR): lock-order and hang-until-timeout, not a deadlock. A trylock of a held lock fails
+  // and records nothing (mutex_trylock @ v6.12 calls mutex_acquire only on success; validate_chain
+  // skips check_deadlock for a trylock): the recursion test drivers write instead
+  // (drivers/gpu/drm/ttm/ttm_bo_util.c: ttm_lru_walk_trylock @ v6.12), its else: runs. Under an
+  // acquire context the kernel returns -EALREADY (already:, ops/ww.ts); a nonblock form and a
+  // read lock stay refused (FC185), and a down_read_trylock of an rwsem the path read-holds,
+  // which succeeds as a second read hold the model does not count, is FC266.
+  selfDeadlocks: (step) => step.op === 'lock' && step.mode === 'write' && !step.ctx && !step.nonblock,
   lockdep: {
     // lockdep records no dependency for a trylock: it cannot block, so it cannot deadlock.
     ordersAcquire: (step) => step.op !== 'trylock',

@@ -31,6 +31,12 @@
  * A path may allocate the destination itself (migrate_alloc_dst, ops/migrateDst.ts): finalize then
  * moves the page only onto it, as migrate_vma_pages does, and frees the replaced page.
  *
+ * Before the walk, migrate_vma_collect starts an MMU_NOTIFY_MIGRATE invalidation of the range with
+ * the migration's pgmap owner (mmu_notifier_range_init_owner): the callbacks of the notifiers
+ * covering the page run in the migrating thread, and the invalidation ends after the collection
+ * (ops/invalidate.ts: invalidationStart/End). A page no notifier covers has no callbacks to run,
+ * and its setup stays one step.
+ *
  * A page the caller already holds locked is collected without the trylock, as the fault page of a
  * do_swap_page() that locks it (mm/migrate: "Trylock device page in do_swap_page", after v6.12);
  * finalize then leaves the lock to the caller.
@@ -38,6 +44,7 @@
 import { SpecError } from '../errors.js'
 import type { StepOf } from '../types.js'
 import { FS, isVram, PAGE, PTE, vramOf } from '../view.js'
+import { invalidationFootprint, invalidationStart, invalidationEnd } from './invalidate.js'
 import { type OpModule } from './op.js'
 import { accountsDst, anyDst, DST, dstKey } from './migrateDst.js'
 import { pageState } from './page.js'
@@ -88,7 +95,7 @@ export const migrateOp: OpModule<S> = {
   ops: ['migrate_vma_setup', 'migrate_vma_finalize'],
   doc:
     "Only the page's residency moves: a migration to VRAM takes no page from `memory: { vram }`, and one to system memory none from `system`, unless the path allocates its destination with `migrate_alloc_dst` (then finalize commits the page only onto that destination and frees the page it replaces). " +
-    "`migrate_vma_setup` runs no notifier callbacks: the MMU_NOTIFY_MIGRATE invalidation of migrate_vma_collect is left out (the migrating driver's own callback skips its pgmap_owner, nouveau_svmm_invalidate_range_start), so a device that mirrors the page zaps its own PTEs in the steps (nouveau_dmem_migrate_to_ram's nouveau_svmm_invalidate), and another device's notifier is not run. " +
+    "`migrate_vma_setup` runs the MMU_NOTIFY_MIGRATE invalidation of migrate_vma_collect: the callbacks of every notifier covering the page run in the migrating thread (blockable), then the page is collected, then the invalidation ends. The range's owner is the migration's pgmap owner (`device:`; to system without `device:`, NULL); a callback tests it with `if: { event: MMU_NOTIFY_MIGRATE, owner: ENGINE }` (nouveau_svmm_invalidate_range_start skips its own device's migrations, whose PTEs its migration path handles). " +
     'While the migration entry is installed a `cpu_fault` on the page, and a `get_pages` with `else:` (the page of another owner), wait for it; a `get_pages` without `else:` does not (hmm_vma_handle_pte waits there too). ' +
     "`copy:` names the job whose dma_fence carries the data; finalize does not wait for it: finalizing while it is pending is a `data-survives` violation, so write the `wait:` before it (svm_migrate_copy_done; scenarios/mem/d03, d04). Any job may be the copy (an engine's `kind:` is documentation only); give it an engine of its own, as SDMA is, or it competes for CUs with the work it serves. " +
     'A page the caller already holds locked (`lock_page` before setup) is collected without the trylock, and finalize leaves the lock to the caller.',
@@ -136,6 +143,7 @@ export const migrateOp: OpModule<S> = {
   refs: { migrate_vma_setup: { page: 'page', device: 'engine' }, migrate_vma_finalize: { page: 'page', device: 'engine', copy: 'job' } },
   cite: [
     { path: 'mm/migrate_device.c', fn: 'migrate_vma_setup' },
+    { path: 'mm/migrate_device.c', fn: 'migrate_vma_collect' },
     { path: 'mm/migrate_device.c', fn: 'migrate_vma_collect_pmd' },
     { path: 'mm/migrate_device.c', fn: 'migrate_vma_unmap' },
     { path: 'mm/migrate_device.c', fn: 'migrate_vma_check_page' },
@@ -145,6 +153,14 @@ export const migrateOp: OpModule<S> = {
     { path: 'drivers/gpu/drm/amd/amdkfd/kfd_migrate.c', fn: 'svm_migrate_vram_to_vram' },
   ],
   notInReclaim: true,
+  // with notifiers covering the page, setup runs an invalidation: its start and end count it in
+  // flight and turn the notifiers' seqs even, as an invalidate step's do (ops/invalidate.ts)
+  // the setup's MMU_NOTIFY_MIGRATE invalidation touches the covering notifiers; an accounted finalize
+  // frees the replaced page or the unused destination into a pool
+  footprint: (d, step, m) => [
+    ...(step.op === 'migrate_vma_setup' && (m.does === 'invalidate_start' || m.site) ? invalidationFootprint(d, [step.page]) : []),
+    ...(anyDst(d) ? [{ pool: 'vram' as const }, { pool: 'system' as const }] : []),
+  ],
   link(steps, k, who) {
     const s = steps[k] as S
     if (s.op === 'migrate_vma_finalize' && !steps.slice(0, k).some((x) => x.op === 'migrate_vma_setup' && sameMigration(x, s)))
@@ -160,23 +176,51 @@ export const migrateOp: OpModule<S> = {
     if (step.op === 'migrate_vma_setup') {
       const lockable = (s: { get(f: number): number }): boolean => s.get(pg.lock) === 0 || s.get(pg.lock) === t + 1
       const ok = (s: { get(f: number): number }): boolean => isSource(step, s.get(at)) && lockable(s) && pg.othersRefs(s, t) === 0
-      add(
-        { name: 'migrate_vma_setup', ...base, page: name, collected: true },
-        m('migrate_collect'),
-        (s) => p.at_(s) && ok(s),
-        (c) => {
-          c.set(mig, c.get(pg.lock) === t + 1 ? 2 : 1)
-          c.set(pg.lock, t + 1)
-          p.advance(c)
-        },
-      )
+      const collect = (c: Parameters<Parameters<typeof add>[3]>[0]): void => {
+        c.set(mig, c.get(pg.lock) === t + 1 ? 2 : 1)
+        c.set(pg.lock, t + 1)
+      }
       const o = step.else
+      const notCollected = { name: 'migrate_vma_setup', ...base, page: name, collected: false, ...(o !== undefined ? { then: o } : {}) }
+      const skip = m(o === 'retry' ? 'spin' : 'migrate_skip')
+      const after = (c: Parameters<Parameters<typeof add>[3]>[0]): void => (o === undefined ? p.advance(c) : cx.outcome(p, o, c))
+      const x = cx.paths.siteAt.get(`${t}:${p.frame}:${p.at}`)
+      if (!x) {
+        add(
+          { name: 'migrate_vma_setup', ...base, page: name, collected: true },
+          m('migrate_collect'),
+          (s) => p.at_(s) && ok(s),
+          (c) => (collect(c), p.advance(c)),
+        )
+        add(notCollected, skip, (s) => p.at_(s) && !ok(s), after)
+        return
+      }
+      // migrate_vma_collect: the MMU_NOTIFY_MIGRATE invalidation starts and the notifiers covering
+      // the page run their callbacks in this thread (blockable), then the walk collects the page,
+      // then the invalidation ends; migrate_vma_setup returns (a page not collected: its else:).
+      const L_ = x.steps.length
+      const npc = cx.f.npc[t]!
+      const g = cx.siteGuard(x)
+      const owner = x.step.owner !== undefined ? { owner: cx.design.engines[x.step.owner]!.name } : {}
+      invalidationStart(k, x, { name: 'migrate_vma_collect', ...base, page: name, invalidate_range_start: 'MMU_NOTIFY_MIGRATE', ...owner })
       add(
-        { name: 'migrate_vma_setup', ...base, page: name, collected: false, ...(o !== undefined ? { then: o } : {}) },
-        m(o === 'retry' ? 'spin' : 'migrate_skip'),
-        (s) => p.at_(s) && !ok(s),
-        (c) => (o === undefined ? p.advance(c) : cx.outcome(p, o, c)),
+        { name: 'migrate_vma_collect', ...base, page: name, collected: true },
+        m('migrate_collect', { site: x }),
+        (s) => s.get(npc) === L_ + 1 && g(s) && ok(s),
+        (c) => (collect(c), c.set(npc, L_ + 2)),
       )
+      add(
+        { name: 'migrate_vma_collect', ...base, page: name, collected: false },
+        m('migrate_skip', { site: x }),
+        (s) => s.get(npc) === L_ + 1 && g(s) && !ok(s),
+        (c) => c.set(npc, L_ + 2),
+      )
+      // collected: the migration entry is installed (mig > 0); not collected: it is not
+      invalidationEnd(k, x, { name: 'migrate_vma_setup', ...base, page: name, collected: true }, (c) => p.advance(c), {
+        guard: (s) => s.get(mig) > 0,
+        does: 'invalidate_end',
+      })
+      invalidationEnd(k, x, notCollected, after, { guard: (s) => s.get(mig) === 0, does: o === 'retry' ? 'spin' : 'invalidate_end' })
       return
     }
     const to = dest(step)
@@ -212,8 +256,6 @@ export const migrateOp: OpModule<S> = {
     if (copyFence >= 0)
       add({ name: 'migrate_vma_finalize', ...base, page: name, copy: 'pending' }, m('migrate_finalize_uncopied'), (s) => p.at_(s) && !copied(s), finalize)
   },
-  // an accounted finalize frees the replaced page or the unused destination into a pool
-  footprint: (d) => (anyDst(d) ? [{ pool: 'vram' }, { pool: 'system' }] : []),
   text(d, s) {
     const P = d.pages[s.page]!.name
     const dev = s.device >= 0 && d.engines.length > 1 ? ` of ${d.engines[s.device]!.name}` : ''

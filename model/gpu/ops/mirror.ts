@@ -27,6 +27,7 @@ import { SpecError } from '../errors.js'
 import type { Engine, Page, Range, Step, StepOf } from '../types.js'
 import { isVram, PAGE, PTE, nodeId, vramOf } from '../view.js'
 import { migrationEntryWait, noMigrationEntry } from './cpuFault.js'
+import { mmapLockOf, mmUsed } from './mm.js'
 import { names, type OpModule } from './op.js'
 import { ELSE, NAME } from './schema.js'
 
@@ -54,7 +55,7 @@ export const mirrorOp: OpModule<S> = {
     },
     {
       key: 'get_pages',
-      doc: 'hmm_range_fault: fault the pages in and snapshot their pfns; waits while a migration entry is installed for one of them (migration_entry_wait)',
+      doc: "hmm_range_fault: fault the pages in and snapshot their pfns; waits while a migration entry is installed for one of them (migration_entry_wait); the thread must hold the mmap_lock of the range's mm, read or write (mmap_assert_locked: lock-held)",
       arg: { role: 'range', what: 'the range', schema: NAME('a range') },
       modifiers: {
         else: {
@@ -102,7 +103,19 @@ export const mirrorOp: OpModule<S> = {
     { path: 'include/linux/mmu_notifier.h', fn: 'mmu_interval_read_retry' },
     { path: 'mm/hmm.c', fn: 'hmm_range_fault' },
     { path: 'mm/hmm.c', fn: 'hmm_vma_handle_pte' },
+    { path: 'mm/pagewalk.c', fn: 'walk_page_range' },
+    { path: 'include/linux/mmap_lock.h', fn: 'mmap_assert_locked' },
   ],
+  // hmm_range_fault: mmap_assert_locked(mm), mm = range->notifier->mm (mm/hmm.c @ v6.12), as
+  // walk_page_range's process_mm_walk_lock does again (mm/pagewalk.c @ v6.12): a lockdep WARN
+  // unless the walking task holds that mm's mmap_lock, for read or write
+  assertsHeld(d, s) {
+    if (s.op !== 'get_pages') return undefined
+    const mm = mmUsed(d, s)
+    const P = d.processes ?? []
+    const whose = P.length > 1 ? `process ${P[mm]!.name}'s mm` : 'its mm'
+    return { lock: mmapLockOf(d, mm), what: `hmm_range_fault(${d.ranges[s.range]!.name}) walks ${whose}: mmap_assert_locked(mm)` }
+  },
   link(steps, k, who, d) {
     const s = steps[k] as S
     if (s.op === 'get_pages' && s.else === 'branch') {

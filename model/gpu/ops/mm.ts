@@ -65,6 +65,13 @@ export function teardownText(d: GpuDesign, p: number): string {
   return d.pages.some((pg) => (pg.process ?? 0) === p) ? `${release}, then unmap_vmas unmaps its pages` : release
 }
 
+/** The mmap_lock of process p's mm: the built-in one, or with several processes P.mmap_lock
+ * (declare.ts: one rw_semaphore per mm_struct, locks[0] being the first process's). */
+export const mmapLockOf = (d: Pick<GpuDesign, 'locks' | 'processes'>, p: number): number => {
+  const P = d.processes ?? []
+  return P.length > 1 ? d.locks.findIndex((l) => l.name === `${P[p]!.name}.mmap_lock`) : 0
+}
+
 /** Which process's mm a step touches (hmm_range_fault, migrate_vma, an munmap), or -1. */
 export function mmUsed(d: GpuDesign, s: Step): number {
   const of = (pg: number): number => d.pages[pg]!.process ?? 0

@@ -183,6 +183,9 @@ export interface OpModule<S extends Step = Step> {
   readonly notInReclaim?: boolean
   /** a lock the path must hold at this step (TTM evicts under the buffer's dma_resv) */
   needsHeld?(d: Pick<GpuDesign, 'buffers'>, step: S): { readonly lock: number; readonly why: string } | undefined
+  /** a lock the kernel function asserts its caller holds, in any mode (lockdep_assert_held: a WARN
+   * when current does not hold it): running the step without it violates lock-held */
+  assertsHeld?(d: GpuDesign, step: S): { readonly lock: number; readonly what: string } | undefined
   /** check the step against the earlier steps of its straight-line path (links, prerequisites);
    * returns the step as linked */
   link?(steps: readonly Step[], k: number, who: string, d: Pick<GpuDesign, 'ranges'>): S
