@@ -80,6 +80,12 @@ export interface LockClaim {
 export interface Counter {
   readonly place: number
   readonly kind: Int8Array
+  /**
+   * Is the count abundant in this state: will every take that may still fire find its units free
+   * (as far as this counter goes), whatever runs from here? Then two takes accord here, and in every
+   * state reached from here (it must stay abundant). Without it, two takes always depend.
+   */
+  readonly abundant?: (s: Reader) => boolean
   /** the state slot holding the count (a stored field or a derived slot), and whether it counts free or taken units (for the tests) */
   readonly slot: number
   readonly counts: 'free' | 'taken'
@@ -235,6 +241,9 @@ export class Reducer<A extends Action = Action> {
   /** per slot: the places it stands for (a field split into finer places, a derived slot's inputs), its final values */
   private readonly placesOfSlot: Int32Array[]
   private readonly finalOf: (readonly number[] | undefined)[]
+  /** the counters that know when they are abundant, and those of them that are not in the loaded state */
+  private readonly conditional: { readonly counter: Counter; readonly kind: Int8Array; readonly takers: Uint32Array }[]
+  private scarce: { readonly kind: Int8Array; readonly takers: Uint32Array }[] = []
   /** per counter place: the rules' kinds, and the takes as a bitset of rules */
   private readonly takersOf: ReadonlyMap<number, { readonly kind: Int8Array; readonly takers: Uint32Array }>
   private relied = false
@@ -276,6 +285,9 @@ export class Reducer<A extends Action = Action> {
       for (const c of counters) {
         const p = c.place
         if (!((this.bit(this.fw, x * W, p) && this.bit(this.fp, y * W, p)) || (this.bit(this.fp, x * W, p) && this.bit(this.fw, y * W, p)))) continue
+        // two takes of a counter that knows when it is abundant depend on each other only in the
+        // states where it is not (the closure adds them there: `scarce`)
+        if (c.kind[x] === 1 && c.kind[y] === 1 && c.abundant) continue
         if (!accordOn(c.kind[x]!, c.kind[y]!)) return true
       }
       return false
@@ -339,6 +351,7 @@ export class Reducer<A extends Action = Action> {
         return [c.place, { kind: c.kind, takers: b }] as const
       }),
     )
+    this.conditional = counters.filter((c) => c.abundant).map((c) => ({ counter: c, ...this.takersOf.get(c.place)! }))
     this.plan = this.wrapPlan(plan)
   }
 
@@ -517,6 +530,16 @@ export class Reducer<A extends Action = Action> {
         if (++count >= bound) return undefined
         row = this.depBits
         o = x * RW
+        // the other takes of a counter that is not abundant here
+        for (const c of this.scarce) {
+          if (c.kind[x] !== 1) continue
+          for (let k = 0; k < RW; k++) {
+            const add = c.takers[k]! & this.aliveBits[k]! & ~member[k]!
+            member[k]! |= add
+            todo[k]! |= add
+          }
+          w = 0
+        }
       } else {
         this.enablers(pre, x)
         row = this.nesBits
@@ -615,6 +638,7 @@ export class Reducer<A extends Action = Action> {
       return this.record(pre, n, words, rules)
     }
     for (let a = 0; a < info.actors; a++) this.pcNow[a] = info.pcField[a]! >= 0 ? pre.get(info.pcField[a]!) : 0
+    if (this.conditional.length > 0) this.scarce = this.conditional.filter((c) => !c.counter.abundant!(pre))
     this.aliveBits.fill(0)
     this.hereBits.fill(0)
     for (let r = 0; r < nRules; r++) {

@@ -17,7 +17,7 @@ import { pools as poolPlaces } from './pools.js'
 import { orderEffects } from './orderEffects.js'
 import type { Place, Role } from './ops/op.js'
 import type { Step } from './types.js'
-import { FS, type GpuView, type RuleMeta } from './view.js'
+import { FS, JS, type GpuView, type RuleMeta } from './view.js'
 
 const EXTRA_OF: Partial<Record<Role, (i: number, key: string) => boolean>> = {
   work: (i, key) => key === `work.${i}` || key === `timer.${i}`,
@@ -337,7 +337,8 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
       return st?.op === 'new_fence' ? [st.fence] : []
     }),
   )
-  const finalValues = new Map<number, number[]>()
+  // A done job never runs again (no rule moves a job off done).
+  const finalValues = new Map<number, number[]>(jobs.map((_, j) => [f.js[j]!, [JS.done]]))
   fences.forEach((_, i) => {
     if (rearmed.has(i)) return
     finalValues.set(f.fs[i]!, [FS.signalled, FS.error])

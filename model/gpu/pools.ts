@@ -19,7 +19,8 @@
  *    never takes CUs. Likewise a thread's step whose failure kills the jobs its path serves and
  *    that writes no job state otherwise (context.ts killJob: to done; no thread rule reads a pool).
  * Every other rule that reads or writes a pool (preemption reads that too few CUs are free) is
- * neither, and depends on every rule touching it.
+ * neither, and depends on every rule touching it. Two takes depend on each other only while the
+ * pool is not abundant (below).
  *
  * The free pages of a pool are a stored field; a take or a release adds a constant to it (so any
  * two of them commute where both are enabled):
@@ -33,10 +34,10 @@
  * Entering reclaim and a failed allocation read that the pool is empty, and freeing a page stops
  * at the pool's size (two frees and an allocation do not commute at the top): neither kind.
  */
-import type { Action } from '../../checker/model.js'
+import type { Action, Reader } from '../../checker/model.js'
 import type { Counter } from '../../checker/por.js'
 import type { CompileCx } from './context.js'
-import type { RuleMeta } from './view.js'
+import { JS, type RuleMeta } from './view.js'
 
 type Places = (readonly number[] | 'all')[]
 
@@ -87,11 +88,25 @@ export function pools(
     if (isJob && TAKES.has(name)) for (const p of readPools) kinds[p - first]![k] = 1
     if ((isJob && RELEASES.has(name)) || kills.has(r.action)) for (const p of wrote) kinds[p - first]![k] = 2
   })
+  // A pool is abundant when the CUs of every job of the engine not done yet (for hmm work: of
+  // every user-queue job) fit in it (in its unreserved CUs): each job holds at most its own CUs
+  // at a time, and a done job never runs again (its state is final), so every start finds its CUs
+  // whatever runs first, and the pool stays abundant.
+  const abundant = (e: number, hmmOnly: boolean): ((s: Reader) => boolean) => {
+    const mine = jobs.flatMap((job, j) => (job.engine === e && (!hmmOnly || job.queue === 'user') ? [j] : []))
+    const room = engines[e]!.cus - (hmmOnly ? engines[e]!.reserveForDma : 0)
+    return (s) => {
+      let need = 0
+      for (const j of mine) if (s.get(f.js[j]!) !== JS.done) need += jobs[j]!.cus
+      return need <= room
+    }
+  }
   const counters: Counter[] = kinds.map((kind, i) => ({
     place: first + i,
     kind,
     slot: i % 2 === 0 ? f.usedCU[i >> 1]! : f.hmmCU[i >> 1]!,
     counts: 'taken' as const,
+    abundant: abundant(i >> 1, i % 2 === 1),
   }))
   counters.push(...memoryPools(cx, meta))
   // A job is preempted only by a preemption rule naming it (mech/jobs.ts preemption) or, on a
