@@ -105,7 +105,8 @@ const POR_ATTEMPTS = 3
 /**
  * The reduced search (checker/por.ts): the fields the properties read are learned on a prefix of
  * the unreduced search, then reduced runs follow until one ends without a property reading a field
- * not yet known as visible after a reduction relied on the visible set. A counterexample is a real
+ * not yet known as visible after a reduction relied on the visible set (a run stops as soon as one
+ * does, and is repeated with the larger set). A counterexample is a real
  * path of the model whichever run finds it. If the set keeps growing, the search is unreduced.
  */
 function explorePor<A extends Action>(model: Model<A>, options: ExploreOptions<A>): Exploration<A> {
@@ -115,9 +116,13 @@ function explorePor<A extends Action>(model: Model<A>, options: ExploreOptions<A
   if (!info) throw new ModelError('FC310', `model '${model.name}' declares no rule footprints to reduce by`)
   const plan = options.plan ?? planProperties(model, modeOf(options), options.select)
   const reducer = new Reducer(model, plan, info, () => true)
-  const base: ExploreOptions<A> = { ...options, por: false, plan: reducer.plan }
+  // a run after which the visible fields grew is repeated: it stops as soon as they do
+  const userStop = options.shouldStop
+  const base: ExploreOptions<A> = { ...options, por: false, plan: reducer.plan, shouldStop: () => reducer.grew || (userStop?.() ?? false) }
   for (const init of model.init()) reducer.seed(new Values(Int32Array.from(init)))
-  new Search(model, { ...base, bounds: { maxStates: POR_LEARN_STATES } }).run()
+  // (breadth-first for the shallow states, depth-first for deep ones)
+  for (const order of ['bfs', 'dfs'] as const)
+    new Search(model, { ...options, order, por: false, plan: reducer.plan, bounds: { maxStates: POR_LEARN_STATES } }).run()
   for (let attempt = 1; attempt <= POR_ATTEMPTS; attempt++) {
     reducer.restart()
     const e = new Search(model, base, reducer).run()

@@ -10,8 +10,21 @@
  * references by role). Two rules are dependent when one writes a place the other reads or writes,
  * unless they can never be enabled in one state: two path steps of one thread at different
  * positions, or two threads' rules of which one runs holding a lock the other holds or needs free
- * (`neverCoEnabled`, checked over every bundled state space by test/checker/por.test.ts). The
- * closure, in the loaded state s:
+ * (`neverCoEnabled`, checked over every bundled state space by test/checker/por.test.ts).
+ * Refinements of that relation where the dependency is only apparent (each checked by the same
+ * test over every bundled state space):
+ *  - Counters (`Counter`, `accordOn`): a counting resource (an engine's CU pool, the free pages of
+ *    a memory pool) is a place of its own, and a rule that takes units (its guard monotone in the
+ *    free units) accords with one that releases units (its guard never reads the count): neither
+ *    disables the other, and both orders reach one state (the effects add constants to the count,
+ *    or the count is derived from fields each writes alone). Two takes stay dependent. For D2, a
+ *    take disabled by the count is enabled first by a release or another writer, never by a take.
+ *  - Lock claims include a failed write trylock's ('B': the lock is not free), so it is never
+ *    enabled with a successful write acquisition of the same lock; and the locks a reclaim step
+ *    runs holding (model/gpu/footprint.ts).
+ *  - Rules the model knows are never enabled (`dead`: the resume of a job nothing preempts) may
+ *    never fire: they are in no closure.
+ * The closure, in the loaded state s:
  *  - D1: for an enabled rule of S, every rule dependent on it that may still fire (a forward-only
  *    thread never runs a step behind its position again) is in S.
  *  - D2: for a disabled rule of S, a necessary enabling set is in S: its guard is evaluated in s
@@ -49,11 +62,33 @@ import type { PropertyPlan } from './plan.js'
 /**
  * What a rule needs of a lock whenever it is enabled: its thread holds it for writing ('W') or
  * reading ('R'), or the lock is free ('FW': no owner and no readers, a write acquisition; 'FR': no
- * owner, a read acquisition).
+ * owner, a read acquisition), or not free for a write acquisition ('B': a failed trylock).
  */
 export interface LockClaim {
   readonly lock: number
-  readonly kind: 'W' | 'R' | 'FW' | 'FR'
+  readonly kind: 'W' | 'R' | 'FW' | 'FR' | 'B'
+}
+
+/**
+ * A counting resource (a pool of units) as a place of its own, and what each rule does with it:
+ * 0 anything (it reads or writes the count arbitrarily, or not at all), 1 take (its guard is
+ * monotone in the free units: true stays true when more are free; its effect never gives units
+ * back), 2 release (its guard never reads the count; its effect never takes units), 3 untouched
+ * (its declared footprint names the place, but it neither reads nor changes the count). Where the
+ * count is a stored field, the effects of takes and releases add a constant to it.
+ */
+export interface Counter {
+  readonly place: number
+  readonly kind: Int8Array
+  /**
+   * Is the count abundant in this state: will every take that may still fire find its units free
+   * (as far as this counter goes), whatever runs from here? Then two takes accord here, and in every
+   * state reached from here (it must stay abundant). Without it, two takes always depend.
+   */
+  readonly abundant?: (s: Reader) => boolean
+  /** the state slot holding the count (a stored field or a derived slot), and whether it counts free or taken units (for the tests) */
+  readonly slot: number
+  readonly counts: 'free' | 'taken'
 }
 
 /** What a model tells the reducer about its rules. */
@@ -68,6 +103,10 @@ export interface PorInfo {
   /** per rule: the places its guard and effect may read (or write), and may write ('all': any) */
   readonly reads: readonly (readonly number[] | 'all')[]
   readonly writes: readonly (readonly number[] | 'all')[]
+  /** per rule: 1 when it is never enabled (the model knows no rule sets up what it needs) */
+  readonly dead?: Uint8Array
+  /** counting resources among the places (see Counter) */
+  readonly counters?: readonly Counter[]
   /** fields split into finer places (a lock's reader mask: one bit per thread) */
   readonly subLocations: ReadonlyMap<number, readonly number[]>
   /** derived slots (beyond the stored fields) and the stored fields each is computed from */
@@ -92,7 +131,19 @@ export interface PorInfo {
 }
 
 /** Can claims c and d of two threads on one lock never hold at once? */
-const excludes = (c: LockClaim['kind'], d: LockClaim['kind']): boolean => c === 'W' || d === 'W' || (c === 'R' && d === 'FW') || (c === 'FW' && d === 'R')
+const excludes = (c: LockClaim['kind'], d: LockClaim['kind']): boolean =>
+  (c === 'W' && d !== 'B') || (d === 'W' && c !== 'B') || (c === 'R' && d === 'FW') || (c === 'FW' && (d === 'R' || d === 'B')) || (c === 'B' && d === 'FW')
+
+/**
+ * Do two rules of these kinds on one counter commute wherever both are enabled, as far as the
+ * counter goes? A release and a take: the release's guard never reads the count, so the take
+ * cannot disable it; the take's guard is monotone in the free units, so the release (which only
+ * frees units) cannot disable it; neither enables the other's effect to differ, as each effect
+ * writes its own fields and the count is derived from them. Two releases likewise. Two takes do
+ * not: one may take the last units the other needs. A rule that leaves the count alone and never
+ * reads it commutes with every rule as far as the counter goes.
+ */
+export const accordOn = (a: number, b: number): boolean => a === 3 || b === 3 || (a === 2 && b !== 0) || (b === 2 && a !== 0)
 
 /** Can rules x and y never be enabled in one state (statically: positions of one thread, locks)? */
 export function neverCoEnabled(info: PorInfo, x: number, y: number): boolean {
@@ -116,23 +167,25 @@ class TrackingReader implements Reader {
   }
 }
 
-/** A reader that lists the slots read through it (once each) since `clear`. */
+/** A reader that lists the slots read through it (once each, read[0..count)) since `clear`. */
 class ListingReader implements Reader {
   inner: Reader = { get: () => 0 }
-  readonly read: number[] = []
+  readonly read: Int32Array
+  count = 0
   private readonly seen: Int32Array
   private tick = 0
   constructor(slots: number) {
     this.seen = new Int32Array(slots)
+    this.read = new Int32Array(slots)
   }
   clear(): void {
-    this.read.length = 0
+    this.count = 0
     this.tick++
   }
   get(f: number): number {
     if (this.seen[f] !== this.tick) {
       this.seen[f] = this.tick
-      this.read.push(f)
+      this.read[this.count++] = f
     }
     return this.inner.get(f)
   }
@@ -184,10 +237,15 @@ export class Reducer<A extends Action = Action> {
   private readonly writerBits: Uint32Array
   private readonly actorBits: Uint32Array
   private readonly tmp: Uint32Array
-  private readonly waiting: number[] = []
+  private readonly waiting: Int32Array
   /** per slot: the places it stands for (a field split into finer places, a derived slot's inputs), its final values */
   private readonly placesOfSlot: Int32Array[]
   private readonly finalOf: (readonly number[] | undefined)[]
+  /** the counters that know when they are abundant, and those of them that are not in the loaded state */
+  private readonly conditional: { readonly counter: Counter; readonly kind: Int8Array; readonly takers: Uint32Array }[]
+  private scarce: { readonly kind: Int8Array; readonly takers: Uint32Array }[] = []
+  /** per counter place: the rules' kinds, and the takes as a bitset of rules */
+  private readonly takersOf: ReadonlyMap<number, { readonly kind: Int8Array; readonly takers: Uint32Array }>
   private relied = false
   /** lock-order edges (from, to) that transitions of this run's graph record */
   private readonly knownEdges = new Set<string>()
@@ -216,9 +274,22 @@ export class Reducer<A extends Action = Action> {
       fill(this.fw, r, info.writes[r]!)
     }
     const A = info.actors
-    // dependent: one writes a place the other reads or writes, and both may be enabled at once
+    // dependent: one writes a place the other reads or writes, and both may be enabled at once;
+    // through a counter, a take and a release, or two releases, are not (see `accordOn`)
+    const counters = info.counters ?? []
+    const counterMask = new Uint32Array(W)
+    for (const c of counters) counterMask[c.place >>> 5]! |= 1 << (c.place & 31)
     const clash = (x: number, y: number): boolean => {
-      for (let w = 0; w < W; w++) if ((this.fw[x * W + w]! & this.fp[y * W + w]!) !== 0 || (this.fp[x * W + w]! & this.fw[y * W + w]!) !== 0) return true
+      for (let w = 0; w < W; w++)
+        if ((((this.fw[x * W + w]! & this.fp[y * W + w]!) | (this.fp[x * W + w]! & this.fw[y * W + w]!)) & ~counterMask[w]!) !== 0) return true
+      for (const c of counters) {
+        const p = c.place
+        if (!((this.bit(this.fw, x * W, p) && this.bit(this.fp, y * W, p)) || (this.bit(this.fp, x * W, p) && this.bit(this.fw, y * W, p)))) continue
+        // two takes of a counter that knows when it is abundant depend on each other only in the
+        // states where it is not (the closure adds them there: `scarce`)
+        if (c.kind[x] === 1 && c.kind[y] === 1 && c.abundant) continue
+        if (!accordOn(c.kind[x]!, c.kind[y]!)) return true
+      }
       return false
     }
     const deps: number[][] = Array.from({ length: n }, () => [])
@@ -253,6 +324,7 @@ export class Reducer<A extends Action = Action> {
     this.pcNow = new Int32Array(A)
     this.nesStamp = new Int32Array(n)
     this.needPc = new Int32Array(A)
+    this.waiting = new Int32Array(A)
     const RW = (this.ruleWords = Math.max(1, Math.ceil(n / 32)))
     this.depBits = new Uint32Array(n * RW)
     for (let x = 0; x < n; x++) for (const y of deps[x]!) this.depBits[x * RW + (y >>> 5)]! |= 1 << (y & 31)
@@ -272,6 +344,14 @@ export class Reducer<A extends Action = Action> {
       Int32Array.from(f < this.F ? asPlaces(f) : (info.derivedInputs.get(f) ?? []).flatMap(asPlaces)),
     )
     this.finalOf = Array.from({ length: layout.slots }, (_, f) => (f < this.F ? info.finalValues.get(f) : undefined))
+    this.takersOf = new Map(
+      counters.map((c) => {
+        const b = new Uint32Array(RW)
+        for (let r = 0; r < n; r++) if (c.kind[r] === 1) b[r >>> 5]! |= 1 << (r & 31)
+        return [c.place, { kind: c.kind, takers: b }] as const
+      }),
+    )
+    this.conditional = counters.filter((c) => c.abundant).map((c) => ({ counter: c, ...this.takersOf.get(c.place)! }))
     this.plan = this.wrapPlan(plan)
   }
 
@@ -352,6 +432,7 @@ export class Reducer<A extends Action = Action> {
 
   /** May rule r still fire (a forward-only thread never runs a step behind its position again)? */
   private alive(r: number): boolean {
+    if (this.info.dead?.[r] === 1) return false
     const a = this.info.actorOf[r]!
     const p = this.info.position[r]!
     return !(this.info.forward[a] === 1 && p >= 0 && p < this.pcNow[a]!)
@@ -378,37 +459,45 @@ export class Reducer<A extends Action = Action> {
     this.model.rules[x]!.guard(g)
     const mark = ++this.closureTick
     const { needPc, aliveBits: alive, hereBits: here, writerBits: wr, actorBits, tmp } = this
-    const A = this.info.actors
+    const actorOf = this.info.actorOf
     const waiting = this.waiting
-    waiting.length = 0
-    for (const f of g.read) {
+    let nWaiting = 0
+    for (let gi = 0; gi < g.count; gi++) {
+      const f = g.read[gi]!
       // a field holding a final value is written by no rule from here on (only with that value)
       const fin = this.finalOf[f]
       if (fin !== undefined && fin.includes(pre.get(f))) continue
       for (const p of this.placesOfSlot[f]!) {
         const wb = p * RW
+        // a take of a counter stays disabled while only other takes change the count (it is
+        // monotone in the free units): they are never the first to enable it
+        const c = this.takersOf.get(p)
+        const skip = c !== undefined && c.kind[x] === 1 ? c.takers : undefined
         let any = 0
         for (let k = 0; k < RW; k++) {
-          const ws = wr[wb + k]! & alive[k]!
+          const ws = wr[wb + k]! & alive[k]! & (skip ? ~skip[k]! : 0xffffffff)
           out[o + k]! |= ws & here[k]!
           tmp[k] = ws & ~here[k]!
           any |= tmp[k]!
         }
         if (any === 0) continue
         // a path step at another position writes nothing before its thread moves
-        for (let a = 0; a < A; a++) {
-          if (needPc[a] === mark) continue
-          for (let k = 0; k < RW; k++)
-            if ((tmp[k]! & actorBits[a * RW + k]!) !== 0) {
-              needPc[a] = mark
-              waiting.push(a)
-              break
-            }
+        for (let k = 0; k < RW; k++) {
+          let bits = tmp[k]!
+          while (bits !== 0) {
+            const b = 31 - Math.clz32(bits & -bits)
+            bits &= ~(1 << b)
+            const a = actorOf[k * 32 + b]!
+            if (needPc[a] === mark) continue
+            needPc[a] = mark
+            waiting[nWaiting++] = a
+          }
         }
       }
     }
     // ... so the first writers of its position come first (its own steps at the position, others' rules that set it)
-    for (const a of waiting) {
+    for (let wi = 0; wi < nWaiting; wi++) {
+      const a = waiting[wi]!
       const pb = this.info.pcField[a]! * RW
       for (let k = 0; k < RW; k++) out[o + k]! |= wr[pb + k]! & alive[k]! & (here[k]! | ~actorBits[a * RW + k]!)
     }
@@ -441,6 +530,16 @@ export class Reducer<A extends Action = Action> {
         if (++count >= bound) return undefined
         row = this.depBits
         o = x * RW
+        // the other takes of a counter that is not abundant here
+        for (const c of this.scarce) {
+          if (c.kind[x] !== 1) continue
+          for (let k = 0; k < RW; k++) {
+            const add = c.takers[k]! & this.aliveBits[k]! & ~member[k]!
+            member[k]! |= add
+            todo[k]! |= add
+          }
+          w = 0
+        }
       } else {
         this.enablers(pre, x)
         row = this.nesBits
@@ -539,6 +638,7 @@ export class Reducer<A extends Action = Action> {
       return this.record(pre, n, words, rules)
     }
     for (let a = 0; a < info.actors; a++) this.pcNow[a] = info.pcField[a]! >= 0 ? pre.get(info.pcField[a]!) : 0
+    if (this.conditional.length > 0) this.scarce = this.conditional.filter((c) => !c.counter.abundant!(pre))
     this.aliveBits.fill(0)
     this.hereBits.fill(0)
     for (let r = 0; r < nRules; r++) {

@@ -115,13 +115,16 @@ export function gpuProperties(v: GpuView, perms: readonly { job: Int32Array; thr
   }
 
   if (want.has('rule-1')) {
+    // a kernel job can depend on an hmm_fence only through its declared dependencies or those it
+    // captures from a dma_resv; the others are not looked at (the state of a job that cannot
+    // break the rule is no field this property reads: partial-order reduction keeps it invisible)
+    const mayDependOnHmm = design.jobs.map((job, j) => job.queue === 'kernel' && (f.jd[j]! >= 0 || job.deps.some((d) => fences[d]!.kind === 'hmm')))
     props.push(
       always(
         PROPERTY_NAMES.rule1,
         (s) => {
           for (let j = 0; j < design.jobs.length; j++) {
-            const job = design.jobs[j]!
-            if (job.queue !== 'kernel') continue
+            if (!mayDependOnHmm[j]) continue
             const st = s.get(f.js[j]!)
             if (st === JS.idle || st === JS.done) continue
             if (v.depsOf(s, j).some((d) => fences[d]!.kind === 'hmm')) return false

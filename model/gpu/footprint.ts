@@ -8,16 +8,16 @@
  * declared here. test/checker/por.test.ts checks every footprint against what the rules touch
  * over the whole state space of every bundled scenario.
  */
-import type { Action, Reader } from '../../checker/model.js'
+import type { Action } from '../../checker/model.js'
 import type { LockClaim, PorInfo } from '../../checker/por.js'
 import type { CompileCx } from './context.js'
-import { lockOrderProperty } from '../../properties/gpuLockOrder.js'
 import { opOf } from './ops/index.js'
-import { heldMaps } from './ops/work.js'
 import { busyKey } from './ops/swap.js'
+import { pools as poolPlaces } from './pools.js'
+import { orderEffects } from './orderEffects.js'
 import type { Place, Role } from './ops/op.js'
 import type { Step } from './types.js'
-import { FS, type GpuView, type RuleMeta } from './view.js'
+import { FS, JS, type GpuView, type RuleMeta } from './view.js'
 
 const EXTRA_OF: Partial<Record<Role, (i: number, key: string) => boolean>> = {
   work: (i, key) => key === `work.${i}` || key === `timer.${i}`,
@@ -171,7 +171,7 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
     return m.frame === 'path'
       ? (paths.pathHeld[t]![m.at!] ?? [])
       : m.frame === 'reclaim'
-        ? [...(paths.reclaimHeld[m.at!] ?? []), ...threads[t]!.steps.flatMap((_, i) => paths.pathHeld[t]![i]!)]
+        ? (paths.reclaimHeld[m.at!] ?? [])
         : m.frame === 'notifier' && m.site
           ? [...(m.site.held[m.at!] ?? []), ...m.site.held.flat()]
           : []
@@ -183,20 +183,29 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
   /** Wait-Die reads every context's stamp, every lock's owner and where every thread stands (ops/ww.ts) */
   const wwReads = [...extrasOf('stamp.'), ...locks.flatMap((_, l) => lockFields(l)), ...threads.map((_, u) => f.pc[u]!)]
   /** a rule of thread t: its fields, its step's objects, what it holds, the jobs it serves, the op's own places */
+  const kills = new Set<Action>()
   const threadRule = (m: RuleMeta, a: Action): Fp => {
     const t = m.actor.index
     const both = m.step && !SNAPSHOT_OPS.has(m.step.op) ? coreThreadFields(t) : threadFields(t)
     const fp = { r: [] as number[], w: [] as number[] }
     // a step with an outcome may leave its path (releasing what it holds, a failed handler killing
     // the jobs it serves) or jump back (releasing the locks taken since)
-    // (a served fault, m.does 'fault_served', also ends the path and drops what it holds)
+    // (a served fault, m.does 'fault_served', also ends the path and drops what it holds); a
+    // reclaim or notifier step that fails or skips leaves only its own frame, dropping what that
+    // frame took: the path goes on and kills nothing (positions.ts reclaimPos, context.ts notifierPos)
     if ((a as { then?: unknown }).then !== undefined || m.does === 'fault_served') {
       for (const h of heldAt(m)) lockUse(fp, h.lock, t, h.mode, true)
-      both.push(...servedBy[t]!.flatMap(jobFields))
+      if (m.frame !== 'reclaim' && m.frame !== 'notifier') {
+        // a rule that writes job states only by killing the jobs it serves releases their CUs (pools.ts)
+        if (servedBy[t]!.length > 0 && !f.js.some((x) => both.includes(x) || fp.w.includes(x))) kills.add(a)
+        both.push(...servedBy[t]!.flatMap(jobFields))
+      }
     }
     const step = m.step
     if (step) {
-      if (step.op === 'lock' || step.op === 'trylock') {
+      // a failed trylock only looks at the lock
+      if (step.op === 'trylock' && (m.does === 'trylock_failed' || m.does === 'spin')) fp.r.push(f.owner[step.lock]!, ...allBits(step.lock), ...queuedWriters)
+      else if (step.op === 'lock' || step.op === 'trylock') {
         lockUse(fp, step.lock, t, step.mode, false)
         if (rwIndex[step.lock]! >= 0) fp.r.push(...queuedWriters)
         if (step.op === 'lock' && step.ctx !== undefined) fp.r.push(...asPlaces(wwReads))
@@ -225,6 +234,10 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
     const job = jobs[j]!
     const mine = jobFields(j)
     const engine = [...engineFields(job.engine), ...jobs.flatMap((k, i) => (k.engine === job.engine ? [f.js[i]!, f.pf[i]!] : []))]
+    // a start reads how many CUs are taken (the engine's pools, pools.ts) and, on a flushing
+    // engine, whether dma_fence work is pending on it
+    const flush =
+      design.engines[job.engine]!.flush && job.faults ? jobs.flatMap((k, i) => (k.engine === job.engine && k.queue === 'kernel' ? [f.js[i]!] : [])) : []
     // its dependencies: the declared ones, or any fence while it may capture them from a dma_resv
     const depFences = f.jd[j]! >= 0 ? fences.map((_, i) => f.fs[i]!) : job.deps.map((d) => f.fs[d]!)
     const ptes = job.accesses.flatMap((ri) => f.pte[ri]!)
@@ -233,9 +246,9 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
     const own = [f.js[j]!, f.fs[job.fence]!]
     const r =
       name === 'job_ready' || name === 'job_complete' || name === 'user_job_complete'
-        ? [...mine, ...depFences]
+        ? [f.js[j]!, f.pf[j]!, f.jd[j]!, ...depFences].filter((x) => x >= 0)
         : name === 'job_start' || name === 'job_resume'
-          ? [...mine, ...engine]
+          ? [...mine, ...flush]
           : name === 'gpu_page_fault_raised' || name === 'gpu_access'
             ? [...mine, ...ptes]
             : [
@@ -253,11 +266,13 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
           ? [f.pf[j]!, f.fdone[j]!]
           : name === 'gpu_access'
             ? []
-            : name === 'job_ready' || name === 'job_complete' || name === 'user_job_complete'
-              ? own
-              : victim !== undefined
-                ? [f.js[j]!, ...jobs.flatMap((k, i) => (k.name === victim ? [f.js[i]!] : []))]
-                : jobFields(j)
+            : name === 'job_ready' && !(job.queue === 'kernel' && job.propagateErrors && (job.deps.length > 0 || f.jd[j]! >= 0))
+              ? [f.js[j]!]
+              : name === 'job_ready' || name === 'job_complete' || name === 'user_job_complete'
+                ? own
+                : victim !== undefined
+                  ? [f.js[j]!, ...jobs.flatMap((k, i) => (k.name === victim ? [f.js[i]!] : []))]
+                  : jobFields(j)
     return { r: [...r, ...w], w }
   }
   const fenceRule = (i: number): Fp => {
@@ -269,48 +284,16 @@ function ruleFootprints(cx: Omit<CompileCx, 'stepRules'>, view: GpuView, P: Retu
     for (const m of fe.members ?? []) out.push(...fenceFields(m))
     return { r: out, w: out }
   }
-  return { threadRule, jobRule, fenceRule }
-}
-
-/** What a transition shows the lock-order property: the edges it records, and whether it moves onto a lock that may block while holding something. */
-function orderEffects(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): PorInfo['orderEffect'] {
-  const { design, f, meta } = cx
-  const threads = design.threads
-  // Lock order: the edges a transition records depend on its thread alone (what it holds, its
-  // frame, its work maps), so a transition that records none here records none wherever its thread
-  // is in the same place; only a blocked attempt (lockdep records it on the attempt) depends on
-  // whether another thread holds the lock, so moving onto a lock that may block is visible while
-  // the thread holds anything lockdep orders.
-  const order = lockOrderProperty(view, 'lock order')
-  const th = threads
-  const holdsContext = (s: Reader, t: number): boolean =>
-    view.heldBy(s, t).length > 0 ||
-    (f.rpc[t]! >= 0 && s.get(f.rpc[t]!) > 0) ||
-    (f.npc[t]! >= 0 && s.get(f.npc[t]!) > 0) ||
-    s.get(f.sig[t]!) === 1 ||
-    th[t]!.signalling ||
-    th[t]!.context === 'notifier' ||
-    th[t]!.callbackOn !== undefined ||
-    heldMaps(design, f, s, t).length > 0
-  const none = { edges: [], blocks: false } as const
-  return (pre: Reader, a: Action, post: Reader) => {
-    const m = meta.get(a)!
-    if (m.actor.kind !== 'thread') return none
-    const edges = order.edges(pre, a, post)
-    const t = m.actor.index
-    const next = view.stepAt(post, t).step
-    const blocks = next !== undefined && opOf(next).lockdep?.blocksOn?.(next) !== undefined && holdsContext(post, t)
-    return edges.length === 0 && !blocks ? none : { edges, blocks }
-  }
+  return { threadRule, jobRule, fenceRule, kills }
 }
 
 /** The rules' footprints and actors of a compiled design. */
 export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): PorInfo {
   const { design, f, rules, meta } = cx
-  const { threads, jobs, fences, locks, engines } = design
+  const { threads, jobs, fences, locks } = design
   const P = placesOf(cx)
-  const { T, ok, lockFields, engineFields, subLocations, asPlaces, places: L } = P
-  const { threadRule, jobRule, fenceRule } = ruleFootprints(cx, view, P)
+  const { T, ok, lockFields, subLocations, asPlaces, places: L } = P
+  const { threadRule, jobRule, fenceRule, kills } = ruleFootprints(cx, view, P)
   const J = jobs.length
   const actorOf = new Int32Array(rules.length)
   const clean = (xs: readonly number[]): number[] => [...new Set(xs.filter((x) => x >= 0 && x < L))]
@@ -323,12 +306,9 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     reads.push(fp === 'all' ? 'all' : clean(asPlaces(fp.r)))
     writes.push(fp === 'all' ? 'all' : clean(asPlaces(fp.w)))
   })
-  // derived slots read the fields they are computed from (compile.ts derive)
-  const derivedInputs = new Map<number, number[]>()
-  engines.forEach((_, e) => {
-    derivedInputs.set(f.usedCU[e]!, engineFields(e))
-    derivedInputs.set(f.hmmCU[e]!, engineFields(e))
-  })
+  // derived slots read the fields they are computed from (compile.ts derive); the CU pools are places of their own
+  const pools = poolPlaces(cx, meta, L, reads, writes, kills)
+  const derivedInputs = pools.derivedInputs
   derivedInputs.set(f.anyFault, f.pf.filter(ok))
   /** a thread's rules: the path step rules, by position, for the future of an actor */
   const position = rules.map((r) => {
@@ -343,11 +323,14 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     const t = m.actor.index
     const out: LockClaim[] = []
     const rw = (l: number, mode: 'read' | 'write'): boolean => mode === 'read' && f.readers[l]! >= 0
-    if (m.frame === 'path' && m.at !== undefined)
-      for (const h of cx.paths.pathHeld[t]![m.at] ?? []) out.push({ lock: h.lock, kind: rw(h.lock, h.mode) ? 'R' : 'W' })
+    // (a reclaim step likewise runs holding what the shrinker took before it: paths.ts reclaimHeld)
+    const held = m.frame === 'path' ? cx.paths.pathHeld[t]! : m.frame === 'reclaim' ? cx.paths.reclaimHeld : undefined
+    if (held && m.at !== undefined) for (const h of held[m.at] ?? []) out.push({ lock: h.lock, kind: rw(h.lock, h.mode) ? 'R' : 'W' })
     const step = m.step
     if (m.does === 'acquire' && m.acquires && step && (step.op === 'trylock' || (step.op === 'lock' && step.ctx === undefined)))
       out.push({ lock: m.acquires.lock, kind: rw(m.acquires.lock, m.acquires.mode) ? 'FR' : 'FW' })
+    // a failed write trylock needs the lock taken (ops/lock.ts: !lockFree)
+    if ((m.does === 'trylock_failed' || m.does === 'spin') && step?.op === 'trylock' && step.mode === 'write') out.push({ lock: step.lock, kind: 'B' })
     return out
   })
   // A fence signals once (pending to signalled or error) unless a step installs a new one in its place (ops/eviction.ts).
@@ -357,7 +340,8 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
       return st?.op === 'new_fence' ? [st.fence] : []
     }),
   )
-  const finalValues = new Map<number, number[]>()
+  // A done job never runs again (no rule moves a job off done).
+  const finalValues = new Map<number, number[]>(jobs.map((_, j) => [f.js[j]!, [JS.done]]))
   fences.forEach((_, i) => {
     if (rearmed.has(i)) return
     finalValues.set(f.fs[i]!, [FS.signalled, FS.error])
@@ -376,7 +360,9 @@ export function gpuPorInfo(cx: Omit<CompileCx, 'stepRules'>, view: GpuView): Por
     actors: A,
     threadActors: T,
     actorOf,
-    places: L,
+    places: L + pools.added,
+    counters: pools.counters,
+    dead: pools.dead,
     reads,
     writes,
     subLocations,

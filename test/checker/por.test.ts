@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { explore } from '../../checker/explore.js'
 import { Cursor } from '../../checker/model.js'
 import { POR_UNKEPT } from '../../checker/plan.js'
-import { neverCoEnabled } from '../../checker/por.js'
+import { neverCoEnabled, type PorInfo } from '../../checker/por.js'
 import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
 import { loadScenario, scenarioFiles } from '../../model/scenario.js'
 import { ROOT } from '../root.js'
@@ -82,6 +82,38 @@ test('por: a mutex held by one thread is no interference for the others (crossed
   t.deepEqual(statesOf(yaml, true), { states: 20, status: 'proved' })
 })
 
+// Hand derivation: two kernel jobs a and b of one CU each on an engine of C CUs, nothing else, only
+// the deadlock check (a stable invariant: nothing is visible). Each job goes queued (q) -> ready
+// (r) -> running (x) -> done (d). Unreduced: every pair of states, less (x,x) when C = 1: 16
+// states (C = 2), 15 (C = 1). Reduced: a job's readying touches only its own state; its start takes
+// a CU (a take of the engine's pool) and its completion gives one back (a release, which accords
+// with every take and release). Two starts depend on each other unless the pool is abundant (the
+// CUs of all jobs not done fit in it). C = 2, abundant from the start: the first job's rules alone
+// each time, a runs to its end, then b: 2*3 + 1 = 7 states. C = 1: (q,q): a's ready alone -> (r,q):
+// a's start depends on b's start (scarce pool), whose enabling needs b's ready: b's ready alone is
+// smaller -> (r,r): two dependent starts, full -> (x,r), (r,x), one enabled rule each -> (d,r),
+// (r,d) -> (d,x), (x,d) -> (d,d): 10 states. (Before the pools were places of their own, a start
+// read every job's state: nothing was reduced, 16 and 15.)
+test('por: a CU pool is a counter: starts accord while it is abundant (2 jobs: 7 of 16 states on 2 CUs, 10 of 15 on one)', (t) => {
+  const yaml = (cus: number): string =>
+    [
+      'name: two-jobs',
+      'about: two kernel jobs share the CUs of one engine',
+      'engines:',
+      `  - { name: gfx, kind: shared, cus: ${cus} }`,
+      'memory: { vram: 0, system: 0 }',
+      'jobs:',
+      '  - { name: a, engine: gfx, queue: kernel }',
+      '  - { name: b, engine: gfx, queue: kernel }',
+      'properties: [deadlock]',
+      '',
+    ].join('\n')
+  t.deepEqual(statesOf(yaml(2), false), { states: 16, status: 'proved' })
+  t.deepEqual(statesOf(yaml(2), true), { states: 7, status: 'proved' })
+  t.deepEqual(statesOf(yaml(1), false), { states: 15, status: 'proved' })
+  t.deepEqual(statesOf(yaml(1), true), { states: 10, status: 'proved' })
+})
+
 const kept = new Set<string>(Object.values(POR_UNKEPT))
 
 // With and without reduction, every bundled scenario gets the same verdict: the same violated
@@ -116,9 +148,10 @@ for (const file of files) {
 
 // The footprint oracle: over the whole state space of every bundled scenario, every field a rule's
 // guard or effect reads or writes is in the footprint the model declares for it (derived slots
-// count as the fields they are computed from); no rule moves a field off a value declared final;
-// and no two rules the reducer takes as never enabled together (checker/por.ts neverCoEnabled)
-// are enabled in one state.
+// count as the places they are computed from); no rule moves a field off a value declared final;
+// no two rules the reducer takes as never enabled together (checker/por.ts neverCoEnabled) are
+// enabled in one state; no rule declared never enabled is; and every rule does to each counter
+// what its kind says.
 for (const file of files) {
   test(`por: ${file.slice(ROOT.length + 1)} declares every field its rules touch, final values and exclusive rules`, (t) => {
     const sc = loadScenario(file)
@@ -149,6 +182,30 @@ for (const file of files) {
       xs === 'all' || xs.includes(x) || (info.subLocations.get(x) ?? []).some((y) => xs.includes(y))
     const cursor = new Tracking(layout)
     const bad = new Set<string>()
+    // counters (checker/por.ts Counter): a take never gives units back, a release never takes
+    // any and its guard never reads the count, an untouched rule neither reads nor changes it;
+    // on a stored count, each take or release adds one constant wherever it fires
+    const delta = new Map<string, number>()
+    const counterCheck = (
+      r: number,
+      c: NonNullable<PorInfo['counters']>[number],
+      guardRead: boolean,
+      touchedAny: boolean,
+      before: number,
+      after: number,
+    ): void => {
+      const kind = c.kind[r]!
+      const name = `${JSON.stringify(m.rules[r]!.action)} on ${layout.name(c.slot)}`
+      const freed = c.counts === 'free' ? after - before : before - after
+      if (kind === 1 && freed > 0) bad.add(`${name}: a take gives units back`)
+      if (kind === 2 && (freed < 0 || guardRead)) bad.add(`${name}: a release takes units or reads the count`)
+      if (kind === 3 && (touchedAny || freed !== 0)) bad.add(`${name}: untouched, but reads or changes the count`)
+      if ((kind === 1 || kind === 2) && c.slot < F) {
+        const k = `${r}:${c.slot}`
+        if ((delta.get(k) ?? freed) !== freed) bad.add(`${name}: adds different amounts`)
+        delta.set(k, freed)
+      }
+    }
     const check = (r: number): void => {
       const rd = info.reads[r]!
       const wr = info.writes[r]!
@@ -174,15 +231,19 @@ for (const file of files) {
         touched.fill(0)
         wrote.fill(0)
         const on = m.rules[r]!.guard(cursor)
+        const guardRead = (info.counters ?? []).map((c) => touched[c.slot] === 1)
         if (on) {
           cursor.out = words.slice()
           m.rules[r]!.apply(cursor)
         }
         check(r)
         if (!on) continue
+        if (info.dead?.[r] === 1) bad.add(`${JSON.stringify(m.rules[r]!.action)} is declared never enabled`)
         enabled.push(r)
         // a final value stays
         layout.decodeInto(cursor.out, 0, post)
+        m.derive?.(post)
+        ;(info.counters ?? []).forEach((c, i) => counterCheck(r, c, guardRead[i]!, touched[c.slot] === 1, cursor.pre[c.slot]!, post[c.slot]!))
         for (const [f, vs] of info.finalValues)
           if (vs.includes(cursor.pre[f]!) && post[f] !== cursor.pre[f])
             bad.add(`${JSON.stringify(m.rules[r]!.action)} changes ${layout.name(f)} from its final value`)

@@ -45,8 +45,17 @@ export const faultOp: OpModule<S> = {
   refs: { await_fault: { job: 'job' }, resolve_fault: { job: 'job' } },
   cite: [{ path: 'mm/hmm.c', fn: 'hmm_range_fault' }],
   notInReclaim: true,
-  // waiting for a fault only looks at the job
-  refAccess: (s) => (s.op === 'await_fault' ? 'read' : undefined),
+  // waiting for a fault only looks at the job's state and its fault flags (not its fence, which
+  // the job's completion and waiters on it touch); resolving one only clears the pending fault
+  refAccess: () => 'none',
+  footprint: (_d, s) =>
+    s.op === 'await_fault'
+      ? [
+          { field: 'js', index: s.job, read: true },
+          { field: 'pf', index: s.job, read: true },
+          { field: 'fdone', index: s.job, read: true },
+        ]
+      : [{ field: 'pf', index: s.job }],
   provides: (s) => (s.op === 'resolve_fault' ? [{ kind: 'serve_fault', job: s.job }] : []),
   rules(k, step) {
     const { cx, p, t, th, base, m, add, J } = k

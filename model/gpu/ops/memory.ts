@@ -52,8 +52,8 @@ export const memoryOp: OpModule<S> = {
       },
     },
   ],
-  // an allocation or a free moves pages between the free pools (and reclaim frees them)
-  footprint: () => [{ pool: 'vram' }, { pool: 'system' }],
+  // an allocation or a free takes or gives back a page of its pool (reclaim's steps are rules of their own)
+  footprint: (_d, s) => [{ pool: s.pool }],
   refs: {},
   cite: [
     { path: 'mm/page_alloc.c', fn: '__alloc_pages_noprof' },

@@ -74,8 +74,10 @@ export type Place = (
   | { readonly extra: string }
   | { readonly engine: number }
   /** one field of an object: a fence's state (pending, signalled, error) or signalling-enabled
-   * flag, a notifier's invalidation seq; or the count of invalidations in flight (index 0) */
-  | { readonly field: 'fs' | 'en' | 'inval' | 'active'; readonly index: number }
+   * flag, a notifier's invalidation seq, a job's state, pending-fault or has-faulted flag, a
+   * buffer's placement; or the
+   * count of invalidations in flight (index 0) */
+  | { readonly field: 'fs' | 'en' | 'inval' | 'js' | 'pf' | 'fdone' | 'place' | 'active'; readonly index: number }
   | { readonly all: true }
 ) & {
   /** only read, never written */

@@ -78,8 +78,11 @@ export const swapOp: OpModule<S> = {
     { path: 'drivers/gpu/drm/ttm/ttm_bo.c', fn: 'ttm_bo_swapout_cb' },
     { path: 'drivers/gpu/drm/ttm/ttm_tt.c', fn: 'ttm_tt_swapout' },
   ],
-  // both pools, and the state of every job that uses the buffer (a swap-out under a job in flight is marked)
+  // the buffer's placement (not its dma_resv or its lock: the step runs holding it), both pools,
+  // and the state of every job that uses the buffer (a swap-out under a job in flight is marked)
+  refAccess: () => 'none',
   footprint: (d, s) => [
+    { field: 'place', index: s.bo },
     { pool: 'vram' },
     { pool: 'system' },
     { extra: busyKey(s.bo) },

@@ -7,7 +7,7 @@
 import type { Reader } from '../../../checker/model.js'
 import { has, usageRank } from '../context.js'
 import type { StepCx } from '../context.js'
-import type { Step, StepOf } from '../types.js'
+import { type GpuDesign, type Step, type StepOf, usageKey } from '../types.js'
 import { FS, type GpuView, nodeId, type RuleMeta } from '../view.js'
 import { names, type OpModule } from './op.js'
 import { FAULT_POLICY, NAME, NONBLOCK, USAGE } from './schema.js'
@@ -146,6 +146,16 @@ const pendingInResv = (v: GpuView, s: Reader, bo: number): number[] => {
 /** the rule tests the fence (or the buffer's fences) and moves on, or returns false */
 const testsFence = (m: RuleMeta): boolean => m.does === 'wait_return' || m.does === 'test_fence' || m.does === 'return_false'
 
+/** The fences a buffer's dma_resv may ever hold: those it starts with, those an add_fence step
+ * adds, and the fences of the jobs that use it (pushed at submit); each is declared with its usage
+ * (declare.ts setUsage), and no other rule writes a dma_resv. A rule that tests the resv reads no
+ * other fence (the mask is tested first). */
+const mayHold = (d: GpuDesign, bo: number): number[] =>
+  d.fences.map((_, i) => i).filter((i) => d.usageOf.has(usageKey(bo, i)) || d.jobs.some((j) => j.fence === i && j.uses.some((u) => u.bo === bo)))
+
+/** a wait_resv rule that only enables a fence's signalling, returns or tests (no timeout, skip or callback outcome) */
+const resvOnly = (m: RuleMeta): boolean => m.does === 'enable' || m.does === 'wait_return' || m.does === 'test_fence'
+
 const isWait = (step: Step, does: string): boolean => (step.op === 'wait' || step.op === 'wait_resv') && (does === 'wait_return' || does === 'enable')
 
 export const waitOp: OpModule<S> = {
@@ -179,13 +189,22 @@ export const waitOp: OpModule<S> = {
   // a wait on a buffer's dma_resv waits on (and enables) any fence the resv may hold; skipping a
   // wait while a fault is pending reads every job's fault
   // (a wait on one fence: enabling its signalling sets its flag; testing it or returning reads its state)
+  // (on a buffer's dma_resv, enabling signalling reads a fence's state and sets its flag, and
+  // returning or testing reads the fences' states: neither looks at a job or a fence's other fields)
   footprint: (d, step, m) => [
-    ...(step.op === 'wait_resv' ? d.fences.map((_, i) => ({ role: 'fence', index: i }) as const) : []),
-    ...(step.op === 'wait_resv' || step.ifFaultPending ? d.jobs.map((_, j) => ({ role: 'job', index: j, read: true }) as const) : []),
+    ...(step.op === 'wait_resv' && resvOnly(m)
+      ? mayHold(d, step.bo).flatMap((i) => [
+          { field: 'fs', index: i, read: true } as const,
+          ...(m.does === 'enable' ? [{ field: 'en', index: i } as const] : []),
+        ])
+      : []),
+    ...(step.op === 'wait_resv' && !resvOnly(m) ? d.fences.map((_, i) => ({ role: 'fence', index: i }) as const) : []),
+    ...((step.op === 'wait_resv' && !resvOnly(m)) || step.ifFaultPending ? d.jobs.map((_, j) => ({ role: 'job', index: j, read: true }) as const) : []),
     ...(step.op === 'wait' && m.does === 'enable' ? [{ field: 'en', index: step.fence } as const] : []),
     ...(step.op === 'wait' && testsFence(m) ? [{ field: 'fs', index: step.fence, read: true } as const] : []),
   ],
-  refAccess: (step, m) => (step.op === 'wait' ? (m.does === 'enable' ? 'read' : testsFence(m) ? 'none' : undefined) : testsFence(m) ? 'read' : undefined),
+  refAccess: (step, m) =>
+    step.op === 'wait' ? (m.does === 'enable' ? 'read' : testsFence(m) ? 'none' : undefined) : testsFence(m) || resvOnly(m) ? 'read' : undefined,
   refs: { wait: { fence: 'fence' }, wait_resv: { bo: 'buffer' } },
   cite: [
     { path: 'drivers/dma-buf/dma-fence.c', fn: 'dma_fence_wait_timeout' },
