@@ -32,6 +32,8 @@ import { livenessCost, livenessTable } from './liveness.js'
 import {
   benchSrc,
   CC,
+  cliMain,
+  cliParams,
   distBench,
   fmtInt,
   fmtS,
@@ -128,6 +130,27 @@ function runFencecheck(r: Rung, dir: string): Result {
     ...(t.peakRssBytes !== undefined ? { peakRssBytes: t.peakRssBytes } : {}),
     ...(j.trace ? { trace: j.trace } : {}),
   }
+}
+
+/** The top rung, cut at 10^7 states: the memory figure the ladder's bytes/state column tracks. */
+const AT_1E7 = { C: 3, G: 4, K: 5, M: 2, policy: 'preempt' } as const
+
+/**
+ * One CLI run of the top rung cut at 10^7 states (`check r1 ... --max-states 10000000`), under
+ * /usr/bin/time: peak RSS / distinct states, the whole process (node's own footprint included).
+ */
+function memoryAt1e7(): string {
+  const what = `fencecheck at 10^7 states (check r1 ${cliParams(AT_1E7).join(' ')} --max-states 10000000)`
+  if (!haveTime) return `${what}: not measured (${TIME} not found)`
+  const dir = join(outRoot, `${rungTag({ ...AT_1E7, quick: false, note: '' })}-1e7`)
+  mkdirSync(dir, { recursive: true })
+  process.stderr.write(`${what} ...\n`)
+  const t = timed(process.execPath, [cliMain, 'check', 'r1', ...cliParams(AT_1E7), '--max-states', '10000000', '--quiet'], dir, join(dir, 'fencecheck'), [3])
+  // The statistics line: "statistics: 10,000,002 distinct states, ..."
+  const m = /statistics: ([\d,]+) distinct states/.exec(t.stdout)
+  if (!t.ok || !m || t.peakRssBytes === undefined) return `${what}: failed (${t.error ?? 'no statistics line'})`
+  const states = Number(m[1]!.replaceAll(',', ''))
+  return `${what}: ${fmtInt(states)} states, peak RSS ${(t.peakRssBytes / 2 ** 20).toFixed(1)} MiB, ${(t.peakRssBytes / states).toFixed(1)} bytes/state, ${t.wallS.toFixed(2)} s`
 }
 
 // ---- SPIN
@@ -393,6 +416,7 @@ function main(): number {
     console.log(`states/s: distinct states / time, for proved runs of at least ${MIN_RATE_S} s. fc speed: fencecheck's states/s divided by that tool's.`)
     console.log("bytes/state: peak RSS / distinct states (so it includes each process's fixed footprint, large on the small rungs).")
     for (const n of notes) console.log(`note: ${n}`)
+    if (!quick && wanted.includes('fencecheck')) console.log(memoryAt1e7())
   }
 
   const rumurSkip = !wanted.includes('rumur') ? 'not in --tools' : skip.get('rumur')

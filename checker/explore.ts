@@ -8,7 +8,7 @@
  * in a typed-array table, parents as indices.
  */
 import { fmtBytes } from './verdict.js'
-import { exactFingerprints, fingerprint, fp, collisionProbability, collisionProbabilityOptimistic } from './fingerprint.js'
+import { exactFingerprints, fingerprint, fp, collisionProbability, collisionProbabilityOptimistic, secondWordBits } from './fingerprint.js'
 import type { Snapshot } from './checkpoint.js'
 import { DEADLOCK, Expander, STEP_VIOLATED, StateChecks, type SuccessorSink, TRUNCATED } from './expand.js'
 import { type GraphCheckResult, GraphRecorder, indexStore, type OrderEdge, type TraceSite } from './graphChecks.js'
@@ -233,9 +233,11 @@ class Search<A extends Action> implements SuccessorSink {
     const needsIndex = this.recorder?.needsEdges === true || (reducer !== undefined && !this.dfs)
     this.indexed = needsIndex && !resume && !options.checkpoint && !reducer ? new VisitedIndex() : undefined
     this.visited = resume ? VisitedSet.restore(resume.visited, resume.visitedSizes) : this.lean || this.indexed ? undefined : new VisitedSet()
-    this.states = this.lean ? new VisitedStates() : undefined
+    this.states = this.lean ? new VisitedStates(secondWordBits(model.layout)) : undefined
     this.twoWords = W > 1
-    this.store = resume ? StateStore.resumed(W, [...resume.states], [...resume.parents], resume.size) : new StateStore(W, { compact: compact || this.lean })
+    this.store = resume
+      ? StateStore.resumed(W, [...resume.states], [...resume.parents], resume.size)
+      : new StateStore(W, { compact: compact || this.lean, rules: model.rules.length })
     this.index = needsIndex && this.indexed === undefined ? new IndexTable() : undefined
     const observer = this.recorder?.observer
     // The reducer's cycle proviso: a successor found after this state. In breadth-first order a
@@ -529,7 +531,7 @@ class Search<A extends Action> implements SuccessorSink {
       if (compact && (index & 0xffff) === 0) store.release(index)
       this.src = index
       this.depth = depth
-      if (recorder !== undefined) recorder.state(index, ex.cursor, store.parent(index) === NO_PARENT)
+      if (recorder !== undefined) recorder.state(index, ex.cursor, store.isRoot(index))
       let res: number
       try {
         // The lean search's common case: successors taken in one pass (a state with none, or at

@@ -92,6 +92,15 @@ export function exactFingerprints(layout: Pick<StateLayout, 'words' | 'fieldCoun
   return true
 }
 
+/** The bits word 1 of a state of `layout` uses (0 for a one-word layout): the lean visited set's key width past word 0. */
+export function secondWordBits(layout: Pick<StateLayout, 'words' | 'fieldCount' | 'wordOf' | 'shiftOf' | 'maskOf'>): number {
+  let bits = 0
+  for (let f = 0; f < layout.fieldCount; f++) {
+    if (layout.wordOf[f] === 1) bits = Math.max(bits, 32 - Math.clz32(layout.maskOf[f]!) + layout.shiftOf[f]!)
+  }
+  return layout.words > 1 ? bits : 0
+}
+
 /**
  * Probability that at least two of `n` distinct states share a fingerprint, for uniform 64-bit
  * fingerprints: 1 - exp(-n(n-1)/2^65). This bounds the chance that the run silently merged two

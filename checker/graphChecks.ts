@@ -365,7 +365,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
       store.read(i, words)
       ex.load(words, 0, i)
       src = i
-      this.state(i, ex.cursor, store.parent(i) === 0xffffffff)
+      this.state(i, ex.cursor, store.isRoot(i))
       // Step violations and deadlocks of stored states were the search's to report.
       ex.expand(sink, false)
     }

@@ -31,7 +31,8 @@ for (const p of configs) {
     t.notRegex(hc.verdict.scope.storage, /omitted/)
     t.regex(full.verdict.scope.storage, /exact 64-bit fingerprints, states kept for the frontier only/)
     t.is(hc.verdict.stats.collisionProbability, 0)
-    t.is(hc.verdict.stats.storageBytes, full.verdict.stats.storageBytes)
+    // (The plain search keeps the states themselves in a quotient table, at most the 8 bytes a slot hash compaction's fingerprints take.)
+    t.true(full.verdict.stats.storageBytes <= hc.verdict.stats.storageBytes)
     if (hc.verdict.status === 'violated' && full.verdict.status === 'violated') {
       t.is(hc.verdict.traceLength, full.verdict.traceLength)
       const trace = violationTrace(hc)!
