@@ -30,7 +30,7 @@ export const EXHAUSTIVE_BFS: SearchMode = { order: 'bfs', workers: 1, symmetry: 
 
 /** Why progress and liveness are not checked under partial-order reduction (checker/por.ts). */
 export const POR_UNKEPT = {
-  progress: 'partial-order reduction keeps no "can still be done" paths (a branching property, which ample sets do not preserve); run without --por',
+  progress: 'partial-order reduction keeps no "can still be done" paths (a branching property, which stubborn sets do not preserve); run without --por',
   liveness: 'partial-order reduction keeps no fair cycles (its cycle proviso postpones actors, which weak fairness forbids); run without --por',
 }
 
