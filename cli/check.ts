@@ -151,6 +151,13 @@ export async function runCheck(argv: CheckArgs): Promise<number> {
     )
   if (resolved.some((r) => r.por) && (workers > 1 || argv.checkpoint || argv.resume || argv['hash-compaction'] || resolved.some((r) => r.symmetry)))
     throw new InputError('FC229', '--por runs a single-worker search without checkpoints, hash compaction or symmetry reduction', '--por')
+  const bare = resolved.find((r) => r.por && r.model.por === undefined)
+  if (bare)
+    throw new InputError(
+      'FC229',
+      `--por reduces by the rule footprints scenario files declare, and ${bare.target.target} declares none (run it without --por)`,
+      '--por',
+    )
   if (workers > 1 && (argv.checkpoint || argv.resume))
     throw new InputError('FC225', 'checkpoints are taken by the single-worker search (drop --workers)', '--workers')
   if (workers > 1 && resolved.some((r) => r.order !== 'bfs'))

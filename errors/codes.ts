@@ -636,9 +636,10 @@ export const ERROR_CODES = {
   },
 
   FC229: {
-    title: '--por with workers, checkpoints, hash compaction or symmetry',
-    cause: 'Partial-order reduction runs in the single-worker search, without checkpoints, hash compaction or symmetry reduction.',
-    fix: 'Drop `--por` (or `search.por`), or the `--workers`, `--checkpoint`, `--resume`, `--hash-compaction` or `--symmetry` that conflicts.',
+    title: '--por where partial-order reduction cannot run',
+    cause:
+      'Partial-order reduction runs in the single-worker search, without checkpoints, hash compaction or symmetry reduction, and on scenario files only: it reduces by the footprints the scenario language declares for each rule, which the built-in models (r1, hmm) do not declare.',
+    fix: 'Drop `--por` (or `search.por`), or the `--workers`, `--checkpoint`, `--resume`, `--hash-compaction` or `--symmetry` that conflicts; for a built-in model, run without `--por`.',
   },
 
   // FC23x: output paths

@@ -24,6 +24,17 @@ test('--por with --workers, --hash-compaction or --symmetry is refused (FC229), 
   const r = spawnSync(process.execPath, [CLI, 'check', S19, '--por', '--quiet'], { encoding: 'utf8' })
   t.is(r.status, 2)
   t.true(r.stderr.includes('FC229'), r.stderr)
+  // a built-in model declares no rule footprints: refused the same way, not a model error after the search started
+  const b = spawnSync(
+    process.execPath,
+    [CLI, 'check', 'r1', '--param', 'C=1', '--param', 'G=1', '--param', 'K=1', '--param', 'M=0', '--param', 'POLICY=preempt', '--por'],
+    {
+      encoding: 'utf8',
+    },
+  )
+  t.is(b.status, 2, b.stderr)
+  t.true(b.stderr.includes('FC229') && b.stderr.includes('declares none'), b.stderr)
+  t.false(b.stderr.includes('search started'), 'no search started')
 })
 
 test('--por: the verdict names progress unchecked and says the search was reduced', (t) => {
