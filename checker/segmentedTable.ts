@@ -15,22 +15,17 @@ export const SEGMENTS = 1 << SEGMENT_BITS
 export const SHIFT = 32 - SEGMENT_BITS
 export const MIN_SEGMENT = 64
 
-export abstract class SegmentedTable {
+/**
+ * What every segmented table keeps per segment (its slots, mask, members and growth limit), and
+ * the statistics read from them; visitedSet.ts and visitedStates.ts through SegmentedTable, and
+ * visitedIndex.ts (three-word slots) directly. Each keeps its own probes and growth.
+ */
+export abstract class Segments {
   protected readonly segs: Uint32Array[] = []
   protected readonly masks = new Int32Array(SEGMENTS)
   protected readonly sizes = new Int32Array(SEGMENTS)
   protected readonly limits = new Int32Array(SEGMENTS)
   size = 0
-
-  /** `initialCapacity` slots in all, spread over the segments. */
-  constructor(initialCapacity = 1 << 16) {
-    let cap = MIN_SEGMENT
-    while (cap * SEGMENTS < initialCapacity) cap <<= 1
-    for (let s = 0; s < SEGMENTS; s++) this.setSegment(s, new Uint32Array(cap * 2))
-  }
-
-  /** The slot where probing for the pair (w0, w1) starts in a table of mask + 1 slots. */
-  protected abstract home(w0: number, w1: number, mask: number): number
 
   /** slots in all segments */
   get capacity(): number {
@@ -56,6 +51,19 @@ export abstract class SegmentedTable {
   segmentLoad(s: number): { size: number; capacity: number } {
     return { size: this.sizes[s]!, capacity: this.masks[s]! + 1 }
   }
+}
+
+export abstract class SegmentedTable extends Segments {
+  /** `initialCapacity` slots in all, spread over the segments. */
+  constructor(initialCapacity = 1 << 16) {
+    super()
+    let cap = MIN_SEGMENT
+    while (cap * SEGMENTS < initialCapacity) cap <<= 1
+    for (let s = 0; s < SEGMENTS; s++) this.setSegment(s, new Uint32Array(cap * 2))
+  }
+
+  /** The slot where probing for the pair (w0, w1) starts in a table of mask + 1 slots. */
+  protected abstract home(w0: number, w1: number, mask: number): number
 
   protected setSegment(s: number, slots: Uint32Array): void {
     const cap = slots.length / 2

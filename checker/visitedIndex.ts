@@ -9,47 +9,17 @@
  * step allocates 1/SEGMENTS of the set at a time. The all-zero fingerprint marks an empty slot, so
  * a real zero is stored as (0, 1), as in VisitedSet.
  */
-import { MIN_SEGMENT, SEGMENTS, SHIFT } from './segmentedTable.js'
+import { MIN_SEGMENT, Segments, SEGMENTS, SHIFT } from './segmentedTable.js'
 
 const STRIDE = 3
 
-export class VisitedIndex {
-  private readonly segs: Uint32Array[] = []
-  private readonly masks = new Int32Array(SEGMENTS)
-  private readonly sizes = new Int32Array(SEGMENTS)
-  private readonly limits = new Int32Array(SEGMENTS)
-  size = 0
-
+export class VisitedIndex extends Segments {
   /** `initialCapacity` slots in all, spread over the segments. */
   constructor(initialCapacity = 1 << 16) {
+    super()
     let cap = MIN_SEGMENT
     while (cap * SEGMENTS < initialCapacity) cap <<= 1
     for (let s = 0; s < SEGMENTS; s++) this.setSegment(s, new Uint32Array(cap * STRIDE))
-  }
-
-  /** slots in all segments */
-  get capacity(): number {
-    let n = 0
-    for (let s = 0; s < SEGMENTS; s++) n += this.masks[s]! + 1
-    return n
-  }
-
-  get bytes(): number {
-    let n = 0
-    for (const seg of this.segs) n += seg.byteLength
-    return n
-  }
-
-  /** Bytes one growth step may allocate: twice the largest segment. */
-  get growthBytes(): number {
-    let n = 0
-    for (const seg of this.segs) n = Math.max(n, seg.byteLength)
-    return n * 2
-  }
-
-  /** Members of segment s (for tests and statistics). */
-  segmentLoad(s: number): { size: number; capacity: number } {
-    return { size: this.sizes[s]!, capacity: this.masks[s]! + 1 }
   }
 
   /** Add (hi, lo) as state `index` if new (then -1); otherwise the index it was added with. Throws RangeError if a segment cannot grow. */

@@ -22,7 +22,7 @@
  * Each table grows on its own, doubling at 3/4 load, so a growth step allocates 1/SEGMENTS of the
  * set at a time (as TLC's MultiFPSet partitions by its most significant bits).
  */
-import { SEGMENTS } from './segmentedTable.js'
+import { Segments, SEGMENTS } from './segmentedTable.js'
 
 /** x >>> SEG_SHIFT is the table; the home slot takes the bits below. */
 const SEG_SHIFT = 26
@@ -59,26 +59,22 @@ interface Shape {
   readonly shift: number
 }
 
-export class VisitedStates {
+export class VisitedStates extends Segments {
   /** bits of word 1 (0 for one-word states) */
   readonly bBits: number
   private readonly bMask: number
-  private readonly segs: Uint32Array[] = []
   /** the same tables as Int32Arrays: the probe compares int32 words (no word past 2^31 becomes a double) */
   private readonly ints: Int32Array[] = []
   private readonly shapes: Shape[] = []
   // The hot path's copy of each table's shape.
-  private readonly masks = new Int32Array(SEGMENTS)
   private readonly xbs = new Int32Array(SEGMENTS)
   private readonly rbs = new Int32Array(SEGMENTS)
   private readonly maxD1s = new Int32Array(SEGMENTS)
   private readonly narrow = new Uint8Array(SEGMENTS)
-  private readonly sizes = new Int32Array(SEGMENTS)
-  private readonly limits = new Int32Array(SEGMENTS)
-  size = 0
 
   /** `bBits`: the bits word 1 uses (0..31); `initialCapacity` slots in all, spread over the tables. */
   constructor(bBits = 31, initialCapacity = 1 << 16) {
+    super()
     if (!Number.isInteger(bBits) || bBits < 0 || bBits > 31) throw new RangeError(`word 1 of a state has 0 to 31 bits, not ${bBits}`)
     this.bBits = bBits
     this.bMask = 2 ** bBits - 1
@@ -124,29 +120,14 @@ export class VisitedStates {
     this.limits[s] = Math.floor((cap * 3) / 4)
   }
 
-  /** slots in all tables */
-  get capacity(): number {
-    let n = 0
-    for (let s = 0; s < SEGMENTS; s++) n += this.masks[s]! + 1
-    return n
-  }
-
-  get bytes(): number {
-    let n = this.spare?.byteLength ?? 0
-    for (const seg of this.segs) n += seg.byteLength
-    return n
-  }
-
-  /** Bytes one growth step may allocate: twice the largest table. */
-  get growthBytes(): number {
-    let n = 0
-    for (const seg of this.segs) n = Math.max(n, seg.byteLength)
-    return n * 2
+  /** the tables, and the spare one a doubling dropped */
+  override get bytes(): number {
+    return super.bytes + (this.spare?.byteLength ?? 0)
   }
 
   /** Members and slots of table s, and its slot size in bytes (for tests and statistics). */
-  segmentLoad(s: number): { size: number; capacity: number; slotBytes: number } {
-    return { size: this.sizes[s]!, capacity: this.masks[s]! + 1, slotBytes: this.narrow[s] ? 4 : 8 }
+  override segmentLoad(s: number): { size: number; capacity: number; slotBytes: number } {
+    return { ...super.segmentLoad(s), slotBytes: this.narrow[s] ? 4 : 8 }
   }
 
   /**
