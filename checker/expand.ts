@@ -191,11 +191,11 @@ export class Expander<A extends Action = Action> {
     return this.next!(this.cur, this.nextWords, this.nextRules)
   }
 
-  /** Load stored state `index` of `store` to expand. */
-  loadStored(store: StateStore, index: number): void {
+  /** Load stored state `index` of `store` to expand; the observer sees it as state `shown` (the parallel search's workers show serial indices). */
+  loadStored(store: StateStore, index: number, shown = index): void {
     store.read(index, this.cur)
     this.preReady = false
-    this.index = index
+    this.index = shown
   }
 
   /** Load the state to expand from `words` at `offset`. */

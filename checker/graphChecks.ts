@@ -5,8 +5,10 @@
  * The graph is recorded while the search expands states (GraphRecorder): the labels each property
  * needs per state, the edges (source, target, rule) and, for order properties, the first transition
  * that established each edge. So the checks need no stored state afterwards, and run under hash
- * compaction too. Where a search did not record (the parallel search, a resumed run), `backfill`
- * re-expands the stored states through the same Expander. Under BFS the recording order is
+ * compaction too. The parallel search's workers each record their own states and the edges into
+ * them, and the coordinator joins the parts in serial order (joinSearched). Where a search did not
+ * record (the part of a resumed run before its checkpoint), `backfill` re-expands the stored
+ * states through the same Expander. Under BFS the recording order is
  * discovery order, so the first offending state or edge found has a shortest trace.
  */
 import { Expander, type SuccessorSink, type TransitionObserver } from './expand.js'
@@ -80,25 +82,28 @@ interface LivenessLabels<A extends Action> {
 }
 
 /**
- * What a recorder that recorded states [from, to) holds, as plain data: the parallel search's
- * workers record their shares of the stored states and the coordinator joins them in order
- * (GraphRecorder.part and join), which gives what one recorder of every state in order holds.
+ * What one worker of the parallel search recorded while it searched (parallelWorker.ts): the
+ * labels of the states it owns, by its local index (its states in serial order), and the edges
+ * into its states, each keyed by its source's serial index and the transition's ordinal among the
+ * source's transitions. Each list of edges is in key order; the coordinator merges the workers'
+ * parts by key (GraphRecorder.joinSearched), which gives what the serial search records.
  */
-export interface RecordedPart {
-  readonly from: number
-  readonly to: number
-  /** one past the largest state index met (a state or an edge's target) */
-  readonly n: number
+export interface SearchedGraph {
   readonly src: Uint32Array
+  readonly ordinal: Uint32Array
+  /** serial index of each edge's target */
   readonly dst: Uint32Array
   readonly rule: Uint32Array
-  /** per progress property, per obligation: the labels of states from..to-1 */
+  /** per progress property, per obligation: the labels of the worker's states, by local index */
   readonly progress: readonly { readonly pend: readonly Uint8Array[]; readonly done: readonly Uint8Array[] }[]
-  /** per liveness property: the labels and enabled-group words of states from..to-1 */
-  readonly liveness: readonly { readonly bad: Uint8Array; readonly trigger: Uint8Array; readonly enabled: Uint32Array }[]
-  /** per order property: the edges first seen, in the order seen: from, to, state, rule */
+  /** per liveness property: the labels of the worker's states, by local index */
+  readonly liveness: readonly { readonly bad: Uint8Array; readonly trigger: Uint8Array }[]
+  /** per order property: each edge's first site the worker saw (from, to, state, rule) */
   readonly orders: readonly (readonly (readonly [string, string, number, number | undefined])[])[]
 }
+
+/** ordinals are below 2^21 (parallel.ts checks the rule count): key = src * ORDINALS + ordinal is exact in a double */
+const ORDINALS = 2 ** 21
 
 export class GraphRecorder<A extends Action = Action> implements TransitionObserver<A> {
   /** does the search have to hand over every edge (progress or liveness planned)? */
@@ -347,7 +352,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
    * checkpoint). `index` maps fingerprints of all stored states to their index. Returns false if
    * `shouldStop` interrupted it.
    */
-  backfill(store: StateStore, upTo: number, index: IndexTable, symmetric: boolean, shouldStop?: () => boolean, from = 0): boolean {
+  backfill(store: StateStore, upTo: number, index: IndexTable, symmetric: boolean, shouldStop?: () => boolean): boolean {
     const ex = new Expander(this.model, this.plan, { symmetry: symmetric, ...(this.observer ? { observer: this.observer } : {}) })
     const words = new Uint32Array(this.model.layout.words)
     let src = 0
@@ -360,7 +365,7 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
         return true
       },
     }
-    for (let i = from; i < upTo; i++) {
+    for (let i = 0; i < upTo; i++) {
       if ((i & 1023) === 0 && shouldStop?.()) return false
       store.read(i, words)
       ex.load(words, 0, i)
@@ -372,55 +377,83 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
     return true
   }
 
-  /** What this recorder holds of states [from, to) (all of it, when it recorded only those). */
-  part(from: number, to: number): RecordedPart {
-    const list = (l: U32List): Uint32Array => Uint32Array.from({ length: l.length }, (_x, k) => l.get(k))
-    const bits = (l: U8List, a: number, b: number): Uint8Array => Uint8Array.from({ length: b - a }, (_x, k) => l.get(a + k))
+  /**
+   * What this recorder, a worker's, holds of its `size` states, with the edges the worker
+   * recorded (targets already as serial indices).
+   */
+  searched(size: number, edges: Pick<SearchedGraph, 'src' | 'ordinal' | 'dst' | 'rule'>): SearchedGraph {
     return {
-      from,
-      to,
-      n: this.n,
-      src: list(this.src),
-      dst: list(this.dst),
-      rule: list(this.rule),
-      progress: this.progress.map((p) => ({ pend: p.pend.map((l) => bits(l, from, to)), done: p.done.map((l) => bits(l, from, to)) })),
-      liveness: this.liveness.map((l) => ({
-        bad: bits(l.bad, from, to),
-        trigger: bits(l.trigger, from, to),
-        enabled: Uint32Array.from({ length: (to - from) * l.stride }, (_x, k) => l.enabled.get(from * l.stride + k)),
-      })),
+      ...edges,
+      progress: this.progress.map((p) => ({ pend: p.pend.map((l) => l.array(size)), done: p.done.map((l) => l.array(size)) })),
+      liveness: this.liveness.map((l) => ({ bad: l.bad.array(size), trigger: l.trigger.array(size) })),
       orders: this.edgeSeen.map((seen) => [...seen.values()].map((e) => [e.from, e.to, e.site.stateIndex, e.site.finalRule] as const)),
     }
   }
 
-  /** Append a part recorded by another recorder of the same model and plan; parts come in state order. */
-  join(p: RecordedPart): void {
-    if (p.n > this.n) this.n = p.n
-    for (let k = 0; k < p.src.length; k++) {
-      this.src.push(p.src[k]!)
-      this.dst.push(p.dst[k]!)
-      this.rule.push(p.rule[k]!)
-    }
-    this.progress.forEach((q, x) => {
-      for (let o = 0; o < q.pend.length; o++) {
-        for (let i = p.from; i < p.to; i++) {
-          q.pend[o]!.set(i, p.progress[x]!.pend[o]![i - p.from]!)
-          q.done[o]!.set(i, p.progress[x]!.done[o]![i - p.from]!)
+  /**
+   * Take the graph the parallel search's workers recorded, as if this recorder had recorded the
+   * serial search of `n` states: state s's labels are the `owners[s]` worker's next ones (a
+   * worker's local order is serial order), edges come merged by (source, ordinal), and an order
+   * edge's site is the one with the least state index (one state's transitions are all seen by
+   * the one worker that expanded it, which kept the first). States from `expanded` on, which the
+   * workers expanded but the serial search would not have (it stopped at a state bound), are
+   * left unexpanded.
+   */
+  joinSearched(parts: readonly SearchedGraph[], owners: Uint8Array, n: number, expanded = n): void {
+    if (n > this.n) this.n = n
+    const next = new Int32Array(parts.length)
+    const labelled = Math.min(n, expanded)
+    for (let s = 0; s < labelled; s++) {
+      const w = owners[s]!
+      const local = next[w]!++
+      const part = parts[w]!
+      for (let x = 0; x < this.progress.length; x++) {
+        const q = this.progress[x]!
+        const from = part.progress[x]!
+        for (let o = 0; o < q.pend.length; o++) {
+          q.pend[o]!.set(s, from.pend[o]![local]!)
+          q.done[o]!.set(s, from.done[o]![local]!)
         }
       }
-    })
-    this.liveness.forEach((l, x) => {
-      const part = p.liveness[x]!
-      for (let i = p.from; i < p.to; i++) {
-        l.bad.set(i, part.bad[i - p.from]!)
-        l.trigger.set(i, part.trigger[i - p.from]!)
+      for (let x = 0; x < this.liveness.length; x++) {
+        const l = this.liveness[x]!
+        l.bad.set(s, part.liveness[x]!.bad[local]!)
+        l.trigger.set(s, part.liveness[x]!.trigger[local]!)
+        for (let k = 0; k < l.stride; k++) l.enabled.set(s * l.stride + k, 0)
       }
-      for (let k = 0; k < part.enabled.length; k++) l.enabled.set(p.from * l.stride + k, part.enabled[k]!)
-    })
+    }
+    const pos = new Int32Array(parts.length)
+    const key = (w: number): number => {
+      const p = parts[w]!
+      const e = pos[w]!
+      return e < p.src.length ? p.src[e]! * ORDINALS + p.ordinal[e]! : Infinity
+    }
+    const heads = Float64Array.from(parts, (_p, w) => key(w))
+    for (;;) {
+      let w = 0
+      for (let v = 1; v < parts.length; v++) if (heads[v]! < heads[w]!) w = v
+      if (heads[w] === Infinity) break
+      const p = parts[w]!
+      const e = pos[w]!++
+      if (p.src[e]! < expanded && p.dst[e]! < n) this.edge(p.src[e]!, p.dst[e]!, p.rule[e]!)
+      heads[w] = key(w)
+    }
+    // Sites in the serial search's order of first sight: by state, then (one state's being one
+    // worker's) in the order that worker saw them.
     this.edgeSeen.forEach((seen, q) => {
-      for (const [from, to, stateIndex, finalRule] of p.orders[q]!) {
-        const key = `${from}\u0000${to}`
-        if (!seen.has(key)) seen.set(key, { from, to, site: { label: `${from} -> ${to}`, stateIndex, ...(finalRule !== undefined ? { finalRule } : {}) } })
+      const first = new Map<string, { from: string; to: string; stateIndex: number; finalRule: number | undefined; rank: number }>()
+      for (const part of parts) {
+        part.orders[q]!.forEach(([from, to, stateIndex, finalRule], rank) => {
+          const k = `${from}\u0000${to}`
+          const had = first.get(k)
+          if (stateIndex >= expanded) return
+          if (had === undefined || stateIndex < had.stateIndex) first.set(k, { from, to, stateIndex, finalRule, rank })
+        })
+      }
+      const sites = [...first.entries()].sort(([, a], [, b]) => a.stateIndex - b.stateIndex || a.rank - b.rank)
+      for (const [k, e] of sites) {
+        if (seen.has(k)) continue
+        seen.set(k, { from: e.from, to: e.to, site: { label: `${e.from} -> ${e.to}`, stateIndex: e.stateIndex, ...(e.finalRule !== undefined ? { finalRule: e.finalRule } : {}) } })
       }
     })
   }

@@ -128,6 +128,8 @@ export async function exploreParallel<A extends Action>(
     stop,
     symmetry: options.symmetry ?? false,
     maxDepth: bounds.maxDepth ?? Infinity,
+    mode: modeOf(options, N),
+    ...(options.select ? { select: options.select } : {}),
   })
   const workers = Array.from({ length: N }, (_, i) => new Worker(new URL('./parallelWorker.js', import.meta.url), { workerData: init(i) }))
   const pool = new Pool(workers)
@@ -196,10 +198,15 @@ export async function exploreParallel<A extends Action>(
     let truncated = false
     let storage = 0
     let violation: { event: LevelEvent & { kind: ViolationKind }; stateIndex: number } | undefined
+    /** the serial indices of the workers' newest states, until an `expand` sends them */
+    let unsent: Uint32Array[] | undefined
+    /** the states the serial search would have expanded: all but those after the state bound's parent */
+    let expandedUpTo = Infinity
     for (;;) {
       const keys = absorbed.map((r) => r.keys)
       const base = total
       const maps = number(keys)
+      unsent = maps
       const added = keys.reduce((n, k) => n + k.length, 0)
       storage = absorbed.reduce((n, r) => n + r.visitedBytes + r.storeBytes, 0)
       // The level's first violation: the expansion's, or a new state's invariant, whichever comes first.
@@ -247,7 +254,10 @@ export async function exploreParallel<A extends Action>(
         }
         completeDepth = Math.max(-1, depth - 2)
         deepest = depth === 0 || total > base ? depth : depth - 1
-        if (event.kind === 'states') cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
+        if (event.kind === 'states') {
+          cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
+          expandedUpTo = event.parent + 1
+        }
         else violation = { event: event as LevelEvent & { kind: ViolationKind }, stateIndex: eventState }
         break
       }
@@ -279,6 +289,7 @@ export async function exploreParallel<A extends Action>(
         (_w, i) => ({ cmd: 'expand', depth, serials: maps[i]! }),
         (i) => [maps[i]!.buffer as ArrayBuffer],
       )
+      unsent = undefined
       if (expanded.some((r) => r.truncated)) truncated = true
       // A stopped worker left the level incomplete: its first violation is not known.
       if (expanded.some((r) => r.stopped)) break
@@ -314,8 +325,9 @@ export async function exploreParallel<A extends Action>(
     const W = model.layout.words
     const needMerge = violation !== undefined || hasGraphChecks(plan)
     let store = StateStore.restore(W, [], [], total)
+    let recorder: GraphRecorder<A> | undefined
     if (needMerge) {
-      const finals = await pool.all(() => ({ cmd: 'finish' }))
+      const finals = await pool.all((_w, i) => ({ cmd: 'finish', serials: unsent?.[i] ?? new Uint32Array(0) }))
       const parts = finals.map((f) => StateStore.restore(W, f.states, f.parents, f.size))
       const next = new Int32Array(N)
       const words = new Uint32Array(W)
@@ -326,27 +338,16 @@ export async function exploreParallel<A extends Action>(
         parts[w]!.read(local, words)
         store.append(words, 0, parts[w]!.parent(local))
       }
-    }
-
-    // The graph checks need every stored state expanded again (the workers did not record the
-    // graph): each worker expands a contiguous share, and the shares are joined in state order.
-    let recorder: GraphRecorder<A> | undefined
-    if (violation === undefined && hasGraphChecks(plan) && total > 0) {
-      const { states, parents } = store.chunks
-      const share = Math.ceil(total / N)
-      const parts = await pool.all((_w, i) => ({
-        cmd: 'record',
-        states: [...states],
-        parents: [...parents],
-        size: total,
-        from: Math.min(total, i * share),
-        to: Math.min(total, (i + 1) * share),
-        mode: modeOf(options, N),
-        ...(options.select ? { select: options.select } : {}),
-      }))
-      if (parts.every((p) => p.part !== undefined)) {
+      // The graph the workers recorded while they searched, joined in serial order (a run that
+      // stopped at a violation has no graph checks to run).
+      if (violation === undefined && hasGraphChecks(plan) && finals.every((f) => f.graph !== undefined)) {
         recorder = new GraphRecorder(model, plan)
-        for (const p of parts) recorder.join(p.part!)
+        recorder.joinSearched(
+          finals.map((f) => f.graph!),
+          owners,
+          total,
+          expandedUpTo,
+        )
       }
     }
 

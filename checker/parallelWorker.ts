@@ -24,9 +24,11 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { fingerprint, fp } from './fingerprint.js'
 import { DEADLOCK, Expander, STEP_VIOLATED, type SuccessorSink, TRUNCATED } from './expand.js'
 import { type Action, type Model, type Reader, Values } from './model.js'
-import { GraphRecorder, indexStore, type RecordedPart } from './graphChecks.js'
-import { planProperties, type SearchMode, type Selection } from './plan.js'
+import { GraphRecorder, type SearchedGraph } from './graphChecks.js'
+import { hasGraphChecks, planProperties, type SearchMode, type Selection } from './plan.js'
 import { NO_PARENT, StateStore } from './stateStore.js'
+import { U32List } from './typedLists.js'
+import { VisitedIndex } from './visitedIndex.js'
 import { VisitedSet } from './visitedSet.js'
 
 export interface WorkerInit {
@@ -37,6 +39,9 @@ export interface WorkerInit {
   readonly stop: Int32Array
   readonly symmetry: boolean
   readonly maxDepth: number
+  /** the coordinator's search mode and property selection: the worker plans the same properties */
+  readonly mode: SearchMode
+  readonly select?: Selection
 }
 
 /** The first step violation or deadlock a worker met while expanding its frontier. */
@@ -84,11 +89,8 @@ export interface FinishReply {
   readonly states: Uint32Array[]
   readonly parents: Uint32Array[]
   readonly size: number
-}
-
-/** The graph of a share of the stored states, recorded for the graph checks (`part` undefined: interrupted). */
-export interface RecordReply {
-  readonly part?: RecordedPart
+  /** the graph this worker recorded while it searched (when the plan has graph checks) */
+  readonly graph?: SearchedGraph
 }
 
 export type Command =
@@ -96,18 +98,8 @@ export type Command =
   | { readonly cmd: 'expand'; readonly depth: number; readonly serials: Uint32Array }
   | { readonly cmd: 'absorb'; readonly inboxes: readonly Uint32Array[]; readonly limit: number; readonly reached: Uint8Array }
   | { readonly cmd: 'count'; readonly below: number }
-  | { readonly cmd: 'finish' }
-  /** expand stored states [from, to) of the whole store again and record their graph, under the coordinator's plan */
-  | {
-      readonly cmd: 'record'
-      readonly states: readonly Uint32Array[]
-      readonly parents: readonly Uint32Array[]
-      readonly size: number
-      readonly from: number
-      readonly to: number
-      readonly mode: SearchMode
-      readonly select?: Selection
-    }
+  /** `serials`: those of this worker's newest states, when no `expand` sent them */
+  | { readonly cmd: 'finish'; readonly serials: Uint32Array }
 
 /** What a worker answers to each command; `ready` it sends once, unasked, when its model is built. */
 export interface Replies {
@@ -117,7 +109,6 @@ export interface Replies {
   readonly absorb: AbsorbReply
   readonly count: CountReply
   readonly finish: FinishReply
-  readonly record: RecordReply
 }
 
 /** Every message a worker posts: the reply to `cmd`, named so the coordinator can check it got the one it waits for. */
@@ -138,32 +129,51 @@ const layout = model.layout
 const W = layout.words
 const rules = model.rules
 const nRules = rules.length
-const plan = planProperties(model, { order: 'bfs', workers: N, symmetry: init.symmetry, hashCompaction: false, resumed: false, simulation: false })
+// The coordinator's plan, so property indices mean the same on both sides.
+const plan = planProperties(model, init.mode, init.select)
 const { invariants, sometimes } = plan
 const canon = init.symmetry ? model.symmetry!.canonicalize.bind(model.symmetry) : undefined
 const derive = model.derive ? model.derive.bind(model) : undefined
-const ex = new Expander(model, plan, { symmetry: init.symmetry })
+/**
+ * The graph checks' recording, while the search runs: the labels of the states this worker
+ * expands (by local index), order edges through the Expander's observer (sites by serial
+ * index), and, when the checks need every edge, the edges into this worker's states, recorded
+ * where their targets are deduplicated (absorb).
+ */
+const recorder = hasGraphChecks(plan) ? new GraphRecorder(model, plan) : undefined
+const edges = recorder?.needsEdges === true
+const ex = new Expander(model, plan, { symmetry: init.symmetry, ...(recorder?.observer ? { observer: recorder.observer } : {}) })
 /** serial index of the state being expanded, and how many transitions it has fired */
 let expanding = 0
 let ordinal = 0
 /** Each successor goes to its owner's box, keyed by (parent serial index, ordinal). */
 const sink: SuccessorSink = {
-  successor: () => {
+  successor: (rule) => {
     const owner = fp.hi % N
-    // States of earlier levels are dropped here already when this worker owns them.
-    if (owner !== me || !visited.has(fp.hi, fp.lo)) emit(owner, expanding, ordinal)
+    // States of earlier levels are dropped here already when this worker owns them (unless the
+    // edge to them is recorded: the owner records it when it deduplicates).
+    if (edges || owner !== me || !visited!.has(fp.hi, fp.lo)) emit(owner, expanding, ordinal, rule)
     ordinal++
     return true
   },
 }
 
-/** A record in a box: the state's words, its parent's serial index, the transition's ordinal. */
-const REC = W + 2
+/** A record in a box: the state's words, its parent's serial index, the transition's ordinal, the state's fingerprint (hi, lo) and the rule. */
+const REC = W + 5
 /** key = parent * KEY + ordinal; exact in a double while parent < 2^32 and KEY < 2^21 (checked by the coordinator) */
 const KEY = nRules + 1
 
-const visited = new VisitedSet()
+/** the fingerprints of this worker's states; with every edge recorded, with their local indices */
+const visited = edges ? undefined : new VisitedSet()
+const indexed = edges ? new VisitedIndex() : undefined
 const store = new StateStore(W)
+/** the recorded edges into this worker's states: source (serial), ordinal, target (local index; serial once finished), rule */
+const edgeSrc = new U32List()
+const edgeOrdinal = new U32List()
+const edgeDst = new U32List()
+const edgeRule = new U32List()
+/** serial index of each local state (every stored state is expanded once; frontiers come in order) */
+const serialOf = new U32List()
 const out = ex.out
 const postValues = new Int32Array(layout.slots)
 const post: Reader = new Values(postValues)
@@ -179,7 +189,7 @@ let outdeg = new Uint32Array(0)
 const boxes: Uint32Array[] = Array.from({ length: N }, () => new Uint32Array(1024 * REC))
 const boxLen = new Int32Array(N)
 
-function emit(to: number, parent: number, ordinal: number): void {
+function emit(to: number, parent: number, ordinal: number, rule: number): void {
   let box = boxes[to]!
   const o = boxLen[to]!
   if (o + REC > box.length) {
@@ -190,6 +200,9 @@ function emit(to: number, parent: number, ordinal: number): void {
   for (let i = 0; i < W; i++) box[o + i] = out[i]!
   box[o + W] = parent
   box[o + W + 1] = ordinal
+  box[o + W + 2] = fp.hi
+  box[o + W + 3] = fp.lo
+  box[o + W + 4] = rule
   boxLen[to] = o + REC
 }
 
@@ -200,7 +213,9 @@ function emit(to: number, parent: number, ordinal: number): void {
  * there and returns the event.
  */
 function expandState(k: number, serial: number, depth: number): ExpandEvent | undefined {
-  ex.loadStored(store, frontierFrom + k)
+  const local = frontierFrom + k
+  ex.loadStored(store, local, serial)
+  recorder?.state(local, ex.cursor, store.isRoot(local))
   expanding = serial
   ordinal = 0
   const res = ex.expand(sink, depth >= init.maxDepth)
@@ -270,9 +285,20 @@ function absorb(streams: readonly Uint32Array[], limit: number, reached: Uint8Ar
     const o = pos[s]!
     pos[s] = o + REC
     heads[s] = keyAt(s)
-    fingerprint(box, o, W)
-    if (!visited.add(fp.hi, fp.lo)) continue
-    store.append(box, o, box[o + W]!)
+    const hi = box[o + W + 2]!
+    const lo = box[o + W + 3]!
+    const parent = box[o + W]!
+    if (indexed !== undefined) {
+      const had = indexed.addOrGet(hi, lo, store.size)
+      if (parent !== NO_PARENT) {
+        edgeSrc.push(parent)
+        edgeOrdinal.push(box[o + W + 1]!)
+        edgeDst.push(had >= 0 ? had : store.size)
+        edgeRule.push(box[o + W + 4]!)
+      }
+      if (had >= 0) continue
+    } else if (!visited!.add(hi, lo)) continue
+    store.append(box, o, parent)
     if (added === keys.length) {
       const bigger = new Float64Array(keys.length * 2)
       bigger.set(keys)
@@ -305,7 +331,7 @@ function absorb(streams: readonly Uint32Array[], limit: number, reached: Uint8Ar
     ...(invariant ? { invariant } : {}),
     witness,
     size: store.size,
-    visitedBytes: visited.bytes,
+    visitedBytes: (visited ?? indexed!).bytes + edgeSrc.bytes * 4,
     storeBytes: store.bytes,
   }
 }
@@ -323,18 +349,19 @@ function initialStream(): Uint32Array {
     box.set(words, o)
     box[o + W] = NO_PARENT
     box[o + W + 1] = position
+    box[o + W + 2] = fp.hi
+    box[o + W + 3] = fp.lo
+    box[o + W + 4] = 0
     o += REC
   }
   return box.subarray(0, o)
 }
 
-/** The graph of stored states [from, to), as GraphRecorder.backfill records it (explore.ts: graphCheck). */
-function record(c: Extract<Command, { cmd: 'record' }>): RecordReply {
-  const whole = StateStore.restore(W, [...c.states], [...c.parents], c.size)
-  const recorder = new GraphRecorder(model, planProperties(model, c.mode, c.select))
-  const index = indexStore(whole, W)
-  if (!recorder.backfill(whole, c.to, index, init.symmetry, () => Atomics.load(init.stop, 0) === 1, c.from)) return {}
-  return { part: recorder.part(c.from, c.to) }
+/** The recorded edges, their targets as serial indices (every local state has one: sent with its `expand`, or with `finish`). */
+function finishedEdges(): Pick<SearchedGraph, 'src' | 'ordinal' | 'dst' | 'rule'> {
+  const dst = edgeDst.array()
+  for (let e = 0; e < dst.length; e++) dst[e] = serialOf.get(dst[e]!)
+  return { src: edgeSrc.array(), ordinal: edgeOrdinal.array(), dst, rule: edgeRule.array() }
 }
 
 function reply<C extends keyof Replies>(cmd: C, body: Replies[C], transfer: ArrayBuffer[] = []): void {
@@ -352,6 +379,7 @@ port.on('message', (c: Command) => {
     }
     case 'expand': {
       serials = c.serials
+      if (edges) for (let k = 0; k < serials.length; k++) serialOf.push(serials[k]!)
       const r = expandLevel(c.depth)
       reply(
         'expand',
@@ -375,22 +403,12 @@ port.on('message', (c: Command) => {
       return
     }
     case 'finish': {
+      if (edges) for (let k = 0; k < c.serials.length; k++) serialOf.push(c.serials[k]!)
       const { states, parents } = store.chunks
+      const graph = recorder?.searched(store.size, finishedEdges())
       const buffers = [...states, ...parents].map((a) => a.buffer as ArrayBuffer)
-      reply('finish', { states: [...states], parents: [...parents], size: store.size }, buffers)
-      return
-    }
-    case 'record': {
-      const r = record(c)
-      const p = r.part
-      const buffers = p
-        ? [p.src, p.dst, p.rule, ...p.progress.flatMap((x) => [...x.pend, ...x.done]), ...p.liveness.flatMap((x) => [x.bad, x.trigger, x.enabled])]
-        : []
-      reply(
-        'record',
-        r,
-        buffers.map((a) => a.buffer as ArrayBuffer),
-      )
+      if (graph) buffers.push(graph.src.buffer as ArrayBuffer, graph.ordinal.buffer as ArrayBuffer, graph.dst.buffer as ArrayBuffer, graph.rule.buffer as ArrayBuffer)
+      reply('finish', { states: [...states], parents: [...parents], size: store.size, ...(graph ? { graph } : {}) }, buffers)
       return
     }
   }

@@ -17,6 +17,10 @@ export class U32List {
   get(i: number): number {
     return this.a[i]!
   }
+  /** A copy of the elements, as one array. */
+  array(): Uint32Array {
+    return this.a.slice(0, this.length)
+  }
   /** Set element i, growing (zero-filled) as needed. */
   set(i: number, v: number): void {
     if (i >= this.a.length) this.grow(i + 1)
@@ -40,6 +44,12 @@ export class U8List {
   /** 0 for elements never set */
   get(i: number): number {
     return i < this.a.length ? this.a[i]! : 0
+  }
+  /** A copy of elements [0, n), 0 where never set. */
+  array(n: number): Uint8Array {
+    const out = new Uint8Array(n)
+    out.set(this.a.subarray(0, Math.min(n, this.a.length)))
+    return out
   }
   set(i: number, v: number): void {
     if (i >= this.a.length) {

@@ -4,6 +4,7 @@ import { explore, type Exploration } from '../../checker/explore.js'
 import type { Action, Model } from '../../checker/model.js'
 import { exploreParallel } from '../../checker/parallel.js'
 import { evidenceTraces, replay, violationTrace } from '../../checker/trace.js'
+import type { Selection } from '../../checker/plan.js'
 import type { Bounds, Verdict } from '../../checker/verdict.js'
 import { FACTORY_URL, type ModelSpec } from '../../model/factory.js'
 import { buildModel } from '../../model/registry.js'
@@ -151,3 +152,47 @@ test('the parallel search is deterministic: the same trace twice', (t) =>
     t.is(a.verdict.stats.distinctStates, b.verdict.stats.distinctStates)
     t.deepEqual(violationTrace(a), violationTrace(b))
   }))
+
+// The workers record the graph while they search, and expand a whole level where the serial
+// search stops at a state bound in its middle: the states after the bound's parent must add no
+// lock-order edge. Bounds below and around where S43's cycle closes (90 states) and S13b's (14).
+for (const [file, bound] of [
+  ['s43-dma-buf-poll-adds-callback-under-poll-lock.yaml', 10],
+  ['s43-dma-buf-poll-adds-callback-under-poll-lock.yaml', 40],
+  ['s43-dma-buf-poll-adds-callback-under-poll-lock.yaml', 75],
+  ['s43-dma-buf-poll-adds-callback-under-poll-lock.yaml', 89],
+  ['s13b-textbook-lockdep.yaml', 6],
+  ['s13b-textbook-lockdep.yaml', 12],
+] as [string, number][]) {
+  test(`two workers record the lock-order graph the serial search does, state bound ${bound}: ${file}`, (t) =>
+    limited(async () => {
+      const path = join(ROOT, 'scenarios', 'gpu', file)
+      const m = loadScenario(path).model
+      const bounds = { maxStates: bound }
+      const one = explore(m, { bounds })
+      const two = await exploreParallel(m, { factory: FACTORY_URL, spec: { kind: 'scenario', file: path } }, { workers: 2, bounds })
+      t.deepEqual(outcome(two.verdict), outcome(one.verdict))
+      t.deepEqual(actions(two), actions(one))
+      t.deepEqual(two.violation?.graph, one.violation?.graph)
+    }))
+}
+
+// The workers plan the coordinator's selection: a deselected invariant is not checked there
+// either (it once was, and its index then named no property of the coordinator's plan).
+for (const [file, select] of [
+  ['s17-double-signal.yaml', { skip: ['fence-sanity'] }],
+  ['s17-double-signal.yaml', { only: ['fence-sanity'] }],
+  ['s13b-textbook-lockdep.yaml', { skip: ['lock-order'] }],
+  ['s07b-dma-progress.yaml', { only: ['dma-fence-progress'] }],
+] as [string, Selection][]) {
+  test(`two workers check what the selection selects: ${file} ${JSON.stringify(select)}`, (t) =>
+    limited(async () => {
+      const path = join(ROOT, 'scenarios', 'gpu', file)
+      const m = loadScenario(path).model
+      const one = explore(m, { select })
+      const two = await exploreParallel(m, { factory: FACTORY_URL, spec: { kind: 'scenario', file: path } }, { workers: 2, select })
+      t.deepEqual(outcome(two.verdict), outcome(one.verdict))
+      t.deepEqual(two.verdict.notSelected, one.verdict.notSelected)
+      t.deepEqual(actions(two), actions(one))
+    }))
+}
