@@ -630,6 +630,9 @@ export interface SearchEnd<A extends Action> {
   readonly witnessDepth: readonly number[]
   /** the graph recorded during the search; absent: the stored states are expanded again */
   readonly recorder?: GraphRecorder<A>
+  /** the graph checks, already run on `recorder` (the parallel search runs them before it merges
+   * the workers' stores, which only a trace needs) */
+  readonly graphChecked?: GraphCheckResult
   readonly shouldStop?: () => boolean
   readonly storageNote?: string
 }
@@ -717,6 +720,7 @@ export function conclude<A extends Action>(e: SearchEnd<A>): Exploration<A> {
 
 /** The graph checks of a finished search, on its recording or on its stored states expanded again. */
 function graphCheck<A extends Action>(e: SearchEnd<A>): GraphCheckResult {
+  if (e.graphChecked) return e.graphChecked
   const { model, plan, store } = e
   let recorder = e.recorder
   if (recorder === undefined) {

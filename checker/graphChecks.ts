@@ -401,27 +401,33 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
    */
   joinSearched(parts: readonly SearchedGraph[], owners: Uint8Array, n: number, expanded = n): void {
     if (n > this.n) this.n = n
-    const next = new Int32Array(parts.length)
+    // Labels: each worker's, by local index, scattered to serial indices.
     const labelled = Math.min(n, expanded)
-    for (let s = 0; s < labelled; s++) {
-      const w = owners[s]!
-      const local = next[w]!++
-      const part = parts[w]!
-      for (let x = 0; x < this.progress.length; x++) {
-        const q = this.progress[x]!
-        const from = part.progress[x]!
-        for (let o = 0; o < q.pend.length; o++) {
-          q.pend[o]!.set(s, from.pend[o]![local]!)
-          q.done[o]!.set(s, from.done[o]![local]!)
-        }
-      }
-      for (let x = 0; x < this.liveness.length; x++) {
-        const l = this.liveness[x]!
-        l.bad.set(s, part.liveness[x]!.bad[local]!)
-        l.trigger.set(s, part.liveness[x]!.trigger[local]!)
-        for (let k = 0; k < l.stride; k++) l.enabled.set(s * l.stride + k, 0)
-      }
+    const localOf = new Uint32Array(labelled)
+    const next = new Uint32Array(parts.length)
+    for (let s = 0; s < labelled; s++) localOf[s] = next[owners[s]!]!++
+    const scatter = (pick: (part: SearchedGraph) => Uint8Array): Uint8Array => {
+      const out = new Uint8Array(labelled)
+      const from = parts.map(pick)
+      for (let s = 0; s < labelled; s++) out[s] = from[owners[s]!]![localOf[s]!]!
+      return out
     }
+    this.progress.forEach((q, x) => {
+      for (let o = 0; o < q.pend.length; o++) {
+        q.pend[o]!.setAll(scatter((p) => p.progress[x]!.pend[o]!))
+        q.done[o]!.setAll(scatter((p) => p.progress[x]!.done[o]!))
+      }
+    })
+    this.liveness.forEach((l, x) => {
+      l.bad.setAll(scatter((p) => p.liveness[x]!.bad))
+      l.trigger.setAll(scatter((p) => p.liveness[x]!.trigger))
+      for (let k = 0; k < labelled * l.stride; k++) l.enabled.set(k, 0)
+    })
+    // Edges: merged by (source, ordinal), the serial search's order, into whole arrays.
+    const total = parts.reduce((m, p) => m + p.src.length, 0)
+    const src = new Uint32Array(total)
+    const dst = new Uint32Array(total)
+    const rule = new Uint32Array(total)
     const pos = new Int32Array(parts.length)
     const key = (w: number): number => {
       const p = parts[w]!
@@ -429,14 +435,31 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
       return e < p.src.length ? p.src[e]! * ORDINALS + p.ordinal[e]! : Infinity
     }
     const heads = Float64Array.from(parts, (_p, w) => key(w))
+    let m = 0
     for (;;) {
       let w = 0
       for (let v = 1; v < parts.length; v++) if (heads[v]! < heads[w]!) w = v
       if (heads[w] === Infinity) break
       const p = parts[w]!
       const e = pos[w]!++
-      if (p.src[e]! < expanded && p.dst[e]! < n) this.edge(p.src[e]!, p.dst[e]!, p.rule[e]!)
       heads[w] = key(w)
+      const a = p.src[e]!
+      const b = p.dst[e]!
+      if (a >= expanded || b >= n) continue
+      src[m] = a
+      dst[m] = b
+      rule[m++] = p.rule[e]!
+    }
+    this.src.pushAll(src.subarray(0, m))
+    this.dst.pushAll(dst.subarray(0, m))
+    this.rule.pushAll(rule.subarray(0, m))
+    for (const l of this.liveness) {
+      for (let e = 0; e < m; e++) {
+        const g = l.groupOf[rule[e]!]!
+        if (g < 0) continue
+        const k = src[e]! * l.stride + (g >>> 5)
+        l.enabled.set(k, l.enabled.get(k) | (1 << (g & 31)))
+      }
     }
     // Sites in the serial search's order of first sight: by state, then (one state's being one
     // worker's) in the order that worker saw them.

@@ -18,7 +18,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { type Exploration, type ExploreOptions, conclude, fmtBytes, modeOf } from './explore.js'
-import { GraphRecorder } from './graphChecks.js'
+import { type GraphCheckResult, GraphRecorder } from './graphChecks.js'
 import { hasGraphChecks, planProperties } from './plan.js'
 import { ModelError } from './layout.js'
 import type { Action, Model } from './model.js'
@@ -320,27 +320,33 @@ export async function exploreParallel<A extends Action>(
     }
     if (!cut && !violation && truncated) cut = { by: 'depth', detail: `states at depth ${bounds.maxDepth} had enabled actions that were not explored` }
 
-    // The stores are merged in serial order only when states must be read back (traces, graph
-    // checks): merging copies them. Worker stores list their states in serial order too.
+    // The stores are merged in serial order only when states must be read back (a trace, a
+    // lasso's prefix): merging copies them. Worker stores list their states in serial order too.
     const W = model.layout.words
-    const needMerge = violation !== undefined || hasGraphChecks(plan)
+    const graphs = violation === undefined && hasGraphChecks(plan)
     let store = StateStore.restore(W, [], [], total)
     let recorder: GraphRecorder<A> | undefined
-    if (needMerge) {
+    let graphChecked: GraphCheckResult | undefined
+    if (violation !== undefined || graphs) {
       const finals = await pool.all((_w, i) => ({ cmd: 'finish', serials: unsent?.[i] ?? new Uint32Array(0) }))
-      const parts = finals.map((f) => StateStore.restore(W, f.states, f.parents, f.size))
-      const next = new Int32Array(N)
-      const words = new Uint32Array(W)
-      store = new StateStore(W)
-      for (let s = 0; s < total; s++) {
-        const w = owners[s]!
-        const local = next[w]!++
-        parts[w]!.read(local, words)
-        store.append(words, 0, parts[w]!.parent(local))
+      let merged: StateStore | undefined
+      const merge = (): StateStore => {
+        if (merged) return merged
+        const parts = finals.map((f) => StateStore.restore(W, f.states, f.parents, f.size))
+        const next = new Int32Array(N)
+        const words = new Uint32Array(W)
+        merged = new StateStore(W)
+        for (let s = 0; s < total; s++) {
+          const w = owners[s]!
+          const local = next[w]!++
+          parts[w]!.read(local, words)
+          merged.append(words, 0, parts[w]!.parent(local))
+        }
+        return merged
       }
-      // The graph the workers recorded while they searched, joined in serial order (a run that
-      // stopped at a violation has no graph checks to run).
-      if (violation === undefined && hasGraphChecks(plan) && finals.every((f) => f.graph !== undefined)) {
+      // The graph the workers recorded while they searched, joined in serial order and checked
+      // here: the stores are merged only if the checks find a violation to trace.
+      if (graphs && finals.every((f) => f.graph !== undefined)) {
         recorder = new GraphRecorder(model, plan)
         recorder.joinSearched(
           finals.map((f) => f.graph!),
@@ -348,7 +354,9 @@ export async function exploreParallel<A extends Action>(
           total,
           expandedUpTo,
         )
-      }
+        graphChecked = recorder.check(total, (i) => merge().parent(i), cut === undefined, options.shouldStop)
+        if (graphChecked.violation) store = merge()
+      } else store = merge()
     }
 
     const ref = (e: LevelEvent & { kind: ViolationKind }): PropertyRef => {
@@ -381,6 +389,7 @@ export async function exploreParallel<A extends Action>(
       witnesses,
       witnessDepth,
       ...(recorder ? { recorder } : {}),
+      ...(graphChecked ? { graphChecked } : {}),
       storageNote: `${N} workers, fingerprints partitioned by owner`,
     })
   } finally {

@@ -132,6 +132,8 @@ const nRules = rules.length
 // The coordinator's plan, so property indices mean the same on both sides.
 const plan = planProperties(model, init.mode, init.select)
 const { invariants, sometimes } = plan
+/** every invariant over the packed state (Invariant.packed), or undefined if one has none */
+const packed = invariants.every((p) => p.packed !== undefined) ? invariants.map((p) => p.packed!) : undefined
 const canon = init.symmetry ? model.symmetry!.canonicalize.bind(model.symmetry) : undefined
 const derive = model.derive ? model.derive.bind(model) : undefined
 /**
@@ -307,6 +309,16 @@ function absorb(streams: readonly Uint32Array[], limit: number, reached: Uint8Ar
     const offset = added++
     keys[offset] = key
     if (!check) continue
+    if (unreached === 0 && packed !== undefined) {
+      // Every witness is reached and every invariant reads the packed state: no decode (as explore.ts's checkPacked).
+      let failed = -1
+      for (let p = 0; p < packed.length && failed < 0; p++) if (!packed[p]!(box, o)) failed = p
+      if (failed >= 0) {
+        invariant = { offset, property: failed }
+        break
+      }
+      continue
+    }
     layout.decodeInto(box, o, postValues)
     derive?.(postValues)
     if (unreached > 0) {

@@ -21,6 +21,12 @@ export class U32List {
   array(): Uint32Array {
     return this.a.slice(0, this.length)
   }
+  /** Append every element of `values`. */
+  pushAll(values: Uint32Array): void {
+    if (this.length + values.length > this.a.length) this.grow(this.length + values.length)
+    this.a.set(values, this.length)
+    this.length += values.length
+  }
   /** Set element i, growing (zero-filled) as needed. */
   set(i: number, v: number): void {
     if (i >= this.a.length) this.grow(i + 1)
@@ -28,7 +34,7 @@ export class U32List {
     if (i >= this.length) this.length = i + 1
   }
   private grow(atLeast: number): void {
-    let cap = this.a.length * 2
+    let cap = Math.max(1024, this.a.length * 2)
     while (cap < atLeast) cap *= 2
     const b = new Uint32Array(cap)
     b.set(this.a)
@@ -44,6 +50,15 @@ export class U8List {
   /** 0 for elements never set */
   get(i: number): number {
     return i < this.a.length ? this.a[i]! : 0
+  }
+  /** Elements [0, values.length) become `values` (copied). */
+  setAll(values: Uint8Array): void {
+    if (values.length > this.a.length) {
+      const b = new Uint8Array(values.length)
+      b.set(this.a.subarray(0, Math.min(this.a.length, values.length)))
+      this.a = b
+    }
+    this.a.set(values)
   }
   /** A copy of elements [0, n), 0 where never set. */
   array(n: number): Uint8Array {
