@@ -5,8 +5,9 @@
  *  - symmetry:   `fencecheck check r1 --symmetry` against Rumur's scalarset symmetry reduction on
  *                bench/r1sym.m (exhaustive and heuristic), on the ladder's rungs plus one deadlock
  *                rung with a nontrivial symmetry group;
- *  - workers:    `fencecheck check r1 --workers 1` against `--workers 2` on a mid and the top rung
- *                (skipped with a note when the CLI does not know --workers);
+ *  - workers:    `fencecheck check DESIGN --workers 1` against `--workers 2`, paired rounds, on R1's
+ *                top rung and the GPU ladder's reference rung (skipped with a note when the CLI
+ *                does not know --workers);
  *  - simulation: `fencecheck simulate` against exhaustive BFS (with and without --symmetry) on R1
  *                naive at sizes far beyond the ladder, where the deadlock is either impossible
  *                (M > 0) or 12 / 24 steps deep (M = 0); every counterexample is replayed;
@@ -16,9 +17,10 @@
  *
  * Every run is its own child process under GNU time, like the ladder's.
  */
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { sectionGpu } from './gpuSection.js'
+import { designYaml, sizeName, sizeTag } from './gpuLadder.js'
+import { GPU_RUNGS, sectionGpu } from './gpuSection.js'
 import {
   clip,
   cliMain,
@@ -292,12 +294,35 @@ function workersSupported(dir: string): WorkersSupport {
   return { ok: true }
 }
 
+/** One design the workers section runs with 1 and 2 workers: `check ARGS --workers N`. */
+interface WorkersTarget {
+  readonly name: string
+  readonly tag: string
+  readonly args: readonly string[]
+  /** the reference distinct-state count every run must reach */
+  readonly expect: number
+}
+
+const median = (xs: readonly number[]): number | undefined => {
+  if (xs.length === 0) return undefined
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1]! + s[m]!) / 2
+}
+
 function sectionWorkers(ctx: SectionContext): number {
   const ladder = ctx.rungs.filter((r) => r.expect !== undefined && r.policy === 'preempt')
-  // The top rung and the one below it (quick: the same among the quick rungs).
-  const pool = ladder.filter((r) => !ctx.quick || r.quick).sort((a, b) => (a.expect ?? 0) - (b.expect ?? 0))
-  const rungs = pool.slice(-2)
+  // R1's top rung (quick: the top quick one), and the GPU ladder's reference rung (quick: its top quick S19 rung).
+  const r1 = ladder.filter((r) => !ctx.quick || r.quick).sort((a, b) => (a.expect ?? 0) - (b.expect ?? 0)).at(-1)
+  const gpu = GPU_RUNGS.filter((g) => g.size.family === 's19' && (!ctx.quick || g.quick)).at(-1)!
   const dir = freshDir('workers')
+  const gpuFile = join(dir, `${sizeTag(gpu.size)}.yaml`)
+  writeFileSync(gpuFile, designYaml(gpu.size))
+  const targets: WorkersTarget[] = [
+    ...(r1 ? [{ name: `r1 ${rungName(r1)}`, tag: rungTag(r1), args: ['r1', ...cliParams(r1)], expect: r1.expect! }] : []),
+    { name: sizeName(gpu.size), tag: sizeTag(gpu.size), args: [gpuFile], expect: gpu.expect },
+  ]
+  const rounds = Math.max(1, Number(process.env.BENCH_PAIRS ?? 3) || 3)
   const rows: (string[] | string)[] = []
   const notes: string[] = []
   let bad = 0
@@ -305,57 +330,78 @@ function sectionWorkers(ctx: SectionContext): number {
   const support = workersSupported(dir)
   progress(` ${support.ok ? 'supported' : 'not available'}\n`)
   if (!support.ok) {
-    for (const r of rungs) rows.push([rungName(r), '2', '-', '-', 'skipped', '-', '-', '-', '-', '-', '-'])
+    for (const t of targets) rows.push([t.name, '2', '-', '-', 'skipped', '-', '-', '-', '-', '-', '-'])
     notes.push(`--workers rows skipped: ${support.why ?? ''}`)
   } else {
-    rungs.forEach((r, i) => {
-      const results: { n: number; x: FcRun }[] = []
-      for (const n of WORKER_COUNTS) {
-        progress(`[workers ${i + 1}/${rungs.length}] ${rungName(r)}: --workers ${n} ...`)
-        const x = fcCli(['check', 'r1', ...cliParams(r), '--workers', `${n}`], dir, `${rungTag(r)}-w${n}`)
-        progress(` ${x.j ? `${x.j.verdict}, ${fmtInt(x.j.distinctStates ?? 0)} states, ${x.t.wallS.toFixed(2)} s` : 'error'}\n`)
-        results.push({ n, x })
+    targets.forEach((target, i) => {
+      // Paired rounds, A B A B: 1 worker, then 2, in each round; the figures are medians.
+      const runs = new Map<number, FcRun[]>(WORKER_COUNTS.map((n) => [n, []]))
+      for (let round = 0; round < rounds; round++) {
+        for (const n of WORKER_COUNTS) {
+          progress(`[workers ${i + 1}/${targets.length}, round ${round + 1}/${rounds}] ${target.name}: --workers ${n} ...`)
+          const x = fcCli(['check', ...target.args, '--workers', `${n}`], dir, `${target.tag}-w${n}-${round}`)
+          progress(` ${x.j ? `${x.j.verdict}, ${fmtInt(x.j.distinctStates ?? 0)} states, ${x.t.wallS.toFixed(2)} s` : 'error'}\n`)
+          runs.get(n)!.push(x)
+        }
       }
-      const base = results[0]!.x
-      results.forEach(({ n, x }, j) => {
-        const s = x.j?.distinctStates
-        const searchS = x.j?.timeMs !== undefined ? x.j.timeMs / 1000 : undefined
+      const ok = (n: number): FcRun[] => runs.get(n)!.filter((x) => x.j !== undefined)
+      const wall = (n: number): number | undefined => median(ok(n).map((x) => x.t.wallS))
+      const search = (n: number): number | undefined => median(ok(n).flatMap((x) => (x.j!.timeMs !== undefined ? [x.j!.timeMs / 1000] : [])))
+      // The speedup of each round's pair, then their median.
+      const pairRatio = (f: (x: FcRun) => number | undefined): string => {
+        const rs: number[] = []
+        for (let round = 0; round < rounds; round++) {
+          const a = f(runs.get(1)![round]!)
+          const b = f(runs.get(2)![round]!)
+          if (a !== undefined && b !== undefined && b > 0) rs.push(a / b)
+        }
+        const m = median(rs)
+        return m !== undefined ? `${m.toFixed(2)}x` : '-'
+      }
+      for (const n of WORKER_COUNTS) {
+        const first = ok(n)[0]
+        const st = first?.j?.distinctStates
+        const sw = search(n)
         rows.push([
-          j === 0 ? rungName(r) : '',
+          n === 1 ? target.name : '',
           `${n}`,
-          s !== undefined ? fmtInt(s) : '-',
-          x.j?.transitions !== undefined ? fmtInt(x.j.transitions) : '-',
-          x.j ? fcVerdict(x.j) : clip(`error: ${x.error ?? ''}`),
-          fmtS(x.t.wallS),
-          fmtS(searchS),
-          s !== undefined && searchS ? fmtInt(Math.round(s / searchS)) : '-',
-          fmtMiB(x.t.peakRssBytes),
-          n === 1 ? '1.00x' : x.j ? ratio(base.t.wallS, x.t.wallS) : '-',
-          n === 1 ? '1.00x' : x.j && base.j?.timeMs && x.j.timeMs ? ratio(base.j.timeMs, x.j.timeMs) : '-',
+          st !== undefined ? fmtInt(st) : '-',
+          first?.j?.transitions !== undefined ? fmtInt(first.j.transitions) : '-',
+          first?.j ? fcVerdict(first.j) : clip(`error: ${runs.get(n)![0]!.error ?? ''}`),
+          fmtS(wall(n)),
+          fmtS(sw),
+          st !== undefined && sw ? fmtInt(Math.round(st / sw)) : '-',
+          fmtMiB(median(ok(n).flatMap((x) => (x.t.peakRssBytes !== undefined ? [x.t.peakRssBytes] : [])))),
+          n === 1 ? '1.00x' : pairRatio((x) => (x.j ? x.t.wallS : undefined)),
+          n === 1 ? '1.00x' : pairRatio((x) => (x.j?.timeMs !== undefined ? x.j.timeMs : undefined)),
         ])
-      })
+      }
       const problems: string[] = []
-      for (const { n, x } of results) {
-        if (!x.j) problems.push(`--workers ${n} failed: ${x.error ?? ''}`)
-        else {
-          if (x.j.verdict !== 'proved') problems.push(`--workers ${n} says ${x.j.verdict}`)
-          if (x.j.distinctStates !== r.expect) problems.push(`--workers ${n}: ${fmtInt(x.j.distinctStates ?? 0)} states != reference ${fmtInt(r.expect ?? 0)}`)
-          if (base.j && x.j.transitions !== base.j.transitions)
-            problems.push(`--workers ${n}: ${fmtInt(x.j.transitions ?? 0)} transitions != 1 worker's ${fmtInt(base.j.transitions ?? 0)}`)
+      const base = ok(1)[0]?.j
+      for (const n of WORKER_COUNTS) {
+        for (const x of runs.get(n)!) {
+          if (!x.j) problems.push(`--workers ${n} failed: ${x.error ?? ''}`)
+          else {
+            if (x.j.verdict !== 'proved') problems.push(`--workers ${n} says ${x.j.verdict}`)
+            if (x.j.distinctStates !== target.expect)
+              problems.push(`--workers ${n}: ${fmtInt(x.j.distinctStates ?? 0)} states != reference ${fmtInt(target.expect)}`)
+            if (base && x.j.transitions !== base.transitions)
+              problems.push(`--workers ${n}: ${fmtInt(x.j.transitions ?? 0)} transitions != 1 worker's ${fmtInt(base.transitions ?? 0)}`)
+          }
         }
       }
       if (problems.length) bad++
       rows.push(
-        `-> ${problems.length ? `MISMATCH: ${problems.join('; ')}` : `ok: same verdict, states (= reference) and transitions with ${WORKER_COUNTS.join(' and ')} workers`}`,
+        `-> ${problems.length ? `MISMATCH: ${[...new Set(problems)].join('; ')}` : `ok: same verdict, states (= reference) and transitions with ${WORKER_COUNTS.join(' and ')} workers, every round`}`,
       )
     })
   }
   console.log('')
-  console.log('Workers: fencecheck check r1 --workers N (level-synchronous parallel BFS), same rung, same run')
+  console.log(`Workers: fencecheck check DESIGN --workers N (level-synchronous parallel BFS), paired rounds (1 worker, 2 workers) x ${rounds}, medians`)
   console.log('')
   printTable(
     [
-      'rung',
+      'design',
       'workers',
       'distinct states',
       'transitions',
@@ -372,9 +418,10 @@ function sectionWorkers(ctx: SectionContext): number {
   )
   console.log('')
   console.log(
-    "time: wall seconds of the whole CLI process; search: fencecheck's own timeMs (the search, without start-up and output). states/s: distinct states / search.",
+    "time: wall seconds of the whole CLI process; search: fencecheck's own timeMs (from the search's start to the verdict: graph checks included, start-up and output not). states/s: distinct states / search.",
   )
-  console.log("speedup: the 1-worker run's time (or search) / this run's. peak RSS: the whole process, all threads.")
+  console.log("speedup: the median over rounds of (the round's 1-worker figure / its 2-worker figure). peak RSS: the whole process, all threads.")
+  console.log('1 worker is the serial search; 2 workers are two search threads beside the coordinating main thread, on this machine\'s cores.')
   for (const n of notes) console.log(`note: ${n}`)
   return bad
 }
