@@ -423,7 +423,49 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
       l.trigger.setAll(scatter((p) => p.liveness[x]!.trigger))
       for (let k = 0; k < labelled * l.stride; k++) l.enabled.set(k, 0)
     })
-    // Edges: merged by (source, ordinal), the serial search's order, into whole arrays.
+    // Edges. Progress is decided on their set (which states reach a done state; the first state
+    // that cannot is the least index), so without liveness properties the workers' lists are
+    // taken as they are. The fair-lasso search follows edges in their order: with a liveness
+    // property they are merged by (source, ordinal), the serial search's order, so the lasso and
+    // its trace are the serial one.
+    if (this.liveness.length === 0) {
+      for (const p of parts) {
+        if (expanded >= n && p.src.length > 0) {
+          this.src.pushAll(p.src)
+          this.dst.pushAll(p.dst)
+          this.rule.pushAll(p.rule)
+          continue
+        }
+        for (let e = 0; e < p.src.length; e++) {
+          if (p.src[e]! >= expanded || p.dst[e]! >= n) continue
+          this.src.push(p.src[e]!)
+          this.dst.push(p.dst[e]!)
+          this.rule.push(p.rule[e]!)
+        }
+      }
+    } else this.mergeEdges(parts, n, expanded)
+    // Sites in the serial search's order of first sight: by state, then (one state's being one
+    // worker's) in the order that worker saw them.
+    this.edgeSeen.forEach((seen, q) => {
+      const first = new Map<string, { from: string; to: string; stateIndex: number; finalRule: number | undefined; rank: number }>()
+      for (const part of parts) {
+        part.orders[q]!.forEach(([from, to, stateIndex, finalRule], rank) => {
+          const k = `${from}\u0000${to}`
+          const had = first.get(k)
+          if (stateIndex >= expanded) return
+          if (had === undefined || stateIndex < had.stateIndex) first.set(k, { from, to, stateIndex, finalRule, rank })
+        })
+      }
+      const sites = [...first.entries()].sort(([, a], [, b]) => a.stateIndex - b.stateIndex || a.rank - b.rank)
+      for (const [k, e] of sites) {
+        if (seen.has(k)) continue
+        seen.set(k, { from: e.from, to: e.to, site: { label: `${e.from} -> ${e.to}`, stateIndex: e.stateIndex, ...(e.finalRule !== undefined ? { finalRule: e.finalRule } : {}) } })
+      }
+    })
+  }
+
+  /** The workers' edges merged by (source, ordinal), as the serial search records them (see joinSearched). */
+  private mergeEdges(parts: readonly SearchedGraph[], n: number, expanded: number): void {
     const total = parts.reduce((m, p) => m + p.src.length, 0)
     const src = new Uint32Array(total)
     const dst = new Uint32Array(total)
@@ -461,24 +503,6 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
         l.enabled.set(k, l.enabled.get(k) | (1 << (g & 31)))
       }
     }
-    // Sites in the serial search's order of first sight: by state, then (one state's being one
-    // worker's) in the order that worker saw them.
-    this.edgeSeen.forEach((seen, q) => {
-      const first = new Map<string, { from: string; to: string; stateIndex: number; finalRule: number | undefined; rank: number }>()
-      for (const part of parts) {
-        part.orders[q]!.forEach(([from, to, stateIndex, finalRule], rank) => {
-          const k = `${from}\u0000${to}`
-          const had = first.get(k)
-          if (stateIndex >= expanded) return
-          if (had === undefined || stateIndex < had.stateIndex) first.set(k, { from, to, stateIndex, finalRule, rank })
-        })
-      }
-      const sites = [...first.entries()].sort(([, a], [, b]) => a.stateIndex - b.stateIndex || a.rank - b.rank)
-      for (const [k, e] of sites) {
-        if (seen.has(k)) continue
-        seen.set(k, { from: e.from, to: e.to, site: { label: `${e.from} -> ${e.to}`, stateIndex: e.stateIndex, ...(e.finalRule !== undefined ? { finalRule: e.finalRule } : {}) } })
-      }
-    })
   }
 }
 
