@@ -421,7 +421,7 @@ function sectionWorkers(ctx: SectionContext): number {
     "time: wall seconds of the whole CLI process; search: fencecheck's own timeMs (from the search's start to the verdict: graph checks included, start-up and output not). states/s: distinct states / search.",
   )
   console.log("speedup: the median over rounds of (the round's 1-worker figure / its 2-worker figure). peak RSS: the whole process, all threads.")
-  console.log('1 worker is the serial search; 2 workers are two search threads beside the coordinating main thread, on this machine\'s cores.')
+  console.log('1 worker is the serial search; 2 workers are two search threads beside the thread that coordinates them, on this machine\'s cores.')
   for (const n of notes) console.log(`note: ${n}`)
   return bad
 }
