@@ -313,7 +313,10 @@ const median = (xs: readonly number[]): number | undefined => {
 function sectionWorkers(ctx: SectionContext): number {
   const ladder = ctx.rungs.filter((r) => r.expect !== undefined && r.policy === 'preempt')
   // R1's top rung (quick: the top quick one), and the GPU ladder's reference rung (quick: its top quick S19 rung).
-  const r1 = ladder.filter((r) => !ctx.quick || r.quick).sort((a, b) => (a.expect ?? 0) - (b.expect ?? 0)).at(-1)
+  const r1 = ladder
+    .filter((r) => !ctx.quick || r.quick)
+    .sort((a, b) => (a.expect ?? 0) - (b.expect ?? 0))
+    .at(-1)
   const gpu = GPU_RUNGS.filter((g) => g.size.family === 's19' && (!ctx.quick || g.quick)).at(-1)!
   const dir = freshDir('workers')
   const gpuFile = join(dir, `${sizeTag(gpu.size)}.yaml`)
@@ -421,7 +424,7 @@ function sectionWorkers(ctx: SectionContext): number {
     "time: wall seconds of the whole CLI process; search: fencecheck's own timeMs (from the search's start to the verdict: graph checks included, start-up and output not). states/s: distinct states / search.",
   )
   console.log("speedup: the median over rounds of (the round's 1-worker figure / its 2-worker figure). peak RSS: the whole process, all threads.")
-  console.log('1 worker is the serial search; 2 workers are two search threads beside the thread that coordinates them, on this machine\'s cores.')
+  console.log("1 worker is the serial search; 2 workers are two search threads beside the thread that coordinates them, on this machine's cores.")
   for (const n of notes) console.log(`note: ${n}`)
   return bad
 }

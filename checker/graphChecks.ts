@@ -459,7 +459,11 @@ export class GraphRecorder<A extends Action = Action> implements TransitionObser
       const sites = [...first.entries()].sort(([, a], [, b]) => a.stateIndex - b.stateIndex || a.rank - b.rank)
       for (const [k, e] of sites) {
         if (seen.has(k)) continue
-        seen.set(k, { from: e.from, to: e.to, site: { label: `${e.from} -> ${e.to}`, stateIndex: e.stateIndex, ...(e.finalRule !== undefined ? { finalRule: e.finalRule } : {}) } })
+        seen.set(k, {
+          from: e.from,
+          to: e.to,
+          site: { label: `${e.from} -> ${e.to}`, stateIndex: e.stateIndex, ...(e.finalRule !== undefined ? { finalRule: e.finalRule } : {}) },
+        })
       }
     })
   }

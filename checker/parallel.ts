@@ -257,8 +257,7 @@ export async function exploreParallel<A extends Action>(
         if (event.kind === 'states') {
           cut = { by: 'states', detail: `the state bound (${maxStates}) was reached` }
           expandedUpTo = event.parent + 1
-        }
-        else violation = { event: event as LevelEvent & { kind: ViolationKind }, stateIndex: eventState }
+        } else violation = { event: event as LevelEvent & { kind: ViolationKind }, stateIndex: eventState }
         break
       }
       transitions += levelTransitions

@@ -1,7 +1,8 @@
 /**
  * One worker of the parallel breadth-first search (parallel.ts). The worker owns the states whose
- * fingerprint hashes to it: it stores them, deduplicates them in its own visited set and checks
- * their invariants and `sometimes` properties.
+ * fingerprint hashes to it: it stores them, deduplicates them in its own visited set, checks
+ * their invariants and `sometimes` properties, and records what the graph checks need of them
+ * (their labels, order-edge sites, and the edges into them; see GraphRecorder.joinSearched).
  *
  * The order contract, which makes the run equal to the serial BFS (explore.ts): every state has a
  * serial index, its position in the serial search's store. A successor is keyed by (serial index
@@ -419,7 +420,8 @@ port.on('message', (c: Command) => {
       const { states, parents } = store.chunks
       const graph = recorder?.searched(store.size, finishedEdges())
       const buffers = [...states, ...parents].map((a) => a.buffer as ArrayBuffer)
-      if (graph) buffers.push(graph.src.buffer as ArrayBuffer, graph.ordinal.buffer as ArrayBuffer, graph.dst.buffer as ArrayBuffer, graph.rule.buffer as ArrayBuffer)
+      if (graph)
+        buffers.push(graph.src.buffer as ArrayBuffer, graph.ordinal.buffer as ArrayBuffer, graph.dst.buffer as ArrayBuffer, graph.rule.buffer as ArrayBuffer)
       reply('finish', { states: [...states], parents: [...parents], size: store.size, ...(graph ? { graph } : {}) }, buffers)
       return
     }
