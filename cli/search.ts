@@ -94,7 +94,9 @@ export function run(r: Resolved, quiet: boolean, flags: CheckpointFlags = {}): R
 
 /** The search on several worker threads (level-synchronous BFS; same verdict, counts and trace). */
 export async function runParallel(r: Resolved, quiet: boolean, workers: number): Promise<Report> {
-  const spec: ModelSpec = r.scenario ? { kind: 'scenario', file: r.scenario.file } : { kind: 'builtin', name: r.model.name, params: { ...r.model.params } }
+  const spec: ModelSpec = r.scenario
+    ? { kind: 'scenario', file: r.scenario.file, text: r.scenario.text }
+    : { kind: 'builtin', name: r.model.name, params: { ...r.model.params } }
   // The factory (which loads the scenario loader) only for a parallel search, whose threads build the model.
   const { FACTORY_URL } = await import('../model/factory.js')
   const x = await exploreParallel(r.model, { factory: FACTORY_URL, spec }, { ...exploreOptions(r, quiet), workers })

@@ -7,10 +7,12 @@ import { buildModel } from './registry.js'
 import { loadScenario } from './scenario.js'
 
 export type ModelSpec =
-  { readonly kind: 'builtin'; readonly name: string; readonly params: Record<string, string | number> } | { readonly kind: 'scenario'; readonly file: string }
+  | { readonly kind: 'builtin'; readonly name: string; readonly params: Record<string, string | number> }
+  /** `text`: the file's text as the caller read it (Scenario.text), so every thread builds the same model */
+  | { readonly kind: 'scenario'; readonly file: string; readonly text?: string }
 
 export function buildFromSpec(spec: ModelSpec): Model<Action> {
-  return spec.kind === 'builtin' ? buildModel(spec.name, spec.params) : loadScenario(spec.file).model
+  return spec.kind === 'builtin' ? buildModel(spec.name, spec.params) : loadScenario(spec.file, spec.text).model
 }
 
 /** The URL workers import to call buildFromSpec. */

@@ -28,6 +28,8 @@ export { SCENARIO_SCHEMA } from './scenarioSchema.js'
 
 export interface Scenario {
   readonly file: string
+  /** the file's text as it was read: the parallel search's workers build their models from it, not from the file again (which may have changed since) */
+  readonly text: string
   readonly name: string
   readonly about: string
   readonly model: Model<Action>
@@ -71,12 +73,13 @@ const GPU_FIELDS = [
   'processes',
 ] as const
 
-export function loadScenario(file: string): Scenario {
-  return withinDepth(file, () => load(file))
+/** Load the scenario in `file`; given its `text` (Scenario.text), build from that instead of reading the file again. */
+export function loadScenario(file: string, text?: string): Scenario {
+  return withinDepth(file, () => load(file, text))
 }
 
-function load(file: string): Scenario {
-  const y = loadYaml(file)
+function load(file: string, text: string | undefined): Scenario {
+  const y = loadYaml(file, text)
   if (y.data === null || y.data === undefined)
     throw new FileError('FC104', file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
   validate(y, SHAPE_SCHEMA, 'scenario', 'a scenario is a map of fields such as name:, about:, engines:')
@@ -192,6 +195,7 @@ function load(file: string): Scenario {
   }
   return {
     file,
+    text: y.text,
     name: d.name,
     about: d.about.trim(),
     model,

@@ -12,15 +12,18 @@ import type { ErrorCode } from '../errors/codes.js'
 
 export interface LoadedYaml {
   readonly file: string
+  /** the text read (or given) */
+  readonly text: string
   readonly data: unknown
   /** 1-based line of the value at a JSON path like ['jobs', 2, 'deps'], or undefined */
   lineOf(path: readonly (string | number)[]): number | undefined
 }
 
-export function loadYaml(file: string): LoadedYaml {
+/** Read and parse `file`; given its `text` (as read before), parse that instead of reading it again. */
+export function loadYaml(file: string, given?: string): LoadedYaml {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = given ?? readFileSync(file, 'utf8')
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     throw new FileError('FC100', file, undefined, undefined, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`)
@@ -94,7 +97,7 @@ function readYaml(file: string, text: string): LoadedYaml {
     const start = last?.range?.[0]
     return start === undefined ? undefined : lc.linePos(start).line
   }
-  return { file, data, lineOf }
+  return { file, text, data, lineOf }
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })

@@ -1,4 +1,6 @@
 import test, { type ExecutionContext } from 'ava'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { explore, type Exploration } from '../../checker/explore.js'
 import type { Action, Model } from '../../checker/model.js'
@@ -196,3 +198,24 @@ for (const [file, select] of [
       t.deepEqual(actions(two), actions(one))
     }))
 }
+
+// The workers build their models from the text the coordinator read, not from the file again: a
+// file changed after it was loaded (S5b's deadlock overwritten by S5's fix) changes nothing.
+test('two workers check the scenario as it was read, though the file changes after', (t) =>
+  limited(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fencecheck-parallel-'))
+    try {
+      const file = join(dir, 'design.yaml')
+      writeFileSync(file, readFileSync(join(ROOT, 'scenarios', 'gpu', 's05b-no-flush.yaml'), 'utf8'))
+      const sc = loadScenario(file)
+      writeFileSync(file, readFileSync(join(ROOT, 'scenarios', 'gpu', 's05-engine-flush.yaml'), 'utf8'))
+      t.is(explore(loadScenario(file).model).verdict.status, 'proved', 'the file on disk now holds the fixed design')
+      const one = explore(sc.model)
+      const two = await exploreParallel(sc.model, { factory: FACTORY_URL, spec: { kind: 'scenario', file, text: sc.text } }, { workers: 2 })
+      t.is(one.verdict.status, 'violated')
+      t.deepEqual(outcome(two.verdict), outcome(one.verdict))
+      t.deepEqual(actions(two), actions(one))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }))
