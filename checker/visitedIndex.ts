@@ -47,23 +47,6 @@ export class VisitedIndex extends Segments {
     }
   }
 
-  /** The index of (hi, lo), or -1. */
-  indexOf(hi: number, lo: number): number {
-    if (hi === 0 && lo === 0) lo = 1
-    const s = hi >>> SHIFT
-    const slots = this.segs[s]!
-    const mask = this.masks[s]!
-    let i = home(hi, lo, mask)
-    for (;;) {
-      const j = i * STRIDE
-      const h = slots[j]!
-      const l = slots[j + 1]!
-      if (h === 0 && l === 0) return -1
-      if (h === hi && l === lo) return slots[j + 2]!
-      i = (i + 1) & mask
-    }
-  }
-
   private setSegment(s: number, slots: Uint32Array): void {
     const cap = slots.length / STRIDE
     this.segs[s] = slots

@@ -2,18 +2,9 @@
  * The fingerprint set: membership, growth, and the reserved all-zero fingerprint.
  */
 import test from 'ava'
+import { mix } from '../mix.js'
 import { fingerprint, fp } from '../../checker/fingerprint.js'
 import { SEGMENTS, VisitedSet } from '../../checker/visitedSet.js'
-
-/** A bijection on 32-bit integers (MurmurHash3's finalizer), so distinct i give distinct keys. */
-function mix(h: number): number {
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
 
 test('add reports new members once; has sees exactly the members', (t) => {
   const s = new VisitedSet()
