@@ -22,7 +22,7 @@ import { type GraphCheckResult, GraphRecorder } from './graphChecks.js'
 import { hasGraphChecks, planProperties } from './plan.js'
 import { ModelError } from './layout.js'
 import type { Action, Model } from './model.js'
-import type { Command, ExpandEvent, Replies, Reply, WorkerInit } from './parallelWorker.js'
+import type { Command, ExpandEvent, Replies, Reply, WorkerSetup, WorkerStart } from './parallelWorker.js'
 import { StateStore } from './stateStore.js'
 import type { CutBy, PropertyRef } from './verdict.js'
 
@@ -73,6 +73,31 @@ class Pool {
   }
 }
 
+/** Workers started before their search (prestartWorkers), until a search of that many takes them. */
+let prestarted: { readonly factory: string; readonly workers: Worker[]; readonly stop: Int32Array } | undefined
+
+function startWorkers(factory: string, count: number): { readonly factory: string; readonly workers: Worker[]; readonly stop: Int32Array } {
+  const stop = new Int32Array(new SharedArrayBuffer(4))
+  const workers = Array.from(
+    { length: count },
+    (_, index) => new Worker(new URL('./parallelWorker.js', import.meta.url), { workerData: { factory, index, count, stop } satisfies WorkerStart }),
+  )
+  return { factory, workers, stop }
+}
+
+/**
+ * Start `count` workers now, before the search that will use them is asked for, so that each
+ * loads the checker and `factory`'s modules while this thread still loads and builds its own
+ * target (the CLI calls this as soon as it knows the number of workers). They wait for their
+ * setup and, until a search takes them, do not keep the process alive. The next
+ * exploreParallel with that factory and count takes them; a second call before that does nothing.
+ */
+export function prestartWorkers(factory: string, count: number): void {
+  if (prestarted !== undefined || count < 2 || count > 64) return
+  prestarted = startWorkers(factory, count)
+  for (const w of prestarted.workers) w.unref()
+}
+
 type ViolationKind = 'invariant' | 'step' | 'deadlock'
 
 /** Where the serial search stops in a level: its first violation, or the state bound. */
@@ -118,21 +143,20 @@ export async function exploreParallel<A extends Action>(
   const maxStates = bounds.maxStates ?? Infinity
   const maxTimeMs = bounds.maxTimeMs ?? Infinity
   const maxMemory = bounds.maxMemoryBytes ?? Infinity
-  const stop = new Int32Array(new SharedArrayBuffer(4))
   const start = Date.now()
-  const init = (index: number): WorkerInit => ({
-    factory: source.factory,
+  const started = prestarted?.factory === source.factory && prestarted.workers.length === N ? prestarted : startWorkers(source.factory, N)
+  if (started === prestarted) prestarted = undefined
+  const { workers, stop } = started
+  for (const w of workers) w.ref()
+  const pool = new Pool(workers)
+  const setup: WorkerSetup = {
     spec: source.spec,
-    index,
-    count: N,
-    stop,
     symmetry: options.symmetry ?? false,
     maxDepth: bounds.maxDepth ?? Infinity,
     mode: modeOf(options, N),
     ...(options.select ? { select: options.select } : {}),
-  })
-  const workers = Array.from({ length: N }, (_, i) => new Worker(new URL('./parallelWorker.js', import.meta.url), { workerData: init(i) }))
-  const pool = new Pool(workers)
+  }
+  const ready = workers.map((w) => pool.next(w, 'ready'))
   let cut: { by: CutBy; detail: string } | undefined
   let peakRss = process.memoryUsage.rss()
   let lastProgress = start
@@ -186,7 +210,8 @@ export async function exploreParallel<A extends Action>(
   }
 
   try {
-    await Promise.all(workers.map((w) => pool.next(w, 'ready')))
+    for (const w of workers) w.postMessage(setup)
+    await Promise.all(ready)
     let absorbed = await pool.all(() => ({ cmd: 'init', reached }))
     /** depth of the states in `absorbed` */
     let depth = 0

@@ -32,12 +32,20 @@ import { U32List } from './typedLists.js'
 import { VisitedIndex } from './visitedIndex.js'
 import { VisitedSet } from './visitedSet.js'
 
-export interface WorkerInit {
+/**
+ * What a worker is started with (its workerData): enough to load the model's modules while the
+ * coordinator is still loading its own target (see prestartWorkers in parallel.ts).
+ */
+export interface WorkerStart {
   readonly factory: string
-  readonly spec: unknown
   readonly index: number
   readonly count: number
   readonly stop: Int32Array
+}
+
+/** The worker's first message: the model to build and the search to run. It answers `ready`. */
+export interface WorkerSetup {
+  readonly spec: unknown
   readonly symmetry: boolean
   readonly maxDepth: number
   /** the coordinator's search mode and property selection: the worker plans the same properties */
@@ -102,7 +110,7 @@ export type Command =
   /** `serials`: those of this worker's newest states, when no `expand` sent them */
   | { readonly cmd: 'finish'; readonly serials: Uint32Array }
 
-/** What a worker answers to each command; `ready` it sends once, unasked, when its model is built. */
+/** What a worker answers to each command; `ready` answers its setup, once its model is built. */
 export interface Replies {
   readonly ready: Record<string, never>
   readonly init: AbsorbReply
@@ -120,12 +128,15 @@ export interface Reply<C extends keyof Replies = keyof Replies> {
 
 if (!parentPort) throw new Error('parallelWorker.js runs as a worker thread of the parallel search')
 const port = parentPort
-// workerData is the structured clone of the WorkerInit that parallel.ts passes to new Worker().
-const init = workerData as WorkerInit
-const N = init.count
-const me = init.index
-const { buildFromSpec } = (await import(init.factory)) as { readonly buildFromSpec: (spec: unknown) => Model<Action> }
-const model = buildFromSpec(init.spec)
+// workerData is the structured clone of the WorkerStart that parallel.ts passes to new Worker().
+const start = workerData as WorkerStart
+const N = start.count
+const me = start.index
+// The model's modules load while the setup is on its way; the coordinator sends nothing else before `ready`.
+const factory = import(start.factory) as Promise<{ readonly buildFromSpec: (spec: unknown) => Model<Action> }>
+// The first message is the structured clone of the WorkerSetup that parallel.ts posts.
+const init = await new Promise<WorkerSetup>((resolve) => port.once('message', resolve))
+const model = (await factory).buildFromSpec(init.spec)
 const layout = model.layout
 const W = layout.words
 const rules = model.rules
@@ -239,7 +250,7 @@ function expandLevel(depth: number): ExpandReply {
   let event: ExpandEvent | undefined
   outdeg = new Uint32Array(frontierTo - frontierFrom)
   for (let k = 0; k < outdeg.length; k++) {
-    if ((k & 1023) === 1023 && Atomics.load(init.stop, 0) === 1) {
+    if ((k & 1023) === 1023 && Atomics.load(start.stop, 0) === 1) {
       stopped = true
       break
     }

@@ -32,6 +32,7 @@ let toText: typeof Text.toText
 let exitFor: typeof Search.exitFor
 let run: typeof Search.run
 let runParallel: typeof Search.runParallel
+let prestartParallel: typeof Search.prestartParallel
 let allViolations: typeof AllViolations.allViolations
 let allViolationsSummary: typeof AllViolations.allViolationsSummary
 let perProperty: typeof AllViolations.perProperty
@@ -57,7 +58,7 @@ export async function loadCheckModules(): Promise<void> {
   ;({ toItf } = itf)
   ;({ toJson } = json)
   ;({ toText } = text)
-  ;({ exitFor, run, runParallel } = search)
+  ;({ exitFor, run, runParallel, prestartParallel } = search)
   ;({ allViolations, allViolationsSummary, perProperty } = all)
   ;({ resolveTarget, loadTargets } = target)
 }
@@ -115,6 +116,8 @@ export function handler(argv: CheckArgs): Promise<number> {
 /** The check itself, in the worker thread: every output path first, then the searches, then the outputs. */
 export async function runCheck(argv: CheckArgs): Promise<number> {
   await loadCheckModules()
+  // The workers of a parallel search load their modules while the targets load here.
+  if (!argv.checkpoint && !argv.resume) prestartParallel(argv.workers ?? 1)
   const reportFiles = argv.report ?? []
   if (argv.out !== undefined || reportFiles.length > 0) await loadFileWriters()
   for (const f of reportFiles) {

@@ -5,7 +5,7 @@
  */
 import { type Identity, readCheckpoint, type Snapshot, writeCheckpoint } from '../checker/checkpoint.js'
 import { explore, type ExploreOptions } from '../checker/explore.js'
-import { exploreParallel } from '../checker/parallel.js'
+import { exploreParallel, prestartWorkers } from '../checker/parallel.js'
 import { InputError } from '../checker/params.js'
 import { EXIT, type Verdict } from '../checker/verdict.js'
 import type { ModelSpec } from '../model/factory.js'
@@ -92,13 +92,22 @@ export function run(r: Resolved, quiet: boolean, flags: CheckpointFlags = {}): R
   return makeReport(r.target, { model: r.model, narrator: r.narrator }, findingsOf(x), r.reproduce)
 }
 
+/** model/factory.js, whose buildFromSpec the parallel search's workers call (its FACTORY_URL), without loading it here */
+const FACTORY_URL = new URL('../model/factory.js', import.meta.url).href
+
+/**
+ * Start the parallel search's `workers` threads now, so that they load their modules while this
+ * thread loads and builds the targets (runCheck knows the number before it loads a target).
+ */
+export function prestartParallel(workers: number): void {
+  if (workers > 1) prestartWorkers(FACTORY_URL, workers)
+}
+
 /** The search on several worker threads (level-synchronous BFS; same verdict, counts and trace). */
 export async function runParallel(r: Resolved, quiet: boolean, workers: number): Promise<Report> {
   const spec: ModelSpec = r.scenario
-    ? { kind: 'scenario', file: r.scenario.file, text: r.scenario.text }
+    ? { kind: 'scenario', file: r.scenario.file, text: r.scenario.text, validated: true }
     : { kind: 'builtin', name: r.model.name, params: { ...r.model.params } }
-  // The factory (which loads the scenario loader) only for a parallel search, whose threads build the model.
-  const { FACTORY_URL } = await import('../model/factory.js')
   const x = await exploreParallel(r.model, { factory: FACTORY_URL, spec }, { ...exploreOptions(r, quiet), workers })
   return makeReport(r.target, { model: r.model, narrator: r.narrator }, findingsOf(x), r.reproduce)
 }

@@ -73,16 +73,20 @@ const GPU_FIELDS = [
   'processes',
 ] as const
 
-/** Load the scenario in `file`; given its `text` (Scenario.text), build from that instead of reading the file again. */
-export function loadScenario(file: string, text?: string): Scenario {
-  return withinDepth(file, () => load(file, text))
+/**
+ * Load the scenario in `file`. Given its `text` (Scenario.text), build from that instead of
+ * reading the file again; `validated` says that text was loaded before (so it passed the schema,
+ * which is then not compiled and run again: the parallel search's workers).
+ */
+export function loadScenario(file: string, text?: string, validated = false): Scenario {
+  return withinDepth(file, () => load(file, text, validated && text !== undefined))
 }
 
-function load(file: string, text: string | undefined): Scenario {
+function load(file: string, text: string | undefined, validated: boolean): Scenario {
   const y = loadYaml(file, text)
   if (y.data === null || y.data === undefined)
     throw new FileError('FC104', file, 1, undefined, 'the scenario is empty (it needs at least name, about and model)')
-  validate(y, SHAPE_SCHEMA, 'scenario', 'a scenario is a map of fields such as name:, about:, engines:')
+  if (!validated) validate(y, SHAPE_SCHEMA, 'scenario', 'a scenario is a map of fields such as name:, about:, engines:')
   const d = y.data as DesignInput & {
     name: string
     about: string
