@@ -17,7 +17,7 @@
  *
  * Every run is its own child process under GNU time, like the ladder's.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { designYaml, sizeName, sizeTag } from './gpuLadder.js'
 import { GPU_RUNGS, sectionGpu } from './gpuSection.js'
@@ -96,6 +96,24 @@ function fcCli(args: readonly string[], dir: string, log: string, nodeFlags: rea
 }
 
 const lastLine = (s: string): string => s.trim().split('\n').pop() ?? ''
+
+/**
+ * Two runs of `node dist/cli/main.js ARGS --format json --quiet` started together, timed as one
+ * process (a shell that waits for both): what two searches that never wait on each other get
+ * from this machine's cores. Each run's JSON goes to its own file; both must be answers.
+ */
+function fcCliTwice(args: readonly string[], dir: string, log: string): { readonly t: Timed; readonly j: readonly FcJson[]; readonly error?: string } {
+  const outs = [join(dir, `${log}.a.json`), join(dir, `${log}.b.json`)] as const
+  // $1 and $2: the output files; the rest: the command. The shell's status is the first run's (wait), or the second's if that failed.
+  const script = 'a=$1; b=$2; shift 2; "$@" > "$a" & p=$!; "$@" > "$b"; s=$?; wait $p; t=$?; [ $t -ne 0 ] && exit $t; exit $s'
+  const t = timed('/bin/sh', ['-c', script, 'sh', ...outs, process.execPath, cliMain, ...args, '--format', 'json', '--quiet'], dir, join(dir, log), [0, 1, 3])
+  if (!t.ok) return { t, j: [], error: `${t.error ?? 'failed'}: ${lastLine(t.stderr)}` }
+  try {
+    return { t, j: outs.map((f) => JSON.parse(readFileSync(f, 'utf8')) as FcJson) }
+  } catch {
+    return { t, j: [], error: 'a run printed no JSON result' }
+  }
+}
 
 /** fencecheck's verdict in the ladder's vocabulary */
 function fcVerdict(j: FcJson): Verdict {
@@ -337,8 +355,10 @@ function sectionWorkers(ctx: SectionContext): number {
     notes.push(`--workers rows skipped: ${support.why ?? ''}`)
   } else {
     targets.forEach((target, i) => {
-      // Paired rounds, A B A B: 1 worker, then 2, in each round; the figures are medians.
+      // Paired rounds, A B A B: 1 worker, then 2 (then two 1-worker runs at once), in each round; the figures are medians.
       const runs = new Map<number, FcRun[]>(WORKER_COUNTS.map((n) => [n, []]))
+      // The third run of a round: two 1-worker searches at once (the machine's ceiling, below).
+      const twice: ReturnType<typeof fcCliTwice>[] = []
       for (let round = 0; round < rounds; round++) {
         for (const n of WORKER_COUNTS) {
           progress(`[workers ${i + 1}/${targets.length}, round ${round + 1}/${rounds}] ${target.name}: --workers ${n} ...`)
@@ -346,6 +366,10 @@ function sectionWorkers(ctx: SectionContext): number {
           progress(` ${x.j ? `${x.j.verdict}, ${fmtInt(x.j.distinctStates ?? 0)} states, ${x.t.wallS.toFixed(2)} s` : 'error'}\n`)
           runs.get(n)!.push(x)
         }
+        progress(`[workers ${i + 1}/${targets.length}, round ${round + 1}/${rounds}] ${target.name}: two 1-worker runs at once ...`)
+        const y = fcCliTwice(['check', ...target.args, '--workers', '1'], dir, `${target.tag}-twice-${round}`)
+        progress(` ${y.error ? 'error' : `${y.t.wallS.toFixed(2)} s`}\n`)
+        twice.push(y)
       }
       const ok = (n: number): FcRun[] => runs.get(n)!.filter((x) => x.j !== undefined)
       const wall = (n: number): number | undefined => median(ok(n).map((x) => x.t.wallS))
@@ -379,6 +403,28 @@ function sectionWorkers(ctx: SectionContext): number {
           n === 1 ? '1.00x' : pairRatio((x) => (x.j?.timeMs !== undefined ? x.j.timeMs : undefined)),
         ])
       }
+      // The ceiling: two searches' work in the time two independent runs take, against one run's
+      // time (2 x t1 / t(both)), the median over rounds. No level barrier, no exchange, no
+      // coordinator: what two workers could reach at best on these cores.
+      const ceilings: number[] = []
+      twice.forEach((y, round) => {
+        const a = runs.get(1)![round]!
+        if (!y.error && a.j && y.t.wallS > 0) ceilings.push((2 * a.t.wallS) / y.t.wallS)
+      })
+      const ceiling = median(ceilings)
+      rows.push([
+        '',
+        '1 + 1',
+        '-',
+        '-',
+        twice.every((y) => !y.error) ? 'two at once' : clip(`error: ${twice.find((y) => y.error)?.error ?? ''}`),
+        fmtS(median(twice.flatMap((y) => (y.error ? [] : [y.t.wallS])))),
+        '-',
+        '-',
+        '-',
+        ceiling !== undefined ? `${ceiling.toFixed(2)}x` : '-',
+        '-',
+      ])
       const problems: string[] = []
       const base = ok(1)[0]?.j
       for (const n of WORKER_COUNTS) {
@@ -391,6 +437,13 @@ function sectionWorkers(ctx: SectionContext): number {
             if (base && x.j.transitions !== base.transitions)
               problems.push(`--workers ${n}: ${fmtInt(x.j.transitions ?? 0)} transitions != 1 worker's ${fmtInt(base.transitions ?? 0)}`)
           }
+        }
+      }
+      for (const y of twice) {
+        if (y.error) problems.push(`two 1-worker runs at once failed: ${y.error}`)
+        for (const j of y.j) {
+          if (j.verdict !== 'proved' || j.distinctStates !== target.expect)
+            problems.push(`a 1-worker run beside another: ${j.verdict}, ${fmtInt(j.distinctStates ?? 0)} states (reference ${fmtInt(target.expect)})`)
         }
       }
       if (problems.length) bad++
@@ -425,6 +478,9 @@ function sectionWorkers(ctx: SectionContext): number {
   )
   console.log("speedup: the median over rounds of (the round's 1-worker figure / its 2-worker figure). peak RSS: the whole process, all threads.")
   console.log("1 worker is the serial search; 2 workers are two search threads beside the thread that coordinates them, on this machine's cores.")
+  console.log(
+    "1 + 1: two 1-worker runs of the design started together, as separate processes, timed until both end; its speedup is the round's 2 x (1-worker time) / (their time), the median: what two searches that never wait on each other get from this machine, the ceiling for 2 workers here.",
+  )
   for (const n of notes) console.log(`note: ${n}`)
   return bad
 }
